@@ -1,0 +1,48 @@
+package dev.gapstream;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The gapstream command line. Each subcommand lives beside the stage it drives; this class only
+ * wires them together and turns an uncaught failure into a non-zero exit (an exception escaping
+ * {@code main} would leave Vert.x and Kafka threads running and the process hanging).
+ */
+@Command(
+    name = "gapstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Streaming inference for GAP-headed CNN classifiers: Kafka frames in, predictions out.",
+    subcommands = {CommandLine.HelpCommand.class})
+public final class Main {
+
+  public static void main(String[] args) {
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (Throwable t) {
+      System.err.println("gapstream: " + t);
+      code = 1;
+    }
+    System.exit(code);
+  }
+
+  /** The configured picocli command line; tests drive it without exiting the JVM. */
+  public static CommandLine commandLine() {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler(
+        (ex, cmd, parsed) -> {
+          cmd.getErr().println(cmd.getColorScheme().errorText("error: " + ex.getMessage()));
+          return ex instanceof GapstreamException ? 2 : 1;
+        });
+    return cli;
+  }
+
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"gapstream " + (v == null ? "dev" : v)};
+    }
+  }
+}
