@@ -1,0 +1,120 @@
+package dev.gapstream.batch;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.OptionalLong;
+import java.util.function.LongSupplier;
+
+/**
+ * Groups items of equal shape into batches. A batch is ready when it holds {@link
+ * BatchPolicy#maxSize()} items or its first item has waited {@link BatchPolicy#maxDelayNanos()};
+ * ready batches are taken in the order they became ready, full ones first.
+ *
+ * <p>The caller takes a batch only when it has somewhere to run it. Until then an open batch keeps
+ * filling up to its maximum size, so a busy model naturally gets larger batches (adaptive
+ * batching) while an idle one gets each item within the delay.
+ *
+ * <p>Not thread-safe: one owner thread (in gapstream, the consumer's event loop). Plain Java with an
+ * injected clock, so it can be tested and benchmarked alone.
+ *
+ * @param <K> the shape key (equal keys batch together)
+ * @param <T> the item
+ */
+public final class Batcher<K, T> {
+
+  private final BatchPolicy policy;
+  private final LongSupplier nanoClock;
+  /** Open batches, one per shape, in the order they were opened (the oldest first). */
+  private final Map<K, Open<T>> open = new LinkedHashMap<>();
+  /** Batches that reached the maximum size, in the order they filled up. */
+  private final Deque<Batch<K, T>> full = new ArrayDeque<>();
+  private int size;
+
+  public Batcher(BatchPolicy policy, LongSupplier nanoClock) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
+  }
+
+  /** Adds an item to the open batch of its shape, closing that batch when it is full. */
+  public void add(K key, T item) {
+    Objects.requireNonNull(key, "key");
+    long now = nanoClock.getAsLong();
+    Open<T> batch = open.computeIfAbsent(key, k -> new Open<>(now, policy.maxSize()));
+    batch.items.add(item);
+    size++;
+    if (batch.items.size() >= policy.maxSize()) {
+      open.remove(key);
+      full.add(new Batch<>(key, batch.items, batch.openedAt, now));
+    }
+  }
+
+  /**
+   * Takes the next batch that is ready: the first full one, else the oldest open one whose delay
+   * has passed; {@code null} when none is ready yet.
+   */
+  public Batch<K, T> takeReady() {
+    Batch<K, T> batch = full.poll();
+    if (batch == null) {
+      long now = nanoClock.getAsLong();
+      Iterator<Map.Entry<K, Open<T>>> it = open.entrySet().iterator();
+      if (it.hasNext()) {
+        Map.Entry<K, Open<T>> oldest = it.next();
+        if (now - oldest.getValue().openedAt >= policy.maxDelayNanos()) {
+          it.remove();
+          batch = new Batch<>(oldest.getKey(), oldest.getValue().items, oldest.getValue().openedAt, now);
+        }
+      }
+    }
+    if (batch != null) {
+      size -= batch.size();
+    }
+    return batch;
+  }
+
+  /**
+   * Clock reading at which the oldest open batch becomes ready by delay; empty when no batch is
+   * open. A full batch is ready at once: check {@link #takeReady()} first.
+   */
+  public OptionalLong nextDeadline() {
+    Iterator<Open<T>> it = open.values().iterator();
+    return it.hasNext()
+        ? OptionalLong.of(it.next().openedAt + policy.maxDelayNanos())
+        : OptionalLong.empty();
+  }
+
+  /** Closes and returns every batch, full and open, for a shutdown that must finish them. */
+  public List<Batch<K, T>> drain() {
+    long now = nanoClock.getAsLong();
+    List<Batch<K, T>> all = new ArrayList<>(full);
+    full.clear();
+    open.forEach((key, batch) -> all.add(new Batch<>(key, batch.items, batch.openedAt, now)));
+    open.clear();
+    size = 0;
+    return all;
+  }
+
+  /** Items held, in open and full batches. */
+  public int size() {
+    return size;
+  }
+
+  public BatchPolicy policy() {
+    return policy;
+  }
+
+  private static final class Open<T> {
+    final long openedAt;
+    final List<T> items;
+
+    Open(long openedAt, int capacity) {
+      this.openedAt = openedAt;
+      this.items = new ArrayList<>(Math.min(capacity, 64));
+    }
+  }
+}

@@ -1,0 +1,123 @@
+package dev.gapstream.batch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class BatcherTest {
+
+  private long now = 1_000_000_000L;
+  private final Batcher<String, Integer> batcher =
+      new Batcher<>(BatchPolicy.of(3, Duration.ofMillis(10)), () -> now);
+
+  private void advanceMillis(long ms) {
+    now += Duration.ofMillis(ms).toNanos();
+  }
+
+  @Test
+  void aBatchIsReadyAtMaxSizeWithoutWaiting() {
+    batcher.add("a", 1);
+    batcher.add("a", 2);
+    assertThat(batcher.takeReady()).isNull();
+    batcher.add("a", 3);
+
+    Batch<String, Integer> batch = batcher.takeReady();
+    assertThat(batch.items()).containsExactly(1, 2, 3);
+    assertThat(batch.key()).isEqualTo("a");
+    assertThat(batch.waitNanos()).isZero();
+    assertThat(batcher.size()).isZero();
+  }
+
+  @Test
+  void aPartialBatchIsReadyOnceItsFirstItemWaitedTheMaxDelay() {
+    batcher.add("a", 1);
+    advanceMillis(6);
+    batcher.add("a", 2);
+    advanceMillis(3);
+    assertThat(batcher.takeReady()).as("9 ms after the first item").isNull();
+    assertThat(batcher.nextDeadline()).hasValue(1_000_000_000L + Duration.ofMillis(10).toNanos());
+
+    advanceMillis(1);
+    Batch<String, Integer> batch = batcher.takeReady();
+    assertThat(batch.items()).containsExactly(1, 2);
+    assertThat(batch.waitNanos()).isEqualTo(Duration.ofMillis(10).toNanos());
+    assertThat(batcher.nextDeadline()).isEmpty();
+  }
+
+  @Test
+  void shapesNeverShareABatch() {
+    batcher.add("64x64", 1);
+    batcher.add("128x96", 2);
+    batcher.add("64x64", 3);
+    batcher.add("128x96", 4);
+    batcher.add("64x64", 5);
+
+    assertThat(batcher.takeReady().items()).containsExactly(1, 3, 5);
+    advanceMillis(10);
+    Batch<String, Integer> other = batcher.takeReady();
+    assertThat(other.key()).isEqualTo("128x96");
+    assertThat(other.items()).containsExactly(2, 4);
+    assertThat(batcher.takeReady()).isNull();
+  }
+
+  @Test
+  void fullBatchesComeFirstThenExpiredOnesOldestFirst() {
+    batcher.add("b", 1);
+    advanceMillis(1);
+    batcher.add("c", 2);
+    batcher.add("a", 3);
+    batcher.add("a", 4);
+    batcher.add("a", 5);
+    advanceMillis(20);
+
+    assertThat(batcher.takeReady().key()).isEqualTo("a");
+    assertThat(batcher.takeReady().key()).isEqualTo("b");
+    assertThat(batcher.takeReady().key()).isEqualTo("c");
+    assertThat(batcher.takeReady()).isNull();
+  }
+
+  @Test
+  void aBatchNotTakenKeepsFillingUpToMaxSizeThenANewOneOpens() {
+    batcher.add("a", 1);
+    advanceMillis(50); // ready by delay, but the caller had no free inference slot
+    batcher.add("a", 2);
+    batcher.add("a", 3);
+    batcher.add("a", 4);
+
+    assertThat(batcher.takeReady().items()).containsExactly(1, 2, 3);
+    assertThat(batcher.size()).isEqualTo(1);
+    assertThat(batcher.takeReady()).as("the new batch has its own delay").isNull();
+  }
+
+  @Test
+  void drainReturnsEveryBatchFullOrNot() {
+    batcher.add("a", 1);
+    batcher.add("a", 2);
+    batcher.add("a", 3);
+    batcher.add("a", 4);
+    batcher.add("b", 5);
+
+    assertThat(batcher.drain())
+        .extracting(Batch::items)
+        .containsExactly(java.util.List.of(1, 2, 3), java.util.List.of(4), java.util.List.of(5));
+    assertThat(batcher.size()).isZero();
+    assertThat(batcher.takeReady()).isNull();
+  }
+
+  @Test
+  void maxSizeOfOneMakesEveryItemItsOwnBatch() {
+    Batcher<String, Integer> single = new Batcher<>(new BatchPolicy(1, 0), () -> now);
+    single.add("a", 1);
+    single.add("a", 2);
+    assertThat(single.takeReady().items()).containsExactly(1);
+    assertThat(single.takeReady().items()).containsExactly(2);
+  }
+
+  @Test
+  void policyRejectsNonsense() {
+    assertThatThrownBy(() -> new BatchPolicy(0, 1)).hasMessageContaining("maxSize");
+    assertThatThrownBy(() -> new BatchPolicy(1, -1)).hasMessageContaining("maxDelayNanos");
+  }
+}
