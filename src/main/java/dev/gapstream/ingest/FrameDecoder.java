@@ -1,0 +1,165 @@
+package dev.gapstream.ingest;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import javax.imageio.IIOException;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/**
+ * Turns a frame's bytes into RGB pixels, or rejects it with a reason. Limits are checked before
+ * any pixel is decompressed: the byte size first, then the dimensions read from the image header,
+ * so a decompression bomb never reaches memory.
+ *
+ * <p>Thread-safe and stateless apart from its limits: called on decode worker threads, never on an
+ * event loop (decoding takes milliseconds).
+ */
+public final class FrameDecoder {
+
+  static {
+    // Decode from memory only: no temporary files on a read-only root filesystem.
+    ImageIO.setUseCache(false);
+  }
+
+  private final DecodeLimits limits;
+
+  public FrameDecoder(DecodeLimits limits) {
+    this.limits = limits;
+  }
+
+  /**
+   * Decodes one frame.
+   *
+   * @param data the record's value; may be null (a tombstone) or empty, which is rejected
+   * @param contentType the {@code content-type} header, or null to detect the format from the data
+   * @param width the {@code width} header, needed for raw RGB only; null when absent
+   * @param height the {@code height} header, needed for raw RGB only; null when absent
+   * @throws FrameRejectedException with the reason the frame goes to the dead-letter topic
+   */
+  public DecodedFrame decode(byte[] data, String contentType, Integer width, Integer height) {
+    if (data == null || data.length == 0) {
+      throw new FrameRejectedException(RejectReason.DECODE_ERROR, "empty frame: the value has no bytes");
+    }
+    if (data.length > limits.maxFrameBytes()) {
+      throw new FrameRejectedException(
+          RejectReason.TOO_LARGE,
+          "frame of " + data.length + " bytes exceeds ingest.max.frame.bytes=" + limits.maxFrameBytes());
+    }
+    ImageFormat format = formatOf(data, contentType);
+    DecodedFrame frame =
+        format == ImageFormat.RAW_RGB ? raw(data, width, height) : encoded(data, format);
+    return fitted(frame);
+  }
+
+  private static ImageFormat formatOf(byte[] data, String contentType) {
+    if (contentType != null && !contentType.isBlank()) {
+      ImageFormat format = ImageFormat.fromContentType(contentType);
+      if (format == null) {
+        throw new FrameRejectedException(
+            RejectReason.UNSUPPORTED_FORMAT, "content-type '" + contentType + "' is not supported");
+      }
+      return format;
+    }
+    ImageFormat sniffed = ImageFormat.sniff(data);
+    if (sniffed == null) {
+      throw new FrameRejectedException(
+          RejectReason.UNSUPPORTED_FORMAT,
+          "no content-type header and the data is not JPEG, PNG, BMP or GIF");
+    }
+    return sniffed;
+  }
+
+  private DecodedFrame raw(byte[] data, Integer width, Integer height) {
+    if (width == null || height == null) {
+      throw new FrameRejectedException(
+          RejectReason.BAD_SHAPE, "raw RGB frame needs 'width' and 'height' headers");
+    }
+    if (width <= 0 || height <= 0) {
+      throw new FrameRejectedException(
+          RejectReason.BAD_SHAPE, "raw RGB frame has non-positive size " + width + "x" + height);
+    }
+    checkPixels(width, height);
+    long expected = 3L * width * height;
+    if (data.length != expected) {
+      throw new FrameRejectedException(
+          RejectReason.BAD_SHAPE,
+          "raw RGB frame " + width + "x" + height + " needs " + expected + " bytes, got " + data.length);
+    }
+    return new DecodedFrame(width, height, data);
+  }
+
+  private DecodedFrame encoded(byte[] data, ImageFormat format) {
+    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.imageIoName());
+    if (!readers.hasNext()) {
+      throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, "no reader for " + format);
+    }
+    ImageReader reader = readers.next();
+    List<String> warnings = new ArrayList<>(1);
+    reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+      reader.setInput(in, true, true);
+      checkPixels(reader.getWidth(0), reader.getHeight(0));
+      BufferedImage image = reader.read(0);
+      if (!warnings.isEmpty()) {
+        // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
+        throw new FrameRejectedException(
+            RejectReason.DECODE_ERROR, format + " decoded with errors: " + warnings.get(0));
+      }
+      return new DecodedFrame(image.getWidth(), image.getHeight(), RgbPixels.of(image));
+    } catch (FrameRejectedException e) {
+      throw e;
+    } catch (IIOException e) {
+      throw new FrameRejectedException(RejectReason.DECODE_ERROR, format + " is corrupt: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) {
+      // ImageIO's readers throw unchecked exceptions (index, array, arithmetic) on malformed input.
+      throw new FrameRejectedException(
+          RejectReason.DECODE_ERROR, format + " could not be decoded: " + e, e);
+    } finally {
+      reader.dispose();
+    }
+  }
+
+  private void checkPixels(long width, long height) {
+    if (width * height > limits.maxPixels()) {
+      throw new FrameRejectedException(
+          RejectReason.TOO_LARGE,
+          "frame of " + width + "x" + height + " exceeds ingest.max.pixels=" + limits.maxPixels());
+    }
+  }
+
+  /** Applies the model's size rules: a minimum for any-size models, a resize for fixed-size ones. */
+  private DecodedFrame fitted(DecodedFrame frame) {
+    if (limits.fixedWidth() > 0) {
+      if (frame.width() == limits.fixedWidth() && frame.height() == limits.fixedHeight()) {
+        return frame;
+      }
+      return resized(frame, limits.fixedWidth(), limits.fixedHeight());
+    }
+    if (frame.width() < limits.minWidth() || frame.height() < limits.minHeight()) {
+      throw new FrameRejectedException(
+          RejectReason.BAD_SHAPE,
+          "frame of " + frame.width() + "x" + frame.height() + " is smaller than the model's minimum "
+              + limits.minWidth() + "x" + limits.minHeight());
+    }
+    return frame;
+  }
+
+  private static DecodedFrame resized(DecodedFrame frame, int width, int height) {
+    BufferedImage src = new BufferedImage(frame.width(), frame.height(), BufferedImage.TYPE_3BYTE_BGR);
+    byte[] bgr = ((java.awt.image.DataBufferByte) src.getRaster().getDataBuffer()).getData();
+    byte[] rgb = frame.rgb();
+    for (int i = 0; i < rgb.length; i += 3) {
+      bgr[i] = rgb[i + 2];
+      bgr[i + 1] = rgb[i + 1];
+      bgr[i + 2] = rgb[i];
+    }
+    BufferedImage scaled = RgbPixels.resize(src, width, height);
+    return new DecodedFrame(width, height, RgbPixels.of(scaled));
+  }
+}

@@ -1,0 +1,74 @@
+package dev.gapstream.ingest;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Tracks one partition's consumed records until each is finished (published or dead-lettered), and
+ * says which offset may be committed: the one after the longest finished prefix. Records finish in
+ * any order; the commit position only ever moves over records that are all finished, which is what
+ * at-least-once delivery needs.
+ *
+ * <p>Not thread-safe: owned by the consumer's event loop.
+ */
+public final class OffsetTracker {
+
+  private final ArrayDeque<Entry> pending = new ArrayDeque<>();
+  private final Map<Long, Entry> byOffset = new HashMap<>();
+  /** The next offset to commit: one past the last record of the finished prefix. */
+  private long committable = -1;
+
+  /** Records that a record was consumed. Offsets must be added in increasing order. */
+  public void consumed(long offset) {
+    Entry last = pending.peekLast();
+    if (last != null && offset <= last.offset) {
+      throw new IllegalArgumentException(
+          "offset " + offset + " consumed after " + last.offset + ": offsets must increase");
+    }
+    Entry entry = new Entry(offset);
+    pending.addLast(entry);
+    byOffset.put(offset, entry);
+  }
+
+  /**
+   * Records that a record finished. Unknown offsets (e.g. from before a rebalance) are ignored.
+   *
+   * @return true when this moved the committable position
+   */
+  public boolean finished(long offset) {
+    Entry entry = byOffset.remove(offset);
+    if (entry == null) {
+      return false;
+    }
+    entry.done = true;
+    boolean moved = false;
+    while (!pending.isEmpty() && pending.peekFirst().done) {
+      committable = pending.pollFirst().offset + 1;
+      moved = true;
+    }
+    return moved;
+  }
+
+  /**
+   * The offset to commit (Kafka's convention: the next record to read), or -1 before any record
+   * finished.
+   */
+  public long committablePosition() {
+    return committable;
+  }
+
+  /** Records consumed and not yet finished. */
+  public int pendingCount() {
+    return byOffset.size();
+  }
+
+  private static final class Entry {
+    final long offset;
+    boolean done;
+
+    Entry(long offset) {
+      this.offset = offset;
+    }
+  }
+}

@@ -1,0 +1,26 @@
+package dev.gapstream.ingest;
+
+/** Why a frame went to the dead-letter topic; the wire value is the {@code dlq-reason} header. */
+public enum RejectReason {
+  /** Not an image format gapstream reads, or an unknown content type. */
+  UNSUPPORTED_FORMAT("unsupported-format"),
+  /** Empty, truncated or corrupt image data. */
+  DECODE_ERROR("decode-error"),
+  /** More bytes than {@code ingest.max.frame.bytes}, or more pixels than {@code ingest.max.pixels}. */
+  TOO_LARGE("too-large"),
+  /** Dimensions the model cannot take, or raw pixels whose size does not match their headers. */
+  BAD_SHAPE("bad-shape"),
+  /** The model failed on the frame's batch, or gave a non-finite output for it. */
+  INFERENCE_ERROR("inference-error");
+
+  private final String wireName;
+
+  RejectReason(String wireName) {
+    this.wireName = wireName;
+  }
+
+  /** The value of the {@code dlq-reason} header and of the {@code reason} metric tag. */
+  public String wireName() {
+    return wireName;
+  }
+}

@@ -1,0 +1,141 @@
+package dev.gapstream.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FrameDecoderTest {
+
+  private static final DecodeLimits LIMITS = new DecodeLimits(1 << 20, 1 << 20, 32, 32, 0, 0);
+  private final FrameDecoder decoder = new FrameDecoder(LIMITS);
+
+  /** 64x48: left half pure red, right half pure blue (survives JPEG well enough to check). */
+  static BufferedImage picture() {
+    BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = image.createGraphics();
+    g.setColor(Color.RED);
+    g.fillRect(0, 0, 32, 48);
+    g.setColor(Color.BLUE);
+    g.fillRect(32, 0, 32, 48);
+    g.dispose();
+    return image;
+  }
+
+  static byte[] encode(BufferedImage image, String format) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(ImageIO.write(image, format, out)).isTrue();
+    return out.toByteArray();
+  }
+
+  private static int[] rgbAt(DecodedFrame frame, int x, int y) {
+    int i = 3 * (y * frame.width() + x);
+    byte[] p = frame.rgb();
+    return new int[] {p[i] & 0xff, p[i + 1] & 0xff, p[i + 2] & 0xff};
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"png", "jpeg", "bmp", "gif"})
+  void decodesEachFormatByContentTypeAndBySniffing(String format) throws IOException {
+    byte[] bytes = encode(picture(), format);
+    for (String contentType : new String[] {"image/" + format, null}) {
+      DecodedFrame frame = decoder.decode(bytes, contentType, null, null);
+      assertThat(frame.width()).isEqualTo(64);
+      assertThat(frame.height()).isEqualTo(48);
+      int[] left = rgbAt(frame, 8, 24);
+      int[] right = rgbAt(frame, 56, 24);
+      assertThat(left[0]).as("red channel on the left").isGreaterThan(200);
+      assertThat(left[2]).isLessThan(60);
+      assertThat(right[2]).as("blue channel on the right").isGreaterThan(200);
+      assertThat(right[0]).isLessThan(60);
+    }
+  }
+
+  @Test
+  void pngIsLossless() throws IOException {
+    DecodedFrame frame = decoder.decode(encode(picture(), "png"), "image/png", null, null);
+    assertThat(rgbAt(frame, 0, 0)).containsExactly(255, 0, 0);
+    assertThat(rgbAt(frame, 63, 47)).containsExactly(0, 0, 255);
+  }
+
+  @Test
+  void decodesRawRgbWithItsHeaders() {
+    byte[] raw = new byte[3 * 40 * 35];
+    raw[0] = 10;
+    raw[1] = 20;
+    raw[2] = 30;
+    DecodedFrame frame = decoder.decode(raw, "image/x-raw-rgb", 40, 35);
+    assertThat(frame.width()).isEqualTo(40);
+    assertThat(frame.height()).isEqualTo(35);
+    assertThat(rgbAt(frame, 0, 0)).containsExactly(10, 20, 30);
+  }
+
+  @Test
+  void rawRgbWhoseSizeDoesNotMatchItsHeadersIsABadShape() {
+    assertRejected(() -> decoder.decode(new byte[100], "image/x-raw-rgb", 40, 35), RejectReason.BAD_SHAPE, "needs 4200 bytes");
+    assertRejected(() -> decoder.decode(new byte[100], "image/x-raw-rgb", null, 35), RejectReason.BAD_SHAPE, "'width' and 'height'");
+  }
+
+  @Test
+  void emptyOrUnknownDataIsRejected() {
+    assertRejected(() -> decoder.decode(new byte[0], null, null, null), RejectReason.DECODE_ERROR, "empty");
+    assertRejected(() -> decoder.decode(null, null, null, null), RejectReason.DECODE_ERROR, "empty");
+    assertRejected(() -> decoder.decode("hello".getBytes(), null, null, null), RejectReason.UNSUPPORTED_FORMAT, "not JPEG");
+    assertRejected(() -> decoder.decode(new byte[] {1, 2, 3}, "image/webp", null, null), RejectReason.UNSUPPORTED_FORMAT, "image/webp");
+  }
+
+  @Test
+  void truncatedOrCorruptImagesAreDecodeErrors() throws IOException {
+    byte[] jpeg = encode(picture(), "jpeg");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length / 2), "image/jpeg", null, null), RejectReason.DECODE_ERROR, "JPEG");
+    byte[] png = encode(picture(), "png");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(png, 40), "image/png", null, null), RejectReason.DECODE_ERROR, "PNG");
+  }
+
+  @Test
+  void tooManyBytesIsRejectedBeforeDecoding() {
+    FrameDecoder small = new FrameDecoder(new DecodeLimits(10, 1 << 20, 1, 1, 0, 0));
+    assertRejected(() -> small.decode(new byte[11], null, null, null), RejectReason.TOO_LARGE, "ingest.max.frame.bytes=10");
+  }
+
+  @Test
+  void hugeDeclaredDimensionsAreRejectedFromTheHeader() throws IOException {
+    byte[] png = encode(picture(), "png");
+    // IHDR width and height sit at bytes 16..23; declare 100000 x 100000 (10^10 pixels).
+    ByteBuffer.wrap(png, 16, 8).putInt(100_000).putInt(100_000);
+    assertRejected(() -> decoder.decode(png, null, null, null), RejectReason.TOO_LARGE, "100000x100000");
+    assertRejected(() -> decoder.decode(new byte[3], "image/x-raw-rgb", 100_000, 100_000), RejectReason.TOO_LARGE, "ingest.max.pixels");
+  }
+
+  @Test
+  void framesBelowTheModelsMinimumAreABadShape() throws IOException {
+    byte[] tiny = encode(new BufferedImage(16, 64, BufferedImage.TYPE_INT_RGB), "png");
+    assertRejected(() -> decoder.decode(tiny, null, null, null), RejectReason.BAD_SHAPE, "smaller than the model's minimum 32x32");
+  }
+
+  @Test
+  void fixedSizeModelsGetFramesResized() throws IOException {
+    FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 32, 16));
+    DecodedFrame frame = fixed.decode(encode(picture(), "png"), null, null, null);
+    assertThat(frame.width()).isEqualTo(32);
+    assertThat(frame.height()).isEqualTo(16);
+    assertThat(rgbAt(frame, 2, 8)[0]).isGreaterThan(200);
+    assertThat(rgbAt(frame, 30, 8)[2]).isGreaterThan(200);
+  }
+
+  private static void assertRejected(Runnable decode, RejectReason reason, String messagePart) {
+    assertThatThrownBy(decode::run)
+        .isInstanceOfSatisfying(FrameRejectedException.class, e -> assertThat(e.reason()).isEqualTo(reason))
+        .hasMessageContaining(messagePart);
+  }
+}

@@ -1,0 +1,86 @@
+package dev.gapstream.ingest;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class OffsetTrackerTest {
+
+  private final OffsetTracker tracker = new OffsetTracker();
+
+  @Test
+  void outOfOrderCompletionCommitsOnlyTheContiguousPrefix() {
+    for (long o = 10; o < 15; o++) {
+      tracker.consumed(o);
+    }
+    assertThat(tracker.committablePosition()).isEqualTo(-1);
+
+    assertThat(tracker.finished(12)).isFalse();
+    assertThat(tracker.finished(11)).isFalse();
+    assertThat(tracker.committablePosition()).as("10 is still in flight").isEqualTo(-1);
+
+    assertThat(tracker.finished(10)).isTrue();
+    assertThat(tracker.committablePosition()).as("10, 11, 12 done: next to read is 13").isEqualTo(13);
+
+    assertThat(tracker.finished(14)).isFalse();
+    assertThat(tracker.committablePosition()).isEqualTo(13);
+    assertThat(tracker.finished(13)).isTrue();
+    assertThat(tracker.committablePosition()).isEqualTo(15);
+    assertThat(tracker.pendingCount()).isZero();
+  }
+
+  @Test
+  void gapsInOffsetsFromCompactionOrTransactionMarkersAreFine() {
+    tracker.consumed(3);
+    tracker.consumed(7);
+    tracker.consumed(8);
+    tracker.finished(7);
+    tracker.finished(3);
+    assertThat(tracker.committablePosition()).isEqualTo(8);
+  }
+
+  @Test
+  void unknownAndRepeatedFinishesAreIgnored() {
+    tracker.consumed(1);
+    assertThat(tracker.finished(99)).isFalse();
+    assertThat(tracker.finished(1)).isTrue();
+    assertThat(tracker.finished(1)).isFalse();
+    assertThat(tracker.committablePosition()).isEqualTo(2);
+  }
+
+  @Test
+  void offsetsMustIncrease() {
+    tracker.consumed(5);
+    assertThatThrownBy(() -> tracker.consumed(5)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> tracker.consumed(4)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void anyCompletionOrderNeverCommitsPastAnUnfinishedRecord() {
+    Random random = new Random(42);
+    for (int round = 0; round < 200; round++) {
+      OffsetTracker t = new OffsetTracker();
+      List<Long> offsets = new ArrayList<>();
+      for (long o = 0; o < 50; o++) {
+        t.consumed(o);
+        offsets.add(o);
+      }
+      Collections.shuffle(offsets, random);
+      boolean[] done = new boolean[50];
+      for (long o : offsets) {
+        t.finished(o);
+        done[(int) o] = true;
+        int prefix = 0;
+        while (prefix < 50 && done[prefix]) {
+          prefix++;
+        }
+        assertThat(t.committablePosition()).isEqualTo(prefix == 0 ? -1 : prefix);
+      }
+    }
+  }
+}
