@@ -1,0 +1,50 @@
+package dev.gapstream.publish;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.util.List;
+
+/**
+ * One frame's prediction as published on the predictions topic (the message contract in the
+ * README). Serialised by {@link PredictionJson}; field order is the contract's.
+ *
+ * @param cam null when CAM is disabled or the model has no GAP head
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Prediction(
+    String frameId,
+    Source source,
+    Model model,
+    List<Score> top,
+    Cam cam,
+    int batchSize,
+    Latency latencyMs) {
+
+  /** Where the frame came from; {@code timestamp} is the record's, in epoch milliseconds. */
+  public record Source(String topic, int partition, long offset, long timestamp) {}
+
+  public record Model(String name, String version) {}
+
+  /** A class and its softmax probability. */
+  public record Score(String label, int index, double score) {}
+
+  /**
+   * Where the top class was seen: coordinates are fractions of the frame's width and height.
+   *
+   * @param box {@code [x0, y0, x1, y1]}
+   * @param heatmap null unless {@code cam.heatmap} is on
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Cam(String label, Point peak, double[] box, Heatmap heatmap) {}
+
+  public record Point(double x, double y) {}
+
+  /** The class map quantised to 8 bits (0 = the map's minimum, 255 its maximum), row-major, base64. */
+  public record Heatmap(int width, int height, String data) {}
+
+  /**
+   * Milliseconds: {@code queue} from consumption to the start of inference (decode and batching
+   * included), {@code inference} for the whole batch, {@code endToEnd} from the record's timestamp
+   * to the moment the prediction was handed to the producer.
+   */
+  public record Latency(double queue, double inference, double endToEnd) {}
+}

@@ -1,0 +1,74 @@
+package dev.gapstream.publish;
+
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.RejectReason;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.kafka.client.producer.KafkaHeader;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.header.Header;
+
+/**
+ * Writes predictions and dead letters. A prediction keeps its frame's key (so per-camera order
+ * holds within a partition) and its {@code frame-id} and {@code traceparent} headers; a dead letter
+ * carries the original key, value and headers plus {@code dlq-reason}, {@code dlq-error} and {@code
+ * dlq-source}.
+ *
+ * <p>Called on the event loop; the Vert.x producer does the blocking parts of a send elsewhere.
+ */
+public final class PredictionPublisher {
+
+  public static final String DLQ_REASON_HEADER = "dlq-reason";
+  public static final String DLQ_ERROR_HEADER = "dlq-error";
+  public static final String DLQ_SOURCE_HEADER = "dlq-source";
+
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final String predictionsTopic;
+  private final String deadLetterTopic;
+
+  public PredictionPublisher(
+      KafkaProducer<byte[], byte[]> producer, String predictionsTopic, String deadLetterTopic) {
+    this.producer = producer;
+    this.predictionsTopic = predictionsTopic;
+    this.deadLetterTopic = deadLetterTopic;
+  }
+
+  /** Sends one prediction; the future completes when the broker acknowledged it. */
+  public Future<RecordMetadata> publish(Frame frame, byte[] json) {
+    KafkaProducerRecord<byte[], byte[]> out =
+        KafkaProducerRecord.create(predictionsTopic, frame.record().key(), json);
+    List<KafkaHeader> headers = new ArrayList<>(3);
+    headers.add(header(Frame.FRAME_ID_HEADER, frame.frameId()));
+    String traceparent = frame.header(Frame.TRACEPARENT_HEADER);
+    if (traceparent != null) {
+      headers.add(header(Frame.TRACEPARENT_HEADER, traceparent));
+    }
+    headers.add(header(Frame.CONTENT_TYPE_HEADER, "application/json"));
+    out.addHeaders(headers);
+    return producer.send(out);
+  }
+
+  /** Sends a frame to the dead-letter topic with the reason it could not be predicted. */
+  public Future<RecordMetadata> deadLetter(Frame frame, RejectReason reason, String error) {
+    KafkaProducerRecord<byte[], byte[]> out =
+        KafkaProducerRecord.create(deadLetterTopic, frame.record().key(), frame.record().value());
+    List<KafkaHeader> headers = new ArrayList<>();
+    for (Header h : frame.record().headers()) {
+      headers.add(KafkaHeader.header(h.key(), Buffer.buffer(h.value() == null ? new byte[0] : h.value())));
+    }
+    headers.add(header(DLQ_REASON_HEADER, reason.wireName()));
+    headers.add(header(DLQ_ERROR_HEADER, error == null ? reason.wireName() : error));
+    headers.add(header(DLQ_SOURCE_HEADER, frame.source()));
+    out.addHeaders(headers);
+    return producer.send(out);
+  }
+
+  private static KafkaHeader header(String key, String value) {
+    return KafkaHeader.header(key, Buffer.buffer(value.getBytes(StandardCharsets.UTF_8)));
+  }
+}
