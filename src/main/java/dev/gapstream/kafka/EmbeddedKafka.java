@@ -1,0 +1,301 @@
+package dev.gapstream.kafka;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Apache Kafka's own KRaft broker, run in this JVM: one node that is both broker and controller,
+ * reached over real sockets on loopback. It is the zero-setup default when no
+ * {@code kafka.bootstrap.servers} is configured, and the broker every integration test talks to.
+ *
+ * <p>Ports are chosen once (free ports when asked for 0) and kept for the life of the object, so
+ * {@link #stop()} followed by {@link #restart()} brings the broker back on the same address with
+ * the same data. A directory that already holds a formatted log is reused, never reformatted.
+ *
+ * <p>Thread safety: start, stop, restart and close are synchronized; the accessors may be called
+ * from any thread. Kafka's own logging is kept at WARN by the shipped logback configuration.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+  private static final String HOST = "127.0.0.1";
+  private static final int START_ATTEMPTS = 5;
+  private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+  private final Path dataDir;
+  private final boolean deleteOnClose;
+  private final Map<String, String> saslUsers;
+  private final Map<String, String> extraBrokerProps;
+  private final int requestedPort;
+  private final int requestedControllerPort;
+  private final int requestedSaslPort;
+  private boolean pinned;
+  private int port;
+  private int controllerPort;
+  private int saslPort;
+  private KafkaRaftServer server;
+  private boolean closed;
+
+  EmbeddedKafka(EmbeddedKafkaBuilder b) {
+    this.dataDir = Objects.requireNonNull(b.dataDir, "dataDir");
+    this.deleteOnClose = b.deleteOnClose;
+    this.saslUsers = Map.copyOf(b.saslUsers);
+    this.extraBrokerProps = Map.copyOf(b.brokerProps);
+    this.requestedPort = b.port;
+    this.requestedControllerPort = b.controllerPort;
+    this.requestedSaslPort = b.saslPort;
+  }
+
+  /** Starts a broker on free loopback ports with its log in {@code dataDir} (kept on close). */
+  public static EmbeddedKafka start(Path dataDir) {
+    return builder().dataDir(dataDir).start();
+  }
+
+  /** Starts a broker in a fresh temporary directory, deleted again by {@link #close()}. */
+  public static EmbeddedKafka startTemp() {
+    return builder().start();
+  }
+
+  /** Options for ports, data directory, a SASL listener and extra broker properties. */
+  public static EmbeddedKafkaBuilder builder() {
+    return new EmbeddedKafkaBuilder();
+  }
+
+  /** Loopback PLAINTEXT address, e.g. {@code 127.0.0.1:40123}; stable across restarts. */
+  public String bootstrapServers() {
+    return HOST + ":" + port;
+  }
+
+  /** The PLAINTEXT client port. */
+  public int port() {
+    return port;
+  }
+
+  /** The KRaft controller port (not for clients). */
+  public int controllerPort() {
+    return controllerPort;
+  }
+
+  /** The SASL_PLAINTEXT (PLAIN mechanism) address, or {@code null} when no SASL users were set. */
+  public String saslBootstrapServers() {
+    return saslUsers.isEmpty() ? null : HOST + ":" + saslPort;
+  }
+
+  /** Directory holding the broker's log and metadata. */
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** Whether the broker is currently up. */
+  public synchronized boolean isRunning() {
+    return server != null;
+  }
+
+  /** A fresh mutable config for an {@link Admin} (or any client) on the PLAINTEXT listener. */
+  public Map<String, Object> adminConfig() {
+    Map<String, Object> config = new HashMap<>();
+    config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    config.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
+    config.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000);
+    return config;
+  }
+
+  /** A new admin client on this broker; the caller owns it and must close it. */
+  public Admin admin() {
+    return Admin.create(adminConfig());
+  }
+
+  /**
+   * Creates a topic with replication factor 1, or does nothing if it already exists (whatever its
+   * partition count). Blocks until the controller has accepted it.
+   *
+   * @throws KafkaBrokerException if the broker does not answer in time or refuses the topic
+   */
+  public void createTopic(String name, int partitions) {
+    try (Admin admin = admin()) {
+      admin
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .all()
+          .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof TopicExistsException)) {
+        throw new KafkaBrokerException("creating topic " + name + " failed", e.getCause());
+      }
+    } catch (TimeoutException e) {
+      throw new KafkaBrokerException("creating topic " + name + " timed out", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("interrupted while creating topic " + name, e);
+    }
+  }
+
+  /** Stops the broker, keeping its data and ports for {@link #restart()}. Idempotent. */
+  public synchronized void stop() {
+    if (server == null) {
+      return;
+    }
+    long t0 = System.nanoTime();
+    try {
+      server.shutdown();
+      server.awaitShutdown();
+    } finally {
+      server = null;
+    }
+    LOG.info("Embedded Kafka stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** Starts a stopped broker again on the same ports and data directory. */
+  public synchronized void restart() {
+    if (closed) {
+      throw new IllegalStateException("embedded Kafka is closed");
+    }
+    if (server == null) {
+      startWithRetry();
+    }
+  }
+
+  /** Stops the broker and, for a temporary directory, deletes it. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stop();
+    if (deleteOnClose) {
+      DataDirs.deleteRecursively(dataDir);
+    }
+  }
+
+  synchronized EmbeddedKafka startFirst() {
+    try {
+      startWithRetry();
+      return this;
+    } catch (RuntimeException e) {
+      if (deleteOnClose) {
+        DataDirs.deleteRecursively(dataDir);
+      }
+      throw e;
+    }
+  }
+
+  private void startWithRetry() {
+    for (int attempt = 1; ; attempt++) {
+      assignPorts();
+      try {
+        startOnce();
+        pinned = true;
+        return;
+      } catch (RuntimeException e) {
+        if (!isBindFailure(e) || attempt >= START_ATTEMPTS) {
+          throw new KafkaBrokerException("embedded Kafka failed to start in " + dataDir, e);
+        }
+        LOG.warn("Embedded Kafka could not bind (attempt {}), retrying: {}", attempt, e.toString());
+        pause(200L * attempt);
+      }
+    }
+  }
+
+  private void startOnce() {
+    long t0 = System.nanoTime();
+    Map<String, Object> props = BrokerProperties.build(propsInput());
+    DataDirs.formatIfNeeded(dataDir, props);
+    KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+    try {
+      candidate.startup();
+      server = candidate;
+      BrokerProperties.awaitReady(adminConfig(), READY_TIMEOUT);
+    } catch (RuntimeException e) {
+      server = null;
+      shutdownQuietly(candidate);
+      throw e;
+    }
+    LOG.info(
+        "Embedded Kafka ready on {} in {} ms (data {})",
+        bootstrapServers(),
+        (System.nanoTime() - t0) / 1_000_000,
+        dataDir);
+  }
+
+  private BrokerProperties.Input propsInput() {
+    return new BrokerProperties.Input(
+        HOST, port, controllerPort, saslPort, saslUsers, dataDir, extraBrokerProps);
+  }
+
+  /**
+   * Ports left at 0 get a free port on each attempt (the probe-then-bind race is why we retry);
+   * once a start succeeds every port is pinned so a restart comes back on the same addresses.
+   */
+  private void assignPorts() {
+    if (pinned) {
+      return;
+    }
+    port = requestedPort != 0 ? requestedPort : freePort();
+    controllerPort = requestedControllerPort != 0 ? requestedControllerPort : freePort();
+    if (!saslUsers.isEmpty()) {
+      saslPort = requestedSaslPort != 0 ? requestedSaslPort : freePort();
+    }
+  }
+
+  private static int freePort() {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(HOST, 0));
+      return socket.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  private static boolean isBindFailure(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BindException) {
+        return true;
+      }
+      String msg = t.getMessage();
+      if (msg != null && (msg.contains("failed to bind") || msg.contains("Address already in use"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static void shutdownQuietly(KafkaRaftServer candidate) {
+    try {
+      candidate.shutdown();
+      candidate.awaitShutdown();
+    } catch (RuntimeException suppressed) {
+      LOG.debug("Ignoring failure while cleaning up a failed start", suppressed);
+    }
+  }
+
+  private static void pause(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("interrupted while starting embedded Kafka", e);
+    }
+  }
+}

@@ -1,0 +1,81 @@
+package dev.gapstream.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** One broker with PLAINTEXT and SASL_PLAINTEXT listeners, driven by plain kafka-clients. */
+class EmbeddedKafkaIT {
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startBroker() {
+    long t0 = System.nanoTime();
+    kafka = EmbeddedKafka.builder().saslUsers(Map.of("alice", "s3cret \"quoted\"")).start();
+    System.out.printf("broker started in %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (kafka != null) {
+      kafka.close();
+      assertThat(kafka.dataDir()).doesNotExist();
+    }
+  }
+
+  @Test
+  void producesAndConsumesOverLoopback() throws Exception {
+    kafka.createTopic("roundtrip", 2);
+    kafka.createTopic("roundtrip", 2); // idempotent
+    List<String> values = List.of("a", "b", "c", "d", "e");
+
+    KafkaTestClients.produce(kafka.adminConfig(), "roundtrip", values);
+    List<String> got =
+        KafkaTestClients.consume(kafka.adminConfig(), "roundtrip", 5, Duration.ofSeconds(30));
+
+    assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:");
+    assertThat(got).containsExactlyInAnyOrderElementsOf(values);
+    try (Admin admin = kafka.admin()) {
+      assertThat(admin.describeTopics(Set.of("roundtrip")).allTopicNames().get().get("roundtrip")
+              .partitions())
+          .hasSize(2);
+    }
+  }
+
+  @Test
+  void saslListenerAcceptsTheRightPassword() throws Exception {
+    kafka.createTopic("secure", 1);
+    Map<String, Object> client =
+        KafkaTestClients.sasl(kafka.saslBootstrapServers(), "alice", "s3cret \"quoted\"");
+
+    KafkaTestClients.produce(client, "secure", List.of("x", "y"));
+
+    assertThat(KafkaTestClients.consume(client, "secure", 2, Duration.ofSeconds(30)))
+        .containsExactlyInAnyOrder("x", "y");
+  }
+
+  @Test
+  void saslListenerRejectsAWrongPasswordWithAnAuthenticationError() {
+    Map<String, Object> client =
+        KafkaTestClients.sasl(kafka.saslBootstrapServers(), "alice", "wrong");
+    long t0 = System.nanoTime();
+
+    try (Admin admin = Admin.create(client)) {
+      assertThatThrownBy(() -> admin.describeCluster().nodes().get(20, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class)
+          .hasCauseInstanceOf(SaslAuthenticationException.class);
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+  }
+}
