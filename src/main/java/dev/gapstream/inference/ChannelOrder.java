@@ -1,0 +1,7 @@
+package dev.gapstream.inference;
+
+/** Order of the colour planes a model expects in its input tensor. */
+public enum ChannelOrder {
+  RGB,
+  BGR
+}

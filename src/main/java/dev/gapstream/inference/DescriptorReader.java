@@ -1,0 +1,112 @@
+package dev.gapstream.inference;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads a {@code model.json} descriptor into a {@link ModelSpec}. Every error names the file and
+ * the offending field. Stateless.
+ */
+final class DescriptorReader {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private DescriptorReader() {}
+
+  static ModelSpec read(Path file) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new ModelException(file + ": not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new ModelException(file + ": cannot read: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new ModelException(file + ": expected a JSON object");
+    }
+    try {
+      return toSpec(root);
+    } catch (IllegalArgumentException | ModelException e) {
+      throw new ModelException(file + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static ModelSpec toSpec(JsonNode root) {
+    JsonNode min = root.path("minSize");
+    JsonNode fixed = root.path("fixedSize");
+    JsonNode outputs = root.path("outputs");
+    String cam = outputs.path("cam").isTextual() ? outputs.path("cam").asText() : null;
+    return new ModelSpec(
+        text(root, "name", null),
+        text(root, "version", "0"),
+        text(root, "input", null),
+        text(root, "layout", "NCHW"),
+        ChannelOrder.valueOf(text(root, "channelOrder", "RGB")),
+        (float) number(root, "pixelScale", 255.0),
+        triple(root, "mean"),
+        triple(root, "std"),
+        (int) number(min, "width", 0),
+        (int) number(min, "height", 0),
+        (int) number(fixed, "width", 0),
+        (int) number(fixed, "height", 0),
+        labels(root),
+        text(outputs, "logits", null),
+        cam,
+        HeadKind.fromId(text(root, "head", "none")));
+  }
+
+  private static String text(JsonNode node, String field, String fallback) {
+    JsonNode v = node.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      if (fallback == null) {
+        throw new IllegalArgumentException("field '" + field + "' is missing");
+      }
+      return fallback;
+    }
+    if (!v.isTextual()) {
+      throw new IllegalArgumentException("field '" + field + "' must be a string");
+    }
+    return v.asText();
+  }
+
+  private static double number(JsonNode node, String field, double fallback) {
+    JsonNode v = node.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return fallback;
+    }
+    if (!v.isNumber()) {
+      throw new IllegalArgumentException("field '" + field + "' must be a number");
+    }
+    return v.asDouble();
+  }
+
+  private static float[] triple(JsonNode root, String field) {
+    JsonNode v = root.path(field);
+    if (!v.isArray() || v.size() != 3) {
+      throw new IllegalArgumentException("field '" + field + "' must be an array of 3 numbers");
+    }
+    float[] out = new float[3];
+    for (int i = 0; i < 3; i++) {
+      if (!v.get(i).isNumber()) {
+        throw new IllegalArgumentException("field '" + field + "' must be an array of 3 numbers");
+      }
+      out[i] = (float) v.get(i).asDouble();
+    }
+    return out;
+  }
+
+  private static List<String> labels(JsonNode root) {
+    JsonNode v = root.path("labels");
+    if (!v.isArray() || v.isEmpty()) {
+      throw new IllegalArgumentException("field 'labels' must be a non-empty array of strings");
+    }
+    List<String> out = new ArrayList<>();
+    v.forEach(l -> out.add(l.asText()));
+    return out;
+  }
+}

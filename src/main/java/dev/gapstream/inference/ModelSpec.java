@@ -1,0 +1,151 @@
+package dev.gapstream.inference;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Everything the pipeline needs to know about a model besides its weights: tensor names, the
+ * preprocessing contract (value = (pixel / pixelScale − mean[c]) / std[c], channels in {@link
+ * #channelOrder}, NCHW), the accepted input sizes, the labels and the head kind. Immutable: the
+ * arrays are copied in and out. Sizes are pixels; 0 for {@code fixedWidth}/{@code fixedHeight}
+ * means any size. {@code camOutput} is null when the graph has no class-map output; every other
+ * field is non-null.
+ */
+public record ModelSpec(
+    String name,
+    String version,
+    String inputName,
+    String layout,
+    ChannelOrder channelOrder,
+    float pixelScale,
+    float[] mean,
+    float[] std,
+    int minWidth,
+    int minHeight,
+    int fixedWidth,
+    int fixedHeight,
+    List<String> labels,
+    String logitsOutput,
+    String camOutput,
+    HeadKind head) {
+
+  /** The file, next to the {@code .onnx}, that describes the model. */
+  public static final String DESCRIPTOR = "model.json";
+
+  static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
+  static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+  static final int DEFAULT_SIZE = 224;
+
+  /** Validates and copies; throws {@link ModelException} describing the first problem found. */
+  public ModelSpec {
+    require(name != null && !name.isBlank(), "name is missing");
+    require(version != null, "version is missing");
+    require(inputName != null && !inputName.isBlank(), "input name is missing");
+    require("NCHW".equals(layout), "layout '" + layout + "' is not supported (only NCHW)");
+    require(channelOrder != null, "channelOrder is missing");
+    require(pixelScale > 0 && Float.isFinite(pixelScale), "pixelScale must be > 0");
+    require(mean != null && mean.length == 3, "mean must have 3 values");
+    require(std != null && std.length == 3, "std must have 3 values");
+    for (float s : std) {
+      require(s > 0 && Float.isFinite(s), "std values must be > 0");
+    }
+    require(minWidth >= 0 && minHeight >= 0, "minSize must not be negative");
+    require(fixedWidth >= 0 && fixedHeight >= 0, "fixedSize must not be negative");
+    require(logitsOutput != null && !logitsOutput.isBlank(), "logits output is missing");
+    require(head != null, "head is missing");
+    mean = mean.clone();
+    std = std.clone();
+    labels = List.copyOf(labels);
+  }
+
+  /**
+   * Loads the spec of {@code onnxFile}: from {@value #DESCRIPTOR} in the same directory when
+   * present, else defaults for a bare ImageNet-style model (224×224 fixed, ImageNet mean/std, RGB,
+   * the graph's first input and output, labels {@code class-0…}).
+   *
+   * @throws ModelException naming the file and the problem when either file is missing or invalid
+   */
+  public static ModelSpec load(Path onnxFile) {
+    return load(onnxFile, OnnxGraph.read(onnxFile));
+  }
+
+  /** As {@link #load(Path)}, reusing an already parsed graph of {@code onnxFile}. */
+  public static ModelSpec load(Path onnxFile, OnnxGraph graph) {
+    Path dir = onnxFile.toAbsolutePath().getParent();
+    Path descriptor = dir == null ? Path.of(DESCRIPTOR) : dir.resolve(DESCRIPTOR);
+    if (Files.exists(descriptor)) {
+      return DescriptorReader.read(descriptor);
+    }
+    return defaults(onnxFile, graph);
+  }
+
+  /** The defaults for a bare ImageNet-style model, from its graph. */
+  static ModelSpec defaults(Path onnxFile, OnnxGraph graph) {
+    if (graph.inputs().isEmpty() || graph.outputs().isEmpty()) {
+      throw new ModelException(onnxFile + ": model has no inputs or no outputs");
+    }
+    TensorInfo logits = graph.outputs().get(0);
+    List<String> labels = new ArrayList<>();
+    for (long c = 0; c < logits.dim(1); c++) {
+      labels.add("class-" + c);
+    }
+    String file = onnxFile.getFileName().toString();
+    String name = file.endsWith(".onnx") ? file.substring(0, file.length() - 5) : file;
+    return new ModelSpec(
+        name,
+        "0",
+        graph.inputs().get(0).name(),
+        "NCHW",
+        ChannelOrder.RGB,
+        255f,
+        IMAGENET_MEAN,
+        IMAGENET_STD,
+        DEFAULT_SIZE,
+        DEFAULT_SIZE,
+        DEFAULT_SIZE,
+        DEFAULT_SIZE,
+        labels,
+        logits.name(),
+        null,
+        GapHeadDetector.detect(graph, logits.name()).kind());
+  }
+
+  @Override
+  public float[] mean() {
+    return mean.clone();
+  }
+
+  @Override
+  public float[] std() {
+    return std.clone();
+  }
+
+  /** True when the model only accepts one input size. */
+  public boolean isFixedSize() {
+    return fixedWidth > 0 && fixedHeight > 0;
+  }
+
+  /** The label of class {@code index}, or {@code class-<index>} when the spec has fewer labels. */
+  public String label(int index) {
+    return index < labels.size() ? labels.get(index) : "class-" + index;
+  }
+
+  @Override
+  public String toString() {
+    return String.format(
+        "ModelSpec[%s:%s input=%s %s %s scale=%s mean=%s std=%s min=%dx%d fixed=%dx%d"
+            + " labels=%d logits=%s cam=%s head=%s]",
+        name, version, inputName, layout, channelOrder, pixelScale, Arrays.toString(mean),
+        Arrays.toString(std), minWidth, minHeight, fixedWidth, fixedHeight, labels.size(),
+        logitsOutput, camOutput, head);
+  }
+
+  private static void require(boolean ok, String problem) {
+    if (!ok) {
+      throw new ModelException("invalid model spec: " + problem);
+    }
+  }
+}

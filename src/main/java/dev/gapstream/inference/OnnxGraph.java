@@ -1,0 +1,302 @@
+package dev.gapstream.inference;
+
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import com.google.protobuf.InvalidProtocolBufferException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The parsed graph of an ONNX model: what ONNX Runtime's Java API does not show (nodes,
+ * initializers, opset). Built once from the file; immutable and safe to share between threads.
+ * Lookups by tensor name return empty results, never null, for names the graph does not have.
+ */
+public final class OnnxGraph {
+  private static final Set<Integer> PARAMETER_TYPES =
+      Set.of(
+          DataType.FLOAT_VALUE,
+          DataType.FLOAT16_VALUE,
+          DataType.DOUBLE_VALUE,
+          DataType.BFLOAT16_VALUE);
+
+  private final String source;
+  private final ModelProto model;
+  private final Map<String, TensorProto> initializers = new HashMap<>();
+  private final Map<String, NodeProto> producers = new HashMap<>();
+  private final Map<String, List<NodeProto>> consumers = new HashMap<>();
+
+  private OnnxGraph(String source, ModelProto model) {
+    this.source = source;
+    this.model = model;
+    GraphProto g = model.getGraph();
+    g.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
+    for (NodeProto n : g.getNodeList()) {
+      n.getOutputList().forEach(o -> producers.put(o, n));
+      for (String in : n.getInputList()) {
+        consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+      }
+    }
+  }
+
+  /**
+   * Reads and parses an ONNX file.
+   *
+   * @throws ModelException naming the path when it is missing, unreadable or not an ONNX model
+   */
+  public static OnnxGraph read(Path file) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new ModelException(file + ": no such model file");
+    } catch (IOException e) {
+      throw new ModelException(file + ": cannot read model file: " + e.getMessage(), e);
+    }
+    return parse(bytes, file.toString());
+  }
+
+  /**
+   * Parses an ONNX model held in memory; {@code source} names it in error messages.
+   *
+   * @throws ModelException when the bytes are not an ONNX model with a graph
+   */
+  public static OnnxGraph parse(byte[] bytes, String source) {
+    ModelProto m;
+    try {
+      m = ModelProto.parseFrom(bytes);
+    } catch (InvalidProtocolBufferException e) {
+      throw new ModelException(source + ": not an ONNX model (" + e.getMessage() + ")", e);
+    }
+    // Protobuf accepts many byte strings as a message of unknown fields; a real model has these.
+    if (m.getIrVersion() <= 0 || m.getGraph().getNodeCount() == 0 || !m.getGraph().hasName()) {
+      throw new ModelException(source + ": not an ONNX model (no graph found)");
+    }
+    return new OnnxGraph(source, m);
+  }
+
+  /** The file (or label) this graph was read from. */
+  public String source() {
+    return source;
+  }
+
+  /** The underlying protobuf message, for rewriting. */
+  public ModelProto proto() {
+    return model;
+  }
+
+  /** Graph inputs that are fed at run time (initializers listed as inputs are left out). */
+  public List<TensorInfo> inputs() {
+    List<TensorInfo> out = new ArrayList<>();
+    for (ValueInfoProto v : model.getGraph().getInputList()) {
+      if (!initializers.containsKey(v.getName())) {
+        out.add(info(v));
+      }
+    }
+    return out;
+  }
+
+  /** The graph's declared outputs, in order. */
+  public List<TensorInfo> outputs() {
+    return model.getGraph().getOutputList().stream().map(OnnxGraph::info).toList();
+  }
+
+  /** The default-domain opset the model was exported for, or 0 when it declares none. */
+  public int opset() {
+    for (OperatorSetIdProto o : model.getOpsetImportList()) {
+      if (o.getDomain().isEmpty() || o.getDomain().equals("ai.onnx")) {
+        return (int) o.getVersion();
+      }
+    }
+    return 0;
+  }
+
+  public int nodeCount() {
+    return model.getGraph().getNodeCount();
+  }
+
+  public List<NodeProto> nodes() {
+    return model.getGraph().getNodeList();
+  }
+
+  /** The node that computes {@code tensor}; empty for graph inputs and initializers. */
+  public Optional<NodeProto> producer(String tensor) {
+    return Optional.ofNullable(producers.get(tensor));
+  }
+
+  /** The nodes that read {@code tensor}, in graph order. */
+  public List<NodeProto> consumers(String tensor) {
+    return consumers.getOrDefault(tensor, List.of());
+  }
+
+  public boolean isInitializer(String name) {
+    return initializers.containsKey(name);
+  }
+
+  /**
+   * Learned parameters as the layers use them: for each node, the elements of the floating-point
+   * initializers it reads. Exporters store equal-valued tensors once (torch shares the zero biases
+   * of freshly initialised or BN-folded convolutions), so this counts a shared tensor once per
+   * layer, which is what the architecture has and what PyTorch reports.
+   */
+  public long parameterCount() {
+    return parameterCount(nodes());
+  }
+
+  /** Parameters read by {@code nodesToCount}, counted per node as in {@link #parameterCount()}. */
+  public long parameterCount(Collection<NodeProto> nodesToCount) {
+    long n = 0;
+    for (NodeProto node : nodesToCount) {
+      n += storedCount(Set.copyOf(node.getInputList()));
+    }
+    return n;
+  }
+
+  /** Elements of all distinct floating-point initializers: what the file stores. */
+  public long storedParameterCount() {
+    return storedCount(initializers.keySet());
+  }
+
+  private long storedCount(Collection<String> names) {
+    long n = 0;
+    for (String name : names) {
+      TensorProto t = initializers.get(name);
+      if (t != null && PARAMETER_TYPES.contains(t.getDataType())) {
+        n += elements(t);
+      }
+    }
+    return n;
+  }
+
+  /** Dimensions of the named initializer, or empty when there is no such initializer. */
+  public Optional<long[]> initializerDims(String name) {
+    TensorProto t = initializers.get(name);
+    return t == null ? Optional.empty() : Optional.of(toLongs(t.getDimsList()));
+  }
+
+  /**
+   * The values of a FLOAT initializer, row-major.
+   *
+   * @throws ModelException when there is no such FLOAT initializer or its data is external
+   */
+  public float[] floats(String name) {
+    TensorProto t = initializers.get(name);
+    if (t == null || t.getDataType() != DataType.FLOAT_VALUE) {
+      throw new ModelException(source + ": no FLOAT initializer named '" + name + "'");
+    }
+    checkEmbedded(t);
+    float[] out = new float[Math.toIntExact(elements(t))];
+    if (t.hasRawData()) {
+      t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+    } else {
+      for (int i = 0; i < out.length; i++) {
+        out[i] = t.getFloatData(i);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Integer values of a tensor that is an initializer or the output of a {@code Constant} node
+   * (how exporters pass axes and shapes); empty when the tensor is computed at run time.
+   */
+  public Optional<long[]> constantInts(String tensor) {
+    TensorProto t = initializers.get(tensor);
+    NodeProto p = producers.get(tensor);
+    if (t == null && p != null && p.getOpType().equals("Constant")) {
+      t =
+          p.getAttributeList().stream()
+              .filter(a -> a.getName().equals("value"))
+              .map(AttributeProto::getT)
+              .findFirst()
+              .orElse(null);
+    }
+    if (t == null) {
+      return Optional.empty();
+    }
+    checkEmbedded(t);
+    return Optional.of(ints(t));
+  }
+
+  /**
+   * A serialised copy of the model with {@code extraOutputs} (FLOAT tensors computed inside the
+   * graph) added as graph outputs, so that a session can return intermediate feature maps.
+   */
+  public byte[] withOutputs(List<String> extraOutputs) {
+    GraphProto.Builder g = model.getGraph().toBuilder();
+    for (String name : extraOutputs) {
+      TypeProto type =
+          TypeProto.newBuilder()
+              .setTensorType(TypeProto.Tensor.newBuilder().setElemType(DataType.FLOAT_VALUE))
+              .build();
+      g.addOutput(ValueInfoProto.newBuilder().setName(name).setType(type));
+    }
+    return model.toBuilder().setGraph(g).build().toByteArray();
+  }
+
+  private void checkEmbedded(TensorProto t) {
+    if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      throw new ModelException(
+          source + ": initializer '" + t.getName() + "' uses external data, not supported");
+    }
+  }
+
+  private static long[] ints(TensorProto t) {
+    int n = (int) elements(t);
+    long[] out = new long[n];
+    boolean int32 = t.getDataType() == DataType.INT32_VALUE;
+    if (t.hasRawData()) {
+      ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < n; i++) {
+        out[i] = int32 ? b.getInt() : b.getLong();
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        out[i] = int32 ? t.getInt32Data(i) : t.getInt64Data(i);
+      }
+    }
+    return out;
+  }
+
+  private static long elements(TensorProto t) {
+    long n = 1;
+    for (long d : t.getDimsList()) {
+      n *= d;
+    }
+    return n;
+  }
+
+  private static long[] toLongs(List<Long> list) {
+    return list.stream().mapToLong(Long::longValue).toArray();
+  }
+
+  private static TensorInfo info(ValueInfoProto v) {
+    TypeProto.Tensor tt = v.getType().getTensorType();
+    List<String> dims = new ArrayList<>();
+    for (TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
+      dims.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
+    }
+    String type = DataType.forNumber(tt.getElemType()) == null
+        ? "type-" + tt.getElemType()
+        : DataType.forNumber(tt.getElemType()).name().toLowerCase(java.util.Locale.ROOT);
+    return new TensorInfo(v.getName(), type, dims);
+  }
+}

@@ -1,0 +1,177 @@
+#!/usr/bin/env python3
+"""Export test models to ONNX for gapstream's inference tests.
+
+Usage: /usr/bin/python3 tools/export_torchvision.py OUT_DIR [MODEL ...]
+
+Models: resnet18, mobilenet_v2, squeezenet1_1 (torchvision architectures with random weights:
+nothing is downloaded) and three tiny nets for unit tests: tiny-cam (class maps + GAP, with a
+`cam` output), tiny-linear (GAP then a linear layer) and tiny-fc (a flattened fixed-size map into
+a linear layer: no GAP). With no MODEL, all are exported. A model whose .onnx already exists is
+skipped.
+
+Next to the exports it writes expectations.json: for each model the head kind, the head's
+parameter count, the total as PyTorch counts it, the total after export (BatchNorm folded into the
+preceding convolution: each BN's weight and bias go, the convolution gains a bias), and the
+parameters an FC head over the flattened last feature map would need at the nominal input size.
+The Java tests compare the inspector's figures with these, computed from the torch modules.
+"""
+import json
+import os
+import sys
+
+import torch
+import torch.nn as nn
+import torchvision
+
+OPSET = 13
+NOMINAL = 224
+
+
+class TinyCam(nn.Module):
+    """Two convolutions to 4 class maps, then GAP: the class-maps-gap head."""
+
+    def __init__(self, classes=4):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.classifier = nn.Conv2d(8, classes, 1)
+
+    def forward(self, x):
+        cam = self.classifier(self.body(x))
+        return cam.mean(dim=(2, 3)), cam
+
+
+class TinyLinear(nn.Module):
+    """GAP then a linear layer: the gap-linear head (like ResNet)."""
+
+    def __init__(self, classes=4):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(8, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.body(x)), 1))
+
+
+class TinyFc(nn.Module):
+    """A fixed-size map flattened into a linear layer: no GAP at all."""
+
+    def __init__(self, classes=4):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.fc = nn.Linear(8 * 16 * 16, classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+def folded_count(model):
+    """Parameters left after export folds each BatchNorm into the convolution before it."""
+    total = count(model)
+    last_conv = None
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            last_conv = m
+        elif isinstance(m, nn.BatchNorm2d):
+            total -= m.weight.numel() + m.bias.numel()
+            if last_conv is not None and last_conv.bias is None:
+                total += m.num_features
+    return total
+
+
+def feature_shape(model, module, size, use_input):
+    """Shape (C, h, w) of the tensor entering (or leaving) `module` for one size x size image."""
+    seen = {}
+
+    def hook(_m, inputs, output):
+        seen["t"] = inputs[0] if use_input else output
+
+    handle = module.register_forward_hook(hook)
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    handle.remove()
+    return list(seen["t"].shape[1:])
+
+
+def build(name):
+    """(module, head module, kind, features module, hook input?, size, dynamic H/W?, outputs)."""
+    tv = torchvision.models
+    if name == "resnet18":
+        m = tv.resnet18(weights=None)
+        return m, m.fc, "gap-linear", m.avgpool, True, NOMINAL, False, ["logits"]
+    if name == "mobilenet_v2":
+        m = tv.mobilenet_v2(weights=None)
+        return m, m.classifier[1], "gap-linear", m.features, False, NOMINAL, False, ["logits"]
+    if name == "squeezenet1_1":
+        m = tv.squeezenet1_1(weights=None)
+        return m, m.classifier[1], "class-maps-gap", m.classifier[1], True, NOMINAL, False, ["logits"]
+    if name == "tiny-cam":
+        m = TinyCam()
+        return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
+    if name == "tiny-linear":
+        m = TinyLinear()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
+    if name == "tiny-fc":
+        m = TinyFc()
+        return m, m.fc, "none", m.body, False, 32, False, ["logits"]
+    raise SystemExit(f"unknown model {name}")
+
+
+def export(name, out_dir):
+    torch.manual_seed(0)
+    model, head, kind, feat_mod, use_input, size, dynamic_hw, outputs = build(name)
+    model.eval()
+    path = os.path.join(out_dir, name + ".onnx")
+    c, h, w = feature_shape(model, feat_mod, size, use_input)
+    classes = head.out_channels if isinstance(head, nn.Conv2d) else head.out_features
+    expected = {
+        "kind": kind,
+        "headParams": count(head),
+        "torchParams": count(model),
+        "exportedParams": folded_count(model),
+        "nominalSize": size,
+        "featureShape": [c, h, w],
+        "fcHeadParams": c * h * w * classes + classes,
+        "classes": classes,
+    }
+    if not os.path.exists(path):
+        axes = {"input": {0: "batch"}}
+        if dynamic_hw:
+            axes["input"].update({2: "height", 3: "width"})
+        for o in outputs:
+            axes[o] = {0: "batch"}
+        tmp = path + ".tmp"
+        torch.onnx.export(
+            model, torch.zeros(1, 3, size, size), tmp, opset_version=OPSET,
+            input_names=["input"], output_names=outputs, dynamic_axes=axes,
+            do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
+        os.replace(tmp, path)
+    return expected
+
+
+def main(argv):
+    if len(argv) < 2:
+        raise SystemExit(__doc__)
+    out_dir = argv[1]
+    names = argv[2:] or ["resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc"]
+    os.makedirs(out_dir, exist_ok=True)
+    torch.set_num_threads(1)
+    exp_path = os.path.join(out_dir, "expectations.json")
+    expectations = {}
+    if os.path.exists(exp_path):
+        with open(exp_path) as f:
+            expectations = json.load(f)
+    for name in names:
+        expectations[name] = export(name, out_dir)
+        print(name, expectations[name], flush=True)
+    with open(exp_path + ".tmp", "w") as f:
+        json.dump(expectations, f, indent=1, sort_keys=True)
+    os.replace(exp_path + ".tmp", exp_path)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
