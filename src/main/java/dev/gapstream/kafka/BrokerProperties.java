@@ -40,8 +40,16 @@ final class BrokerProperties {
     p.put("controller.listener.names", CONTROLLER_LISTENER);
     p.put("inter.broker.listener.name", "PLAINTEXT");
     String listeners =
-        "PLAINTEXT://" + in.host() + ":" + in.port()
-            + "," + CONTROLLER_LISTENER + "://" + in.host() + ":" + in.controllerPort();
+        "PLAINTEXT://"
+            + in.host()
+            + ":"
+            + in.port()
+            + ","
+            + CONTROLLER_LISTENER
+            + "://"
+            + in.host()
+            + ":"
+            + in.controllerPort();
     String protocols = "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT";
     if (!in.saslUsers().isEmpty()) {
       listeners += ",SASL_PLAINTEXT://" + in.host() + ":" + in.saslPort();
@@ -78,7 +86,8 @@ final class BrokerProperties {
     users.forEach(
         (user, password) -> {
           if (!USER_NAME.matcher(user).matches()) {
-            throw new IllegalArgumentException("SASL user name must match " + USER_NAME + ": " + user);
+            throw new IllegalArgumentException(
+                "SASL user name must match " + USER_NAME + ": " + user);
           }
           sb.append(" user_").append(user).append("=\"").append(quote(password)).append('"');
         });

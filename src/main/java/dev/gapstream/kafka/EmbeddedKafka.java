@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Apache Kafka's own KRaft broker, run in this JVM: one node that is both broker and controller,
- * reached over real sockets on loopback. It is the zero-setup default when no
- * {@code kafka.bootstrap.servers} is configured, and the broker every integration test talks to.
+ * reached over real sockets on loopback. It is the zero-setup default when no {@code
+ * kafka.bootstrap.servers} is configured, and the broker every integration test talks to.
  *
  * <p>Ports are chosen once (free ports when asked for 0) and kept for the life of the object, so
  * {@link #stop()} followed by {@link #restart()} brings the broker back on the same address with
@@ -274,7 +274,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         return true;
       }
       String msg = t.getMessage();
-      if (msg != null && (msg.contains("failed to bind") || msg.contains("Address already in use"))) {
+      if (msg != null
+          && (msg.contains("failed to bind") || msg.contains("Address already in use"))) {
         return true;
       }
     }

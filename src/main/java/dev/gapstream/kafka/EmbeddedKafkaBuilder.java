@@ -9,8 +9,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Options for an {@link EmbeddedKafka}. Not thread safe; use it from one thread, then call
- * {@link #start()}. Ports left at 0 are chosen free at start and then kept for restarts.
+ * Options for an {@link EmbeddedKafka}. Not thread safe; use it from one thread, then call {@link
+ * #start()}. Ports left at 0 are chosen free at start and then kept for restarts.
  */
 public final class EmbeddedKafkaBuilder {
   Path dataDir;
@@ -57,8 +57,8 @@ public final class EmbeddedKafkaBuilder {
   }
 
   /**
-   * Adds a SASL_PLAINTEXT listener (mechanism PLAIN) accepting these username to password pairs,
-   * in addition to the PLAINTEXT listener.
+   * Adds a SASL_PLAINTEXT listener (mechanism PLAIN) accepting these username to password pairs, in
+   * addition to the PLAINTEXT listener.
    */
   public EmbeddedKafkaBuilder saslUsers(Map<String, String> users) {
     users.forEach(

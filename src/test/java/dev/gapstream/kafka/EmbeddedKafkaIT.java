@@ -47,8 +47,13 @@ class EmbeddedKafkaIT {
     assertThat(kafka.bootstrapServers()).startsWith("127.0.0.1:");
     assertThat(got).containsExactlyInAnyOrderElementsOf(values);
     try (Admin admin = kafka.admin()) {
-      assertThat(admin.describeTopics(Set.of("roundtrip")).allTopicNames().get().get("roundtrip")
-              .partitions())
+      assertThat(
+              admin
+                  .describeTopics(Set.of("roundtrip"))
+                  .allTopicNames()
+                  .get()
+                  .get("roundtrip")
+                  .partitions())
           .hasSize(2);
     }
   }

@@ -33,7 +33,8 @@ class EmbeddedKafkaRestartIT {
 
       assertThat(kafka.bootstrapServers()).isEqualTo(bootstrap);
       KafkaTestClients.produce(kafka.adminConfig(), "durable", List.of("4"));
-      assertThat(KafkaTestClients.consume(kafka.adminConfig(), "durable", 4, Duration.ofSeconds(30)))
+      assertThat(
+              KafkaTestClients.consume(kafka.adminConfig(), "durable", 4, Duration.ofSeconds(30)))
           .containsExactlyInAnyOrder("1", "2", "3", "4");
     }
     assertThat(dir).isDirectory(); // a caller's directory is never deleted

@@ -1,0 +1,206 @@
+package dev.gapstream.config;
+
+import static dev.gapstream.config.ConfigDef.Type.BOOLEAN;
+import static dev.gapstream.config.ConfigDef.Type.BYTES;
+import static dev.gapstream.config.ConfigDef.Type.INT;
+import static dev.gapstream.config.ConfigDef.Type.LONG;
+import static dev.gapstream.config.ConfigDef.Type.STRING;
+import static dev.gapstream.config.ConfigDef.oneOf;
+import static dev.gapstream.config.ConfigDef.range;
+
+import dev.gapstream.config.ConfigDef.Validator;
+import java.util.List;
+
+/**
+ * Every configuration key gapstream reads: one constant per key and the {@link #DEF} table with its
+ * type, default, allowed values and doc. Key names are a contract (manifests and users rely on
+ * them): extend, never rename. Environment variables map as {@code GAPSTREAM_BATCH_MAX_SIZE} to
+ * {@code batch.max.size}.
+ */
+public final class ConfigKeys {
+  /** Keys under this prefix are passed to the Kafka consumer verbatim, without the prefix. */
+  public static final String KAFKA_CONSUMER_PREFIX = "kafka.consumer.";
+
+  /** Keys under this prefix are passed to the Kafka producer verbatim, without the prefix. */
+  public static final String KAFKA_PRODUCER_PREFIX = "kafka.producer.";
+
+  public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+  public static final String KAFKA_GROUP_ID = "kafka.group.id";
+  public static final String KAFKA_EMBEDDED_DIR = "kafka.embedded.dir";
+  public static final String KAFKA_EMBEDDED_PORT = "kafka.embedded.port";
+  public static final String KAFKA_EMBEDDED_PARTITIONS = "kafka.embedded.partitions";
+  public static final String TOPICS_FRAMES = "topics.frames";
+  public static final String TOPICS_PREDICTIONS = "topics.predictions";
+  public static final String TOPICS_DLQ = "topics.dlq";
+  public static final String BATCH_MAX_SIZE = "batch.max.size";
+  public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
+  public static final String INFERENCE_MODEL_PATH = "inference.model.path";
+  public static final String INFERENCE_THREADS = "inference.threads";
+  public static final String INFERENCE_CONCURRENCY = "inference.concurrency";
+  public static final String INFERENCE_PROVIDER = "inference.provider";
+  public static final String INGEST_MAX_IN_FLIGHT = "ingest.max.in.flight";
+  public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
+  public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
+  public static final String INGEST_DECODE_THREADS = "ingest.decode.threads";
+  public static final String PREDICTIONS_TOP_K = "predictions.top.k";
+  public static final String CAM_ENABLED = "cam.enabled";
+  public static final String CAM_HEATMAP = "cam.heatmap";
+  public static final String DELIVERY_GUARANTEE = "delivery.guarantee";
+  public static final String HTTP_PORT = "http.port";
+  public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
+
+  /** Defaults that depend on the machine are read once, when this class loads. */
+  static final int CPUS = Runtime.getRuntime().availableProcessors();
+
+  private static final Validator PORT = range(0, 65_535);
+  private static final Validator NOT_BLANK =
+      (key, value) -> {
+        if (String.valueOf(value).isBlank()) {
+          throw new ConfigException(key + ": must not be empty");
+        }
+      };
+
+  /** The table: type, default, validator and doc of every key above. */
+  public static final ConfigDef DEF =
+      new ConfigDef()
+          .define(
+              KAFKA_BOOTSTRAP_SERVERS,
+              STRING,
+              "",
+              Validator.ANY,
+              "Kafka brokers host:port,...; empty starts an embedded single-node broker")
+          .define(
+              KAFKA_GROUP_ID,
+              STRING,
+              "gapstream",
+              NOT_BLANK,
+              "Consumer group; replicas sharing it share the frames topic's partitions")
+          .define(
+              KAFKA_EMBEDDED_DIR,
+              STRING,
+              "",
+              Validator.ANY,
+              "Data directory of the embedded broker; empty means a temporary one")
+          .define(
+              KAFKA_EMBEDDED_PORT,
+              INT,
+              0,
+              PORT,
+              "Client port of the embedded broker; 0 picks a free one")
+          .define(
+              KAFKA_EMBEDDED_PARTITIONS,
+              INT,
+              4,
+              range(1, 1_000),
+              "Partitions of the topics gapstream creates on the embedded broker")
+          .define(TOPICS_FRAMES, STRING, "frames", NOT_BLANK, "Input topic of encoded frames")
+          .define(
+              TOPICS_PREDICTIONS,
+              STRING,
+              "predictions",
+              NOT_BLANK,
+              "Output topic, one JSON prediction per frame")
+          .define(
+              TOPICS_DLQ,
+              STRING,
+              "frames.dlq",
+              NOT_BLANK,
+              "Dead-letter topic for frames that cannot be decoded or classified")
+          .define(BATCH_MAX_SIZE, INT, 16, range(1, 1_024), "Frames per inference batch at most")
+          .define(
+              BATCH_MAX_DELAY_MS,
+              LONG,
+              10L,
+              range(0, 10_000),
+              "Milliseconds a batch waits for more frames before it runs anyway")
+          .define(
+              INFERENCE_MODEL_PATH,
+              STRING,
+              "models/gapnet-shapes/model.onnx",
+              NOT_BLANK,
+              "ONNX model; relative paths resolve against the working directory, then"
+                  + " gapstream.home")
+          .define(
+              INFERENCE_THREADS,
+              INT,
+              CPUS,
+              range(1, 1_024),
+              "ONNX Runtime intra-op threads per batch (default: available processors)")
+          .define(
+              INFERENCE_CONCURRENCY, INT, 1, range(1, 64), "Batches in inference at the same time")
+          .define(
+              INFERENCE_PROVIDER,
+              STRING,
+              InferenceProvider.CPU.id(),
+              oneOf(InferenceProvider.ids()),
+              "ONNX Runtime execution provider")
+          .define(
+              INGEST_MAX_IN_FLIGHT,
+              INT,
+              256,
+              range(1, 100_000),
+              "Frames consumed but not yet published before the consumer pauses")
+          .define(
+              INGEST_MAX_FRAME_BYTES,
+              BYTES,
+              8L << 20,
+              range(1, 1L << 30),
+              "Largest encoded frame accepted; larger ones are dead-lettered as too-large")
+          .define(
+              INGEST_MAX_PIXELS,
+              LONG,
+              16_777_216L,
+              range(1, 1L << 30),
+              "Largest decoded width*height accepted; larger ones are dead-lettered as too-large")
+          .define(
+              INGEST_DECODE_THREADS,
+              INT,
+              CPUS,
+              range(1, 256),
+              "Worker threads decoding frames (default: available processors)")
+          .define(
+              PREDICTIONS_TOP_K,
+              INT,
+              3,
+              range(1, 1_000),
+              "Classes listed per prediction, best first")
+          .define(
+              CAM_ENABLED,
+              BOOLEAN,
+              true,
+              Validator.ANY,
+              "Publish the class activation map's peak and box with each prediction")
+          .define(
+              CAM_HEATMAP,
+              BOOLEAN,
+              false,
+              Validator.ANY,
+              "Also publish the full heatmap (8-bit, base64); makes messages larger")
+          .define(
+              DELIVERY_GUARANTEE,
+              STRING,
+              DeliveryGuarantee.AT_LEAST_ONCE.id(),
+              oneOf(DeliveryGuarantee.ids()),
+              "at-least-once, or exactly-once with transactions")
+          .define(
+              HTTP_PORT,
+              INT,
+              8080,
+              PORT,
+              "Management HTTP port (/metrics, /health/*); 0 picks a free one")
+          .define(
+              SHUTDOWN_TIMEOUT_MS,
+              LONG,
+              30_000L,
+              range(0, 600_000),
+              "Milliseconds to drain batches and commit offsets on shutdown");
+
+  /**
+   * {@code GAPSTREAM_*} environment variables that are not configuration keys (read by the launcher
+   * or logging), so the loader does not reject them as typos.
+   */
+  public static final List<String> NON_CONFIG_ENV =
+      List.of("GAPSTREAM_JAVA_OPTS", "GAPSTREAM_LOG_LEVEL", "GAPSTREAM_HOME", "GAPSTREAM_CONFIG");
+
+  private ConfigKeys() {}
+}

@@ -1,0 +1,242 @@
+package dev.gapstream.config;
+
+import dev.gapstream.config.GapstreamConfig.Batch;
+import dev.gapstream.config.GapstreamConfig.Cam;
+import dev.gapstream.config.GapstreamConfig.Embedded;
+import dev.gapstream.config.GapstreamConfig.Inference;
+import dev.gapstream.config.GapstreamConfig.Ingest;
+import dev.gapstream.config.GapstreamConfig.KafkaSettings;
+import dev.gapstream.config.GapstreamConfig.Predictions;
+import dev.gapstream.config.GapstreamConfig.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * Builds the {@link GapstreamConfig} at start-up from layers, each overriding the one before:
+ * defaults &lt; YAML file &lt; environment ({@code GAPSTREAM_*}) &lt; explicit overrides (CLI
+ * {@code --set key=value}). Keys outside {@link ConfigKeys#DEF} and the {@code kafka.consumer.} /
+ * {@code kafka.producer.} pass-through prefixes are rejected, so a typo fails the start instead of
+ * being ignored.
+ *
+ * <p>Not thread safe; use one loader from one thread. {@code load()} may be called repeatedly.
+ */
+public final class ConfigLoader {
+  private final Map<String, String> raw = new HashMap<>();
+  private final Map<String, String> origin = new HashMap<>();
+  private Path workingDir = Path.of("").toAbsolutePath();
+  private String home = System.getProperty("gapstream.home");
+
+  private ConfigLoader() {}
+
+  /** A loader with no layers yet: {@code load()} now gives the defaults. */
+  public static ConfigLoader builder() {
+    return new ConfigLoader();
+  }
+
+  /**
+   * The usual start-up: optional file, then the process environment, then CLI overrides.
+   *
+   * @param file YAML file, or {@code null} for none
+   */
+  public static GapstreamConfig load(Path file, Map<String, String> overrides) {
+    ConfigLoader loader = builder();
+    if (file != null) {
+      loader.file(file);
+    }
+    return loader.env(System.getenv()).set(overrides).load();
+  }
+
+  /** Adds a YAML file layer (nested or flat dotted keys). */
+  public ConfigLoader file(Path file) {
+    return layer(ConfigSources.yamlFile(file), "file " + file);
+  }
+
+  /** Adds a YAML layer from text (tests, embedded defaults). */
+  public ConfigLoader yaml(String text) {
+    return layer(ConfigSources.yaml(text, "YAML"), "YAML");
+  }
+
+  /** Adds the environment layer: {@code GAPSTREAM_*} variables only. */
+  public ConfigLoader env(Map<String, String> env) {
+    ConfigSources.envKeys(env)
+        .forEach((key, var) -> put(key, env.get(var), "environment variable " + var));
+    return this;
+  }
+
+  /** Adds one explicit override (highest precedence). */
+  public ConfigLoader set(String key, String value) {
+    put(key, Objects.requireNonNull(value, key), "--set");
+    return this;
+  }
+
+  /** Adds explicit overrides (highest precedence). */
+  public ConfigLoader set(Map<String, String> overrides) {
+    overrides.forEach(this::set);
+    return this;
+  }
+
+  /** Where relative model paths resolve first (default: the process's working directory). */
+  ConfigLoader workingDir(Path dir) {
+    this.workingDir = dir.toAbsolutePath();
+    return this;
+  }
+
+  /** Where relative model paths resolve second (default: system property gapstream.home). */
+  ConfigLoader home(String dir) {
+    this.home = dir;
+    return this;
+  }
+
+  /**
+   * Validates every layer and builds the config.
+   *
+   * @throws ConfigException naming the first bad key, its value and what is allowed
+   */
+  public GapstreamConfig load() {
+    rejectUnknownKeys();
+    Map<String, Object> v = new HashMap<>();
+    ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, ConfigKeys.DEF.parse(k, raw.get(k))));
+    TreeMap<String, String> properties = new TreeMap<>();
+    v.forEach((k, value) -> properties.put(k, String.valueOf(value)));
+    Path model = resolveModel((String) v.get(ConfigKeys.INFERENCE_MODEL_PATH));
+    properties.put(ConfigKeys.INFERENCE_MODEL_PATH, model.toString());
+    Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
+    Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
+    return new GapstreamConfig(
+        kafka(v, consumer, producer),
+        new Topics(
+            str(v, ConfigKeys.TOPICS_FRAMES),
+            str(v, ConfigKeys.TOPICS_PREDICTIONS),
+            str(v, ConfigKeys.TOPICS_DLQ)),
+        new Batch(num(v, ConfigKeys.BATCH_MAX_SIZE), lng(v, ConfigKeys.BATCH_MAX_DELAY_MS)),
+        new Inference(
+            model,
+            num(v, ConfigKeys.INFERENCE_THREADS),
+            num(v, ConfigKeys.INFERENCE_CONCURRENCY),
+            InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER))),
+        new Ingest(
+            num(v, ConfigKeys.INGEST_MAX_IN_FLIGHT),
+            num(v, ConfigKeys.INGEST_MAX_FRAME_BYTES),
+            lng(v, ConfigKeys.INGEST_MAX_PIXELS),
+            num(v, ConfigKeys.INGEST_DECODE_THREADS)),
+        new Cam(bool(v, ConfigKeys.CAM_ENABLED), bool(v, ConfigKeys.CAM_HEATMAP)),
+        new Predictions(num(v, ConfigKeys.PREDICTIONS_TOP_K)),
+        DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE)),
+        num(v, ConfigKeys.HTTP_PORT),
+        lng(v, ConfigKeys.SHUTDOWN_TIMEOUT_MS),
+        properties);
+  }
+
+  private KafkaSettings kafka(
+      Map<String, Object> v, Map<String, String> consumer, Map<String, String> producer) {
+    String dir = str(v, ConfigKeys.KAFKA_EMBEDDED_DIR);
+    Embedded embedded =
+        new Embedded(
+            dir.isBlank() ? null : workingDir.resolve(dir).normalize(),
+            num(v, ConfigKeys.KAFKA_EMBEDDED_PORT),
+            num(v, ConfigKeys.KAFKA_EMBEDDED_PARTITIONS));
+    return new KafkaSettings(
+        str(v, ConfigKeys.KAFKA_BOOTSTRAP_SERVERS).strip(),
+        str(v, ConfigKeys.KAFKA_GROUP_ID),
+        consumer,
+        producer,
+        embedded);
+  }
+
+  private ConfigLoader layer(Map<String, String> values, String source) {
+    values.forEach((k, value) -> put(k, value, source));
+    return this;
+  }
+
+  private void put(String key, String value, String source) {
+    String k = key.strip();
+    raw.put(k, value);
+    origin.put(k, source);
+  }
+
+  private void rejectUnknownKeys() {
+    raw.keySet().stream()
+        .sorted()
+        .filter(k -> ConfigKeys.DEF.key(k).isEmpty() && !isPassThrough(k))
+        .findFirst()
+        .ifPresent(
+            k -> {
+              throw new ConfigException(
+                  "unknown configuration key "
+                      + k
+                      + " (from "
+                      + origin.get(k)
+                      + ")"
+                      + suggestion(k));
+            });
+  }
+
+  private static boolean isPassThrough(String key) {
+    return (key.startsWith(ConfigKeys.KAFKA_CONSUMER_PREFIX)
+            && key.length() > ConfigKeys.KAFKA_CONSUMER_PREFIX.length())
+        || (key.startsWith(ConfigKeys.KAFKA_PRODUCER_PREFIX)
+            && key.length() > ConfigKeys.KAFKA_PRODUCER_PREFIX.length());
+  }
+
+  private static String suggestion(String key) {
+    return ConfigKeys.DEF.keys().keySet().stream()
+        .min(Comparator.comparingInt(k -> EditDistance.between(k, key)))
+        .filter(k -> EditDistance.between(k, key) <= 3)
+        .map(k -> "; did you mean " + k + "?")
+        .orElse("");
+  }
+
+  private Map<String, String> passThrough(String prefix, Map<String, String> properties) {
+    Map<String, String> out = new TreeMap<>();
+    raw.forEach(
+        (k, value) -> {
+          if (k.startsWith(prefix) && k.length() > prefix.length()) {
+            out.put(k.substring(prefix.length()), value);
+            properties.put(k, value);
+          }
+        });
+    return out;
+  }
+
+  /** Relative paths: the working directory if the file is there, else gapstream.home if there. */
+  private Path resolveModel(String value) {
+    Path p = Path.of(value.strip());
+    if (p.isAbsolute()) {
+      return p.normalize();
+    }
+    Path inWorkingDir = workingDir.resolve(p).normalize();
+    if (!Files.exists(inWorkingDir) && home != null && !home.isBlank()) {
+      Path inHome = Path.of(home).toAbsolutePath().resolve(p).normalize();
+      if (Files.exists(inHome)) {
+        return inHome;
+      }
+    }
+    return inWorkingDir;
+  }
+
+  private static String str(Map<String, Object> v, String key) {
+    return (String) v.get(key);
+  }
+
+  private static String lower(Map<String, Object> v, String key) {
+    return str(v, key).toLowerCase(Locale.ROOT);
+  }
+
+  private static int num(Map<String, Object> v, String key) {
+    return Math.toIntExact(((Number) v.get(key)).longValue());
+  }
+
+  private static long lng(Map<String, Object> v, String key) {
+    return ((Number) v.get(key)).longValue();
+  }
+
+  private static boolean bool(Map<String, Object> v, String key) {
+    return (Boolean) v.get(key);
+  }
+}

@@ -1,0 +1,104 @@
+package dev.gapstream.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.StreamSupport;
+
+/**
+ * Reads raw configuration layers into flat dotted keys with string values: a YAML document (nested
+ * maps, flat dotted keys, or both) and {@code GAPSTREAM_*} environment variables. Stateless; thread
+ * safe.
+ */
+final class ConfigSources {
+  static final String ENV_PREFIX = "GAPSTREAM_";
+  private static final YAMLMapper YAML = new YAMLMapper();
+
+  private ConfigSources() {}
+
+  /** Reads and flattens a YAML file; a missing or malformed file is a {@link ConfigException}. */
+  static Map<String, String> yamlFile(Path file) {
+    try {
+      return yaml(Files.readString(file), "file " + file);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file not found: " + file, e);
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Flattens a YAML document: {@code batch: {max: {size: 16}}} and {@code batch.max.size: 16} both
+   * give {@code batch.max.size=16}; lists join with commas; null is the empty string.
+   */
+  static Map<String, String> yaml(String text, String origin) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(text);
+    } catch (IOException e) {
+      throw new ConfigException("invalid YAML in " + origin + ": " + e.getMessage(), e);
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return out;
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(origin + ": the top level must be a mapping of keys to values");
+    }
+    flatten("", root, out, origin);
+    return out;
+  }
+
+  private static void flatten(String prefix, JsonNode node, Map<String, String> out, String src) {
+    if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> field = it.next();
+        String key = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
+        flatten(key, field.getValue(), out, src);
+      }
+      return;
+    }
+    if (out.put(prefix, scalar(node)) != null) {
+      throw new ConfigException(prefix + ": given more than once in " + src);
+    }
+  }
+
+  private static String scalar(JsonNode node) {
+    if (node.isNull()) {
+      return "";
+    }
+    if (node.isArray()) {
+      return StreamSupport.stream(node.spliterator(), false)
+          .map(ConfigSources::scalar)
+          .collect(Collectors.joining(","));
+    }
+    return node.asText();
+  }
+
+  /**
+   * Maps {@code GAPSTREAM_BATCH_MAX_SIZE} to {@code batch.max.size} (strip the prefix, lowercase,
+   * {@code _} to {@code .}); other variables and the launcher's own are left out. The value maps
+   * each key to the variable it came from, for error messages.
+   */
+  static Map<String, String> envKeys(Map<String, String> env) {
+    Map<String, String> keyToVar = new LinkedHashMap<>();
+    env.keySet().stream()
+        .filter(name -> name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length())
+        .filter(name -> !ConfigKeys.NON_CONFIG_ENV.contains(name))
+        .sorted()
+        .forEach(name -> keyToVar.put(envToKey(name), name));
+    return keyToVar;
+  }
+
+  static String envToKey(String name) {
+    return name.substring(ENV_PREFIX.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+  }
+}

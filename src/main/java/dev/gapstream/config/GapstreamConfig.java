@@ -1,0 +1,142 @@
+package dev.gapstream.config;
+
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+/**
+ * gapstream's whole configuration, validated and immutable; build it with {@link ConfigLoader}.
+ * Every field is non-null; pass-through maps and {@link #properties()} are unmodifiable. Safe to
+ * share between threads.
+ *
+ * @param properties every effective key and value as strings, sorted by key (for logging: see
+ *     {@link #redactedView()})
+ */
+public record GapstreamConfig(
+    KafkaSettings kafka,
+    Topics topics,
+    Batch batch,
+    Inference inference,
+    Ingest ingest,
+    Cam cam,
+    Predictions predictions,
+    DeliveryGuarantee deliveryGuarantee,
+    int httpPort,
+    long shutdownTimeoutMs,
+    SortedMap<String, String> properties) {
+
+  /**
+   * Kafka connection settings.
+   *
+   * @param bootstrapServers brokers, or empty to start the embedded broker
+   * @param consumer extra consumer properties (prefix {@code kafka.consumer.} removed)
+   * @param producer extra producer properties (prefix {@code kafka.producer.} removed)
+   */
+  public record KafkaSettings(
+      String bootstrapServers,
+      String groupId,
+      Map<String, String> consumer,
+      Map<String, String> producer,
+      Embedded embedded) {
+    public KafkaSettings {
+      consumer = Map.copyOf(consumer);
+      producer = Map.copyOf(producer);
+    }
+
+    /** Settings with a default embedded broker (temporary directory, free port, 4 partitions). */
+    public KafkaSettings(
+        String bootstrapServers,
+        String groupId,
+        Map<String, String> consumer,
+        Map<String, String> producer) {
+      this(bootstrapServers, groupId, consumer, producer, new Embedded(null, 0, 4));
+    }
+
+    /** Whether gapstream must start its own broker. */
+    public boolean useEmbedded() {
+      return bootstrapServers.isBlank();
+    }
+  }
+
+  /**
+   * The embedded broker, used only when no bootstrap servers are configured.
+   *
+   * @param dataDir log directory, or {@code null} for a temporary one
+   * @param port client port, 0 for a free one
+   * @param partitions partitions of the topics gapstream creates there
+   */
+  public record Embedded(Path dataDir, int port, int partitions) {}
+
+  /** Topic names: input frames, output predictions, dead letters. */
+  public record Topics(String frames, String predictions, String dlq) {}
+
+  /** Batch closing policy: at {@code maxSize} frames or after {@code maxDelayMs}, first wins. */
+  public record Batch(int maxSize, long maxDelayMs) {}
+
+  /**
+   * @param modelPath absolute path of the ONNX model (existence is checked when it is loaded)
+   * @param threads ONNX Runtime intra-op threads
+   * @param concurrency batches in inference at once
+   */
+  public record Inference(
+      Path modelPath, int threads, int concurrency, InferenceProvider provider) {}
+
+  /**
+   * Ingest bounds.
+   *
+   * @param maxInFlight frames consumed but not yet published or dead-lettered
+   * @param maxFrameBytes largest encoded frame, bytes
+   * @param maxPixels largest decoded width times height
+   * @param decodeThreads worker threads for decoding
+   */
+  public record Ingest(int maxInFlight, int maxFrameBytes, long maxPixels, int decodeThreads) {
+    /** Bounds with one decode thread per available processor. */
+    public Ingest(int maxInFlight, int maxFrameBytes, long maxPixels) {
+      this(maxInFlight, maxFrameBytes, maxPixels, ConfigKeys.CPUS);
+    }
+  }
+
+  /** Class activation maps: whether to publish the peak/box, and the full heatmap. */
+  public record Cam(boolean enabled, boolean heatmap) {}
+
+  /** Prediction content: {@code topK} classes per frame. */
+  public record Predictions(int topK) {}
+
+  public GapstreamConfig {
+    properties = Collections.unmodifiableSortedMap(new TreeMap<>(properties));
+  }
+
+  /** The configuration with every default and nothing else (no file, no environment). */
+  public static GapstreamConfig defaults() {
+    return ConfigLoader.builder().load();
+  }
+
+  /**
+   * Sorted {@code key=value} lines, one per key, with secrets replaced by {@code [redacted]}: safe
+   * to log at start-up.
+   */
+  public String redactedView() {
+    return properties.entrySet().stream()
+        .map(e -> e.getKey() + "=" + (isSecret(e.getKey()) ? "[redacted]" : e.getValue()))
+        .collect(Collectors.joining("\n"));
+  }
+
+  /**
+   * Whether a key's value must never be logged: passwords, secrets, tokens, JAAS configs (which
+   * embed passwords) and key or store passwords.
+   */
+  public static boolean isSecret(String key) {
+    String k = key.toLowerCase(Locale.ROOT);
+    return k.contains("password")
+        || k.contains("secret")
+        || k.contains("token")
+        || k.contains("sasl.jaas.config")
+        || k.contains("credential")
+        || k.endsWith(".key")
+        || k.contains("private");
+  }
+}

@@ -1,0 +1,165 @@
+package dev.gapstream.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsMatchTheDocumentedContract() {
+    GapstreamConfig c = ConfigLoader.builder().load();
+
+    assertThat(c.kafka().bootstrapServers()).isEmpty();
+    assertThat(c.kafka().useEmbedded()).isTrue();
+    assertThat(c.kafka().groupId()).isEqualTo("gapstream");
+    assertThat(c.kafka().consumer()).isEmpty();
+    assertThat(c.topics())
+        .isEqualTo(new GapstreamConfig.Topics("frames", "predictions", "frames.dlq"));
+    assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 10));
+    assertThat(c.inference().threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThat(c.inference().concurrency()).isEqualTo(1);
+    assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CPU);
+    assertThat(c.inference().modelPath())
+        .isAbsolute()
+        .endsWithRaw(Path.of("models/gapnet-shapes/model.onnx"));
+    assertThat(c.ingest().maxInFlight()).isEqualTo(256);
+    assertThat(c.ingest().maxFrameBytes()).isEqualTo(8 * 1024 * 1024);
+    assertThat(c.ingest().maxPixels()).isEqualTo(16_777_216L);
+    assertThat(c.cam()).isEqualTo(new GapstreamConfig.Cam(true, false));
+    assertThat(c.predictions().topK()).isEqualTo(3);
+    assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
+    assertThat(c.httpPort()).isEqualTo(8080);
+    assertThat(c.properties()).containsKeys(ConfigKeys.DEF.keys().keySet().toArray(String[]::new));
+  }
+
+  @Test
+  void laterLayersWin(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("app.yaml");
+    Files.writeString(file, "batch:\n  max:\n    size: 8\n    delay.ms: 20\nhttp.port: 9000\n");
+
+    GapstreamConfig c =
+        ConfigLoader.builder()
+            .file(file)
+            .env(Map.of("GAPSTREAM_BATCH_MAX_SIZE", "32", "GAPSTREAM_HTTP_PORT", "9001"))
+            .set("http.port", "9002")
+            .load();
+
+    assertThat(c.batch().maxSize()).isEqualTo(32); // env over file
+    assertThat(c.batch().maxDelayMs()).isEqualTo(20); // file over default
+    assertThat(c.httpPort()).isEqualTo(9002); // --set over env
+  }
+
+  @Test
+  void nestedAndFlatYamlGiveTheSameKeys() {
+    GapstreamConfig nested =
+        ConfigLoader.builder()
+            .yaml("kafka:\n  consumer:\n    security.protocol: SASL_SSL\ncam: {heatmap: true}\n")
+            .load();
+    GapstreamConfig flat =
+        ConfigLoader.builder()
+            .yaml("kafka.consumer.security.protocol: SASL_SSL\ncam.heatmap: true\n")
+            .load();
+
+    assertThat(nested).isEqualTo(flat);
+    assertThat(flat.kafka().consumer()).containsExactly(Map.entry("security.protocol", "SASL_SSL"));
+    assertThat(flat.cam().heatmap()).isTrue();
+  }
+
+  @Test
+  void yamlListsJoinWithCommas() {
+    GapstreamConfig c =
+        ConfigLoader.builder().yaml("kafka:\n  bootstrap.servers: [a:9092, b:9092]\n").load();
+
+    assertThat(c.kafka().bootstrapServers()).isEqualTo("a:9092,b:9092");
+    assertThat(c.kafka().useEmbedded()).isFalse();
+  }
+
+  @Test
+  void environmentMapsToDottedKeysAndPassThroughMaps() {
+    GapstreamConfig c =
+        ConfigLoader.builder()
+            .env(
+                Map.of(
+                    "GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                    "GAPSTREAM_KAFKA_PRODUCER_COMPRESSION_TYPE", "lz4",
+                    "GAPSTREAM_INFERENCE_PROVIDER", "CUDA",
+                    "GAPSTREAM_DELIVERY_GUARANTEE", "exactly-once",
+                    "GAPSTREAM_INGEST_MAX_FRAME_BYTES", "2MiB",
+                    "GAPSTREAM_LOG_LEVEL", "DEBUG",
+                    "PATH", "/usr/bin"))
+            .load();
+
+    assertThat(c.kafka().consumer())
+        .containsExactly(Map.entry("security.protocol", "SASL_PLAINTEXT"));
+    assertThat(c.kafka().producer()).containsExactly(Map.entry("compression.type", "lz4"));
+    assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CUDA);
+    assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+    assertThat(c.ingest().maxFrameBytes()).isEqualTo(2 << 20);
+    assertThat(c.properties()).containsEntry("kafka.producer.compression.type", "lz4");
+  }
+
+  @Test
+  void relativeModelPathFallsBackToGapstreamHome(@TempDir Path dir) throws Exception {
+    Path home = dir.resolve("home");
+    Files.createDirectories(home.resolve("models"));
+    Files.writeString(home.resolve("models/m.onnx"), "x");
+    Path cwd = Files.createDirectories(dir.resolve("cwd"));
+
+    GapstreamConfig fromHome =
+        ConfigLoader.builder()
+            .workingDir(cwd)
+            .home(home.toString())
+            .set("inference.model.path", "models/m.onnx")
+            .load();
+    Files.createDirectories(cwd.resolve("models"));
+    Files.writeString(cwd.resolve("models/m.onnx"), "y");
+    GapstreamConfig fromCwd =
+        ConfigLoader.builder()
+            .workingDir(cwd)
+            .home(home.toString())
+            .set("inference.model.path", "models/m.onnx")
+            .load();
+
+    assertThat(fromHome.inference().modelPath()).isEqualTo(home.resolve("models/m.onnx"));
+    assertThat(fromCwd.inference().modelPath()).isEqualTo(cwd.resolve("models/m.onnx"));
+  }
+
+  @Test
+  void unknownKeysAreErrorsNamingTheKeyAndItsSource() {
+    assertThatThrownBy(
+            () -> ConfigLoader.builder().env(Map.of("GAPSTREAM_BATCH_MAX_SIZ", "3")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(
+            "unknown configuration key batch.max.siz (from environment variable "
+                + "GAPSTREAM_BATCH_MAX_SIZ); did you mean batch.max.size?");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("batch: {maxsize: 3}").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("batch.maxsize")
+        .hasMessageContaining("YAML");
+    assertThatThrownBy(() -> ConfigLoader.builder().set("kafka.consumer.", "x").load())
+        .hasMessageContaining("unknown configuration key kafka.consumer.");
+  }
+
+  @Test
+  void malformedYamlAndMissingFileAreConfigErrors(@TempDir Path dir) {
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("batch: [unclosed").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("invalid YAML");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("- a\n- b\n").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("mapping");
+    assertThatThrownBy(() -> ConfigLoader.builder().file(dir.resolve("nope.yaml")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("nope.yaml");
+    assertThatThrownBy(
+            () -> ConfigLoader.builder().yaml("batch.max.size: 1\nbatch: {max: {size: 2}}").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("batch.max.size: given more than once in YAML");
+  }
+}

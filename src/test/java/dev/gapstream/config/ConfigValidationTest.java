@@ -1,0 +1,90 @@
+package dev.gapstream.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class ConfigValidationTest {
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+batch.max.size         | 0      | batch.max.size: 0 is out of range [1, 1024]
+batch.max.size         | 1025   | batch.max.size: 1025 is out of range [1, 1024]
+batch.max.size         | many   | batch.max.size: "many" is not an integer
+batch.max.delay.ms     | -1     | batch.max.delay.ms: -1 is out of range [0, 10000]
+inference.threads      | 0      | inference.threads: 0 is out of range [1, 1024]
+inference.concurrency  | 65     | inference.concurrency: 65 is out of range [1, 64]
+inference.provider     | tpu    | inference.provider: "tpu" is not one of [cpu, cuda]
+ingest.max.in.flight   | 0      | ingest.max.in.flight: 0 is out of range [1, 100000]
+ingest.max.frame.bytes | 2GiB   | ingest.max.frame.bytes: 2147483648 is out of range [1, 1073741824]
+ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte size (e.g. 8388608 or 8MiB)
+ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
+ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
+predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]
+cam.enabled            | yes    | cam.enabled: "yes" is not one of [true, false]
+cam.heatmap            | 1      | cam.heatmap: "1" is not one of [true, false]
+delivery.guarantee     | once   | delivery.guarantee: "once" is not one of [at-least-once, exactly-once]
+http.port              | 65536  | http.port: 65536 is out of range [0, 65535]
+kafka.embedded.port    | -1     | kafka.embedded.port: -1 is out of range [0, 65535]
+kafka.embedded.partitions | 0   | kafka.embedded.partitions: 0 is out of range [1, 1000]
+kafka.group.id         | ' '    | kafka.group.id: must not be empty
+topics.frames          | ''     | topics.frames: must not be empty
+shutdown.timeout.ms    | -5     | shutdown.timeout.ms: -5 is out of range [0, 600000]
+""")
+  void eachBadValueIsRejectedNamingKeyValueAndAllowed(String key, String value, String message) {
+    String v = value == null ? "" : value;
+
+    assertThatThrownBy(() -> ConfigLoader.builder().set(key, v).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void everyDefinedKeyHasADocAndAValidDefault() {
+    ConfigKeys.DEF
+        .keys()
+        .values()
+        .forEach(
+            k -> {
+              assertThat(k.doc()).as(k.name()).isNotBlank();
+              assertThat(ConfigKeys.DEF.parse(k.name(), null))
+                  .as(k.name())
+                  .isEqualTo(k.defaultValue());
+            });
+  }
+
+  @Test
+  void redactedViewMasksSecretsAndIsSorted() {
+    GapstreamConfig c =
+        ConfigLoader.builder()
+            .set(
+                Map.of(
+                    "kafka.consumer.sasl.jaas.config", "PlainLoginModule required password=\"p\";",
+                    "kafka.producer.ssl.key.password", "kp",
+                    "kafka.producer.ssl.keystore.password", "ksp",
+                    "kafka.producer.ssl.truststore.password", "tsp",
+                    "kafka.consumer.sasl.oauthbearer.token.endpoint.url", "https://idp/token",
+                    "kafka.consumer.basic.auth.user.info.secret", "s",
+                    "kafka.consumer.security.protocol", "SASL_SSL"))
+            .load();
+
+    String view = c.redactedView();
+
+    assertThat(view).doesNotContain("password=\"p\"", "=kp", "=ksp", "=tsp", "=s\n");
+    assertThat(view)
+        .contains("kafka.consumer.sasl.jaas.config=[redacted]")
+        .contains("kafka.producer.ssl.key.password=[redacted]")
+        .contains("kafka.producer.ssl.keystore.password=[redacted]")
+        .contains("kafka.producer.ssl.truststore.password=[redacted]")
+        .contains("kafka.consumer.security.protocol=SASL_SSL")
+        .contains("batch.max.size=16");
+    assertThat(view.lines().toList()).isSorted();
+  }
+}
