@@ -26,7 +26,7 @@ final class Manifests {
   /** {@code kubectl kustomize dir} as a list of documents; fails the test with kubectl's output. */
   static List<JsonNode> render(String dir) {
     return RENDERED.computeIfAbsent(dir, Manifests::renderOnce).stream()
-        .map(JsonNode::deepCopy).toList();
+        .<JsonNode>map(JsonNode::deepCopy).toList();
   }
 
   private static List<JsonNode> renderOnce(String dir) {
