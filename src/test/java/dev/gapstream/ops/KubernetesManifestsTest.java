@@ -1,0 +1,192 @@
+package dev.gapstream.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.HTTPGetAction;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Renders the kustomize base and every overlay with the real kubectl and checks the result against
+ * fabric8's typed models (unknown fields fail) and against what gapstream actually serves.
+ */
+class KubernetesManifestsTest {
+
+  private static final Set<String> UNTYPED_KINDS =
+      Set.of("keda.sh/v1alpha1/ScaledObject", "keda.sh/v1alpha1/TriggerAuthentication");
+
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void rendersKnownKindsThatBindStrictly(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    assertThat(docs).isNotEmpty();
+    for (JsonNode doc : docs) {
+      String type = StrictModel.typeKey(doc);
+      assertThat(StrictModel.TYPES.containsKey(type) || UNTYPED_KINDS.contains(type))
+          .as("%s renders an unexpected kind %s", dir, type)
+          .isTrue();
+      try {
+        StrictModel.bind(doc);
+      } catch (Exception e) {
+        fail(dir + ": " + type + " " + doc.path("metadata").path("name").asText()
+            + " does not match the Kubernetes schema: " + e.getMessage());
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void deploymentIsHardenedAndProbesTheManagementPort(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    Deployment deployment = StrictModel.bind(Manifests.only(docs, "Deployment"), Deployment.class);
+    PodSpec pod = deployment.getSpec().getTemplate().getSpec();
+    Container c = gapstream(pod);
+
+    assertThat(c.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
+        .contains(org.assertj.core.groups.Tuple.tuple("http", 8080));
+    assertProbe(c.getLivenessProbe().getHttpGet(), "/health/live");
+    assertProbe(c.getReadinessProbe().getHttpGet(), "/health/ready");
+    assertThat(c.getStartupProbe()).as("startup probe").isNotNull();
+    assertThat(pod.getTerminationGracePeriodSeconds()).as("grace > 30 s drain").isGreaterThan(30);
+
+    assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
+    assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
+    assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(c.getSecurityContext().getAllowPrivilegeEscalation()).isFalse();
+    assertThat(c.getSecurityContext().getCapabilities().getDrop()).containsExactly("ALL");
+    String tmpVolume = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
+        .findFirst().orElseThrow(() -> new AssertionError("/tmp not mounted")).getName();
+    assertThat(pod.getVolumes()).anySatisfy(v -> {
+      assertThat(v.getName()).isEqualTo(tmpVolume);
+      assertThat(v.getEmptyDir()).as("/tmp is an emptyDir").isNotNull();
+    });
+    assertThat(c.getResources().getRequests()).containsKeys("cpu", "memory");
+    assertThat(c.getResources().getLimits()).containsKey("memory");
+
+    String configMap = c.getEnvFrom().get(0).getConfigMapRef().getName();
+    assertThat(docs).as("envFrom names a rendered ConfigMap").anySatisfy(d -> {
+      assertThat(d.path("kind").asText()).isEqualTo("ConfigMap");
+      assertThat(d.path("metadata").path("name").asText()).isEqualTo(configMap);
+    });
+    ServiceAccount sa = StrictModel.bind(Manifests.only(docs, "ServiceAccount"), ServiceAccount.class);
+    assertThat(pod.getServiceAccountName()).isEqualTo(sa.getMetadata().getName());
+    assertThat(sa.getAutomountServiceAccountToken()).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void selectorsAndPortNamesLineUp(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    Deployment deployment = StrictModel.bind(Manifests.only(docs, "Deployment"), Deployment.class);
+    Map<String, String> podLabels = deployment.getSpec().getTemplate().getMetadata().getLabels();
+    Set<String> portNames = gapstream(deployment.getSpec().getTemplate().getSpec()).getPorts()
+        .stream().map(ContainerPort::getName).collect(Collectors.toSet());
+
+    Service svc = StrictModel.bind(Manifests.only(docs, "Service"), Service.class);
+    assertThat(podLabels).containsAllEntriesOf(svc.getSpec().getSelector());
+    assertThat(svc.getSpec().getPorts()).anySatisfy(p -> {
+      assertThat(p.getName()).isEqualTo("http");
+      assertThat(p.getPort()).isEqualTo(8080);
+      assertThat(portNames).contains(p.getTargetPort().getStrVal());
+    });
+
+    PodDisruptionBudget pdb =
+        StrictModel.bind(Manifests.only(docs, "PodDisruptionBudget"), PodDisruptionBudget.class);
+    assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
+
+    PodMonitor pm = StrictModel.bind(Manifests.only(docs, "PodMonitor"), PodMonitor.class);
+    assertThat(podLabels).containsAllEntriesOf(pm.getSpec().getSelector().getMatchLabels());
+    assertThat(pm.getSpec().getPodMetricsEndpoints()).isNotEmpty().allSatisfy(e -> {
+      assertThat(portNames).as("PodMonitor port is a container port name").contains(e.getPort());
+      assertThat(e.getPath()).isEqualTo("/metrics");
+    });
+
+    NetworkPolicy np = StrictModel.bind(Manifests.only(docs, "NetworkPolicy"), NetworkPolicy.class);
+    assertThat(podLabels).containsAllEntriesOf(np.getSpec().getPodSelector().getMatchLabels());
+    assertThat(np.getSpec().getIngress()).flatExtracting(r -> r.getPorts())
+        .anySatisfy(p -> assertThat(portNames).contains(p.getPort().getStrVal()));
+    Set<Integer> egressPorts = np.getSpec().getEgress().stream()
+        .flatMap(r -> r.getPorts().stream()).map(p -> p.getPort().getIntVal())
+        .collect(Collectors.toSet());
+    assertThat(egressPorts).contains(9092, 9093, 53);
+  }
+
+  @Test
+  void overlaysChangeWhatTheyPromise() throws Exception {
+    List<JsonNode> dev = Manifests.render("k8s/overlays/dev");
+    assertThat(StrictModel.bind(Manifests.only(dev, "Deployment"), Deployment.class).getSpec()
+        .getReplicas()).isEqualTo(1);
+    assertThat(dev).noneMatch(d -> d.path("kind").asText().equals("ScaledObject"));
+    assertThat(env(dev)).containsEntry("GAPSTREAM_LOG_LEVEL", "DEBUG");
+
+    List<JsonNode> prod = Manifests.render("k8s/overlays/prod");
+    PodSpec prodPod = pod(prod);
+    assertThat(prodPod.getTopologySpreadConstraints()).isNotEmpty();
+    assertThat(prodPod.getAffinity().getPodAntiAffinity()).isNotNull();
+    assertThat(env(prod)).containsEntry("GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "SASL_SSL")
+        .containsEntry("GAPSTREAM_KAFKA_PRODUCER_SECURITY_PROTOCOL", "SASL_SSL");
+    assertThat(gapstream(prodPod).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("GAPSTREAM_KAFKA_CONSUMER_SASL_JAAS_CONFIG");
+      assertThat(e.getValueFrom().getSecretKeyRef()).isNotNull();
+    });
+    assertThat(Manifests.only(prod, "ScaledObject").at("/spec/minReplicaCount").asInt())
+        .isGreaterThan(1);
+
+    List<JsonNode> gpu = Manifests.render("k8s/overlays/gpu");
+    PodSpec gpuPod = pod(gpu);
+    assertThat(gapstream(gpuPod).getResources().getLimits().get("nvidia.com/gpu").getAmount())
+        .isEqualTo("1");
+    assertThat(gapstream(gpuPod).getImage()).endsWith("-cuda");
+    assertThat(gpuPod.getNodeSelector()).isNotEmpty();
+    assertThat(gpuPod.getTolerations()).anySatisfy(t -> assertThat(t.getKey()).isEqualTo("nvidia.com/gpu"));
+    assertThat(env(gpu)).containsEntry("GAPSTREAM_INFERENCE_PROVIDER", "cuda");
+  }
+
+  @Test
+  void strictBindingRejectsAMisspelledField() throws Exception {
+    JsonNode doc = Manifests.render("k8s/base").stream()
+        .filter(d -> d.path("kind").asText().equals("Deployment")).findFirst().orElseThrow();
+    var container = (com.fasterxml.jackson.databind.node.ObjectNode)
+        doc.at("/spec/template/spec/containers/0");
+    container.set("livenesProbe", container.get("livenessProbe"));
+    assertThatThrownBy(() -> StrictModel.bind(doc)).hasMessageContaining("livenesProbe");
+  }
+
+  static Container gapstream(PodSpec pod) {
+    return pod.getContainers().stream().filter(c -> c.getName().equals("gapstream")).findFirst()
+        .orElseThrow(() -> new AssertionError("no container named gapstream"));
+  }
+
+  private static PodSpec pod(List<JsonNode> docs) throws Exception {
+    return StrictModel.bind(Manifests.only(docs, "Deployment"), Deployment.class).getSpec()
+        .getTemplate().getSpec();
+  }
+
+  /** The env-style entries of the rendered gapstream ConfigMap. */
+  static Map<String, String> env(List<JsonNode> docs) throws Exception {
+    return StrictModel.bind(Manifests.only(docs, "ConfigMap"), ConfigMap.class).getData();
+  }
+
+  private static void assertProbe(HTTPGetAction get, String path) {
+    assertThat(get.getPath()).isEqualTo(path);
+    assertThat(get.getPort().getStrVal()).as("probe port").isEqualTo("http");
+  }
+}
