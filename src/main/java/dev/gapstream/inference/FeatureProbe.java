@@ -10,16 +10,16 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Measures the shape of an intermediate tensor by running the model once on a blank image with
- * that tensor added as a graph output. Simpler and more faithful than re-deriving strides and
- * paddings of every Conv and Pool node. Stateless; each call opens and closes its own session.
+ * Measures the shape of an intermediate tensor by running the model once on a blank image with that
+ * tensor added as a graph output. Simpler and more faithful than re-deriving strides and paddings
+ * of every Conv and Pool node. Stateless; each call opens and closes its own session.
  */
 final class FeatureProbe {
   private FeatureProbe() {}
 
   /**
-   * The shape of {@code tensor} for one {@code width}×{@code height} image, batch dimension
-   * dropped (e.g. {@code [512, 7, 7]}).
+   * The shape of {@code tensor} for one {@code width}×{@code height} image, batch dimension dropped
+   * (e.g. {@code [512, 7, 7]}).
    *
    * @throws ModelException when ONNX Runtime cannot load or run the model
    */

@@ -38,9 +38,9 @@ public record GapHead(
   }
 
   /**
-   * The classifier's weights as {@code [classes][features]}: row c holds w_c·, the weights that
-   * map the K pre-GAP channels (or, for class maps, the K input channels of the 1×1 convolution)
-   * to class c. Whatever layout the graph stores (Gemm with or without transB, MatMul, Conv), the
+   * The classifier's weights as {@code [classes][features]}: row c holds w_c·, the weights that map
+   * the K pre-GAP channels (or, for class maps, the K input channels of the 1×1 convolution) to
+   * class c. Whatever layout the graph stores (Gemm with or without transB, MatMul, Conv), the
    * result is in this one layout.
    *
    * @throws ModelException when there is no classifier, or its weights are not a FLOAT initializer
@@ -57,7 +57,8 @@ public record GapHead(
     boolean rowsAreClasses;
     if (op.equals("Conv")) {
       if (dims.length != 4 || dims[2] != 1 || dims[3] != 1) {
-        throw new ModelException(graph.source() + ": classifier " + classifierName() + " is not 1×1");
+        throw new ModelException(
+            graph.source() + ": classifier " + classifierName() + " is not 1×1");
       }
       rowsAreClasses = true;
     } else if (op.equals("Gemm")) {

@@ -11,17 +11,18 @@ import java.util.Set;
 /**
  * Finds a global-average-pooling head by walking back from the logits output.
  *
- * <p>Recognised: {@code Conv → [Relu] → GAP → [Flatten|Reshape|Squeeze] → logits} (class maps,
- * e.g. SqueezeNet) and {@code GAP → [Flatten|Reshape|Squeeze] → Gemm|MatMul[+Add]|1×1 Conv →
- * logits} (e.g. ResNet, MobileNetV2). GAP is {@code GlobalAveragePool} or {@code ReduceMean} over
- * axes 2 and 3, given as an attribute or (opset 18) as a constant second input. Anything else,
- * e.g. a dense layer over a flattened map or an MLP after the GAP, is {@link HeadKind#NONE}:
- * its class scores have no per-location map. Stateless and thread-safe.
+ * <p>Recognised: {@code Conv → [Relu] → GAP → [Flatten|Reshape|Squeeze] → logits} (class maps, e.g.
+ * SqueezeNet) and {@code GAP → [Flatten|Reshape|Squeeze] → Gemm|MatMul[+Add]|1×1 Conv → logits}
+ * (e.g. ResNet, MobileNetV2). GAP is {@code GlobalAveragePool} or {@code ReduceMean} over axes 2
+ * and 3, given as an attribute or (opset 18) as a constant second input. Anything else, e.g. a
+ * dense layer over a flattened map or an MLP after the GAP, is {@link HeadKind#NONE}: its class
+ * scores have no per-location map. Stateless and thread-safe.
  */
 public final class GapHeadDetector {
   /** Ops that only reshape or pass values through between the GAP and the logits. */
   private static final Set<String> RESHAPES =
       Set.of("Flatten", "Reshape", "Squeeze", "Identity", "Dropout");
+
   /** Per-element ops allowed between the class-map convolution and the GAP. */
   private static final Set<String> ACTIVATIONS = Set.of("Relu", "Identity", "Dropout");
 
@@ -56,7 +57,9 @@ public final class GapHeadDetector {
   private static GapHead classMaps(OnnxGraph graph, NodeProto gap) {
     String pre = gap.getInput(0);
     NodeProto conv = skip(graph, pre, ACTIVATIONS);
-    if (conv == null || !conv.getOpType().equals("Conv") || !graph.isInitializer(conv.getInput(1))) {
+    if (conv == null
+        || !conv.getOpType().equals("Conv")
+        || !graph.isInitializer(conv.getInput(1))) {
       return GapHead.none();
     }
     return new GapHead(

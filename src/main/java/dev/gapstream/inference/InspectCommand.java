@@ -23,7 +23,9 @@ import picocli.CommandLine.Spec;
     description = "Show a model's inputs, outputs, GAP head and parameter counts.")
 public final class InspectCommand implements Callable<Integer> {
 
-  @Parameters(paramLabel = "MODEL.onnx", description = "The ONNX model (model.json beside it is used).")
+  @Parameters(
+      paramLabel = "MODEL.onnx",
+      description = "The ONNX model (model.json beside it is used).")
   Path model;
 
   @Option(names = "--json", description = "Print the report as JSON.")
@@ -54,16 +56,37 @@ public final class InspectCommand implements Callable<Integer> {
     if (a.gapOp() == null) {
       line(b, "head", "%s (no global-average-pooling head found)", a.head());
     } else {
-      line(b, "head", "%s (%s, classifier %s, %d classes)", a.head(), a.gapOp(), a.classifier(),
+      line(
+          b,
+          "head",
+          "%s (%s, classifier %s, %d classes)",
+          a.head(),
+          a.gapOp(),
+          a.classifier(),
           a.classes());
       line(b, "pre-GAP", "%s", a.preGapTensor());
     }
-    line(b, "params", "total %s = body %s + head %s (file stores %s)", n(a.totalParams()),
-        n(a.bodyParams()), n(a.headParams()), n(a.storedParams()));
+    line(
+        b,
+        "params",
+        "total %s = body %s + head %s (file stores %s)",
+        n(a.totalParams()),
+        n(a.bodyParams()),
+        n(a.headParams()),
+        n(a.storedParams()));
     if (a.fcHeadParams() != null) {
-      line(b, "features", "%s %s at %dx%d input", a.featureTensor(), a.featureShape(),
-          a.nominalWidth(), a.nominalHeight());
-      line(b, "FC head", "%s params over the flattened map instead: %s the GAP head's",
+      line(
+          b,
+          "features",
+          "%s %s at %dx%d input",
+          a.featureTensor(),
+          a.featureShape(),
+          a.nominalWidth(),
+          a.nominalHeight());
+      line(
+          b,
+          "FC head",
+          "%s params over the flattened map instead: %s the GAP head's",
           n(a.fcHeadParams()),
           a.fcHeadRatio() == null ? "n/a" : String.format(Locale.ROOT, "%.1fx", a.fcHeadRatio()));
     }

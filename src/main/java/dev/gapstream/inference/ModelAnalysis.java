@@ -7,11 +7,10 @@ import java.util.List;
 
 /**
  * What {@code inspect} reports about a model: its interface, its head, and what the GAP head saves
- * over a fully connected one. Parameter counts are elements of floating-point initializers,
- * counted per layer (see {@link OnnxGraph#parameterCount()}); {@code storedParams} is what the
- * file holds after the exporter shared equal tensors. {@code featureShape}, {@code fcHeadParams}
- * and {@code fcHeadRatio} are null when the model has no GAP head. Immutable; serialises to JSON
- * as is.
+ * over a fully connected one. Parameter counts are elements of floating-point initializers, counted
+ * per layer (see {@link OnnxGraph#parameterCount()}); {@code storedParams} is what the file holds
+ * after the exporter shared equal tensors. {@code featureShape}, {@code fcHeadParams} and {@code
+ * fcHeadRatio} are null when the model has no GAP head. Immutable; serialises to JSON as is.
  *
  * @param featureShape [C, h, w] of the last feature map at the nominal input size
  * @param fcHeadParams C·h·w·classes + classes: an FC head over that map flattened
@@ -63,7 +62,8 @@ public record ModelAnalysis(
     Long fc = null;
     Double ratio = null;
     if (head.kind() != HeadKind.NONE) {
-      long[] s = FeatureProbe.shape(graph, spec.inputName(), head.featureTensor(), size[0], size[1]);
+      long[] s =
+          FeatureProbe.shape(graph, spec.inputName(), head.featureTensor(), size[0], size[1]);
       feature = new ArrayList<>();
       long flat = 1;
       for (long d : s) {
@@ -74,10 +74,26 @@ public record ModelAnalysis(
       ratio = headParams == 0 ? null : (double) fc / headParams;
     }
     return new ModelAnalysis(
-        onnxFile.toString(), graph.opset(), graph.nodeCount(), graph.inputs(), graph.outputs(),
-        head.kind().id(), head.gapOp(), head.classifierName(), head.preGapTensor(),
-        head.featureTensor(), classes, total, total - headParams, headParams,
-        graph.storedParameterCount(), size[0], size[1], feature, fc, ratio);
+        onnxFile.toString(),
+        graph.opset(),
+        graph.nodeCount(),
+        graph.inputs(),
+        graph.outputs(),
+        head.kind().id(),
+        head.gapOp(),
+        head.classifierName(),
+        head.preGapTensor(),
+        head.featureTensor(),
+        classes,
+        total,
+        total - headParams,
+        headParams,
+        graph.storedParameterCount(),
+        size[0],
+        size[1],
+        feature,
+        fc,
+        ratio);
   }
 
   /** The descriptor's fixed size, else the input's static H and W, else 224×224. */

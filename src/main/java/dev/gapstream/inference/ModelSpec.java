@@ -138,9 +138,22 @@ public record ModelSpec(
     return String.format(
         "ModelSpec[%s:%s input=%s %s %s scale=%s mean=%s std=%s min=%dx%d fixed=%dx%d"
             + " labels=%d logits=%s cam=%s head=%s]",
-        name, version, inputName, layout, channelOrder, pixelScale, Arrays.toString(mean),
-        Arrays.toString(std), minWidth, minHeight, fixedWidth, fixedHeight, labels.size(),
-        logitsOutput, camOutput, head);
+        name,
+        version,
+        inputName,
+        layout,
+        channelOrder,
+        pixelScale,
+        Arrays.toString(mean),
+        Arrays.toString(std),
+        minWidth,
+        minHeight,
+        fixedWidth,
+        fixedHeight,
+        labels.size(),
+        logitsOutput,
+        camOutput,
+        head);
   }
 
   private static void require(boolean ok, String problem) {

@@ -87,7 +87,8 @@ public final class OnnxGraph {
       throw new ModelException(source + ": not an ONNX model (" + e.getMessage() + ")", e);
     }
     // Protobuf accepts many byte strings as a message of unknown fields; a real model has these.
-    if (m.getIrVersion() <= 0 || m.getGraph().getNodeCount() == 0 || !m.getGraph().hasName()) {
+    GraphProto g = m.getGraph();
+    if (m.getIrVersion() <= 0 || g.getNodeCount() == 0 || g.getOutputCount() == 0) {
       throw new ModelException(source + ": not an ONNX model (no graph found)");
     }
     return new OnnxGraph(source, m);
@@ -215,8 +216,8 @@ public final class OnnxGraph {
   }
 
   /**
-   * Integer values of a tensor that is an initializer or the output of a {@code Constant} node
-   * (how exporters pass axes and shapes); empty when the tensor is computed at run time.
+   * Integer values of a tensor that is an initializer or the output of a {@code Constant} node (how
+   * exporters pass axes and shapes); empty when the tensor is computed at run time.
    */
   public Optional<long[]> constantInts(String tensor) {
     TensorProto t = initializers.get(tensor);
@@ -292,11 +293,15 @@ public final class OnnxGraph {
     TypeProto.Tensor tt = v.getType().getTensorType();
     List<String> dims = new ArrayList<>();
     for (TensorShapeProto.Dimension d : tt.getShape().getDimList()) {
-      dims.add(d.hasDimValue() ? Long.toString(d.getDimValue()) : d.hasDimParam() ? d.getDimParam() : "?");
+      dims.add(
+          d.hasDimValue()
+              ? Long.toString(d.getDimValue())
+              : d.hasDimParam() ? d.getDimParam() : "?");
     }
-    String type = DataType.forNumber(tt.getElemType()) == null
-        ? "type-" + tt.getElemType()
-        : DataType.forNumber(tt.getElemType()).name().toLowerCase(java.util.Locale.ROOT);
+    String type =
+        DataType.forNumber(tt.getElemType()) == null
+            ? "type-" + tt.getElemType()
+            : DataType.forNumber(tt.getElemType()).name().toLowerCase(java.util.Locale.ROOT);
     return new TensorInfo(v.getName(), type, dims);
   }
 }

@@ -3,8 +3,8 @@ package dev.gapstream.inference;
 import java.nio.FloatBuffer;
 
 /**
- * Turns decoded pixels into one image's normalised CHW floats, following a {@link ModelSpec}:
- * value = (pixel / pixelScale − mean[c]) / std[c], planes in the spec's channel order.
+ * Turns decoded pixels into one image's normalised CHW floats, following a {@link ModelSpec}: value
+ * = (pixel / pixelScale − mean[c]) / std[c], planes in the spec's channel order.
  *
  * <p>Immutable and thread-safe: decode workers share one instance. It allocates nothing per call;
  * the per-channel arithmetic is folded into a 3×256 lookup table at construction, since 8-bit
@@ -13,6 +13,7 @@ import java.nio.FloatBuffer;
 public final class Preprocessor {
   /** lut[c * 256 + v]: the normalised value of 8-bit value v in output plane c. */
   private final float[] lut = new float[3 * 256];
+
   /** Bit shift, within 0xRRGGBB, of the colour that goes to output plane c. */
   private final int[] shift = new int[3];
 

@@ -4,8 +4,8 @@ import java.util.List;
 
 /**
  * A graph input or output as declared in the ONNX file: its name, element type and shape. Each
- * dimension is its size as a decimal string, the symbolic name of a dynamic dimension (e.g.
- * {@code batch}), or {@code ?} when the file leaves it unnamed. Immutable.
+ * dimension is its size as a decimal string, the symbolic name of a dynamic dimension (e.g. {@code
+ * batch}), or {@code ?} when the file leaves it unnamed. Immutable.
  */
 public record TensorInfo(String name, String type, List<String> dims) {
 

@@ -19,8 +19,8 @@ import picocli.CommandLine;
  *
  * <p>Totals are compared with {@code exportedParams}, not PyTorch's count: the export folds each
  * BatchNorm into its convolution (its weight and bias go, the convolution gains a bias), so
- * ResNet-18's 11,689,512 become 11,684,712 and MobileNetV2's 3,504,872 become 3,487,816.
- * SqueezeNet has no BatchNorm and keeps 1,235,496. Head parameters are untouched by the export.
+ * ResNet-18's 11,689,512 become 11,684,712 and MobileNetV2's 3,504,872 become 3,487,816. SqueezeNet
+ * has no BatchNorm and keeps 1,235,496. Head parameters are untouched by the export.
  */
 class InspectTorchvisionIT {
 
@@ -40,7 +40,8 @@ class InspectTorchvisionIT {
         .isEqualTo(report.get("totalParams").asLong());
     assertThat(report.get("classes").asInt()).isEqualTo(1000);
     assertThat(report.get("featureShape")).isEqualTo(expected.get("featureShape"));
-    assertThat(report.get("fcHeadParams").asLong()).isEqualTo(expected.get("fcHeadParams").asLong());
+    assertThat(report.get("fcHeadParams").asLong())
+        .isEqualTo(expected.get("fcHeadParams").asLong());
     assertThat(report.get("preGapTensor").asText()).isNotBlank();
   }
 

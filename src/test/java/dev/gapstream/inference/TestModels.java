@@ -14,8 +14,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Test models exported by {@code tools/export_torchvision.py} into {@code
- * target/torchvision-models/} (once; existing files are reused). Fails, never skips, when
- * Debian's PyTorch is missing: the tests need it as CI does.
+ * target/torchvision-models/} (once; existing files are reused). Fails, never skips, when Debian's
+ * PyTorch is missing: the tests need it as CI does.
  */
 final class TestModels {
   static final Path DIR = home().resolve("target/torchvision-models");
@@ -48,18 +48,27 @@ final class TestModels {
 
   private static void export(String name) {
     Path python = Path.of("/usr/bin/python3");
-    List<String> cmd = new ArrayList<>(List.of(python.toString(),
-        home().resolve("tools/export_torchvision.py").toString(), DIR.toString(), name));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                python.toString(),
+                home().resolve("tools/export_torchvision.py").toString(),
+                DIR.toString(),
+                name));
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0) {
-        fail("exporting %s failed (install python3-torch python3-torchvision python3-onnx"
-            + " and run with /usr/bin/python3):%n%s", name, out);
+        fail(
+            "exporting %s failed (install python3-torch python3-torchvision python3-onnx"
+                + " and run with /usr/bin/python3):%n%s",
+            name, out);
       }
     } catch (IOException e) {
-      fail("cannot run %s to export test models: install python3-torch python3-torchvision"
-          + " python3-onnx (%s)", python, e.getMessage());
+      fail(
+          "cannot run %s to export test models: install python3-torch python3-torchvision"
+              + " python3-onnx (%s)",
+          python, e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       fail("interrupted while exporting " + name);

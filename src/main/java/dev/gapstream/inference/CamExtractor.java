@@ -1,0 +1,117 @@
+package dev.gapstream.inference;
+
+/**
+ * Class activation maps to localisations (Zhou et al. 2016): the peak and a box around it. For a
+ * class-maps head the map is read from the model's class-map output; for a GAP→linear head it is
+ * Σ_k w_ck·f_k over the pre-GAP features ({@link #weightedSum}). Stateless and thread-safe;
+ * allocates only the returned values and a per-call visit mask.
+ */
+public final class CamExtractor {
+  /** Cells at or above this fraction of the peak (above the map's minimum) belong to the box. */
+  public static final float DEFAULT_THRESHOLD = 0.5f;
+
+  private CamExtractor() {}
+
+  /** The map of class {@code classIndex} of image {@code image} in a batch that has CAMs. */
+  public static ClassActivationMap fromBatch(
+      BatchResult result, int image, int classIndex, float threshold) {
+    if (!result.hasCams()) {
+      throw new IllegalArgumentException("batch has no class maps");
+    }
+    return extract(
+        result.cams(),
+        result.camOffset(image, classIndex),
+        result.camHeight(),
+        result.camWidth(),
+        classIndex,
+        threshold);
+  }
+
+  /**
+   * Localises one {@code height × width} map found at {@code maps[offset]}, row-major.
+   *
+   * @param threshold in [0, 1]: a cell joins the box when (v − min) ≥ threshold·(peak − min);
+   *     subtracting the minimum makes maps with negative values work
+   */
+  public static ClassActivationMap extract(
+      float[] maps, int offset, int height, int width, int classIndex, float threshold) {
+    int cells = height * width;
+    float[] heat = new float[cells];
+    System.arraycopy(maps, offset, heat, 0, cells);
+    int peak = Scores.argmax(heat, 0, cells);
+    float min = heat[0];
+    for (float v : heat) {
+      min = Math.min(min, v);
+    }
+    float cut = min + threshold * (heat[peak] - min);
+    int[] bounds = region(heat, width, height, peak, cut);
+    float[] box = {
+      clamp((float) bounds[0] / width),
+      clamp((float) bounds[1] / height),
+      clamp((float) (bounds[2] + 1) / width),
+      clamp((float) (bounds[3] + 1) / height)
+    };
+    int pi = peak / width;
+    int pj = peak % width;
+    return new ClassActivationMap(
+        classIndex, width, height, heat, (pj + 0.5f) / width, (pi + 0.5f) / height, box);
+  }
+
+  /**
+   * Σ_k w_k·f_k: the class activation map of a GAP→linear head, from pre-GAP features {@code [K ×
+   * height × width]} at {@code features[offset]} and the class's weight row {@code w} (length K;
+   * see {@link GapHead#classWeights}). The bias is left out: it shifts the map, not its shape.
+   */
+  public static float[] weightedSum(
+      float[] features, int offset, int channels, int height, int width, float[] w) {
+    if (w.length != channels) {
+      throw new IllegalArgumentException(w.length + " weights for " + channels + " channels");
+    }
+    int cells = height * width;
+    float[] out = new float[cells];
+    for (int k = 0; k < channels; k++) {
+      float wk = w[k];
+      int base = offset + k * cells;
+      for (int i = 0; i < cells; i++) {
+        out[i] += wk * features[base + i];
+      }
+    }
+    return out;
+  }
+
+  /** [j0, i0, j1, i1] (inclusive cells) of the 4-connected cells ≥ cut containing the peak. */
+  private static int[] region(float[] heat, int width, int height, int peak, float cut) {
+    boolean[] seen = new boolean[heat.length];
+    int[] stack = new int[heat.length];
+    int top = 0;
+    stack[top++] = peak;
+    seen[peak] = true;
+    int[] b = {peak % width, peak / width, peak % width, peak / width};
+    while (top > 0) {
+      int cell = stack[--top];
+      int i = cell / width;
+      int j = cell % width;
+      b[0] = Math.min(b[0], j);
+      b[1] = Math.min(b[1], i);
+      b[2] = Math.max(b[2], j);
+      b[3] = Math.max(b[3], i);
+      top = push(heat, seen, stack, top, i > 0 ? cell - width : -1, cut);
+      top = push(heat, seen, stack, top, i < height - 1 ? cell + width : -1, cut);
+      top = push(heat, seen, stack, top, j > 0 ? cell - 1 : -1, cut);
+      top = push(heat, seen, stack, top, j < width - 1 ? cell + 1 : -1, cut);
+    }
+    return b;
+  }
+
+  private static int push(float[] heat, boolean[] seen, int[] stack, int top, int cell, float cut) {
+    if (cell >= 0 && !seen[cell] && heat[cell] >= cut) {
+      seen[cell] = true;
+      stack[top++] = cell;
+    }
+    return top;
+  }
+
+  private static float clamp(float v) {
+    return Math.max(0f, Math.min(1f, v));
+  }
+}

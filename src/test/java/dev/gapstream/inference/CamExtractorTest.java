@@ -1,0 +1,95 @@
+package dev.gapstream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class CamExtractorTest {
+
+  @Test
+  void peakIsTheCentreOfTheHighestCell() {
+    float[] map = new float[4 * 8]; // 4 rows, 8 columns
+    map[2 * 8 + 5] = 3f;
+    ClassActivationMap cam = CamExtractor.extract(map, 0, 4, 8, 1, 0.5f);
+    assertThat(cam.peakX()).isEqualTo(5.5f / 8);
+    assertThat(cam.peakY()).isEqualTo(2.5f / 4);
+    assertThat(cam.box()).containsExactly(5f / 8, 2f / 4, 6f / 8, 3f / 4);
+    assertThat(cam.classIndex()).isEqualTo(1);
+  }
+
+  @Test
+  void boxCoversCellsAboveThresholdAndRespectsOffset() {
+    float[] maps = new float[2 * 25];
+    float[] map = {
+      0, 0, 0, 0, 0,
+      0, 6, 8, 0, 0,
+      0, 5, 10, 4, 0,
+      0, 0, 0, 0, 0,
+      0, 0, 0, 0, 0
+    };
+    System.arraycopy(map, 0, maps, 25, 25);
+    ClassActivationMap half = CamExtractor.extract(maps, 25, 5, 5, 0, 0.5f);
+    assertThat(half.box()).containsExactly(0.2f, 0.2f, 0.6f, 0.6f);
+    ClassActivationMap low = CamExtractor.extract(maps, 25, 5, 5, 0, 0.4f);
+    assertThat(low.box()).containsExactly(0.2f, 0.2f, 0.8f, 0.6f);
+    ClassActivationMap high = CamExtractor.extract(maps, 25, 5, 5, 0, 0.9f);
+    assertThat(high.box()).containsExactly(0.4f, 0.4f, 0.6f, 0.6f);
+  }
+
+  @Test
+  void onlyTheRegionConnectedToThePeakCounts() {
+    float[] map = {
+      9, 0, 0, 0,
+      0, 0, 0, 0,
+      0, 0, 8, 8,
+      0, 0, 8, 10
+    };
+    ClassActivationMap cam = CamExtractor.extract(map, 0, 4, 4, 0, 0.5f);
+    assertThat(cam.box()).containsExactly(0.5f, 0.5f, 1f, 1f);
+    // diagonal neighbours are not connected (4-connectivity)
+    float[] diagonal = {10, 0, 0, 9};
+    assertThat(CamExtractor.extract(diagonal, 0, 2, 2, 0, 0.5f).box())
+        .containsExactly(0f, 0f, 0.5f, 0.5f);
+  }
+
+  @Test
+  void negativeMapsAreShiftedByTheirMinimum() {
+    float[] map = {-10, -10, -10, -10, -2, -3, -10, -10, -10};
+    ClassActivationMap cam = CamExtractor.extract(map, 0, 3, 3, 0, 0.5f);
+    assertThat(cam.peakX()).isEqualTo(1.5f / 3);
+    assertThat(cam.peakY()).isEqualTo(1.5f / 3);
+    assertThat(cam.box()[0]).isEqualTo(1f / 3);
+    assertThat(cam.box()[2]).isEqualTo(1f);
+    assertThat(cam.box()[1]).isEqualTo(1f / 3);
+    assertThat(cam.box()[3]).isEqualTo(2f / 3);
+  }
+
+  @Test
+  void flatMapBoxesTheWholeFrame() {
+    ClassActivationMap cam = CamExtractor.extract(new float[6], 0, 2, 3, 0, 0.5f);
+    assertThat(cam.box()).containsExactly(0f, 0f, 1f, 1f);
+  }
+
+  @Test
+  void weightedSumCombinesFeatureChannels() {
+    // 2 channels of 1x3 maps, after a 1-float offset
+    float[] features = {99, 1, 2, 3, 10, 20, 30};
+    float[] cam = CamExtractor.weightedSum(features, 1, 2, 1, 3, new float[] {2f, -0.5f});
+    assertThat(cam).containsExactly(2 - 5f, 4 - 10f, 6 - 15f);
+  }
+
+  @Test
+  void quantisationRoundTripsWithinOneLevel() {
+    float[] map = {-1f, 0f, 0.25f, 3f, 2.5f, 1f};
+    QuantizedHeatmap q = QuantizedHeatmap.of(map, 3, 2);
+    assertThat(q.levels()).startsWith(0).contains(255);
+    assertThat(q.width()).isEqualTo(3);
+    assertThat(q.height()).isEqualTo(2);
+    float[] back = q.decode();
+    for (int i = 0; i < map.length; i++) {
+      assertThat(back[i]).isCloseTo(map[i], within(4f / 510 + 1e-6f));
+    }
+    assertThat(QuantizedHeatmap.of(new float[] {5, 5}, 2, 1).levels()).containsExactly(0, 0);
+  }
+}

@@ -1,0 +1,109 @@
+package dev.gapstream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The engine on the tiny class-maps model (stride 2: a 40×56 input gives 20×28 maps). */
+class InferenceEngineTest {
+
+  private static ModelSpec spec(String cam) {
+    return new ModelSpec(
+        "tiny",
+        "1",
+        "input",
+        "NCHW",
+        ChannelOrder.RGB,
+        255f,
+        new float[] {0, 0, 0},
+        new float[] {1, 1, 1},
+        0,
+        0,
+        0,
+        0,
+        List.of("a", "b", "c", "d"),
+        "logits",
+        cam,
+        HeadKind.CLASS_MAPS_GAP);
+  }
+
+  private static FloatBuffer randomBatch(int n, int h, int w) {
+    FloatBuffer b = InferenceEngine.allocateBatch(1 + n * 3 * h * w);
+    Random r = new Random(7);
+    b.put(42f); // the batch starts at position 1, to prove the position is honoured
+    while (b.hasRemaining()) {
+      b.put(r.nextFloat() * 2 - 1);
+    }
+    return b.position(1);
+  }
+
+  @Test
+  void returnsLogitsAndClassMapsWhoseAverageIsTheLogit() {
+    Path model = TestModels.ensure("tiny-cam");
+    try (InferenceEngine engine = InferenceEngine.open(model, spec("cam"), EngineOptions.cpu(1))) {
+      FloatBuffer batch = randomBatch(2, 40, 56);
+      BatchResult r = engine.run(batch, 2, 40, 56);
+      assertThat(batch.position()).isEqualTo(1);
+      assertThat(r.size()).isEqualTo(2);
+      assertThat(r.classes()).isEqualTo(4);
+      assertThat(r.camHeight()).isEqualTo(20);
+      assertThat(r.camWidth()).isEqualTo(28);
+      assertThat(r.cams()).hasSize(2 * 4 * 20 * 28);
+      for (int i = 0; i < 2; i++) {
+        assertThat(r.isFinite(i)).isTrue();
+        for (int c = 0; c < 4; c++) {
+          double sum = 0;
+          for (int k = 0; k < 20 * 28; k++) {
+            sum += r.cams()[r.camOffset(i, c) + k];
+          }
+          assertThat(r.logits(i)[c]).isCloseTo((float) (sum / (20 * 28)), within(1e-4f));
+        }
+      }
+      ClassActivationMap cam = CamExtractor.fromBatch(r, 1, 2, CamExtractor.DEFAULT_THRESHOLD);
+      assertThat(cam.width()).isEqualTo(28);
+      assertThat(cam.box()[0]).isLessThan(cam.box()[2]);
+    }
+  }
+
+  @Test
+  void marksImagesWithNonFiniteLogits() {
+    Path model = TestModels.ensure("tiny-cam");
+    try (InferenceEngine engine = InferenceEngine.open(model, spec(null), EngineOptions.cpu(1))) {
+      FloatBuffer batch = randomBatch(3, 8, 8);
+      batch.put(1 + 3 * 64 + 5, Float.NaN); // image 1
+      BatchResult r = engine.run(batch, 3, 8, 8);
+      assertThat(r.hasCams()).isFalse();
+      assertThat(r.nonFinite()).containsExactly(false, true, false);
+    }
+  }
+
+  @Test
+  void rejectsShortBuffersAndUnknownTensorNames() {
+    Path model = TestModels.ensure("tiny-cam");
+    try (InferenceEngine engine = InferenceEngine.open(model, spec(null), EngineOptions.cpu(1))) {
+      assertThatThrownBy(() -> engine.run(InferenceEngine.allocateBatch(10), 1, 8, 8))
+          .isInstanceOf(ModelException.class)
+          .hasMessageContaining("needs 192 floats");
+    }
+    assertThatThrownBy(() -> InferenceEngine.open(model, spec("heat"), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("no output 'heat'");
+  }
+
+  @Test
+  void cudaWithoutTheCudaBuildNamesTheConfigKey() {
+    Path model = TestModels.ensure("tiny-cam");
+    EngineOptions cuda = new EngineOptions(1, EngineOptions.Provider.fromConfig("cuda"));
+    assertThatThrownBy(() -> InferenceEngine.open(model, spec(null), cuda))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("inference.provider");
+    assertThatThrownBy(() -> EngineOptions.Provider.fromConfig("tpu"))
+        .hasMessageContaining("inference.provider");
+  }
+}

@@ -1,0 +1,90 @@
+package dev.gapstream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelSpecTest {
+  private static final String DESCRIPTOR =
+      """
+      {"name":"gapnet-shapes","version":"1","input":"input","layout":"NCHW","channelOrder":"BGR",
+       "pixelScale":255.0,"mean":[0.5,0.5,0.5],"std":[0.25,0.25,0.25],
+       "minSize":{"width":48,"height":40},"fixedSize":null,
+       "labels":["circle","square","triangle","star"],
+       "outputs":{"logits":"logits","cam":"cam"},"head":"class-maps-gap"}
+      """;
+
+  @TempDir Path dir;
+
+  private Path modelWith(String descriptor) throws Exception {
+    Path onnx = dir.resolve("m.onnx");
+    Files.copy(TestModels.ensure("tiny-cam"), onnx);
+    if (descriptor != null) {
+      Files.writeString(dir.resolve("model.json"), descriptor);
+    }
+    return onnx;
+  }
+
+  @Test
+  void readsTheDescriptorBesideTheModel() throws Exception {
+    ModelSpec spec = ModelSpec.load(modelWith(DESCRIPTOR));
+    assertThat(spec.name()).isEqualTo("gapnet-shapes");
+    assertThat(spec.channelOrder()).isEqualTo(ChannelOrder.BGR);
+    assertThat(spec.mean()).containsExactly(0.5f, 0.5f, 0.5f);
+    assertThat(spec.std()).containsExactly(0.25f, 0.25f, 0.25f);
+    assertThat(spec.minWidth()).isEqualTo(48);
+    assertThat(spec.minHeight()).isEqualTo(40);
+    assertThat(spec.isFixedSize()).isFalse();
+    assertThat(spec.labels()).containsExactly("circle", "square", "triangle", "star");
+    assertThat(spec.camOutput()).isEqualTo("cam");
+    assertThat(spec.head()).isEqualTo(HeadKind.CLASS_MAPS_GAP);
+  }
+
+  @Test
+  void bareModelGetsImageNetDefaults() throws Exception {
+    ModelSpec spec = ModelSpec.load(modelWith(null));
+    assertThat(spec.name()).isEqualTo("m");
+    assertThat(spec.inputName()).isEqualTo("input");
+    assertThat(spec.logitsOutput()).isEqualTo("logits");
+    assertThat(spec.mean()).containsExactly(0.485f, 0.456f, 0.406f);
+    assertThat(spec.std()).containsExactly(0.229f, 0.224f, 0.225f);
+    assertThat(spec.fixedWidth()).isEqualTo(224);
+    assertThat(spec.fixedHeight()).isEqualTo(224);
+    assertThat(spec.channelOrder()).isEqualTo(ChannelOrder.RGB);
+    assertThat(spec.labels()).containsExactly("class-0", "class-1", "class-2", "class-3");
+    assertThat(spec.head()).isEqualTo(HeadKind.CLASS_MAPS_GAP);
+    assertThat(spec.camOutput()).isNull();
+  }
+
+  @Test
+  void invalidDescriptorsNameTheFileAndTheProblem() throws Exception {
+    Path onnx = modelWith(DESCRIPTOR.replace("\"NCHW\"", "\"NHWC\""));
+    assertThatThrownBy(() -> ModelSpec.load(onnx))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("model.json")
+        .hasMessageContaining("NHWC");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("[0.5,0.5,0.5]", "[0.5]"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("'mean'");
+    Files.writeString(dir.resolve("model.json"), "{\"name\": ");
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("not valid JSON");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("class-maps-gap", "mlp"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown head 'mlp'");
+  }
+
+  @Test
+  void missingOrNonOnnxModelIsAClearError() throws Exception {
+    assertThatThrownBy(() -> ModelSpec.load(dir.resolve("absent.onnx")))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("absent.onnx")
+        .hasMessageContaining("no such model file");
+    Path text = Files.writeString(dir.resolve("notes.onnx"), "just some text\n");
+    assertThatThrownBy(() -> ModelSpec.load(text))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("notes.onnx")
+        .hasMessageContaining("not an ONNX model");
+  }
+}
