@@ -1,0 +1,207 @@
+package dev.gapstream.metrics;
+
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.ExecutorServiceMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.core.instrument.config.NamingConvention;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusNamingConvention;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+
+/**
+ * Every gapstream meter name, and the Prometheus registry they live in. Names are dotted Micrometer
+ * names; Prometheus scrapes them as in ARCHITECTURE.md, e.g. {@code gapstream.frames.received} as
+ * {@code gapstream_frames_received_total}. Dashboards and alerts rely on them: extend, never
+ * rename.
+ *
+ * <p>One instance per process. Thread safe: the registry and binders may be used from any thread;
+ * {@link #close()} closes the Kafka binders and the registry.
+ */
+public final class GapstreamMetrics implements AutoCloseable {
+  public static final String FRAMES_RECEIVED = "gapstream.frames.received";
+  public static final String FRAMES_REJECTED = "gapstream.frames.rejected";
+  public static final String PREDICTIONS_PUBLISHED = "gapstream.predictions.published";
+  public static final String BATCH_SIZE = "gapstream.batch.size";
+  public static final String BATCH_WAIT = "gapstream.batch.wait";
+  public static final String DECODE = "gapstream.decode";
+  public static final String INFERENCE = "gapstream.inference";
+  public static final String END_TO_END = "gapstream.end.to.end";
+  public static final String FRAMES_IN_FLIGHT = "gapstream.frames.in.flight";
+  public static final String CONSUMER_PAUSED = "gapstream.consumer.paused";
+  public static final String MODEL_INFO = "gapstream.model.info";
+
+  public static final String TAG_REASON = "reason";
+  public static final String TAG_MODEL = "model";
+  public static final String TAG_VERSION = "version";
+  public static final String TAG_HEAD = "head";
+  public static final String TAG_APPLICATION = "application";
+
+  /** Base unit of frame counts; kept in Micrometer, not appended to Prometheus names. */
+  static final String UNIT_FRAMES = "frames";
+
+  /** The names as Prometheus scrapes them (without _bucket/_count/_sum/_max series suffixes). */
+  public static final Set<String> PROMETHEUS_NAMES =
+      Set.of(
+          "gapstream_frames_received_total",
+          "gapstream_frames_rejected_total",
+          "gapstream_predictions_published_total",
+          "gapstream_batch_size",
+          "gapstream_batch_wait_seconds",
+          "gapstream_decode_seconds",
+          "gapstream_inference_seconds",
+          "gapstream_end_to_end_seconds",
+          "gapstream_frames_in_flight",
+          "gapstream_consumer_paused",
+          "gapstream_model_info");
+
+  private final PrometheusMeterRegistry registry;
+  private final PipelineMetrics pipeline;
+  private final List<AutoCloseable> closeables = new ArrayList<>();
+
+  private GapstreamMetrics(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+    this.pipeline = new PipelineMetrics(registry);
+  }
+
+  /** A registry with {@code application=gapstream} on every meter, JVM and process binders. */
+  public static GapstreamMetrics create() {
+    return create(Map.of());
+  }
+
+  /**
+   * A registry with {@code application=gapstream} plus {@code commonTags} (e.g. a deployment or
+   * zone; keep them low-cardinality) on every meter, and the JVM and process binders bound.
+   */
+  public static GapstreamMetrics create(Map<String, String> commonTags) {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().namingConvention(new UnitlessCounts(registry.config().namingConvention()));
+    List<Tag> tags = new ArrayList<>(List.of(Tag.of(TAG_APPLICATION, "gapstream")));
+    commonTags.forEach((k, v) -> tags.add(Tag.of(k, v)));
+    registry.config().commonTags(tags);
+    GapstreamMetrics metrics = new GapstreamMetrics(registry);
+    List.<MeterBinder>of(
+            new JvmMemoryMetrics(),
+            new JvmThreadMetrics(),
+            new ClassLoaderMetrics(),
+            new ProcessorMetrics(),
+            new UptimeMetrics())
+        .forEach(b -> b.bindTo(registry));
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    metrics.closeables.add(gc);
+    return metrics;
+  }
+
+  /** The registry to scrape and to hand to other binders (e.g. Vert.x's Micrometer metrics). */
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** The pipeline's facade; the same instance on every call. */
+  public PipelineMetrics pipeline() {
+    return pipeline;
+  }
+
+  /** Prometheus text exposition of every meter; may take milliseconds, keep it off event loops. */
+  public String scrape() {
+    return registry.scrape();
+  }
+
+  /**
+   * Binds a native Kafka consumer's metrics (fetch lag, rates); with Vert.x pass {@code
+   * kafkaConsumer.unwrap()}. Close the returned handle before closing the consumer.
+   */
+  public synchronized Binding bindKafkaConsumer(Consumer<?, ?> consumer, String clientName) {
+    return bind(new KafkaClientMetrics(consumer, Tags.of("client", clientName)));
+  }
+
+  /** Binds a native Kafka producer's metrics; with Vert.x pass {@code kafkaProducer.unwrap()}. */
+  public synchronized Binding bindKafkaProducer(Producer<?, ?> producer, String clientName) {
+    return bind(new KafkaClientMetrics(producer, Tags.of("client", clientName)));
+  }
+
+  /**
+   * Wraps a worker pool so its queue, active threads and task times are metered as {@code
+   * executor.*} with {@code name} as the tag. Use the returned executor instead of the argument.
+   */
+  public ExecutorService monitor(ExecutorService executor, String name) {
+    return ExecutorServiceMetrics.monitor(registry, executor, name);
+  }
+
+  @Override
+  public synchronized void close() {
+    for (AutoCloseable c : closeables) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        // Closing metrics must not stop a shutdown.
+      }
+    }
+    closeables.clear();
+    registry.close();
+  }
+
+  private Binding bind(KafkaClientMetrics binder) {
+    binder.bindTo(registry);
+    closeables.add(binder);
+    return () -> {
+      synchronized (this) {
+        closeables.remove(binder);
+      }
+      binder.close();
+    };
+  }
+
+  /** Undoes one binding: its meters stop updating. Idempotent; never throws. */
+  @FunctionalInterface
+  public interface Binding extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  /**
+   * Prometheus naming, except that gapstream's count units (frames, predictions) are not appended:
+   * the contract says {@code gapstream_batch_size}, not {@code gapstream_batch_size_frames}.
+   * Seconds and bytes still are.
+   */
+  private static final class UnitlessCounts implements NamingConvention {
+    private final NamingConvention delegate;
+
+    UnitlessCounts(NamingConvention delegate) {
+      this.delegate = delegate == null ? new PrometheusNamingConvention() : delegate;
+    }
+
+    @Override
+    public String name(String name, Meter.Type type, String baseUnit) {
+      boolean keepUnit = "seconds".equals(baseUnit) || "bytes".equals(baseUnit);
+      String unit = name.startsWith("gapstream.") && !keepUnit ? null : baseUnit;
+      return delegate.name(name, type, unit);
+    }
+
+    @Override
+    public String tagKey(String key) {
+      return delegate.tagKey(key);
+    }
+
+    @Override
+    public String tagValue(String value) {
+      return delegate.tagValue(value);
+    }
+  }
+}

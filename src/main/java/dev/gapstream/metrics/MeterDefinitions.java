@@ -1,0 +1,78 @@
+package dev.gapstream.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Builders for gapstream's own meters: description, base unit and histogram range of each, in one
+ * place next to {@link GapstreamMetrics}'s names. Histograms publish buckets for server-side
+ * quantiles; no client-side percentiles.
+ */
+final class MeterDefinitions {
+  /** The dead-letter reasons of the message contract, pre-registered at zero. */
+  static final List<String> DLQ_REASONS =
+      List.of("unsupported-format", "decode-error", "too-large", "bad-shape", "inference-error");
+
+  private MeterDefinitions() {}
+
+  static Counter.Builder framesReceived() {
+    return Counter.builder(GapstreamMetrics.FRAMES_RECEIVED)
+        .description("Records consumed from the frames topic")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES);
+  }
+
+  static Counter.Builder framesRejected(String reason) {
+    return Counter.builder(GapstreamMetrics.FRAMES_REJECTED)
+        .description("Frames dead-lettered, by reason")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES)
+        .tag(GapstreamMetrics.TAG_REASON, reason);
+  }
+
+  static Counter.Builder predictionsPublished() {
+    return Counter.builder(GapstreamMetrics.PREDICTIONS_PUBLISHED)
+        .description("Predictions acknowledged by the broker")
+        .baseUnit("predictions");
+  }
+
+  static DistributionSummary.Builder batchSize() {
+    return DistributionSummary.builder(GapstreamMetrics.BATCH_SIZE)
+        .description("Frames per inference batch")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES)
+        .publishPercentileHistogram()
+        .minimumExpectedValue(1.0)
+        .maximumExpectedValue(1024.0);
+  }
+
+  static Timer.Builder batchWait() {
+    return timer(
+            GapstreamMetrics.BATCH_WAIT, "Time a batch's first frame waited for the batch to close")
+        .minimumExpectedValue(Duration.ofNanos(100_000))
+        .maximumExpectedValue(Duration.ofSeconds(10));
+  }
+
+  static Timer.Builder decode() {
+    return timer(GapstreamMetrics.DECODE, "Decoding one frame into a tensor")
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(5));
+  }
+
+  static Timer.Builder inference() {
+    return timer(GapstreamMetrics.INFERENCE, "ONNX Runtime run of one batch")
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofSeconds(60));
+  }
+
+  static Timer.Builder endToEnd() {
+    return timer(
+            GapstreamMetrics.END_TO_END, "From frame record timestamp to prediction acknowledged")
+        .minimumExpectedValue(Duration.ofMillis(1))
+        .maximumExpectedValue(Duration.ofMinutes(10));
+  }
+
+  private static Timer.Builder timer(String name, String description) {
+    return Timer.builder(name).description(description).publishPercentileHistogram();
+  }
+}

@@ -1,0 +1,124 @@
+package dev.gapstream.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
+
+/**
+ * The pipeline's view of its meters: one method per event, no meter names in pipeline code. Made by
+ * {@link GapstreamMetrics#pipeline()}; every method is thread safe and cheap (meters are looked up
+ * once). Durations are nanoseconds unless the name says otherwise; arguments are non-null.
+ */
+public final class PipelineMetrics {
+  private final MeterRegistry registry;
+  private final Counter received;
+  private final Counter published;
+  private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
+  private final DistributionSummary batchSize;
+  private final Timer batchWait;
+  private final Timer decode;
+  private final Timer inference;
+  private final Timer endToEnd;
+  private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
+  private final AtomicReference<BooleanSupplier> paused = new AtomicReference<>(() -> false);
+  private final AtomicReference<Meter> modelInfo = new AtomicReference<>();
+
+  PipelineMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    received = MeterDefinitions.framesReceived().register(registry);
+    published = MeterDefinitions.predictionsPublished().register(registry);
+    // Known reasons start at 0 so rate() and alerts work before the first rejection.
+    MeterDefinitions.DLQ_REASONS.forEach(this::rejectedCounter);
+    batchSize = MeterDefinitions.batchSize().register(registry);
+    batchWait = MeterDefinitions.batchWait().register(registry);
+    decode = MeterDefinitions.decode().register(registry);
+    inference = MeterDefinitions.inference().register(registry);
+    endToEnd = MeterDefinitions.endToEnd().register(registry);
+    Gauge.builder(GapstreamMetrics.FRAMES_IN_FLIGHT, inFlight, s -> s.get().getAsInt())
+        .description("Frames consumed but not yet published or dead-lettered")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(GapstreamMetrics.CONSUMER_PAUSED, paused, s -> s.get().getAsBoolean() ? 1 : 0)
+        .description("1 while the frames consumer is paused for backpressure, else 0")
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /** One record was taken from the frames topic. */
+  public void frameReceived() {
+    received.increment();
+  }
+
+  /** One frame was dead-lettered; {@code reason} is a DLQ reason such as {@code decode-error}. */
+  public void frameRejected(String reason) {
+    rejectedCounter(Objects.requireNonNull(reason, "reason")).increment();
+  }
+
+  /** One prediction was acknowledged by the broker. */
+  public void predictionPublished() {
+    published.increment();
+  }
+
+  /** A batch of {@code size} frames closed after its first frame waited {@code waitNanos}. */
+  public void recordBatch(int size, long waitNanos) {
+    batchSize.record(size);
+    batchWait.record(waitNanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** Decoding one frame took {@code nanos}. */
+  public void recordDecode(long nanos) {
+    decode.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** One batch's inference took {@code nanos}. */
+  public void recordInference(long nanos) {
+    inference.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** From the record's timestamp to the prediction's acknowledgement, in milliseconds. */
+  public void recordEndToEnd(long millis) {
+    // Clocks of producer and broker can disagree; a negative span means "no measurable delay".
+    endToEnd.record(Math.max(0, millis), TimeUnit.MILLISECONDS);
+  }
+
+  /** Where the in-flight gauge reads from; called on scrape threads, so it must be thread safe. */
+  public void setInFlightSupplier(IntSupplier supplier) {
+    inFlight.set(Objects.requireNonNull(supplier));
+  }
+
+  /** Where the paused gauge reads from; called on scrape threads, so it must be thread safe. */
+  public void setPausedSupplier(BooleanSupplier supplier) {
+    paused.set(Objects.requireNonNull(supplier));
+  }
+
+  /** Publishes {@code gapstream_model_info{model,version,head} 1}, replacing an earlier model. */
+  public void modelInfo(String name, String version, String head) {
+    Meter meter =
+        Gauge.builder(GapstreamMetrics.MODEL_INFO, () -> 1)
+            .description("The loaded model; always 1, the labels carry the information")
+            .tag(GapstreamMetrics.TAG_MODEL, name)
+            .tag(GapstreamMetrics.TAG_VERSION, version)
+            .tag(GapstreamMetrics.TAG_HEAD, head)
+            .register(registry);
+    Meter previous = modelInfo.getAndSet(meter);
+    if (previous != null && !previous.getId().equals(meter.getId())) {
+      registry.remove(previous);
+    }
+  }
+
+  private Counter rejectedCounter(String reason) {
+    return rejected.computeIfAbsent(
+        reason, r -> MeterDefinitions.framesRejected(r).register(registry));
+  }
+}

@@ -1,0 +1,178 @@
+package dev.gapstream.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.metrics.GapstreamMetrics;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(VertxExtension.class)
+class ManagementServerTest {
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+  private Vertx vertx;
+  private GapstreamMetrics metrics;
+  private Health health;
+  private ManagementServer server;
+
+  @BeforeEach
+  void start(VertxTestContext ctx) {
+    // A strict blocked-thread check: a handler that blocks the event loop shows up in the log.
+    vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setBlockedThreadCheckInterval(20)
+                .setMaxEventLoopExecuteTime(100)
+                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS));
+    metrics = GapstreamMetrics.create();
+    health = Health.requiring("model", "partitions", "broker");
+    ManagementServer.start(
+            vertx,
+            0,
+            metrics.registry(),
+            health,
+            List.of(router -> router.get("/extra").handler(rc -> rc.response().end("extra"))))
+        .onComplete(
+            ctx.succeeding(
+                s -> {
+                  server = s;
+                  ctx.completeNow();
+                }));
+  }
+
+  @AfterEach
+  void stop(VertxTestContext ctx) {
+    metrics.close();
+    vertx.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  @Test
+  void servesPrometheusTextWithTheContractNames(VertxTestContext ctx) {
+    metrics.pipeline().frameReceived();
+    metrics.pipeline().modelInfo("gapnet-shapes", "1", "gap");
+
+    get("/metrics")
+        .whenComplete(
+            (res, err) ->
+                ctx.verify(
+                    () -> {
+                      assertThat(err).isNull();
+                      assertThat(res.statusCode()).isEqualTo(200);
+                      assertThat(res.headers().firstValue("content-type"))
+                          .hasValueSatisfying(
+                              v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+                      for (String name : GapstreamMetrics.PROMETHEUS_NAMES) {
+                        assertThat(res.body()).contains(name);
+                      }
+                      assertThat(res.body())
+                          .contains(
+                              "gapstream_frames_received_total{application=\"gapstream\"} 1.0");
+                      ctx.completeNow();
+                    }));
+  }
+
+  @Test
+  void liveIsUpUntilMarkedDown(VertxTestContext ctx) {
+    get("/health/live")
+        .thenCompose(
+            res -> {
+              ctx.verify(
+                  () -> {
+                    assertThat(res.statusCode()).isEqualTo(200);
+                    assertThat(new JsonObject(res.body()))
+                        .isEqualTo(new JsonObject().put("status", "UP"));
+                  });
+              health.setLive(false);
+              return get("/health/live");
+            })
+        .whenComplete(
+            (res, err) ->
+                ctx.verify(
+                    () -> {
+                      assertThat(err).isNull();
+                      assertThat(res.statusCode()).isEqualTo(503);
+                      ctx.completeNow();
+                    }));
+  }
+
+  @Test
+  void readyFollowsTheChecks(VertxTestContext ctx) {
+    health.set("model", true);
+    health.set("broker", true);
+
+    get("/health/ready")
+        .thenCompose(
+            res -> {
+              ctx.verify(
+                  () -> {
+                    assertThat(res.statusCode()).isEqualTo(503);
+                    assertThat(new JsonObject(res.body()))
+                        .isEqualTo(
+                            new JsonObject(
+                                "{\"status\":\"DOWN\",\"checks\":"
+                                    + "{\"broker\":true,\"model\":true,\"partitions\":false}}"));
+                  });
+              health.set("partitions", true);
+              return get("/health/ready");
+            })
+        .whenComplete(
+            (res, err) ->
+                ctx.verify(
+                    () -> {
+                      assertThat(err).isNull();
+                      assertThat(res.statusCode()).isEqualTo(200);
+                      assertThat(new JsonObject(res.body()).getString("status")).isEqualTo("UP");
+                      ctx.completeNow();
+                    }));
+  }
+
+  @Test
+  void extraRoutesAndUnknownPaths(VertxTestContext ctx) {
+    assertThat(server.actualPort()).isPositive();
+    get("/extra")
+        .thenCombine(
+            get("/nope"),
+            (extra, nope) -> {
+              ctx.verify(
+                  () -> {
+                    assertThat(extra.body()).isEqualTo("extra");
+                    assertThat(nope.statusCode()).isEqualTo(404);
+                  });
+              return null;
+            })
+        .whenComplete(
+            (v, err) ->
+                ctx.verify(
+                    () -> {
+                      assertThat(err).isNull();
+                      ctx.completeNow();
+                    }));
+  }
+
+  private CompletableFuture<HttpResponse<String>> get(String path) {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
+            .timeout(Duration.ofSeconds(10))
+            .GET()
+            .build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+  }
+}

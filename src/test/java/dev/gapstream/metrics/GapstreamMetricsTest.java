@@ -1,0 +1,115 @@
+package dev.gapstream.metrics;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class GapstreamMetricsTest {
+  private final GapstreamMetrics metrics = GapstreamMetrics.create(Map.of("zone", "test"));
+
+  @AfterEach
+  void close() {
+    metrics.close();
+  }
+
+  @Test
+  void scrapeExposesExactlyTheContractNames() {
+    recordOneOfEach(metrics.pipeline());
+
+    String text = metrics.scrape();
+
+    Set<String> gapstreamFamilies =
+        text.lines()
+            .filter(l -> l.startsWith("# TYPE gapstream_"))
+            .map(l -> l.split(" ")[2])
+            // Micrometer adds a _max gauge beside each histogram; it is not part of the contract.
+            .filter(n -> !n.endsWith("_max"))
+            .collect(Collectors.toSet());
+    assertThat(gapstreamFamilies)
+        .containsExactlyInAnyOrderElementsOf(GapstreamMetrics.PROMETHEUS_NAMES);
+    for (String name : GapstreamMetrics.PROMETHEUS_NAMES) {
+      assertThat(text).as(name).containsPattern("(?m)^" + name + "(_bucket|_count|_sum)?\\{");
+    }
+  }
+
+  @Test
+  void recordsValuesWithLowCardinalityTags() {
+    PipelineMetrics p = metrics.pipeline();
+    recordOneOfEach(p);
+    p.frameRejected("decode-error");
+    p.setInFlightSupplier(() -> 42);
+    p.setPausedSupplier(() -> true);
+
+    String text = metrics.scrape();
+
+    assertThat(text)
+        .contains("gapstream_frames_received_total{application=\"gapstream\",zone=\"test\"} 1.0")
+        .contains(
+            "gapstream_frames_rejected_total{application=\"gapstream\",reason=\"decode-error\","
+                + "zone=\"test\"} 2.0")
+        .contains(
+            "gapstream_frames_rejected_total{application=\"gapstream\",reason=\"too-large\","
+                + "zone=\"test\"} 0.0")
+        .contains("gapstream_frames_in_flight{application=\"gapstream\",zone=\"test\"} 42.0")
+        .contains("gapstream_consumer_paused{application=\"gapstream\",zone=\"test\"} 1.0")
+        .contains(
+            "gapstream_model_info{application=\"gapstream\",head=\"gap\",model=\"gapnet-shapes\","
+                + "version=\"1\",zone=\"test\"} 1")
+        .contains("gapstream_batch_size_count{application=\"gapstream\",zone=\"test\"} 1")
+        .contains("gapstream_batch_size_sum{application=\"gapstream\",zone=\"test\"} 16.0")
+        .contains("gapstream_inference_seconds_sum{application=\"gapstream\",zone=\"test\"} 0.012")
+        .contains("gapstream_end_to_end_seconds_sum{application=\"gapstream\",zone=\"test\"} 0.018")
+        .doesNotContain("quantile=");
+  }
+
+  @Test
+  void aNewModelReplacesTheOldInfoSeries() {
+    PipelineMetrics p = metrics.pipeline();
+    p.modelInfo("a", "1", "gap");
+    p.modelInfo("b", "2", "gap");
+
+    assertThat(metrics.scrape()).contains("model=\"b\"").doesNotContain("model=\"a\"");
+  }
+
+  @Test
+  void bindsJvmProcessKafkaAndExecutorMetrics() throws Exception {
+    ExecutorService pool = metrics.monitor(Executors.newFixedThreadPool(1), "decode");
+    pool.submit(() -> {}).get();
+    Map<String, Object> cfg = Map.of("bootstrap.servers", "127.0.0.1:1", "client.id", "p1");
+    try (KafkaProducer<byte[], byte[]> producer =
+        new KafkaProducer<>(cfg, new ByteArraySerializer(), new ByteArraySerializer())) {
+      GapstreamMetrics.Binding binding = metrics.bindKafkaProducer(producer, "predictions");
+      String text = metrics.scrape();
+      binding.close();
+
+      assertThat(text)
+          .contains("jvm_memory_used_bytes", "jvm_gc_", "jvm_threads_live_threads")
+          .contains("process_cpu_usage", "process_uptime_seconds", "jvm_classes_loaded_classes")
+          .contains("executor_completed_tasks_total{application=\"gapstream\",name=\"decode\"")
+          .contains("kafka_producer_");
+    } finally {
+      pool.shutdown();
+      pool.awaitTermination(5, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void recordOneOfEach(PipelineMetrics p) {
+    p.frameReceived();
+    p.frameRejected("decode-error");
+    p.predictionPublished();
+    p.recordBatch(16, 3_000_000);
+    p.recordDecode(500_000);
+    p.recordInference(12_000_000);
+    p.recordEndToEnd(18);
+    p.modelInfo("gapnet-shapes", "1", "gap");
+  }
+}
