@@ -1,0 +1,244 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.config.DeliveryGuarantee;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.http.Health;
+import dev.gapstream.http.ManagementServer;
+import dev.gapstream.ingest.DecodeLimits;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.inference.EngineOptions;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.metrics.PipelineMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.ThreadingModel;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running gapstream: the embedded broker when no bootstrap servers are configured, the model,
+ * the metrics registry, the management server and the pipeline verticle. Started and stopped from
+ * a plain (non-Vert.x) thread; {@link #close()} drains in order: stop polling, finish batches,
+ * publish, commit, leave the group, close the session.
+ */
+public final class GapstreamService implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GapstreamService.class);
+
+  private final GapstreamConfig config;
+  private final EmbeddedKafka broker;
+  private final InferenceEngine engine;
+  private final GapstreamMetrics gapstreamMetrics;
+  private final PipelineMetrics metrics;
+  private final Health health;
+  private final Vertx vertx;
+  private final ManagementServer server;
+  private final String deploymentId;
+  private final String bootstrapServers;
+
+  private GapstreamService(GapstreamConfig config, Options options) throws Exception {
+    this.config = config;
+    LOG.info("Effective configuration:\n{}", config.redactedView());
+    broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
+    bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
+    ModelSpec spec = ModelSpec.load(config.inference().modelPath());
+    engine =
+        InferenceEngine.open(
+            config.inference().modelPath(),
+            spec,
+            new EngineOptions(
+                config.inference().threads(),
+                EngineOptions.Provider.valueOf(config.inference().provider().name())));
+    gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
+    metrics = gapstreamMetrics.pipeline();
+    metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
+    health = Health.requiring("model", "partitions");
+    health.set("model", true);
+    health.set("broker", true);
+    vertx = Vertx.builder().with(options.vertxOptions()).build();
+    server = await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health));
+    PipelineVerticle pipeline =
+        new PipelineVerticle(
+            settings(config, bootstrapServers),
+            new FrameDecoder(decodeLimits(config, spec)),
+            new ModelBatchRunner(engine, spec, config.cam(), config.predictions().topK(), metrics),
+            metrics,
+            health);
+    deploymentId =
+        await(vertx.deployVerticle(pipeline, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)));
+    LOG.info(
+        "gapstream is running: model {} v{}, Kafka {}, management on port {}",
+        spec.name(), spec.version(), bootstrapServers, server.actualPort());
+  }
+
+  /** Starts everything; on any failure closes what was started and rethrows. */
+  public static GapstreamService start(GapstreamConfig config) {
+    return start(config, Options.DEFAULT);
+  }
+
+  public static GapstreamService start(GapstreamConfig config, Options options) {
+    try {
+      return new GapstreamService(config, options);
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new dev.gapstream.GapstreamException("gapstream failed to start: " + e.getMessage(), e);
+    }
+  }
+
+  private static EmbeddedKafka startEmbeddedBroker(GapstreamConfig config) {
+    GapstreamConfig.Embedded embedded = config.kafka().embedded();
+    var builder = EmbeddedKafka.builder().port(embedded.port());
+    if (embedded.dataDir() != null) {
+      builder.dataDir(embedded.dataDir());
+    }
+    EmbeddedKafka broker = builder.start();
+    broker.createTopic(config.topics().frames(), embedded.partitions());
+    broker.createTopic(config.topics().predictions(), embedded.partitions());
+    broker.createTopic(config.topics().dlq(), 1);
+    LOG.info("Embedded Kafka broker on {}", broker.bootstrapServers());
+    return broker;
+  }
+
+  static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {
+    boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
+    Map<String, String> consumer = new HashMap<>();
+    consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    consumer.put(ConsumerConfig.GROUP_ID_CONFIG, config.kafka().groupId());
+    consumer.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    consumer.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    consumer.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "100");
+    consumer.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumer.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    consumer.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    consumer.putAll(config.kafka().consumer());
+
+    Map<String, String> producer = new HashMap<>();
+    producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    producer.put(ProducerConfig.ACKS_CONFIG, "all");
+    producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    producer.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+    producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    producer.putAll(config.kafka().producer());
+
+    return new PipelineSettings(
+        consumer,
+        producer,
+        config.topics().frames(),
+        config.topics().predictions(),
+        config.topics().dlq(),
+        new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
+        config.ingest().maxInFlight(),
+        config.ingest().decodeThreads(),
+        config.inference().concurrency(),
+        exactlyOnce,
+        Duration.ofMillis(config.shutdownTimeoutMs()));
+  }
+
+  private static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
+    return new DecodeLimits(
+        config.ingest().maxFrameBytes(),
+        config.ingest().maxPixels(),
+        spec.minWidth(),
+        spec.minHeight(),
+        spec.fixedWidth(),
+        spec.fixedHeight());
+  }
+
+  public GapstreamConfig config() {
+    return config;
+  }
+
+  /** Where the pipeline's Kafka is: the embedded broker's address when it runs one. */
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  /** The embedded broker, or null when an external cluster is configured. */
+  public EmbeddedKafka broker() {
+    return broker;
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return gapstreamMetrics.registry();
+  }
+
+  public PipelineMetrics metrics() {
+    return metrics;
+  }
+
+  public Health health() {
+    return health;
+  }
+
+  public int httpPort() {
+    return server.actualPort();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /** Drains the pipeline and releases everything, in dependency order. Idempotent enough for a shutdown hook. */
+  @Override
+  public synchronized void close() {
+    LOG.info("Stopping gapstream");
+    health.set("stopping", false);
+    try {
+      await(vertx.undeploy(deploymentId));
+    } catch (Exception e) {
+      LOG.warn("Pipeline did not stop cleanly: {}", e.toString());
+    }
+    try {
+      await(server.close());
+      await(vertx.close());
+    } catch (Exception e) {
+      LOG.warn("Vert.x did not close cleanly: {}", e.toString());
+    }
+    engine.close();
+    gapstreamMetrics.close();
+    if (broker != null) {
+      broker.close();
+    }
+    LOG.info("gapstream stopped");
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+  }
+
+  /**
+   * Runtime knobs that are not user configuration.
+   *
+   * @param maxEventLoopExecuteTime how long an event-loop task may run before Vert.x's blocked-thread
+   *     checker warns; tests set it tight to catch blocking on the event loop
+   */
+  public record Options(Duration maxEventLoopExecuteTime) {
+    public static final Options DEFAULT = new Options(Duration.ofSeconds(2));
+
+    VertxOptions vertxOptions() {
+      long checkMs = Math.max(10, Math.min(1000, maxEventLoopExecuteTime.toMillis() / 2));
+      return new VertxOptions()
+          .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
+          .setMaxEventLoopExecuteTimeUnit(TimeUnit.NANOSECONDS)
+          .setBlockedThreadCheckInterval(checkMs)
+          .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
+    }
+  }
+}

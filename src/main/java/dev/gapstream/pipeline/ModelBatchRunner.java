@@ -1,0 +1,138 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.batch.Batch;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.BatchResult;
+import dev.gapstream.inference.CamExtractor;
+import dev.gapstream.inference.ClassActivationMap;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.inference.Preprocessor;
+import dev.gapstream.inference.Scores;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.RejectReason;
+import dev.gapstream.metrics.PipelineMetrics;
+import dev.gapstream.publish.Prediction;
+import dev.gapstream.publish.PredictionJson;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
+ * (the tensor ONNX Runtime reads, without a copy), runs the session, and turns each image's outputs
+ * into a serialised prediction — top-k scores, and where the top class was seen (its class
+ * activation map's peak and box).
+ *
+ * <p>Thread-safe: each inference worker thread reuses its own tensor buffer.
+ */
+public final class ModelBatchRunner implements BatchRunner {
+
+  private static final double NANOS_PER_MILLI = 1_000_000.0;
+
+  private final InferenceEngine engine;
+  private final ModelSpec spec;
+  private final Preprocessor preprocessor;
+  private final GapstreamConfig.Cam cam;
+  private final int topK;
+  private final PipelineMetrics metrics;
+  private final Prediction.Model model;
+  private final ThreadLocal<FloatBuffer> tensors = ThreadLocal.withInitial(() -> allocate(1 << 16));
+
+  public ModelBatchRunner(
+      InferenceEngine engine, ModelSpec spec, GapstreamConfig.Cam cam, int topK, PipelineMetrics metrics) {
+    this.engine = engine;
+    this.spec = spec;
+    this.preprocessor = new Preprocessor(spec);
+    this.cam = cam;
+    this.topK = topK;
+    this.metrics = metrics;
+    this.model = new Prediction.Model(spec.name(), spec.version());
+  }
+
+  @Override
+  public List<Outcome> run(Batch<Shape, Frame> batch) {
+    int w = batch.key().width();
+    int h = batch.key().height();
+    FloatBuffer tensor = tensor(batch.size() * Preprocessor.floatsPerImage(w, h));
+    for (Frame frame : batch.items()) {
+      preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
+    }
+    tensor.flip();
+    long start = System.nanoTime();
+    BatchResult result = engine.run(tensor, batch.size(), h, w);
+    long inferenceNanos = System.nanoTime() - start;
+    metrics.recordInference(inferenceNanos);
+
+    List<Outcome> outcomes = new ArrayList<>(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      Frame frame = batch.items().get(i);
+      if (!result.isFinite(i)) {
+        outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
+      } else {
+        Prediction p = prediction(frame, result, i, batch.size(), start, inferenceNanos);
+        outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
+      }
+    }
+    return outcomes;
+  }
+
+  private Prediction prediction(
+      Frame frame, BatchResult result, int i, int batchSize, long inferenceStart, long inferenceNanos) {
+    float[] probabilities = Scores.softmax(result.logits(), i * result.classes(), result.classes());
+    List<Prediction.Score> top = new ArrayList<>(topK);
+    for (Scores.Scored s : Scores.topK(probabilities, topK)) {
+      top.add(new Prediction.Score(spec.label(s.index()), s.index(), round(s.score())));
+    }
+    var source =
+        new Prediction.Source(
+            frame.record().topic(), frame.record().partition(), frame.record().offset(), frame.record().timestamp());
+    var latency =
+        new Prediction.Latency(
+            round((inferenceStart - frame.consumedAtNanos()) / NANOS_PER_MILLI),
+            round(inferenceNanos / NANOS_PER_MILLI),
+            (double) Math.max(0, System.currentTimeMillis() - frame.record().timestamp()));
+    return new Prediction(
+        frame.frameId(), source, model, top, camOf(result, i, top.get(0)), batchSize, latency);
+  }
+
+  private Prediction.Cam camOf(BatchResult result, int i, Prediction.Score best) {
+    if (!cam.enabled() || !result.hasCams()) {
+      return null;
+    }
+    ClassActivationMap map =
+        CamExtractor.fromBatch(result, i, best.index(), CamExtractor.DEFAULT_THRESHOLD);
+    float[] box = map.box();
+    Prediction.Heatmap heatmap = null;
+    if (cam.heatmap()) {
+      var q = map.quantized();
+      heatmap = new Prediction.Heatmap(q.width(), q.height(), q.base64());
+    }
+    return new Prediction.Cam(
+        best.label(),
+        new Prediction.Point(round(map.peakX()), round(map.peakY())),
+        new double[] {round(box[0]), round(box[1]), round(box[2]), round(box[3])},
+        heatmap);
+  }
+
+  private FloatBuffer tensor(int floats) {
+    FloatBuffer buffer = tensors.get();
+    if (buffer.capacity() < floats) {
+      buffer = allocate(Math.max(floats, buffer.capacity() * 2));
+      tensors.set(buffer);
+    }
+    buffer.clear();
+    buffer.limit(floats);
+    return buffer;
+  }
+
+  private static FloatBuffer allocate(int floats) {
+    return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 10_000.0) / 10_000.0;
+  }
+}

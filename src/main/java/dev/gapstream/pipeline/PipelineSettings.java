@@ -1,0 +1,36 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.batch.BatchPolicy;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * What the pipeline verticle needs to know, derived from the validated configuration.
+ *
+ * @param consumerConfig native Kafka consumer properties (bootstrap, group, pass-through settings)
+ * @param producerConfig native Kafka producer properties
+ * @param maxInFlight frames consumed but not yet published or dead-lettered; the consumer pauses at
+ *     this bound and resumes at half of it
+ * @param decodeThreads size of the decode worker pool
+ * @param inferenceConcurrency batches run at once on the inference worker pool
+ * @param exactlyOnce publish and commit in Kafka transactions
+ * @param drainTimeout how long a graceful stop waits for frames in flight
+ */
+public record PipelineSettings(
+    Map<String, String> consumerConfig,
+    Map<String, String> producerConfig,
+    String framesTopic,
+    String predictionsTopic,
+    String deadLetterTopic,
+    BatchPolicy batchPolicy,
+    int maxInFlight,
+    int decodeThreads,
+    int inferenceConcurrency,
+    boolean exactlyOnce,
+    Duration drainTimeout) {
+
+  public PipelineSettings {
+    consumerConfig = Map.copyOf(consumerConfig);
+    producerConfig = Map.copyOf(producerConfig);
+  }
+}

@@ -1,0 +1,421 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.batch.Batch;
+import dev.gapstream.batch.Batcher;
+import dev.gapstream.http.Health;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.FrameRejectedException;
+import dev.gapstream.ingest.OffsetTracker;
+import dev.gapstream.ingest.RejectReason;
+import dev.gapstream.metrics.PipelineMetrics;
+import dev.gapstream.publish.AtLeastOnceDelivery;
+import dev.gapstream.publish.Delivery;
+import dev.gapstream.publish.ExactlyOnceDelivery;
+import dev.gapstream.publish.PredictionPublisher;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pipeline: consume frames, decode them on a worker pool, batch them by shape, run each batch
+ * on the inference pool, publish one prediction (or dead letter) per frame, and commit each
+ * partition's offsets up to the longest prefix of finished frames.
+ *
+ * <p>Everything here runs on this verticle's event loop, which owns all mutable state (the Kafka
+ * consumer is not thread-safe, and neither are the batcher and the offset trackers). Decoding and
+ * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
+ * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
+ * consumer pauses and Kafka holds the rest; it resumes at half the bound.
+ */
+public final class PipelineVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
+  private static final long MAX_RETRY_DELAY_MS = 5_000;
+
+  private final PipelineSettings settings;
+  private final FrameDecoder decoder;
+  private final BatchRunner runner;
+  private final PipelineMetrics metrics;
+  private final Health health;
+
+  private final Batcher<Shape, Frame> batcher;
+  private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
+  private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+  private final Map<TopicPartition, Long> committed = new HashMap<>();
+
+  private KafkaConsumer<byte[], byte[]> consumer;
+  private KafkaProducer<byte[], byte[]> producer;
+  private PredictionPublisher publisher;
+  private Delivery delivery;
+  private WorkerExecutor decodePool;
+  private WorkerExecutor inferencePool;
+
+  private volatile int inFlight;
+  private volatile boolean paused;
+  private int freeSlots;
+  private long deadlineTimer = -1;
+  private boolean commitRunning;
+  private boolean commitAgain;
+  private Future<Void> currentCommit = Future.succeededFuture();
+  private boolean stopping;
+  private Promise<Void> drained;
+
+  public PipelineVerticle(
+      PipelineSettings settings,
+      FrameDecoder decoder,
+      BatchRunner runner,
+      PipelineMetrics metrics,
+      Health health) {
+    this.settings = settings;
+    this.decoder = decoder;
+    this.runner = runner;
+    this.metrics = metrics;
+    this.health = health;
+    this.batcher = new Batcher<>(settings.batchPolicy(), System::nanoTime);
+    this.freeSlots = settings.inferenceConcurrency();
+  }
+
+  @Override
+  public Future<?> start() {
+    decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
+    inferencePool =
+        vertx.createSharedWorkerExecutor(
+            "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
+    producer = KafkaProducer.create(vertx, settings.producerConfig());
+    publisher =
+        new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
+    consumer = KafkaConsumer.create(vertx, settings.consumerConfig());
+    consumer.partitionsAssignedHandler(this::onAssigned);
+    consumer.partitionsRevokedHandler(this::onRevoked);
+    consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
+    consumer.handler(this::onRecord);
+    metrics.setInFlightSupplier(() -> inFlight);
+    metrics.setPausedSupplier(() -> paused);
+    health.set("partitions", false);
+    Future<Void> ready;
+    if (settings.exactlyOnce()) {
+      delivery =
+          new ExactlyOnceDelivery(
+              vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG));
+      // Blocks until the broker fenced any earlier producer with this transactional.id.
+      ready = vertx.executeBlocking(() -> {
+        producer.unwrap().initTransactions();
+        return null;
+      });
+    } else {
+      delivery = new AtLeastOnceDelivery(consumer);
+      ready = Future.succeededFuture();
+    }
+    return ready
+        .compose(v -> consumer.subscribe(settings.framesTopic()))
+        .onSuccess(v -> LOG.info(
+            "Consuming {} ({})", settings.framesTopic(), settings.exactlyOnce() ? "exactly-once" : "at-least-once"));
+  }
+
+  /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    health.set("draining", false);
+    consumer.pause();
+    drained = Promise.promise();
+    dispatch();
+    finishDrainIfIdle();
+    LOG.info("Draining {} frames in flight", inFlight);
+    return drained
+        .future()
+        .timeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
+          return Future.succeededFuture();
+        })
+        .compose(v -> commitFinal())
+        .eventually(() -> consumer.close())
+        .eventually(() -> producer.close())
+        .eventually(() -> decodePool.close())
+        .eventually(() -> inferencePool.close())
+        .onComplete(ar -> LOG.info("Pipeline stopped"));
+  }
+
+  private void onAssigned(Set<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      trackers.put(tp, new OffsetTracker());
+      committed.remove(tp);
+    }
+    LOG.info("Assigned {}", partitions);
+    health.set("partitions", !trackers.isEmpty());
+  }
+
+  private void onRevoked(Set<TopicPartition> partitions) {
+    commitNow();
+    trackers.keySet().removeAll(partitions);
+    committed.keySet().removeAll(partitions);
+    LOG.info("Revoked {}", partitions);
+    health.set("partitions", !trackers.isEmpty());
+  }
+
+  // ---- ingest ----
+
+  private void onRecord(KafkaConsumerRecord<byte[], byte[]> in) {
+    if (stopping) {
+      return; // not tracked, so not committed: the group's next owner reads it again
+    }
+    ConsumerRecord<byte[], byte[]> record = in.record();
+    Frame frame = new Frame(record, tracker(record), System.nanoTime());
+    inFlight++;
+    metrics.frameReceived();
+    if (inFlight >= settings.maxInFlight() && !paused) {
+      paused = true;
+      consumer.pause();
+    }
+    decodePool
+        .executeBlocking(() -> decode(frame), false)
+        .onComplete(ar -> onDecoded(frame, ar));
+  }
+
+  private OffsetTracker tracker(ConsumerRecord<byte[], byte[]> record) {
+    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+    OffsetTracker tracker = trackers.computeIfAbsent(tp, k -> new OffsetTracker());
+    try {
+      tracker.consumed(record.offset());
+    } catch (IllegalArgumentException rewound) {
+      // The partition was reassigned and rewound: start over from the records now coming.
+      tracker = new OffsetTracker();
+      tracker.consumed(record.offset());
+      trackers.put(tp, tracker);
+      committed.remove(tp);
+    }
+    return tracker;
+  }
+
+  /** Runs on a decode worker. */
+  private DecodedFrame decode(Frame frame) {
+    long start = System.nanoTime();
+    DecodedFrame pixels =
+        decoder.decode(
+            frame.record().value(),
+            frame.header(Frame.CONTENT_TYPE_HEADER),
+            frame.intHeader(Frame.WIDTH_HEADER),
+            frame.intHeader(Frame.HEIGHT_HEADER));
+    long end = System.nanoTime();
+    metrics.recordDecode(end - start);
+    frame.decoded(pixels, end);
+    return pixels;
+  }
+
+  private void onDecoded(Frame frame, AsyncResult<DecodedFrame> result) {
+    if (result.succeeded()) {
+      DecodedFrame pixels = result.result();
+      batcher.add(new Shape(pixels.width(), pixels.height()), frame);
+      dispatch();
+    } else if (result.cause() instanceof FrameRejectedException rejected) {
+      deadLetter(frame, rejected.reason(), rejected.getMessage());
+    } else {
+      deadLetter(frame, RejectReason.DECODE_ERROR, String.valueOf(result.cause()));
+    }
+  }
+
+  // ---- batch and infer ----
+
+  private void dispatch() {
+    if (stopping) {
+      draining.addAll(batcher.drain());
+    }
+    while (freeSlots > 0) {
+      Batch<Shape, Frame> batch = stopping ? draining.poll() : batcher.takeReady();
+      if (batch == null) {
+        break;
+      }
+      freeSlots--;
+      metrics.recordBatch(batch.size(), batch.waitNanos());
+      inferencePool
+          .executeBlocking(() -> runner.run(batch), false)
+          .onComplete(ar -> onInferred(batch, ar));
+    }
+    armDeadline();
+  }
+
+  private void armDeadline() {
+    if (deadlineTimer >= 0 || freeSlots == 0) {
+      return;
+    }
+    batcher
+        .nextDeadline()
+        .ifPresent(deadline -> {
+          long delayMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime() + 999_999));
+          deadlineTimer =
+              vertx.setTimer(delayMs, id -> {
+                deadlineTimer = -1;
+                dispatch();
+              });
+        });
+  }
+
+  private void onInferred(Batch<Shape, Frame> batch, AsyncResult<List<Outcome>> result) {
+    freeSlots++;
+    if (result.succeeded()) {
+      for (Outcome outcome : result.result()) {
+        outcome.frame().releasePixels();
+        if (outcome.isPrediction()) {
+          publish(outcome.frame(), outcome.json());
+        } else {
+          deadLetter(outcome.frame(), outcome.reason(), outcome.error());
+        }
+      }
+    } else {
+      LOG.warn("Batch of {} {} frames failed: {}", batch.size(), batch.key(), result.cause().toString());
+      for (Frame frame : batch.items()) {
+        frame.releasePixels();
+        deadLetter(frame, RejectReason.INFERENCE_ERROR, "batch failed: " + result.cause());
+      }
+    }
+    dispatch();
+  }
+
+  // ---- publish and commit ----
+
+  private void publish(Frame frame, byte[] json) {
+    send(() -> publisher.publish(frame, json), 100)
+        .onSuccess(meta -> {
+          metrics.predictionPublished();
+          metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+          finish(frame);
+        });
+  }
+
+  private void deadLetter(Frame frame, RejectReason reason, String error) {
+    LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
+    metrics.frameRejected(reason.wireName());
+    send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame));
+  }
+
+  /**
+   * Sends until the broker takes it. The producer already retries within its delivery timeout, so
+   * a failure here means the broker is away: the frame stays in flight (its offset uncommitted) and
+   * backpressure holds the consumer meanwhile. In a transaction a failed send dooms the
+   * transaction, so exactly-once mode stops instead (see {@link #fail}).
+   */
+  private Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send, long retryDelayMs) {
+    return delivery
+        .send(send)
+        .onSuccess(meta -> health.set("broker", true))
+        .recover(e -> {
+          if (settings.exactlyOnce()) {
+            fail("a transactional send failed: " + e);
+            return Future.failedFuture(e);
+          }
+          LOG.warn("Publish failed, retrying in {} ms: {}", retryDelayMs, e.toString());
+          health.set("broker", false);
+          Promise<RecordMetadata> retried = Promise.promise();
+          vertx.setTimer(retryDelayMs, id ->
+              send(send, Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2)).onComplete(retried));
+          return retried.future();
+        });
+  }
+
+  /**
+   * Stops consuming for good and reports the pipeline dead, so that the orchestrator restarts it;
+   * the restart resumes from the last committed offsets.
+   */
+  private void fail(String why) {
+    if (!health.isLive()) {
+      return;
+    }
+    LOG.error("Pipeline failed, restart required: {}", why);
+    health.setLive(false);
+    stopping = true;
+    consumer.pause();
+  }
+
+  private void finish(Frame frame) {
+    inFlight--;
+    if (frame.tracker().finished(frame.record().offset())) {
+      commitNow();
+    }
+    if (paused && !stopping && inFlight <= settings.maxInFlight() / 2) {
+      paused = false;
+      consumer.resume();
+    }
+    finishDrainIfIdle();
+  }
+
+  private void finishDrainIfIdle() {
+    if (stopping && inFlight == 0 && drained != null) {
+      drained.tryComplete();
+    }
+  }
+
+  /** Commits every partition whose finished prefix moved; one commit at a time, coalesced. */
+  private Future<Void> commitNow() {
+    if (commitRunning) {
+      commitAgain = true;
+      return currentCommit;
+    }
+    if (movedOffsets().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    commitRunning = true;
+    Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
+    currentCommit =
+        delivery
+            .commit(() -> {
+              taken.putAll(movedOffsets());
+              return taken;
+            })
+            .onSuccess(done -> taken.forEach((tp, o) -> committed.merge(tp, o.getOffset(), Math::max)))
+            .onFailure(e -> {
+              if (settings.exactlyOnce()) {
+                fail("a transaction failed to commit: " + e);
+              } else {
+                LOG.warn("Offset commit failed (will retry): {}", e.toString());
+              }
+            })
+            .eventually(() -> {
+              commitRunning = false;
+              if (commitAgain) {
+                commitAgain = false;
+                return commitNow();
+              }
+              return Future.succeededFuture();
+            });
+    return currentCommit;
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> movedOffsets() {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    trackers.forEach((tp, tracker) -> {
+      long position = tracker.committablePosition();
+      if (position > committed.getOrDefault(tp, -1L)) {
+        offsets.put(tp, new OffsetAndMetadata(position, ""));
+      }
+    });
+    return offsets;
+  }
+
+  /** Waits for a running commit, then commits whatever is left. */
+  private Future<Void> commitFinal() {
+    return commitRunning ? currentCommit.transform(ar -> commitFinal()) : commitNow();
+  }
+}

@@ -1,0 +1,26 @@
+package dev.gapstream.publish;
+
+import io.vertx.core.Future;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * How outputs and consumed offsets reach Kafka: {@link AtLeastOnceDelivery} sends, then commits
+ * offsets through the consumer; {@link ExactlyOnceDelivery} sends inside Kafka transactions that
+ * also carry the offsets. Called on the pipeline's event loop only.
+ */
+public interface Delivery {
+
+  /** Runs a send, possibly later (while a transaction commits, sends wait for the next one). */
+  Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send);
+
+  /**
+   * Commits consumed offsets (the next offset to read, per partition). The supplier is asked when
+   * the offsets are about to be written: by then every output of the records below them must have
+   * been acknowledged. An empty map commits nothing.
+   */
+  Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets);
+}

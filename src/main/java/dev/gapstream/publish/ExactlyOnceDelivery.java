@@ -1,0 +1,118 @@
+package dev.gapstream.publish;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Queue;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.producer.Producer;
+
+/**
+ * Outputs and consumed offsets in one Kafka transaction: a {@code read_committed} reader of the
+ * predictions topic sees each frame's prediction exactly once, across crashes and restarts.
+ *
+ * <p>A transaction opens with the first send after the last commit. To commit, new sends wait;
+ * once every send of the transaction is acknowledged, the offsets are added and the transaction
+ * commits (on a worker thread: those calls block), then the waiting sends start the next one. The
+ * producer must have a {@code transactional.id} and have run {@code initTransactions()}.
+ *
+ * <p>Event-loop confined, like the pipeline that owns it.
+ */
+public final class ExactlyOnceDelivery implements Delivery {
+
+  private final Vertx vertx;
+  private final Producer<byte[], byte[]> producer;
+  private final String groupId;
+  private final Queue<Runnable> waiting = new ArrayDeque<>();
+  private boolean open;
+  private boolean committing;
+  private int unacknowledged;
+  private Promise<Void> allAcknowledged;
+
+  public ExactlyOnceDelivery(Vertx vertx, KafkaProducer<byte[], byte[]> producer, String groupId) {
+    this.vertx = vertx;
+    this.producer = producer.unwrap();
+    this.groupId = groupId;
+  }
+
+  @Override
+  public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
+    if (committing) {
+      Promise<RecordMetadata> later = Promise.promise();
+      waiting.add(() -> send(send).onComplete(later));
+      return later.future();
+    }
+    if (!open) {
+      producer.beginTransaction(); // local state only: does not block
+      open = true;
+    }
+    unacknowledged++;
+    return send.get()
+        .andThen(ar -> {
+          unacknowledged--;
+          if (unacknowledged == 0 && allAcknowledged != null) {
+            allAcknowledged.tryComplete();
+          }
+        });
+  }
+
+  // The group-id-only metadata is deprecated in favour of consumer.groupMetadata(), but that call
+  // needs the consumer's lock, which Vert.x's polling thread holds almost always: from here it
+  // would fail with ConcurrentModificationException. Fencing then rests on the transactional.id.
+  @SuppressWarnings("removal")
+  @Override
+  public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
+    if (!open) {
+      return Future.succeededFuture(); // nothing sent since the last commit: offsets went with it
+    }
+    committing = true;
+    allAcknowledged = Promise.promise();
+    if (unacknowledged == 0) {
+      allAcknowledged.complete();
+    }
+    return allAcknowledged
+        .future()
+        .compose(v -> {
+          // Asked only now: every send of this transaction is acknowledged, so every record whose
+          // output is in it has finished and its offset is in the map.
+          var nativeOffsets = toNative(offsets.get());
+          return vertx.executeBlocking(() -> {
+          if (!nativeOffsets.isEmpty()) {
+            producer.sendOffsetsToTransaction(nativeOffsets, new ConsumerGroupMetadata(groupId));
+          }
+          producer.commitTransaction();
+          return null;
+        }, false);
+        })
+        .<Void>mapEmpty()
+        .eventually(() -> {
+          open = false;
+          committing = false;
+          allAcknowledged = null;
+          Runnable next;
+          while (!committing && (next = waiting.poll()) != null) {
+            next.run();
+          }
+          return Future.succeededFuture();
+        });
+  }
+
+  private static Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>
+      toNative(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> out =
+        new HashMap<>();
+    offsets.forEach((tp, o) ->
+        out.put(
+            new org.apache.kafka.common.TopicPartition(tp.getTopic(), tp.getPartition()),
+            new org.apache.kafka.clients.consumer.OffsetAndMetadata(o.getOffset(), o.getMetadata())));
+    return out;
+  }
+}
