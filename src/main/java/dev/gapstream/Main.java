@@ -1,5 +1,8 @@
 package dev.gapstream;
 
+import dev.gapstream.cli.DemoCommand;
+import dev.gapstream.cli.ProduceCommand;
+import dev.gapstream.cli.RunCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -13,7 +16,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Streaming inference for GAP-headed CNN classifiers: Kafka frames in, predictions out.",
-    subcommands = {CommandLine.HelpCommand.class, dev.gapstream.inference.InspectCommand.class})
+    subcommands = {
+      CommandLine.HelpCommand.class,
+      RunCommand.class,
+      DemoCommand.class,
+      ProduceCommand.class,
+      dev.gapstream.inference.InspectCommand.class
+    })
 public final class Main {
 
   public static void main(String[] args) {

@@ -1,0 +1,236 @@
+package dev.gapstream.cli;
+
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.publish.Prediction;
+import dev.gapstream.publish.PredictionJson;
+import dev.gapstream.synth.SyntheticFrame;
+import dev.gapstream.synth.SyntheticFrames;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Drives a running pipeline with synthetic labelled frames and scores what comes out: the demo's
+ * work, reused by integration tests. Frames are generated and JPEG-encoded before the clock starts,
+ * sent with a {@code frame-id} of {@code demo-<i>} and keys {@code camera-<i mod 8>}; predictions
+ * and dead letters are read back from their topics.
+ */
+public final class Demo {
+
+  /** The figures {@code demo} prints as its last line. */
+  public record Summary(
+      long frames,
+      long predictions,
+      long deadLetters,
+      long duplicates,
+      double accuracy,
+      double throughputFps,
+      double p50Ms,
+      double p99Ms,
+      double meanBatchSize) {}
+
+  private final GapstreamService service;
+  private final int frames;
+  private final double rate;
+  private final long seed;
+
+  public Demo(GapstreamService service, int frames, double rate, long seed) {
+    this.service = service;
+    this.frames = frames;
+    this.rate = rate;
+    this.seed = seed;
+  }
+
+  /**
+   * Sends the frames, waits until each has a prediction or a dead letter (or the timeout passes),
+   * and returns the summary. {@code progress} is called about twice a second with a status line.
+   */
+  public Summary run(Duration timeout, Consumer<String> progress) throws InterruptedException {
+    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(frames);
+    int[] labels = new int[frames];
+    SyntheticFrames generator = new SyntheticFrames(seed);
+    String topic = service.config().topics().frames();
+    for (int i = 0; i < frames; i++) {
+      SyntheticFrame frame = generator.next();
+      labels[i] = frame.label();
+      ProducerRecord<byte[], byte[]> record =
+          new ProducerRecord<>(topic, bytes("camera-" + (i % 8)), frame.encode("jpeg"));
+      record.headers().add("frame-id", bytes("demo-" + i));
+      record.headers().add("content-type", bytes("image/jpeg"));
+      records.add(record);
+    }
+    Scoreboard board = new Scoreboard(labels);
+    Thread reader = new Thread(() -> read(board, timeout), "demo-reader");
+    reader.start();
+    long start = System.currentTimeMillis();
+    send(records, board, progress, start);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (board.finished() < frames && System.nanoTime() < deadline) {
+      progress.accept(board.status(start));
+      TimeUnit.MILLISECONDS.sleep(500);
+    }
+    board.stop();
+    reader.join();
+    progress.accept(board.status(start));
+    var batches = service.registry().find(GapstreamMetrics.BATCH_SIZE).summary();
+    return board.summary(start, batches == null ? 0.0 : batches.mean());
+  }
+
+  private void send(
+      List<ProducerRecord<byte[], byte[]>> records, Scoreboard board, Consumer<String> progress, long start)
+      throws InterruptedException {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers());
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    long t0 = System.nanoTime();
+    long lastStatus = t0;
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (int i = 0; i < records.size(); i++) {
+        if (rate > 0) {
+          long wait = t0 + (long) (i * 1e9 / rate) - System.nanoTime();
+          if (wait > 0) {
+            TimeUnit.NANOSECONDS.sleep(wait);
+          }
+        }
+        producer.send(records.get(i));
+        board.sent();
+        if (System.nanoTime() - lastStatus > 500_000_000L) {
+          lastStatus = System.nanoTime();
+          progress.accept(board.status(start));
+        }
+      }
+      producer.flush();
+    }
+  }
+
+  private void read(Scoreboard board, Duration timeout) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "gapstream-demo-" + UUID.randomUUID());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "20");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    String predictions = service.config().topics().predictions();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(predictions, service.config().topics().dlq()));
+      long deadline = System.nanoTime() + timeout.toNanos() + TimeUnit.SECONDS.toNanos(5);
+      while (!board.stopped() && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          if (r.topic().equals(predictions)) {
+            board.prediction(PredictionJson.fromBytes(r.value()), r.timestamp());
+          } else {
+            board.deadLetter();
+          }
+        }
+      }
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** What came back; written by the reader thread, read by the driver. */
+  private static final class Scoreboard {
+    private final int[] labels;
+    private final BitSet seen = new BitSet();
+    private final Histogram latencyMs = new Histogram(3_600_000L, 3);
+    private long sent;
+    private long predictions;
+    private long duplicates;
+    private long correct;
+    private long deadLetters;
+    private long lastPredictionAt;
+    private volatile boolean stopped;
+
+    Scoreboard(int[] labels) {
+      this.labels = labels;
+    }
+
+    synchronized void sent() {
+      sent++;
+    }
+
+    synchronized void prediction(Prediction p, long publishedAt) {
+      int i = Integer.parseInt(p.frameId().substring("demo-".length()));
+      if (seen.get(i)) {
+        duplicates++;
+        return;
+      }
+      seen.set(i);
+      predictions++;
+      if (p.top().get(0).index() == labels[i]) {
+        correct++;
+      }
+      latencyMs.recordValue(Math.max(0, publishedAt - p.source().timestamp()));
+      lastPredictionAt = Math.max(lastPredictionAt, publishedAt);
+    }
+
+    synchronized void deadLetter() {
+      deadLetters++;
+    }
+
+    synchronized long finished() {
+      return predictions + deadLetters;
+    }
+
+    void stop() {
+      stopped = true;
+    }
+
+    boolean stopped() {
+      return stopped;
+    }
+
+    synchronized String status(long start) {
+      double seconds = Math.max(0.001, (System.currentTimeMillis() - start) / 1000.0);
+      return String.format(
+          "sent %d/%d  predictions %d  dead letters %d  accuracy %.3f  %.0f fps",
+          sent, labels.length, predictions, deadLetters,
+          predictions == 0 ? 0.0 : (double) correct / predictions, predictions / seconds);
+    }
+
+    synchronized Summary summary(long start, double meanBatchSize) {
+      double seconds = Math.max(0.001, (lastPredictionAt - start) / 1000.0);
+      return new Summary(
+          labels.length,
+          predictions,
+          deadLetters,
+          duplicates,
+          predictions == 0 ? 0.0 : round((double) correct / predictions),
+          round(predictions / seconds),
+          latencyMs.getValueAtPercentile(50),
+          latencyMs.getValueAtPercentile(99),
+          round(meanBatchSize));
+    }
+
+    private static double round(double v) {
+      return Math.round(v * 1000.0) / 1000.0;
+    }
+  }
+
+  /** Config the demo starts from: an embedded broker, everything else at its defaults. */
+  static Map<String, String> defaults() {
+    return Map.of("kafka.bootstrap.servers", "");
+  }
+}

@@ -1,0 +1,52 @@
+package dev.gapstream.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.pipeline.GapstreamService;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code demo}: the whole product on one machine with zero setup. An embedded Kafka broker, the
+ * pipeline with the shipped model, and a producer of synthetic labelled frames; a live progress
+ * line on stderr, then one JSON summary line on stdout.
+ */
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the pipeline on an embedded Kafka broker, feed it synthetic labelled frames, and print a"
+          + " summary: the last line on stdout is JSON with frames, predictions, deadLetters,"
+          + " accuracy, throughputFps, p50Ms, p99Ms (end to end) and meanBatchSize."
+    })
+public final class DemoCommand implements Callable<Integer> {
+
+  @Option(names = "--frames", defaultValue = "2000", description = "Frames to send (default: ${DEFAULT-VALUE}).")
+  int frames;
+
+  @Option(names = "--rate", defaultValue = "0", description = "Frames per second; 0 = as fast as possible (default).")
+  double rate;
+
+  @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
+  long seed;
+
+  @Option(names = "--timeout", defaultValue = "PT5M", description = "Give up after this long (ISO-8601, default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Mixin ConfigOptions config;
+
+  @Override
+  public Integer call() throws Exception {
+    try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
+      System.err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
+      Demo.Summary summary =
+          new Demo(service, frames, rate, seed)
+              .run(timeout, status -> System.err.print("\rdemo: " + status + "   "));
+      System.err.println();
+      System.out.println(new ObjectMapper().writeValueAsString(summary));
+      return summary.predictions() + summary.deadLetters() == frames ? 0 : 1;
+    }
+  }
+}

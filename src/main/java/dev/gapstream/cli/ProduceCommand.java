@@ -1,0 +1,123 @@
+package dev.gapstream.cli;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code produce}: sends a directory of images to the frames topic, with a progress bar. */
+@Command(
+    name = "produce",
+    mixinStandardHelpOptions = true,
+    description = "Send every image (jpg, jpeg, png, bmp, gif) in a directory to a Kafka topic.")
+public final class ProduceCommand implements Callable<Integer> {
+
+  @Parameters(index = "0", paramLabel = "DIR", description = "Directory of images (not recursive).")
+  Path dir;
+
+  @Option(names = {"-b", "--bootstrap-servers"}, required = true, description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = {"-t", "--topic"}, defaultValue = "frames", description = "Topic (default: ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = {"-k", "--key"}, description = "Record key (the camera id); default: the file name.")
+  String key;
+
+  @Option(names = "--rate", defaultValue = "0", description = "Frames per second; 0 = as fast as possible.")
+  double rate;
+
+  @Option(names = "--repeat", defaultValue = "1", description = "Send the directory this many times.")
+  int repeat;
+
+  @Override
+  public Integer call() throws Exception {
+    List<Path> files = images(dir);
+    if (files.isEmpty()) {
+      System.err.println("produce: no images in " + dir);
+      return 2;
+    }
+    long total = (long) files.size() * repeat;
+    AtomicLong acked = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    Progress progress = new Progress("produce", total);
+    long start = System.nanoTime();
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig())) {
+      long sent = 0;
+      for (int r = 0; r < repeat; r++) {
+        for (Path file : files) {
+          pace(start, sent);
+          ProducerRecord<byte[], byte[]> record = record(file);
+          producer.send(record, (meta, e) -> (e == null ? acked : failed).incrementAndGet());
+          sent++;
+          progress.update(acked.get(), failed.get());
+        }
+      }
+      producer.flush();
+    }
+    progress.finish(acked.get(), failed.get());
+    return failed.get() == 0 ? 0 : 1;
+  }
+
+  private ProducerRecord<byte[], byte[]> record(Path file) throws IOException {
+    String name = file.getFileName().toString();
+    byte[] k = (key != null ? key : name).getBytes(StandardCharsets.UTF_8);
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, k, Files.readAllBytes(file));
+    record.headers().add("content-type", contentType(name).getBytes(StandardCharsets.UTF_8));
+    return record;
+  }
+
+  private void pace(long start, long sent) throws InterruptedException {
+    if (rate <= 0) {
+      return;
+    }
+    long due = start + (long) (sent * 1e9 / rate);
+    long wait = due - System.nanoTime();
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(wait);
+    }
+  }
+
+  private Properties producerConfig() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    return p;
+  }
+
+  static List<Path> images(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(f -> !contentType(f.getFileName().toString()).isEmpty()).sorted().toList();
+    }
+  }
+
+  static String contentType(String fileName) {
+    String lower = fileName.toLowerCase(Locale.ROOT);
+    if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
+      return "image/jpeg";
+    }
+    for (String ext : new String[] {"png", "bmp", "gif"}) {
+      if (lower.endsWith("." + ext)) {
+        return "image/" + ext;
+      }
+    }
+    return "";
+  }
+}

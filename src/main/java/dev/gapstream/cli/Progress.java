@@ -1,0 +1,49 @@
+package dev.gapstream.cli;
+
+import java.io.PrintStream;
+
+/** A one-line progress bar on stderr, redrawn at most ten times a second. */
+final class Progress {
+
+  private static final int WIDTH = 30;
+
+  private final String label;
+  private final long total;
+  private final PrintStream out = System.err;
+  private final long start = System.nanoTime();
+  private long lastDraw;
+
+  Progress(String label, long total) {
+    this.label = label;
+    this.total = total;
+  }
+
+  void update(long done, long failed) {
+    long now = System.nanoTime();
+    if (now - lastDraw > 100_000_000L) {
+      lastDraw = now;
+      draw(done, failed, "\r");
+    }
+  }
+
+  void finish(long done, long failed) {
+    draw(done, failed, "\r");
+    out.println();
+  }
+
+  private void draw(long done, long failed, String prefix) {
+    int filled = total == 0 ? WIDTH : (int) (WIDTH * Math.min(1.0, (double) (done + failed) / total));
+    double seconds = (System.nanoTime() - start) / 1e9;
+    out.printf(
+        "%s%s [%s%s] %d/%d  %.0f/s%s",
+        prefix,
+        label,
+        "#".repeat(filled),
+        " ".repeat(WIDTH - filled),
+        done,
+        total,
+        seconds > 0 ? done / seconds : 0.0,
+        failed > 0 ? "  failed " + failed : "");
+    out.flush();
+  }
+}

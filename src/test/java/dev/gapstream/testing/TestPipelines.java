@@ -1,0 +1,45 @@
+package dev.gapstream.testing;
+
+import dev.gapstream.config.ConfigLoader;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.pipeline.GapstreamService;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+
+/** Starts pipelines for integration tests: embedded broker, ephemeral port, tight event-loop check. */
+public final class TestPipelines {
+
+  /** Vert.x warns when an event-loop task runs longer than this; {@link BlockedThreadGuard} fails on it. */
+  public static final GapstreamService.Options TIGHT =
+      new GapstreamService.Options(Duration.ofMillis(100));
+
+  private TestPipelines() {}
+
+  /** The test defaults, then the given overrides. */
+  public static GapstreamConfig config(Map<String, String> overrides) {
+    Map<String, String> settings = new HashMap<>();
+    settings.put("kafka.bootstrap.servers", "");
+    settings.put("http.port", "0");
+    settings.put("inference.threads", "1");
+    settings.putAll(overrides);
+    return ConfigLoader.builder().set(settings).load();
+  }
+
+  public static GapstreamService start(Map<String, String> overrides) {
+    return GapstreamService.start(config(overrides), TIGHT);
+  }
+
+  /** GET on the management port; returns status and body. */
+  public static HttpResponse<String> get(GapstreamService service, String path) throws Exception {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.httpPort() + path))
+            .timeout(Duration.ofSeconds(10))
+            .build();
+    return HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+  }
+}
