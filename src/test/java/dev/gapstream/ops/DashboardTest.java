@@ -1,0 +1,64 @@
+package dev.gapstream.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The dashboard's structure: importable, provisionable, templated, and following the data flow. */
+class DashboardTest {
+
+  private static final Path GRAFANA = ExternalTool.repoRoot().resolve("grafana");
+
+  @Test
+  void importInputAndProvisionedDatasourceAgree() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    assertThat(dash.at("/__inputs/0/name").asText()).isEqualTo("DS_PROMETHEUS");
+    JsonNode vars = dash.at("/templating/list");
+    List<String> names = new ArrayList<>();
+    vars.forEach(v -> names.add(v.path("name").asText()));
+    assertThat(names).contains("DS_PROMETHEUS", "job", "instance");
+
+    JsonNode ds = Manifests.read(GRAFANA.resolve("provisioning/datasources/prometheus.yml"))
+        .at("/datasources/0");
+    assertThat(vars.get(names.indexOf("DS_PROMETHEUS")).at("/current/value").asText())
+        .as("the variable's default is the provisioned datasource uid")
+        .isEqualTo(ds.path("uid").asText());
+    assertThat(Manifests.read(GRAFANA.resolve("provisioning/dashboards/gapstream.yml"))
+        .at("/providers/0/options/path").asText()).isEqualTo("/var/lib/grafana/dashboards");
+  }
+
+  @Test
+  void panelsUseTheInputDatasourceUniqueIdsAndHistogramQuantiles() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    Set<Integer> ids = new HashSet<>();
+    List<String> rows = new ArrayList<>();
+    for (JsonNode p : dash.path("panels")) {
+      assertThat(ids.add(p.path("id").asInt())).as("unique panel id %s", p.path("id")).isTrue();
+      if (p.path("type").asText().equals("row")) {
+        rows.add(p.path("title").asText());
+        continue;
+      }
+      assertThat(p.at("/datasource/uid").asText()).isEqualTo("${DS_PROMETHEUS}");
+      assertThat(p.path("targets")).as(p.path("title").asText()).isNotEmpty().allSatisfy(t -> {
+        assertThat(t.at("/datasource/uid").asText()).isEqualTo("${DS_PROMETHEUS}");
+        String expr = t.path("expr").asText();
+        if (expr.contains("gapstream_")) {
+          assertThat(expr).as("filtered by the job/instance variables").containsAnyOf("$job", ":");
+        }
+      });
+    }
+    assertThat(rows).containsSubsequence("Ingest", "Batching", "Inference", "Publish",
+        "Dead letters", "Kafka", "JVM");
+    String all = String.join("\n", PromQueryMetrics.dashboardExpressions(PromQueryMetricsTest.DASHBOARD).values());
+    assertThat(all).contains("histogram_quantile(0.5,", "histogram_quantile(0.99,",
+        "gapstream_batch_size_bucket", "gapstream_frames_in_flight", "gapstream_consumer_paused",
+        "sum by (reason)");
+  }
+}
