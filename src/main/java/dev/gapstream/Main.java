@@ -3,6 +3,8 @@ package dev.gapstream;
 import dev.gapstream.cli.DemoCommand;
 import dev.gapstream.cli.ProduceCommand;
 import dev.gapstream.cli.RunCommand;
+import dev.gapstream.inference.InspectCommand;
+import dev.gapstream.synth.SynthCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,7 +23,8 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       DemoCommand.class,
       ProduceCommand.class,
-      dev.gapstream.inference.InspectCommand.class
+      SynthCommand.class,
+      InspectCommand.class
     })
 public final class Main {
 

@@ -1,0 +1,85 @@
+package dev.gapstream.synth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.Main;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SynthCommandTest {
+
+  @TempDir Path dir;
+
+  @Test
+  void writesFramesAndLabelsCsv() throws IOException {
+    int code =
+        Main.commandLine()
+            .execute(
+                "synth",
+                "--out",
+                dir.toString(),
+                "--count",
+                "12",
+                "--seed",
+                "5",
+                "--sizes",
+                "64x64,96x128",
+                "--format",
+                "mixed");
+    assertThat(code).isZero();
+
+    List<String> lines = Files.readAllLines(dir.resolve("labels.csv"));
+    assertThat(lines.get(0)).isEqualTo("file,label,x0,y0,x1,y1,width,height");
+    assertThat(lines).hasSize(13);
+    boolean sawPng = false;
+    boolean sawJpeg = false;
+    for (String line : lines.subList(1, lines.size())) {
+      String[] f = line.split(",");
+      assertThat(f).hasSize(8);
+      assertThat(SyntheticFrames.LABELS).contains(f[1]);
+      BufferedImage img = ImageIO.read(dir.resolve(f[0]).toFile());
+      assertThat(img).as(f[0]).isNotNull();
+      assertThat(img.getWidth()).isEqualTo(Integer.parseInt(f[6]));
+      assertThat(img.getHeight()).isEqualTo(Integer.parseInt(f[7]));
+      assertThat(f[6] + "x" + f[7]).isIn("64x64", "96x128");
+      Box box =
+          new Box(
+              Integer.parseInt(f[2]),
+              Integer.parseInt(f[3]),
+              Integer.parseInt(f[4]),
+              Integer.parseInt(f[5]));
+      assertThat(box.x1()).isLessThanOrEqualTo(img.getWidth());
+      assertThat(box.y1()).isLessThanOrEqualTo(img.getHeight());
+      sawPng |= f[0].endsWith(".png");
+      sawJpeg |= f[0].endsWith(".jpg");
+    }
+    assertThat(sawPng).isTrue();
+    assertThat(sawJpeg).isTrue();
+  }
+
+  @Test
+  void sameSeedWritesSameFiles() throws IOException {
+    Path a = dir.resolve("a");
+    Path b = dir.resolve("b");
+    Main.commandLine().execute("synth", "--out", a.toString(), "--count", "3", "--seed", "9");
+    Main.commandLine().execute("synth", "--out", b.toString(), "--count", "3", "--seed", "9");
+    assertThat(Files.readString(a.resolve("labels.csv")))
+        .isEqualTo(Files.readString(b.resolve("labels.csv")));
+    assertThat(Files.readAllBytes(a.resolve("frame-000002.png")))
+        .isEqualTo(Files.readAllBytes(b.resolve("frame-000002.png")));
+  }
+
+  @Test
+  void rejectsBadSize() {
+    int code =
+        Main.commandLine()
+            .execute("synth", "--out", dir.toString(), "--count", "1", "--sizes", "64by64");
+    assertThat(code).isNotZero();
+  }
+}
