@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Streaming inference for GAP-headed CNN classifiers: Kafka frames in, predictions out.",
-    subcommands = {CommandLine.HelpCommand.class, dev.gapstream.inference.InspectCommand.class})
+    subcommands = {CommandLine.HelpCommand.class, dev.gapstream.inference.InspectCommand.class, dev.gapstream.inference.ExplainCommand.class})
 public final class Main {
 
   public static void main(String[] args) {

@@ -7,6 +7,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -54,8 +55,9 @@ class GapLinearCamTest {
             sum += v;
           }
           assertThat(sum / map.length + bias[c]).isCloseTo(r.logits(i)[c], within(1e-5));
-          assertThat(map).containsExactly(
-              java.util.Arrays.copyOfRange(r.cams(), r.camOffset(i, c), r.camOffset(i, c + 1)));
+          assertThat(map)
+              .containsExactly(
+                  Arrays.copyOfRange(r.cams(), r.camOffset(i, c), r.camOffset(i, c + 1)));
         }
       }
       ClassActivationMap cam = CamExtractor.fromBatch(r, 1, 3, 0.5f);
@@ -63,7 +65,9 @@ class GapLinearCamTest {
       assertThat(cam.heatmap()).containsExactly(r.cam(1, 3));
     }
     assertThat(sha256(model)).as("the user's file is untouched").isEqualTo(before);
-    assertThat(OnnxGraph.read(model).outputs()).extracting(TensorInfo::name).containsExactly("logits");
+    assertThat(OnnxGraph.read(model).outputs())
+        .extracting(TensorInfo::name)
+        .containsExactly("logits");
   }
 
   @Test
