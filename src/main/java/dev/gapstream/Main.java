@@ -3,6 +3,7 @@ package dev.gapstream;
 import dev.gapstream.cli.DemoCommand;
 import dev.gapstream.cli.ProduceCommand;
 import dev.gapstream.cli.RunCommand;
+import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
 import dev.gapstream.synth.SynthCommand;
 import picocli.CommandLine;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       ProduceCommand.class,
       SynthCommand.class,
-      InspectCommand.class
+      InspectCommand.class,
+      ExplainCommand.class
     })
 public final class Main {
 

@@ -12,15 +12,19 @@ public final class CamExtractor {
 
   private CamExtractor() {}
 
-  /** The map of class {@code classIndex} of image {@code image} in a batch that has CAMs. */
+  /**
+   * The localisation of class {@code classIndex} in image {@code image} of a batch that has CAMs,
+   * whichever way the batch carries them (see {@link BatchResult#cam(int, int)}).
+   *
+   * @throws IllegalArgumentException when the batch has no CAMs
+   */
   public static ClassActivationMap fromBatch(
       BatchResult result, int image, int classIndex, float threshold) {
     if (!result.hasCams()) {
       throw new IllegalArgumentException("batch has no class maps");
     }
-    return extract(
-        result.cams(),
-        result.camOffset(image, classIndex),
+    return localise(
+        result.cam(image, classIndex),
         result.camHeight(),
         result.camWidth(),
         classIndex,
@@ -38,6 +42,13 @@ public final class CamExtractor {
     int cells = height * width;
     float[] heat = new float[cells];
     System.arraycopy(maps, offset, heat, 0, cells);
+    return localise(heat, height, width, classIndex, threshold);
+  }
+
+  /** As {@link #extract}, for a map the caller hands over: {@code heat} is kept, not copied. */
+  private static ClassActivationMap localise(
+      float[] heat, int height, int width, int classIndex, float threshold) {
+    int cells = height * width;
     int peak = Scores.argmax(heat, 0, cells);
     float min = heat[0];
     for (float v : heat) {

@@ -11,55 +11,107 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One ONNX Runtime session for one model. {@link #run} is blocking and must only be called from a
  * worker thread (never the event loop); it is thread-safe, since ORT sessions are, so several
  * inference workers may share one engine. {@link #close} must not race with running batches: the
  * pipeline closes the engine after draining.
+ *
+ * <p>Class activation maps follow the model's {@link CamPlan}: a class-map output is fetched as it
+ * is; for a GAP→linear head the graph is rewritten in memory at load (the file is left untouched)
+ * so the pre-GAP features are an output too, and the linear layer's weights are read once, so
+ * every {@link BatchResult} can compute any class's map. A model without a GAP head runs without
+ * CAMs, which {@link #open} logs once as a warning.
  */
 public final class InferenceEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
+
   private final OrtEnvironment env;
   private final ModelSpec spec;
   private final SessionOptions options;
   private final OrtSession session;
+  private final CamPlan camPlan;
+  /** [classes][K] for {@link CamPlan.Kind#FEATURES}, else null. Never written after load. */
+  private final float[][] classWeights;
   private final Set<String> outputs;
 
-  private InferenceEngine(ModelSpec spec, SessionOptions options, OrtSession session) {
+  private InferenceEngine(
+      ModelSpec spec,
+      SessionOptions options,
+      OrtSession session,
+      CamPlan camPlan,
+      float[][] classWeights) {
     this.env = OrtEnvironment.getEnvironment();
     this.spec = spec;
     this.options = options;
     this.session = session;
+    this.camPlan = camPlan;
+    this.classWeights = classWeights;
     Set<String> out = new LinkedHashSet<>();
     out.add(spec.logitsOutput());
-    if (spec.camOutput() != null) {
-      out.add(spec.camOutput());
+    if (camPlan.tensor() != null) {
+      out.add(camPlan.tensor());
     }
     this.outputs = Set.copyOf(out);
   }
 
   /**
-   * Loads {@code onnxFile} and checks that it has the tensors {@code spec} names. Blocking.
+   * Loads {@code onnxFile} and checks that it has the tensors {@code spec} names. Blocking. The
+   * file is only read; a rewritten copy of the graph lives in memory when CAMs need one.
    *
    * @throws ModelException when the model cannot be loaded, lacks a named tensor, or the provider
    *     is unavailable (the message then names {@code inference.provider})
    */
   public static InferenceEngine open(Path onnxFile, ModelSpec spec, EngineOptions engineOptions) {
+    OnnxGraph graph = OnnxGraph.read(onnxFile);
+    CamPlan plan = CamPlan.of(graph, spec);
+    float[][] weights = plan.kind() == CamPlan.Kind.FEATURES ? weights(graph, plan) : null;
+    if (plan.kind() == CamPlan.Kind.FEATURES && weights == null) {
+      plan = new CamPlan(CamPlan.Kind.NONE, null, plan.head());
+    }
+    logCamPlan(onnxFile, plan);
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     SessionOptions opts = sessionOptions(engineOptions);
     OrtSession session = null;
     try {
-      session = env.createSession(onnxFile.toString(), opts);
+      session =
+          plan.needsExtraOutput(graph)
+              ? env.createSession(graph.withOutputs(List.of(plan.tensor())), opts)
+              : env.createSession(onnxFile.toString(), opts);
       checkNames(onnxFile, spec, session);
-      return new InferenceEngine(spec, opts, session);
+      return new InferenceEngine(spec, opts, session, plan, weights);
     } catch (OrtException e) {
       closeQuietly(session, opts);
       throw new ModelException(onnxFile + ": cannot load model: " + e.getMessage(), e);
     } catch (RuntimeException e) {
       closeQuietly(session, opts);
       throw e;
+    }
+  }
+
+  /** The classifier's weights, or null (logged) when they are not usable for CAMs. */
+  private static float[][] weights(OnnxGraph graph, CamPlan plan) {
+    try {
+      return plan.head().classWeights(graph);
+    } catch (ModelException e) {
+      LOG.warn("{}; running without class activation maps", e.getMessage());
+      return null;
+    }
+  }
+
+  private static void logCamPlan(Path onnxFile, CamPlan plan) {
+    if (plan.kind() == CamPlan.Kind.NONE) {
+      LOG.warn(
+          "{}: no global-average-pooling head, so predictions carry no class activation maps",
+          onnxFile);
+    } else {
+      LOG.info("{}: cam: {}", onnxFile, plan.describe());
     }
   }
 
@@ -72,6 +124,11 @@ public final class InferenceEngine implements AutoCloseable {
 
   public ModelSpec spec() {
     return spec;
+  }
+
+  /** Where this engine's class activation maps come from. */
+  public CamPlan camPlan() {
+    return camPlan;
   }
 
   /**
@@ -100,19 +157,7 @@ public final class InferenceEngine implements AutoCloseable {
     long[] shape = {n, 3, height, width};
     try (OnnxTensor input = OnnxTensor.createTensor(env, view.slice(), shape);
         OrtSession.Result result = session.run(Map.of(spec.inputName(), input), outputs)) {
-      float[] logits = floats(result, spec.logitsOutput());
-      int classes = logits.length / n;
-      float[] cams = null;
-      int camH = 0;
-      int camW = 0;
-      if (spec.camOutput() != null) {
-        OnnxTensor cam = (OnnxTensor) result.get(spec.camOutput()).orElseThrow();
-        long[] s = cam.getInfo().getShape();
-        camH = (int) s[2];
-        camW = (int) s[3];
-        cams = floats(result, spec.camOutput());
-      }
-      return new BatchResult(n, classes, logits, cams, camH, camW, nonFinite(logits, n, classes));
+      return toBatchResult(result, n);
     } catch (OrtException e) {
       throw new ModelException(
           spec.name()
@@ -126,6 +171,29 @@ public final class InferenceEngine implements AutoCloseable {
               + e.getMessage(),
           e);
     }
+  }
+
+  private BatchResult toBatchResult(OrtSession.Result result, int n) {
+    float[] logits = floats(result, spec.logitsOutput());
+    int classes = logits.length / n;
+    boolean[] bad = nonFinite(logits, n, classes);
+    if (camPlan.kind() == CamPlan.Kind.NONE) {
+      return new BatchResult(n, classes, logits, null, 0, 0, bad);
+    }
+    OnnxTensor cam = (OnnxTensor) result.get(camPlan.tensor()).orElseThrow();
+    long[] s = cam.getInfo().getShape();
+    if (s.length != 4) {
+      throw new ModelException(
+          spec.name() + ": CAM tensor '" + camPlan.tensor() + "' is not 4-D NCHW");
+    }
+    int h = (int) s[2];
+    int w = (int) s[3];
+    float[] values = floats(result, camPlan.tensor());
+    if (camPlan.kind() == CamPlan.Kind.CLASS_MAPS) {
+      return new BatchResult(n, classes, logits, values, h, w, bad);
+    }
+    CamFeatures features = new CamFeatures(values, (int) s[1], h, w, classWeights);
+    return new BatchResult(n, classes, logits, null, h, w, bad, features);
   }
 
   @Override

@@ -66,6 +66,7 @@ public final class InspectCommand implements Callable<Integer> {
           a.classes());
       line(b, "pre-GAP", "%s", a.preGapTensor());
     }
+    line(b, "cam", "%s", a.cam());
     line(
         b,
         "params",

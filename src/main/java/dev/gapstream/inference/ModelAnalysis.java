@@ -15,6 +15,7 @@ import java.util.List;
  * @param featureShape [C, h, w] of the last feature map at the nominal input size
  * @param fcHeadParams C·h·w·classes + classes: an FC head over that map flattened
  * @param fcHeadRatio fcHeadParams / headParams
+ * @param cam where class activation maps come from ({@link CamPlan#describe()}), never null
  */
 public record ModelAnalysis(
     String model,
@@ -36,7 +37,8 @@ public record ModelAnalysis(
     int nominalHeight,
     List<Long> featureShape,
     Long fcHeadParams,
-    Double fcHeadRatio) {
+    Double fcHeadRatio,
+    String cam) {
 
   public ModelAnalysis {
     inputs = List.copyOf(inputs);
@@ -93,7 +95,8 @@ public record ModelAnalysis(
         size[1],
         feature,
         fc,
-        ratio);
+        ratio,
+        CamPlan.of(graph, spec).describe());
   }
 
   /** The descriptor's fixed size, else the input's static H and W, else 224×224. */

@@ -80,6 +80,26 @@ class CamExtractorTest {
   }
 
   @Test
+  void gapLinearBatchesComputeEachMapOnDemand() {
+    // 2 images × 2 channels of 1×3 features; classes: w0 = (1, 0), w1 = (2, -0.5)
+    float[] features = {1, 2, 3, 10, 20, 30, 0, 0, 1, 0, 1, 0};
+    float[][] weights = {{1, 0}, {2, -0.5f}};
+    BatchResult r =
+        new BatchResult(
+            2, 2, new float[4], null, 1, 3, new boolean[2],
+            new CamFeatures(features, 2, 1, 3, weights));
+    assertThat(r.hasCams()).isTrue();
+    assertThat(r.cam(0, 1)).containsExactly(2 - 5f, 4 - 10f, 6 - 15f);
+    ClassActivationMap cam = CamExtractor.fromBatch(r, 1, 0, 0.5f);
+    assertThat(cam.peakX()).isEqualTo(2.5f / 3);
+    assertThat(cam.heatmap()).containsExactly(0, 0, 1);
+    // the compatibility view materialises every map in the class-maps layout
+    assertThat(r.cams()).hasSize(2 * 2 * 3);
+    assertThat(r.cams()[r.camOffset(1, 1) + 1]).isEqualTo(-0.5f);
+    assertThat(r.cams()).isSameAs(r.cams());
+  }
+
+  @Test
   void quantisationRoundTripsWithinOneLevel() {
     float[] map = {-1f, 0f, 0.25f, 3f, 2.5f, 1f};
     QuantizedHeatmap q = QuantizedHeatmap.of(map, 3, 2);

@@ -48,6 +48,17 @@ class InspectCommandTest {
   }
 
   @Test
+  void reportsTheCamPathOfEachHeadKind() {
+    assertThat(inspect(TestModels.ensure("tiny-cam").toString()).out())
+        .contains("cam       class-map output `cam`");
+    String linear = inspect(TestModels.ensure("tiny-linear").toString()).out();
+    assertThat(linear)
+        .containsPattern("cam       computed from feature map `[^`]+` and weights of `[^`]+`");
+    assertThat(inspect(TestModels.ensure("tiny-fc").toString()).out())
+        .contains("cam       none");
+  }
+
+  @Test
   void textReportShowsHeadAndParameters() {
     Run r = inspect(TestModels.ensure("tiny-linear").toString());
     assertThat(r.code()).isZero();

@@ -46,15 +46,27 @@ final class TestModels {
     }
   }
 
+  /**
+   * The directory of {@code tools/reference_cam.py}'s output (ResNet-18 and PyTorch's reference
+   * logits and CAMs, see the script), running it first when its index is missing.
+   */
+  static synchronized Path referenceCams() {
+    Path dir = home().resolve("target/reference-cam");
+    if (!Files.exists(dir.resolve("index.json"))) {
+      python("reference CAMs", "tools/reference_cam.py", dir.toString());
+    }
+    return dir;
+  }
+
   private static void export(String name) {
+    python(name, "tools/export_torchvision.py", DIR.toString(), name);
+  }
+
+  private static void python(String what, String script, String... args) {
     Path python = Path.of("/usr/bin/python3");
     List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                python.toString(),
-                home().resolve("tools/export_torchvision.py").toString(),
-                DIR.toString(),
-                name));
+        new ArrayList<>(List.of(python.toString(), home().resolve(script).toString()));
+    cmd.addAll(List.of(args));
     try {
       Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -62,7 +74,7 @@ final class TestModels {
         fail(
             "exporting %s failed (install python3-torch python3-torchvision python3-onnx"
                 + " and run with /usr/bin/python3):%n%s",
-            name, out);
+            what, out);
       }
     } catch (IOException e) {
       fail(
@@ -71,7 +83,7 @@ final class TestModels {
           python, e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      fail("interrupted while exporting " + name);
+      fail("interrupted while exporting " + what);
     }
   }
 

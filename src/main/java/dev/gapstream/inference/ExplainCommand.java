@@ -1,0 +1,176 @@
+package dev.gapstream.inference;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gapstream.GapstreamException;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code gapstream explain IMAGE [--model M.onnx] [--out overlay.png] [--threshold 0.5]}: classifies
+ * one image, prints the top classes and the top class's CAM localisation as JSON (coordinates are
+ * fractions of the image's width and height), and optionally writes the image with the heatmap,
+ * box, peak and label drawn over it ({@link CamOverlay}). Errors (no such file, not an image, bad
+ * model) surface as {@link GapstreamException}: one line and exit code 2.
+ */
+@Command(
+    name = "explain",
+    mixinStandardHelpOptions = true,
+    description = "Classify one image and show where the model looked (class activation map).")
+public final class ExplainCommand implements Callable<Integer> {
+  /** The shipped model, relative to the working directory or to {@code gapstream.home}. */
+  static final String DEFAULT_MODEL = "models/gapnet-shapes/model.onnx";
+
+  @Parameters(paramLabel = "IMAGE", description = "A PNG, JPEG, BMP or GIF image.")
+  Path image;
+
+  @Option(
+      names = "--model",
+      paramLabel = "M.onnx",
+      description = "The model (default: " + DEFAULT_MODEL + ", or under -Dgapstream.home).")
+  Path model;
+
+  @Option(
+      names = "--out",
+      paramLabel = "overlay.png",
+      description = "Write the image with the heatmap, box, peak and label drawn over it.")
+  Path out;
+
+  @Option(
+      names = "--threshold",
+      defaultValue = "0.5",
+      description = "Box threshold, a fraction of the peak above the map's minimum (default 0.5).")
+  float threshold;
+
+  @Option(names = "--top", defaultValue = "5", description = "Classes to list (default 5).")
+  int top;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws IOException {
+    if (!(threshold >= 0 && threshold <= 1) || top < 1) {
+      throw new GapstreamException("--threshold must be in [0, 1] and --top at least 1");
+    }
+    BufferedImage frame = readImage(image);
+    Path modelFile = model != null ? model : defaultModel();
+    int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
+    try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads))) {
+      Explainer.Explanation e = explainer.explain(frame, top, threshold);
+      if (out != null) {
+        writeOverlay(frame, e, explainer.engine().spec());
+      }
+      PrintWriter w = spec.commandLine().getOut();
+      w.println(
+          new ObjectMapper()
+              .enable(SerializationFeature.INDENT_OUTPUT)
+              .writeValueAsString(json(frame, modelFile, explainer.engine(), e)));
+      w.flush();
+    }
+    return 0;
+  }
+
+  /** The shipped model in the working directory, else under {@code gapstream.home}. */
+  static Path defaultModel() {
+    Path local = Path.of(DEFAULT_MODEL);
+    String home = System.getProperty("gapstream.home");
+    if (Files.exists(local) || home == null) {
+      return local;
+    }
+    return Path.of(home).resolve(DEFAULT_MODEL);
+  }
+
+  /**
+   * Decodes {@code file} with ImageIO.
+   *
+   * @throws GapstreamException naming the file when it is missing or not a decodable image
+   */
+  static BufferedImage readImage(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new GapstreamException(file + ": no such image file");
+    }
+    BufferedImage img;
+    try {
+      img = ImageIO.read(file.toFile());
+    } catch (IOException e) {
+      throw new GapstreamException(file + ": cannot decode image: " + e.getMessage(), e);
+    }
+    if (img == null) {
+      throw new GapstreamException(
+          file + ": not an image ImageIO can decode (PNG, JPEG, BMP, GIF)");
+    }
+    return img;
+  }
+
+  private void writeOverlay(BufferedImage frame, Explainer.Explanation e, ModelSpec model)
+      throws IOException {
+    Scores.Scored best = e.top().get(0);
+    String caption =
+        String.format(Locale.ROOT, "%s %.2f", model.label(best.index()), best.score());
+    BufferedImage overlay = CamOverlay.render(frame, e.cam(), caption);
+    String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
+    String format = name.endsWith(".jpg") || name.endsWith(".jpeg") ? "jpeg" : "png";
+    if (!ImageIO.write(overlay, name.endsWith(".bmp") ? "bmp" : format, out.toFile())) {
+      throw new GapstreamException(out + ": no image writer for this format");
+    }
+  }
+
+  private ObjectNode json(
+      BufferedImage frame, Path modelFile, InferenceEngine engine, Explainer.Explanation e) {
+    ObjectMapper m = new ObjectMapper();
+    ObjectNode root = m.createObjectNode();
+    root.put("image", image.toString());
+    ModelSpec s = engine.spec();
+    root.putObject("model")
+        .put("name", s.name())
+        .put("version", s.version())
+        .put("path", modelFile.toString());
+    root.putObject("frame").put("width", frame.getWidth()).put("height", frame.getHeight());
+    root.putObject("input").put("width", e.inputWidth()).put("height", e.inputHeight());
+    ArrayNode topList = root.putArray("top");
+    for (Scores.Scored t : e.top()) {
+      topList
+          .addObject()
+          .put("label", s.label(t.index()))
+          .put("index", t.index())
+          .put("score", t.score());
+    }
+    root.put("camSource", engine.camPlan().describe());
+    if (e.cam() == null) {
+      root.putNull("cam");
+    } else {
+      root.set("cam", cam(m, e, s));
+    }
+    if (out != null) {
+      root.put("overlay", out.toString());
+    }
+    return root;
+  }
+
+  private static ObjectNode cam(ObjectMapper m, Explainer.Explanation e, ModelSpec s) {
+    ClassActivationMap c = e.cam();
+    ObjectNode cam = m.createObjectNode();
+    cam.put("label", s.label(c.classIndex())).put("index", c.classIndex());
+    cam.put("score", e.top().get(0).score());
+    cam.putObject("peak").put("x", c.peakX()).put("y", c.peakY());
+    ArrayNode box = cam.putArray("box");
+    for (float v : c.box()) {
+      box.add(v);
+    }
+    cam.putObject("heatmap").put("width", c.width()).put("height", c.height());
+    return cam;
+  }
+}

@@ -1,0 +1,115 @@
+package dev.gapstream.inference;
+
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Classifies single decoded frames and localises the top class with its CAM: what {@code explain}
+ * prints, reusable by anything that shows one frame at a time. A fully convolutional model gets
+ * the frame at its own size; a fixed-size model gets it resized (stretched, so the CAM's
+ * fractions of width and height still hold for the original frame).
+ *
+ * <p>Owns an {@link InferenceEngine}; {@link #explain} is blocking and as thread-safe as the
+ * engine's {@code run}. Close it to release the session.
+ */
+public final class Explainer implements AutoCloseable {
+
+  /**
+   * What the model said about one frame.
+   *
+   * @param inputWidth pixels the model saw
+   * @param inputHeight pixels the model saw
+   * @param top the best classes by softmax score, best first
+   * @param cam the top class's localisation, or null when the model has no CAM
+   */
+  public record Explanation(
+      int inputWidth, int inputHeight, List<Scores.Scored> top, ClassActivationMap cam) {
+
+    public Explanation {
+      top = List.copyOf(top);
+    }
+  }
+
+  private final InferenceEngine engine;
+  private final Preprocessor preprocessor;
+
+  private Explainer(InferenceEngine engine) {
+    this.engine = engine;
+    this.preprocessor = new Preprocessor(engine.spec());
+  }
+
+  /**
+   * Loads the model at {@code onnxFile} (with its {@code model.json} when present). Blocking.
+   *
+   * @throws ModelException when the model or its descriptor cannot be loaded
+   */
+  public static Explainer open(Path onnxFile, EngineOptions options) {
+    return new Explainer(InferenceEngine.open(onnxFile, ModelSpec.load(onnxFile), options));
+  }
+
+  public InferenceEngine engine() {
+    return engine;
+  }
+
+  /**
+   * Runs the model on {@code frame}: the {@code k} best classes and the CAM of the best one.
+   *
+   * @param threshold box threshold in [0, 1], see {@link CamExtractor#extract}
+   * @throws ModelException when the frame is below the model's minimum size or inference fails
+   */
+  public Explanation explain(BufferedImage frame, int k, float threshold) {
+    BufferedImage input = modelInput(frame);
+    int w = input.getWidth();
+    int h = input.getHeight();
+    FloatBuffer batch = InferenceEngine.allocateBatch(Preprocessor.floatsPerImage(w, h));
+    preprocessor.toChw(input.getRGB(0, 0, w, h, null, 0, w), w, h, batch);
+    BatchResult r = engine.run(batch.flip(), 1, h, w);
+    if (!r.isFinite(0)) {
+      throw new ModelException(engine.spec().name() + ": the model returned non-finite logits");
+    }
+    List<Scores.Scored> top = Scores.topK(Scores.softmax(r.logits(), 0, r.classes()), k);
+    ClassActivationMap cam =
+        r.hasCams() ? CamExtractor.fromBatch(r, 0, top.get(0).index(), threshold) : null;
+    return new Explanation(w, h, top, cam);
+  }
+
+  /** The frame as the model takes it: resized to a fixed size, else checked against the minimum. */
+  private BufferedImage modelInput(BufferedImage frame) {
+    ModelSpec spec = engine.spec();
+    if (spec.isFixedSize()) {
+      return resize(frame, spec.fixedWidth(), spec.fixedHeight());
+    }
+    if (frame.getWidth() < spec.minWidth() || frame.getHeight() < spec.minHeight()) {
+      throw new ModelException(
+          String.format(
+              "image %dx%d is smaller than the model's minimum %dx%d",
+              frame.getWidth(), frame.getHeight(), spec.minWidth(), spec.minHeight()));
+    }
+    return frame;
+  }
+
+  private static BufferedImage resize(BufferedImage frame, int width, int height) {
+    if (frame.getWidth() == width && frame.getHeight() == height) {
+      return frame;
+    }
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setRenderingHint(
+          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(frame, 0, 0, width, height, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    engine.close();
+  }
+}

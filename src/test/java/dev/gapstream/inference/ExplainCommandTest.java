@@ -1,0 +1,113 @@
+package dev.gapstream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.Main;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code explain} through the CLI on the tiny models and on bad input. */
+class ExplainCommandTest {
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run explain(String... args) {
+    CommandLine cli = Main.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    List<String> all = new ArrayList<>(List.of("explain"));
+    all.addAll(List.of(args));
+    return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+  }
+
+  private static Path disk(Path dir, int w, int h) throws Exception {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = img.createGraphics();
+    g.setColor(Color.DARK_GRAY);
+    g.fillRect(0, 0, w, h);
+    g.setColor(Color.ORANGE);
+    g.fillOval(w / 2, h / 4, w / 3, h / 2);
+    g.dispose();
+    Path png = dir.resolve("frame.png");
+    ImageIO.write(img, "png", png.toFile());
+    return png;
+  }
+
+  @Test
+  void fixedSizeModelWritesAnOverlayOfTheFrameSizeAndPrintsJson(@TempDir Path dir)
+      throws Exception {
+    Path png = disk(dir, 150, 90);
+    Path overlay = dir.resolve("overlay.png");
+    Run r =
+        explain(
+            png.toString(),
+            "--model", TestModels.ensure("tiny-cam").toString(),
+            "--out", overlay.toString(),
+            "--threshold", "0.4");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out());
+    // no model.json beside tiny-cam: ImageNet defaults, 224×224 fixed, so the frame is resized
+    assertThat(json.at("/input/width").asInt()).isEqualTo(224);
+    assertThat(json.at("/frame/width").asInt()).isEqualTo(150);
+    assertThat(json.get("top")).hasSize(4);
+    assertThat(json.at("/top/0/index").asInt()).isEqualTo(json.at("/cam/index").asInt());
+    assertThat(json.at("/cam/heatmap/width").asInt()).isEqualTo(112);
+    assertThat(json.at("/cam/box")).hasSize(4);
+    assertThat(json.at("/cam/peak/x").asDouble()).isBetween(0.0, 1.0);
+    assertThat(json.get("camSource").asText()).isEqualTo("class-map output `cam`");
+    BufferedImage written = ImageIO.read(overlay.toFile());
+    assertThat(written.getWidth()).isEqualTo(150);
+    assertThat(written.getHeight()).isEqualTo(90);
+  }
+
+  @Test
+  void fullyConvolutionalModelSeesTheFrameAtItsOwnSize(@TempDir Path dir) throws Exception {
+    Path model = Files.copy(TestModels.ensure("tiny-linear"), dir.resolve("m.onnx"));
+    Files.writeString(
+        dir.resolve("model.json"),
+        """
+        {"name": "tiny-linear", "version": "3", "input": "input",
+         "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+         "labels": ["circle", "square", "ring", "star"],
+         "outputs": {"logits": "logits"}, "head": "gap-linear"}
+        """);
+    Run r = explain(disk(dir, 96, 64).toString(), "--model", model.toString(), "--top", "2");
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out());
+    assertThat(json.at("/input/width").asInt()).isEqualTo(96);
+    assertThat(json.at("/cam/heatmap/width").asInt()).isEqualTo(48);
+    assertThat(json.at("/cam/heatmap/height").asInt()).isEqualTo(32);
+    assertThat(json.get("top")).hasSize(2);
+    assertThat(json.at("/cam/label").asText()).isIn("circle", "square", "ring", "star");
+    assertThat(json.get("camSource").asText()).startsWith("computed from feature map");
+  }
+
+  @Test
+  void nonImageIsAClearErrorWithNonZeroExit(@TempDir Path dir) throws Exception {
+    Path text = Files.writeString(dir.resolve("cat.png"), "not pixels\n");
+    String model = TestModels.ensure("tiny-cam").toString();
+    Run r = explain(text.toString(), "--model", model);
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.out()).isEmpty();
+    assertThat(r.err()).contains("cat.png: not an image");
+
+    Run missing = explain(dir.resolve("nope.jpg").toString(), "--model", model);
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("nope.jpg: no such image file");
+  }
+}

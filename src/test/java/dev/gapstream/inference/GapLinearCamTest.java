@@ -1,0 +1,98 @@
+package dev.gapstream.inference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * CAMs of the tiny GAP→linear model (conv stride 2, 8 features, GAP, Gemm to 4 classes), obtained
+ * by the in-memory rewrite that adds the pre-GAP features as an output. Since the GAP and the
+ * linear layer commute, the mean of class c's map plus c's bias is c's logit.
+ */
+class GapLinearCamTest {
+
+  private static FloatBuffer randomBatch(int n, int h, int w) {
+    FloatBuffer b = InferenceEngine.allocateBatch(n * 3 * h * w);
+    Random r = new Random(11);
+    while (b.hasRemaining()) {
+      b.put(r.nextFloat() * 2 - 1);
+    }
+    return b.flip();
+  }
+
+  @Test
+  void rewriteExposesFeaturesAndMapsAverageToTheLogitsMinusBias() throws Exception {
+    Path model = TestModels.ensure("tiny-linear");
+    String before = sha256(model);
+    OnnxGraph graph = OnnxGraph.read(model);
+    ModelSpec spec = ModelSpec.load(model, graph);
+    assertThat(spec.camOutput()).isNull();
+    float[] bias = graph.floats(GapHeadDetector.detect(graph, "logits").classifier().getInput(2));
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1))) {
+      assertThat(engine.camPlan().kind()).isEqualTo(CamPlan.Kind.FEATURES);
+      assertThat(engine.camPlan().describe())
+          .startsWith("computed from feature map `")
+          .contains("and weights of `");
+      BatchResult r = engine.run(randomBatch(2, 30, 42), 2, 30, 42);
+      assertThat(r.hasCams()).isTrue();
+      assertThat(r.features().channels()).isEqualTo(8);
+      assertThat(r.camHeight()).isEqualTo(15);
+      assertThat(r.camWidth()).isEqualTo(21);
+      for (int i = 0; i < 2; i++) {
+        for (int c = 0; c < 4; c++) {
+          float[] map = r.cam(i, c);
+          double sum = 0;
+          for (float v : map) {
+            sum += v;
+          }
+          assertThat(sum / map.length + bias[c]).isCloseTo(r.logits(i)[c], within(1e-5));
+          assertThat(map)
+              .containsExactly(
+                  Arrays.copyOfRange(r.cams(), r.camOffset(i, c), r.camOffset(i, c + 1)));
+        }
+      }
+      ClassActivationMap cam = CamExtractor.fromBatch(r, 1, 3, 0.5f);
+      assertThat(cam.width()).isEqualTo(21);
+      assertThat(cam.heatmap()).containsExactly(r.cam(1, 3));
+    }
+    assertThat(sha256(model)).as("the user's file is untouched").isEqualTo(before);
+    assertThat(OnnxGraph.read(model).outputs())
+        .extracting(TensorInfo::name)
+        .containsExactly("logits");
+  }
+
+  @Test
+  void rewrittenBytesDeclareTheFeatureOutput() {
+    OnnxGraph graph = OnnxGraph.read(TestModels.ensure("tiny-linear"));
+    String pre = GapHeadDetector.detect(graph, "logits").preGapTensor();
+    OnnxGraph rewritten = OnnxGraph.parse(graph.withOutputs(List.of(pre)), "rewritten");
+    assertThat(rewritten.outputs()).extracting(TensorInfo::name).containsExactly("logits", pre);
+    assertThat(rewritten.nodeCount()).isEqualTo(graph.nodeCount());
+  }
+
+  @Test
+  void modelWithoutGapHeadRunsWithoutCams() {
+    Path model = TestModels.ensure("tiny-fc");
+    ModelSpec spec = ModelSpec.load(model);
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1))) {
+      assertThat(engine.camPlan().describe()).isEqualTo("none");
+      BatchResult r = engine.run(randomBatch(1, 32, 32), 1, 32, 32);
+      assertThat(r.hasCams()).isFalse();
+      assertThat(r.cams()).isNull();
+    }
+  }
+
+  private static String sha256(Path file) throws Exception {
+    return HexFormat.of()
+        .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
+  }
+}
