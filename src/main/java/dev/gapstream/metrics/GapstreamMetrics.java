@@ -45,6 +45,9 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String FRAMES_IN_FLIGHT = "gapstream.frames.in.flight";
   public static final String CONSUMER_PAUSED = "gapstream.consumer.paused";
   public static final String MODEL_INFO = "gapstream.model.info";
+  public static final String CAM_PEAK_X = "gapstream.cam.peak.x";
+  public static final String CAM_PEAK_Y = "gapstream.cam.peak.y";
+  public static final String CAM_HEAT_IN_BOX = "gapstream.cam.heat.in.box";
 
   public static final String TAG_REASON = "reason";
   public static final String TAG_MODEL = "model";
@@ -68,7 +71,10 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_end_to_end_seconds",
           "gapstream_frames_in_flight",
           "gapstream_consumer_paused",
-          "gapstream_model_info");
+          "gapstream_model_info",
+          "gapstream_cam_peak_x",
+          "gapstream_cam_peak_y",
+          "gapstream_cam_heat_in_box");
 
   private final PrometheusMeterRegistry registry;
   private final PipelineMetrics pipeline;

@@ -72,6 +72,16 @@ final class MeterDefinitions {
         .maximumExpectedValue(Duration.ofMinutes(10));
   }
 
+  /**
+   * Where in the frame the top class was seen, and how much of its heat the box holds: fractions,
+   * with fixed tenth buckets. They shift when a camera moves or is blocked, before accuracy does.
+   */
+  static DistributionSummary.Builder camFraction(String name, String description) {
+    return DistributionSummary.builder(name)
+        .description(description)
+        .serviceLevelObjectives(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0);
+  }
+
   private static Timer.Builder timer(String name, String description) {
     return Timer.builder(name).description(description).publishPercentileHistogram();
   }

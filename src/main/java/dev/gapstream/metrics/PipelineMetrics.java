@@ -29,6 +29,9 @@ public final class PipelineMetrics {
   private final Timer decode;
   private final Timer inference;
   private final Timer endToEnd;
+  private final DistributionSummary camPeakX;
+  private final DistributionSummary camPeakY;
+  private final DistributionSummary camHeatInBox;
   private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
   private final AtomicReference<BooleanSupplier> paused = new AtomicReference<>(() -> false);
   private final AtomicReference<Meter> modelInfo = new AtomicReference<>();
@@ -44,6 +47,18 @@ public final class PipelineMetrics {
     decode = MeterDefinitions.decode().register(registry);
     inference = MeterDefinitions.inference().register(registry);
     endToEnd = MeterDefinitions.endToEnd().register(registry);
+    camPeakX =
+        MeterDefinitions.camFraction(
+                GapstreamMetrics.CAM_PEAK_X, "CAM peak position, fraction of the frame's width")
+            .register(registry);
+    camPeakY =
+        MeterDefinitions.camFraction(
+                GapstreamMetrics.CAM_PEAK_Y, "CAM peak position, fraction of the frame's height")
+            .register(registry);
+    camHeatInBox =
+        MeterDefinitions.camFraction(
+                GapstreamMetrics.CAM_HEAT_IN_BOX, "Share of the CAM's heat inside its box")
+            .register(registry);
     Gauge.builder(GapstreamMetrics.FRAMES_IN_FLIGHT, inFlight, s -> s.get().getAsInt())
         .description("Frames consumed but not yet published or dead-lettered")
         .baseUnit(GapstreamMetrics.UNIT_FRAMES)
@@ -53,6 +68,13 @@ public final class PipelineMetrics {
         .description("1 while the frames consumer is paused for backpressure, else 0")
         .strongReference(true)
         .register(registry);
+  }
+
+  /** Where one prediction's class activation map peaked, and the share of its heat in its box. */
+  public void recordCam(double peakX, double peakY, double heatInBox) {
+    camPeakX.record(peakX);
+    camPeakY.record(peakY);
+    camHeatInBox.record(heatInBox);
   }
 
   /** One record was taken from the frames topic. */

@@ -76,7 +76,8 @@ public final class GapstreamService implements AutoCloseable {
         new PipelineVerticle(
             settings(config, bootstrapServers),
             new FrameDecoder(decodeLimits(config, spec)),
-            new ModelBatchRunner(engine, spec, config.cam(), config.predictions().topK(), metrics),
+            new ModelBatchRunner(
+                engine, spec, config.cam(), config.predictions().topK(), metrics, options.tap()),
             metrics,
             health);
     deploymentId =
@@ -228,9 +229,14 @@ public final class GapstreamService implements AutoCloseable {
    *
    * @param maxEventLoopExecuteTime how long an event-loop task may run before Vert.x's blocked-thread
    *     checker warns; tests set it tight to catch blocking on the event loop
+   * @param tap sees every prediction with its pixels (the live view)
    */
-  public record Options(Duration maxEventLoopExecuteTime) {
-    public static final Options DEFAULT = new Options(Duration.ofSeconds(2));
+  public record Options(Duration maxEventLoopExecuteTime, PredictionTap tap) {
+    public static final Options DEFAULT = new Options(Duration.ofSeconds(2), PredictionTap.NONE);
+
+    public Options(Duration maxEventLoopExecuteTime) {
+      this(maxEventLoopExecuteTime, PredictionTap.NONE);
+    }
 
     VertxOptions vertxOptions() {
       long checkMs = Math.max(10, Math.min(1000, maxEventLoopExecuteTime.toMillis() / 2));

@@ -38,17 +38,24 @@ public final class ModelBatchRunner implements BatchRunner {
   private final GapstreamConfig.Cam cam;
   private final int topK;
   private final PipelineMetrics metrics;
+  private final PredictionTap tap;
   private final Prediction.Model model;
   private final ThreadLocal<FloatBuffer> tensors = ThreadLocal.withInitial(() -> allocate(1 << 16));
 
   public ModelBatchRunner(
-      InferenceEngine engine, ModelSpec spec, GapstreamConfig.Cam cam, int topK, PipelineMetrics metrics) {
+      InferenceEngine engine,
+      ModelSpec spec,
+      GapstreamConfig.Cam cam,
+      int topK,
+      PipelineMetrics metrics,
+      PredictionTap tap) {
     this.engine = engine;
     this.spec = spec;
     this.preprocessor = new Preprocessor(spec);
     this.cam = cam;
     this.topK = topK;
     this.metrics = metrics;
+    this.tap = tap;
     this.model = new Prediction.Model(spec.name(), spec.version());
   }
 
@@ -94,17 +101,23 @@ public final class ModelBatchRunner implements BatchRunner {
             round((inferenceStart - frame.consumedAtNanos()) / NANOS_PER_MILLI),
             round(inferenceNanos / NANOS_PER_MILLI),
             (double) Math.max(0, System.currentTimeMillis() - frame.record().timestamp()));
-    return new Prediction(
-        frame.frameId(), source, model, top, camOf(result, i, top.get(0)), batchSize, latency);
+    ClassActivationMap map =
+        cam.enabled() && result.hasCams()
+            ? CamExtractor.fromBatch(result, i, top.get(0).index(), CamExtractor.DEFAULT_THRESHOLD)
+            : null;
+    Prediction prediction =
+        new Prediction(
+            frame.frameId(), source, model, top, camOf(map, top.get(0)), batchSize, latency);
+    tap.onPrediction(frame.pixels(), prediction, map);
+    return prediction;
   }
 
-  private Prediction.Cam camOf(BatchResult result, int i, Prediction.Score best) {
-    if (!cam.enabled() || !result.hasCams()) {
+  private Prediction.Cam camOf(ClassActivationMap map, Prediction.Score best) {
+    if (map == null) {
       return null;
     }
-    ClassActivationMap map =
-        CamExtractor.fromBatch(result, i, best.index(), CamExtractor.DEFAULT_THRESHOLD);
     float[] box = map.box();
+    metrics.recordCam(map.peakX(), map.peakY(), map.heatInBox());
     Prediction.Heatmap heatmap = null;
     if (cam.heatmap()) {
       var q = map.quantized();

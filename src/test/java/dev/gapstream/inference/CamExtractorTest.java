@@ -112,4 +112,22 @@ class CamExtractorTest {
     }
     assertThat(QuantizedHeatmap.of(new float[] {5, 5}, 2, 1).levels()).containsExactly(0, 0);
   }
+
+  @Test
+  void heatInBoxIsTheShareOfHeatAboveTheMinimumInsideTheBox() {
+    // 4x4 map, minimum 1: a hot 2x2 block (value 5) top-left, one warm cell (3) far away.
+    float[] map = {
+      5, 5, 1, 1,
+      5, 5, 1, 1,
+      1, 1, 1, 1,
+      1, 1, 1, 3
+    };
+    ClassActivationMap cam = CamExtractor.extract(map, 0, 4, 4, 0, 0.6f);
+    assertThat(cam.box()).containsExactly(0f, 0f, 0.5f, 0.5f);
+    // heat above the minimum: 4 cells x 4 inside, 2 outside
+    assertThat(cam.heatInBox()).isCloseTo(16.0 / 18.0, org.assertj.core.data.Offset.offset(1e-9));
+
+    ClassActivationMap flat = CamExtractor.extract(new float[16], 0, 4, 4, 0, 0.5f);
+    assertThat(flat.heatInBox()).isEqualTo(1.0);
+  }
 }
