@@ -77,6 +77,27 @@ public final class PipelineMetrics {
     camHeatInBox.record(heatInBox);
   }
 
+  /**
+   * Binds the pipeline's native Kafka clients' metrics (consumer lag, fetch and send rates), tagged
+   * {@code client=consumer|producer}. Close the handle before closing the clients.
+   */
+  public AutoCloseable bindKafkaClients(
+      org.apache.kafka.clients.consumer.Consumer<?, ?> consumer,
+      org.apache.kafka.clients.producer.Producer<?, ?> producer) {
+    var consumerMetrics =
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(
+            consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
+    var producerMetrics =
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(
+            producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
+    consumerMetrics.bindTo(registry);
+    producerMetrics.bindTo(registry);
+    return () -> {
+      consumerMetrics.close();
+      producerMetrics.close();
+    };
+  }
+
   /** One record was taken from the frames topic. */
   public void frameReceived() {
     received.increment();

@@ -244,6 +244,9 @@ public final class GapstreamService implements AutoCloseable {
           .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
           .setMaxEventLoopExecuteTimeUnit(TimeUnit.NANOSECONDS)
           .setBlockedThreadCheckInterval(checkMs)
+          // Past this, the checker logs the blocked thread's stack: what blocked, not just that.
+          .setWarningExceptionTime(maxEventLoopExecuteTime.toNanos())
+          .setWarningExceptionTimeUnit(TimeUnit.NANOSECONDS)
           .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
     }
   }

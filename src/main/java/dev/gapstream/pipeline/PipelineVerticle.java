@@ -71,6 +71,7 @@ public final class PipelineVerticle extends VerticleBase {
   private Delivery delivery;
   private WorkerExecutor decodePool;
   private WorkerExecutor inferencePool;
+  private AutoCloseable clientMetrics;
 
   private volatile int inFlight;
   private volatile boolean paused;
@@ -103,35 +104,57 @@ public final class PipelineVerticle extends VerticleBase {
     inferencePool =
         vertx.createSharedWorkerExecutor(
             "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
-    producer = KafkaProducer.create(vertx, settings.producerConfig());
-    publisher =
-        new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
-    consumer = KafkaConsumer.create(vertx, settings.consumerConfig());
-    consumer.partitionsAssignedHandler(this::onAssigned);
-    consumer.partitionsRevokedHandler(this::onRevoked);
-    consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
-    consumer.handler(this::onRecord);
-    metrics.setInFlightSupplier(() -> inFlight);
-    metrics.setPausedSupplier(() -> paused);
     health.set("partitions", false);
-    Future<Void> ready;
-    if (settings.exactlyOnce()) {
-      delivery =
-          new ExactlyOnceDelivery(
-              vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG));
-      // Blocks until the broker fenced any earlier producer with this transactional.id.
-      ready = vertx.executeBlocking(() -> {
-        producer.unwrap().initTransactions();
-        return null;
-      });
-    } else {
-      delivery = new AtLeastOnceDelivery(consumer);
-      ready = Future.succeededFuture();
-    }
-    return ready
-        .compose(v -> consumer.subscribe(settings.framesTopic()))
+    // Creating Kafka clients loads classes and resolves addresses: hundreds of milliseconds that
+    // must not be spent on the event loop. Build the native clients on a worker, wrap them here.
+    return vertx
+        .executeBlocking(this::nativeClients, false)
+        .compose(clients -> {
+          clientMetrics = clients.metrics();
+          producer = KafkaProducer.create(vertx, clients.producer());
+          consumer = KafkaConsumer.create(vertx, clients.consumer());
+          publisher =
+              new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
+          consumer.partitionsAssignedHandler(this::onAssigned);
+          consumer.partitionsRevokedHandler(this::onRevoked);
+          consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
+          consumer.handler(this::onRecord);
+          metrics.setInFlightSupplier(() -> inFlight);
+          metrics.setPausedSupplier(() -> paused);
+          delivery =
+              settings.exactlyOnce()
+                  ? new ExactlyOnceDelivery(
+                      vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
+                  : new AtLeastOnceDelivery(consumer);
+          return consumer.subscribe(settings.framesTopic());
+        })
         .onSuccess(v -> LOG.info(
-            "Consuming {} ({})", settings.framesTopic(), settings.exactlyOnce() ? "exactly-once" : "at-least-once"));
+            "Consuming {} ({})",
+            settings.framesTopic(),
+            settings.exactlyOnce() ? "exactly-once" : "at-least-once"));
+  }
+
+  private record NativeClients(
+      org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
+      org.apache.kafka.clients.producer.Producer<byte[], byte[]> producer,
+      AutoCloseable metrics) {}
+
+  /** Runs on a worker: client construction, and in exactly-once mode the producer's fencing. */
+  private NativeClients nativeClients() {
+    Map<String, Object> consumerConfig = new HashMap<>(settings.consumerConfig());
+    Map<String, Object> producerConfig = new HashMap<>(settings.producerConfig());
+    var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(producerConfig);
+    try {
+      if (settings.exactlyOnce()) {
+        // Blocks until the broker fenced any earlier producer with this transactional.id.
+        producer.initTransactions();
+      }
+      var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(consumerConfig);
+      return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
+    } catch (RuntimeException e) {
+      producer.close();
+      throw e;
+    }
   }
 
   /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
@@ -152,11 +175,22 @@ public final class PipelineVerticle extends VerticleBase {
           return Future.succeededFuture();
         })
         .compose(v -> commitFinal())
-        .eventually(() -> consumer.close())
+        .eventually(() -> {
+          closeQuietly(clientMetrics);
+          return consumer.close();
+        })
         .eventually(() -> producer.close())
         .eventually(() -> decodePool.close())
         .eventually(() -> inferencePool.close())
         .onComplete(ar -> LOG.info("Pipeline stopped"));
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      LOG.debug("Closing {} failed: {}", closeable, e.toString());
+    }
   }
 
   private void onAssigned(Set<TopicPartition> partitions) {
