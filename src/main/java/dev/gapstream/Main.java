@@ -1,5 +1,6 @@
 package dev.gapstream;
 
+import dev.gapstream.cli.ConfigCommand;
 import dev.gapstream.cli.DemoCommand;
 import dev.gapstream.cli.ProduceCommand;
 import dev.gapstream.cli.RunCommand;
@@ -24,6 +25,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       DemoCommand.class,
       ProduceCommand.class,
+      ConfigCommand.class,
       SynthCommand.class,
       InspectCommand.class,
       ExplainCommand.class

@@ -118,8 +118,8 @@ public final class ConfigKeys {
               STRING,
               "models/gapnet-shapes/model.onnx",
               NOT_BLANK,
-              "ONNX model; relative paths resolve against the working directory, then"
-                  + " gapstream.home")
+              "ONNX model file, or a directory holding model.onnx and model.json; relative paths"
+                  + " resolve against the working directory, then gapstream.home")
           .define(
               INFERENCE_THREADS,
               INT,

@@ -66,7 +66,7 @@ public final class ExplainCommand implements Callable<Integer> {
       throw new GapstreamException("--threshold must be in [0, 1] and --top at least 1");
     }
     BufferedImage frame = readImage(image);
-    Path modelFile = model != null ? model : defaultModel();
+    Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
     int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads))) {
       Explainer.Explanation e = explainer.explain(frame, top, threshold);

@@ -68,6 +68,16 @@ public record ModelSpec(
    *
    * @throws ModelException naming the file and the problem when either file is missing or invalid
    */
+  /**
+   * The model file a configured path names: the path itself, or {@code model.onnx} inside it when
+   * it is a directory (a model directory holds the ONNX file and its descriptor).
+   */
+  public static Path modelFile(Path fileOrDirectory) {
+    return java.nio.file.Files.isDirectory(fileOrDirectory)
+        ? fileOrDirectory.resolve("model.onnx")
+        : fileOrDirectory;
+  }
+
   public static ModelSpec load(Path onnxFile) {
     return load(onnxFile, OnnxGraph.read(onnxFile));
   }

@@ -19,6 +19,7 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -56,10 +57,11 @@ public final class GapstreamService implements AutoCloseable {
     LOG.info("Effective configuration:\n{}", config.redactedView());
     broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
     bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-    ModelSpec spec = ModelSpec.load(config.inference().modelPath());
+    Path modelFile = ModelSpec.modelFile(config.inference().modelPath());
+    ModelSpec spec = ModelSpec.load(modelFile);
     engine =
         InferenceEngine.open(
-            config.inference().modelPath(),
+            modelFile,
             spec,
             new EngineOptions(
                 config.inference().threads(),

@@ -1,0 +1,56 @@
+package dev.gapstream.cli;
+
+import dev.gapstream.config.ConfigDef;
+import dev.gapstream.config.ConfigKeys;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code config}: the effective configuration (secrets redacted), or the table of every key. */
+@Command(
+    name = "config",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Print the effective configuration (defaults < --config file < GAPSTREAM_* environment <"
+          + " --set), validated, secrets redacted; or, with --keys, every key as a Markdown table."
+    })
+public final class ConfigCommand implements Callable<Integer> {
+
+  @Option(names = "--keys", description = "List every configuration key with its default and meaning.")
+  boolean keys;
+
+  @Mixin ConfigOptions config;
+
+  @Override
+  public Integer call() {
+    if (keys) {
+      System.out.print(keyTable());
+    } else {
+      System.out.println(config.load(Map.of()).redactedView());
+    }
+    return 0;
+  }
+
+  /** Every key of {@link ConfigKeys#DEF} as a Markdown table, in definition order. */
+  static String keyTable() {
+    StringBuilder out = new StringBuilder();
+    out.append("| key | default | meaning |\n|---|---|---|\n");
+    for (ConfigDef.Key key : ConfigKeys.DEF.keys().values()) {
+      out.append("| `").append(key.name()).append("` | ")
+          .append(defaultOf(key)).append(" | ")
+          .append(key.doc()).append(" |\n");
+    }
+    out.append("| `kafka.consumer.*`, `kafka.producer.*` | | passed to the Kafka clients as they are |\n");
+    return out.toString();
+  }
+
+  private static String defaultOf(ConfigDef.Key key) {
+    if (key.doc().contains("available processors")) {
+      return "CPUs"; // machine-dependent: the table must read the same everywhere
+    }
+    String value = String.valueOf(key.defaultValue());
+    return value.isEmpty() ? "(empty)" : "`" + value + "`";
+  }
+}
