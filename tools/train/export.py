@@ -1,0 +1,99 @@
+"""Exports a trained GapNet to ONNX and writes the reference tensors for Java agreement checks.
+
+Reference format (models/<name>/reference/): index.json lists cases; each case names raw
+little-endian float32 files in C (row-major) order with their shapes:
+  <case>.input.f32   [1, 3, H, W]  already preprocessed (value = (pixel/255 - mean) / std)
+  <case>.logits.f32  [1, C]        PyTorch's logits for that input
+  <case>.cam.f32     [1, C, h, w]  PyTorch's class maps
+"""
+import json
+import os
+
+import numpy as np
+import onnx
+import torch
+
+from gapnet import LABELS, MEAN, STD
+
+OPSET = 13
+# Frames used as reference inputs: (width, height). 48x80 is not in synth's default set on purpose:
+# it checks that any size above the minimum runs.
+REFERENCE_SIZES = [(64, 64), (96, 128), (128, 96), (48, 80)]
+
+
+class Exported(torch.nn.Module):
+    """Names the two outputs in the order the descriptor lists them."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        logits, cam = self.model(x)
+        return logits, cam
+
+
+def export_onnx(model, path):
+    # The wrapper must be in eval mode too: export restores the wrapper's mode afterwards, and a
+    # fresh module is in training mode, which would flip the wrapped model back to training.
+    wrapper = Exported(model).eval()
+    dummy = torch.zeros(1, 3, 96, 128)
+    torch.onnx.export(
+        wrapper, dummy, path, opset_version=OPSET, input_names=["input"],
+        output_names=["logits", "cam"], do_constant_folding=True,
+        dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"},
+                      "cam": {0: "batch", 2: "cam_height", 3: "cam_width"}})
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    ops = sorted({n.op_type for n in m.graph.node})
+    print(f"onnx: {path} {os.path.getsize(path)} bytes, opset {OPSET}, ops {ops}", flush=True)
+
+
+def write_reference(model, out_dir, eval_dir, eval_groups):
+    from PIL import Image
+    ref = os.path.join(out_dir, "reference")
+    os.makedirs(ref, exist_ok=True)
+    cases = []
+    mean = np.array(MEAN, dtype=np.float32).reshape(1, 3, 1, 1)
+    std = np.array(STD, dtype=np.float32).reshape(1, 3, 1, 1)
+    # Take a PNG eval frame (lossless: the same pixels in Java and PIL) and crop it to each size.
+    (h0, w0), (_, labels, _, files) = max(eval_groups.items(), key=lambda kv: kv[0][0] * kv[0][1])
+    pngs = [i for i, f in enumerate(files) if f.endswith(".png")]
+    for k, (w, h) in enumerate(REFERENCE_SIZES):
+        i = pngs[k]
+        img = np.asarray(Image.open(os.path.join(eval_dir, files[i])).convert("RGB"))[:h, :w]
+        x = ((img.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)) - mean) / std
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        with torch.no_grad():
+            logits, cam = model(torch.from_numpy(x))
+        name = f"ref-{k}"
+        entry = {"name": name, "source": f"{os.path.basename(eval_dir)}/{files[i]} cropped to {w}x{h}"}
+        for key, arr in (("input", x), ("logits", logits.numpy()), ("cam", cam.numpy())):
+            fname = f"{name}.{key}.f32"
+            arr.astype("<f4").tofile(os.path.join(ref, fname))
+            entry[key] = {"file": fname, "shape": list(arr.shape)}
+        entry["argmax"] = int(logits.argmax())
+        cases.append(entry)
+    with open(os.path.join(ref, "index.json"), "w") as f:
+        json.dump({"format": "raw little-endian float32, C order; shapes below",
+                   "labels": LABELS, "mean": MEAN, "std": STD, "pixelScale": 255.0,
+                   "tolerance": {"logits": 1e-3, "cam": 1e-3}, "cases": cases}, f, indent=1)
+
+
+def write_descriptor(out_dir):
+    desc = {"name": "gapnet-shapes", "version": "1", "input": "input", "layout": "NCHW",
+            "channelOrder": "RGB", "pixelScale": 255.0, "mean": MEAN, "std": STD,
+            "minSize": {"width": 32, "height": 32}, "fixedSize": None, "labels": LABELS,
+            "outputs": {"logits": "logits", "cam": "cam"}, "head": "class-maps-gap"}
+    with open(os.path.join(out_dir, "model.json"), "w") as f:
+        json.dump(desc, f, indent=2)
+        f.write("\n")
+
+
+def export_all(model, out_dir, eval_dir, eval_groups):
+    os.makedirs(out_dir, exist_ok=True)
+    model.eval()
+    export_onnx(model, os.path.join(out_dir, "model.onnx"))
+    model.eval()
+    write_reference(model, out_dir, eval_dir, eval_groups)
+    write_descriptor(out_dir)
