@@ -263,6 +263,9 @@ public final class GapstreamService implements AutoCloseable {
       return new VertxOptions()
           .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
           .setMaxEventLoopExecuteTimeUnit(TimeUnit.NANOSECONDS)
+          // the warning then names the blocking code, not just the thread
+          .setWarningExceptionTime(maxEventLoopExecuteTime.toNanos())
+          .setWarningExceptionTimeUnit(TimeUnit.NANOSECONDS)
           .setBlockedThreadCheckInterval(checkMs)
           .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS);
     }
