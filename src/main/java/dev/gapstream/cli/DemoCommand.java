@@ -41,6 +41,9 @@ public final class DemoCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
       System.err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
+      if (service.config().liveViewEnabled()) {
+        System.err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());
+      }
       Demo.Summary summary =
           new Demo(service, frames, rate, seed)
               .run(timeout, status -> System.err.print("\rdemo: " + status + "   "));

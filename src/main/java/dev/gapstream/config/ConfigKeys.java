@@ -47,6 +47,7 @@ public final class ConfigKeys {
   public static final String CAM_HEATMAP = "cam.heatmap";
   public static final String DELIVERY_GUARANTEE = "delivery.guarantee";
   public static final String HTTP_PORT = "http.port";
+  public static final String HTTP_LIVE_ENABLED = "http.live.enabled";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
 
   /** Defaults that depend on the machine are read once, when this class loads. */
@@ -188,6 +189,13 @@ public final class ConfigKeys {
               8080,
               PORT,
               "Management HTTP port (/metrics, /health/*); 0 picks a free one")
+          .define(
+              HTTP_LIVE_ENABLED,
+              BOOLEAN,
+              true,
+              Validator.ANY,
+              "Serve the live view (recent frames with CAMs, throughput and latency) at / and"
+                  + " /live on the management port")
           .define(
               SHUTDOWN_TIMEOUT_MS,
               LONG,

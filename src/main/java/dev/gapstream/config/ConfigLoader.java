@@ -129,6 +129,7 @@ public final class ConfigLoader {
         new Predictions(num(v, ConfigKeys.PREDICTIONS_TOP_K)),
         DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE)),
         num(v, ConfigKeys.HTTP_PORT),
+        bool(v, ConfigKeys.HTTP_LIVE_ENABLED),
         lng(v, ConfigKeys.SHUTDOWN_TIMEOUT_MS),
         properties);
   }

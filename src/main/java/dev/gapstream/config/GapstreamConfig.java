@@ -13,6 +13,8 @@ import java.util.stream.Collectors;
  * Every field is non-null; pass-through maps and {@link #properties()} are unmodifiable. Safe to
  * share between threads.
  *
+ * @param liveViewEnabled whether the management port serves the live view ({@code
+ *     http.live.enabled})
  * @param properties every effective key and value as strings, sorted by key (for logging: see
  *     {@link #redactedView()})
  */
@@ -26,6 +28,7 @@ public record GapstreamConfig(
     Predictions predictions,
     DeliveryGuarantee deliveryGuarantee,
     int httpPort,
+    boolean liveViewEnabled,
     long shutdownTimeoutMs,
     SortedMap<String, String> properties) {
 

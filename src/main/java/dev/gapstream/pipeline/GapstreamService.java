@@ -11,6 +11,7 @@ import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.live.LiveView;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.metrics.PipelineMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -19,11 +20,14 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -33,9 +37,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running gapstream: the embedded broker when no bootstrap servers are configured, the model,
- * the metrics registry, the management server and the pipeline verticle. Started and stopped from
- * a plain (non-Vert.x) thread; {@link #close()} drains in order: stop polling, finish batches,
- * publish, commit, leave the group, close the session.
+ * the metrics registry, the management server (with the live view unless {@code http.live.enabled}
+ * is false) and the pipeline verticle. Started and stopped from a plain (non-Vert.x) thread; {@link
+ * #close()} drains in order: stop polling, finish batches, publish, commit, leave the group, close
+ * the session.
  */
 public final class GapstreamService implements AutoCloseable {
 
@@ -48,6 +53,7 @@ public final class GapstreamService implements AutoCloseable {
   private final PipelineMetrics metrics;
   private final Health health;
   private final Vertx vertx;
+  private final LiveView liveView;
   private final ManagementServer server;
   private final String deploymentId;
   private final String bootstrapServers;
@@ -73,13 +79,20 @@ public final class GapstreamService implements AutoCloseable {
     health.set("model", true);
     health.set("broker", true);
     vertx = Vertx.builder().with(options.vertxOptions()).build();
-    server = await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health));
+    liveView =
+        config.liveViewEnabled()
+            ? new LiveView(gapstreamMetrics.registry(), spec.name(), spec.version())
+            : null;
+    List<Consumer<Router>> routes = liveView == null ? List.of() : List.of(liveView::install);
+    server =
+        await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health, routes));
+    PredictionTap tap = liveView == null ? options.tap() : options.tap().andThen(liveView);
     PipelineVerticle pipeline =
         new PipelineVerticle(
             settings(config, bootstrapServers),
             new FrameDecoder(decodeLimits(config, spec)),
             new ModelBatchRunner(
-                engine, spec, config.cam(), config.predictions().topK(), metrics, options.tap()),
+                engine, spec, config.cam(), config.predictions().topK(), metrics, tap),
             metrics,
             health);
     deploymentId =
@@ -87,6 +100,9 @@ public final class GapstreamService implements AutoCloseable {
     LOG.info(
         "gapstream is running: model {} v{}, Kafka {}, management on port {}",
         spec.name(), spec.version(), bootstrapServers, server.actualPort());
+    if (liveView != null) {
+      LOG.info("Live view on http://localhost:{}/live", server.actualPort());
+    }
   }
 
   /** Starts everything; on any failure closes what was started and rethrows. */
@@ -207,6 +223,10 @@ public final class GapstreamService implements AutoCloseable {
       await(vertx.undeploy(deploymentId));
     } catch (Exception e) {
       LOG.warn("Pipeline did not stop cleanly: {}", e.toString());
+    }
+    if (liveView != null) {
+      // ends the open event streams, which would otherwise hold their connections until closed
+      liveView.close();
     }
     try {
       await(server.close());

@@ -20,4 +20,12 @@ public interface PredictionTap {
    * @param cam the top class's map, or null when the model or configuration gives none
    */
   void onPrediction(DecodedFrame pixels, Prediction prediction, ClassActivationMap cam);
+
+  /** This tap, then {@code next}, for every prediction. */
+  default PredictionTap andThen(PredictionTap next) {
+    return (pixels, prediction, cam) -> {
+      onPrediction(pixels, prediction, cam);
+      next.onPrediction(pixels, prediction, cam);
+    };
+  }
 }

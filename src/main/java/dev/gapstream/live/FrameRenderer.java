@@ -1,0 +1,80 @@
+package dev.gapstream.live;
+
+import dev.gapstream.inference.CamOverlay;
+import dev.gapstream.inference.ClassActivationMap;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * Turns a sampled frame into the thumbnail the page shows: the pixels scaled so the longer side is
+ * {@link #THUMBNAIL_SIDE} (up or down, so small and large frames look alike on the page), the class
+ * activation map drawn over it, JPEG-encoded. Costs a few milliseconds: run it on the live view's
+ * render thread, never on an inference worker or an event loop. Stateless and thread safe.
+ */
+final class FrameRenderer {
+  static final int THUMBNAIL_SIDE = 224;
+  private static final float JPEG_QUALITY = 0.8f;
+
+  private FrameRenderer() {}
+
+  /** The thumbnail as JPEG bytes. {@code cam} may be null (the caption-less frame only). */
+  static byte[] render(int width, int height, byte[] rgb, ClassActivationMap cam) {
+    BufferedImage frame = toImage(width, height, rgb);
+    BufferedImage overlay = CamOverlay.render(scale(frame), cam, null);
+    return jpeg(overlay);
+  }
+
+  static BufferedImage toImage(int width, int height, byte[] rgb) {
+    int[] packed = new int[width * height];
+    for (int i = 0, j = 0; i < packed.length; i++, j += 3) {
+      packed[i] = (rgb[j] & 0xff) << 16 | (rgb[j + 1] & 0xff) << 8 | (rgb[j + 2] & 0xff);
+    }
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    image.setRGB(0, 0, width, height, packed, 0, width);
+    return image;
+  }
+
+  private static BufferedImage scale(BufferedImage frame) {
+    double factor = (double) THUMBNAIL_SIDE / Math.max(frame.getWidth(), frame.getHeight());
+    int w = Math.max(1, (int) Math.round(frame.getWidth() * factor));
+    int h = Math.max(1, (int) Math.round(frame.getHeight() * factor));
+    if (w == frame.getWidth() && h == frame.getHeight()) {
+      return frame;
+    }
+    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = out.createGraphics();
+    try {
+      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
+      g.drawImage(frame, 0, 0, w, h, null);
+    } finally {
+      g.dispose();
+    }
+    return out;
+  }
+
+  private static byte[] jpeg(BufferedImage image) {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(16 * 1024);
+    try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(bytes)) {
+      ImageWriteParam param = writer.getDefaultWriteParam();
+      param.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+      param.setCompressionQuality(JPEG_QUALITY);
+      writer.setOutput(out);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      writer.dispose();
+    }
+    return bytes.toByteArray();
+  }
+}

@@ -1,0 +1,163 @@
+package dev.gapstream.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.synth.SyntheticFrames;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.HeadlessChromium;
+import dev.gapstream.testing.TestPipelines;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The live view in a real browser: the pipeline with the shipped model and synthetic frames
+ * flowing, the page in headless Chromium, and the DOM read twice over the DevTools Protocol to
+ * show that frames, labels and charts appear and keep updating. Leaves a screenshot in {@code
+ * target/live-view.png}.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class LiveViewBrowserIT {
+  private static final Path SCREENSHOT = Path.of(System.getProperty("gapstream.home", "."), "target", "live-view.png");
+  private static final double RATE = 25;
+
+  /** What the page shows, read in one go. */
+  private static final String STATE =
+      "document.readyState !== 'complete' ? '{\"loading\":true}' : JSON.stringify({"
+          + " events: +document.body.dataset.eventsReceived,"
+          + " stats: +document.body.dataset.statsReceived,"
+          + " frames: [...document.querySelectorAll('#frames .frame')].map(f => ({"
+          + "   id: f.dataset.frameId,"
+          + "   label: f.querySelector('.label').textContent,"
+          + "   score: f.querySelector('.score').textContent,"
+          + "   src: f.querySelector('img').src.slice(0, 23),"
+          + "   loaded: f.querySelector('img').complete && f.querySelector('img').naturalWidth > 0 })),"
+          + " points: [...document.querySelectorAll('canvas.chart')].map(c => +c.dataset.points),"
+          + " status: document.getElementById('status').textContent,"
+          + " model: document.getElementById('model').textContent,"
+          + " throughput: document.getElementById('kpi-throughput').textContent,"
+          + " p99: document.getElementById('kpi-p99').textContent,"
+          + " inked: (() => { const c = document.getElementById('chart-throughput');"
+          + "   const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+          + "   for (let i = 0; i < d.length; i += 4) {"
+          + "     if (d[i] > 200 && d[i + 1] > 110 && d[i + 1] < 200 && d[i + 2] < 120 && d[i + 3] > 128) n++; }"
+          + "   return n; })()"
+          + "})";
+
+  @Test
+  @Timeout(300)
+  void pageShowsRecentFramesWithLabelsAndChartsThatKeepUpdating(@TempDir Path profile) throws Exception {
+    HeadlessChromium.executable(); // fail before the slow part when the browser is missing
+    try (GapstreamService service = TestPipelines.start(Map.of("batch.max.delay.ms", "20"))) {
+      List<String> labels = ModelSpec.load(service.config().inference().modelPath()).labels();
+      Thread feeder = feed(service);
+      try (HeadlessChromium browser = HeadlessChromium.launch(profile, 1280, 900)) {
+        browser.navigate("http://127.0.0.1:" + service.httpPort() + "/live");
+        AtomicReference<JsonObject> state = new AtomicReference<>(new JsonObject());
+        HeadlessChromium.await(
+            Duration.ofSeconds(120),
+            () -> {
+              state.set(read(browser));
+              return !state.get().containsKey("loading")
+                  && state.get().getJsonArray("frames").size() >= 8
+                  && state.get().getInteger("stats") >= 3;
+            },
+            () -> "the page shows no frames or stats: " + state.get().encode());
+        JsonObject first = state.get();
+        browser.screenshot(SCREENSHOT); // an artefact even if a check below fails
+        assertShowsFramesAndCharts(first, labels);
+
+        HeadlessChromium.await(
+            Duration.ofSeconds(60),
+            () -> {
+              state.set(read(browser));
+              return state.get().getInteger("stats") >= first.getInteger("stats") + 3
+                  && !newestFrame(state.get()).equals(newestFrame(first));
+            },
+            () -> "the page stopped updating: first " + first.encode() + ", now " + state.get().encode());
+        JsonObject second = state.get();
+        assertShowsFramesAndCharts(second, labels);
+        assertThat(second.getInteger("events")).isGreaterThan(first.getInteger("events"));
+        assertThat(second.getJsonArray("frames").size()).as("the page keeps a bounded set").isLessThanOrEqualTo(12);
+        browser.screenshot(SCREENSHOT);
+      } finally {
+        feeder.interrupt();
+        feeder.join(Duration.ofSeconds(30).toMillis());
+      }
+    }
+    assertThat(Files.size(SCREENSHOT)).isGreaterThan(10_000);
+  }
+
+  private static void assertShowsFramesAndCharts(JsonObject state, List<String> labels) {
+    assertThat(state.getString("status")).isEqualTo("live");
+    assertThat(state.getString("model")).startsWith("gapnet-shapes v").doesNotContain("connecting");
+    JsonArray frames = state.getJsonArray("frames");
+    for (int i = 0; i < frames.size(); i++) {
+      JsonObject frame = frames.getJsonObject(i);
+      assertThat(frame.getString("src")).isEqualTo("data:image/jpeg;base64,");
+      assertThat(frame.getBoolean("loaded")).as("thumbnail decoded: %s", frame).isTrue();
+      assertThat(labels).contains(frame.getString("label"));
+      assertThat(frame.getString("score")).matches("[01]\\.\\d{3}");
+    }
+    assertThat(state.getJsonArray("points")).as("three charts with data").hasSize(3).allSatisfy(p -> assertThat((Integer) p).isGreaterThanOrEqualTo(2));
+    assertThat(state.getString("throughput")).matches("\\d+\\.\\d");
+    assertThat(state.getString("p99")).matches("\\d+ ms");
+    assertThat(state.getInteger("inked")).as("the throughput line is drawn").isGreaterThan(20);
+  }
+
+  private static String newestFrame(JsonObject state) {
+    return state.getJsonArray("frames").getJsonObject(0).getString("id");
+  }
+
+  private static JsonObject read(HeadlessChromium browser) {
+    try {
+      return browser.evaluateJson(STATE);
+    } catch (Exception e) {
+      throw new AssertionError("reading the page failed", e);
+    }
+  }
+
+  /** Synthetic JPEG frames at {@link #RATE} per second until interrupted. */
+  private static Thread feed(GapstreamService service) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers());
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    String topic = service.config().topics().frames();
+    Thread feeder =
+        new Thread(
+            () -> {
+              SyntheticFrames frames = new SyntheticFrames(42);
+              try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+                for (int i = 0; !Thread.currentThread().isInterrupted(); i++) {
+                  byte[] key = ("camera-" + i % 4).getBytes(StandardCharsets.UTF_8);
+                  producer.send(new ProducerRecord<>(topic, key, frames.next().encode("jpeg")));
+                  Thread.sleep((long) (1000 / RATE));
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "live-view-feeder");
+    feeder.setDaemon(true);
+    feeder.start();
+    return feeder;
+  }
+}

@@ -1,0 +1,220 @@
+package dev.gapstream.live;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import dev.gapstream.inference.ClassActivationMap;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.publish.Prediction;
+import dev.gapstream.testing.BlockedThreadGuard;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The live view's server side without a browser: sampling, bounds, statistics and the stream. */
+@ExtendWith(BlockedThreadGuard.class)
+class LiveViewTest {
+
+  @Test
+  void samplerAdmitsOneFramePerIntervalWhateverTheRate() {
+    AtomicLong now = new AtomicLong(1_000);
+    FrameSampler sampler = new FrameSampler(250, 2_000, now::get);
+    int admitted = 0;
+    for (int i = 0; i < 1_000; i++) { // 1,000 frames over 1,000 ns of a watched page
+      admitted += sampler.tryAcquire(true) ? 1 : 0;
+      now.incrementAndGet();
+    }
+    assertThat(admitted).isEqualTo(4);
+    int idle = 0;
+    for (int i = 0; i < 4_000; i++) { // nobody watching: one per 2,000 ns
+      idle += sampler.tryAcquire(false) ? 1 : 0;
+      now.incrementAndGet();
+    }
+    assertThat(idle).isEqualTo(2);
+  }
+
+  @Test
+  void recentEventsKeepTheNewestUpToCapacity() {
+    RecentEvents ring = new RecentEvents(3);
+    for (int i = 0; i < 10; i++) {
+      ring.add("e" + i);
+    }
+    assertThat(ring.snapshot()).containsExactly("e7", "e8", "e9");
+  }
+
+  @Test
+  void sseEventsFollowTheEventStreamFormat() {
+    assertThat(SseEvent.of("stats", "{\"a\":1}")).isEqualTo("event: stats\ndata: {\"a\":1}\n\n");
+    assertThat(SseEvent.of("x", "one\ntwo")).isEqualTo("event: x\ndata: one\ndata: two\n\n");
+    assertThat(SseEvent.comment("heartbeat")).isEqualTo(": heartbeat\n\n");
+    assertThat(SseEvent.retry(2000)).isEqualTo("retry: 2000\n\n");
+  }
+
+  @Test
+  void quantilesInterpolateInsideTheBucketThatHoldsTheRank() {
+    double[] bounds = {10, 20, 40};
+    double[] cumulative = {0, 50, 100};
+    assertThat(BucketQuantiles.quantile(bounds, cumulative, 100, 0.5)).isEqualTo(20.0);
+    assertThat(BucketQuantiles.quantile(bounds, cumulative, 100, 0.75)).isEqualTo(30.0);
+    assertThat(BucketQuantiles.quantile(bounds, cumulative, 100, 0.25)).isEqualTo(15.0);
+    assertThat(BucketQuantiles.quantile(bounds, cumulative, 0, 0.5)).isNaN();
+    assertThat(BucketQuantiles.quantile(bounds, cumulative, 120, 0.99)).as("above the last bucket").isEqualTo(40.0);
+  }
+
+  @Test
+  void statsCoverTheRecentWindowOfTheRealMeters() {
+    try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      LiveStats stats = new LiveStats(metrics.registry(), 5);
+      for (int i = 0; i < 100; i++) {
+        metrics.pipeline().recordEndToEnd(1_000); // an old, slow period
+      }
+      stats.sample(0);
+      for (int i = 0; i < 200; i++) {
+        metrics.pipeline().recordEndToEnd(20 + i % 10);
+        metrics.pipeline().predictionPublished();
+      }
+      metrics.pipeline().recordBatch(8, 1_000);
+      metrics.pipeline().recordBatch(4, 1_000);
+      JsonObject json = stats.sample(TimeUnit.SECONDS.toNanos(2));
+      assertThat(json.getDouble("predictionsPerSecond")).isEqualTo(100.0);
+      assertThat(json.getDouble("meanBatchSize")).isEqualTo(6.0);
+      // only the last window's 20-29 ms values; bucket interpolation is coarse, the old 1 s ones are gone
+      assertThat(json.getDouble("p50Ms")).isCloseTo(25.0, within(6.0));
+      assertThat(json.getDouble("p99Ms")).isBetween(20.0, 40.0);
+    }
+  }
+
+  @Test
+  @Timeout(60)
+  void streamsSampledFramesToAConnectedPageAsServerSentEvents() throws Exception {
+    Vertx vertx =
+        Vertx.vertx(
+            new VertxOptions()
+                .setMaxEventLoopExecuteTime(100)
+                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
+                .setBlockedThreadCheckInterval(50)
+                .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
+                .setWarningExceptionTime(100)
+                .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
+    AtomicLong clock = new AtomicLong();
+    try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      LiveView view = new LiveView(metrics.registry(), "m", "1", new FrameSampler(1_000, 1_000, clock::get));
+      Router router = Router.router(vertx);
+      view.install(router);
+      HttpServer server =
+          vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      String base = "http://127.0.0.1:" + server.actualPort();
+      HttpClient http = HttpClient.newHttpClient();
+
+      HttpResponse<String> page = http.send(HttpRequest.newBuilder(URI.create(base + "/")).build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(page.statusCode()).isEqualTo(200);
+      assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
+      assertThat(page.body()).contains("/live/live.js", "/live/live.css");
+      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/live/live.js")).build(), HttpResponse.BodyHandlers.ofString()).body())
+          .contains("new EventSource('/live/events')");
+
+      HttpResponse<InputStream> stream =
+          http.send(HttpRequest.newBuilder(URI.create(base + "/live/events")).build(), HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(stream.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+      BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
+      assertThat(nextEvent(lines)).containsEntry("event", "hello");
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (view.clients() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+
+      clock.set(1_000); // one interval: of 500 predictions at once, one is sampled
+      for (int i = 0; i < 500; i++) {
+        view.onPrediction(frame(96, 64), prediction("f-" + i), cam());
+      }
+      assertThat(view.sampled()).isEqualTo(1);
+
+      Map<String, String> event = nextEvent(lines);
+      while (!"frame".equals(event.get("event"))) { // stats events come once a second meanwhile
+        assertThat(event.get("event")).isEqualTo("stats");
+        assertThat(new JsonObject(event.get("data")).containsKey("predictionsPerSecond")).isTrue();
+        event = nextEvent(lines);
+      }
+      JsonObject frame = new JsonObject(event.get("data"));
+      assertThat(frame.getString("frameId")).isEqualTo("f-0");
+      assertThat(frame.getJsonArray("top").getJsonObject(0).getString("label")).isEqualTo("circle");
+      assertThat(frame.getJsonObject("cam").getJsonArray("box")).hasSize(4);
+      String image = frame.getString("image");
+      assertThat(image).startsWith("data:image/jpeg;base64,");
+      byte[] jpeg = Base64.getDecoder().decode(image.substring(image.indexOf(',') + 1));
+      var thumbnail = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(jpeg));
+      assertThat(Math.max(thumbnail.getWidth(), thumbnail.getHeight())).isEqualTo(FrameRenderer.THUMBNAIL_SIDE);
+      assertThat(thumbnail.getWidth()).as("aspect ratio kept").isGreaterThan(thumbnail.getHeight());
+
+      stream.body().close();
+      view.close();
+      server.close().toCompletionStage().toCompletableFuture().get();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Reads up to the next blank line; skips comments and the retry field. */
+  private static Map<String, String> nextEvent(BufferedReader lines) throws Exception {
+    String name = null;
+    List<String> data = new ArrayList<>();
+    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+      if (line.isEmpty()) {
+        if (name != null) {
+          return Map.of("event", name, "data", String.join("\n", data));
+        }
+      } else if (line.startsWith("event: ")) {
+        name = line.substring(7);
+      } else if (line.startsWith("data: ")) {
+        data.add(line.substring(6));
+      }
+    }
+    throw new AssertionError("the event stream ended");
+  }
+
+  private static DecodedFrame frame(int w, int h) {
+    byte[] rgb = new byte[3 * w * h];
+    for (int i = 0; i < rgb.length; i++) {
+      rgb[i] = (byte) (i % 251);
+    }
+    return new DecodedFrame(w, h, rgb);
+  }
+
+  private static ClassActivationMap cam() {
+    float[] heat = new float[16];
+    heat[5] = 1f;
+    return new ClassActivationMap(0, 4, 4, heat, 0.375f, 0.375f, new float[] {0.25f, 0.25f, 0.5f, 0.5f});
+  }
+
+  private static Prediction prediction(String id) {
+    return new Prediction(
+        id,
+        new Prediction.Source("frames", 0, 1, 0),
+        new Prediction.Model("m", "1"),
+        List.of(new Prediction.Score("circle", 0, 0.9), new Prediction.Score("ring", 5, 0.05)),
+        new Prediction.Cam("circle", new Prediction.Point(0.375, 0.375), new double[] {0.25, 0.25, 0.5, 0.5}, null),
+        4,
+        new Prediction.Latency(1, 2, 3));
+  }
+}
