@@ -22,8 +22,8 @@ def norm(ch):
     return nn.GroupNorm(ch // 8, ch)
 
 
-def conv_norm_relu(cin, cout, stride=1, kernel=3):
-    return nn.Sequential(nn.Conv2d(cin, cout, kernel, stride, 1, bias=False), norm(cout),
+def conv_norm_relu(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), norm(cout),
                          nn.ReLU(inplace=True))
 
 
@@ -40,17 +40,13 @@ class Residual(nn.Module):
 
 
 class GapNet(nn.Module):
-    def __init__(self, classes, width=48, blocks=5, down_kernel=3):
-        """down_kernel=4 centres map cell j on input pixel 8j+4, i.e. on (j + 0.5) * stride, the
-        cell centre consumers map CAM peaks to; 3x3 stride-2 convolutions centre it on 8j + 0.5,
-        a 3.5 px shift that matters for the small objects of 64 px frames."""
+    def __init__(self, classes, width=48, blocks=5):
         super().__init__()
-        k = down_kernel
-        # Receptive field: 3, 7, 15 (k=3) after the three stride-2 convs, then +16 per 3x3 at 1/8.
+        # Receptive field: 3, 7, 15 after the three stride-2 convs, then +16 per 3x3 conv at 1/8.
         self.body = nn.Sequential(
-            conv_norm_relu(3, 16, 2, k),        # 1/2
-            conv_norm_relu(16, 32, 2, k),       # 1/4
-            conv_norm_relu(32, width, 2, k),    # 1/8
+            conv_norm_relu(3, 16, 2),       # 1/2
+            conv_norm_relu(16, 32, 2),      # 1/4
+            conv_norm_relu(32, width, 2),   # 1/8
             conv_norm_relu(width, width),
             *[Residual(width) for _ in range(blocks)],
         )

@@ -188,8 +188,6 @@ def main():
     p.add_argument("--large-fraction", type=float, default=0.35)
     p.add_argument("--lr", type=float, default=3e-3)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--down-kernel", type=int, default=4, choices=(3, 4),
-                   help="kernel of the stride-2 convolutions; 4 aligns map cells with their centres")
     # One thread by default: on a shared 2-core machine two OpenMP threads stall at every barrier
     # when another process holds a core (measured 3-4x slower per step than one thread).
     p.add_argument("--threads", type=int, default=1)
@@ -205,7 +203,7 @@ def main():
     t = time.time()
     eval_groups = load(eval_dir)
     log(f"eval set loaded ({sum(len(v[1]) for v in eval_groups.values())} frames)")
-    model = GapNet(len(LABELS), down_kernel=args.down_kernel)
+    model = GapNet(len(LABELS))
     train_seconds = None
     if args.skip_train:
         model.load_state_dict(torch.load(os.path.join(args.work, "checkpoint.pt")))
@@ -224,7 +222,7 @@ def main():
     export.export_all(model, args.out, eval_dir, eval_groups)
     metrics = {"eval": res, "evalSeed": args.eval_seed, "evalCount": args.eval_count,
                "trainSeed": args.train_seed, "trainCount": args.train_count, "epochs": args.epochs,
-               "trainSeconds": train_seconds, "downKernel": args.down_kernel, "params": count_params(model),
+               "trainSeconds": train_seconds, "params": count_params(model),
                "command": "/usr/bin/python3 " + " ".join(sys.argv)}
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump(metrics, f, indent=1)
