@@ -21,6 +21,9 @@ import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MetricsDomain;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -78,7 +81,19 @@ public final class GapstreamService implements AutoCloseable {
     health = Health.requiring("model", "partitions");
     health.set("model", true);
     health.set("broker", true);
-    vertx = Vertx.builder().with(options.vertxOptions()).build();
+    // Vert.x's own meters in the same registry: worker pools (queue delay, usage, in use for
+    // gapstream-decode and gapstream-inference) and the management server.
+    vertx =
+        Vertx.builder()
+            .with(
+                options
+                    .vertxOptions()
+                    .setMetricsOptions(
+                        new MicrometerMetricsOptions()
+                            .setEnabled(true)
+                            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
+            .withMetrics(new MicrometerMetricsFactory(gapstreamMetrics.registry()))
+            .build();
     liveView =
         config.liveViewEnabled()
             ? new LiveView(gapstreamMetrics.registry(), spec.name(), spec.version())
