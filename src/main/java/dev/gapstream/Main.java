@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       ProduceCommand.class,
       SynthCommand.class,
       InspectCommand.class,
+      dev.gapstream.cli.BenchCommand.class,
       ExplainCommand.class
     })
 public final class Main {

@@ -57,13 +57,7 @@ public final class GapstreamService implements AutoCloseable {
     broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
     bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
     ModelSpec spec = ModelSpec.load(config.inference().modelPath());
-    engine =
-        InferenceEngine.open(
-            config.inference().modelPath(),
-            spec,
-            new EngineOptions(
-                config.inference().threads(),
-                EngineOptions.Provider.valueOf(config.inference().provider().name())));
+    engine = InferenceEngine.open(config.inference().modelPath(), spec, engineOptions(config));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
     metrics = gapstreamMetrics.pipeline();
     metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
@@ -151,7 +145,15 @@ public final class GapstreamService implements AutoCloseable {
         Duration.ofMillis(config.shutdownTimeoutMs()));
   }
 
-  private static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
+  /** How the engine runs, from {@code inference.threads} and {@code inference.provider}. */
+  public static EngineOptions engineOptions(GapstreamConfig config) {
+    return new EngineOptions(
+        config.inference().threads(),
+        EngineOptions.Provider.valueOf(config.inference().provider().name()));
+  }
+
+  /** The decoder's limits: the configured ingest bounds and the model's size rules. */
+  public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
     return new DecodeLimits(
         config.ingest().maxFrameBytes(),
         config.ingest().maxPixels(),
