@@ -16,6 +16,7 @@ import java.util.List;
  * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
  * @param latency (4) end-to-end latency under open-loop load, one row per load
  * @param ratios the comparisons the performance targets are stated in
+ * @param experiments optional A/B runs of stage 2 (empty unless asked for)
  */
 public record BenchReport(
     Machine machine,
@@ -26,7 +27,8 @@ public record BenchReport(
     Throughput pipelineNoCam,
     Throughput naive,
     List<LatencyRow> latency,
-    Ratios ratios) {
+    Ratios ratios,
+    List<Experiment> experiments) {
 
   /**
    * @param cpus processors the JVM sees
@@ -95,4 +97,12 @@ public record BenchReport(
       double pipelineVsNaive,
       double camCost,
       double p99At80VsBound) {}
+
+  /**
+   * Stage 2 run twice back to back, once per setting, so a change can be judged by a ratio from one
+   * run on one machine rather than by absolute figures from two.
+   *
+   * @param ratio variant ÷ baseline frames per second
+   */
+  public record Experiment(String name, String baseline, String variant, double baselineFps, double variantFps, double ratio) {}
 }

@@ -6,9 +6,11 @@ import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.OrtRow;
 import dev.gapstream.bench.BenchReport.Throughput;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -50,6 +52,7 @@ public final class Benchmark {
     Throughput pipeline;
     Throughput pipelineNoCam;
     List<LatencyRow> latency = new ArrayList<>();
+    List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<DecodedFrame> decoded = decodeSample();
     try (InferenceEngine engine = workload.openEngine()) {
       ModelBatchRunner runner = workload.runner(engine);
@@ -57,6 +60,9 @@ public final class Benchmark {
       ort = new OrtStage(engine, decoded).run(ortSizes(), settings.ortDuration(), settings.ortMinIterations());
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess = new InProcessStage(workload, runner).run(settings.timeout());
+      if (settings.compareSpinWait()) {
+        experiments.add(spinWait(inProcess));
+      }
       try (BenchKafka kafka = new BenchKafka(config.kafka().embedded().partitions())) {
         PipelineStage stage = new PipelineStage(kafka, workload);
         progress.accept("(3) pipeline at saturation, cam.enabled=true");
@@ -82,7 +88,20 @@ public final class Benchmark {
         pipelineNoCam,
         naive,
         latency,
-        ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency));
+        ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
+        experiments);
+  }
+
+  /** Stage 2 again with an engine whose intra-op threads spin-wait (ONNX Runtime's own default). */
+  private BenchReport.Experiment spinWait(Throughput withoutSpin) throws InterruptedException {
+    progress.accept("(2) again, with ONNX Runtime spin-waiting on");
+    EngineOptions spinning = GapstreamService.engineOptions(workload.config()).withSpinWait(true);
+    try (InferenceEngine engine = workload.openEngine(spinning)) {
+      Throughput t = new InProcessStage(workload, workload.runner(engine)).run(settings.timeout());
+      return new BenchReport.Experiment(
+          "ort-spin-wait", "allow_spinning=0", "allow_spinning=1",
+          withoutSpin.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), withoutSpin.framesPerSecond()));
+    }
   }
 
   /** The sizes asked for plus {@code batch.max.size}, whose time sets the latency bound. */

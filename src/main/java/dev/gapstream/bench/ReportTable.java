@@ -44,6 +44,9 @@ public final class ReportTable {
     line(b, "pipeline / naive                     %6.3f   (target >= 2)", x.pipelineVsNaive());
     line(b, "CAM cost (1 - with / without)        %6.3f   (target <= 0.05)", x.camCost());
     line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    for (BenchReport.Experiment e : r.experiments()) {
+      line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
+    }
     return b.toString();
   }
 

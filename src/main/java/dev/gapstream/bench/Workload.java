@@ -1,6 +1,7 @@
 package dev.gapstream.bench;
 
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.ingest.FrameDecoder;
@@ -28,7 +29,11 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
   }
 
   InferenceEngine openEngine() {
-    return InferenceEngine.open(config.inference().modelPath(), spec, GapstreamService.engineOptions(config));
+    return openEngine(GapstreamService.engineOptions(config));
+  }
+
+  InferenceEngine openEngine(EngineOptions options) {
+    return InferenceEngine.open(config.inference().modelPath(), spec, options);
   }
 
   /** The pipeline's batch runner (preprocess, infer, top-k, CAM, JSON) with metrics nobody scrapes. */

@@ -82,6 +82,9 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Smoke mode: few frames, short runs; the figures mean nothing.")
   boolean quick;
 
+  @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting on, and report the ratio.")
+  boolean compareSpinWait;
+
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
 
@@ -107,7 +110,8 @@ public final class BenchCommand implements Callable<Integer> {
             latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
             List.of(0.5, 0.8),
             0.1,
-            timeout);
+            timeout,
+            compareSpinWait);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

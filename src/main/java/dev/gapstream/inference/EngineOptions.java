@@ -7,8 +7,11 @@ import java.util.Locale;
  *
  * @param intraOpThreads threads one {@code run} may use inside an operator; ≥ 1
  * @param provider where the model runs
+ * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators;
+ *     off by default: on a machine where decode workers (or other processes) need the same cores,
+ *     spinning threads burn the time those workers would use
  */
-public record EngineOptions(int intraOpThreads, Provider provider) {
+public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
   /** ONNX Runtime execution provider, as named by the {@code inference.provider} key. */
   public enum Provider {
@@ -37,6 +40,16 @@ public record EngineOptions(int intraOpThreads, Provider provider) {
     if (provider == null) {
       throw new ModelException("inference.provider: missing");
     }
+  }
+
+  /** Options without spin-waiting (the default). */
+  public EngineOptions(int intraOpThreads, Provider provider) {
+    this(intraOpThreads, provider, false);
+  }
+
+  /** The same options with spin-waiting on or off. */
+  public EngineOptions withSpinWait(boolean spin) {
+    return new EngineOptions(intraOpThreads, provider, spin);
   }
 
   /** CPU with the given number of threads. */

@@ -31,14 +31,16 @@ class BenchCommandIT {
     cli.setErr(new PrintWriter(err));
 
     int code =
-        cli.execute("bench", "--quick", "--json", "--model", model.toString(), "--timeout", "PT3M");
+        cli.execute(
+            "bench", "--quick", "--json", "--compare-spin-wait", "--model", model.toString(),
+            "--timeout", "PT3M");
 
     assertThat(code).as(err.toString()).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
             "machine", "setup", "ort", "inProcess", "pipeline", "pipelineNoCam", "naive", "latency",
-            "ratios");
+            "ratios", "experiments");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();
     assertThat(report.at("/machine/cpus").asInt()).isPositive();
@@ -79,6 +81,11 @@ class BenchCommandIT {
             "ortBestBatchSize", "pipelineVsOrtBest", "pipelineVsInProcess", "pipelineVsNaive",
             "camCost", "p99At80VsBound");
     report.get("ratios").forEach(v -> assertThat(v.isNumber()).as(v.toString()).isTrue());
+
+    JsonNode experiments = report.get("experiments");
+    assertThat(experiments).hasSize(1);
+    assertThat(experiments.get(0).get("name").asText()).isEqualTo("ort-spin-wait");
+    assertThat(experiments.get(0).get("ratio").isNumber()).isTrue();
   }
 
   private static List<String> fieldNames(JsonNode node) {
