@@ -7,9 +7,9 @@ import java.util.Locale;
  *
  * @param intraOpThreads threads one {@code run} may use inside an operator; ≥ 1
  * @param provider where the model runs
- * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators;
- *     off by default: on a machine where decode workers (or other processes) need the same cores,
- *     spinning threads burn the time those workers would use
+ * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators
+ *     (ORT's own default, kept: turning it off measured 0.83× in-process throughput on the shared
+ *     2-core machine, see BENCHMARKS.md; {@code bench --compare-spin-wait} re-measures it)
  */
 public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
@@ -42,9 +42,9 @@ public record EngineOptions(int intraOpThreads, Provider provider, boolean spinW
     }
   }
 
-  /** Options without spin-waiting (the default). */
+  /** Options with ORT's default spin-waiting. */
   public EngineOptions(int intraOpThreads, Provider provider) {
-    this(intraOpThreads, provider, false);
+    this(intraOpThreads, provider, true);
   }
 
   /** The same options with spin-waiting on or off. */

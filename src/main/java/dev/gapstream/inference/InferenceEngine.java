@@ -229,7 +229,7 @@ public final class InferenceEngine implements AutoCloseable {
       opts.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
       opts.setMemoryPatternOptimization(true);
       opts.setCPUArenaAllocator(true);
-      // ORT's default lets idle intra-op threads spin; gapstream shares the cores with decoding.
+      // Explicit so that bench --compare-spin-wait can measure both; see EngineOptions.
       opts.addConfigEntry("session.intra_op.allow_spinning", o.spinWait() ? "1" : "0");
       if (o.provider() == EngineOptions.Provider.CUDA) {
         addCuda(opts);
