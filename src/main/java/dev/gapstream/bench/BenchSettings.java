@@ -13,7 +13,7 @@ import java.util.List;
  * @param loads fractions of the saturation rate to offer, each a latency run
  * @param warmup fraction of each latency run's first frames left out of the histogram
  * @param timeout a stage that has not finished by then fails the run
- * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting off, for the A/B ratio
+ * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
  */
 public record BenchSettings(
     List<Integer> batchSizes,

@@ -82,7 +82,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--quick", description = "Smoke mode: few frames, short runs; the figures mean nothing.")
   boolean quick;
 
-  @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting off, and report the ratio.")
+  @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting flipped, and report the ratio.")
   boolean compareSpinWait;
 
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")

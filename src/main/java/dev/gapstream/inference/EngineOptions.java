@@ -8,8 +8,9 @@ import java.util.Locale;
  * @param intraOpThreads threads one {@code run} may use inside an operator; ≥ 1
  * @param provider where the model runs
  * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators
- *     (ORT's own default, kept: turning it off measured 0.83× in-process throughput on the shared
- *     2-core machine, see BENCHMARKS.md; {@code bench --compare-spin-wait} re-measures it)
+ *     (ORT's own default). Off by default here: the decode workers need the same cores, and
+ *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
+ *     (0.83×, within noise, with ResNet-18); see BENCHMARKS.md, {@code bench --compare-spin-wait}
  */
 public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
@@ -42,9 +43,9 @@ public record EngineOptions(int intraOpThreads, Provider provider, boolean spinW
     }
   }
 
-  /** Options with ORT's default spin-waiting. */
+  /** Options without spin-waiting (the default). */
   public EngineOptions(int intraOpThreads, Provider provider) {
-    this(intraOpThreads, provider, true);
+    this(intraOpThreads, provider, false);
   }
 
   /** The same options with spin-waiting on or off. */
