@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       ConfigCommand.class,
       SynthCommand.class,
       InspectCommand.class,
+      dev.gapstream.cli.BenchCommand.class,
       ExplainCommand.class
     })
 public final class Main {

@@ -205,9 +205,17 @@ public final class ConfigLoader {
     return out;
   }
 
-  /** Relative paths: the working directory if the file is there, else gapstream.home if there. */
+  /**
+   * Relative paths: the working directory if the file is there, else gapstream.home if there. A
+   * directory stands for the {@code model.onnx} inside it (a model directory holds the ONNX file
+   * and its {@code model.json}).
+   */
   private Path resolveModel(String value) {
-    Path p = Path.of(value.strip());
+    Path p = locate(Path.of(value.strip()));
+    return Files.isDirectory(p) ? p.resolve("model.onnx") : p;
+  }
+
+  private Path locate(Path p) {
     if (p.isAbsolute()) {
       return p.normalize();
     }

@@ -7,8 +7,12 @@ import java.util.Locale;
  *
  * @param intraOpThreads threads one {@code run} may use inside an operator; ≥ 1
  * @param provider where the model runs
+ * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators
+ *     (ORT's own default). Off by default here: the decode workers need the same cores, and
+ *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
+ *     (0.83×, within noise, with ResNet-18); see BENCHMARKS.md, {@code bench --compare-spin-wait}
  */
-public record EngineOptions(int intraOpThreads, Provider provider) {
+public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
   /** ONNX Runtime execution provider, as named by the {@code inference.provider} key. */
   public enum Provider {
@@ -37,6 +41,16 @@ public record EngineOptions(int intraOpThreads, Provider provider) {
     if (provider == null) {
       throw new ModelException("inference.provider: missing");
     }
+  }
+
+  /** Options without spin-waiting (the default). */
+  public EngineOptions(int intraOpThreads, Provider provider) {
+    this(intraOpThreads, provider, false);
+  }
+
+  /** The same options with spin-waiting on or off. */
+  public EngineOptions withSpinWait(boolean spin) {
+    return new EngineOptions(intraOpThreads, provider, spin);
   }
 
   /** CPU with the given number of threads. */

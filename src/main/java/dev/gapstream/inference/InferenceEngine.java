@@ -229,6 +229,8 @@ public final class InferenceEngine implements AutoCloseable {
       opts.setOptimizationLevel(SessionOptions.OptLevel.ALL_OPT);
       opts.setMemoryPatternOptimization(true);
       opts.setCPUArenaAllocator(true);
+      // Explicit so that bench --compare-spin-wait can measure both; see EngineOptions.
+      opts.addConfigEntry("session.intra_op.allow_spinning", o.spinWait() ? "1" : "0");
       if (o.provider() == EngineOptions.Provider.CUDA) {
         addCuda(opts);
       }

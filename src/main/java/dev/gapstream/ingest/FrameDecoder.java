@@ -3,9 +3,6 @@ package dev.gapstream.ingest;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -95,22 +92,22 @@ public final class FrameDecoder {
   }
 
   private DecodedFrame encoded(byte[] data, ImageFormat format) {
-    Iterator<ImageReader> readers = ImageIO.getImageReadersByFormatName(format.imageIoName());
-    if (!readers.hasNext()) {
+    ImageReaders.Lease lease = ImageReaders.take(format);
+    if (lease == null) {
       throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, "no reader for " + format);
     }
-    ImageReader reader = readers.next();
-    List<String> warnings = new ArrayList<>(1);
-    reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+    boolean clean = false;
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+      ImageReader reader = lease.reader;
       reader.setInput(in, true, true);
       checkPixels(reader.getWidth(0), reader.getHeight(0));
       BufferedImage image = reader.read(0);
-      if (!warnings.isEmpty()) {
+      if (!lease.warnings.isEmpty()) {
         // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
         throw new FrameRejectedException(
-            RejectReason.DECODE_ERROR, format + " decoded with errors: " + warnings.get(0));
+            RejectReason.DECODE_ERROR, format + " decoded with errors: " + lease.warnings.get(0));
       }
+      clean = true;
       return new DecodedFrame(image.getWidth(), image.getHeight(), RgbPixels.of(image));
     } catch (FrameRejectedException e) {
       throw e;
@@ -121,7 +118,11 @@ public final class FrameDecoder {
       throw new FrameRejectedException(
           RejectReason.DECODE_ERROR, format + " could not be decoded: " + e, e);
     } finally {
-      reader.dispose();
+      if (clean) {
+        ImageReaders.giveBack(format, lease);
+      } else {
+        ImageReaders.discard(lease);
+      }
     }
   }
 

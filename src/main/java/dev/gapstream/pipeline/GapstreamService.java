@@ -66,15 +66,9 @@ public final class GapstreamService implements AutoCloseable {
     LOG.info("Effective configuration:\n{}", config.redactedView());
     broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
     bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-    Path modelFile = ModelSpec.modelFile(config.inference().modelPath());
+    Path modelFile = config.inference().modelPath();
     ModelSpec spec = ModelSpec.load(modelFile);
-    engine =
-        InferenceEngine.open(
-            modelFile,
-            spec,
-            new EngineOptions(
-                config.inference().threads(),
-                EngineOptions.Provider.valueOf(config.inference().provider().name())));
+    engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
     metrics = gapstreamMetrics.pipeline();
     metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
@@ -185,7 +179,15 @@ public final class GapstreamService implements AutoCloseable {
         Duration.ofMillis(config.shutdownTimeoutMs()));
   }
 
-  private static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
+  /** How the engine runs, from {@code inference.threads} and {@code inference.provider}. */
+  public static EngineOptions engineOptions(GapstreamConfig config) {
+    return new EngineOptions(
+        config.inference().threads(),
+        EngineOptions.Provider.valueOf(config.inference().provider().name()));
+  }
+
+  /** The decoder's limits: the configured ingest bounds and the model's size rules. */
+  public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
     return new DecodeLimits(
         config.ingest().maxFrameBytes(),
         config.ingest().maxPixels(),

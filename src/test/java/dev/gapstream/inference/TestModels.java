@@ -17,13 +17,13 @@ import java.util.concurrent.TimeUnit;
  * target/torchvision-models/} (once; existing files are reused). Fails, never skips, when Debian's
  * PyTorch is missing: the tests need it as CI does.
  */
-final class TestModels {
+public final class TestModels {
   static final Path DIR = home().resolve("target/torchvision-models");
 
   private TestModels() {}
 
   /** The path of each named model, exporting those not there yet. */
-  static synchronized Path ensure(String name) {
+  public static synchronized Path ensure(String name) {
     Path onnx = DIR.resolve(name + ".onnx");
     if (!Files.exists(onnx) || !hasExpectations(name)) {
       export(name);

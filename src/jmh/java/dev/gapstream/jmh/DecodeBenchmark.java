@@ -1,0 +1,75 @@
+package dev.gapstream.jmh;
+
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.Preprocessor;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.FrameDecoder;
+import java.nio.FloatBuffer;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Per-frame image work on a decode worker: decoding alone, preprocessing alone (normalising RGB
+ * bytes into the batch tensor), and both, for JPEG and PNG at 224×224 and 640×480.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class DecodeBenchmark {
+
+  @Param({"jpeg", "png"})
+  public String format;
+
+  @Param({"224x224", "640x480"})
+  public String size;
+
+  private FrameDecoder decoder;
+  private Preprocessor preprocessor;
+  private byte[] data;
+  private String contentType;
+  private DecodedFrame decoded;
+  private FloatBuffer tensor;
+
+  @Setup
+  public void setUp() {
+    decoder = JmhFixtures.decoder();
+    preprocessor = new Preprocessor(JmhFixtures.spec());
+    data = JmhFixtures.encoded(size, format);
+    contentType = JmhFixtures.contentType(format);
+    decoded = decoder.decode(data, contentType, null, null);
+    tensor = InferenceEngine.allocateBatch(Preprocessor.floatsPerImage(decoded.width(), decoded.height()));
+  }
+
+  @Benchmark
+  public DecodedFrame decode() {
+    return decoder.decode(data, contentType, null, null);
+  }
+
+  @Benchmark
+  public FloatBuffer preprocess() {
+    tensor.clear();
+    preprocessor.toChw(decoded.rgb(), decoded.width(), decoded.height(), tensor);
+    return tensor;
+  }
+
+  @Benchmark
+  public FloatBuffer decodeAndPreprocess() {
+    DecodedFrame frame = decoder.decode(data, contentType, null, null);
+    tensor.clear();
+    preprocessor.toChw(frame.rgb(), frame.width(), frame.height(), tensor);
+    return tensor;
+  }
+}

@@ -1,0 +1,112 @@
+package dev.gapstream.bench;
+
+import dev.gapstream.GapstreamException;
+import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.ConfigLoader;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.pipeline.GapstreamService;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The embedded broker the Kafka stages share, and what they do with it: fresh topics per run (so
+ * no run reads another's records), frames pre-loaded into a topic, and a pipeline started on given
+ * topics. Frames carry {@code frame-id} {@code bench-<i>} and keys {@code camera-<i mod 8>}.
+ */
+final class BenchKafka implements AutoCloseable {
+
+  /** The three topics of one run. */
+  record Topics(String frames, String predictions, String dlq) {}
+
+  private final EmbeddedKafka broker;
+  private final int partitions;
+  private int runs;
+
+  BenchKafka(int partitions) {
+    this.broker = EmbeddedKafka.builder().start();
+    this.partitions = partitions;
+  }
+
+  String bootstrapServers() {
+    return broker.bootstrapServers();
+  }
+
+  Topics newTopics(String name) {
+    String prefix = "bench-" + (++runs) + "-" + name + "-";
+    Topics t = new Topics(prefix + "frames", prefix + "predictions", prefix + "dlq");
+    broker.createTopic(t.frames(), partitions);
+    broker.createTopic(t.predictions(), partitions);
+    broker.createTopic(t.dlq(), 1);
+    return t;
+  }
+
+  KafkaProducer<byte[], byte[]> producer() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "1");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
+    return new KafkaProducer<>(p);
+  }
+
+  /** Frame {@code i} of {@code frames} as a record, stamped {@code timestampMs} (null: now). */
+  static ProducerRecord<byte[], byte[]> record(String topic, int i, EncodedFrame frame, Long timestampMs) {
+    ProducerRecord<byte[], byte[]> r =
+        new ProducerRecord<>(topic, null, timestampMs, Workload.bytes("camera-" + (i % 8)), frame.data());
+    r.headers().add("frame-id", Workload.bytes("bench-" + i));
+    r.headers().add("content-type", Workload.bytes(frame.contentType()));
+    return r;
+  }
+
+  /** Writes every frame to {@code topic} and waits until the broker has them all. */
+  void preload(String topic, List<EncodedFrame> frames) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      Future<RecordMetadata> last = null;
+      for (int i = 0; i < frames.size(); i++) {
+        last = producer.send(record(topic, i, frames.get(i), null));
+      }
+      producer.flush();
+      if (last != null) {
+        last.get();
+      }
+    } catch (ExecutionException e) {
+      throw new GapstreamException("pre-loading " + topic + " failed: " + e.getCause(), e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new GapstreamException("interrupted while pre-loading " + topic, e);
+    }
+  }
+
+  /** The workload's configuration pointed at this broker and these topics, CAMs on or off. */
+  GapstreamConfig pipelineConfig(Workload workload, Topics topics, boolean cam) {
+    Map<String, String> over = new HashMap<>(workload.config().properties());
+    over.put(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
+    over.put(ConfigKeys.KAFKA_GROUP_ID, topics.frames() + "-group");
+    over.put(ConfigKeys.TOPICS_FRAMES, topics.frames());
+    over.put(ConfigKeys.TOPICS_PREDICTIONS, topics.predictions());
+    over.put(ConfigKeys.TOPICS_DLQ, topics.dlq());
+    over.put(ConfigKeys.HTTP_PORT, "0");
+    over.put(ConfigKeys.CAM_ENABLED, String.valueOf(cam));
+    return ConfigLoader.builder().set(over).load();
+  }
+
+  GapstreamService startPipeline(Workload workload, Topics topics, boolean cam) {
+    return GapstreamService.start(pipelineConfig(workload, topics, cam));
+  }
+
+  @Override
+  public void close() {
+    broker.close();
+  }
+}

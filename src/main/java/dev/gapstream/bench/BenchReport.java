@@ -1,0 +1,108 @@
+package dev.gapstream.bench;
+
+import java.util.List;
+
+/**
+ * Everything one {@code bench} run measured, serialised as its {@code --json} output. Rates are
+ * frames (images) per second, times milliseconds. Figures from different stages are comparable
+ * only as ratios: they come from one run on one machine, but that machine may be shared.
+ *
+ * @param machine where and under what load it ran
+ * @param setup the model, frames and pipeline settings every stage shared
+ * @param ort (1) bare ONNX Runtime, one row per batch size
+ * @param inProcess (2) decode, preprocess and infer in process, no Kafka
+ * @param pipeline (3) the pipeline over the embedded broker at saturation, CAMs on
+ * @param pipelineNoCam (3) the same with {@code cam.enabled=false}
+ * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
+ * @param latency (4) end-to-end latency under open-loop load, one row per load
+ * @param ratios the comparisons the performance targets are stated in
+ * @param experiments optional A/B runs of stage 2 (empty unless asked for)
+ */
+public record BenchReport(
+    Machine machine,
+    Setup setup,
+    List<OrtRow> ort,
+    Throughput inProcess,
+    Throughput pipeline,
+    Throughput pipelineNoCam,
+    Throughput naive,
+    List<LatencyRow> latency,
+    Ratios ratios,
+    List<Experiment> experiments) {
+
+  /**
+   * @param cpus processors the JVM sees
+   * @param loadBefore one-minute load average when the run began (-1 where unknown)
+   * @param loadAfter the same when it ended
+   */
+  public record Machine(
+      String cpu, int cpus, String os, String java, String onnxRuntime, double loadBefore, double loadAfter) {}
+
+  /** The workload and the pipeline settings (the effective configuration's values). */
+  public record Setup(
+      String model,
+      String frameSource,
+      String frameSize,
+      int frames,
+      int batchMaxSize,
+      long batchMaxDelayMs,
+      int inferenceThreads,
+      int inferenceConcurrency,
+      int decodeThreads,
+      int maxInFlight,
+      boolean quick) {}
+
+  /** Bare inference at one batch size: {@code msPerBatch} is the mean over the timed iterations. */
+  public record OrtRow(int batchSize, int iterations, double msPerBatch, double imagesPerSecond) {}
+
+  /**
+   * A throughput measurement.
+   *
+   * @param seconds from the first frame taken to the last one finished (published and acknowledged
+   *     where Kafka is involved)
+   * @param meanBatchSize mean inference batch, 1 for the naive loop
+   */
+  public record Throughput(long frames, double seconds, double framesPerSecond, double meanBatchSize) {}
+
+  /**
+   * End-to-end latency at a fraction of the saturation rate: from each frame's scheduled send time
+   * (its record timestamp) to its prediction's publish time (the prediction's record timestamp).
+   *
+   * @param boundMs {@code batch.max.delay.ms} + 2 × one full batch's bare inference time
+   */
+  public record LatencyRow(
+      double loadFraction,
+      double offeredFps,
+      double achievedFps,
+      long frames,
+      double p50Ms,
+      double p99Ms,
+      double p999Ms,
+      double maxMs,
+      double boundMs) {}
+
+  /**
+   * The ratios the issue's targets are stated in (NaN where a stage did not run).
+   *
+   * @param pipelineVsOrtBest pipeline ÷ bare ORT at its best batch size (target ≥ 0.85 for ResNet-18)
+   * @param pipelineVsInProcess pipeline ÷ in-process (target ≥ 0.8)
+   * @param pipelineVsNaive pipeline ÷ naive loop (target ≥ 2)
+   * @param camCost 1 − pipeline with CAMs ÷ without (target ≤ 0.05)
+   * @param p99At80VsBound p99 at 80% load ÷ its bound (target ≤ 1)
+   */
+  public record Ratios(
+      int ortBestBatchSize,
+      double pipelineVsOrtBest,
+      double pipelineVsInProcess,
+      double pipelineVsNaive,
+      double camCost,
+      double p99At80VsBound) {}
+
+  /**
+   * Stage 2 run twice back to back, once per setting, so a change can be judged by a ratio from one
+   * run on one machine rather than by absolute figures from two.
+   *
+   * @param ratio variant ÷ baseline frames per second
+   */
+  public record Experiment(String name, String baseline, String variant, double baselineFps, double variantFps, double ratio) {}
+}

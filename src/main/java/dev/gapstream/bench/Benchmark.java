@@ -1,0 +1,207 @@
+package dev.gapstream.bench;
+
+import ai.onnxruntime.OrtEnvironment;
+import dev.gapstream.GapstreamException;
+import dev.gapstream.bench.BenchReport.LatencyRow;
+import dev.gapstream.bench.BenchReport.OrtRow;
+import dev.gapstream.bench.BenchReport.Throughput;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.EngineOptions;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.pipeline.ModelBatchRunner;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+
+/**
+ * Runs the five stages on one workload, in one JVM, one after the other, and reports them side by
+ * side with the ratios between them. The stages share the model file and the thread settings; each
+ * Kafka stage gets fresh topics on one embedded broker.
+ */
+public final class Benchmark {
+
+  private final Workload workload;
+  private final BenchSettings settings;
+  private final String frameSource;
+  private final boolean quick;
+  private final Consumer<String> progress;
+
+  public Benchmark(
+      Workload workload, BenchSettings settings, String frameSource, boolean quick, Consumer<String> progress) {
+    this.workload = workload;
+    this.settings = settings;
+    this.frameSource = frameSource;
+    this.quick = quick;
+    this.progress = progress;
+  }
+
+  public BenchReport run() throws InterruptedException {
+    double loadBefore = loadAverage();
+    GapstreamConfig config = workload.config();
+    List<OrtRow> ort;
+    Throughput inProcess;
+    Throughput naive;
+    Throughput pipeline;
+    Throughput pipelineNoCam;
+    List<LatencyRow> latency = new ArrayList<>();
+    List<BenchReport.Experiment> experiments = new ArrayList<>();
+    List<DecodedFrame> decoded = decodeSample();
+    try (InferenceEngine engine = workload.openEngine()) {
+      ModelBatchRunner runner = workload.runner(engine);
+      progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes());
+      ort = new OrtStage(engine, decoded).run(ortSizes(), settings.ortDuration(), settings.ortMinIterations());
+      progress.accept("(2) decode + preprocess + infer in process");
+      inProcess = new InProcessStage(workload, runner).run(settings.timeout());
+      if (settings.compareSpinWait()) {
+        experiments.add(spinWait(inProcess));
+      }
+      try (BenchKafka kafka = new BenchKafka(config.kafka().embedded().partitions())) {
+        PipelineStage stage = new PipelineStage(kafka, workload);
+        progress.accept("(3) pipeline at saturation, cam.enabled=true");
+        pipeline = stage.saturation(true, settings.timeout());
+        progress.accept("(3) pipeline at saturation, cam.enabled=false");
+        pipelineNoCam = stage.saturation(false, settings.timeout());
+        double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
+        for (double load : settings.loads()) {
+          progress.accept(String.format("(4) latency at %.0f%% of %.1f fps", load * 100, pipeline.framesPerSecond()));
+          latency.add(
+              stage.latency(load, load * pipeline.framesPerSecond(), settings.latencyDuration(), settings.warmup(), bound));
+        }
+        progress.accept("(5) naive single-threaded loop");
+        naive = new NaiveStage(kafka, workload).run(runner, settings.timeout());
+      }
+    }
+    return new BenchReport(
+        machine(loadBefore),
+        setup(decoded.get(0)),
+        ort,
+        inProcess,
+        pipeline,
+        pipelineNoCam,
+        naive,
+        latency,
+        ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
+        experiments);
+  }
+
+  /** Stage 2 again with ONNX Runtime's spin-waiting the other way round from the configured engine. */
+  private BenchReport.Experiment spinWait(Throughput spinning) throws InterruptedException {
+    EngineOptions configured = GapstreamService.engineOptions(workload.config());
+    boolean spin = !configured.spinWait();
+    progress.accept("(2) again, with ONNX Runtime spin-waiting " + (spin ? "on" : "off"));
+    try (InferenceEngine engine = workload.openEngine(configured.withSpinWait(spin))) {
+      Throughput t = new InProcessStage(workload, workload.runner(engine)).run(settings.timeout());
+      return new BenchReport.Experiment(
+          "ort-spin-wait", "allow_spinning=" + (spin ? 0 : 1), "allow_spinning=" + (spin ? 1 : 0),
+          spinning.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), spinning.framesPerSecond()));
+    }
+  }
+
+  /** The sizes asked for plus {@code batch.max.size}, whose time sets the latency bound. */
+  private List<Integer> ortSizes() {
+    TreeSet<Integer> sizes = new TreeSet<>(settings.batchSizes());
+    sizes.add(workload.config().batch().maxSize());
+    return List.copyOf(sizes);
+  }
+
+  private double fullBatchMs(List<OrtRow> ort) {
+    int max = workload.config().batch().maxSize();
+    return ort.stream().filter(r -> r.batchSize() == max).mapToDouble(OrtRow::msPerBatch).findFirst().orElseThrow();
+  }
+
+  /** A few frames decoded up front (bare inference needs tensors, not JPEGs); all of the first's shape. */
+  private List<DecodedFrame> decodeSample() {
+    FrameDecoder decoder = workload.decoder();
+    List<DecodedFrame> sample = new ArrayList<>();
+    for (EncodedFrame f : workload.frames().subList(0, Math.min(32, workload.frames().size()))) {
+      DecodedFrame d = decoder.decode(f.data(), f.contentType(), null, null);
+      if (sample.isEmpty() || (d.width() == sample.get(0).width() && d.height() == sample.get(0).height())) {
+        sample.add(d);
+      }
+    }
+    if (sample.isEmpty()) {
+      throw new GapstreamException("no frame to benchmark");
+    }
+    return sample;
+  }
+
+  private BenchReport.Ratios ratios(
+      List<OrtRow> ort,
+      Throughput inProcess,
+      Throughput pipeline,
+      Throughput noCam,
+      Throughput naive,
+      List<LatencyRow> latency) {
+    OrtRow best = ort.stream().max((a, b) -> Double.compare(a.imagesPerSecond(), b.imagesPerSecond())).orElseThrow();
+    double p99Ratio =
+        latency.stream()
+            .filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9)
+            .mapToDouble(r -> Stats.ratio(r.p99Ms(), r.boundMs()))
+            .findFirst()
+            .orElse(Double.NaN);
+    return new BenchReport.Ratios(
+        best.batchSize(),
+        Stats.ratio(pipeline.framesPerSecond(), best.imagesPerSecond()),
+        Stats.ratio(pipeline.framesPerSecond(), inProcess.framesPerSecond()),
+        Stats.ratio(pipeline.framesPerSecond(), naive.framesPerSecond()),
+        Stats.round(1 - Stats.ratio(pipeline.framesPerSecond(), noCam.framesPerSecond())),
+        p99Ratio);
+  }
+
+  private BenchReport.Setup setup(DecodedFrame sample) {
+    GapstreamConfig c = workload.config();
+    return new BenchReport.Setup(
+        c.inference().modelPath().toString(),
+        frameSource,
+        sample.width() + "x" + sample.height(),
+        workload.frames().size(),
+        c.batch().maxSize(),
+        c.batch().maxDelayMs(),
+        c.inference().threads(),
+        c.inference().concurrency(),
+        c.ingest().decodeThreads(),
+        c.ingest().maxInFlight(),
+        quick);
+  }
+
+  private static BenchReport.Machine machine(double loadBefore) {
+    String ortVersion;
+    try {
+      ortVersion = OrtEnvironment.getEnvironment().getVersion();
+    } catch (RuntimeException | LinkageError e) {
+      ortVersion = "unknown";
+    }
+    return new BenchReport.Machine(
+        cpuModel(),
+        Runtime.getRuntime().availableProcessors(),
+        System.getProperty("os.name") + " " + System.getProperty("os.arch"),
+        System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
+        ortVersion,
+        loadBefore,
+        loadAverage());
+  }
+
+  private static double loadAverage() {
+    return Stats.round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+  }
+
+  private static String cpuModel() {
+    try {
+      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+          .filter(l -> l.startsWith("model name"))
+          .map(l -> l.substring(l.indexOf(':') + 1).trim())
+          .findFirst()
+          .orElse("unknown");
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
+  }
+}

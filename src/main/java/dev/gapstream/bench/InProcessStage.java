@@ -1,0 +1,162 @@
+package dev.gapstream.bench;
+
+import dev.gapstream.GapstreamException;
+import dev.gapstream.batch.Batch;
+import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.batch.Batcher;
+import dev.gapstream.bench.BenchReport.Throughput;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.OffsetTracker;
+import dev.gapstream.pipeline.BatchRunner;
+import dev.gapstream.pipeline.Shape;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Stage 2: the pipeline without Kafka. Frames are decoded on a pool of {@code
+ * ingest.decode.threads}, batched by the pipeline's {@link Batcher} (same policy, same adaptive
+ * "take a batch only when a slot is free"), and run by the pipeline's batch runner on {@code
+ * inference.concurrency} threads, with at most {@code ingest.max.in.flight} frames in flight. One
+ * loop thread owns the batcher and the counters, as the verticle's event loop does.
+ */
+final class InProcessStage {
+
+  private final Workload workload;
+  private final FrameDecoder decoder;
+  private final BatchRunner runner;
+  private final int total;
+  private final int maxInFlight;
+
+  private final ScheduledExecutorService loop =
+      Executors.newSingleThreadScheduledExecutor(r -> new Thread(r, "bench-loop"));
+  private final ExecutorService decodePool;
+  private final ExecutorService inferencePool;
+  private final Batcher<Shape, Frame> batcher;
+  private final CountDownLatch done;
+  private final AtomicReference<Throwable> failure = new AtomicReference<>();
+  private final OffsetTracker tracker = new OffsetTracker();
+
+  // Owned by the loop thread.
+  private int next;
+  private int inFlight;
+  private int freeSlots;
+  private long batches;
+  private ScheduledFuture<?> deadline;
+
+  InProcessStage(Workload workload, BatchRunner runner) {
+    GapstreamConfig config = workload.config();
+    this.workload = workload;
+    this.decoder = workload.decoder();
+    this.runner = runner;
+    this.total = workload.frames().size();
+    this.maxInFlight = config.ingest().maxInFlight();
+    this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
+    this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());
+    this.freeSlots = config.inference().concurrency();
+    this.batcher =
+        new Batcher<>(
+            new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
+            System::nanoTime);
+    this.done = new CountDownLatch(total);
+  }
+
+  /** Runs every frame through once; throws if any frame failed or the timeout passed. */
+  Throughput run(Duration timeout) throws InterruptedException {
+    long start = System.nanoTime();
+    try {
+      loop.execute(this::feed);
+      if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new GapstreamException("in-process stage timed out after " + timeout);
+      }
+      long end = System.nanoTime();
+      if (failure.get() != null) {
+        throw new GapstreamException("in-process stage failed: " + failure.get(), failure.get());
+      }
+      double seconds = (end - start) / 1e9;
+      long batchCount = loop.submit(() -> batches).get();
+      return new Throughput(
+          total, Stats.round(seconds), Stats.round(total / seconds), Stats.round((double) total / batchCount));
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new GapstreamException("in-process stage failed: " + e.getCause(), e);
+    } finally {
+      loop.shutdownNow();
+      decodePool.shutdownNow();
+      inferencePool.shutdownNow();
+    }
+  }
+
+  private void feed() {
+    while (next < total && inFlight < maxInFlight) {
+      int i = next++;
+      inFlight++;
+      Frame frame = new Frame(workload.record("frames", i), tracker, System.nanoTime());
+      decodePool.execute(() -> decode(frame));
+    }
+  }
+
+  /** Runs on a decode thread. */
+  private void decode(Frame frame) {
+    try {
+      DecodedFrame pixels =
+          decoder.decode(frame.record().value(), frame.header(Frame.CONTENT_TYPE_HEADER), null, null);
+      frame.decoded(pixels, System.nanoTime());
+      loop.execute(() -> {
+        batcher.add(new Shape(pixels.width(), pixels.height()), frame);
+        dispatch();
+      });
+    } catch (RuntimeException e) {
+      failure.compareAndSet(null, e);
+      loop.execute(() -> finished(1));
+    }
+  }
+
+  private void dispatch() {
+    while (freeSlots > 0) {
+      Batch<Shape, Frame> batch = batcher.takeReady();
+      if (batch == null) {
+        break;
+      }
+      freeSlots--;
+      batches++;
+      inferencePool.execute(() -> infer(batch));
+    }
+    if (deadline == null && freeSlots > 0) {
+      batcher.nextDeadline().ifPresent(at -> deadline =
+          loop.schedule(() -> {
+            deadline = null;
+            dispatch();
+          }, Math.max(0, at - System.nanoTime()), TimeUnit.NANOSECONDS));
+    }
+  }
+
+  /** Runs on an inference thread. */
+  private void infer(Batch<Shape, Frame> batch) {
+    try {
+      runner.run(batch);
+    } catch (RuntimeException e) {
+      failure.compareAndSet(null, e);
+    }
+    loop.execute(() -> {
+      freeSlots++;
+      finished(batch.size());
+      dispatch();
+    });
+  }
+
+  private void finished(int frames) {
+    inFlight -= frames;
+    for (int i = 0; i < frames; i++) {
+      done.countDown();
+    }
+    feed();
+  }
+}

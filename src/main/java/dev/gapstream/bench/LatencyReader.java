@@ -1,0 +1,98 @@
+package dev.gapstream.bench;
+
+import dev.gapstream.bench.BenchReport.LatencyRow;
+import dev.gapstream.publish.Prediction;
+import dev.gapstream.publish.PredictionJson;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads a latency run's predictions back and records, per frame, its prediction's publish time
+ * (the record timestamp the pipeline's producer set) minus the frame's scheduled send time (the
+ * source timestamp the prediction carries). Both are wall-clock milliseconds from this JVM, so the
+ * histogram resolves to 1 ms. Frames numbered below {@code skip} (warm-up) are counted but not
+ * recorded.
+ *
+ * <p>{@link #readUntil} runs on its own thread; the other methods are read after it has ended.
+ */
+final class LatencyReader {
+
+  private final String bootstrap;
+  private final String topic;
+  private final int skip;
+  private final Histogram histogram = new Histogram(3_600_000L, 3);
+  private final BitSet seen = new BitSet();
+  private volatile int received;
+  private long firstSourceMs = Long.MAX_VALUE;
+  private long lastPublishMs;
+
+  LatencyReader(String bootstrap, String topic, int skip) {
+    this.bootstrap = bootstrap;
+    this.topic = topic;
+    this.skip = skip;
+  }
+
+  void readUntil(int count, Duration timeout) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "50");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    long deadline = System.nanoTime() + timeout.toNanos();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(topic));
+      while (received < count && System.nanoTime() < deadline) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          record(r);
+        }
+      }
+    }
+  }
+
+  private void record(ConsumerRecord<byte[], byte[]> r) {
+    Header id = r.headers().lastHeader("frame-id");
+    int i = Integer.parseInt(new String(id.value(), StandardCharsets.UTF_8).substring("bench-".length()));
+    if (seen.get(i)) {
+      return; // a redelivery: the first publish is the latency the client saw
+    }
+    seen.set(i);
+    Prediction prediction = PredictionJson.fromBytes(r.value());
+    long sourceMs = prediction.source().timestamp();
+    firstSourceMs = Math.min(firstSourceMs, sourceMs);
+    lastPublishMs = Math.max(lastPublishMs, r.timestamp());
+    if (i >= skip) {
+      histogram.recordValue(Math.max(0, r.timestamp() - sourceMs));
+    }
+    received++;
+  }
+
+  int received() {
+    return received;
+  }
+
+  LatencyRow row(double fraction, double offeredFps, double boundMs) {
+    double seconds = Math.max(0.001, (lastPublishMs - firstSourceMs) / 1000.0);
+    return new LatencyRow(
+        fraction,
+        Stats.round(offeredFps),
+        Stats.round(received / seconds),
+        histogram.getTotalCount(),
+        histogram.getValueAtPercentile(50),
+        histogram.getValueAtPercentile(99),
+        histogram.getValueAtPercentile(99.9),
+        histogram.getMaxValue(),
+        Stats.round(boundMs));
+  }
+}

@@ -1,0 +1,60 @@
+package dev.gapstream.bench;
+
+import dev.gapstream.bench.BenchReport.LatencyRow;
+import dev.gapstream.bench.BenchReport.OrtRow;
+import dev.gapstream.bench.BenchReport.Throughput;
+import java.util.Locale;
+
+/** The human-readable form of a {@link BenchReport}: a table per stage, then the ratios. */
+public final class ReportTable {
+
+  private ReportTable() {}
+
+  public static String format(BenchReport r) {
+    StringBuilder b = new StringBuilder();
+    var m = r.machine();
+    var s = r.setup();
+    line(b, "machine: %s, %d CPUs, %s, %s, ONNX Runtime %s; load average %.2f before, %.2f after",
+        m.cpu(), m.cpus(), m.os(), m.java(), m.onnxRuntime(), m.loadBefore(), m.loadAfter());
+    line(b, "model: %s", s.model());
+    line(b, "frames: %d %s %s; batch.max.size=%d batch.max.delay.ms=%d inference.threads=%d"
+            + " inference.concurrency=%d ingest.decode.threads=%d ingest.max.in.flight=%d%s",
+        s.frames(), s.frameSize(), s.frameSource(), s.batchMaxSize(), s.batchMaxDelayMs(),
+        s.inferenceThreads(), s.inferenceConcurrency(), s.decodeThreads(), s.maxInFlight(),
+        s.quick() ? " (quick: smoke test, figures meaningless)" : "");
+    line(b, "");
+    line(b, "%-44s %10s %10s %8s", "stage", "frames/s", "ms/batch", "batch");
+    for (OrtRow o : r.ort()) {
+      line(b, "%-44s %10.1f %10.2f %8d", "(1) bare ORT, batch " + o.batchSize(), o.imagesPerSecond(), o.msPerBatch(), o.batchSize());
+    }
+    throughput(b, "(2) decode+preprocess+infer, in process", r.inProcess());
+    throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
+    throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
+    throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
+    line(b, "");
+    line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms");
+    for (LatencyRow l : r.latency()) {
+      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f", String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100),
+          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs());
+    }
+    var x = r.ratios();
+    line(b, "");
+    line(b, "pipeline / bare ORT best (batch %d)   %6.3f   (target >= 0.85 for ResNet-18)", x.ortBestBatchSize(), x.pipelineVsOrtBest());
+    line(b, "pipeline / in-process                %6.3f   (target >= 0.8)", x.pipelineVsInProcess());
+    line(b, "pipeline / naive                     %6.3f   (target >= 2)", x.pipelineVsNaive());
+    line(b, "CAM cost (1 - with / without)        %6.3f   (target <= 0.05)", x.camCost());
+    line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    for (BenchReport.Experiment e : r.experiments()) {
+      line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
+    }
+    return b.toString();
+  }
+
+  private static void throughput(StringBuilder b, String name, Throughput t) {
+    line(b, "%-44s %10.1f %10s %8.1f", name, t.framesPerSecond(), "", t.meanBatchSize());
+  }
+
+  private static void line(StringBuilder b, String format, Object... args) {
+    b.append(String.format(Locale.ROOT, format, args)).append('\n');
+  }
+}

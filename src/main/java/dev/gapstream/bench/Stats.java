@@ -1,0 +1,16 @@
+package dev.gapstream.bench;
+
+/** Rounding and ratios for reports: NaN, not an exception, where a figure is missing. */
+final class Stats {
+
+  private Stats() {}
+
+  /** Three decimals: finer than any of these measurements can resolve. */
+  static double round(double v) {
+    return Double.isFinite(v) ? Math.round(v * 1000.0) / 1000.0 : v;
+  }
+
+  static double ratio(double numerator, double denominator) {
+    return denominator > 0 && Double.isFinite(numerator) ? round(numerator / denominator) : Double.NaN;
+  }
+}

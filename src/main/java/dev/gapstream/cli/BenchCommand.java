@@ -1,0 +1,147 @@
+package dev.gapstream.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.bench.BenchReport;
+import dev.gapstream.bench.BenchSettings;
+import dev.gapstream.bench.Benchmark;
+import dev.gapstream.bench.EncodedFrame;
+import dev.gapstream.bench.FrameSource;
+import dev.gapstream.bench.ReferenceModels;
+import dev.gapstream.bench.ReportTable;
+import dev.gapstream.bench.Workload;
+import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.synth.FrameSize;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code bench}: measures, in one run on one machine, bare inference, in-process decode and
+ * inference, the pipeline over an embedded broker at saturation (with and without CAMs), its
+ * latency under open-loop load, and a naive single-threaded loop; prints them side by side with
+ * the ratios between them. See BENCHMARKS.md.
+ */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Benchmark the pipeline against bare ONNX Runtime, in-process decoding and inference, and a"
+          + " naive loop, in one run; print a table and ratios (or JSON with --json)."
+    })
+public final class BenchCommand implements Callable<Integer> {
+
+  @Option(names = "--model", paramLabel = "PATH|NAME",
+      description = "ONNX model, or a reference model exported on first use: "
+          + "resnet18, mobilenet_v2, squeezenet1_1 (default: inference.model.path, the shipped model).")
+  String model;
+
+  @Option(names = "--size", defaultValue = "224x224", description = "Synthetic frame size WxH (default: ${DEFAULT-VALUE}).")
+  String size;
+
+  @Option(names = "--encoding", defaultValue = "jpeg", description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
+  String encoding;
+
+  @Option(names = "--images", paramLabel = "DIR", description = "Use the .jpg/.png files in DIR instead of synthetic frames.")
+  Path images;
+
+  @Option(names = "--frames", description = "Frames per throughput stage (default: 400; quick: 24).")
+  Integer frames;
+
+  @Option(names = "--threads", description = "inference.threads: ONNX Runtime intra-op threads.")
+  Integer threads;
+
+  @Option(names = "--decode-threads", description = "ingest.decode.threads.")
+  Integer decodeThreads;
+
+  @Option(names = "--batch-sizes", split = ",", description = "Bare-inference batch sizes (default: 1,2,4,8,16,32; quick: 1,2,4).")
+  List<Integer> batchSizes;
+
+  @Option(names = "--duration", description = "Timed run per bare-inference batch size (default: PT3S; quick: PT0.2S).")
+  Duration duration;
+
+  @Option(names = "--latency-duration", description = "Offered-load time per latency run (default: PT20S; quick: PT1S).")
+  Duration latencyDuration;
+
+  @Option(names = "--timeout", defaultValue = "PT15M", description = "Fail a stage that runs longer (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
+  long seed;
+
+  @Option(names = "--quick", description = "Smoke mode: few frames, short runs; the figures mean nothing.")
+  boolean quick;
+
+  @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting flipped, and report the ratio.")
+  boolean compareSpinWait;
+
+  @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
+  boolean json;
+
+  @Mixin ConfigOptions config;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    GapstreamConfig cfg = config.load(overrides());
+    ModelSpec modelSpec = ModelSpec.load(cfg.inference().modelPath());
+    int count = frames != null ? frames : quick ? 24 : 400;
+    List<EncodedFrame> encoded =
+        images != null
+            ? FrameSource.directory(images, count)
+            : FrameSource.synthetic(count, FrameSize.parse(size), encoding, seed);
+    String source = images != null ? "from " + images : "synthetic " + encoding;
+    BenchSettings settings =
+        new BenchSettings(
+            batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),
+            duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(3),
+            quick ? 2 : 5,
+            latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
+            List.of(0.5, 0.8),
+            0.1,
+            timeout,
+            compareSpinWait);
+    PrintWriter err = spec.commandLine().getErr();
+    BenchReport report =
+        new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {
+          err.println("bench: " + line);
+          err.flush();
+        }).run();
+    PrintWriter out = spec.commandLine().getOut();
+    if (json) {
+      err.print(ReportTable.format(report));
+      err.flush();
+    }
+    out.print(json ? new ObjectMapper().writeValueAsString(report) + "\n" : ReportTable.format(report));
+    out.flush();
+    return 0;
+  }
+
+  /** Command defaults below --set: the options given here, and an embedded broker. */
+  private Map<String, String> overrides() {
+    Map<String, String> o = new HashMap<>();
+    o.put(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, "");
+    if (model != null) {
+      String path = ReferenceModels.NAMES.contains(model) ? ReferenceModels.ensure(model).toString() : model;
+      o.put(ConfigKeys.INFERENCE_MODEL_PATH, path);
+    }
+    if (threads != null) {
+      o.put(ConfigKeys.INFERENCE_THREADS, threads.toString());
+    }
+    if (decodeThreads != null) {
+      o.put(ConfigKeys.INGEST_DECODE_THREADS, decodeThreads.toString());
+    }
+    return o;
+  }
+}

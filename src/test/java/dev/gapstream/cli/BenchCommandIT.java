@@ -1,0 +1,96 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.Main;
+import dev.gapstream.inference.TestModels;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * {@code bench --quick --json} runs every stage against the embedded broker and prints one JSON
+ * report with every figure. Only the shape of the report is checked: timings belong in
+ * BENCHMARKS.md, never in assertions.
+ */
+class BenchCommandIT {
+
+  @Test
+  void quickJsonRunReportsEveryStage() throws Exception {
+    Path model = TestModels.ensure("tiny-cam");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+
+    int code =
+        cli.execute(
+            "bench", "--quick", "--json", "--compare-spin-wait", "--model", model.toString(),
+            "--timeout", "PT3M");
+
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode report = new ObjectMapper().readTree(out.toString());
+    assertThat(fieldNames(report))
+        .containsExactlyInAnyOrder(
+            "machine", "setup", "ort", "inProcess", "pipeline", "pipelineNoCam", "naive", "latency",
+            "ratios", "experiments");
+    assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
+    assertThat(report.at("/setup/quick").asBoolean()).isTrue();
+    assertThat(report.at("/machine/cpus").asInt()).isPositive();
+
+    List<Integer> sizes = new ArrayList<>();
+    for (JsonNode row : report.get("ort")) {
+      assertThat(fieldNames(row))
+          .containsExactlyInAnyOrder("batchSize", "iterations", "msPerBatch", "imagesPerSecond");
+      assertThat(row.get("iterations").asInt()).isGreaterThanOrEqualTo(2);
+      sizes.add(row.get("batchSize").asInt());
+    }
+    // The sizes asked for, plus batch.max.size (its time sets the latency bound).
+    assertThat(sizes).containsExactly(1, 2, 4, 16);
+
+    for (String stage : List.of("inProcess", "pipeline", "pipelineNoCam", "naive")) {
+      JsonNode t = report.get(stage);
+      assertThat(fieldNames(t))
+          .as(stage)
+          .containsExactlyInAnyOrder("frames", "seconds", "framesPerSecond", "meanBatchSize");
+      assertThat(t.get("frames").asInt()).as(stage).isEqualTo(24);
+      assertThat(t.get("framesPerSecond").isNumber()).as(stage).isTrue();
+    }
+
+    JsonNode latency = report.get("latency");
+    assertThat(latency).hasSize(2);
+    assertThat(latency.get(0).get("loadFraction").asDouble()).isEqualTo(0.5);
+    assertThat(latency.get(1).get("loadFraction").asDouble()).isEqualTo(0.8);
+    for (JsonNode row : latency) {
+      assertThat(fieldNames(row))
+          .containsExactlyInAnyOrder(
+              "loadFraction", "offeredFps", "achievedFps", "frames", "p50Ms", "p99Ms", "p999Ms",
+              "maxMs", "boundMs");
+      assertThat(row.get("p99Ms").isNumber()).isTrue();
+    }
+
+    assertThat(fieldNames(report.get("ratios")))
+        .containsExactlyInAnyOrder(
+            "ortBestBatchSize", "pipelineVsOrtBest", "pipelineVsInProcess", "pipelineVsNaive",
+            "camCost", "p99At80VsBound");
+    report.get("ratios").forEach(v -> assertThat(v.isNumber()).as(v.toString()).isTrue());
+
+    JsonNode experiments = report.get("experiments");
+    assertThat(experiments).hasSize(1);
+    assertThat(experiments.get(0).get("name").asText()).isEqualTo("ort-spin-wait");
+    assertThat(experiments.get(0).get("ratio").isNumber()).isTrue();
+  }
+
+  private static List<String> fieldNames(JsonNode node) {
+    List<String> names = new ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    return names;
+  }
+}
