@@ -1,6 +1,7 @@
 package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.DeliveryGuarantee;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.http.Health;
@@ -19,6 +20,8 @@ import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -136,6 +139,10 @@ public final class GapstreamService implements AutoCloseable {
     producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.putAll(config.kafka().producer());
+    if (exactlyOnce) {
+      // Without one the producer cannot start transactions; an explicit kafka.producer. setting wins.
+      producer.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(config));
+    }
 
     return new PipelineSettings(
         consumer,
@@ -149,6 +156,28 @@ public final class GapstreamService implements AutoCloseable {
         config.inference().concurrency(),
         exactlyOnce,
         Duration.ofMillis(config.shutdownTimeoutMs()));
+  }
+
+  /**
+   * {@code delivery.transactional.id}, else {@code gapstream-<group>-<hostname>}. A restarted
+   * replica must come back with the same id: the broker then fences the old (possibly zombie)
+   * producer and aborts its open transaction at once, instead of after the transaction timeout.
+   */
+  static String transactionalId(GapstreamConfig config) {
+    String configured = config.properties().getOrDefault(ConfigKeys.DELIVERY_TRANSACTIONAL_ID, "");
+    return configured.isBlank() ? "gapstream-" + config.kafka().groupId() + "-" + hostname() : configured;
+  }
+
+  private static String hostname() {
+    String env = System.getenv("HOSTNAME"); // the pod name on Kubernetes
+    if (env != null && !env.isBlank()) {
+      return env.strip();
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   private static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {

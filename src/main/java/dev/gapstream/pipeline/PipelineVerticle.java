@@ -297,18 +297,30 @@ public final class PipelineVerticle extends VerticleBase {
   // ---- publish and commit ----
 
   private void publish(Frame frame, byte[] json) {
-    send(() -> publisher.publish(frame, json), 100)
-        .onSuccess(meta -> {
-          metrics.predictionPublished();
-          metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
-          finish(frame);
-        });
+    inOffsetOrder(frame, () ->
+        send(() -> publisher.publish(frame, json), 100)
+            .onSuccess(meta -> {
+              metrics.predictionPublished();
+              metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+              finish(frame);
+            }));
   }
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
-    send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame));
+    inOffsetOrder(frame, () ->
+        send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame)));
+  }
+
+  /**
+   * Frames finish decoding and inference out of order; their outputs are sent in offset order per
+   * partition. That keeps each key's predictions in input order, and in exactly-once mode it keeps
+   * a transaction from carrying an output whose offset it does not commit (an earlier frame still
+   * in flight), which a crash would turn into a duplicate.
+   */
+  private static void inOffsetOrder(Frame frame, Runnable send) {
+    frame.tracker().release(frame.record().offset(), send);
   }
 
   /**
