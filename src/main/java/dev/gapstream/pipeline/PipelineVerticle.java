@@ -53,6 +53,8 @@ public final class PipelineVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
   private static final long MAX_RETRY_DELAY_MS = 5_000;
+  private static final long CONNECTION_CHECK_MS = 1_000;
+  private static final long COMMIT_RETRY_MS = 1_000;
 
   private final PipelineSettings settings;
   private final FrameDecoder decoder;
@@ -76,6 +78,7 @@ public final class PipelineVerticle extends VerticleBase {
   private volatile boolean paused;
   private int freeSlots;
   private long deadlineTimer = -1;
+  private long connectionTimer = -1;
   private boolean commitRunning;
   private boolean commitAgain;
   private Future<Void> currentCommit = Future.succeededFuture();
@@ -114,6 +117,11 @@ public final class PipelineVerticle extends VerticleBase {
     metrics.setInFlightSupplier(() -> inFlight);
     metrics.setPausedSupplier(() -> paused);
     health.set("partitions", false);
+    health.set("kafka", false);
+    // Readiness follows the consumer's connection to the cluster: during a broker outage nothing
+    // fails on the consume side (the client only retries), so without this /health/ready stays up.
+    connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id ->
+        health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics")));
     Future<Void> ready;
     if (settings.exactlyOnce()) {
       delivery =
@@ -139,6 +147,7 @@ public final class PipelineVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     health.set("draining", false);
+    vertx.cancelTimer(connectionTimer);
     consumer.pause();
     drained = Promise.promise();
     dispatch();
@@ -402,6 +411,10 @@ public final class PipelineVerticle extends VerticleBase {
                 fail("a transaction failed to commit: " + e);
               } else {
                 LOG.warn("Offset commit failed (will retry): {}", e.toString());
+                // Nothing else may come to commit again (the stream may have ended): retry on a timer.
+                if (!stopping) {
+                  vertx.setTimer(COMMIT_RETRY_MS, id -> commitNow());
+                }
               }
             })
             .eventually(() -> {
