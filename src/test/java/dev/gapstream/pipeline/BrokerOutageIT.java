@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class BrokerOutageIT {
 
-  private static final int FRAMES = 1_500;
+  private static final int FRAMES = 1_000;
   private static final long OUTAGE_MS = 10_000;
 
   @Test

@@ -107,7 +107,7 @@ class DeadLetterIT {
 
   @Test
   void fuzzedFramesThroughThePipelineEachBecomeAPredictionOrADeadLetter() throws Exception {
-    int inputs = 2_500;
+    int inputs = 2_000;
     service = TestPipelines.start(Map.of());
     FuzzFrames fuzz = new FuzzFrames(77);
     List<String> ids = new ArrayList<>();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ProcessRecoveryIT {
 
-  private static final int FRAMES = 2_000;
+  private static final int FRAMES = 1_500;
   private static final double RATE = 400;
   /**
    * A killed consumer holds its partitions until its session expires (45 s by default); a short

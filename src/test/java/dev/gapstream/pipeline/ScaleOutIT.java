@@ -60,7 +60,7 @@ class ScaleOutIT {
       System.out.println("scale-out assignment: " + assignment(admin));
 
       FrameFeed ordered = new FrameFeed(broker.bootstrapServers(), "frames", "ordered", KEYS, FrameFeed.jpegs(16, 64, 64, 6));
-      int orderedFrames = 1_200;
+      int orderedFrames = 800;
       List<String> orderedIds = ordered.ids(orderedFrames);
       try (Outputs out = Outputs.read(broker.bootstrapServers())) {
         ordered.send(0, orderedFrames, 400);
@@ -82,7 +82,7 @@ class ScaleOutIT {
         assertThat(out.perKeyOrder()).hasSize(KEYS);
 
         FrameFeed crash = new FrameFeed(broker.bootstrapServers(), "frames", "crash", KEYS, FrameFeed.jpegs(16, 64, 64, 7));
-        int crashFrames = 2_000;
+        int crashFrames = 1_200;
         List<String> crashIds = crash.ids(crashFrames);
         Thread sender = new Thread(() -> {
           try {
