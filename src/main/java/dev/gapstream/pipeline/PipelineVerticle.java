@@ -33,8 +33,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,10 +108,16 @@ public final class PipelineVerticle extends VerticleBase {
     inferencePool =
         vertx.createSharedWorkerExecutor(
             "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
-    producer = KafkaProducer.create(vertx, settings.producerConfig());
+    // Building Kafka clients loads classes and resolves addresses, which took seconds on a busy
+    // machine: that runs on a worker, and only the Vert.x wrapping happens here.
+    return vertx.executeBlocking(() -> new NativeClients(settings), false).compose(this::wire);
+  }
+
+  private Future<Void> wire(NativeClients clients) {
+    producer = KafkaProducer.create(vertx, clients.producer());
     publisher =
         new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
-    consumer = KafkaConsumer.create(vertx, settings.consumerConfig());
+    consumer = KafkaConsumer.create(vertx, clients.consumer());
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
     consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
@@ -140,6 +148,15 @@ public final class PipelineVerticle extends VerticleBase {
         .compose(v -> consumer.subscribe(settings.framesTopic()))
         .onSuccess(v -> LOG.info(
             "Consuming {} ({})", settings.framesTopic(), settings.exactlyOnce() ? "exactly-once" : "at-least-once"));
+  }
+
+  /** The native Kafka clients, built on a worker thread. */
+  private record NativeClients(Producer<byte[], byte[]> producer, Consumer<byte[], byte[]> consumer) {
+    NativeClients(PipelineSettings settings) {
+      this(
+          new org.apache.kafka.clients.producer.KafkaProducer<>(new HashMap<String, Object>(settings.producerConfig())),
+          new org.apache.kafka.clients.consumer.KafkaConsumer<>(new HashMap<String, Object>(settings.consumerConfig())));
+    }
   }
 
   /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
