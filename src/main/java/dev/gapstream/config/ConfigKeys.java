@@ -46,6 +46,7 @@ public final class ConfigKeys {
   public static final String CAM_ENABLED = "cam.enabled";
   public static final String CAM_HEATMAP = "cam.heatmap";
   public static final String DELIVERY_GUARANTEE = "delivery.guarantee";
+  public static final String DELIVERY_TRANSACTIONAL_ID = "delivery.transactional.id";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_LIVE_ENABLED = "http.live.enabled";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
@@ -183,6 +184,14 @@ public final class ConfigKeys {
               DeliveryGuarantee.AT_LEAST_ONCE.id(),
               oneOf(DeliveryGuarantee.ids()),
               "at-least-once, or exactly-once with transactions")
+          .define(
+              DELIVERY_TRANSACTIONAL_ID,
+              STRING,
+              "",
+              Validator.ANY,
+              "Kafka transactional.id in exactly-once mode; empty means"
+                  + " gapstream-<kafka.group.id>-<hostname>. Keep it stable across restarts of a"
+                  + " replica and unique among replicas")
           .define(
               HTTP_PORT,
               INT,

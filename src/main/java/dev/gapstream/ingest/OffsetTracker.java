@@ -10,12 +10,19 @@ import java.util.Map;
  * any order; the commit position only ever moves over records that are all finished, which is what
  * at-least-once delivery needs.
  *
+ * <p>It also releases the records' outputs in offset order ({@link #release}), whatever order they
+ * were computed in: predictions keep each key's order, and a transaction never holds an output of a
+ * record whose offset it cannot commit yet because an earlier record is still being processed.
+ *
  * <p>Not thread-safe: owned by the consumer's event loop.
  */
 public final class OffsetTracker {
 
   private final ArrayDeque<Entry> pending = new ArrayDeque<>();
   private final Map<Long, Entry> byOffset = new HashMap<>();
+  /** Consumed records whose output was not released yet, oldest first. */
+  private final ArrayDeque<Long> unreleased = new ArrayDeque<>();
+  private final Map<Long, Runnable> readyOutputs = new HashMap<>();
   /** The next offset to commit: one past the last record of the finished prefix. */
   private long committable = -1;
 
@@ -29,6 +36,28 @@ public final class OffsetTracker {
     Entry entry = new Entry(offset);
     pending.addLast(entry);
     byOffset.put(offset, entry);
+    unreleased.addLast(offset);
+  }
+
+  /**
+   * Runs {@code output} (the send of a record's prediction or dead letter) once the outputs of all
+   * earlier records of the partition were run, then any later ones this unblocks. An offset this
+   * tracker does not hold runs at once.
+   */
+  public void release(long offset, Runnable output) {
+    if (!byOffset.containsKey(offset)) {
+      output.run();
+      return;
+    }
+    readyOutputs.put(offset, output);
+    while (!unreleased.isEmpty()) {
+      Runnable next = readyOutputs.remove(unreleased.peekFirst());
+      if (next == null) {
+        return;
+      }
+      unreleased.pollFirst();
+      next.run();
+    }
   }
 
   /**

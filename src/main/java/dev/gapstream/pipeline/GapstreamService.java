@@ -1,6 +1,7 @@
 package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.DeliveryGuarantee;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.http.Health;
@@ -24,6 +25,8 @@ import io.vertx.ext.web.Router;
 import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -164,6 +167,10 @@ public final class GapstreamService implements AutoCloseable {
     producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.putAll(config.kafka().producer());
+    if (exactlyOnce) {
+      // Without one the producer cannot start transactions; an explicit kafka.producer. setting wins.
+      producer.putIfAbsent(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId(config));
+    }
 
     return new PipelineSettings(
         consumer,
@@ -184,6 +191,28 @@ public final class GapstreamService implements AutoCloseable {
     return new EngineOptions(
         config.inference().threads(),
         EngineOptions.Provider.valueOf(config.inference().provider().name()));
+  }
+
+  /**
+   * {@code delivery.transactional.id}, else {@code gapstream-<group>-<hostname>}. A restarted
+   * replica must come back with the same id: the broker then fences the old (possibly zombie)
+   * producer and aborts its open transaction at once, instead of after the transaction timeout.
+   */
+  static String transactionalId(GapstreamConfig config) {
+    String configured = config.properties().getOrDefault(ConfigKeys.DELIVERY_TRANSACTIONAL_ID, "");
+    return configured.isBlank() ? "gapstream-" + config.kafka().groupId() + "-" + hostname() : configured;
+  }
+
+  private static String hostname() {
+    String env = System.getenv("HOSTNAME"); // the pod name on Kubernetes
+    if (env != null && !env.isBlank()) {
+      return env.strip();
+    }
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "localhost";
+    }
   }
 
   /** The decoder's limits: the configured ingest bounds and the model's size rules. */

@@ -33,8 +33,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +55,8 @@ public final class PipelineVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
   private static final long MAX_RETRY_DELAY_MS = 5_000;
+  private static final long CONNECTION_CHECK_MS = 1_000;
+  private static final long COMMIT_RETRY_MS = 1_000;
 
   private final PipelineSettings settings;
   private final FrameDecoder decoder;
@@ -77,6 +81,7 @@ public final class PipelineVerticle extends VerticleBase {
   private volatile boolean paused;
   private int freeSlots;
   private long deadlineTimer = -1;
+  private long connectionTimer = -1;
   private boolean commitRunning;
   private boolean commitAgain;
   private Future<Void> currentCommit = Future.succeededFuture();
@@ -104,30 +109,37 @@ public final class PipelineVerticle extends VerticleBase {
     inferencePool =
         vertx.createSharedWorkerExecutor(
             "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
+    // Building Kafka clients loads classes and resolves addresses, which took seconds on a busy
+    // machine: that runs on a worker (with the exactly-once producer's fencing), and only the
+    // Vert.x wrapping happens here.
+    return vertx.executeBlocking(this::nativeClients, false).compose(this::wire);
+  }
+
+  private Future<Void> wire(NativeClients clients) {
+    clientMetrics = clients.metrics();
+    producer = KafkaProducer.create(vertx, clients.producer());
+    publisher =
+        new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
+    consumer = KafkaConsumer.create(vertx, clients.consumer());
+    consumer.partitionsAssignedHandler(this::onAssigned);
+    consumer.partitionsRevokedHandler(this::onRevoked);
+    consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
+    consumer.handler(this::onRecord);
+    metrics.setInFlightSupplier(() -> inFlight);
+    metrics.setPausedSupplier(() -> paused);
     health.set("partitions", false);
-    // Creating Kafka clients loads classes and resolves addresses: hundreds of milliseconds that
-    // must not be spent on the event loop. Build the native clients on a worker, wrap them here.
-    return vertx
-        .executeBlocking(this::nativeClients, false)
-        .compose(clients -> {
-          clientMetrics = clients.metrics();
-          producer = KafkaProducer.create(vertx, clients.producer());
-          consumer = KafkaConsumer.create(vertx, clients.consumer());
-          publisher =
-              new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
-          consumer.partitionsAssignedHandler(this::onAssigned);
-          consumer.partitionsRevokedHandler(this::onRevoked);
-          consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
-          consumer.handler(this::onRecord);
-          metrics.setInFlightSupplier(() -> inFlight);
-          metrics.setPausedSupplier(() -> paused);
-          delivery =
-              settings.exactlyOnce()
-                  ? new ExactlyOnceDelivery(
-                      vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
-                  : new AtLeastOnceDelivery(consumer);
-          return consumer.subscribe(settings.framesTopic());
-        })
+    health.set("kafka", false);
+    // Readiness follows the consumer's connection to the cluster: during a broker outage nothing
+    // fails on the consume side (the client only retries), so without this /health/ready stays up.
+    connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id ->
+        health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics")));
+    delivery =
+        settings.exactlyOnce()
+            ? new ExactlyOnceDelivery(
+                vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
+            : new AtLeastOnceDelivery(consumer);
+    return consumer
+        .subscribe(settings.framesTopic())
         .onSuccess(v -> LOG.info(
             "Consuming {} ({})",
             settings.framesTopic(),
@@ -135,8 +147,8 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private record NativeClients(
-      org.apache.kafka.clients.consumer.Consumer<byte[], byte[]> consumer,
-      org.apache.kafka.clients.producer.Producer<byte[], byte[]> producer,
+      Consumer<byte[], byte[]> consumer,
+      Producer<byte[], byte[]> producer,
       AutoCloseable metrics) {}
 
   /** Runs on a worker: client construction, and in exactly-once mode the producer's fencing. */
@@ -162,6 +174,7 @@ public final class PipelineVerticle extends VerticleBase {
   public Future<?> stop() {
     stopping = true;
     health.set("draining", false);
+    vertx.cancelTimer(connectionTimer);
     consumer.pause();
     drained = Promise.promise();
     dispatch();
@@ -331,18 +344,30 @@ public final class PipelineVerticle extends VerticleBase {
   // ---- publish and commit ----
 
   private void publish(Frame frame, byte[] json) {
-    send(() -> publisher.publish(frame, json), 100)
-        .onSuccess(meta -> {
-          metrics.predictionPublished();
-          metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
-          finish(frame);
-        });
+    inOffsetOrder(frame, () ->
+        send(() -> publisher.publish(frame, json), 100)
+            .onSuccess(meta -> {
+              metrics.predictionPublished();
+              metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+              finish(frame);
+            }));
   }
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
-    send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame));
+    inOffsetOrder(frame, () ->
+        send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame)));
+  }
+
+  /**
+   * Frames finish decoding and inference out of order; their outputs are sent in offset order per
+   * partition. That keeps each key's predictions in input order, and in exactly-once mode it keeps
+   * a transaction from carrying an output whose offset it does not commit (an earlier frame still
+   * in flight), which a crash would turn into a duplicate.
+   */
+  private static void inOffsetOrder(Frame frame, Runnable send) {
+    frame.tracker().release(frame.record().offset(), send);
   }
 
   /**
@@ -424,6 +449,10 @@ public final class PipelineVerticle extends VerticleBase {
                 fail("a transaction failed to commit: " + e);
               } else {
                 LOG.warn("Offset commit failed (will retry): {}", e.toString());
+                // Nothing else may come to commit again (the stream may have ended): retry on a timer.
+                if (!stopping) {
+                  vertx.setTimer(COMMIT_RETRY_MS, id -> commitNow());
+                }
               }
             })
             .eventually(() -> {

@@ -80,9 +80,14 @@ public final class ExactlyOnceDelivery implements Delivery {
     }
     return allAcknowledged
         .future()
+        // The last acknowledgement completes allAcknowledged from inside its own callbacks, before
+        // the pipeline's handler has marked that record finished; asking for the offsets on the
+        // next event-loop turn sees it, so the transaction commits the offset of every output in it.
+        .compose(v -> nextTurn())
         .compose(v -> {
-          // Asked only now: every send of this transaction is acknowledged, so every record whose
-          // output is in it has finished and its offset is in the map.
+          // Asked only now: every send of this transaction is acknowledged, and outputs leave in
+          // offset order, so every record whose output is in it has finished, as has every earlier
+          // record of its partition: its offset is in the map.
           var nativeOffsets = toNative(offsets.get());
           return vertx.executeBlocking(() -> {
           if (!nativeOffsets.isEmpty()) {
@@ -103,6 +108,12 @@ public final class ExactlyOnceDelivery implements Delivery {
           }
           return Future.succeededFuture();
         });
+  }
+
+  private Future<Void> nextTurn() {
+    Promise<Void> turn = Promise.promise();
+    vertx.runOnContext(v -> turn.complete());
+    return turn.future();
   }
 
   private static Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>

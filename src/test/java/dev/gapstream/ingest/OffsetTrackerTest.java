@@ -83,4 +83,30 @@ class OffsetTrackerTest {
       }
     }
   }
+
+  @Test
+  void outputsAreReleasedInOffsetOrderWhateverOrderTheyAreReadyIn() {
+    List<Long> sent = new ArrayList<>();
+    for (long o = 20; o < 25; o++) {
+      tracker.consumed(o);
+    }
+    tracker.release(22, () -> sent.add(22L));
+    tracker.release(21, () -> sent.add(21L));
+    assertThat(sent).as("20 is not ready: nothing may overtake it").isEmpty();
+
+    tracker.release(20, () -> sent.add(20L));
+    assertThat(sent).containsExactly(20L, 21L, 22L);
+
+    tracker.release(24, () -> sent.add(24L));
+    tracker.release(23, () -> sent.add(23L));
+    assertThat(sent).containsExactly(20L, 21L, 22L, 23L, 24L);
+  }
+
+  @Test
+  void anOutputOfAnOffsetNotHeldRunsAtOnce() {
+    tracker.consumed(5);
+    List<Long> sent = new ArrayList<>();
+    tracker.release(99, () -> sent.add(99L));
+    assertThat(sent).containsExactly(99L);
+  }
 }

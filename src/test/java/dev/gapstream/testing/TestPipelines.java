@@ -18,6 +18,9 @@ public final class TestPipelines {
   public static final GapstreamService.Options TIGHT =
       new GapstreamService.Options(Duration.ofMillis(100));
 
+  /** System property naming a model to use instead of the shipped one. */
+  public static final String MODEL_PROPERTY = "gapstream.test.model";
+
   private TestPipelines() {}
 
   /** The test defaults, then the given overrides. */
@@ -26,8 +29,19 @@ public final class TestPipelines {
     settings.put("kafka.bootstrap.servers", "");
     settings.put("http.port", "0");
     settings.put("inference.threads", "1");
+    settings.putAll(modelOverride());
     settings.putAll(overrides);
     return ConfigLoader.builder().set(settings).load();
+  }
+
+  /**
+   * {@code inference.model.path} from the system property {@value #MODEL_PROPERTY} when it is set,
+   * else nothing (the default, shipped model). Lets the pipeline tests run against a stand-in
+   * model ({@code -Dgapstream.test.model=...}) where the shipped one is not available.
+   */
+  public static Map<String, String> modelOverride() {
+    String model = System.getProperty(MODEL_PROPERTY, "");
+    return model.isBlank() ? Map.of() : Map.of("inference.model.path", model);
   }
 
   public static GapstreamService start(Map<String, String> overrides) {

@@ -1,0 +1,88 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
+import dev.gapstream.testing.ServiceProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A burst far beyond what the pipeline can take at once, against a process with a 384 MB heap:
+ * Kafka holds the backlog, the consumer pauses at {@code ingest.max.in.flight}, the heap stays
+ * bounded, and every frame is processed after the burst. Heap, pause state and frames in flight
+ * are sampled from the process's {@code /metrics}.
+ */
+class BackpressureIT {
+
+  private static final int FRAMES = 20_000;
+  private static final int MAX_IN_FLIGHT = 256;
+  private static final int MAX_POLL_RECORDS = 100;
+
+  @TempDir Path dir;
+
+  @Test
+  void aBurstIsAbsorbedByKafkaWithTheConsumerPausedAndTheHeapBounded() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        ServiceProcess service =
+            ServiceProcess.start(
+                "bounded", dir,
+                Map.of("kafka.bootstrap.servers", broker.bootstrapServers(),
+                    "ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT)),
+                List.of("-Xmx384m"))) {
+      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "burst", 16, FrameFeed.jpegs(64, 64, 64, 9));
+      List<String> ids = feed.ids(FRAMES);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        long start = System.nanoTime();
+        feed.send(0, FRAMES, 0);
+        double burstSeconds = (System.nanoTime() - start) / 1e9;
+
+        double peakHeap = 0;
+        double peakInFlight = 0;
+        boolean paused = false;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline && service.isAlive()) {
+          String body = service.body("/metrics");
+          if (!body.isEmpty()) {
+            PromText m = PromText.parse(body);
+            peakHeap = Math.max(peakHeap, heapUsed(m));
+            peakInFlight = Math.max(peakInFlight, m.sum("gapstream_frames_in_flight"));
+            paused |= m.sum("gapstream_consumer_paused") == 1.0;
+          }
+          TimeUnit.MILLISECONDS.sleep(250);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
+        System.out.printf(
+            "backpressure: %d frames sent in %.1f s; all processed in %.1f s (%.0f frames/s); paused seen %s;"
+                + " peak frames in flight %.0f; peak heap %.0f MB of 384; %s%n",
+            FRAMES, burstSeconds, seconds, FRAMES / seconds, paused, peakInFlight, peakHeap / (1 << 20), tally);
+
+        assertThat(service.isAlive()).as(service.tail()).isTrue();
+        assertThat(service.log()).doesNotContain("OutOfMemoryError");
+        assertThat(tally.lost()).as(tally.toString()).isZero();
+        assertThat(tally.predicted()).isEqualTo(FRAMES);
+        assertThat(paused).as("the consumer paused under the burst").isTrue();
+        assertThat(peakInFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
+        assertThat(peakHeap).isGreaterThan(0).isLessThan(384.0 * (1 << 20));
+      }
+    }
+  }
+
+  private static double heapUsed(PromText metrics) {
+    return metrics.samples().stream()
+        .filter(s -> s.name().equals("jvm_memory_used_bytes") && "heap".equals(s.labels().get("area")))
+        .mapToDouble(PromText.Sample::value)
+        .sum();
+  }
+}

@@ -1,0 +1,95 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.TestPipelines;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The broker (same port, same data) goes away for ten seconds mid-stream and comes back: {@code
+ * /health/ready} says 503 while it is away and 200 once the pipeline is connected again, no frame
+ * is lost, and the committed offsets still reach the end (a commit that failed in the outage is
+ * retried).
+ */
+class BrokerOutageIT {
+
+  private static final int FRAMES = 1_000;
+  private static final long OUTAGE_MS = 10_000;
+
+  @Test
+  void aTenSecondOutageLosesNothingAndReadinessReflectsIt() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+      GapstreamService service =
+          GapstreamService.start(
+              TestPipelines.config(Map.of("kafka.bootstrap.servers", broker.bootstrapServers())),
+              GapstreamService.Options.DEFAULT);
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "outage", 8, FrameFeed.jpegs(16, 64, 64, 4));
+      List<String> ids = feed.ids(FRAMES);
+      try (Outputs out = Outputs.read(broker.bootstrapServers());
+          Admin admin = broker.admin()) {
+        await().atMost(Duration.ofMinutes(1)).until(() -> status(service) == 200);
+        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+          try {
+            feed.send(0, FRAMES, 100);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        await().atMost(Duration.ofMinutes(1)).until(() -> out.tally(ids).predicted() >= FRAMES / 5);
+
+        broker.stop();
+        long stoppedAt = System.nanoTime();
+        long notReadyAfterMs = -1;
+        while (System.nanoTime() - stoppedAt < TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS)) {
+          if (notReadyAfterMs < 0 && status(service) == 503) {
+            notReadyAfterMs = (System.nanoTime() - stoppedAt) / 1_000_000;
+          }
+          TimeUnit.MILLISECONDS.sleep(200);
+        }
+        boolean stillNotReady = status(service) == 503;
+        broker.restart();
+        long restartedAt = System.nanoTime();
+        await().atMost(Duration.ofMinutes(2)).until(() -> status(service) == 200);
+        long readyAgainMs = (System.nanoTime() - restartedAt) / 1_000_000;
+
+        sending.get(3, TimeUnit.MINUTES);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(3));
+        long allDoneMs = (System.nanoTime() - restartedAt) / 1_000_000;
+        Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
+        System.out.printf(
+            "broker outage %d ms: 503 after %d ms, still 503 at the end %s; ready again %d ms after restart;"
+                + " all frames done %d ms after restart; %s%n",
+            OUTAGE_MS, notReadyAfterMs, stillNotReady, readyAgainMs, allDoneMs, settled);
+
+        assertThat(notReadyAfterMs).as("readiness went down in the outage").isBetween(0L, 5_000L);
+        assertThat(stillNotReady).as("and stayed down").isTrue();
+        assertThat(done.lost()).as(done.toString()).isZero();
+        assertThat(settled.predicted()).isEqualTo(FRAMES);
+        var ends = KafkaState.endOffsets(admin, "frames");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(KafkaState.committed(admin, service.config().kafka().groupId(), "frames")).isEqualTo(ends));
+      } finally {
+        service.close();
+      }
+    }
+  }
+
+  private static int status(GapstreamService service) {
+    try {
+      return TestPipelines.get(service, "/health/ready").statusCode();
+    } catch (Exception e) {
+      return -1;
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gapstream.ingest.FuzzFrames;
+import dev.gapstream.synth.FrameSize;
+import dev.gapstream.synth.SyntheticFrames;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
+import dev.gapstream.testing.TestPipelines;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Bad frames on the real pipeline: each kind goes to {@code frames.dlq} with the contract headers,
+ * is counted by reason on {@code /metrics}, and its offset is committed, while the good frames
+ * around it are predicted. Then a few thousand fuzzed frames: each one a prediction or a dead
+ * letter, and the pipeline still up.
+ *
+ * <p>No {@link dev.gapstream.testing.BlockedThreadGuard} here: the counts are the point, and on a
+ * shared two-core machine the 100 ms limit trips on scheduling delays alone.
+ */
+class DeadLetterIT {
+
+  private static final int MAX_FRAME_BYTES = 200_000;
+  private GapstreamService service;
+
+  @AfterEach
+  void stop() {
+    if (service != null) {
+      service.close();
+    }
+  }
+
+  /** A bad frame and the reason it must be dead-lettered with. */
+  private record Bad(String id, byte[] value, Map<String, String> headers, String reason) {}
+
+  @Test
+  void everyKindOfBadFrameIsDeadLetteredWithItsReasonCountedAndCommitted() throws Exception {
+    service = TestPipelines.start(Map.of("ingest.max.frame.bytes", String.valueOf(MAX_FRAME_BYTES)));
+    List<Bad> bad = badFrames();
+    List<byte[]> good = FrameFeed.jpegs(4, 64, 64, 5);
+    List<String> goodIds = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
+        Outputs out = Outputs.read(service.bootstrapServers());
+        Admin admin = service.broker().admin()) {
+      int n = 0;
+      for (Bad b : bad) {
+        for (int k = 0; k < 2; k++) {
+          String id = "good-" + n++;
+          goodIds.add(id);
+          producer.send(record(id, good.get(n % good.size()), Map.of("content-type", "image/jpeg")));
+        }
+        producer.send(record(b.id(), b.value(), b.headers()));
+      }
+      producer.flush();
+
+      List<String> all = new ArrayList<>(goodIds);
+      bad.forEach(b -> all.add(b.id()));
+      Outputs.Tally tally = out.await(all, Duration.ofMinutes(1));
+      System.out.println("dead letters: " + tally);
+      assertThat(tally.lost()).as(tally.toString()).isZero();
+      assertThat(out.tally(goodIds).predicted()).as("good frames between the bad ones").isEqualTo(goodIds.size());
+
+      Map<String, Integer> byReason = new LinkedHashMap<>();
+      for (Bad b : bad) {
+        assertThat(out.predictions(b.id())).as(b.id()).isZero();
+        List<ConsumerRecord<byte[], byte[]>> letters = out.deadLetters(b.id());
+        assertThat(letters).as(b.id()).hasSize(1);
+        ConsumerRecord<byte[], byte[]> dl = letters.get(0);
+        assertThat(Outputs.header(dl, "dlq-reason")).as(b.id()).isEqualTo(b.reason());
+        assertThat(Outputs.header(dl, "dlq-error")).as(b.id()).isNotBlank();
+        assertThat(Outputs.header(dl, "dlq-source")).as(b.id()).matches("frames-\\d+-\\d+");
+        assertThat(dl.value()).as("original value of " + b.id()).isEqualTo(b.value());
+        assertThat(new String(dl.key(), StandardCharsets.UTF_8)).isEqualTo("key-" + b.id());
+        b.headers().forEach((k, v) -> assertThat(Outputs.header(dl, k)).as(b.id() + " " + k).isEqualTo(v));
+        byReason.merge(b.reason(), 1, Integer::sum);
+        System.out.printf("  %-22s -> %-18s %s%n", b.id(), b.reason(), Outputs.header(dl, "dlq-error"));
+      }
+
+      PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+      byReason.forEach((reason, count) ->
+          assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", reason)))
+              .as(reason)
+              .isEqualTo((double) count));
+      assertThat(metrics.sum("gapstream_frames_rejected_total")).isEqualTo(bad.size());
+      assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(goodIds.size());
+      assertCommittedToTheEnd(admin);
+    }
+  }
+
+  @Test
+  void fuzzedFramesThroughThePipelineEachBecomeAPredictionOrADeadLetter() throws Exception {
+    int inputs = 2_000;
+    service = TestPipelines.start(Map.of());
+    FuzzFrames fuzz = new FuzzFrames(77);
+    List<String> ids = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
+        Outputs out = Outputs.read(service.bootstrapServers());
+        Admin admin = service.broker().admin()) {
+      for (int i = 0; i < inputs; i++) {
+        FuzzFrames.Input in = i % 5 == 0 ? new FuzzFrames.Input("valid", fuzz.validJpeg(), null, null, null) : fuzz.next();
+        Map<String, String> headers = new LinkedHashMap<>();
+        putIfNotNull(headers, "content-type", in.contentType());
+        putIfNotNull(headers, "width", in.width());
+        putIfNotNull(headers, "height", in.height());
+        String id = "fuzz-" + i;
+        ids.add(id);
+        producer.send(record(id, in.data(), headers));
+      }
+      producer.flush();
+      Outputs.Tally tally = out.await(ids, Duration.ofMinutes(2));
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(1));
+      System.out.println("pipeline fuzz: " + settled);
+      assertThat(tally.lost()).as(tally.toString()).isZero();
+      assertThat(settled.duplicates()).isZero();
+      assertThat(settled.predicted()).as("at least the valid fifth").isGreaterThanOrEqualTo(inputs / 5);
+
+      PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+      assertThat(metrics.sum("gapstream_frames_received_total")).isEqualTo(inputs);
+      assertThat(metrics.sum("gapstream_frames_rejected_total")).isEqualTo(settled.deadLettered());
+      assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(settled.predicted());
+      assertThat(TestPipelines.get(service, "/health/live").statusCode()).isEqualTo(200);
+      assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(200);
+      assertCommittedToTheEnd(admin);
+    }
+  }
+
+  private void assertCommittedToTheEnd(Admin admin) throws Exception {
+    var ends = KafkaState.endOffsets(admin, "frames");
+    await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+        assertThat(KafkaState.committed(admin, service.config().kafka().groupId(), "frames")).isEqualTo(ends));
+  }
+
+  private static List<Bad> badFrames() {
+    SyntheticFrames frames = new SyntheticFrames(11, List.of(new FrameSize(64, 64)));
+    byte[] jpeg = frames.next().encode("jpeg");
+    byte[] png = frames.next().encode("png");
+    byte[] tiny = new SyntheticFrames(12, List.of(new FrameSize(16, 16))).next().encode("jpeg");
+    byte[] corruptPng = png.clone();
+    Arrays.fill(corruptPng, png.length / 2, png.length / 2 + 64, (byte) 0x5a);
+    byte[] hugePng = png.clone();
+    ByteBuffer.wrap(hugePng, 16, 8).putInt(20_000).putInt(20_000);
+    byte[] oversized = new byte[MAX_FRAME_BYTES + 1];
+    new Random(3).nextBytes(oversized);
+    oversized[0] = (byte) 0xff;
+    oversized[1] = (byte) 0xd8;
+    oversized[2] = (byte) 0xff;
+    Map<String, String> jpegType = Map.of("content-type", "image/jpeg");
+    return List.of(
+        new Bad("empty", new byte[0], jpegType, "decode-error"),
+        new Bad("unknown-bytes", "not an image at all".getBytes(StandardCharsets.UTF_8), Map.of(), "unsupported-format"),
+        new Bad("unsupported-type", jpeg, Map.of("content-type", "image/webp"), "unsupported-format"),
+        new Bad("truncated-jpeg", Arrays.copyOf(jpeg, jpeg.length / 2), jpegType, "decode-error"),
+        new Bad("corrupt-png", corruptPng, Map.of("content-type", "image/png"), "decode-error"),
+        new Bad("raw-size-mismatch", new byte[1_000],
+            Map.of("content-type", "image/x-raw-rgb", "width", "64", "height", "64"), "bad-shape"),
+        new Bad("over-max-bytes", oversized, jpegType, "too-large"),
+        new Bad("over-max-pixels", hugePng, Map.of("content-type", "image/png"), "too-large"),
+        new Bad("below-model-minimum", tiny, jpegType, "bad-shape"));
+  }
+
+  private static ProducerRecord<byte[], byte[]> record(String id, byte[] value, Map<String, String> headers) {
+    ProducerRecord<byte[], byte[]> r =
+        new ProducerRecord<>("frames", ("key-" + id).getBytes(StandardCharsets.UTF_8), value);
+    r.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8));
+    headers.forEach((k, v) -> r.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+    return r;
+  }
+
+  private static void putIfNotNull(Map<String, String> headers, String key, String value) {
+    if (value != null) {
+      headers.put(key, value);
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.ServiceProcess;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A gapstream process stopped mid-stream, by SIGTERM (graceful: drain, publish, commit, leave the
+ * group) and by {@code kill -9} (nothing flushed), then replaced by a new process that finishes the
+ * stream. The broker lives in the test JVM; each gapstream is its own JVM running {@code run}.
+ */
+class ProcessRecoveryIT {
+
+  private static final int FRAMES = 1_500;
+  private static final double RATE = 400;
+  /**
+   * A killed consumer holds its partitions until its session expires (45 s by default); a short
+   * session keeps the test short. The broker's minimum is 6 s.
+   */
+  static final Map<String, String> SHORT_SESSION =
+      Map.of("kafka.consumer.session.timeout.ms", "6000", "kafka.consumer.heartbeat.interval.ms", "1000");
+  private static final String GROUP = "gapstream";
+
+  @TempDir Path dir;
+  private EmbeddedKafka broker;
+  private final List<ServiceProcess> processes = new java.util.ArrayList<>();
+
+  @BeforeEach
+  void broker() {
+    broker = KafkaState.brokerWithTopics(4);
+  }
+
+  @AfterEach
+  void stopBroker() {
+    processes.forEach(ServiceProcess::close);
+    broker.close();
+  }
+
+  @Test
+  void sigtermDrainsCommitsAndLeavesTheGroupSoTheNextProcessDuplicatesNothing() throws Exception {
+    FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "term", 8, FrameFeed.jpegs(32, 64, 64, 1));
+    List<String> ids = feed.ids(FRAMES);
+    try (Outputs out = Outputs.read(broker.bootstrapServers());
+        Admin admin = broker.admin()) {
+      ServiceProcess first = service("first");
+      CompletableFuture<Void> sending = sendInBackground(feed);
+      awaitPredictions(out, ids, FRAMES / 3);
+
+      first.terminate();
+      boolean sawNotReady = false;
+      while (first.isAlive()) {
+        int status = first.status("/health/ready");
+        sawNotReady |= status == 503;
+        if (status == -1) {
+          break;
+        }
+        TimeUnit.MILLISECONDS.sleep(10);
+      }
+      first.awaitExit(Duration.ofSeconds(60));
+      Outputs.Tally atStop = out.settle(ids, Duration.ofSeconds(2));
+      long committed = KafkaState.sum(KafkaState.committed(admin, GROUP, "frames"));
+      int members = KafkaState.members(admin, GROUP);
+      String firstLog = first.log();
+
+      ServiceProcess second = service("second");
+      sending.get(2, TimeUnit.MINUTES);
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+      second.terminate();
+      second.awaitExit(Duration.ofSeconds(60));
+      System.out.printf(
+          "SIGTERM: at stop %s; committed %d; members after exit %d; saw 503 %s; final %s%n",
+          atStop, committed, members, sawNotReady, settled);
+
+      assertThat(firstLog).contains("Draining").contains("Pipeline stopped");
+      assertThat(sawNotReady || !firstLog.contains("Draining 0 frames"))
+          .as("readiness went down during the drain (or the drain was too quick to observe)")
+          .isTrue();
+      assertThat(committed)
+          .as("every frame published before the stop has its offset committed")
+          .isEqualTo(atStop.predicted() + atStop.deadLettered());
+      assertThat(members).as("the stopped consumer left the group").isZero();
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(FRAMES);
+      assertThat(settled.duplicates()).as("graceful stop duplicates nothing").isZero();
+    }
+  }
+
+  @Test
+  void killNineLosesNothingAndTheDuplicatesAreCounted() throws Exception {
+    FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "kill", 8, FrameFeed.jpegs(32, 64, 64, 2));
+    List<String> ids = feed.ids(FRAMES);
+    try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+      ServiceProcess first = service("first");
+      CompletableFuture<Void> sending = sendInBackground(feed);
+      awaitPredictions(out, ids, FRAMES / 3);
+      first.kill();
+      first.awaitExit(Duration.ofSeconds(30));
+      Outputs.Tally atKill = out.settle(ids, Duration.ofSeconds(1));
+
+      long restartAt = System.nanoTime();
+      ServiceProcess second = service("second");
+      sending.get(2, TimeUnit.MINUTES);
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+      double recoverySeconds = (System.nanoTime() - restartAt) / 1e9;
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+      second.terminate();
+      second.awaitExit(Duration.ofSeconds(60));
+      System.out.printf(
+          "kill -9: at kill %s; final %s; restart to all done %.1f s%n", atKill, settled, recoverySeconds);
+
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).as("every frame has at least one prediction").isEqualTo(FRAMES);
+    }
+  }
+
+  @Test
+  void exactlyOnceAcrossKillNineAReadCommittedReaderSeesEachFrameOnce() throws Exception {
+    FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "eos", 8, FrameFeed.jpegs(32, 64, 64, 3));
+    List<String> ids = feed.ids(FRAMES);
+    Map<String, String> eos = Map.of("delivery.guarantee", "exactly-once");
+    try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
+      ServiceProcess first = service("first", eos);
+      CompletableFuture<Void> sending = sendInBackground(feed);
+      awaitPredictions(out, ids, FRAMES / 3);
+      first.kill();
+      first.awaitExit(Duration.ofSeconds(30));
+      Outputs.Tally atKill = out.settle(ids, Duration.ofSeconds(1));
+
+      long restartAt = System.nanoTime();
+      ServiceProcess second = service("second", eos);
+      sending.get(2, TimeUnit.MINUTES);
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+      double recoverySeconds = (System.nanoTime() - restartAt) / 1e9;
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+      second.terminate();
+      second.awaitExit(Duration.ofSeconds(60));
+      System.out.printf(
+          "exactly-once kill -9: at kill %s; final %s; restart to all done %.1f s%n",
+          atKill, settled, recoverySeconds);
+
+      assertThat(second.log()).contains("exactly-once");
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(FRAMES);
+      assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+    }
+  }
+
+  private ServiceProcess service(String name) throws Exception {
+    return service(name, Map.of());
+  }
+
+  private ServiceProcess service(String name, Map<String, String> extra) throws Exception {
+    Map<String, String> settings = new java.util.HashMap<>(SHORT_SESSION);
+    settings.putAll(extra);
+    settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+    settings.put("kafka.group.id", GROUP);
+    ServiceProcess process = ServiceProcess.start(name, dir, settings, List.of());
+    processes.add(process);
+    return process
+        .awaitRunning(Duration.ofSeconds(60))
+        .awaitReady(Duration.ofSeconds(60));
+  }
+
+  private static CompletableFuture<Void> sendInBackground(FrameFeed feed) {
+    return CompletableFuture.runAsync(() -> {
+      try {
+        feed.send(0, FRAMES, RATE);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  private static void awaitPredictions(Outputs out, List<String> ids, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+    while (out.tally(ids).predicted() < count && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    assertThat(out.tally(ids).predicted()).isGreaterThanOrEqualTo(count);
+  }
+}

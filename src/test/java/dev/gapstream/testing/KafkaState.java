@@ -1,0 +1,59 @@
+package dev.gapstream.testing;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Brokers and broker-side facts for the robustness tests: a broker with gapstream's topics,
+ * committed and end offsets, group membership. Committed offsets come from the admin API (the
+ * Vert.x consumer's {@code committed()} hangs on Kafka 4).
+ */
+public final class KafkaState {
+
+  private KafkaState() {}
+
+  /** A broker (temporary data) with {@code frames} over {@code partitions}, {@code predictions}, {@code frames.dlq}. */
+  public static EmbeddedKafka brokerWithTopics(int partitions) {
+    EmbeddedKafka broker = EmbeddedKafka.builder().start();
+    createTopics(broker, partitions);
+    return broker;
+  }
+
+  public static void createTopics(EmbeddedKafka broker, int partitions) {
+    broker.createTopic("frames", partitions);
+    broker.createTopic("predictions", partitions);
+    broker.createTopic("frames.dlq", 1);
+  }
+
+  /** The end offset of every partition of a topic. */
+  public static Map<TopicPartition, Long> endOffsets(Admin admin, String topic) throws Exception {
+    Map<TopicPartition, OffsetSpec> latest =
+        admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+            .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
+    return admin.listOffsets(latest).all().get().entrySet().stream()
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  }
+
+  /** The group's committed offsets on {@code topic}. */
+  public static Map<TopicPartition, Long> committed(Admin admin, String group, String topic)
+      throws Exception {
+    return admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().entrySet().stream()
+        .filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+        .collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().offset()));
+  }
+
+  /** The sum of a map's offsets. */
+  public static long sum(Map<TopicPartition, Long> offsets) {
+    return offsets.values().stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Members the group has now (0 once every consumer left or was expired). */
+  public static int members(Admin admin, String group) throws Exception {
+    return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().size();
+  }
+}

@@ -1,0 +1,200 @@
+package dev.gapstream.testing;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code gapstream run} in its own JVM, for tests where a process must die (SIGTERM, {@code kill
+ * -9}) or run with its own heap. It runs from {@code target/classes} on the test JVM's class path
+ * (surefire's {@code java.class.path} holds every dependency), so it needs no packaged jar: {@code
+ * mvn verify} runs the tests before {@code package}. Output (stdout and stderr) goes to a log file
+ * the test can read; the management port is read from the start-up line.
+ */
+public final class ServiceProcess implements AutoCloseable {
+
+  private static final Pattern PORT = Pattern.compile("management on port (\\d+)");
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+  private final String name;
+  private final Process process;
+  private final Path log;
+  private int httpPort = -1;
+
+  private ServiceProcess(String name, Process process, Path log) {
+    this.name = name;
+    this.process = process;
+    this.log = log;
+  }
+
+  /**
+   * Starts {@code run} with the test defaults (management port 0, one inference thread, the model
+   * override if any), then {@code settings} as {@code --set} options.
+   *
+   * @param jvmOptions e.g. {@code -Xmx384m}; a default heap of 512 MB applies when none is given
+   */
+  public static ServiceProcess start(
+      String name, Path dir, Map<String, String> settings, List<String> jvmOptions) throws IOException {
+    Map<String, String> all = new LinkedHashMap<>();
+    all.put("http.port", "0");
+    all.put("inference.threads", "1");
+    all.putAll(TestPipelines.modelOverride());
+    all.putAll(settings);
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-XX:+UseSerialGC");
+    if (jvmOptions.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
+      command.add("-Xmx512m");
+    }
+    command.addAll(jvmOptions);
+    command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("dev.gapstream.Main");
+    command.add("run");
+    all.forEach((k, v) -> command.add("--set=" + k + "=" + v));
+    Files.createDirectories(dir);
+    Path log = dir.resolve(name + ".log");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    process.getOutputStream().close();
+    return new ServiceProcess(name, process, log);
+  }
+
+  /** Waits for the start-up line (the pipeline deployed, the management port bound). */
+  public ServiceProcess awaitRunning(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Matcher m = PORT.matcher(log());
+      if (m.find()) {
+        httpPort = Integer.parseInt(m.group(1));
+        return this;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError(name + " exited with " + process.exitValue() + ":\n" + tail());
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new AssertionError(name + " did not start in " + timeout + ":\n" + tail());
+  }
+
+  /** Waits until {@code /health/ready} answers 200. */
+  public ServiceProcess awaitReady(Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (status("/health/ready") == 200) {
+        return this;
+      }
+      TimeUnit.MILLISECONDS.sleep(100);
+    }
+    throw new AssertionError(name + " not ready in " + timeout + ": " + body("/health/ready") + "\n" + tail());
+  }
+
+  /** The HTTP status of a GET on the management port, or -1 when nothing answers. */
+  public int status(String path) {
+    try {
+      return get(path).statusCode();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+  }
+
+  /** The body of a GET on the management port, or an empty string when nothing answers. */
+  public String body(String path) {
+    try {
+      return get(path).body();
+    } catch (IOException e) {
+      return "";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "";
+    }
+  }
+
+  private HttpResponse<String> get(String path) throws IOException, InterruptedException {
+    if (httpPort < 0) {
+      throw new ConnectException("not started");
+    }
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+            .timeout(Duration.ofSeconds(5))
+            .build();
+    return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** SIGTERM: the shutdown hook drains gracefully. */
+  public void terminate() {
+    process.destroy();
+  }
+
+  /** SIGKILL: no hook, no drain, nothing flushed. */
+  public void kill() {
+    process.destroyForcibly();
+  }
+
+  /** Waits for the process to exit and returns its status. */
+  public int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError(name + " did not exit in " + timeout + ":\n" + tail());
+    }
+    return process.exitValue();
+  }
+
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  /** Everything the process wrote so far. */
+  public String log() throws IOException {
+    return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+  }
+
+  /** The last lines of the log, for failure messages. */
+  public String tail() {
+    try {
+      String text = log();
+      return text.substring(Math.max(0, text.length() - 6_000));
+    } catch (IOException e) {
+      return "(log unreadable: " + e + ")";
+    }
+  }
+
+  /** Kills the process if it still runs. */
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
