@@ -49,10 +49,19 @@ public final class Main {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
-          cmd.getErr().println(cmd.getColorScheme().errorText("error: " + ex.getMessage()));
+          cmd.getErr().println(cmd.getColorScheme().errorText("error: " + describe(ex)));
           return ex instanceof GapstreamException ? 2 : 1;
         });
     return cli;
+  }
+
+  /** The message, then the innermost cause's, so a wrapped failure still says why. */
+  static String describe(Throwable ex) {
+    Throwable root = ex;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root == ex ? String.valueOf(ex.getMessage()) : ex.getMessage() + " (caused by " + root + ")";
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -251,15 +252,30 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (pinned) {
       return;
     }
-    port = requestedPort != 0 ? requestedPort : freePort();
-    controllerPort = requestedControllerPort != 0 ? requestedControllerPort : freePort();
-    if (!saslUsers.isEmpty()) {
-      saslPort = requestedSaslPort != 0 ? requestedSaslPort : freePort();
+    // Hold every probe socket until all ports are picked: closed one by one, the kernel may hand
+    // the same ephemeral port out twice, and two listeners on one port fail the broker's start.
+    List<ServerSocket> held = new ArrayList<>();
+    try {
+      port = requestedPort != 0 ? requestedPort : freePort(held);
+      controllerPort = requestedControllerPort != 0 ? requestedControllerPort : freePort(held);
+      if (!saslUsers.isEmpty()) {
+        saslPort = requestedSaslPort != 0 ? requestedSaslPort : freePort(held);
+      }
+    } finally {
+      for (ServerSocket socket : held) {
+        try {
+          socket.close();
+        } catch (IOException e) {
+          LOG.debug("closing a port probe: {}", e.toString());
+        }
+      }
     }
   }
 
-  private static int freePort() {
-    try (ServerSocket socket = new ServerSocket()) {
+  private static int freePort(List<ServerSocket> held) {
+    try {
+      ServerSocket socket = new ServerSocket();
+      held.add(socket);
       socket.setReuseAddress(true);
       socket.bind(new InetSocketAddress(HOST, 0));
       return socket.getLocalPort();
