@@ -65,10 +65,18 @@ public final class Benchmark {
       }
       try (BenchKafka kafka = new BenchKafka(config.kafka().embedded().partitions())) {
         PipelineStage stage = new PipelineStage(kafka, workload);
-        progress.accept("(3) pipeline at saturation, cam.enabled=true");
-        pipeline = stage.saturation(true, settings.timeout());
-        progress.accept("(3) pipeline at saturation, cam.enabled=false");
-        pipelineNoCam = stage.saturation(false, settings.timeout());
+        // Each run starts a fresh service; the first also warms the JIT for the rest. Running the
+        // two variants in turns (with, without, with, without) and keeping each one's best keeps
+        // that warm-up, and drifts in machine load, out of the comparison.
+        int rounds = quick ? 1 : 2;
+        pipeline = null;
+        pipelineNoCam = null;
+        for (int round = 1; round <= rounds; round++) {
+          progress.accept("(3) pipeline at saturation, cam.enabled=true, round " + round);
+          pipeline = faster(pipeline, stage.saturation(true, settings.timeout()));
+          progress.accept("(3) pipeline at saturation, cam.enabled=false, round " + round);
+          pipelineNoCam = faster(pipelineNoCam, stage.saturation(false, settings.timeout()));
+        }
         double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         for (double load : settings.loads()) {
           progress.accept(String.format("(4) latency at %.0f%% of %.1f fps", load * 100, pipeline.framesPerSecond()));
@@ -90,6 +98,10 @@ public final class Benchmark {
         latency,
         ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
         experiments);
+  }
+
+  private static Throughput faster(Throughput best, Throughput next) {
+    return best == null || next.framesPerSecond() > best.framesPerSecond() ? next : best;
   }
 
   /** Stage 2 again with ONNX Runtime's spin-waiting the other way round from the configured engine. */

@@ -72,6 +72,7 @@ public final class GapstreamService implements AutoCloseable {
     Path modelFile = config.inference().modelPath();
     ModelSpec spec = ModelSpec.load(modelFile);
     engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
+    warmUp(engine, spec, config.batch().maxSize());
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
     metrics = gapstreamMetrics.pipeline();
     metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
@@ -144,6 +145,15 @@ public final class GapstreamService implements AutoCloseable {
     broker.createTopic(config.topics().dlq(), 1);
     LOG.info("Embedded Kafka broker on {}", broker.bootstrapServers());
     return broker;
+  }
+
+  /** One blank batch of one frame and one of a full batch, at the model's nominal input size. */
+  private static void warmUp(InferenceEngine engine, ModelSpec spec, int maxBatch) {
+    long start = System.nanoTime();
+    int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
+    int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
+    engine.warmUp(w, h, 1, maxBatch);
+    LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
   }
 
   static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {
