@@ -10,10 +10,11 @@ import java.awt.image.DataBufferInt;
  * Copies a decoded image's pixels into interleaved RGB bytes, reading the raster's backing array
  * directly for the layouts decoders produce most (no per-pixel {@code getRGB} calls).
  */
-final class RgbPixels {
+public final class RgbPixels {
 
   private RgbPixels() {}
 
+  /** The image's pixels as interleaved 8-bit RGB, row-major. */
   static byte[] of(BufferedImage image) {
     int w = image.getWidth();
     int h = image.getHeight();
@@ -29,7 +30,12 @@ final class RgbPixels {
 
   /** Scales an image to the given size with bilinear filtering (for fixed-size models). */
   static BufferedImage resize(BufferedImage image, int width, int height) {
-    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    return scaled(image, width, height, BufferedImage.TYPE_3BYTE_BGR);
+  }
+
+  /** A bilinear-filtered copy of {@code image} at the given size, of the given BufferedImage type. */
+  public static BufferedImage scaled(BufferedImage image, int width, int height, int type) {
+    BufferedImage out = new BufferedImage(width, height, type);
     Graphics2D g = out.createGraphics();
     try {
       g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);

@@ -2,8 +2,7 @@ package dev.gapstream.live;
 
 import dev.gapstream.inference.CamOverlay;
 import dev.gapstream.inference.ClassActivationMap;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
+import dev.gapstream.ingest.RgbPixels;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,15 +49,7 @@ final class FrameRenderer {
     if (w == frame.getWidth() && h == frame.getHeight()) {
       return frame;
     }
-    BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = out.createGraphics();
-    try {
-      g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.drawImage(frame, 0, 0, w, h, null);
-    } finally {
-      g.dispose();
-    }
-    return out;
+    return RgbPixels.scaled(frame, w, h, BufferedImage.TYPE_INT_RGB);
   }
 
   private static byte[] jpeg(BufferedImage image) {
