@@ -55,6 +55,9 @@ public final class ManagementServer {
       PrometheusMeterRegistry registry,
       Health health,
       List<Consumer<Router>> routeInstallers) {
+    // Loads Vert.x's JSON codec (and Jackson) on the calling thread, not in the first health
+    // request on an event loop: class initialisation takes 100+ ms.
+    new JsonObject().put("status", "UP").encode();
     Router router = Router.router(vertx);
     router.get("/metrics").handler(ctx -> scrape(vertx, registry, ctx));
     router.get("/health/live").handler(ctx -> live(health, ctx));

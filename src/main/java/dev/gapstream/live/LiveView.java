@@ -79,6 +79,9 @@ public final class LiveView implements PredictionTap, AutoCloseable {
             .put("version", version)
             .put("maxFramesPerSecond", TimeUnit.SECONDS.toNanos(1) / WATCHED_INTERVAL_NANOS)
             .put("statsWindowSeconds", STATS_WINDOW_SECONDS);
+    // The first encode loads Vert.x's JSON codec and Jackson (100+ ms): do it here, on the
+    // constructing thread, not in the first SSE request on an event loop.
+    hello.encode();
     this.renderer =
         new ThreadPoolExecutor(
             1,
