@@ -7,7 +7,6 @@ import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.Frame;
 import dev.gapstream.ingest.FrameDecoder;
 import dev.gapstream.ingest.FrameRejectedException;
-import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.ingest.RejectReason;
 import dev.gapstream.metrics.PipelineMetrics;
 import dev.gapstream.publish.AtLeastOnceDelivery;
@@ -22,7 +21,6 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
-import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
@@ -56,7 +54,6 @@ public final class PipelineVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
   private static final long MAX_RETRY_DELAY_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
-  private static final long COMMIT_RETRY_MS = 1_000;
 
   private final PipelineSettings settings;
   private final FrameDecoder decoder;
@@ -66,8 +63,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   private final Batcher<Shape, Frame> batcher;
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
-  private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
-  private final Map<TopicPartition, Long> committed = new HashMap<>();
+  private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
   private KafkaProducer<byte[], byte[]> producer;
@@ -82,9 +78,6 @@ public final class PipelineVerticle extends VerticleBase {
   private int freeSlots;
   private long deadlineTimer = -1;
   private long connectionTimer = -1;
-  private boolean commitRunning;
-  private boolean commitAgain;
-  private Future<Void> currentCommit = Future.succeededFuture();
   private boolean stopping;
   private Promise<Void> drained;
 
@@ -105,6 +98,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    committer = new OffsetCommitter(vertx, settings.exactlyOnce(), this::fail);
     decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
     inferencePool =
         vertx.createSharedWorkerExecutor(
@@ -138,6 +132,7 @@ public final class PipelineVerticle extends VerticleBase {
             ? new ExactlyOnceDelivery(
                 vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
             : new AtLeastOnceDelivery(consumer);
+    committer.deliverThrough(delivery);
     return consumer
         .subscribe(settings.framesTopic())
         .onSuccess(v -> LOG.info(
@@ -187,7 +182,7 @@ public final class PipelineVerticle extends VerticleBase {
           LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
           return Future.succeededFuture();
         })
-        .compose(v -> commitFinal())
+        .compose(v -> committer.commitFinal())
         .eventually(() -> {
           closeQuietly(clientMetrics);
           return consumer.close();
@@ -207,20 +202,15 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void onAssigned(Set<TopicPartition> partitions) {
-    for (TopicPartition tp : partitions) {
-      trackers.put(tp, new OffsetTracker());
-      committed.remove(tp);
-    }
+    committer.assigned(partitions);
     LOG.info("Assigned {}", partitions);
-    health.set("partitions", !trackers.isEmpty());
+    health.set("partitions", committer.hasPartitions());
   }
 
   private void onRevoked(Set<TopicPartition> partitions) {
-    commitNow();
-    trackers.keySet().removeAll(partitions);
-    committed.keySet().removeAll(partitions);
+    committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
-    health.set("partitions", !trackers.isEmpty());
+    health.set("partitions", committer.hasPartitions());
   }
 
   // ---- ingest ----
@@ -230,7 +220,7 @@ public final class PipelineVerticle extends VerticleBase {
       return; // not tracked, so not committed: the group's next owner reads it again
     }
     ConsumerRecord<byte[], byte[]> record = in.record();
-    Frame frame = new Frame(record, tracker(record), System.nanoTime());
+    Frame frame = new Frame(record, committer.consumed(record), System.nanoTime());
     inFlight++;
     metrics.frameReceived();
     if (inFlight >= settings.maxInFlight() && !paused) {
@@ -240,21 +230,6 @@ public final class PipelineVerticle extends VerticleBase {
     decodePool
         .executeBlocking(() -> decode(frame), false)
         .onComplete(ar -> onDecoded(frame, ar));
-  }
-
-  private OffsetTracker tracker(ConsumerRecord<byte[], byte[]> record) {
-    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
-    OffsetTracker tracker = trackers.computeIfAbsent(tp, k -> new OffsetTracker());
-    try {
-      tracker.consumed(record.offset());
-    } catch (IllegalArgumentException rewound) {
-      // The partition was reassigned and rewound: start over from the records now coming.
-      tracker = new OffsetTracker();
-      tracker.consumed(record.offset());
-      trackers.put(tp, tracker);
-      committed.remove(tp);
-    }
-    return tracker;
   }
 
   /** Runs on a decode worker. */
@@ -411,7 +386,7 @@ public final class PipelineVerticle extends VerticleBase {
   private void finish(Frame frame) {
     inFlight--;
     if (frame.tracker().finished(frame.record().offset())) {
-      commitNow();
+      committer.commit();
     }
     if (paused && !stopping && inFlight <= settings.maxInFlight() / 2) {
       paused = false;
@@ -424,61 +399,5 @@ public final class PipelineVerticle extends VerticleBase {
     if (stopping && inFlight == 0 && drained != null) {
       drained.tryComplete();
     }
-  }
-
-  /** Commits every partition whose finished prefix moved; one commit at a time, coalesced. */
-  private Future<Void> commitNow() {
-    if (commitRunning) {
-      commitAgain = true;
-      return currentCommit;
-    }
-    if (movedOffsets().isEmpty()) {
-      return Future.succeededFuture();
-    }
-    commitRunning = true;
-    Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
-    currentCommit =
-        delivery
-            .commit(() -> {
-              taken.putAll(movedOffsets());
-              return taken;
-            })
-            .onSuccess(done -> taken.forEach((tp, o) -> committed.merge(tp, o.getOffset(), Math::max)))
-            .onFailure(e -> {
-              if (settings.exactlyOnce()) {
-                fail("a transaction failed to commit: " + e);
-              } else {
-                LOG.warn("Offset commit failed (will retry): {}", e.toString());
-                // Nothing else may come to commit again (the stream may have ended): retry on a timer.
-                if (!stopping) {
-                  vertx.setTimer(COMMIT_RETRY_MS, id -> commitNow());
-                }
-              }
-            })
-            .eventually(() -> {
-              commitRunning = false;
-              if (commitAgain) {
-                commitAgain = false;
-                return commitNow();
-              }
-              return Future.succeededFuture();
-            });
-    return currentCommit;
-  }
-
-  private Map<TopicPartition, OffsetAndMetadata> movedOffsets() {
-    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-    trackers.forEach((tp, tracker) -> {
-      long position = tracker.committablePosition();
-      if (position > committed.getOrDefault(tp, -1L)) {
-        offsets.put(tp, new OffsetAndMetadata(position, ""));
-      }
-    });
-    return offsets;
-  }
-
-  /** Waits for a running commit, then commits whatever is left. */
-  private Future<Void> commitFinal() {
-    return commitRunning ? currentCommit.transform(ar -> commitFinal()) : commitNow();
   }
 }

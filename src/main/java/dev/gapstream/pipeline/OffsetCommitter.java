@@ -1,0 +1,144 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.ingest.OffsetTracker;
+import dev.gapstream.publish.Delivery;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The assigned partitions' offset trackers, and their commits: each partition's offset moves to
+ * the end of its longest finished prefix, one commit at a time, later moves coalesced into the
+ * next one. A failed commit is retried on a timer in at-least-once mode (nothing else may come to
+ * trigger it); in exactly-once mode it is fatal, reported through {@code onFatal}.
+ *
+ * <p>Event-loop confined: owned by {@link PipelineVerticle}, like the consumer it commits for.
+ */
+final class OffsetCommitter {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OffsetCommitter.class);
+  private static final long COMMIT_RETRY_MS = 1_000;
+
+  private final Vertx vertx;
+  private final boolean exactlyOnce;
+  private final Consumer<String> onFatal;
+  private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
+  private final Map<TopicPartition, Long> committed = new HashMap<>();
+  private Delivery delivery;
+  private boolean running;
+  private boolean again;
+  private boolean closed;
+  private Future<Void> current = Future.succeededFuture();
+
+  OffsetCommitter(Vertx vertx, boolean exactlyOnce, Consumer<String> onFatal) {
+    this.vertx = vertx;
+    this.exactlyOnce = exactlyOnce;
+    this.onFatal = onFatal;
+  }
+
+  /** Where commits go; set once the Kafka clients exist, before the first record. */
+  void deliverThrough(Delivery delivery) {
+    this.delivery = delivery;
+  }
+
+  void assigned(Collection<TopicPartition> partitions) {
+    for (TopicPartition tp : partitions) {
+      trackers.put(tp, new OffsetTracker());
+      committed.remove(tp);
+    }
+  }
+
+  /** Commits what finished, then forgets the partitions. */
+  void revoked(Collection<TopicPartition> partitions) {
+    commit();
+    trackers.keySet().removeAll(partitions);
+    committed.keySet().removeAll(partitions);
+  }
+
+  boolean hasPartitions() {
+    return !trackers.isEmpty();
+  }
+
+  /** Records a consumed record and returns its partition's tracker. */
+  OffsetTracker consumed(ConsumerRecord<byte[], byte[]> record) {
+    TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+    OffsetTracker tracker = trackers.computeIfAbsent(tp, k -> new OffsetTracker());
+    try {
+      tracker.consumed(record.offset());
+    } catch (IllegalArgumentException rewound) {
+      // The partition was reassigned and rewound: start over from the records now coming.
+      tracker = new OffsetTracker();
+      tracker.consumed(record.offset());
+      trackers.put(tp, tracker);
+      committed.remove(tp);
+    }
+    return tracker;
+  }
+
+  /** Commits every partition whose finished prefix moved; one commit at a time, coalesced. */
+  Future<Void> commit() {
+    if (running) {
+      again = true;
+      return current;
+    }
+    if (moved().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    running = true;
+    Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
+    current =
+        delivery
+            .commit(() -> {
+              taken.putAll(moved());
+              return taken;
+            })
+            .onSuccess(done -> taken.forEach((tp, o) -> committed.merge(tp, o.getOffset(), Math::max)))
+            .onFailure(this::failed)
+            .eventually(() -> {
+              running = false;
+              if (again) {
+                again = false;
+                return commit();
+              }
+              return Future.succeededFuture();
+            });
+    return current;
+  }
+
+  /** Waits for a running commit, commits whatever is left, and stops retrying. */
+  Future<Void> commitFinal() {
+    closed = true;
+    return running ? current.transform(ar -> commitFinal()) : commit();
+  }
+
+  private void failed(Throwable e) {
+    if (exactlyOnce) {
+      onFatal.accept("a transaction failed to commit: " + e);
+      return;
+    }
+    LOG.warn("Offset commit failed (will retry): {}", e.toString());
+    // Nothing else may come to commit again (the stream may have ended): retry on a timer.
+    if (!closed) {
+      vertx.setTimer(COMMIT_RETRY_MS, id -> commit());
+    }
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> moved() {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    trackers.forEach((tp, tracker) -> {
+      long position = tracker.committablePosition();
+      if (position > committed.getOrDefault(tp, -1L)) {
+        offsets.put(tp, new OffsetAndMetadata(position, ""));
+      }
+    });
+    return offsets;
+  }
+}
