@@ -57,7 +57,7 @@ public final class Benchmark {
     try (InferenceEngine engine = workload.openEngine()) {
       ModelBatchRunner runner = workload.runner(engine);
       progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes());
-      ort = new OrtStage(engine, decoded).run(ortSizes(), settings.ortDuration(), settings.ortMinIterations());
+      ort = new OrtStage(engine, decoded, config.inference().concurrency()).run(ortSizes(), settings.ortDuration(), settings.ortMinIterations());
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess = new InProcessStage(workload, runner).run(settings.timeout());
       if (settings.compareSpinWait()) {

@@ -8,23 +8,28 @@ import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Stage 1, the ceiling: the engine alone on tensors prepared in advance, at each batch size. Each
- * size gets two untimed warm-up runs (ONNX Runtime plans memory per input shape on the first), then
- * runs until both {@code duration} and {@code minIterations} are reached.
+ * Stage 1, the ceiling: the engine alone on tensors prepared in advance, at each batch size, with
+ * the pipeline's thread settings: {@code inference.concurrency} callers at once, each run using
+ * {@code inference.threads}. Each size gets two untimed warm-up runs per caller (ONNX Runtime
+ * plans memory per input shape on the first), then runs until both {@code duration} and {@code
+ * minIterations} are reached.
  */
 final class OrtStage {
 
   private final InferenceEngine engine;
   private final Preprocessor preprocessor;
   private final List<DecodedFrame> frames;
+  private final int concurrency;
 
-  /** {@code frames}: decoded frames, all of one shape. */
-  OrtStage(InferenceEngine engine, List<DecodedFrame> frames) {
+  /** {@code frames}: decoded frames, all of one shape; {@code concurrency}: callers at once. */
+  OrtStage(InferenceEngine engine, List<DecodedFrame> frames, int concurrency) {
     this.engine = engine;
     this.preprocessor = new Preprocessor(engine.spec());
     this.frames = frames;
+    this.concurrency = concurrency;
   }
 
   List<OrtRow> run(List<Integer> batchSizes, Duration duration, int minIterations) {
@@ -44,17 +49,40 @@ final class OrtStage {
       preprocessor.toChw(frames.get(i % frames.size()).rgb(), w, h, tensor);
     }
     tensor.flip();
+    engine.run(tensor, n, h, w); // untimed warm-up: the first run at a shape plans its memory
     engine.run(tensor, n, h, w);
-    engine.run(tensor, n, h, w);
-    int iterations = 0;
+    // The engine reads from the buffer's position without moving it: callers can share it.
+    List<Thread> callers = new ArrayList<>();
+    AtomicInteger iterations = new AtomicInteger();
     long start = System.nanoTime();
-    long elapsed;
+    for (int c = 0; c < concurrency; c++) {
+      Thread caller = new Thread(() -> loop(tensor, n, w, h, start, durationNanos, minIterations, iterations),
+          "bench-ort-" + c);
+      callers.add(caller);
+      caller.start();
+    }
+    for (Thread caller : callers) {
+      try {
+        caller.join();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted", e);
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    int runs = iterations.get();
+    return new OrtRow(
+        n, runs, Stats.round(seconds * 1000 * concurrency / runs), Stats.round(n * runs / seconds));
+  }
+
+  private void loop(
+      FloatBuffer tensor, int n, int w, int h, long start, long durationNanos, int minIterations,
+      AtomicInteger iterations) {
+    int mine = 0;
     do {
       engine.run(tensor, n, h, w);
-      iterations++;
-      elapsed = System.nanoTime() - start;
-    } while (elapsed < durationNanos || iterations < minIterations);
-    double seconds = elapsed / 1e9;
-    return new OrtRow(n, iterations, Stats.round(seconds * 1000 / iterations), Stats.round(n * iterations / seconds));
+      mine++;
+      iterations.incrementAndGet();
+    } while (System.nanoTime() - start < durationNanos || mine * concurrency < minIterations);
   }
 }
