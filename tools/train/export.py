@@ -84,7 +84,10 @@ def write_descriptor(out_dir):
     desc = {"name": "gapnet-shapes", "version": "1", "input": "input", "layout": "NCHW",
             "channelOrder": "RGB", "pixelScale": 255.0, "mean": MEAN, "std": STD,
             "minSize": {"width": 32, "height": 32}, "fixedSize": None, "labels": LABELS,
-            "outputs": {"logits": "logits", "cam": "cam"}, "head": "class-maps-gap"}
+            "outputs": {"logits": "logits", "cam": "cam"}, "head": "class-maps-gap",
+            # 3x3 stride-2 convolutions (padding 1) centre cell j of the 1/8 maps on pixel 8j:
+            # 1/16 of a cell into it, not its middle.
+            "camCellCentre": 0.0625}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(desc, f, indent=2)
         f.write("\n")

@@ -20,6 +20,12 @@ public final class CamExtractor {
    */
   public static ClassActivationMap fromBatch(
       BatchResult result, int image, int classIndex, float threshold) {
+    return fromBatch(result, image, classIndex, threshold, ModelSpec.CELL_MIDDLE);
+  }
+
+  /** As {@link #fromBatch(BatchResult, int, int, float)}, for maps whose cells are centred {@code cellCentre} in. */
+  public static ClassActivationMap fromBatch(
+      BatchResult result, int image, int classIndex, float threshold, float cellCentre) {
     if (!result.hasCams()) {
       throw new IllegalArgumentException("batch has no class maps");
     }
@@ -28,7 +34,8 @@ public final class CamExtractor {
         result.camHeight(),
         result.camWidth(),
         classIndex,
-        threshold);
+        threshold,
+        cellCentre);
   }
 
   /**
@@ -39,15 +46,31 @@ public final class CamExtractor {
    */
   public static ClassActivationMap extract(
       float[] maps, int offset, int height, int width, int classIndex, float threshold) {
+    return extract(maps, offset, height, width, classIndex, threshold, ModelSpec.CELL_MIDDLE);
+  }
+
+  /**
+   * As {@link #extract(float[], int, int, int, int, float)}, with cell j's receptive field centred
+   * {@code cellCentre} of a cell into it (see {@link ModelSpec#camCellCentre()}): the peak is placed
+   * at (j + cellCentre) / width, and box edges move with it.
+   */
+  public static ClassActivationMap extract(
+      float[] maps,
+      int offset,
+      int height,
+      int width,
+      int classIndex,
+      float threshold,
+      float cellCentre) {
     int cells = height * width;
     float[] heat = new float[cells];
     System.arraycopy(maps, offset, heat, 0, cells);
-    return localise(heat, height, width, classIndex, threshold);
+    return localise(heat, height, width, classIndex, threshold, cellCentre);
   }
 
   /** As {@link #extract}, for a map the caller hands over: {@code heat} is kept, not copied. */
   private static ClassActivationMap localise(
-      float[] heat, int height, int width, int classIndex, float threshold) {
+      float[] heat, int height, int width, int classIndex, float threshold, float cellCentre) {
     int cells = height * width;
     int peak = Scores.argmax(heat, 0, cells);
     float min = heat[0];
@@ -56,16 +79,17 @@ public final class CamExtractor {
     }
     float cut = min + threshold * (heat[peak] - min);
     int[] bounds = region(heat, width, height, peak, cut);
+    float shift = cellCentre - ModelSpec.CELL_MIDDLE; // cells are one wide around their centre
     float[] box = {
-      clamp((float) bounds[0] / width),
-      clamp((float) bounds[1] / height),
-      clamp((float) (bounds[2] + 1) / width),
-      clamp((float) (bounds[3] + 1) / height)
+      clamp((bounds[0] + shift) / width),
+      clamp((bounds[1] + shift) / height),
+      clamp((bounds[2] + 1 + shift) / width),
+      clamp((bounds[3] + 1 + shift) / height)
     };
     int pi = peak / width;
     int pj = peak % width;
     return new ClassActivationMap(
-        classIndex, width, height, heat, (pj + 0.5f) / width, (pi + 0.5f) / height, box);
+        classIndex, width, height, heat, (pj + cellCentre) / width, (pi + cellCentre) / height, box);
   }
 
   /**

@@ -57,7 +57,8 @@ final class DescriptorReader {
         labels(root),
         text(outputs, "logits", null),
         cam,
-        HeadKind.fromId(text(root, "head", "none")));
+        HeadKind.fromId(text(root, "head", "none")),
+        (float) number(root, "camCellCentre", ModelSpec.CELL_MIDDLE));
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -73,7 +73,9 @@ public final class Explainer implements AutoCloseable {
     }
     List<Scores.Scored> top = Scores.topK(Scores.softmax(r.logits(), 0, r.classes()), k);
     ClassActivationMap cam =
-        r.hasCams() ? CamExtractor.fromBatch(r, 0, top.get(0).index(), threshold) : null;
+        r.hasCams()
+            ? CamExtractor.fromBatch(r, 0, top.get(0).index(), threshold, engine.spec().camCellCentre())
+            : null;
     return new Explanation(w, h, top, cam);
   }
 

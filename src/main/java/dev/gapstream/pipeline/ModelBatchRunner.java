@@ -103,7 +103,8 @@ public final class ModelBatchRunner implements BatchRunner {
             (double) Math.max(0, System.currentTimeMillis() - frame.record().timestamp()));
     ClassActivationMap map =
         cam.enabled() && result.hasCams()
-            ? CamExtractor.fromBatch(result, i, top.get(0).index(), CamExtractor.DEFAULT_THRESHOLD)
+            ? CamExtractor.fromBatch(
+                result, i, top.get(0).index(), CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre())
             : null;
     Prediction prediction =
         new Prediction(

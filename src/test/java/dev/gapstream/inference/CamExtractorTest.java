@@ -130,4 +130,21 @@ class CamExtractorTest {
     ClassActivationMap flat = CamExtractor.extract(new float[16], 0, 4, 4, 0, 0.5f);
     assertThat(flat.heatInBox()).isEqualTo(1.0);
   }
+
+  @Test
+  void aCellCentreOtherThanTheMiddleMovesThePeakAndTheBoxWithIt() {
+    float[] map = new float[8 * 4];
+    map[2 * 8 + 5] = 10; // row 2, column 5 of a 4x8 map
+    ClassActivationMap middle = CamExtractor.extract(map, 0, 4, 8, 0, 0.5f);
+    ClassActivationMap early = CamExtractor.extract(map, 0, 4, 8, 0, 0.5f, 0.0625f);
+
+    assertThat(middle.peakX()).isEqualTo(5.5f / 8);
+    assertThat(early.peakX()).isEqualTo(5.0625f / 8);
+    assertThat(early.peakY()).isEqualTo(2.0625f / 4);
+    assertThat(early.box()).containsExactly(4.5625f / 8, 1.5625f / 4, 5.5625f / 8, 2.5625f / 4);
+    // one cell wide either way, and clamped to the frame at its edges
+    float[] corner = new float[8 * 4];
+    corner[0] = 1;
+    assertThat(CamExtractor.extract(corner, 0, 4, 8, 0, 0.5f, 0.0625f).box()[0]).isZero();
+  }
 }

@@ -41,13 +41,13 @@ class ShippedModelAccuracyIT {
         if (top == f.label()) {
           correct++;
           ClassActivationMap cam =
-              CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD);
+              CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre());
           if (f.box().contains(cam.peakX() * w, cam.peakY() * h)) {
             peakInBox++;
           }
         }
         if (n < IOU_FRAMES) {
-          ClassActivationMap cam = CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD);
+          ClassActivationMap cam = CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre());
           double iou = iou(cam.box(), f.box(), w, h);
           iouSum += iou;
           iouHalf += iou >= 0.5 ? 1 : 0;
@@ -61,7 +61,7 @@ class ShippedModelAccuracyIT {
         iouSum / IOU_FRAMES, (double) iouHalf / IOU_FRAMES);
     assertThat((double) correct / FRAMES).as("top-1 accuracy").isGreaterThanOrEqualTo(0.97);
     assertThat((double) peakInBox / correct).as("CAM peak in box").isGreaterThanOrEqualTo(0.90);
-    // Floors a little under the shipped model's figures (0.475 and 0.495 on this seed): a model or
+    // Floors a little under the shipped model's figures (0.484 and 0.513 on this seed): a model or
     // CAM post-processing change that localises worse fails here.
     assertThat(iouSum / IOU_FRAMES).as("mean CAM-box IoU").isGreaterThanOrEqualTo(0.40);
     assertThat((double) iouHalf / IOU_FRAMES).as("share with IoU >= 0.5").isGreaterThanOrEqualTo(0.40);
