@@ -34,35 +34,14 @@ public record ModelSpec(
     float camCellCentre) {
 
   /**
-   * Where, inside a class-map cell, the cell's receptive field is centred, as a fraction of the
+   * The default {@link #camCellCentre()}: the middle of the cell. That component says where,
+   * inside a class-map cell, the cell's receptive field is centred, as a fraction of the
    * cell from its top-left edge ({@code camCellCentre} in the descriptor; default 0.5, the middle).
    * A net of k×k stride-2 convolutions with padding (k−1)/2 centres cell j of its 1/s-resolution
    * maps on pixel s·j, i.e. 1/(2s) into the cell: 0.0625 for the shipped net's 1/8 maps. CAM peaks
    * and boxes are placed by it.
    */
   public static final float CELL_MIDDLE = 0.5f;
-
-  /** A spec whose class-map cells are centred in their middle. */
-  public ModelSpec(
-      String name,
-      String version,
-      String inputName,
-      String layout,
-      ChannelOrder channelOrder,
-      float pixelScale,
-      float[] mean,
-      float[] std,
-      int minWidth,
-      int minHeight,
-      int fixedWidth,
-      int fixedHeight,
-      List<String> labels,
-      String logitsOutput,
-      String camOutput,
-      HeadKind head) {
-    this(name, version, inputName, layout, channelOrder, pixelScale, mean, std, minWidth,
-        minHeight, fixedWidth, fixedHeight, labels, logitsOutput, camOutput, head, CELL_MIDDLE);
-  }
 
   /** The file, next to the {@code .onnx}, that describes the model. */
   public static final String DESCRIPTOR = "model.json";
@@ -153,7 +132,8 @@ public record ModelSpec(
         labels,
         logits.name(),
         null,
-        GapHeadDetector.detect(graph, logits.name()).kind());
+        GapHeadDetector.detect(graph, logits.name()).kind(),
+        CELL_MIDDLE);
   }
 
   @Override

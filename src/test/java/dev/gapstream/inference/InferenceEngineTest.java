@@ -30,7 +30,8 @@ class InferenceEngineTest {
         List.of("a", "b", "c", "d"),
         "logits",
         cam,
-        HeadKind.CLASS_MAPS_GAP);
+        HeadKind.CLASS_MAPS_GAP,
+        ModelSpec.CELL_MIDDLE);
   }
 
   private static FloatBuffer randomBatch(int n, int h, int w) {

@@ -30,7 +30,8 @@ class PreprocessorTest {
         List.of("a"),
         "logits",
         null,
-        HeadKind.CLASS_MAPS_GAP);
+        HeadKind.CLASS_MAPS_GAP,
+        ModelSpec.CELL_MIDDLE);
   }
 
   private static float expected(int pixel, int c) {
