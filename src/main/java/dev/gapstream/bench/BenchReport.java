@@ -1,6 +1,9 @@
 package dev.gapstream.bench;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything one {@code bench} run measured, serialised as its {@code --json} output. Rates are
@@ -52,8 +55,11 @@ public record BenchReport(
       int maxInFlight,
       boolean quick) {}
 
-  /** Bare inference at one batch size: {@code msPerBatch} is the mean over the timed iterations. */
-  public record OrtRow(int batchSize, int iterations, double msPerBatch, double imagesPerSecond) {}
+  /**
+   * Bare inference at one batch size: {@code msPerBatch} is the mean over the timed iterations;
+   * {@code coresBusy} the cores the process kept busy meanwhile (NaN where the OS does not say).
+   */
+  public record OrtRow(int batchSize, int iterations, double msPerBatch, double imagesPerSecond, double coresBusy) {}
 
   /**
    * A throughput measurement.
@@ -61,14 +67,17 @@ public record BenchReport(
    * @param seconds from the first frame taken to the last one finished (published and acknowledged
    *     where Kafka is involved)
    * @param meanBatchSize mean inference batch, 1 for the naive loop
+   * @param cpu where the CPU went over the same time
    */
-  public record Throughput(long frames, double seconds, double framesPerSecond, double meanBatchSize) {}
+  public record Throughput(long frames, double seconds, double framesPerSecond, double meanBatchSize, Cpu cpu) {}
 
   /**
    * End-to-end latency at a fraction of the saturation rate: from each frame's scheduled send time
    * (its record timestamp) to its prediction's publish time (the prediction's record timestamp).
    *
    * @param boundMs {@code batch.max.delay.ms} + 2 × one full batch's bare inference time
+   * @param meanBatchSize the pipeline's mean inference batch over the run
+   * @param cpu where the CPU went over the whole run (load generator and reader included)
    */
   public record LatencyRow(
       double loadFraction,
@@ -79,7 +88,23 @@ public record BenchReport(
       double p99Ms,
       double p999Ms,
       double maxMs,
-      double boundMs) {}
+      double boundMs,
+      double meanBatchSize,
+      Cpu cpu) {}
+
+  /**
+   * This process's CPU time over a run, by thread group, largest first (empty where the OS does not
+   * say). ONNX Runtime's native pool threads carry the name of the thread that opened the session
+   * ({@code java} for the main thread).
+   *
+   * @param coresBusy CPU seconds ÷ wall seconds: cores this process kept busy on average
+   */
+  public record Cpu(double coresBusy, Map<String, Double> seconds) {
+
+    public Cpu {
+      seconds = Collections.unmodifiableMap(new LinkedHashMap<>(seconds));
+    }
+  }
 
   /**
    * The ratios the issue's targets are stated in (NaN where a stage did not run).

@@ -11,8 +11,11 @@ import java.util.List;
  * @param ortMinIterations timed runs per batch size at least
  * @param latencyDuration offered-load time per latency run
  * @param loads fractions of the saturation rate to offer, each a latency run
- * @param warmup fraction of each latency run's first frames left out of the histogram
+ * @param warmup fraction of the first frames left out of each pipeline run's figures (saturation
+ *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
  * @param timeout a stage that has not finished by then fails the run
+ * @param rounds measurements of each stage-1 batch size and each stage-3 variant, taken in turns
+ *     (sizes in turn; with CAMs, without, with, ...); each keeps its best
  * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
  */
 public record BenchSettings(
@@ -23,9 +26,13 @@ public record BenchSettings(
     List<Double> loads,
     double warmup,
     Duration timeout,
+    int rounds,
     boolean compareSpinWait) {
 
   public BenchSettings {
+    if (rounds < 1) {
+      throw new IllegalArgumentException("rounds must be at least 1, was " + rounds);
+    }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);
   }

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 
@@ -57,9 +58,10 @@ public final class Benchmark {
     try (InferenceEngine engine = workload.openEngine()) {
       ModelBatchRunner runner = workload.runner(engine);
       progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes());
-      ort = new OrtStage(engine, decoded, config.inference().concurrency()).run(ortSizes(), settings.ortDuration(), settings.ortMinIterations());
+      ort = new OrtStage(engine, decoded, config.inference().concurrency())
+          .run(ortSizes(), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       progress.accept("(2) decode + preprocess + infer in process");
-      inProcess = new InProcessStage(workload, runner).run(settings.timeout());
+      inProcess = new InProcessStage(workload, runner, settings.warmup()).run(settings.timeout());
       if (settings.compareSpinWait()) {
         experiments.add(spinWait(inProcess));
       }
@@ -68,14 +70,11 @@ public final class Benchmark {
         // Each run starts a fresh service; the first also warms the JIT for the rest. Running the
         // two variants in turns (with, without, with, without) and keeping each one's best keeps
         // that warm-up, and drifts in machine load, out of the comparison.
-        int rounds = quick ? 1 : 2;
         pipeline = null;
         pipelineNoCam = null;
-        for (int round = 1; round <= rounds; round++) {
-          progress.accept("(3) pipeline at saturation, cam.enabled=true, round " + round);
-          pipeline = faster(pipeline, stage.saturation(true, settings.timeout()));
-          progress.accept("(3) pipeline at saturation, cam.enabled=false, round " + round);
-          pipelineNoCam = faster(pipelineNoCam, stage.saturation(false, settings.timeout()));
+        for (int round = 1; round <= settings.rounds(); round++) {
+          pipeline = faster(pipeline, saturation(stage, true, round));
+          pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
         double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         for (double load : settings.loads()) {
@@ -84,7 +83,7 @@ public final class Benchmark {
               stage.latency(load, load * pipeline.framesPerSecond(), settings.latencyDuration(), settings.warmup(), bound));
         }
         progress.accept("(5) naive single-threaded loop");
-        naive = new NaiveStage(kafka, workload).run(runner, settings.timeout());
+        naive = new NaiveStage(kafka, workload).run(runner, settings.warmup(), settings.timeout());
       }
     }
     return new BenchReport(
@@ -100,6 +99,13 @@ public final class Benchmark {
         experiments);
   }
 
+  private Throughput saturation(PipelineStage stage, boolean cam, int round) throws InterruptedException {
+    progress.accept("(3) pipeline at saturation, cam.enabled=" + cam + ", round " + round);
+    Throughput t = stage.saturation(cam, settings.warmup(), settings.timeout());
+    progress.accept(String.format(Locale.ROOT, "    %.1f frames/s, mean batch %.1f, %.2f cores busy", t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy()));
+    return t;
+  }
+
   private static Throughput faster(Throughput best, Throughput next) {
     return best == null || next.framesPerSecond() > best.framesPerSecond() ? next : best;
   }
@@ -110,7 +116,7 @@ public final class Benchmark {
     boolean spin = !configured.spinWait();
     progress.accept("(2) again, with ONNX Runtime spin-waiting " + (spin ? "on" : "off"));
     try (InferenceEngine engine = workload.openEngine(configured.withSpinWait(spin))) {
-      Throughput t = new InProcessStage(workload, workload.runner(engine)).run(settings.timeout());
+      Throughput t = new InProcessStage(workload, workload.runner(engine), settings.warmup()).run(settings.timeout());
       return new BenchReport.Experiment(
           "ort-spin-wait", "allow_spinning=" + (spin ? 0 : 1), "allow_spinning=" + (spin ? 1 : 0),
           spinning.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), spinning.framesPerSecond()));

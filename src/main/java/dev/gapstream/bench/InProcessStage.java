@@ -34,6 +34,7 @@ final class InProcessStage {
   private final FrameDecoder decoder;
   private final BatchRunner runner;
   private final int total;
+  private final int warm;
   private final int maxInFlight;
 
   private final ScheduledExecutorService loop =
@@ -49,15 +50,21 @@ final class InProcessStage {
   private int next;
   private int inFlight;
   private int freeSlots;
+  private int finished;
   private long batches;
+  private long warmBatches;
+  private long warmAt;
+  private ThreadCpu warmCpu;
   private ScheduledFuture<?> deadline;
 
-  InProcessStage(Workload workload, BatchRunner runner) {
+  /** {@code warmFraction}: the first frames left out of the rate, as stage 3 leaves them out. */
+  InProcessStage(Workload workload, BatchRunner runner, double warmFraction) {
     GapstreamConfig config = workload.config();
     this.workload = workload;
     this.decoder = workload.decoder();
     this.runner = runner;
     this.total = workload.frames().size();
+    this.warm = (int) Math.min(total - 1, Math.round(total * warmFraction));
     this.maxInFlight = config.ingest().maxInFlight();
     this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
     this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());
@@ -71,20 +78,30 @@ final class InProcessStage {
 
   /** Runs every frame through once; throws if any frame failed or the timeout passed. */
   Throughput run(Duration timeout) throws InterruptedException {
-    long start = System.nanoTime();
     try {
-      loop.execute(this::feed);
+      loop.execute(() -> {
+        if (warm == 0) {
+          markWarm();
+        }
+        feed();
+      });
       if (!done.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new GapstreamException("in-process stage timed out after " + timeout);
       }
       long end = System.nanoTime();
+      ThreadCpu cpuAfter = ThreadCpu.now();
       if (failure.get() != null) {
         throw new GapstreamException("in-process stage failed: " + failure.get(), failure.get());
       }
-      double seconds = (end - start) / 1e9;
-      long batchCount = loop.submit(() -> batches).get();
-      return new Throughput(
-          total, Stats.round(seconds), Stats.round(total / seconds), Stats.round((double) total / batchCount));
+      // The loop thread wrote these before counting the last frame down.
+      Throughput t = loop.submit(() -> {
+        double seconds = (end - warmAt) / 1e9;
+        int counted = total - warm;
+        return new Throughput(
+            counted, Stats.round(seconds), Stats.round(counted / seconds),
+            Stats.round((double) counted / Math.max(1, batches - warmBatches)), cpuAfter.since(warmCpu, seconds));
+      }).get();
+      return t;
     } catch (java.util.concurrent.ExecutionException e) {
       throw new GapstreamException("in-process stage failed: " + e.getCause(), e);
     } finally {
@@ -92,6 +109,12 @@ final class InProcessStage {
       decodePool.shutdownNow();
       inferencePool.shutdownNow();
     }
+  }
+
+  private void markWarm() {
+    warmAt = System.nanoTime();
+    warmBatches = batches;
+    warmCpu = ThreadCpu.now();
   }
 
   private void feed() {
@@ -154,6 +177,10 @@ final class InProcessStage {
 
   private void finished(int frames) {
     inFlight -= frames;
+    if (finished < warm && finished + frames >= warm) {
+      markWarm();
+    }
+    finished += frames;
     for (int i = 0; i < frames; i++) {
       done.countDown();
     }

@@ -82,7 +82,7 @@ final class LatencyReader {
     return received;
   }
 
-  LatencyRow row(double fraction, double offeredFps, double boundMs) {
+  LatencyRow row(double fraction, double offeredFps, double boundMs, double meanBatchSize, BenchReport.Cpu cpu) {
     double seconds = Math.max(0.001, (lastPublishMs - firstSourceMs) / 1000.0);
     return new LatencyRow(
         fraction,
@@ -93,6 +93,8 @@ final class LatencyReader {
         histogram.getValueAtPercentile(99),
         histogram.getValueAtPercentile(99.9),
         histogram.getMaxValue(),
-        Stats.round(boundMs));
+        Stats.round(boundMs),
+        meanBatchSize,
+        cpu);
   }
 }

@@ -42,9 +42,11 @@ final class NaiveStage {
     this.workload = workload;
   }
 
-  Throughput run(BatchRunner runner, Duration timeout) {
+  /** Runs every frame through; the rate leaves out the first {@code warmFraction} of them, as stage 3's does. */
+  Throughput run(BatchRunner runner, double warmFraction, Duration timeout) {
     BenchKafka.Topics topics = kafka.newTopics("naive");
     int total = workload.frames().size();
+    int warm = (int) Math.min(total - 1, Math.round(total * warmFraction));
     kafka.preload(topics.frames(), workload.frames());
     FrameDecoder decoder = workload.decoder();
     OffsetTracker tracker = new OffsetTracker();
@@ -58,6 +60,7 @@ final class NaiveStage {
     long deadline = System.nanoTime() + timeout.toNanos();
     long first = 0;
     int done = 0;
+    ThreadCpu cpu = null;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
         KafkaProducer<byte[], byte[]> producer = naiveProducer()) {
       consumer.subscribe(List.of(topics.frames()));
@@ -66,8 +69,9 @@ final class NaiveStage {
           throw new GapstreamException("naive stage timed out after " + timeout + " at " + done + " of " + total);
         }
         for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          if (first == 0) {
+          if (done == warm) {
             first = System.nanoTime();
+            cpu = ThreadCpu.now();
           }
           Frame frame = new Frame(record, tracker, System.nanoTime());
           DecodedFrame pixels =
@@ -92,7 +96,8 @@ final class NaiveStage {
       throw new GapstreamException("naive stage interrupted", e);
     }
     double seconds = (System.nanoTime() - first) / 1e9;
-    return new Throughput(total, Stats.round(seconds), Stats.round(total / seconds), 1.0);
+    int counted = total - warm;
+    return new Throughput(counted, Stats.round(seconds), Stats.round(counted / seconds), 1.0, ThreadCpu.now().since(cpu, seconds));
   }
 
   private KafkaProducer<byte[], byte[]> naiveProducer() {

@@ -7,15 +7,16 @@ import dev.gapstream.ingest.DecodedFrame;
 import java.nio.FloatBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Stage 1, the ceiling: the engine alone on tensors prepared in advance, at each batch size, with
  * the pipeline's thread settings: {@code inference.concurrency} callers at once, each run using
- * {@code inference.threads}. Each size gets two untimed warm-up runs per caller (ONNX Runtime
- * plans memory per input shape on the first), then runs until both {@code duration} and {@code
- * minIterations} are reached.
+ * {@code inference.threads}. Each measurement gets two untimed warm-up runs (the first run at a
+ * shape is slow), then runs until both {@code duration} and {@code minIterations} are reached.
  */
 final class OrtStage {
 
@@ -32,12 +33,20 @@ final class OrtStage {
     this.concurrency = concurrency;
   }
 
-  List<OrtRow> run(List<Integer> batchSizes, Duration duration, int minIterations) {
-    List<OrtRow> rows = new ArrayList<>();
-    for (int n : batchSizes) {
-      rows.add(measure(n, duration.toNanos(), minIterations));
+  /**
+   * Measures every size once per round, sizes in turn, and keeps each size's fastest round: the
+   * same best-of-rounds that stage 3 reports, so that neither side of a ratio is favoured by a
+   * quieter moment of a shared machine.
+   */
+  List<OrtRow> run(List<Integer> batchSizes, Duration duration, int minIterations, int rounds) {
+    Map<Integer, OrtRow> best = new LinkedHashMap<>();
+    for (int round = 0; round < rounds; round++) {
+      for (int n : batchSizes) {
+        OrtRow row = measure(n, duration.toNanos(), minIterations);
+        best.merge(n, row, (a, b) -> b.imagesPerSecond() > a.imagesPerSecond() ? b : a);
+      }
     }
-    return rows;
+    return new ArrayList<>(best.values());
   }
 
   private OrtRow measure(int n, long durationNanos, int minIterations) {
@@ -54,6 +63,7 @@ final class OrtStage {
     // The engine reads from the buffer's position without moving it: callers can share it.
     List<Thread> callers = new ArrayList<>();
     AtomicInteger iterations = new AtomicInteger();
+    ThreadCpu cpu = ThreadCpu.now();
     long start = System.nanoTime();
     for (int c = 0; c < concurrency; c++) {
       Thread caller = new Thread(() -> loop(tensor, n, w, h, start, durationNanos, minIterations, iterations),
@@ -72,7 +82,8 @@ final class OrtStage {
     double seconds = (System.nanoTime() - start) / 1e9;
     int runs = iterations.get();
     return new OrtRow(
-        n, runs, Stats.round(seconds * 1000 * concurrency / runs), Stats.round(n * runs / seconds));
+        n, runs, Stats.round(seconds * 1000 * concurrency / runs), Stats.round(n * runs / seconds),
+        ThreadCpu.now().since(cpu, seconds).coresBusy());
   }
 
   private void loop(

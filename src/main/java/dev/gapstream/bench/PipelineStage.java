@@ -34,32 +34,48 @@ final class PipelineStage {
     this.workload = workload;
   }
 
-  Throughput saturation(boolean cam, Duration timeout) throws InterruptedException {
+  /**
+   * Runs every pre-loaded frame through a fresh pipeline and returns its steady-state rate: timed
+   * from the moment the first {@code warmFraction} of the frames have been published (the fresh
+   * service's first batches pay for ONNX Runtime's first runs at each batch size and for the JIT;
+   * stage 1 leaves its warm-up runs out too) to the last prediction acknowledged.
+   */
+  Throughput saturation(boolean cam, double warmFraction, Duration timeout) throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics(cam ? "saturation" : "saturation-nocam");
     List<EncodedFrame> frames = workload.frames();
+    long warm = Math.min(frames.size() - 1, Math.round(frames.size() * warmFraction));
     kafka.preload(topics.frames(), frames);
     try (GapstreamService service = kafka.startPipeline(workload, topics, cam)) {
       PrometheusMeterRegistry registry = service.registry();
-      Counter received = registry.get(GapstreamMetrics.FRAMES_RECEIVED).counter();
       Counter published = registry.get(GapstreamMetrics.PREDICTIONS_PUBLISHED).counter();
       long deadline = System.nanoTime() + timeout.toNanos();
-      long first = received.count() > 0 ? System.nanoTime() : 0;
-      while (published.count() + rejected(registry) < frames.size()) {
+      long start = 0;
+      double startCount = 0;
+      ThreadCpu cpu = null;
+      double done;
+      while ((done = published.count() + rejected(registry)) < frames.size()) {
         if (System.nanoTime() > deadline) {
           throw new GapstreamException(
               "pipeline saturation run timed out after " + timeout + ": " + (long) published.count()
                   + " of " + frames.size() + " published");
         }
-        TimeUnit.MILLISECONDS.sleep(1);
-        if (first == 0 && received.count() > 0) {
-          first = System.nanoTime();
+        if (cpu == null && done >= warm) {
+          start = System.nanoTime();
+          startCount = done;
+          cpu = ThreadCpu.now();
         }
+        TimeUnit.MILLISECONDS.sleep(1);
       }
       long end = System.nanoTime();
+      ThreadCpu cpuAfter = ThreadCpu.now();
       checkNoRejects(registry);
-      double seconds = (end - first) / 1e9;
+      if (cpu == null) {
+        throw new GapstreamException("pipeline finished all " + frames.size() + " frames before the first poll");
+      }
+      double seconds = (end - start) / 1e9;
+      double counted = frames.size() - startCount;
       return new Throughput(
-          frames.size(), Stats.round(seconds), Stats.round(frames.size() / seconds), meanBatch(registry));
+          (long) counted, Stats.round(seconds), Stats.round(counted / seconds), meanBatch(registry), cpuAfter.since(cpu, seconds));
     }
   }
 
@@ -76,15 +92,18 @@ final class PipelineStage {
       awaitReady(service, Duration.ofMinutes(1));
       LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), skip);
       Thread readerThread = new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");
+      ThreadCpu cpu = ThreadCpu.now();
+      long start = System.nanoTime();
       readerThread.start();
       sendOpenLoop(topics.frames(), count, fps);
       readerThread.join();
+      BenchReport.Cpu used = ThreadCpu.now().since(cpu, (System.nanoTime() - start) / 1e9);
       if (reader.received() < count) {
         throw new GapstreamException(
             "latency run at " + fps + " fps: " + reader.received() + " of " + count + " predictions came back");
       }
       checkNoRejects(service.registry());
-      return reader.row(fraction, fps, boundMs);
+      return reader.row(fraction, fps, boundMs, meanBatch(service.registry()), used);
     }
   }
 

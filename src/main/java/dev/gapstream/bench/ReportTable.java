@@ -23,20 +23,28 @@ public final class ReportTable {
         s.inferenceThreads(), s.inferenceConcurrency(), s.decodeThreads(), s.maxInFlight(),
         s.quick() ? " (quick: smoke test, figures meaningless)" : "");
     line(b, "");
-    line(b, "%-44s %10s %10s %8s", "stage", "frames/s", "ms/batch", "batch");
+    line(b, "%-44s %10s %10s %8s %6s", "stage", "frames/s", "ms/batch", "batch", "cores");
     for (OrtRow o : r.ort()) {
-      line(b, "%-44s %10.1f %10.2f %8d", "(1) bare ORT, batch " + o.batchSize(), o.imagesPerSecond(), o.msPerBatch(), o.batchSize());
+      line(b, "%-44s %10.1f %10.2f %8d %6.2f", "(1) bare ORT, batch " + o.batchSize(), o.imagesPerSecond(), o.msPerBatch(), o.batchSize(), o.coresBusy());
     }
     throughput(b, "(2) decode+preprocess+infer, in process", r.inProcess());
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
     line(b, "");
-    line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms");
+    line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
     for (LatencyRow l : r.latency()) {
-      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f", String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100),
-          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs());
+      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100),
+          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
     }
+    line(b, "");
+    line(b, "CPU by thread group (ONNX Runtime's pool threads are named after the thread that opened the session):");
+    cpu(b, "(2) in process", r.inProcess().cpu());
+    cpu(b, "(3) pipeline", r.pipeline().cpu());
+    for (LatencyRow l : r.latency()) {
+      cpu(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu());
+    }
+    cpu(b, "(5) naive", r.naive().cpu());
     var x = r.ratios();
     line(b, "");
     line(b, "pipeline / bare ORT best (batch %d)   %6.3f   (target >= 0.85 for ResNet-18)", x.ortBestBatchSize(), x.pipelineVsOrtBest());
@@ -51,7 +59,20 @@ public final class ReportTable {
   }
 
   private static void throughput(StringBuilder b, String name, Throughput t) {
-    line(b, "%-44s %10.1f %10s %8.1f", name, t.framesPerSecond(), "", t.meanBatchSize());
+    line(b, "%-44s %10.1f %10s %8.1f %6.2f", name, t.framesPerSecond(), "", t.meanBatchSize(), t.cpu().coresBusy());
+  }
+
+  /** Where a run's CPU went: cores busy on average, then the largest thread groups' shares. */
+  private static void cpu(StringBuilder b, String name, BenchReport.Cpu cpu) {
+    if (cpu.seconds().isEmpty()) {
+      return;
+    }
+    double total = cpu.seconds().values().stream().mapToDouble(Double::doubleValue).sum();
+    StringBuilder groups = new StringBuilder();
+    cpu.seconds().entrySet().stream()
+        .limit(6)
+        .forEach(e -> groups.append(String.format(Locale.ROOT, ", %s %.0f%%", e.getKey(), 100 * e.getValue() / total)));
+    line(b, "%-22s %4.2f cores%s", name, cpu.coresBusy(), groups);
   }
 
   private static void line(StringBuilder b, String format, Object... args) {

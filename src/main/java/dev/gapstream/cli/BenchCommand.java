@@ -67,11 +67,20 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--batch-sizes", split = ",", description = "Bare-inference batch sizes (default: 1,2,4,8,16,32; quick: 1,2,4).")
   List<Integer> batchSizes;
 
-  @Option(names = "--duration", description = "Timed run per bare-inference batch size (default: PT3S; quick: PT0.2S).")
+  @Option(names = "--duration", description = "Timed run per bare-inference batch size and round (default: PT2S; quick: PT0.2S).")
   Duration duration;
 
   @Option(names = "--latency-duration", description = "Offered-load time per latency run (default: PT20S; quick: PT1S).")
   Duration latencyDuration;
+
+  @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
+      description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8).")
+  List<Double> loads;
+
+  @Option(names = "--rounds",
+      description = "Measurements per stage-1 batch size and per stage-3 variant, taken in turns;"
+          + " each keeps its best (default: 3; quick: 1).")
+  Integer rounds;
 
   @Option(names = "--timeout", defaultValue = "PT15M", description = "Fail a stage that runs longer (default: ${DEFAULT-VALUE}).")
   Duration timeout;
@@ -105,12 +114,13 @@ public final class BenchCommand implements Callable<Integer> {
     BenchSettings settings =
         new BenchSettings(
             batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),
-            duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(3),
+            duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(2),
             quick ? 2 : 5,
             latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
-            List.of(0.5, 0.8),
+            loads != null ? loads : List.of(0.5, 0.8),
             0.1,
             timeout,
+            rounds != null ? rounds : quick ? 1 : 3,
             compareSpinWait);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =

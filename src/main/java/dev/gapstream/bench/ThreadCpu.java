@@ -1,0 +1,97 @@
+package dev.gapstream.bench;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * CPU time of this process's threads, read from {@code /proc/self/task}: where a stage's CPU went,
+ * by thread group. Native threads (ONNX Runtime's intra-op pool) appear under the name of the
+ * thread that created them. Empty where there is no {@code /proc} (not Linux).
+ */
+final class ThreadCpu {
+
+  /** Linux reports thread times in USER_HZ ticks, 100 per second on every architecture it runs on. */
+  private static final double TICKS_PER_SECOND = 100.0;
+
+  private final Map<Integer, Sample> threads;
+  private final long processTicks;
+
+  private record Sample(String name, long ticks) {}
+
+  private ThreadCpu(Map<Integer, Sample> threads, long processTicks) {
+    this.threads = threads;
+    this.processTicks = processTicks;
+  }
+
+  static ThreadCpu now() {
+    Map<Integer, Sample> threads = new HashMap<>();
+    Path tasks = Path.of("/proc/self/task");
+    if (!Files.isDirectory(tasks)) {
+      return new ThreadCpu(threads, 0);
+    }
+    try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
+      for (Path task : dir) {
+        Sample s = read(task.resolve("stat"));
+        if (s != null) {
+          threads.put(Integer.parseInt(task.getFileName().toString()), s);
+        }
+      }
+    } catch (IOException e) {
+      return new ThreadCpu(Map.of(), 0);
+    }
+    Sample process = read(Path.of("/proc/self/stat"));
+    return new ThreadCpu(threads, process == null ? 0 : process.ticks());
+  }
+
+  /**
+   * CPU seconds per thread group between {@code before} and this sample, {@code wallSeconds}
+   * apart, largest first; threads that ended in between are under "(ended threads)".
+   */
+  BenchReport.Cpu since(ThreadCpu before, double wallSeconds) {
+    Map<String, Long> ticks = new TreeMap<>();
+    long accounted = 0;
+    for (Map.Entry<Integer, Sample> e : threads.entrySet()) {
+      Sample was = before.threads.get(e.getKey());
+      long used = e.getValue().ticks() - (was == null ? 0 : was.ticks());
+      if (used > 0) {
+        ticks.merge(group(e.getValue().name()), used, Long::sum);
+        accounted += used;
+      }
+    }
+    long ended = processTicks - before.processTicks - accounted;
+    if (ended > 0) {
+      ticks.merge("(ended threads)", ended, Long::sum);
+    }
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    ticks.entrySet().stream()
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .forEach(e -> seconds.put(e.getKey(), Stats.round(e.getValue() / TICKS_PER_SECOND)));
+    double total = ticks.values().stream().mapToLong(Long::longValue).sum() / TICKS_PER_SECOND;
+    boolean known = !threads.isEmpty() && !before.threads.isEmpty();
+    return new BenchReport.Cpu(known ? Stats.round(total / Math.max(wallSeconds, 1e-9)) : Double.NaN, seconds);
+  }
+
+  /** A thread's name without its trailing number: {@code vert.x-worker-thread-3} → {@code vert.x-worker-thread}. */
+  static String group(String name) {
+    return name.replaceAll("[-_ #]?\\d+$", "");
+  }
+
+  private static Sample read(Path stat) {
+    try {
+      String s = Files.readString(stat);
+      int open = s.indexOf('(');
+      int close = s.lastIndexOf(')');
+      String[] f = s.substring(close + 2).split(" ");
+      // after "pid (comm) ": state is field 3; utime and stime are fields 14 and 15
+      return new Sample(s.substring(open + 1, close), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+}
