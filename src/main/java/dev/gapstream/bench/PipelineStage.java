@@ -11,13 +11,15 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 
 /**
  * Stages 3 and 4: the real pipeline ({@link GapstreamService}) on the shared embedded broker.
  *
- * <p>Saturation: every frame is in the topic before the pipeline starts; the time runs from the
- * first frame consumed to the last prediction acknowledged, both seen in the pipeline's own
+ * <p>Saturation: the frames are all in the topic, and the service past its warm-up, when the
+ * timing starts; it ends with the last prediction acknowledged, both seen in the pipeline's own
  * counters, sampled every millisecond.
  *
  * <p>Latency: an open-loop producer sends at a fixed rate whatever the pipeline does, stamping each
@@ -35,31 +37,50 @@ final class PipelineStage {
   }
 
   /**
-   * Runs every pre-loaded frame through a fresh pipeline and returns its steady-state rate: timed
-   * from the moment the first {@code warmFraction} of the frames have been published (the fresh
-   * service's first batches pay for ONNX Runtime's first runs at each batch size and for the JIT;
-   * stage 1 leaves its warm-up runs out too) to the last prediction acknowledged.
+   * Runs every frame through a fresh pipeline and returns its steady-state rate. The service
+   * starts on empty topics; once it is ready the frames are written as fast as the producer goes
+   * (far faster than any model consumes them), and the rate is timed from the moment they are all
+   * in the topic and the first {@code warmFraction} of them have been published (a fresh service's
+   * first batches pay for ONNX Runtime's first runs at each batch size and for the JIT; stage 1
+   * leaves its warm-up runs out too) to the last prediction acknowledged. A run too short to reach
+   * that moment before it ends (a smoke run) is timed whole, from the first frame written.
    */
   Throughput saturation(boolean cam, double warmFraction, Duration timeout) throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics(cam ? "saturation" : "saturation-nocam");
     List<EncodedFrame> frames = workload.frames();
     long warm = Math.min(frames.size() - 1, Math.round(frames.size() * warmFraction));
-    kafka.preload(topics.frames(), frames);
     try (GapstreamService service = kafka.startPipeline(workload, topics, cam)) {
+      awaitReady(service, Duration.ofMinutes(1));
       PrometheusMeterRegistry registry = service.registry();
       Counter published = registry.get(GapstreamMetrics.PREDICTIONS_PUBLISHED).counter();
-      long deadline = System.nanoTime() + timeout.toNanos();
-      long start = 0;
+      ThreadCpu cpu = ThreadCpu.now();
+      long start = System.nanoTime();
       double startCount = 0;
-      ThreadCpu cpu = null;
+      AtomicBoolean loaded = new AtomicBoolean();
+      AtomicReference<RuntimeException> loadFailure = new AtomicReference<>();
+      Thread loader = new Thread(() -> {
+        try {
+          kafka.preload(topics.frames(), frames);
+          loaded.set(true);
+        } catch (RuntimeException e) {
+          loadFailure.set(e);
+        }
+      }, "bench-preload");
+      loader.start();
+      long deadline = start + timeout.toNanos();
+      boolean steady = false;
       double done;
       while ((done = published.count() + rejected(registry)) < frames.size()) {
+        if (loadFailure.get() != null) {
+          throw loadFailure.get();
+        }
         if (System.nanoTime() > deadline) {
           throw new GapstreamException(
               "pipeline saturation run timed out after " + timeout + ": " + (long) published.count()
                   + " of " + frames.size() + " published");
         }
-        if (cpu == null && done >= warm) {
+        if (!steady && loaded.get() && done >= warm) {
+          steady = true;
           start = System.nanoTime();
           startCount = done;
           cpu = ThreadCpu.now();
@@ -68,10 +89,8 @@ final class PipelineStage {
       }
       long end = System.nanoTime();
       ThreadCpu cpuAfter = ThreadCpu.now();
+      loader.join();
       checkNoRejects(registry);
-      if (cpu == null) {
-        throw new GapstreamException("pipeline finished all " + frames.size() + " frames before the first poll");
-      }
       double seconds = (end - start) / 1e9;
       double counted = frames.size() - startCount;
       return new Throughput(
