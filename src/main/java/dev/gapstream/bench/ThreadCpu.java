@@ -16,7 +16,7 @@ import java.util.TreeMap;
  */
 final class ThreadCpu {
 
-  /** Linux reports thread times in USER_HZ ticks, 100 per second on every architecture it runs on. */
+  /** Linux reports thread times in USER_HZ ticks: 100 per second on x86 and ARM. */
   private static final double TICKS_PER_SECOND = 100.0;
 
   private final Map<Integer, Sample> threads;
