@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import java.nio.BufferOverflowException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class PreprocessorTest {
@@ -68,6 +71,35 @@ class PreprocessorTest {
     for (int i = 0; i < 3; i++) {
       assertThat(fromBytes.get(i)).isCloseTo(want[i], within(1e-5f));
       assertThat(fromInts.get(i)).isCloseTo(want[i], within(1e-5f));
+    }
+  }
+
+  @Test
+  void bytesAndIntsGiveTheSameTensorAcrossChunksAndAtAnOffset() {
+    // 53×47 = 2,491 pixels: more than two of the byte path's chunks, and not a multiple of one.
+    int w = 53;
+    int h = 47;
+    Random random = new Random(7);
+    byte[] rgb = new byte[3 * w * h];
+    random.nextBytes(rgb);
+    int[] argb = new int[w * h];
+    for (int i = 0; i < argb.length; i++) {
+      argb[i] = 0xff000000 | (rgb[3 * i] & 0xff) << 16 | (rgb[3 * i + 1] & 0xff) << 8 | (rgb[3 * i + 2] & 0xff);
+    }
+    for (ChannelOrder order : ChannelOrder.values()) {
+      Preprocessor p = new Preprocessor(spec(order));
+      int floats = Preprocessor.floatsPerImage(w, h);
+      FloatBuffer fromBytes = ByteBuffer.allocateDirect((floats + 5) * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+      FloatBuffer fromInts = FloatBuffer.allocate(floats + 5);
+      fromBytes.position(5);
+      fromInts.position(5);
+      p.toChw(rgb, w, h, fromBytes);
+      p.toChw(argb, w, h, fromInts);
+
+      assertThat(fromBytes.position()).isEqualTo(5 + floats);
+      for (int i = 5; i < floats + 5; i++) {
+        assertThat(fromBytes.get(i)).as("%s float %d", order, i).isEqualTo(fromInts.get(i));
+      }
     }
   }
 
