@@ -10,7 +10,7 @@ import java.util.Locale;
  * @param spinWait whether ONNX Runtime's intra-op threads busy-wait for work between operators
  *     (ORT's own default). Off by default here: the decode workers need the same cores, and
  *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
- *     (0.83×, within noise, with ResNet-18); see BENCHMARKS.md, {@code bench --compare-spin-wait}
+ *     (1.00–1.03× with ResNet-18 on a quiet machine); see BENCHMARKS.md, {@code bench --compare-spin-wait}
  */
 public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
