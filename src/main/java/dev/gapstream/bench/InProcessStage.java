@@ -93,15 +93,14 @@ final class InProcessStage {
       if (failure.get() != null) {
         throw new GapstreamException("in-process stage failed: " + failure.get(), failure.get());
       }
-      // The loop thread wrote these before counting the last frame down.
-      Throughput t = loop.submit(() -> {
+      // Read on the loop thread, which owns the counters and the warm-up mark.
+      return loop.submit(() -> {
         double seconds = (end - warmAt) / 1e9;
         int counted = total - warm;
         return new Throughput(
             counted, Stats.round(seconds), Stats.round(counted / seconds),
             Stats.round((double) counted / Math.max(1, batches - warmBatches)), cpuAfter.since(warmCpu, seconds));
       }).get();
-      return t;
     } catch (java.util.concurrent.ExecutionException e) {
       throw new GapstreamException("in-process stage failed: " + e.getCause(), e);
     } finally {
