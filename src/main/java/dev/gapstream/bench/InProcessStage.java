@@ -64,7 +64,7 @@ final class InProcessStage {
     this.decoder = workload.decoder();
     this.runner = runner;
     this.total = workload.frames().size();
-    this.warm = (int) Math.min(total - 1, Math.round(total * warmFraction));
+    this.warm = Stats.warmFrames(total, warmFraction);
     this.maxInFlight = config.ingest().maxInFlight();
     this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
     this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());

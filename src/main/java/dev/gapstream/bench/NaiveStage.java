@@ -46,7 +46,7 @@ final class NaiveStage {
   Throughput run(BatchRunner runner, double warmFraction, Duration timeout) {
     BenchKafka.Topics topics = kafka.newTopics("naive");
     int total = workload.frames().size();
-    int warm = (int) Math.min(total - 1, Math.round(total * warmFraction));
+    int warm = Stats.warmFrames(total, warmFraction);
     kafka.preload(topics.frames(), workload.frames());
     FrameDecoder decoder = workload.decoder();
     OffsetTracker tracker = new OffsetTracker();

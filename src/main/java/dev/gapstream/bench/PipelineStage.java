@@ -48,7 +48,7 @@ final class PipelineStage {
   Throughput saturation(boolean cam, double warmFraction, Duration timeout) throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics(cam ? "saturation" : "saturation-nocam");
     List<EncodedFrame> frames = workload.frames();
-    long warm = Math.min(frames.size() - 1, Math.round(frames.size() * warmFraction));
+    int warm = Stats.warmFrames(frames.size(), warmFraction);
     try (GapstreamService service = kafka.startPipeline(workload, topics, cam)) {
       awaitReady(service, Duration.ofMinutes(1));
       PrometheusMeterRegistry registry = service.registry();

@@ -10,6 +10,11 @@ final class Stats {
     return Double.isFinite(v) ? Math.round(v * 1000.0) / 1000.0 : v;
   }
 
+  /** The first frames of a run of {@code total} that a stage leaves out as warm-up; at least one is timed. */
+  static int warmFrames(int total, double fraction) {
+    return (int) Math.min(total - 1, Math.round(total * fraction));
+  }
+
   static double ratio(double numerator, double denominator) {
     return denominator > 0 && Double.isFinite(numerator) ? round(numerator / denominator) : Double.NaN;
   }

@@ -106,26 +106,12 @@ class ProcessRecoveryIT {
     FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "kill", 8, FrameFeed.jpegs(32, 64, 64, 2));
     List<String> ids = feed.ids(FRAMES);
     try (Outputs out = Outputs.read(broker.bootstrapServers())) {
-      ServiceProcess first = service("first");
-      CompletableFuture<Void> sending = sendInBackground(feed);
-      awaitPredictions(out, ids, FRAMES / 3);
-      first.kill();
-      first.awaitExit(Duration.ofSeconds(30));
-      Outputs.Tally atKill = out.settle(ids, Duration.ofSeconds(1));
-
-      long restartAt = System.nanoTime();
-      ServiceProcess second = service("second");
-      sending.get(2, TimeUnit.MINUTES);
-      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
-      double recoverySeconds = (System.nanoTime() - restartAt) / 1e9;
-      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
-      second.terminate();
-      second.awaitExit(Duration.ofSeconds(60));
+      KillNine run = killNineAndRestart(feed, ids, out, Map.of());
       System.out.printf(
-          "kill -9: at kill %s; final %s; restart to all done %.1f s%n", atKill, settled, recoverySeconds);
+          "kill -9: at kill %s; final %s; restart to all done %.1f s%n", run.atKill(), run.settled(), run.recoverySeconds());
 
-      assertThat(done.lost()).as(done.toString()).isZero();
-      assertThat(settled.predicted()).as("every frame has at least one prediction").isEqualTo(FRAMES);
+      assertThat(run.done().lost()).as(run.done().toString()).isZero();
+      assertThat(run.settled().predicted()).as("every frame has at least one prediction").isEqualTo(FRAMES);
     }
   }
 
@@ -135,30 +121,44 @@ class ProcessRecoveryIT {
     List<String> ids = feed.ids(FRAMES);
     Map<String, String> eos = Map.of("delivery.guarantee", "exactly-once");
     try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
-      ServiceProcess first = service("first", eos);
-      CompletableFuture<Void> sending = sendInBackground(feed);
-      awaitPredictions(out, ids, FRAMES / 3);
-      first.kill();
-      first.awaitExit(Duration.ofSeconds(30));
-      Outputs.Tally atKill = out.settle(ids, Duration.ofSeconds(1));
-
-      long restartAt = System.nanoTime();
-      ServiceProcess second = service("second", eos);
-      sending.get(2, TimeUnit.MINUTES);
-      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
-      double recoverySeconds = (System.nanoTime() - restartAt) / 1e9;
-      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
-      second.terminate();
-      second.awaitExit(Duration.ofSeconds(60));
+      KillNine run = killNineAndRestart(feed, ids, out, eos);
       System.out.printf(
           "exactly-once kill -9: at kill %s; final %s; restart to all done %.1f s%n",
-          atKill, settled, recoverySeconds);
+          run.atKill(), run.settled(), run.recoverySeconds());
 
-      assertThat(second.log()).contains("exactly-once");
-      assertThat(done.lost()).as(done.toString()).isZero();
-      assertThat(settled.predicted()).isEqualTo(FRAMES);
-      assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+      assertThat(run.secondLog()).contains("exactly-once");
+      assertThat(run.done().lost()).as(run.done().toString()).isZero();
+      assertThat(run.settled().predicted()).isEqualTo(FRAMES);
+      assertThat(run.settled().duplicates()).as("read_committed sees each prediction once").isZero();
     }
+  }
+
+  /** What a kill -9 run saw: when the first process died, once all was done, and after settling. */
+  private record KillNine(
+      Outputs.Tally atKill, Outputs.Tally done, Outputs.Tally settled, double recoverySeconds, String secondLog) {}
+
+  /**
+   * Starts a service, feeds it in the background, kills it with SIGKILL a third of the way in,
+   * starts a second one in the same group and waits until every frame has a prediction.
+   */
+  private KillNine killNineAndRestart(FrameFeed feed, List<String> ids, Outputs out, Map<String, String> extra)
+      throws Exception {
+    ServiceProcess first = service("first", extra);
+    CompletableFuture<Void> sending = sendInBackground(feed);
+    awaitPredictions(out, ids, FRAMES / 3);
+    first.kill();
+    first.awaitExit(Duration.ofSeconds(30));
+    Outputs.Tally atKill = out.settle(ids, Duration.ofSeconds(1));
+
+    long restartAt = System.nanoTime();
+    ServiceProcess second = service("second", extra);
+    sending.get(2, TimeUnit.MINUTES);
+    Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+    double recoverySeconds = (System.nanoTime() - restartAt) / 1e9;
+    Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+    second.terminate();
+    second.awaitExit(Duration.ofSeconds(60));
+    return new KillNine(atKill, done, settled, recoverySeconds, second.log());
   }
 
   private ServiceProcess service(String name) throws Exception {
