@@ -4,6 +4,7 @@ import dev.gapstream.GapstreamException;
 import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.batch.Batcher;
+import dev.gapstream.batch.InferenceSlots;
 import dev.gapstream.bench.BenchReport.Throughput;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.DecodedFrame;
@@ -23,10 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Stage 2: the pipeline without Kafka. Frames are decoded on a pool of {@code
- * ingest.decode.threads}, batched by the pipeline's {@link Batcher} (same policy, same adaptive
- * "take a batch only when a slot is free"), and run by the pipeline's batch runner on {@code
- * inference.concurrency} threads, with at most {@code ingest.max.in.flight} frames in flight. One
- * loop thread owns the batcher and the counters, as the verticle's event loop does.
+ * ingest.decode.threads}, batched by the pipeline's {@link Batcher} and handed to the model by its
+ * {@link InferenceSlots} (same policy, same adaptive batching), and run by the pipeline's batch
+ * runner on a pool of the pipeline's size, with at most {@code ingest.max.in.flight} frames in
+ * flight. One loop thread owns the batcher and the counters, as the verticle's event loop does.
  */
 final class InProcessStage {
 
@@ -49,7 +50,7 @@ final class InProcessStage {
   // Owned by the loop thread.
   private int next;
   private int inFlight;
-  private int freeSlots;
+  private final InferenceSlots slots;
   private int finished;
   private long batches;
   private long warmBatches;
@@ -57,8 +58,11 @@ final class InProcessStage {
   private ThreadCpu warmCpu;
   private ScheduledFuture<?> deadline;
 
-  /** {@code warmFraction}: the first frames left out of the rate, as stage 3 leaves them out. */
-  InProcessStage(Workload workload, BatchRunner runner, double warmFraction) {
+  /**
+   * @param warmFraction the first frames left out of the rate, as stage 3 leaves them out
+   * @param prepareAhead as the pipeline does (see {@link InferenceSlots}); false only to measure it
+   */
+  InProcessStage(Workload workload, BatchRunner runner, double warmFraction, boolean prepareAhead) {
     GapstreamConfig config = workload.config();
     this.workload = workload;
     this.decoder = workload.decoder();
@@ -67,8 +71,8 @@ final class InProcessStage {
     this.warm = Stats.warmFrames(total, warmFraction);
     this.maxInFlight = config.ingest().maxInFlight();
     this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
-    this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());
-    this.freeSlots = config.inference().concurrency();
+    this.slots = new InferenceSlots(config.inference().concurrency(), prepareAhead);
+    this.inferencePool = Executors.newFixedThreadPool(slots.poolSize());
     this.batcher =
         new Batcher<>(
             new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
@@ -142,16 +146,15 @@ final class InProcessStage {
   }
 
   private void dispatch() {
-    while (freeSlots > 0) {
-      Batch<Shape, Frame> batch = batcher.takeReady();
+    while (true) {
+      Batch<Shape, Frame> batch = slots.take(batcher);
       if (batch == null) {
         break;
       }
-      freeSlots--;
       batches++;
       inferencePool.execute(() -> infer(batch));
     }
-    if (deadline == null && freeSlots > 0) {
+    if (deadline == null && slots.acceptsPartial()) {
       batcher.nextDeadline().ifPresent(at -> deadline =
           loop.schedule(() -> {
             deadline = null;
@@ -168,7 +171,7 @@ final class InProcessStage {
       failure.compareAndSet(null, e);
     }
     loop.execute(() -> {
-      freeSlots++;
+      slots.finished();
       finished(batch.size());
       dispatch();
     });

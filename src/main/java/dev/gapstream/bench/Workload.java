@@ -41,6 +41,7 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
   ModelBatchRunner runner(InferenceEngine engine) {
     return new ModelBatchRunner(
         engine,
+        config.inference().concurrency(),
         spec,
         config.cam(),
         config.predictions().topK(),
