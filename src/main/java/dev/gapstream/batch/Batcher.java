@@ -78,18 +78,6 @@ public final class Batcher<K, T> {
   }
 
   /**
-   * Takes the first full batch, or {@code null}: for a caller that can start preparing a batch
-   * before the model is free, and wants only batches that waiting could not have made larger.
-   */
-  public Batch<K, T> takeFull() {
-    Batch<K, T> batch = full.poll();
-    if (batch != null) {
-      size -= batch.size();
-    }
-    return batch;
-  }
-
-  /**
    * Clock reading at which the oldest open batch becomes ready by delay; empty when no batch is
    * open. A full batch is ready at once: check {@link #takeReady()} first.
    */

@@ -61,12 +61,9 @@ public final class Benchmark {
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
           .run(ortSizes(), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       progress.accept("(2) decode + preprocess + infer in process");
-      inProcess = new InProcessStage(workload, runner, settings.warmup(), true).run(settings.timeout());
+      inProcess = new InProcessStage(workload, runner, settings.warmup()).run(settings.timeout());
       if (settings.compareSpinWait()) {
         experiments.add(spinWait(inProcess));
-      }
-      if (settings.comparePrepareAhead()) {
-        experiments.add(prepareAhead(runner));
       }
       try (BenchKafka kafka = new BenchKafka(config.kafka().embedded().partitions())) {
         PipelineStage stage = new PipelineStage(kafka, workload);
@@ -129,29 +126,11 @@ public final class Benchmark {
     boolean spin = !configured.spinWait();
     progress.accept("(2) again, with ONNX Runtime spin-waiting " + (spin ? "on" : "off"));
     try (InferenceEngine engine = workload.openEngine(configured.withSpinWait(spin))) {
-      Throughput t = new InProcessStage(workload, workload.runner(engine), settings.warmup(), true).run(settings.timeout());
+      Throughput t = new InProcessStage(workload, workload.runner(engine), settings.warmup()).run(settings.timeout());
       return new BenchReport.Experiment(
           "ort-spin-wait", "allow_spinning=" + (spin ? 0 : 1), "allow_spinning=" + (spin ? 1 : 0),
           spinning.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), spinning.framesPerSecond()));
     }
-  }
-
-  /**
-   * Stage 2 with and without a batch prepared ahead of the model, in turns, {@code rounds} times
-   * each; each keeps its best.
-   */
-  private BenchReport.Experiment prepareAhead(ModelBatchRunner runner) throws InterruptedException {
-    Throughput with = null;
-    Throughput without = null;
-    for (int round = 1; round <= settings.rounds(); round++) {
-      progress.accept("(2) again, with a batch prepared ahead of the model, round " + round);
-      with = faster(with, rate(new InProcessStage(workload, runner, settings.warmup(), true).run(settings.timeout())));
-      progress.accept("(2) again, without, round " + round);
-      without = faster(without, rate(new InProcessStage(workload, runner, settings.warmup(), false).run(settings.timeout())));
-    }
-    return new BenchReport.Experiment(
-        "prepare-ahead", "one full batch prepared ahead", "none prepared ahead",
-        with.framesPerSecond(), without.framesPerSecond(), Stats.ratio(without.framesPerSecond(), with.framesPerSecond()));
   }
 
   /** The sizes asked for plus {@code batch.max.size}, whose time sets the latency bound. */

@@ -4,7 +4,6 @@ import dev.gapstream.GapstreamException;
 import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.batch.Batcher;
-import dev.gapstream.batch.InferenceSlots;
 import dev.gapstream.bench.BenchReport.Throughput;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.DecodedFrame;
@@ -24,10 +23,10 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Stage 2: the pipeline without Kafka. Frames are decoded on a pool of {@code
- * ingest.decode.threads}, batched by the pipeline's {@link Batcher} and handed to the model by its
- * {@link InferenceSlots} (same policy, same adaptive batching), and run by the pipeline's batch
- * runner on a pool of the pipeline's size, with at most {@code ingest.max.in.flight} frames in
- * flight. One loop thread owns the batcher and the counters, as the verticle's event loop does.
+ * ingest.decode.threads}, batched by the pipeline's {@link Batcher} (same policy, same adaptive
+ * "take a batch only when a slot is free"), and run by the pipeline's batch runner on {@code
+ * inference.concurrency} threads, with at most {@code ingest.max.in.flight} frames in flight. One
+ * loop thread owns the batcher and the counters, as the verticle's event loop does.
  */
 final class InProcessStage {
 
@@ -50,7 +49,7 @@ final class InProcessStage {
   // Owned by the loop thread.
   private int next;
   private int inFlight;
-  private final InferenceSlots slots;
+  private int freeSlots;
   private int finished;
   private long batches;
   private long warmBatches;
@@ -58,11 +57,8 @@ final class InProcessStage {
   private ThreadCpu warmCpu;
   private ScheduledFuture<?> deadline;
 
-  /**
-   * @param warmFraction the first frames left out of the rate, as stage 3 leaves them out
-   * @param prepareAhead as the pipeline does (see {@link InferenceSlots}); false only to measure it
-   */
-  InProcessStage(Workload workload, BatchRunner runner, double warmFraction, boolean prepareAhead) {
+  /** {@code warmFraction}: the first frames left out of the rate, as stage 3 leaves them out. */
+  InProcessStage(Workload workload, BatchRunner runner, double warmFraction) {
     GapstreamConfig config = workload.config();
     this.workload = workload;
     this.decoder = workload.decoder();
@@ -71,8 +67,8 @@ final class InProcessStage {
     this.warm = Stats.warmFrames(total, warmFraction);
     this.maxInFlight = config.ingest().maxInFlight();
     this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
-    this.slots = new InferenceSlots(config.inference().concurrency(), prepareAhead);
-    this.inferencePool = Executors.newFixedThreadPool(slots.poolSize());
+    this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());
+    this.freeSlots = config.inference().concurrency();
     this.batcher =
         new Batcher<>(
             new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
@@ -146,15 +142,16 @@ final class InProcessStage {
   }
 
   private void dispatch() {
-    while (true) {
-      Batch<Shape, Frame> batch = slots.take(batcher);
+    while (freeSlots > 0) {
+      Batch<Shape, Frame> batch = batcher.takeReady();
       if (batch == null) {
         break;
       }
+      freeSlots--;
       batches++;
       inferencePool.execute(() -> infer(batch));
     }
-    if (deadline == null && slots.acceptsPartial()) {
+    if (deadline == null && freeSlots > 0) {
       batcher.nextDeadline().ifPresent(at -> deadline =
           loop.schedule(() -> {
             deadline = null;
@@ -171,7 +168,7 @@ final class InProcessStage {
       failure.compareAndSet(null, e);
     }
     loop.execute(() -> {
-      slots.finished();
+      freeSlots++;
       finished(batch.size());
       dispatch();
     });

@@ -20,13 +20,20 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  *
  * <p>Saturation: the frames are all in the topic, and the service past its warm-up, when the
  * timing starts; it ends with the last prediction acknowledged, both seen in the pipeline's own
- * counters, sampled every millisecond.
+ * counters, sampled every {@value #SAMPLE_MS} ms.
  *
  * <p>Latency: an open-loop producer sends at a fixed rate whatever the pipeline does, stamping each
  * record with its scheduled send time, so that a producer falling behind shows up as latency
  * instead of hiding it (no coordinated omission).
  */
 final class PipelineStage {
+
+  /**
+   * How often the saturation run reads the counters: ±10 ms on a window of seconds, and few enough
+   * wake-ups not to take the cores from the pipeline (every millisecond, the bench's own thread woke
+   * a thousand times a second next to ONNX Runtime's two).
+   */
+  static final long SAMPLE_MS = 10;
 
   private final BenchKafka kafka;
   private final Workload workload;
@@ -85,7 +92,7 @@ final class PipelineStage {
           startCount = done;
           cpu = ThreadCpu.now();
         }
-        TimeUnit.MILLISECONDS.sleep(1);
+        TimeUnit.MILLISECONDS.sleep(SAMPLE_MS);
       }
       long end = System.nanoTime();
       ThreadCpu cpuAfter = ThreadCpu.now();

@@ -41,7 +41,6 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
   ModelBatchRunner runner(InferenceEngine engine) {
     return new ModelBatchRunner(
         engine,
-        config.inference().concurrency(),
         spec,
         config.cam(),
         config.predictions().topK(),

@@ -94,10 +94,6 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting flipped, and report the ratio.")
   boolean compareSpinWait;
 
-  @Option(names = "--compare-prepare-ahead",
-      description = "Also run stage 2 without preparing the next batch while the model runs, in turns with it, and report the ratio.")
-  boolean comparePrepareAhead;
-
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
 
@@ -125,8 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
             0.1,
             timeout,
             rounds != null ? rounds : quick ? 1 : 3,
-            compareSpinWait,
-            comparePrepareAhead);
+            compareSpinWait);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

@@ -105,7 +105,7 @@ public final class GapstreamService implements AutoCloseable {
             settings(config, bootstrapServers),
             new FrameDecoder(decodeLimits(config, spec)),
             new ModelBatchRunner(
-                engine, config.inference().concurrency(), spec, config.cam(), config.predictions().topK(), metrics, tap),
+                engine, spec, config.cam(), config.predictions().topK(), metrics, tap),
             metrics,
             health);
     deploymentId =

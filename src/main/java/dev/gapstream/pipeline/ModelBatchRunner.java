@@ -19,7 +19,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Semaphore;
 
 /**
  * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
@@ -27,11 +26,7 @@ import java.util.concurrent.Semaphore;
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
  * activation map's peak and box).
  *
- * <p>Thread-safe: each inference worker thread reuses its own tensor buffer. At most {@code
- * concurrency} batches are in the model at once, however many threads call {@link #run}: a caller
- * given one more thread than that prepares the next batch's tensor while the model runs, and the
- * previous batch's predictions are built while the next one is in the model, so the model's
- * threads do not wait for either (see {@link PipelineVerticle}).
+ * <p>Thread-safe: each inference worker thread reuses its own tensor buffer.
  */
 public final class ModelBatchRunner implements BatchRunner {
 
@@ -46,20 +41,15 @@ public final class ModelBatchRunner implements BatchRunner {
   private final PredictionTap tap;
   private final Prediction.Model model;
   private final ThreadLocal<FloatBuffer> tensors = ThreadLocal.withInitial(() -> allocate(1 << 16));
-  /** One permit per batch allowed in the model at once; fair, so batches enter in turn. */
-  private final Semaphore modelPermits;
 
-  /** @param concurrency batches run by the model at once ({@code inference.concurrency}) */
   public ModelBatchRunner(
       InferenceEngine engine,
-      int concurrency,
       ModelSpec spec,
       GapstreamConfig.Cam cam,
       int topK,
       PipelineMetrics metrics,
       PredictionTap tap) {
     this.engine = engine;
-    this.modelPermits = new Semaphore(concurrency, true);
     this.spec = spec;
     this.preprocessor = new Preprocessor(spec);
     this.cam = cam;
@@ -78,17 +68,9 @@ public final class ModelBatchRunner implements BatchRunner {
       preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
     }
     tensor.flip();
-    modelPermits.acquireUninterruptibly();
-    long start;
-    long inferenceNanos;
-    BatchResult result;
-    try {
-      start = System.nanoTime();
-      result = engine.run(tensor, batch.size(), h, w);
-      inferenceNanos = System.nanoTime() - start;
-    } finally {
-      modelPermits.release();
-    }
+    long start = System.nanoTime();
+    BatchResult result = engine.run(tensor, batch.size(), h, w);
+    long inferenceNanos = System.nanoTime() - start;
     metrics.recordInference(inferenceNanos);
 
     List<Outcome> outcomes = new ArrayList<>(batch.size());

@@ -2,7 +2,6 @@ package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.Batcher;
-import dev.gapstream.batch.InferenceSlots;
 import dev.gapstream.http.Health;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.Frame;
@@ -49,10 +48,6 @@ import org.slf4j.LoggerFactory;
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
  * consumer pauses and Kafka holds the rest; it resumes at half the bound.
- *
- * <p>The inference pool has one thread more than {@code inference.concurrency}: while the model is
- * busy, the next full batch is already being normalised into its tensor, and the last one's
- * predictions built, so the model goes from batch to batch without waiting for either.
  */
 public final class PipelineVerticle extends VerticleBase {
 
@@ -80,7 +75,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   private volatile int inFlight;
   private volatile boolean paused;
-  private final InferenceSlots slots;
+  private int freeSlots;
   private long deadlineTimer = -1;
   private long connectionTimer = -1;
   private boolean stopping;
@@ -98,7 +93,7 @@ public final class PipelineVerticle extends VerticleBase {
     this.metrics = metrics;
     this.health = health;
     this.batcher = new Batcher<>(settings.batchPolicy(), System::nanoTime);
-    this.slots = new InferenceSlots(settings.inferenceConcurrency());
+    this.freeSlots = settings.inferenceConcurrency();
   }
 
   @Override
@@ -107,10 +102,7 @@ public final class PipelineVerticle extends VerticleBase {
     decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
     inferencePool =
         vertx.createSharedWorkerExecutor(
-            "gapstream-inference",
-            slots.poolSize(),
-            10,
-            TimeUnit.MINUTES);
+            "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
     // Building Kafka clients loads classes and resolves addresses, which took seconds on a busy
     // machine: that runs on a worker (with the exactly-once producer's fencing), and only the
     // Vert.x wrapping happens here.
@@ -273,11 +265,12 @@ public final class PipelineVerticle extends VerticleBase {
     if (stopping) {
       draining.addAll(batcher.drain());
     }
-    while (true) {
-      Batch<Shape, Frame> batch = nextBatch();
+    while (freeSlots > 0) {
+      Batch<Shape, Frame> batch = stopping ? draining.poll() : batcher.takeReady();
       if (batch == null) {
         break;
       }
+      freeSlots--;
       metrics.recordBatch(batch.size(), batch.waitNanos());
       inferencePool
           .executeBlocking(() -> runner.run(batch), false)
@@ -286,16 +279,8 @@ public final class PipelineVerticle extends VerticleBase {
     armDeadline();
   }
 
-  /** The next batch for the inference pool, or null: see {@link InferenceSlots}. */
-  private Batch<Shape, Frame> nextBatch() {
-    if (!stopping) {
-      return slots.take(batcher);
-    }
-    return draining.isEmpty() || !slots.tryTakeAny() ? null : draining.poll();
-  }
-
   private void armDeadline() {
-    if (deadlineTimer >= 0 || !slots.acceptsPartial()) {
+    if (deadlineTimer >= 0 || freeSlots == 0) {
       return;
     }
     batcher
@@ -311,7 +296,7 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void onInferred(Batch<Shape, Frame> batch, AsyncResult<List<Outcome>> result) {
-    slots.finished();
+    freeSlots++;
     if (result.succeeded()) {
       for (Outcome outcome : result.result()) {
         outcome.frame().releasePixels();

@@ -47,20 +47,6 @@ class BatcherTest {
   }
 
   @Test
-  void takeFullLeavesAnOverdueOpenBatchToGrow() {
-    batcher.add("a", 1);
-    advanceMillis(50);
-    assertThat(batcher.takeFull()).as("open, though past its delay").isNull();
-    assertThat(batcher.size()).isEqualTo(1);
-
-    batcher.add("a", 2);
-    batcher.add("a", 3);
-    assertThat(batcher.takeFull().items()).containsExactly(1, 2, 3);
-    assertThat(batcher.size()).isZero();
-    assertThat(batcher.takeFull()).isNull();
-  }
-
-  @Test
   void shapesNeverShareABatch() {
     batcher.add("64x64", 1);
     batcher.add("128x96", 2);
