@@ -200,7 +200,9 @@ public final class GapstreamService implements AutoCloseable {
   public static EngineOptions engineOptions(GapstreamConfig config) {
     return new EngineOptions(
         config.inference().threads(),
-        EngineOptions.Provider.valueOf(config.inference().provider().name()));
+        EngineOptions.Provider.valueOf(config.inference().provider().name()),
+        false,
+        config.inference().dynamicBlockBase());
   }
 
   /**
