@@ -17,8 +17,6 @@ import java.util.List;
  * @param rounds measurements of each stage-1 batch size and each stage-3 variant, taken in turns
  *     (sizes in turn; with CAMs, without, with, ...); each keeps its best
  * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
- * @param compareDynamicBlock also run stage 3 with {@code inference.dynamic.block.base} the other
- *     way (0 if it is on, else the default), in turns with the configured value, for the A/B ratio
  */
 public record BenchSettings(
     List<Integer> batchSizes,
@@ -29,8 +27,7 @@ public record BenchSettings(
     double warmup,
     Duration timeout,
     int rounds,
-    boolean compareSpinWait,
-    boolean compareDynamicBlock) {
+    boolean compareSpinWait) {
 
   public BenchSettings {
     if (rounds < 1) {

@@ -5,7 +5,6 @@ import dev.gapstream.GapstreamException;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.OrtRow;
 import dev.gapstream.bench.BenchReport.Throughput;
-import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
@@ -83,9 +82,6 @@ public final class Benchmark {
           pipeline = faster(pipeline, saturation(stage, true, round));
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
-        if (settings.compareDynamicBlock()) {
-          experiments.add(dynamicBlock(stage, kafka));
-        }
         double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         for (double load : settings.loads()) {
           progress.accept(String.format("(4) latency at %.0f%% of %.1f fps", load * 100, pipeline.framesPerSecond()));
@@ -135,37 +131,6 @@ public final class Benchmark {
           "ort-spin-wait", "allow_spinning=" + (spin ? 0 : 1), "allow_spinning=" + (spin ? 1 : 0),
           spinning.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), spinning.framesPerSecond()));
     }
-  }
-
-  /**
-   * Stage 3 (with CAMs) with {@code inference.dynamic.block.base} as configured and the other way,
-   * {@code rounds} times each in the order configured, other, other, configured, ... so that a JVM
-   * still getting faster favours neither; each keeps its best. Stage 3, not stage 2: what the
-   * setting is for is ONNX Runtime's threads being preempted, and the pipeline is where the
-   * decode, Kafka and JIT threads preempt them.
-   */
-  private BenchReport.Experiment dynamicBlock(PipelineStage configured, BenchKafka kafka)
-      throws InterruptedException {
-    int base = workload.config().inference().dynamicBlockBase();
-    int otherBase = base > 0 ? 0 : EngineOptions.DEFAULT_DYNAMIC_BLOCK_BASE;
-    PipelineStage other =
-        new PipelineStage(kafka, workload.with(ConfigKeys.INFERENCE_DYNAMIC_BLOCK_BASE, Integer.toString(otherBase)));
-    Throughput best = null;
-    Throughput otherBest = null;
-    for (int round = 1; round <= settings.rounds(); round++) {
-      for (boolean asConfigured : round % 2 == 1 ? new boolean[] {true, false} : new boolean[] {false, true}) {
-        progress.accept("(3) again, dynamic_block_base=" + (asConfigured ? base : otherBase) + ", round " + round);
-        Throughput t = rate((asConfigured ? configured : other).saturation(true, settings.warmup(), settings.timeout()));
-        if (asConfigured) {
-          best = faster(best, t);
-        } else {
-          otherBest = faster(otherBest, t);
-        }
-      }
-    }
-    return new BenchReport.Experiment(
-        "ort-dynamic-block", "dynamic_block_base=" + base, "dynamic_block_base=" + otherBase,
-        best.framesPerSecond(), otherBest.framesPerSecond(), Stats.ratio(otherBest.framesPerSecond(), best.framesPerSecond()));
   }
 
   /** The sizes asked for plus {@code batch.max.size}, whose time sets the latency bound. */

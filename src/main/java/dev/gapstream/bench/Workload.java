@@ -1,6 +1,5 @@
 package dev.gapstream.bench;
 
-import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
@@ -10,9 +9,7 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import dev.gapstream.pipeline.PredictionTap;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
 
@@ -26,13 +23,6 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
 
   public Workload {
     frames = List.copyOf(frames);
-  }
-
-  /** The same workload with one configuration key set otherwise (validated as at start-up). */
-  Workload with(String key, String value) {
-    Map<String, String> properties = new HashMap<>(config.properties());
-    properties.put(key, value);
-    return new Workload(ConfigLoader.builder().set(properties).load(), spec, frames);
   }
 
   FrameDecoder decoder() {

@@ -94,10 +94,6 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting flipped, and report the ratio.")
   boolean compareSpinWait;
 
-  @Option(names = "--compare-dynamic-block",
-      description = "Also run stage 3 with inference.dynamic.block.base the other way (off if on, else the default), in turns with the configured value, and report the ratio.")
-  boolean compareDynamicBlock;
-
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
 
@@ -125,8 +121,7 @@ public final class BenchCommand implements Callable<Integer> {
             0.1,
             timeout,
             rounds != null ? rounds : quick ? 1 : 3,
-            compareSpinWait,
-            compareDynamicBlock);
+            compareSpinWait);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

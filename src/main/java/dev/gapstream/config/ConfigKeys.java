@@ -38,7 +38,6 @@ public final class ConfigKeys {
   public static final String INFERENCE_THREADS = "inference.threads";
   public static final String INFERENCE_CONCURRENCY = "inference.concurrency";
   public static final String INFERENCE_PROVIDER = "inference.provider";
-  public static final String INFERENCE_DYNAMIC_BLOCK_BASE = "inference.dynamic.block.base";
   public static final String INGEST_MAX_IN_FLIGHT = "ingest.max.in.flight";
   public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
   public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
@@ -137,14 +136,6 @@ public final class ConfigKeys {
               InferenceProvider.CPU.id(),
               oneOf(InferenceProvider.ids()),
               "ONNX Runtime execution provider")
-          .define(
-              INFERENCE_DYNAMIC_BLOCK_BASE,
-              INT,
-              4,
-              range(0, 64),
-              "ONNX Runtime's session.dynamic_block_base: operators are split into blocks that"
-                  + " shrink as the work runs out, so a thread the OS preempted holds up less of"
-                  + " it; 0 turns it off (ONNX Runtime's own default)")
           .define(
               INGEST_MAX_IN_FLIGHT,
               INT,

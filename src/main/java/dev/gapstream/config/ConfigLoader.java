@@ -119,8 +119,7 @@ public final class ConfigLoader {
             model,
             num(v, ConfigKeys.INFERENCE_THREADS),
             num(v, ConfigKeys.INFERENCE_CONCURRENCY),
-            InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER)),
-            num(v, ConfigKeys.INFERENCE_DYNAMIC_BLOCK_BASE)),
+            InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER))),
         new Ingest(
             num(v, ConfigKeys.INGEST_MAX_IN_FLIGHT),
             num(v, ConfigKeys.INGEST_MAX_FRAME_BYTES),

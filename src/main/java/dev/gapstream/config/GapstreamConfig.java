@@ -84,10 +84,9 @@ public record GapstreamConfig(
    * @param modelPath absolute path of the ONNX model (existence is checked when it is loaded)
    * @param threads ONNX Runtime intra-op threads
    * @param concurrency batches in inference at once
-   * @param dynamicBlockBase ONNX Runtime's {@code session.dynamic_block_base}; 0 = off
    */
   public record Inference(
-      Path modelPath, int threads, int concurrency, InferenceProvider provider, int dynamicBlockBase) {}
+      Path modelPath, int threads, int concurrency, InferenceProvider provider) {}
 
   /**
    * Ingest bounds.

@@ -11,16 +11,8 @@ import java.util.Locale;
  *     (ORT's own default). Off by default here: the decode workers need the same cores, and
  *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
  *     (1.00–1.03× with ResNet-18 on a quiet machine); see BENCHMARKS.md, {@code bench --compare-spin-wait}
- * @param dynamicBlockBase ONNX Runtime's {@code session.dynamic_block_base} ({@code
- *     inference.dynamic.block.base}): each parallel operator is handed out in blocks that shrink as
- *     its work runs out, so a thread the OS preempted (the decode, Kafka and JIT threads share the
- *     cores) holds up less of it; 0 leaves ONNX Runtime's static split. See BENCHMARKS.md, {@code
- *     bench --compare-dynamic-block}
  */
-public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait, int dynamicBlockBase) {
-
-  /** The default of {@code inference.dynamic.block.base}. */
-  public static final int DEFAULT_DYNAMIC_BLOCK_BASE = 4;
+public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
 
   /** ONNX Runtime execution provider, as named by the {@code inference.provider} key. */
   public enum Provider {
@@ -49,19 +41,16 @@ public record EngineOptions(int intraOpThreads, Provider provider, boolean spinW
     if (provider == null) {
       throw new ModelException("inference.provider: missing");
     }
-    if (dynamicBlockBase < 0) {
-      throw new ModelException("inference.dynamic.block.base: must be >= 0, was " + dynamicBlockBase);
-    }
   }
 
-  /** Options with the defaults: no spin-waiting, {@link #DEFAULT_DYNAMIC_BLOCK_BASE}. */
+  /** Options without spin-waiting (the default). */
   public EngineOptions(int intraOpThreads, Provider provider) {
-    this(intraOpThreads, provider, false, DEFAULT_DYNAMIC_BLOCK_BASE);
+    this(intraOpThreads, provider, false);
   }
 
   /** The same options with spin-waiting on or off. */
   public EngineOptions withSpinWait(boolean spin) {
-    return new EngineOptions(intraOpThreads, provider, spin, dynamicBlockBase);
+    return new EngineOptions(intraOpThreads, provider, spin);
   }
 
   /** CPU with the given number of threads. */

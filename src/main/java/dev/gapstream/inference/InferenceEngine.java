@@ -246,9 +246,6 @@ public final class InferenceEngine implements AutoCloseable {
       opts.setCPUArenaAllocator(true);
       // Explicit so that bench --compare-spin-wait can measure both; see EngineOptions.
       opts.addConfigEntry("session.intra_op.allow_spinning", o.spinWait() ? "1" : "0");
-      if (o.dynamicBlockBase() > 0) {
-        opts.addConfigEntry("session.dynamic_block_base", Integer.toString(o.dynamicBlockBase()));
-      }
       if (o.provider() == EngineOptions.Provider.CUDA) {
         addCuda(opts);
       }

@@ -200,9 +200,7 @@ public final class GapstreamService implements AutoCloseable {
   public static EngineOptions engineOptions(GapstreamConfig config) {
     return new EngineOptions(
         config.inference().threads(),
-        EngineOptions.Provider.valueOf(config.inference().provider().name()),
-        false,
-        config.inference().dynamicBlockBase());
+        EngineOptions.Provider.valueOf(config.inference().provider().name()));
   }
 
   /**

@@ -25,7 +25,6 @@ class ConfigLoaderTest {
     assertThat(c.inference().threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(c.inference().concurrency()).isEqualTo(1);
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CPU);
-    assertThat(c.inference().dynamicBlockBase()).isEqualTo(4);
     assertThat(c.inference().modelPath())
         .isAbsolute()
         .endsWithRaw(Path.of("models/gapnet-shapes/model.onnx"));
@@ -145,15 +144,6 @@ class ConfigLoaderTest {
         .hasMessageContaining("YAML");
     assertThatThrownBy(() -> ConfigLoader.builder().set("kafka.consumer.", "x").load())
         .hasMessageContaining("unknown configuration key kafka.consumer.");
-  }
-
-  @Test
-  void dynamicBlockBaseIsZeroOrMoreAndZeroTurnsItOff() {
-    assertThat(ConfigLoader.builder().set("inference.dynamic.block.base", "0").load().inference().dynamicBlockBase())
-        .isZero();
-    assertThatThrownBy(() -> ConfigLoader.builder().set("inference.dynamic.block.base", "-1").load())
-        .isInstanceOf(ConfigException.class)
-        .hasMessageContaining("inference.dynamic.block.base");
   }
 
   @Test

@@ -100,25 +100,6 @@ class InferenceEngineTest {
   }
 
   @Test
-  void dynamicBlocksChangeHowWorkIsSharedNotTheResult() {
-    Path model = TestModels.ensure("tiny-cam");
-    FloatBuffer batch = randomBatch(4, 40, 56);
-    float[][] logits = new float[3][];
-    int[] bases = {0, 1, 4};
-    for (int k = 0; k < bases.length; k++) {
-      EngineOptions options = new EngineOptions(2, EngineOptions.Provider.CPU, false, bases[k]);
-      try (InferenceEngine engine = InferenceEngine.open(model, spec(null), options)) {
-        logits[k] = engine.run(batch, 4, 40, 56).logits();
-      }
-    }
-    assertThat(logits[1]).containsExactly(logits[0], within(1e-5f));
-    assertThat(logits[2]).containsExactly(logits[0], within(1e-5f));
-    assertThatThrownBy(() -> new EngineOptions(2, EngineOptions.Provider.CPU, false, -1))
-        .isInstanceOf(ModelException.class)
-        .hasMessageContaining("inference.dynamic.block.base");
-  }
-
-  @Test
   void cudaWithoutTheCudaBuildNamesTheConfigKey() {
     Path model = TestModels.ensure("tiny-cam");
     EngineOptions cuda = new EngineOptions(1, EngineOptions.Provider.fromConfig("cuda"));
