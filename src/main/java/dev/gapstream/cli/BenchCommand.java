@@ -1,12 +1,12 @@
 package dev.gapstream.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.bench.BenchReport;
 import dev.gapstream.bench.BenchSettings;
 import dev.gapstream.bench.Benchmark;
 import dev.gapstream.bench.EncodedFrame;
 import dev.gapstream.bench.FrameSource;
 import dev.gapstream.bench.ReferenceModels;
+import dev.gapstream.bench.ReportJson;
 import dev.gapstream.bench.ReportTable;
 import dev.gapstream.bench.Workload;
 import dev.gapstream.config.ConfigKeys;
@@ -133,7 +133,7 @@ public final class BenchCommand implements Callable<Integer> {
       err.print(ReportTable.format(report));
       err.flush();
     }
-    out.print(json ? new ObjectMapper().writeValueAsString(report) + "\n" : ReportTable.format(report));
+    out.print(json ? ReportJson.format(report) + "\n" : ReportTable.format(report));
     out.flush();
     return 0;
   }
