@@ -57,7 +57,8 @@ public record BenchReport(
 
   /**
    * Bare inference at one batch size: {@code msPerBatch} is the mean over the timed iterations;
-   * {@code coresBusy} the cores the process kept busy meanwhile (NaN where the OS does not say; null in JSON).
+   * {@code coresBusy} the cores the process kept busy meanwhile (NaN where the OS does not say;
+   * null in JSON).
    */
   public record OrtRow(int batchSize, int iterations, double msPerBatch, double imagesPerSecond, double coresBusy) {}
 
@@ -107,7 +108,8 @@ public record BenchReport(
   }
 
   /**
-   * The ratios the issue's targets are stated in (NaN where a stage did not run; null in JSON, see {@link ReportJson}).
+   * The ratios the issue's targets are stated in (NaN where a stage did not run; null in JSON, see
+   * {@link ReportJson}).
    *
    * @param pipelineVsOrtBest pipeline ÷ bare ORT at its best batch size (target ≥ 0.85 for ResNet-18)
    * @param pipelineVsInProcess pipeline ÷ in-process (target ≥ 0.8)
