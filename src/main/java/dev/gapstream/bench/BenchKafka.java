@@ -5,7 +5,6 @@ import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.kafka.EmbeddedKafka;
-import dev.gapstream.pipeline.GapstreamService;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -88,9 +87,13 @@ final class BenchKafka implements AutoCloseable {
     }
   }
 
-  /** The workload's configuration pointed at this broker and these topics, CAMs on or off. */
-  GapstreamConfig pipelineConfig(Workload workload, Topics topics, boolean cam) {
+  /**
+   * The workload's configuration with {@code overrides} set over it, pointed at this broker and
+   * these topics, CAMs on or off.
+   */
+  GapstreamConfig pipelineConfig(Workload workload, Topics topics, boolean cam, Map<String, String> overrides) {
     Map<String, String> over = new HashMap<>(workload.config().properties());
+    over.putAll(overrides);
     over.put(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
     over.put(ConfigKeys.KAFKA_GROUP_ID, topics.frames() + "-group");
     over.put(ConfigKeys.TOPICS_FRAMES, topics.frames());
@@ -99,10 +102,6 @@ final class BenchKafka implements AutoCloseable {
     over.put(ConfigKeys.HTTP_PORT, "0");
     over.put(ConfigKeys.CAM_ENABLED, String.valueOf(cam));
     return ConfigLoader.builder().set(over).load();
-  }
-
-  GapstreamService startPipeline(Workload workload, Topics topics, boolean cam) {
-    return GapstreamService.start(pipelineConfig(workload, topics, cam));
   }
 
   @Override

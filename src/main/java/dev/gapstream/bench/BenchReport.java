@@ -19,7 +19,7 @@ import java.util.Map;
  * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
  * @param latency (4) end-to-end latency under open-loop load, one row per load
  * @param ratios the comparisons the performance targets are stated in
- * @param experiments optional A/B runs of stage 2 (empty unless asked for)
+ * @param experiments optional A/B runs (empty unless asked for)
  */
 public record BenchReport(
     Machine machine,
@@ -69,8 +69,22 @@ public record BenchReport(
    *     where Kafka is involved)
    * @param meanBatchSize mean inference batch, 1 for the naive loop
    * @param cpu where the CPU went over the same time
+   * @param model how fast the model ran over the same time, and how much of it
    */
-  public record Throughput(long frames, double seconds, double framesPerSecond, double meanBatchSize, Cpu cpu) {}
+  public record Throughput(
+      long frames, double seconds, double framesPerSecond, double meanBatchSize, Cpu cpu, Model model) {}
+
+  /**
+   * The model's share of a throughput, from the batch runner's inference timer (wall clock of
+   * ONNX Runtime's {@code run}, outputs copied): the rate is about {@code busy × 1000 / msPerFrame}.
+   * Against stage 1's time per image it says whether a stage lost throughput to a slower model or
+   * to time the model stood idle.
+   *
+   * @param msPerFrame model time per frame (with {@code inference.concurrency} runs at once, their
+   *     summed time divided by it)
+   * @param busy share of the window a run was going, the same way
+   */
+  public record Model(double msPerFrame, double busy) {}
 
   /**
    * End-to-end latency at a fraction of the saturation rate: from each frame's scheduled send time

@@ -1,7 +1,10 @@
 package dev.gapstream.bench;
 
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * How long and at what sizes a benchmark measures (the workload itself is a {@link Workload}).
@@ -17,6 +20,8 @@ import java.util.List;
  * @param rounds measurements of each stage-1 batch size and each stage-3 variant, taken in turns
  *     (sizes in turn; with CAMs, without, with, ...); each keeps its best
  * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
+ * @param compare configuration keys to set in an A/B run of stage 3 against the configuration as
+ *     it is (none: no such run)
  */
 public record BenchSettings(
     List<Integer> batchSizes,
@@ -27,7 +32,8 @@ public record BenchSettings(
     double warmup,
     Duration timeout,
     int rounds,
-    boolean compareSpinWait) {
+    boolean compareSpinWait,
+    Map<String, String> compare) {
 
   public BenchSettings {
     if (rounds < 1) {
@@ -35,5 +41,6 @@ public record BenchSettings(
     }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);
+    compare = Collections.unmodifiableMap(new LinkedHashMap<>(compare));
   }
 }

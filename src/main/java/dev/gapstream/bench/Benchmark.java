@@ -10,6 +10,7 @@ import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import java.io.IOException;
@@ -19,8 +20,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 
 /**
  * Runs the five stages on one workload, in one JVM, one after the other, and reports them side by
@@ -55,13 +58,15 @@ public final class Benchmark {
     List<LatencyRow> latency = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<DecodedFrame> decoded = decodeSample();
-    try (InferenceEngine engine = workload.openEngine()) {
-      ModelBatchRunner runner = workload.runner(engine);
+    try (InferenceEngine engine = workload.openEngine();
+        GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
+      ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
       progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes());
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
           .run(ortSizes(), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       progress.accept("(2) decode + preprocess + infer in process");
-      inProcess = new InProcessStage(workload, runner, settings.warmup()).run(settings.timeout());
+      inProcess =
+          new InProcessStage(workload, runner, runnerMetrics.registry(), settings.warmup()).run(settings.timeout());
       if (settings.compareSpinWait()) {
         experiments.add(spinWait(inProcess));
       }
@@ -82,6 +87,9 @@ public final class Benchmark {
           pipeline = faster(pipeline, saturation(stage, true, round));
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
+        if (!settings.compare().isEmpty()) {
+          experiments.add(compare(stage));
+        }
         double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         for (double load : settings.loads()) {
           progress.accept(String.format("(4) latency at %.0f%% of %.1f fps", load * 100, pipeline.framesPerSecond()));
@@ -89,7 +97,8 @@ public final class Benchmark {
               stage.latency(load, load * pipeline.framesPerSecond(), settings.latencyDuration(), settings.warmup(), bound));
         }
         progress.accept("(5) naive single-threaded loop");
-        naive = new NaiveStage(kafka, workload).run(runner, settings.warmup(), settings.timeout());
+        naive = new NaiveStage(kafka, workload)
+            .run(runner, runnerMetrics.registry(), settings.warmup(), settings.timeout());
       }
     }
     return new BenchReport(
@@ -112,8 +121,34 @@ public final class Benchmark {
 
   /** Prints one run's rate on the progress stream (the report keeps only each variant's best). */
   private Throughput rate(Throughput t) {
-    progress.accept(String.format(Locale.ROOT, "    %.1f frames/s, mean batch %.1f, %.2f cores busy", t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy()));
+    progress.accept(String.format(
+        Locale.ROOT,
+        "    %.1f frames/s, mean batch %.1f, %.2f cores busy; model %.2f ms/frame, busy %.0f%%",
+        t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy(), t.model().msPerFrame(), 100 * t.model().busy()));
     return t;
+  }
+
+  /**
+   * Stage 3 (CAMs on) with the configuration as it is and with {@code --compare}'s keys set, in
+   * the order A, B, B, A, A, B (a JVM still getting faster favours neither); each keeps its best.
+   */
+  private BenchReport.Experiment compare(PipelineStage stage) throws InterruptedException {
+    Map<String, String> variant = settings.compare();
+    String variantName = variant.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+    Throughput a = null;
+    Throughput b = null;
+    for (boolean isB : new boolean[] {false, true, true, false, false, true}) {
+      progress.accept("(3) A/B: " + (isB ? variantName : "as configured"));
+      Throughput t = rate(stage.saturation(true, isB ? variant : Map.of(), settings.warmup(), settings.timeout()));
+      if (isB) {
+        b = faster(b, t);
+      } else {
+        a = faster(a, t);
+      }
+    }
+    return new BenchReport.Experiment(
+        "pipeline", "as configured", variantName, a.framesPerSecond(), b.framesPerSecond(),
+        Stats.ratio(b.framesPerSecond(), a.framesPerSecond()));
   }
 
   private static Throughput faster(Throughput best, Throughput next) {
@@ -125,8 +160,11 @@ public final class Benchmark {
     EngineOptions configured = GapstreamService.engineOptions(workload.config());
     boolean spin = !configured.spinWait();
     progress.accept("(2) again, with ONNX Runtime spin-waiting " + (spin ? "on" : "off"));
-    try (InferenceEngine engine = workload.openEngine(configured.withSpinWait(spin))) {
-      Throughput t = new InProcessStage(workload, workload.runner(engine), settings.warmup()).run(settings.timeout());
+    try (InferenceEngine engine = workload.openEngine(configured.withSpinWait(spin));
+        GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
+      Throughput t =
+          new InProcessStage(workload, workload.runner(engine, runnerMetrics), runnerMetrics.registry(), settings.warmup())
+              .run(settings.timeout());
       return new BenchReport.Experiment(
           "ort-spin-wait", "allow_spinning=" + (spin ? 0 : 1), "allow_spinning=" + (spin ? 1 : 0),
           spinning.framesPerSecond(), t.framesPerSecond(), Stats.ratio(t.framesPerSecond(), spinning.framesPerSecond()));

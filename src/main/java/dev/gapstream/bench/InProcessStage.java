@@ -12,6 +12,7 @@ import dev.gapstream.ingest.FrameDecoder;
 import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.pipeline.BatchRunner;
 import dev.gapstream.pipeline.Shape;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -33,6 +34,8 @@ final class InProcessStage {
   private final Workload workload;
   private final FrameDecoder decoder;
   private final BatchRunner runner;
+  private final MeterRegistry runnerMetrics;
+  private final int concurrency;
   private final int total;
   private final int warm;
   private final int maxInFlight;
@@ -55,20 +58,26 @@ final class InProcessStage {
   private long warmBatches;
   private long warmAt;
   private ThreadCpu warmCpu;
+  private ModelTime warmModel;
   private ScheduledFuture<?> deadline;
 
-  /** {@code warmFraction}: the first frames left out of the rate, as stage 3 leaves them out. */
-  InProcessStage(Workload workload, BatchRunner runner, double warmFraction) {
+  /**
+   * {@code runnerMetrics}: where {@code runner} records its inference times; {@code warmFraction}:
+   * the first frames left out of the rate, as stage 3 leaves them out.
+   */
+  InProcessStage(Workload workload, BatchRunner runner, MeterRegistry runnerMetrics, double warmFraction) {
     GapstreamConfig config = workload.config();
     this.workload = workload;
     this.decoder = workload.decoder();
     this.runner = runner;
+    this.runnerMetrics = runnerMetrics;
+    this.concurrency = config.inference().concurrency();
     this.total = workload.frames().size();
     this.warm = Stats.warmFrames(total, warmFraction);
     this.maxInFlight = config.ingest().maxInFlight();
     this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
-    this.inferencePool = Executors.newFixedThreadPool(config.inference().concurrency());
-    this.freeSlots = config.inference().concurrency();
+    this.inferencePool = Executors.newFixedThreadPool(concurrency);
+    this.freeSlots = concurrency;
     this.batcher =
         new Batcher<>(
             new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
@@ -90,6 +99,7 @@ final class InProcessStage {
       }
       long end = System.nanoTime();
       ThreadCpu cpuAfter = ThreadCpu.now();
+      ModelTime modelAfter = ModelTime.of(runnerMetrics);
       if (failure.get() != null) {
         throw new GapstreamException("in-process stage failed: " + failure.get(), failure.get());
       }
@@ -99,7 +109,9 @@ final class InProcessStage {
         int counted = total - warm;
         return new Throughput(
             counted, Stats.round(seconds), Stats.round(counted / seconds),
-            Stats.round((double) counted / Math.max(1, batches - warmBatches)), cpuAfter.since(warmCpu, seconds));
+            Stats.round((double) counted / Math.max(1, batches - warmBatches)),
+            cpuAfter.since(warmCpu, seconds),
+            modelAfter.since(warmModel, counted, seconds, concurrency));
       }).get();
     } catch (java.util.concurrent.ExecutionException e) {
       throw new GapstreamException("in-process stage failed: " + e.getCause(), e);
@@ -114,6 +126,7 @@ final class InProcessStage {
     warmAt = System.nanoTime();
     warmBatches = batches;
     warmCpu = ThreadCpu.now();
+    warmModel = ModelTime.of(runnerMetrics);
   }
 
   private void feed() {

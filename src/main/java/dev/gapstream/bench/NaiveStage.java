@@ -10,6 +10,7 @@ import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.pipeline.BatchRunner;
 import dev.gapstream.pipeline.Outcome;
 import dev.gapstream.pipeline.Shape;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +43,11 @@ final class NaiveStage {
     this.workload = workload;
   }
 
-  /** Runs every frame through; the rate leaves out the first {@code warmFraction} of them, as stage 3's does. */
-  Throughput run(BatchRunner runner, double warmFraction, Duration timeout) {
+  /**
+   * Runs every frame through; the rate leaves out the first {@code warmFraction} of them, as stage
+   * 3's does. {@code runnerMetrics}: where {@code runner} records its inference times.
+   */
+  Throughput run(BatchRunner runner, MeterRegistry runnerMetrics, double warmFraction, Duration timeout) {
     BenchKafka.Topics topics = kafka.newTopics("naive");
     int total = workload.frames().size();
     int warm = Stats.warmFrames(total, warmFraction);
@@ -61,6 +65,7 @@ final class NaiveStage {
     long first = 0;
     int done = 0;
     ThreadCpu cpu = null;
+    ModelTime model = null;
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p);
         KafkaProducer<byte[], byte[]> producer = naiveProducer()) {
       consumer.subscribe(List.of(topics.frames()));
@@ -72,6 +77,7 @@ final class NaiveStage {
           if (done == warm) {
             first = System.nanoTime();
             cpu = ThreadCpu.now();
+            model = ModelTime.of(runnerMetrics);
           }
           Frame frame = new Frame(record, tracker, System.nanoTime());
           DecodedFrame pixels =
@@ -97,7 +103,9 @@ final class NaiveStage {
     }
     double seconds = (System.nanoTime() - first) / 1e9;
     int counted = total - warm;
-    return new Throughput(counted, Stats.round(seconds), Stats.round(counted / seconds), 1.0, ThreadCpu.now().since(cpu, seconds));
+    return new Throughput(
+        counted, Stats.round(seconds), Stats.round(counted / seconds), 1.0,
+        ThreadCpu.now().since(cpu, seconds), ModelTime.of(runnerMetrics).since(model, counted, seconds, 1));
   }
 
   private KafkaProducer<byte[], byte[]> naiveProducer() {

@@ -3,6 +3,7 @@ package dev.gapstream.bench;
 import dev.gapstream.GapstreamException;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.Throughput;
+import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import io.micrometer.core.instrument.Counter;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -53,14 +55,22 @@ final class PipelineStage {
    * that moment before it ends (a smoke run) is timed whole, from the first frame written.
    */
   Throughput saturation(boolean cam, double warmFraction, Duration timeout) throws InterruptedException {
+    return saturation(cam, Map.of(), warmFraction, timeout);
+  }
+
+  /** The same with configuration keys set over the workload's ({@code bench --compare}). */
+  Throughput saturation(boolean cam, Map<String, String> overrides, double warmFraction, Duration timeout)
+      throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics(cam ? "saturation" : "saturation-nocam");
     List<EncodedFrame> frames = workload.frames();
     int warm = Stats.warmFrames(frames.size(), warmFraction);
-    try (GapstreamService service = kafka.startPipeline(workload, topics, cam)) {
+    GapstreamConfig config = kafka.pipelineConfig(workload, topics, cam, overrides);
+    try (GapstreamService service = GapstreamService.start(config)) {
       awaitReady(service, Duration.ofMinutes(1));
       PrometheusMeterRegistry registry = service.registry();
       Counter published = registry.get(GapstreamMetrics.PREDICTIONS_PUBLISHED).counter();
       ThreadCpu cpu = ThreadCpu.now();
+      ModelTime model = ModelTime.of(registry);
       long start = System.nanoTime();
       double startCount = 0;
       AtomicBoolean loaded = new AtomicBoolean();
@@ -91,17 +101,21 @@ final class PipelineStage {
           start = System.nanoTime();
           startCount = done;
           cpu = ThreadCpu.now();
+          model = ModelTime.of(registry);
         }
         TimeUnit.MILLISECONDS.sleep(SAMPLE_MS);
       }
       long end = System.nanoTime();
       ThreadCpu cpuAfter = ThreadCpu.now();
+      ModelTime modelAfter = ModelTime.of(registry);
       loader.join();
       checkNoRejects(registry);
       double seconds = (end - start) / 1e9;
       double counted = frames.size() - startCount;
       return new Throughput(
-          (long) counted, Stats.round(seconds), Stats.round(counted / seconds), meanBatch(registry), cpuAfter.since(cpu, seconds));
+          (long) counted, Stats.round(seconds), Stats.round(counted / seconds), meanBatch(registry),
+          cpuAfter.since(cpu, seconds),
+          modelAfter.since(model, (long) counted, seconds, config.inference().concurrency()));
     }
   }
 
@@ -114,7 +128,7 @@ final class PipelineStage {
     BenchKafka.Topics topics = kafka.newTopics("latency-" + Math.round(fraction * 100));
     int count = Math.max(2, (int) Math.round(fps * duration.toNanos() / 1e9));
     int skip = (int) (count * warmup);
-    try (GapstreamService service = kafka.startPipeline(workload, topics, true)) {
+    try (GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, Map.of()))) {
       awaitReady(service, Duration.ofMinutes(1));
       LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), skip);
       Thread readerThread = new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");

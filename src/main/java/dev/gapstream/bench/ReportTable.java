@@ -38,6 +38,13 @@ public final class ReportTable {
           l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
     }
     line(b, "");
+    line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
+    OrtRow fastest = r.ort().stream().max((x, y) -> Double.compare(x.imagesPerSecond(), y.imagesPerSecond())).orElseThrow();
+    line(b, "%-22s %6.2f ms/frame (batch %d)", "(1) bare ORT, best", 1000 / fastest.imagesPerSecond(), fastest.batchSize());
+    model(b, "(2) in process", r.inProcess());
+    model(b, "(3) pipeline", r.pipeline());
+    model(b, "(5) naive", r.naive());
+    line(b, "");
     line(b, "CPU by thread group (ONNX Runtime's pool threads are named after the thread that opened the session):");
     cpu(b, "(2) in process", r.inProcess().cpu());
     cpu(b, "(3) pipeline", r.pipeline().cpu());
@@ -60,6 +67,10 @@ public final class ReportTable {
 
   private static void throughput(StringBuilder b, String name, Throughput t) {
     line(b, "%-44s %10.1f %10s %8.1f %6.2f", name, t.framesPerSecond(), "", t.meanBatchSize(), t.cpu().coresBusy());
+  }
+
+  private static void model(StringBuilder b, String name, Throughput t) {
+    line(b, "%-22s %6.2f ms/frame, busy %3.0f%%", name, t.model().msPerFrame(), 100 * t.model().busy());
   }
 
   /** Where a run's CPU went: cores busy on average, then the largest thread groups' shares. */

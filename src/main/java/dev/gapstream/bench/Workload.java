@@ -37,15 +37,13 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
     return InferenceEngine.open(config.inference().modelPath(), spec, options);
   }
 
-  /** The pipeline's batch runner (preprocess, infer, top-k, CAM, JSON) with metrics nobody scrapes. */
-  ModelBatchRunner runner(InferenceEngine engine) {
+  /**
+   * The pipeline's batch runner (preprocess, infer, top-k, CAM, JSON), recording into {@code
+   * metrics}, which nobody scrapes: the stages read its inference timer ({@link ModelTime}).
+   */
+  ModelBatchRunner runner(InferenceEngine engine, GapstreamMetrics metrics) {
     return new ModelBatchRunner(
-        engine,
-        spec,
-        config.cam(),
-        config.predictions().topK(),
-        GapstreamMetrics.create().pipeline(),
-        PredictionTap.NONE);
+        engine, spec, config.cam(), config.predictions().topK(), metrics.pipeline(), PredictionTap.NONE);
   }
 
   /** Frame {@code i} as the consumer would have read it from partition 0 at offset {@code i}. */

@@ -10,6 +10,7 @@ import dev.gapstream.bench.ReportJson;
 import dev.gapstream.bench.ReportTable;
 import dev.gapstream.bench.Workload;
 import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.synth.FrameSize;
@@ -17,6 +18,7 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -94,6 +96,13 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--compare-spin-wait", description = "Also run stage 2 with ONNX Runtime's spin-waiting flipped, and report the ratio.")
   boolean compareSpinWait;
 
+  @Option(
+      names = "--compare",
+      paramLabel = "KEY=VALUE",
+      description = "Also run stage 3 in turns as configured and with these keys set (repeatable),"
+          + " and report the ratio, e.g. --compare inference.threads=1 --compare inference.concurrency=2.")
+  Map<String, String> compare = new LinkedHashMap<>();
+
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
 
@@ -104,6 +113,12 @@ public final class BenchCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     GapstreamConfig cfg = config.load(overrides());
+    if (!compare.isEmpty()) {
+      // A bad key or value fails here, naming it, not minutes in.
+      Map<String, String> variant = new HashMap<>(cfg.properties());
+      variant.putAll(compare);
+      ConfigLoader.builder().set(variant).load();
+    }
     ModelSpec modelSpec = ModelSpec.load(cfg.inference().modelPath());
     int count = frames != null ? frames : quick ? 24 : 400;
     List<EncodedFrame> encoded =
@@ -121,7 +136,8 @@ public final class BenchCommand implements Callable<Integer> {
             0.1,
             timeout,
             rounds != null ? rounds : quick ? 1 : 3,
-            compareSpinWait);
+            compareSpinWait,
+            compare);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

@@ -32,8 +32,8 @@ class BenchCommandIT {
 
     int code =
         cli.execute(
-            "bench", "--quick", "--json", "--compare-spin-wait", "--model", model.toString(),
-            "--timeout", "PT3M");
+            "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
+            "--model", model.toString(), "--timeout", "PT3M");
 
     assertThat(code).as(err.toString()).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
@@ -60,8 +60,15 @@ class BenchCommandIT {
       JsonNode t = report.get(stage);
       assertThat(fieldNames(t))
           .as(stage)
-          .containsExactlyInAnyOrder("frames", "seconds", "framesPerSecond", "meanBatchSize", "cpu");
+          .containsExactlyInAnyOrder("frames", "seconds", "framesPerSecond", "meanBatchSize", "cpu", "model");
       assertThat(t.get("framesPerSecond").isNumber()).as(stage).isTrue();
+      // The runner's inference timer, read at both ends of the window. (A quick pipeline run's
+      // window can open after its last batch has run, while the acknowledgements are still out.)
+      assertThat(t.at("/model/msPerFrame").isNumber()).as(stage).isTrue();
+      assertThat(t.at("/model/busy").asDouble()).as(stage).isGreaterThanOrEqualTo(0);
+      if (!stage.startsWith("pipeline")) {
+        assertThat(t.at("/model/msPerFrame").asDouble()).as(stage).isPositive();
+      }
       assertCpu(t.get("cpu"), stage);
     }
     // Rates leave out each run's first 10% of frames (its warm-up): 22 of 24 counted. The
@@ -91,9 +98,25 @@ class BenchCommandIT {
     report.get("ratios").forEach(v -> assertThat(v.isNumber()).as(v.toString()).isTrue());
 
     JsonNode experiments = report.get("experiments");
-    assertThat(experiments).hasSize(1);
+    assertThat(experiments).hasSize(2);
     assertThat(experiments.get(0).get("name").asText()).isEqualTo("ort-spin-wait");
     assertThat(experiments.get(0).get("ratio").isNumber()).isTrue();
+    assertThat(experiments.get(1).get("name").asText()).isEqualTo("pipeline");
+    assertThat(experiments.get(1).get("variant").asText()).isEqualTo("batch.max.size=4");
+    assertThat(experiments.get(1).get("ratio").isNumber()).isTrue();
+  }
+
+  @Test
+  void badCompareKeyFailsAtStartNamingIt() {
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(new StringWriter()));
+    cli.setErr(new PrintWriter(err));
+
+    int code = cli.execute("bench", "--quick", "--compare", "batch.max.sise=4");
+
+    assertThat(code).isNotZero();
+    assertThat(err.toString()).contains("batch.max.sise");
   }
 
   /**
