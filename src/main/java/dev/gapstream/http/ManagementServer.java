@@ -5,6 +5,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -63,8 +64,11 @@ public final class ManagementServer {
     router.get("/health/live").handler(ctx -> live(health, ctx));
     router.get("/health/ready").handler(ctx -> ready(health, ctx));
     routeInstallers.forEach(installer -> installer.accept(router));
+    // HTTP/1.1 only: Prometheus and the kubelet's probes speak it, and a client asking to upgrade
+    // to cleartext HTTP/2 (the JDK's HttpClient does by default) would pull netty's HTTP/2 stack
+    // into the event loop on its first request, for nothing.
     return vertx
-        .createHttpServer()
+        .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen(port)
         .map(

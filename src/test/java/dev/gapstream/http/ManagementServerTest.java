@@ -167,6 +167,27 @@ class ManagementServerTest {
                     }));
   }
 
+  @Test
+  void answersAnHttp2UpgradeRequestInHttp11(VertxTestContext ctx) {
+    // The JDK's client asks to upgrade a plain-http connection to HTTP/2 by default.
+    HttpClient upgrading = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + "/health/live"))
+            .timeout(Duration.ofSeconds(10))
+            .build();
+    upgrading
+        .sendAsync(request, HttpResponse.BodyHandlers.ofString())
+        .whenComplete(
+            (res, err) ->
+                ctx.verify(
+                    () -> {
+                      assertThat(err).isNull();
+                      assertThat(res.statusCode()).isEqualTo(200);
+                      assertThat(res.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+                      ctx.completeNow();
+                    }));
+  }
+
   private CompletableFuture<HttpResponse<String>> get(String path) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
