@@ -31,7 +31,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * on one frame, sends the prediction and waits for the acknowledgement, then commits that record's
  * offset synchronously. It does the same per-frame work as the pipeline (the same batch runner:
  * top-k, CAM, JSON) with the same producer guarantees (acks=all, idempotence); only the
- * concurrency and the batching are missing.
+ * concurrency and the batching are missing. Its session gets all of the pipeline's inference
+ * threads, as a loop that runs one frame at a time would.
  */
 final class NaiveStage {
 

@@ -47,8 +47,12 @@ public final class ConfigCommand implements Callable<Integer> {
   }
 
   private static String defaultOf(ConfigDef.Key key) {
+    // Machine-dependent: the table must read the same everywhere.
+    if (key.doc().contains("available processors ÷ inference.concurrency")) {
+      return "CPUs ÷ `inference.concurrency`";
+    }
     if (key.doc().contains("available processors")) {
-      return "CPUs"; // machine-dependent: the table must read the same everywhere
+      return "CPUs";
     }
     String value = String.valueOf(key.defaultValue());
     return value.isEmpty() ? "(empty)" : "`" + value + "`";

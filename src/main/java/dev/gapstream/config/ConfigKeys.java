@@ -54,6 +54,19 @@ public final class ConfigKeys {
   /** Defaults that depend on the machine are read once, when this class loads. */
   static final int CPUS = Runtime.getRuntime().availableProcessors();
 
+  /**
+   * Two batches at once, each on half the cores: a batch's threads meet at the end of every
+   * operator, and on cores shared with decoding and the Kafka clients one preempted thread holds
+   * up the rest; two single-threaded runs on two cores measured 1.08× (ResNet-18) and 1.29× (the
+   * shipped model) the pipeline throughput of one two-threaded run (BENCHMARKS.md).
+   */
+  static final int DEFAULT_INFERENCE_CONCURRENCY = 2;
+
+  /** {@code inference.threads} when it is not set: the processors shared out between the batches. */
+  static int inferenceThreads(int concurrency) {
+    return Math.max(1, CPUS / concurrency);
+  }
+
   private static final Validator PORT = range(0, 65_535);
   private static final Validator NOT_BLANK =
       (key, value) -> {
@@ -125,11 +138,16 @@ public final class ConfigKeys {
           .define(
               INFERENCE_THREADS,
               INT,
-              CPUS,
+              inferenceThreads(DEFAULT_INFERENCE_CONCURRENCY),
               range(1, 1_024),
-              "ONNX Runtime intra-op threads per batch (default: available processors)")
+              "ONNX Runtime intra-op threads per batch (default: available processors ÷"
+                  + " inference.concurrency, at least 1)")
           .define(
-              INFERENCE_CONCURRENCY, INT, 1, range(1, 64), "Batches in inference at the same time")
+              INFERENCE_CONCURRENCY,
+              INT,
+              DEFAULT_INFERENCE_CONCURRENCY,
+              range(1, 64),
+              "Batches in inference at the same time, each on its own threads")
           .define(
               INFERENCE_PROVIDER,
               STRING,

@@ -102,6 +102,9 @@ public final class ConfigLoader {
     rejectUnknownKeys();
     Map<String, Object> v = new HashMap<>();
     ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, ConfigKeys.DEF.parse(k, raw.get(k))));
+    if (!raw.containsKey(ConfigKeys.INFERENCE_THREADS)) {
+      v.put(ConfigKeys.INFERENCE_THREADS, ConfigKeys.inferenceThreads(num(v, ConfigKeys.INFERENCE_CONCURRENCY)));
+    }
     TreeMap<String, String> properties = new TreeMap<>();
     v.forEach((k, value) -> properties.put(k, String.valueOf(value)));
     Path model = resolveModel((String) v.get(ConfigKeys.INFERENCE_MODEL_PATH));

@@ -22,8 +22,8 @@ class ConfigLoaderTest {
     assertThat(c.topics())
         .isEqualTo(new GapstreamConfig.Topics("frames", "predictions", "frames.dlq"));
     assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 10));
-    assertThat(c.inference().threads()).isEqualTo(Runtime.getRuntime().availableProcessors());
-    assertThat(c.inference().concurrency()).isEqualTo(1);
+    assertThat(c.inference().concurrency()).isEqualTo(2);
+    assertThat(c.inference().threads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CPU);
     assertThat(c.inference().modelPath())
         .isAbsolute()
@@ -36,6 +36,20 @@ class ConfigLoaderTest {
     assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
     assertThat(c.httpPort()).isEqualTo(8080);
     assertThat(c.properties()).containsKeys(ConfigKeys.DEF.keys().keySet().toArray(String[]::new));
+  }
+
+  @Test
+  void inferenceThreadsShareTheProcessorsBetweenConcurrentBatchesUnlessSet() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    GapstreamConfig one = ConfigLoader.builder().set(Map.of("inference.concurrency", "1")).load();
+    GapstreamConfig many = ConfigLoader.builder().set(Map.of("inference.concurrency", "64")).load();
+    GapstreamConfig set =
+        ConfigLoader.builder().set(Map.of("inference.concurrency", "4", "inference.threads", "3")).load();
+
+    assertThat(one.inference().threads()).isEqualTo(cpus);
+    assertThat(many.inference().threads()).isEqualTo(Math.max(1, cpus / 64));
+    assertThat(many.properties()).containsEntry("inference.threads", String.valueOf(Math.max(1, cpus / 64)));
+    assertThat(set.inference().threads()).isEqualTo(3);
   }
 
   @Test

@@ -160,6 +160,24 @@ class KubernetesManifestsTest {
     assertThat(env(gpu)).containsEntry("GAPSTREAM_INFERENCE_PROVIDER", "cuda");
   }
 
+  /**
+   * The JVM in a pod without a CPU limit sees every core of the node, so the inference threads are
+   * set explicitly, and together they must not outnumber the CPUs the pod requests: ONNX Runtime's
+   * threads preempting each other cost more than the thread they add (docs/OPERATIONS.md).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod"})
+  void inferenceThreadsFitTheCpuRequest(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    Map<String, String> env = env(docs);
+    assertThat(env).containsKeys("GAPSTREAM_INFERENCE_THREADS", "GAPSTREAM_INFERENCE_CONCURRENCY");
+    int threads = Integer.parseInt(env.get("GAPSTREAM_INFERENCE_THREADS"));
+    int concurrency = Integer.parseInt(env.get("GAPSTREAM_INFERENCE_CONCURRENCY"));
+    double cpus = gapstream(pod(docs)).getResources().getRequests().get("cpu").getNumericalAmount().doubleValue();
+    assertThat((double) threads * concurrency).as("%s: threads × concurrency vs %s CPUs requested", dir, cpus)
+        .isLessThanOrEqualTo(Math.max(1, Math.ceil(cpus)));
+  }
+
   @Test
   void strictBindingRejectsAMisspelledField() throws Exception {
     JsonNode doc = Manifests.render("k8s/base").stream()
