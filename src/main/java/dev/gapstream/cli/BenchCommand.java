@@ -76,7 +76,8 @@ public final class BenchCommand implements Callable<Integer> {
   Duration latencyDuration;
 
   @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
-      description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8).")
+      description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8);"
+          + " the stage first runs each load once uncounted, to warm the JIT (not with --quick).")
   List<Double> loads;
 
   @Option(names = "--rounds",

@@ -47,6 +47,7 @@ public final class ConfigKeys {
   public static final String CAM_HEATMAP = "cam.heatmap";
   public static final String DELIVERY_GUARANTEE = "delivery.guarantee";
   public static final String DELIVERY_TRANSACTIONAL_ID = "delivery.transactional.id";
+  public static final String DELIVERY_COMMIT_INTERVAL_MS = "delivery.commit.interval.ms";
   public static final String HTTP_PORT = "http.port";
   public static final String HTTP_LIVE_ENABLED = "http.live.enabled";
   public static final String SHUTDOWN_TIMEOUT_MS = "shutdown.timeout.ms";
@@ -210,6 +211,14 @@ public final class ConfigKeys {
               "Kafka transactional.id in exactly-once mode; empty means"
                   + " gapstream-<kafka.group.id>-<hostname>. Keep it stable across restarts of a"
                   + " replica and unique among replicas")
+          .define(
+              DELIVERY_COMMIT_INTERVAL_MS,
+              LONG,
+              100L,
+              range(0, 60_000),
+              "Least time between offset commits (exactly-once: between transaction commits); a"
+                  + " crash repeats at most this much finished work. 0 commits whenever the last"
+                  + " commit is done")
           .define(
               HTTP_PORT,
               INT,

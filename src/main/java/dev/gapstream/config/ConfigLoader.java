@@ -131,6 +131,7 @@ public final class ConfigLoader {
         new Cam(bool(v, ConfigKeys.CAM_ENABLED), bool(v, ConfigKeys.CAM_HEATMAP)),
         new Predictions(num(v, ConfigKeys.PREDICTIONS_TOP_K)),
         DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE)),
+        lng(v, ConfigKeys.DELIVERY_COMMIT_INTERVAL_MS),
         num(v, ConfigKeys.HTTP_PORT),
         bool(v, ConfigKeys.HTTP_LIVE_ENABLED),
         lng(v, ConfigKeys.SHUTDOWN_TIMEOUT_MS),

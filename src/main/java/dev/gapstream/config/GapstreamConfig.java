@@ -27,6 +27,7 @@ public record GapstreamConfig(
     Cam cam,
     Predictions predictions,
     DeliveryGuarantee deliveryGuarantee,
+    long commitIntervalMs,
     int httpPort,
     boolean liveViewEnabled,
     long shutdownTimeoutMs,

@@ -193,6 +193,7 @@ public final class GapstreamService implements AutoCloseable {
         config.ingest().decodeThreads(),
         config.inference().concurrency(),
         exactlyOnce,
+        Duration.ofMillis(config.commitIntervalMs()),
         Duration.ofMillis(config.shutdownTimeoutMs()));
   }
 

@@ -6,9 +6,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.slf4j.Logger;
@@ -16,9 +18,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The assigned partitions' offset trackers, and their commits: each partition's offset moves to
- * the end of its longest finished prefix, one commit at a time, later moves coalesced into the
- * next one. A failed commit is retried on a timer in at-least-once mode (nothing else may come to
- * trigger it); in exactly-once mode it is fatal, reported through {@code onFatal}.
+ * the end of its longest finished prefix, one commit at a time and at most one per commit interval,
+ * later moves coalesced into the next one. (A commit per finished frame is a request to the group
+ * coordinator per frame, and Vert.x commits synchronously on the thread that polls.) A revocation
+ * and the final commit do not wait for the interval. A failed commit is retried on a timer in
+ * at-least-once mode (nothing else may come to trigger it); in exactly-once mode it is fatal,
+ * reported through {@code onFatal}.
  *
  * <p>Event-loop confined: owned by {@link PipelineVerticle}, like the consumer it commits for.
  */
@@ -30,6 +35,7 @@ final class OffsetCommitter {
   private final Vertx vertx;
   private final boolean exactlyOnce;
   private final Consumer<String> onFatal;
+  private final long intervalNanos;
   private final Map<TopicPartition, OffsetTracker> trackers = new HashMap<>();
   private final Map<TopicPartition, Long> committed = new HashMap<>();
   private Delivery delivery;
@@ -37,10 +43,13 @@ final class OffsetCommitter {
   private boolean again;
   private boolean closed;
   private Future<Void> current = Future.succeededFuture();
+  private long nextCommitAt = System.nanoTime();
+  private long timer = -1;
 
-  OffsetCommitter(Vertx vertx, boolean exactlyOnce, Consumer<String> onFatal) {
+  OffsetCommitter(Vertx vertx, boolean exactlyOnce, Duration interval, Consumer<String> onFatal) {
     this.vertx = vertx;
     this.exactlyOnce = exactlyOnce;
+    this.intervalNanos = interval.toNanos();
     this.onFatal = onFatal;
   }
 
@@ -56,9 +65,9 @@ final class OffsetCommitter {
     }
   }
 
-  /** Commits what finished, then forgets the partitions. */
+  /** Commits what finished, now, then forgets the partitions. */
   void revoked(Collection<TopicPartition> partitions) {
-    commit();
+    commit(true);
     trackers.keySet().removeAll(partitions);
     committed.keySet().removeAll(partitions);
   }
@@ -83,8 +92,16 @@ final class OffsetCommitter {
     return tracker;
   }
 
-  /** Commits every partition whose finished prefix moved; one commit at a time, coalesced. */
+  /**
+   * Commits every partition whose finished prefix moved: now, or when the commit interval since
+   * the last one has passed (the returned future is then already complete); one commit at a time,
+   * coalesced.
+   */
   Future<Void> commit() {
+    return commit(false);
+  }
+
+  private Future<Void> commit(boolean now) {
     if (running) {
       again = true;
       return current;
@@ -92,7 +109,22 @@ final class OffsetCommitter {
     if (moved().isEmpty()) {
       return Future.succeededFuture();
     }
+    long wait = nextCommitAt - System.nanoTime();
+    if (!now && wait > 0) {
+      if (timer < 0) {
+        timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)), id -> {
+          timer = -1;
+          commit();
+        });
+      }
+      return Future.succeededFuture();
+    }
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
     running = true;
+    nextCommitAt = System.nanoTime() + intervalNanos;
     Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
     current =
         delivery
@@ -106,7 +138,7 @@ final class OffsetCommitter {
               running = false;
               if (again) {
                 again = false;
-                return commit();
+                return commit(closed);
               }
               return Future.succeededFuture();
             });
@@ -116,7 +148,7 @@ final class OffsetCommitter {
   /** Waits for a running commit, commits whatever is left, and stops retrying. */
   Future<Void> commitFinal() {
     closed = true;
-    return running ? current.transform(ar -> commitFinal()) : commit();
+    return running ? current.transform(ar -> commitFinal()) : commit(true);
   }
 
   private void failed(Throwable e) {

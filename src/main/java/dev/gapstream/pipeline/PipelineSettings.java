@@ -14,6 +14,7 @@ import java.util.Map;
  * @param decodeThreads size of the decode worker pool
  * @param inferenceConcurrency batches run at once on the inference worker pool
  * @param exactlyOnce publish and commit in Kafka transactions
+ * @param commitInterval least time between offset (or transaction) commits
  * @param drainTimeout how long a graceful stop waits for frames in flight
  */
 public record PipelineSettings(
@@ -27,6 +28,7 @@ public record PipelineSettings(
     int decodeThreads,
     int inferenceConcurrency,
     boolean exactlyOnce,
+    Duration commitInterval,
     Duration drainTimeout) {
 
   public PipelineSettings {

@@ -98,7 +98,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    committer = new OffsetCommitter(vertx, settings.exactlyOnce(), this::fail);
+    committer = new OffsetCommitter(vertx, settings.exactlyOnce(), settings.commitInterval(), this::fail);
     decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
     inferencePool =
         vertx.createSharedWorkerExecutor(

@@ -28,6 +28,7 @@ ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte
 ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
 ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
 predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]
+delivery.commit.interval.ms | 60001 | delivery.commit.interval.ms: 60001 is out of range [0, 60000]
 cam.enabled            | yes    | cam.enabled: "yes" is not one of [true, false]
 cam.heatmap            | 1      | cam.heatmap: "1" is not one of [true, false]
 delivery.guarantee     | once   | delivery.guarantee: "once" is not one of [at-least-once, exactly-once]

@@ -1,0 +1,147 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.ingest.OffsetTracker;
+import dev.gapstream.publish.Delivery;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Commits move each partition to the end of its finished prefix, at most once per interval; a
+ * revocation and the final commit go out at once. Runs on a real Vert.x context (the committer
+ * is event-loop confined) against a delivery that records what it is asked to commit.
+ */
+class OffsetCommitterTest {
+
+  private static final String TOPIC = "frames";
+  private static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+
+  private final Vertx vertx = Vertx.vertx();
+  private final Context context = vertx.getOrCreateContext();
+  private final RecordingDelivery delivery = new RecordingDelivery();
+
+  @AfterEach
+  void close() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void finishedFramesWithinOneIntervalShareOneLaterCommit() throws Exception {
+    OffsetCommitter committer = onContext(() -> committer(Duration.ofMillis(300)));
+    onContext(() -> finishAndCommit(committer, 0, 1)); // first commit goes out at once
+    onContext(() -> finishAndCommit(committer, 1, 20)); // 19 more finish within the interval
+
+    assertThat(delivery.offsets()).containsExactly(1L);
+    Thread.sleep(1_000);
+    assertThat(delivery.offsets()).as("one more commit, at the interval's end").containsExactly(1L, 20L);
+  }
+
+  @Test
+  void withoutAnIntervalEachFinishedFrameIsCommittedOnceTheLastCommitIsDone() throws Exception {
+    OffsetCommitter committer = onContext(() -> committer(Duration.ZERO));
+    for (int i = 0; i < 5; i++) {
+      int offset = i;
+      onContext(() -> finishAndCommit(committer, offset, offset + 1));
+    }
+
+    assertThat(delivery.offsets()).containsExactly(1L, 2L, 3L, 4L, 5L);
+  }
+
+  @Test
+  void revocationAndTheFinalCommitDoNotWaitForTheInterval() throws Exception {
+    OffsetCommitter committer = onContext(() -> committer(Duration.ofMinutes(1)));
+    onContext(() -> finishAndCommit(committer, 0, 1));
+    onContext(() -> finishAndCommit(committer, 1, 3));
+    onContext(() -> {
+      committer.revoked(List.of(P0));
+      return null;
+    });
+    assertThat(delivery.offsets()).containsExactly(1L, 3L);
+
+    OffsetCommitter other = onContext(() -> committer(Duration.ofMinutes(1)));
+    onContext(() -> finishAndCommit(other, 0, 1));
+    onContext(() -> finishAndCommit(other, 1, 2));
+    onContext(() -> other.commitFinal().toCompletionStage().toCompletableFuture());
+    assertThat(delivery.offsets()).containsExactly(1L, 3L, 1L, 2L);
+  }
+
+  private OffsetCommitter committer(Duration interval) {
+    OffsetCommitter committer =
+        new OffsetCommitter(vertx, false, interval, why -> { throw new AssertionError(why); });
+    committer.deliverThrough(delivery);
+    committer.assigned(List.of(P0));
+    return committer;
+  }
+
+  /** Consumes and finishes offsets [from, to) of partition 0, committing after each. */
+  private static Void finishAndCommit(OffsetCommitter committer, long from, long to) {
+    for (long offset = from; offset < to; offset++) {
+      OffsetTracker tracker = committer.consumed(new ConsumerRecord<>(TOPIC, 0, offset, new byte[0], new byte[0]));
+      if (tracker.finished(offset)) {
+        committer.commit();
+      }
+    }
+    return null;
+  }
+
+  /** Runs {@code task} on the test's one Vert.x context and waits for it (and for a future it returns). */
+  private <T> T onContext(Supplier<T> task) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    context.runOnContext(v -> {
+      try {
+        T value = task.get();
+        if (value instanceof CompletableFuture<?> pending) {
+          pending.whenComplete((r, e) -> result.complete(value));
+        } else {
+          result.complete(value);
+        }
+      } catch (RuntimeException | AssertionError e) {
+        result.completeExceptionally(e);
+      }
+    });
+    T value = result.get(10, TimeUnit.SECONDS);
+    // Let the committer's own callbacks (a commit's completion) run before looking.
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    context.runOnContext(v -> drained.complete(null));
+    drained.get(10, TimeUnit.SECONDS);
+    return value;
+  }
+
+  /** A delivery that commits by remembering partition 0's offset. */
+  private static final class RecordingDelivery implements Delivery {
+    private final List<Long> offsets = new CopyOnWriteArrayList<>();
+
+    @Override
+    public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
+      return send.get();
+    }
+
+    @Override
+    public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
+      OffsetAndMetadata p0 = taken.get().get(P0);
+      if (p0 != null) {
+        offsets.add(p0.getOffset());
+      }
+      return Future.succeededFuture();
+    }
+
+    List<Long> offsets() {
+      return List.copyOf(offsets);
+    }
+  }
+}
