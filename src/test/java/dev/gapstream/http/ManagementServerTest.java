@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -69,24 +70,15 @@ class ManagementServerTest {
     metrics.pipeline().frameReceived();
     metrics.pipeline().modelInfo("gapnet-shapes", "1", "gap");
 
-    get("/metrics")
-        .whenComplete(
-            (res, err) ->
-                ctx.verify(
-                    () -> {
-                      assertThat(err).isNull();
-                      assertThat(res.statusCode()).isEqualTo(200);
-                      assertThat(res.headers().firstValue("content-type"))
-                          .hasValueSatisfying(
-                              v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
-                      for (String name : GapstreamMetrics.PROMETHEUS_NAMES) {
-                        assertThat(res.body()).contains(name);
-                      }
-                      assertThat(res.body())
-                          .contains(
-                              "gapstream_frames_received_total{application=\"gapstream\"} 1.0");
-                      ctx.completeNow();
-                    }));
+    expect(ctx, get("/metrics"), res -> {
+      assertThat(res.statusCode()).isEqualTo(200);
+      assertThat(res.headers().firstValue("content-type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+      for (String name : GapstreamMetrics.PROMETHEUS_NAMES) {
+        assertThat(res.body()).contains(name);
+      }
+      assertThat(res.body()).contains("gapstream_frames_received_total{application=\"gapstream\"} 1.0");
+    });
   }
 
   @Test
@@ -171,29 +163,32 @@ class ManagementServerTest {
   void answersAnHttp2UpgradeRequestInHttp11(VertxTestContext ctx) {
     // The JDK's client asks to upgrade a plain-http connection to HTTP/2 by default.
     HttpClient upgrading = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2).build();
-    HttpRequest request =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + "/health/live"))
-            .timeout(Duration.ofSeconds(10))
-            .build();
-    upgrading
-        .sendAsync(request, HttpResponse.BodyHandlers.ofString())
-        .whenComplete(
-            (res, err) ->
-                ctx.verify(
-                    () -> {
-                      assertThat(err).isNull();
-                      assertThat(res.statusCode()).isEqualTo(200);
-                      assertThat(res.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
-                      ctx.completeNow();
-                    }));
+    expect(ctx, get(upgrading, "/health/live"), res -> {
+      assertThat(res.statusCode()).isEqualTo(200);
+      assertThat(res.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    });
+  }
+
+  /** Completes the test once {@code response} has arrived and passed {@code checks}. */
+  private static void expect(
+      VertxTestContext ctx, CompletableFuture<HttpResponse<String>> response, Consumer<HttpResponse<String>> checks) {
+    response.whenComplete((res, err) -> ctx.verify(() -> {
+      assertThat(err).isNull();
+      checks.accept(res);
+      ctx.completeNow();
+    }));
   }
 
   private CompletableFuture<HttpResponse<String>> get(String path) {
+    return get(http, path);
+  }
+
+  private CompletableFuture<HttpResponse<String>> get(HttpClient client, String path) {
     HttpRequest request =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
             .timeout(Duration.ofSeconds(10))
             .GET()
             .build();
-    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+    return client.sendAsync(request, HttpResponse.BodyHandlers.ofString());
   }
 }
