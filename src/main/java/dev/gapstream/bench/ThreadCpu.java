@@ -22,9 +22,11 @@ final class ThreadCpu {
   private final Map<Integer, Sample> threads;
   private final long processTicks;
 
-  private record Sample(String name, long ticks) {}
+  /** One thread's name and CPU time (user + system) in ticks. */
+  record Sample(String name, long ticks) {}
 
-  private ThreadCpu(Map<Integer, Sample> threads, long processTicks) {
+  /** A sample taken elsewhere: threads by id, and the whole process's ticks (ended threads included). */
+  ThreadCpu(Map<Integer, Sample> threads, long processTicks) {
     this.threads = threads;
     this.processTicks = processTicks;
   }

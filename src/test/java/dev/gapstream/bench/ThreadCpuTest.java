@@ -1,9 +1,11 @@
 package dev.gapstream.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -20,19 +22,27 @@ class ThreadCpuTest {
   }
 
   @Test
-  void aBusyThreadsCpuTimeIsCountedUnderItsName() throws InterruptedException {
-    ThreadCpu before = ThreadCpu.now();
-    long start = System.nanoTime();
-    Thread burner = new Thread(ThreadCpuTest::spinForHalfASecond, "cpu-burner-7");
-    burner.start();
-    burner.join();
-    BenchReport.Cpu cpu = ThreadCpu.now().since(before, (System.nanoTime() - start) / 1e9);
+  void aThreadThatEndedBetweenSamplesIsCountedFromTheProcessTotal() {
+    ThreadCpu before = new ThreadCpu(Map.of(
+        1, new ThreadCpu.Sample("main", 10),
+        2, new ThreadCpu.Sample("cpu-burner-7", 5)), 15);
+    // The burner used 50 more ticks and ended; main used 2; a new worker used 8.
+    ThreadCpu after = new ThreadCpu(Map.of(
+        1, new ThreadCpu.Sample("main", 12),
+        3, new ThreadCpu.Sample("vert.x-worker-thread-0", 8)), 75);
 
-    // The thread ended before the second sample: its time is in the process total but no longer
-    // under its name.
-    assertThat(cpu.seconds()).containsKey("(ended threads)");
-    assertThat(cpu.seconds().get("(ended threads)")).isGreaterThan(0.2);
-    assertThat(cpu.coresBusy()).isGreaterThan(0.3);
+    BenchReport.Cpu cpu = after.since(before, 2.0);
+
+    assertThat(cpu.seconds()).containsExactly(
+        entry("(ended threads)", 0.5), entry("vert.x-worker-thread", 0.08), entry("main", 0.02));
+    assertThat(cpu.coresBusy()).isEqualTo(0.3);
+  }
+
+  @Test
+  void withoutSamplesTheShareOfCoresIsUnknown() {
+    ThreadCpu none = new ThreadCpu(Map.of(), 0);
+
+    assertThat(none.since(none, 1.0).coresBusy()).isNaN();
   }
 
   @Test
