@@ -18,6 +18,8 @@ import java.util.Map;
  * @param pipelineNoCam (3) the same with {@code cam.enabled=false}
  * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
  * @param latency (4) end-to-end latency under open-loop load, one row per load
+ * @param latencyWarmUp (4) the uncounted run that came before each of those on the same service
+ *     (empty when there was none)
  * @param ratios the comparisons the performance targets are stated in
  * @param experiments optional A/B runs (empty unless asked for)
  */
@@ -30,6 +32,7 @@ public record BenchReport(
     Throughput pipelineNoCam,
     Throughput naive,
     List<LatencyRow> latency,
+    List<LatencyRow> latencyWarmUp,
     Ratios ratios,
     List<Experiment> experiments) {
 

@@ -12,7 +12,9 @@ import java.util.Map;
  * @param batchSizes bare-inference batch sizes; the pipeline's {@code batch.max.size} is added
  * @param ortDuration timed run per batch size
  * @param ortMinIterations timed runs per batch size at least
- * @param latencyDuration offered-load time per latency run
+ * @param latencyDuration offered-load time per counted latency run
+ * @param latencyWarmUp offered-load time of the uncounted run each load starts with, on the same
+ *     service (zero: none)
  * @param loads fractions of the saturation rate to offer, each a latency run
  * @param warmup fraction of the first frames left out of each pipeline run's figures (saturation
  *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
@@ -28,6 +30,7 @@ public record BenchSettings(
     Duration ortDuration,
     int ortMinIterations,
     Duration latencyDuration,
+    Duration latencyWarmUp,
     List<Double> loads,
     double warmup,
     Duration timeout,
@@ -38,6 +41,11 @@ public record BenchSettings(
   public BenchSettings {
     if (rounds < 1) {
       throw new IllegalArgumentException("rounds must be at least 1, was " + rounds);
+    }
+    if (latencyDuration.isNegative() || latencyDuration.isZero() || latencyWarmUp.isNegative()) {
+      throw new IllegalArgumentException(
+          "latency runs need a positive duration and a warm-up of zero or more, were "
+              + latencyDuration + " and " + latencyWarmUp);
     }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -56,6 +57,7 @@ public final class Benchmark {
     Throughput pipeline;
     Throughput pipelineNoCam;
     List<LatencyRow> latency = new ArrayList<>();
+    List<LatencyRow> latencyWarmUp = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<DecodedFrame> decoded = decodeSample();
     try (InferenceEngine engine = workload.openEngine();
@@ -92,16 +94,18 @@ public final class Benchmark {
         }
         double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         // Open-loop traffic sends many small produce and fetch requests, Kafka code the saturation
-        // runs hardly touched; the JIT compiles it only as that traffic flows, for minutes at these
-        // rates (a first 80% run fell behind with p99 2031 ms, the next two met the bound with 515
-        // and 216 ms). Like stage 3, the stage starts with runs that are not counted: one per load.
-        if (!quick) {
-          for (double load : settings.loads()) {
-            latency(stage, load, pipeline, bound, "warm-up, not counted");
-          }
-        }
+        // runs hardly touched; the JIT compiles it only as that traffic flows, for about a minute
+        // (C2 took 19% of the cores through a first 20-second run at 80%, and the pipeline fell
+        // behind; after a first minute, none). And a fresh service starts behind: its first frames
+        // pay for its clients' first requests and ONNX Runtime's first runs at each batch size.
+        // So each load has its own service, and its first run, like stage 3's, is not counted.
         for (double load : settings.loads()) {
-          latency.add(latency(stage, load, pipeline, bound, "counted"));
+          try (PipelineStage.LatencyService service = stage.latencyService(load)) {
+            if (!settings.latencyWarmUp().isZero()) {
+              latencyWarmUp.add(latency(service, load, pipeline, bound, settings.latencyWarmUp(), "warm-up, not counted"));
+            }
+            latency.add(latency(service, load, pipeline, bound, settings.latencyDuration(), "counted"));
+          }
         }
         progress.accept("(5) naive single-threaded loop");
         naive = naive(kafka);
@@ -116,6 +120,7 @@ public final class Benchmark {
         pipelineNoCam,
         naive,
         latency,
+        latencyWarmUp,
         ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
         experiments);
   }
@@ -125,12 +130,14 @@ public final class Benchmark {
     return rate(stage.saturation(cam, settings.warmup(), settings.timeout()));
   }
 
-  private LatencyRow latency(PipelineStage stage, double load, Throughput saturated, double bound, String kind)
-      throws InterruptedException {
+  private LatencyRow latency(
+      PipelineStage.LatencyService service, double load, Throughput saturated, double bound, Duration duration,
+      String kind) throws InterruptedException {
     progress.accept(String.format(
-        Locale.ROOT, "(4) latency at %.0f%% of %.1f fps, %s", load * 100, saturated.framesPerSecond(), kind));
+        Locale.ROOT, "(4) latency at %.0f%% of %.1f fps for %ss, %s",
+        load * 100, saturated.framesPerSecond(), duration.toMillis() / 1000.0, kind));
     LatencyRow r =
-        stage.latency(load, load * saturated.framesPerSecond(), settings.latencyDuration(), settings.warmup(), bound);
+        service.run(load * saturated.framesPerSecond(), duration, settings.warmup(), bound);
     progress.accept(String.format(
         Locale.ROOT,
         "    %.1f of %.1f frames/s, p50 %.0f ms, p99 %.0f ms (bound %.0f), mean batch %.1f, %.2f cores busy",

@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Properties;
-import java.util.UUID;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -23,12 +23,12 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * histogram resolves to 1 ms. Frames numbered below {@code skip} (warm-up) are counted but not
  * recorded.
  *
- * <p>{@link #readUntil} runs on its own thread; the other methods are read after it has ended.
+ * <p>{@link #readUntil} runs on its own thread, started after the constructor returns; the other
+ * methods are called after it has ended.
  */
-final class LatencyReader {
+final class LatencyReader implements AutoCloseable {
 
-  private final String bootstrap;
-  private final String topic;
+  private final KafkaConsumer<byte[], byte[]> consumer;
   private final int skip;
   private final Histogram histogram = new Histogram(3_600_000L, 3);
   private final BitSet seen = new BitSet();
@@ -36,32 +36,47 @@ final class LatencyReader {
   private long firstSourceMs = Long.MAX_VALUE;
   private long lastPublishMs;
 
+  /**
+   * Connects and takes the topic's current end as the start: a run on a pipeline that has served
+   * earlier runs reads only its own predictions (every earlier one is back before it starts).
+   */
   LatencyReader(String bootstrap, String topic, int skip) {
-    this.bootstrap = bootstrap;
-    this.topic = topic;
     this.skip = skip;
-  }
-
-  void readUntil(int count, Duration timeout) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "bench-reader-" + UUID.randomUUID());
-    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     // Latency is read from the records' timestamps, not from when they arrive here, so the reader
     // can fetch in large, infrequent chunks and leave the shared broker and cores to the pipeline.
     p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, String.valueOf(1 << 20));
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    consumer = new KafkaConsumer<>(p);
+    try {
+      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+          .map(info -> new TopicPartition(topic, info.partition()))
+          .toList();
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position); // resolves the end now, before any frame is sent
+    } catch (RuntimeException e) {
+      consumer.close();
+      throw e;
+    }
+  }
+
+  /** Reads on the calling thread until {@code count} predictions are in or {@code timeout} passes. */
+  void readUntil(int count, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-      consumer.subscribe(List.of(topic));
-      while (received < count && System.nanoTime() < deadline) {
-        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          record(r);
-        }
+    while (received < count && System.nanoTime() < deadline) {
+      for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+        record(r);
       }
     }
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
   }
 
   private void record(ConsumerRecord<byte[], byte[]> r) {

@@ -120,30 +120,79 @@ final class PipelineStage {
   }
 
   /**
-   * Offers {@code fps} frames per second for {@code duration}; the first {@code warmup} of the
-   * frames are sent but not counted (ONNX Runtime's first runs at each batch size are slow).
+   * Starts a pipeline on fresh topics for one load's latency runs. Each run offers frames to the
+   * same service, so a run after the first measures a service that has been taking this traffic
+   * (ONNX Runtime's first runs at each batch size done, its Kafka clients connected), as a
+   * long-running one would be, not one that starts with a backlog of its own start-up.
    */
-  LatencyRow latency(double fraction, double fps, Duration duration, double warmup, double boundMs)
-      throws InterruptedException {
+  LatencyService latencyService(double fraction) throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics("latency-" + Math.round(fraction * 100));
-    int count = Math.max(2, (int) Math.round(fps * duration.toNanos() / 1e9));
-    int skip = (int) (count * warmup);
-    try (GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, Map.of()))) {
+    GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, Map.of()));
+    try {
       awaitReady(service, Duration.ofMinutes(1));
-      LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), skip);
-      Thread readerThread = new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");
-      ThreadCpu cpu = ThreadCpu.now();
-      long start = System.nanoTime();
-      readerThread.start();
-      sendOpenLoop(topics.frames(), count, fps);
-      readerThread.join();
-      BenchReport.Cpu used = ThreadCpu.now().since(cpu, (System.nanoTime() - start) / 1e9);
-      if (reader.received() < count) {
-        throw new GapstreamException(
-            "latency run at " + fps + " fps: " + reader.received() + " of " + count + " predictions came back");
+      return new LatencyService(fraction, topics, service);
+    } catch (InterruptedException | RuntimeException e) {
+      service.close();
+      throw e;
+    }
+  }
+
+  /** One pipeline kept running across a load's latency runs. */
+  final class LatencyService implements AutoCloseable {
+    private final double fraction;
+    private final BenchKafka.Topics topics;
+    private final GapstreamService service;
+
+    private LatencyService(double fraction, BenchKafka.Topics topics, GapstreamService service) {
+      this.fraction = fraction;
+      this.topics = topics;
+      this.service = service;
+    }
+
+    /**
+     * Offers {@code fps} frames per second for {@code duration} and reads their predictions back;
+     * the first {@code warmup} of the frames are sent but not counted. Returns when every
+     * prediction is back, so the next run starts on an idle pipeline.
+     */
+    LatencyRow run(double fps, Duration duration, double warmup, double boundMs) throws InterruptedException {
+      int count = Math.max(2, (int) Math.round(fps * duration.toNanos() / 1e9));
+      int skip = (int) (count * warmup);
+      PrometheusMeterRegistry registry = service.registry();
+      BatchSizes batches = BatchSizes.of(registry);
+      try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), skip)) {
+        Thread readerThread =
+            new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");
+        ThreadCpu cpu = ThreadCpu.now();
+        long start = System.nanoTime();
+        readerThread.start();
+        sendOpenLoop(topics.frames(), count, fps);
+        readerThread.join();
+        BenchReport.Cpu used = ThreadCpu.now().since(cpu, (System.nanoTime() - start) / 1e9);
+        if (reader.received() < count) {
+          throw new GapstreamException(
+              "latency run at " + fps + " fps: " + reader.received() + " of " + count + " predictions came back");
+        }
+        checkNoRejects(registry);
+        return reader.row(fraction, fps, boundMs, BatchSizes.of(registry).meanSince(batches), used);
       }
-      checkNoRejects(service.registry());
-      return reader.row(fraction, fps, boundMs, meanBatch(service.registry()), used);
+    }
+
+    @Override
+    public void close() {
+      service.close();
+    }
+  }
+
+  /** The batch-size summary's count and total at one moment, for the mean batch of one run. */
+  private record BatchSizes(long count, double total) {
+    static BatchSizes of(PrometheusMeterRegistry registry) {
+      DistributionSummary s = registry.find(GapstreamMetrics.BATCH_SIZE).summary();
+      return s == null ? new BatchSizes(0, 0) : new BatchSizes(s.count(), s.totalAmount());
+    }
+
+    double meanSince(BatchSizes before) {
+      long n = count - before.count;
+      return n == 0 ? Double.NaN : Stats.round((total - before.total) / n);
     }
   }
 

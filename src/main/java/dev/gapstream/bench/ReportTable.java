@@ -37,6 +37,13 @@ public final class ReportTable {
       line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100),
           l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
     }
+    if (!r.latencyWarmUp().isEmpty()) {
+      line(b, "    each after an uncounted run on the same service, from its start:");
+    }
+    for (LatencyRow l : r.latencyWarmUp()) {
+      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100),
+          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+    }
     line(b, "");
     line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
     OrtRow fastest = r.ort().stream().max((x, y) -> Double.compare(x.imagesPerSecond(), y.imagesPerSecond())).orElseThrow();
@@ -50,6 +57,9 @@ public final class ReportTable {
     cpu(b, "(3) pipeline", r.pipeline().cpu());
     for (LatencyRow l : r.latency()) {
       cpu(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu());
+    }
+    for (LatencyRow l : r.latencyWarmUp()) {
+      cpu(b, String.format(Locale.ROOT, "(4) %.0f%%, uncounted", l.loadFraction() * 100), l.cpu());
     }
     cpu(b, "(5) naive", r.naive().cpu());
     var x = r.ratios();

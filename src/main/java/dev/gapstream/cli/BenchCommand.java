@@ -72,8 +72,14 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--duration", description = "Timed run per bare-inference batch size and round (default: PT2S; quick: PT0.2S).")
   Duration duration;
 
-  @Option(names = "--latency-duration", description = "Offered-load time per latency run (default: PT20S; quick: PT1S).")
+  @Option(names = "--latency-duration", description = "Offered-load time per counted latency run (default: PT20S; quick: PT1S).")
   Duration latencyDuration;
+
+  @Option(
+      names = "--latency-warmup",
+      description = "Offered-load time of the uncounted run each load starts with, on the same service:"
+          + " the JIT compiles the Kafka code open-loop traffic runs only as it flows (default: PT60S; quick: none).")
+  Duration latencyWarmUp;
 
   @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
       description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8);"
@@ -135,6 +141,7 @@ public final class BenchCommand implements Callable<Integer> {
             duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(2),
             quick ? 2 : 5,
             latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
+            latencyWarmUp != null ? latencyWarmUp : quick ? Duration.ZERO : Duration.ofSeconds(60),
             loads != null ? loads : List.of(0.5, 0.8),
             0.1,
             timeout,

@@ -33,14 +33,14 @@ class BenchCommandIT {
     int code =
         cli.execute(
             "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
-            "--model", model.toString(), "--timeout", "PT3M");
+            "--latency-warmup", "PT0.5S", "--model", model.toString(), "--timeout", "PT3M");
 
     assertThat(code).as(err.toString()).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
             "machine", "setup", "ort", "inProcess", "pipeline", "pipelineNoCam", "naive", "latency",
-            "ratios", "experiments");
+            "latencyWarmUp", "ratios", "experiments");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();
     assertThat(report.at("/machine/cpus").asInt()).isPositive();
@@ -78,11 +78,23 @@ class BenchCommandIT {
     assertThat(report.at("/naive/frames").asInt()).isEqualTo(22);
     assertThat(report.at("/pipeline/frames").asInt()).isBetween(1, 24);
 
+    // Each load: an uncounted run, then the counted one on the same service. The counted run's
+    // reader starts at the predictions topic's end, so it sees its own frames only: 1 s of them at
+    // the offered rate, less the first 10%.
     JsonNode latency = report.get("latency");
+    JsonNode warmUp = report.get("latencyWarmUp");
     assertThat(latency).hasSize(2);
-    assertThat(latency.get(0).get("loadFraction").asDouble()).isEqualTo(0.5);
-    assertThat(latency.get(1).get("loadFraction").asDouble()).isEqualTo(0.8);
-    for (JsonNode row : latency) {
+    assertThat(warmUp).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      double load = i == 0 ? 0.5 : 0.8;
+      assertThat(latency.get(i).get("loadFraction").asDouble()).isEqualTo(load);
+      assertThat(warmUp.get(i).get("loadFraction").asDouble()).isEqualTo(load);
+      int sent = Math.max(2, (int) Math.round(latency.get(i).get("offeredFps").asDouble()));
+      assertThat(latency.get(i).get("frames").asLong()).isBetween(sent - sent / 10 - 1L, sent - sent / 10 + 1L);
+      int warmSent = Math.max(2, (int) Math.round(warmUp.get(i).get("offeredFps").asDouble() * 0.5));
+      assertThat(warmUp.get(i).get("frames").asLong()).isBetween(warmSent - warmSent / 10 - 1L, warmSent - warmSent / 10 + 1L);
+    }
+    for (JsonNode row : List.of(latency.get(0), latency.get(1), warmUp.get(0), warmUp.get(1))) {
       assertThat(fieldNames(row))
           .containsExactlyInAnyOrder(
               "loadFraction", "offeredFps", "achievedFps", "frames", "p50Ms", "p99Ms", "p999Ms",
