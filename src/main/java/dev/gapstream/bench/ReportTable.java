@@ -34,15 +34,13 @@ public final class ReportTable {
     line(b, "");
     line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
     for (LatencyRow l : r.latency()) {
-      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100),
-          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+      latency(b, String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100), l);
     }
     if (!r.latencyWarmUp().isEmpty()) {
       line(b, "    each after an uncounted run on the same service, from its start:");
     }
     for (LatencyRow l : r.latencyWarmUp()) {
-      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100),
-          l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+      latency(b, String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100), l);
     }
     line(b, "");
     line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
@@ -73,6 +71,11 @@ public final class ReportTable {
       line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
     }
     return b.toString();
+  }
+
+  private static void latency(StringBuilder b, String name, LatencyRow l) {
+    line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", name,
+        l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
   }
 
   private static void throughput(StringBuilder b, String name, Throughput t) {
