@@ -100,8 +100,10 @@ public final class FrameDecoder {
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
       ImageReader reader = lease.reader;
       reader.setInput(in, true, true);
-      checkPixels(reader.getWidth(0), reader.getHeight(0));
-      BufferedImage image = reader.read(0);
+      int width = reader.getWidth(0);
+      int height = reader.getHeight(0);
+      checkPixels(width, height);
+      BufferedImage image = reader.read(0, lease.params(width, height));
       if (!lease.warnings.isEmpty()) {
         // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
         throw new FrameRejectedException(

@@ -1,12 +1,16 @@
 package dev.gapstream.ingest;
 
+import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 
 /**
  * ImageIO readers kept per thread between frames. Looking a reader up and creating it (for JPEG,
@@ -18,14 +22,35 @@ import javax.imageio.ImageReader;
  */
 final class ImageReaders {
 
-  /** A reader and the warnings it reported on the current frame. */
+  /** A reader, the warnings it reported on the current frame, and an image to decode into. */
   static final class Lease {
     final ImageReader reader;
     final List<String> warnings = new ArrayList<>(1);
+    private BufferedImage destination;
 
     private Lease(ImageReader reader) {
       this.reader = reader;
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+    }
+
+    /**
+     * Read parameters that decode the current input into this lease's image when the reader would
+     * create a {@code TYPE_3BYTE_BGR} image of the same size anyway (a colour JPEG, the common
+     * case): its pixels are copied out before the next frame, so one image per thread serves
+     * every frame of a size instead of a new one per frame. Other layouts get the reader's own.
+     */
+    ImageReadParam params(int width, int height) throws IOException {
+      ImageReadParam param = reader.getDefaultReadParam();
+      Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+      ImageTypeSpecifier type = types.hasNext() ? types.next() : null;
+      if (type == null || type.getBufferedImageType() != BufferedImage.TYPE_3BYTE_BGR) {
+        return param;
+      }
+      if (destination == null || destination.getWidth() != width || destination.getHeight() != height) {
+        destination = type.createBufferedImage(width, height);
+      }
+      param.setDestination(destination);
+      return param;
     }
   }
 

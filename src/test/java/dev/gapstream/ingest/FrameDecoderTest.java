@@ -94,6 +94,40 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(new byte[] {1, 2, 3}, "image/webp", null, null), RejectReason.UNSUPPORTED_FORMAT, "image/webp");
   }
 
+  /**
+   * A decode thread reuses one image per size for colour JPEGs: each frame must still get its own
+   * pixels, the earlier frame's left as they were, and a truncated frame in between, or a
+   * greyscale JPEG of the same size (another layout), must not leave anything behind.
+   */
+  @Test
+  void consecutiveJpegsOfOneSizeEachGetTheirOwnPixels() throws IOException {
+    BufferedImage mirrored = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = mirrored.createGraphics();
+    g.drawImage(picture(), 64, 0, -64, 48, null);
+    g.dispose();
+    BufferedImage grey = new BufferedImage(64, 48, BufferedImage.TYPE_BYTE_GRAY);
+    Graphics2D gg = grey.createGraphics();
+    gg.setColor(Color.WHITE);
+    gg.fillRect(0, 0, 64, 48);
+    gg.dispose();
+    byte[] redLeft = encode(picture(), "jpeg");
+
+    DecodedFrame first = decoder.decode(redLeft, "image/jpeg", null, null);
+    byte[] firstPixels = first.rgb().clone();
+    assertRejected(() -> decoder.decode(Arrays.copyOf(redLeft, redLeft.length / 2), "image/jpeg", null, null), RejectReason.DECODE_ERROR, "JPEG");
+    DecodedFrame second = decoder.decode(encode(mirrored, "jpeg"), "image/jpeg", null, null);
+    DecodedFrame third = decoder.decode(encode(grey, "jpeg"), "image/jpeg", null, null);
+    DecodedFrame fourth = decoder.decode(redLeft, "image/jpeg", null, null);
+
+    assertThat(first.rgb()).isEqualTo(firstPixels);
+    assertThat(rgbAt(first, 8, 24)[0]).as("first: red on the left").isGreaterThan(200);
+    assertThat(rgbAt(second, 8, 24)[2]).as("second: blue on the left").isGreaterThan(200);
+    assertThat(rgbAt(second, 56, 24)[0]).as("second: red on the right").isGreaterThan(200);
+    assertThat(Arrays.stream(rgbAt(third, 8, 24)).min().getAsInt()).as("third: white").isGreaterThan(240);
+    assertThat(Arrays.stream(rgbAt(third, 56, 24)).min().getAsInt()).as("third: white").isGreaterThan(240);
+    assertThat(fourth.rgb()).isEqualTo(firstPixels);
+  }
+
   @Test
   void truncatedOrCorruptImagesAreDecodeErrors() throws IOException {
     byte[] jpeg = encode(picture(), "jpeg");
