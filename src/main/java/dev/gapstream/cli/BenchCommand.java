@@ -83,7 +83,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
       description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8);"
-          + " the stage first runs each load once uncounted, to warm the JIT (not with --quick).")
+          + " each on its own service, after --latency-warmup of the same load uncounted.")
   List<Double> loads;
 
   @Option(names = "--rounds",

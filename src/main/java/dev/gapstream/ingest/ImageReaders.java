@@ -38,6 +38,7 @@ final class ImageReaders {
      * create a {@code TYPE_3BYTE_BGR} image of the same size anyway (a colour JPEG, the common
      * case): its pixels are copied out before the next frame, so one image per thread serves
      * every frame of a size instead of a new one per frame. Other layouts get the reader's own.
+     * The image stays allocated between frames: one frame's worth per decode thread.
      */
     ImageReadParam params(int width, int height) throws IOException {
       ImageReadParam param = reader.getDefaultReadParam();
