@@ -71,6 +71,7 @@ final class PipelineStage {
       Counter published = registry.get(GapstreamMetrics.PREDICTIONS_PUBLISHED).counter();
       ThreadCpu cpu = ThreadCpu.now();
       ModelTime model = ModelTime.of(registry);
+      BatchSizes batches = BatchSizes.of(registry);
       long start = System.nanoTime();
       double startCount = 0;
       AtomicBoolean loaded = new AtomicBoolean();
@@ -113,7 +114,7 @@ final class PipelineStage {
       double seconds = (end - start) / 1e9;
       double counted = frames.size() - startCount;
       return new Throughput(
-          (long) counted, Stats.round(seconds), Stats.round(counted / seconds), meanBatch(registry),
+          (long) counted, Stats.round(seconds), Stats.round(counted / seconds), BatchSizes.of(registry).meanSince(batches),
           cpuAfter.since(cpu, seconds),
           modelAfter.since(model, (long) counted, seconds, config.inference().concurrency()));
     }
@@ -183,7 +184,7 @@ final class PipelineStage {
     }
   }
 
-  /** The batch-size summary's count and total at one moment, for the mean batch of one run. */
+  /** The batch-size summary's count and total at one moment, for the mean batch of a run. */
   private record BatchSizes(long count, double total) {
     static BatchSizes of(PrometheusMeterRegistry registry) {
       DistributionSummary s = registry.find(GapstreamMetrics.BATCH_SIZE).summary();
@@ -234,10 +235,5 @@ final class PipelineStage {
       throw new GapstreamException(
           (long) rejected + " frames were dead-lettered: the benchmark's frames must all be valid");
     }
-  }
-
-  private static double meanBatch(PrometheusMeterRegistry registry) {
-    DistributionSummary s = registry.find(GapstreamMetrics.BATCH_SIZE).summary();
-    return s == null ? Double.NaN : Stats.round(s.mean());
   }
 }
