@@ -108,7 +108,21 @@ public record BenchReport(
       double maxMs,
       double boundMs,
       double meanBatchSize,
-      Cpu cpu) {}
+      Cpu cpu,
+      Parts parts) {}
+
+  /**
+   * Where a latency run's frames spent their time ({@link LatencyParts}); each part's own p50 and
+   * p99, and its mean over the {@code slowestFrames} slowest frames (1%, by end-to-end time).
+   */
+  public record Parts(Part toPipeline, Part queued, Part inference, Part toPublish, int slowestFrames) {
+
+    public List<Part> all() {
+      return List.of(toPipeline, queued, inference, toPublish);
+    }
+  }
+
+  public record Part(String name, double p50Ms, double p99Ms, double slowestMeanMs) {}
 
   /**
    * This process's CPU time over a run, by thread group, largest first (empty where the OS does not

@@ -20,8 +20,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * Reads a latency run's predictions back and records, per frame, its prediction's publish time
  * (the record timestamp the pipeline's producer set) minus the frame's scheduled send time (the
  * source timestamp the prediction carries). Both are wall-clock milliseconds from this JVM, so the
- * histogram resolves to 1 ms. Frames numbered below {@code skip} (warm-up) are counted but not
- * recorded.
+ * histogram resolves to 1 ms; {@link LatencyParts} splits each frame's time into the parts its
+ * prediction reports. Frames numbered below {@code skip} (warm-up) are counted but not recorded.
  *
  * <p>{@link #readUntil} runs on its own thread, started after the constructor returns; the other
  * methods are called after it has ended.
@@ -31,6 +31,7 @@ final class LatencyReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final int skip;
   private final Histogram histogram = new Histogram(3_600_000L, 3);
+  private final LatencyParts parts = new LatencyParts();
   private final BitSet seen = new BitSet();
   private volatile int received;
   private long firstSourceMs = Long.MAX_VALUE;
@@ -91,7 +92,10 @@ final class LatencyReader implements AutoCloseable {
     firstSourceMs = Math.min(firstSourceMs, sourceMs);
     lastPublishMs = Math.max(lastPublishMs, r.timestamp());
     if (i >= skip) {
-      histogram.recordValue(Math.max(0, r.timestamp() - sourceMs));
+      long total = Math.max(0, r.timestamp() - sourceMs);
+      histogram.recordValue(total);
+      Prediction.Latency l = prediction.latencyMs();
+      parts.add(total, l.queue(), l.inference(), l.endToEnd());
     }
     received++;
   }
@@ -113,6 +117,7 @@ final class LatencyReader implements AutoCloseable {
         histogram.getMaxValue(),
         Stats.round(boundMs),
         meanBatchSize,
-        cpu);
+        cpu,
+        parts.summary());
   }
 }

@@ -42,6 +42,7 @@ public final class ReportTable {
     for (LatencyRow l : r.latencyWarmUp()) {
       latency(b, String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100), l);
     }
+    parts(b, r);
     line(b, "");
     line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
     OrtRow fastest = r.ort().stream().max((x, y) -> Double.compare(x.imagesPerSecond(), y.imagesPerSecond())).orElseThrow();
@@ -76,6 +77,25 @@ public final class ReportTable {
   private static void latency(StringBuilder b, String name, LatencyRow l) {
     line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", name,
         l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+  }
+
+  /** Each counted latency run's parts: what a frame's time went on, and what the slowest waited on. */
+  private static void parts(StringBuilder b, BenchReport r) {
+    if (r.latency().stream().allMatch(l -> l.parts() == null)) {
+      return;
+    }
+    line(b, "");
+    line(b, "%-36s %8s %8s %12s", "(4) where a frame's time went, ms", "p50", "p99", "slowest 1%");
+    for (LatencyRow l : r.latency()) {
+      if (l.parts() == null) {
+        continue;
+      }
+      String load = String.format(Locale.ROOT, "at %.0f%%:", l.loadFraction() * 100);
+      for (BenchReport.Part p : l.parts().all()) {
+        line(b, "    %-8s %-23s %8.1f %8.1f %12.1f", load, p.name(), p.p50Ms(), p.p99Ms(), p.slowestMeanMs());
+        load = "";
+      }
+    }
   }
 
   private static void throughput(StringBuilder b, String name, Throughput t) {

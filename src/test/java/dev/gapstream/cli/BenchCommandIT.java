@@ -101,9 +101,10 @@ class BenchCommandIT {
       assertThat(fieldNames(row))
           .containsExactlyInAnyOrder(
               "loadFraction", "offeredFps", "achievedFps", "frames", "p50Ms", "p99Ms", "p999Ms",
-              "maxMs", "boundMs", "meanBatchSize", "cpu");
+              "maxMs", "boundMs", "meanBatchSize", "cpu", "parts");
       assertThat(row.get("p99Ms").isNumber()).isTrue();
       assertCpu(row.get("cpu"), "latency");
+      assertParts(row);
     }
 
     assertThat(fieldNames(report.get("ratios")))
@@ -119,6 +120,20 @@ class BenchCommandIT {
     assertThat(experiments.get(1).get("name").asText()).isEqualTo("pipeline");
     assertThat(experiments.get(1).get("variant").asText()).isEqualTo("batch.max.size=4");
     assertThat(experiments.get(1).get("ratio").isNumber()).isTrue();
+  }
+
+  /** The parts of each frame's time add up to it: the slowest 1% spent at least the p99 in them. */
+  private static void assertParts(JsonNode row) {
+    JsonNode parts = row.get("parts");
+    assertThat(parts.get("slowestFrames").asLong()).isEqualTo(Math.max(1, row.get("frames").asLong() / 100));
+    double slowest = 0;
+    for (String name : List.of("toPipeline", "queued", "inference", "toPublish")) {
+      JsonNode part = parts.get(name);
+      assertThat(part.get("p50Ms").asDouble()).as(name).isBetween(0.0, part.get("p99Ms").asDouble());
+      slowest += part.get("slowestMeanMs").asDouble();
+    }
+    assertThat(parts.at("/inference/p50Ms").asDouble()).isPositive();
+    assertThat(slowest).isGreaterThanOrEqualTo(row.get("p99Ms").asDouble() - 0.5);
   }
 
   @Test
