@@ -22,6 +22,7 @@ import java.util.Map;
  *     (empty when there was none)
  * @param ratios the comparisons the performance targets are stated in
  * @param experiments optional A/B runs (empty unless asked for)
+ * @param latencyExperiments the latency half of {@code --compare} (empty unless asked for)
  */
 public record BenchReport(
     Machine machine,
@@ -34,7 +35,8 @@ public record BenchReport(
     List<LatencyRow> latency,
     List<LatencyRow> latencyWarmUp,
     Ratios ratios,
-    List<Experiment> experiments) {
+    List<Experiment> experiments,
+    List<LatencyExperiment> latencyExperiments) {
 
   /**
    * @param cpus processors the JVM sees
@@ -163,4 +165,20 @@ public record BenchReport(
    * @param ratio variant ÷ baseline frames per second
    */
   public record Experiment(String name, String baseline, String variant, double baselineFps, double variantFps, double ratio) {}
+
+  /**
+   * Stage 4 at one offered rate (80% of the configured pipeline's saturation), on services as
+   * configured and with {@code --compare}'s keys set, in turns; each keeps its lower p99.
+   *
+   * @param ratio variant ÷ baseline p99 (below 1: the variant's tail is shorter)
+   */
+  public record LatencyExperiment(
+      String baseline,
+      String variant,
+      double offeredFps,
+      double baselineP99Ms,
+      double variantP99Ms,
+      double ratio,
+      List<LatencyRow> baselineRuns,
+      List<LatencyRow> variantRuns) {}
 }

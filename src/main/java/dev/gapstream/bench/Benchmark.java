@@ -59,6 +59,7 @@ public final class Benchmark {
     List<LatencyRow> latency = new ArrayList<>();
     List<LatencyRow> latencyWarmUp = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
+    List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     List<DecodedFrame> decoded = decodeSample();
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
@@ -89,10 +90,11 @@ public final class Benchmark {
           pipeline = faster(pipeline, saturation(stage, true, round));
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
+        double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         if (!settings.compare().isEmpty()) {
           experiments.add(compare(stage));
+          latencyExperiments.add(compareLatency(stage, pipeline, bound));
         }
-        double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
         // Open-loop traffic sends many small produce and fetch requests, Kafka code the saturation
         // runs hardly touched; the JIT compiles it only as that traffic flows, for about a minute
         // (C2 took 19% of the cores through a first 20-second run at 80%, and the pipeline fell
@@ -122,7 +124,8 @@ public final class Benchmark {
         latency,
         latencyWarmUp,
         ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
-        experiments);
+        experiments,
+        latencyExperiments);
   }
 
   private Throughput saturation(PipelineStage stage, boolean cam, int round) throws InterruptedException {
@@ -160,7 +163,7 @@ public final class Benchmark {
    */
   private BenchReport.Experiment compare(PipelineStage stage) throws InterruptedException {
     Map<String, String> variant = settings.compare();
-    String variantName = variant.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+    String variantName = variantName();
     Throughput a = null;
     Throughput b = null;
     for (boolean isB : new boolean[] {false, true, true, false, false, true}) {
@@ -175,6 +178,39 @@ public final class Benchmark {
     return new BenchReport.Experiment(
         "pipeline", "as configured", variantName, a.framesPerSecond(), b.framesPerSecond(),
         Stats.ratio(b.framesPerSecond(), a.framesPerSecond()));
+  }
+
+  /**
+   * Stage 4 at 80% of the configured pipeline's saturation, on services as configured and with
+   * {@code --compare}'s keys set, in the order A, B, B, A; each service gets the usual uncounted
+   * warm-up first, and each variant keeps its lower p99. The same offered rate for both: a variant
+   * that is faster at saturation is not asked to carry more.
+   */
+  private BenchReport.LatencyExperiment compareLatency(PipelineStage stage, Throughput saturated, double bound)
+      throws InterruptedException {
+    Map<String, String> variant = settings.compare();
+    String variantName = variantName();
+    double load = 0.8;
+    List<LatencyRow> a = new ArrayList<>();
+    List<LatencyRow> b = new ArrayList<>();
+    for (boolean isB : new boolean[] {false, true, true, false}) {
+      String name = isB ? variantName : "as configured";
+      try (PipelineStage.LatencyService service = stage.latencyService(load, isB ? variant : Map.of())) {
+        if (!settings.latencyWarmUp().isZero()) {
+          latency(service, load, saturated, bound, settings.latencyWarmUp(), "A/B warm-up, " + name);
+        }
+        (isB ? b : a).add(latency(service, load, saturated, bound, settings.latencyDuration(), "A/B, " + name));
+      }
+    }
+    double aP99 = a.stream().mapToDouble(LatencyRow::p99Ms).min().orElseThrow();
+    double bP99 = b.stream().mapToDouble(LatencyRow::p99Ms).min().orElseThrow();
+    return new BenchReport.LatencyExperiment(
+        "as configured", variantName, Stats.round(load * saturated.framesPerSecond()), aP99, bP99,
+        Stats.ratio(bP99, aP99), a, b);
+  }
+
+  private String variantName() {
+    return settings.compare().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
   }
 
   private static Throughput faster(Throughput best, Throughput next) {

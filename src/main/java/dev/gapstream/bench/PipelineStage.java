@@ -127,8 +127,13 @@ final class PipelineStage {
    * long-running one would be, not one that starts with a backlog of its own start-up.
    */
   LatencyService latencyService(double fraction) throws InterruptedException {
+    return latencyService(fraction, Map.of());
+  }
+
+  /** The same with configuration keys set over the workload's ({@code bench --compare}). */
+  LatencyService latencyService(double fraction, Map<String, String> overrides) throws InterruptedException {
     BenchKafka.Topics topics = kafka.newTopics("latency-" + Math.round(fraction * 100));
-    GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, Map.of()));
+    GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, overrides));
     try {
       awaitReady(service, Duration.ofMinutes(1));
       return new LatencyService(fraction, topics, service);

@@ -71,6 +71,10 @@ public final class ReportTable {
     for (BenchReport.Experiment e : r.experiments()) {
       line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
     }
+    for (BenchReport.LatencyExperiment e : r.latencyExperiments()) {
+      line(b, "A/B latency at %.1f fps offered: %s p99 %.0f ms, %s p99 %.0f ms (best of %d each), ratio %.3f",
+          e.offeredFps(), e.baseline(), e.baselineP99Ms(), e.variant(), e.variantP99Ms(), e.baselineRuns().size(), e.ratio());
+    }
     return b.toString();
   }
 

@@ -107,7 +107,9 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--compare",
       paramLabel = "KEY=VALUE",
       description = "Also run stage 3 in turns as configured and with these keys set (repeatable),"
-          + " and report the ratio, e.g. --compare inference.threads=1 --compare inference.concurrency=2."
+          + " and stage 4 at 80% of the configured saturation the same way (each service after"
+          + " --latency-warmup), and report the ratios, e.g. --compare inference.threads=1"
+          + " --compare inference.concurrency=2."
           + " The keys replace values of the effective configuration: a derived default"
           + " (inference.threads from inference.concurrency) is not derived again, so set both.")
   Map<String, String> compare = new LinkedHashMap<>();

@@ -40,7 +40,7 @@ class BenchCommandIT {
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
             "machine", "setup", "ort", "inProcess", "pipeline", "pipelineNoCam", "naive", "latency",
-            "latencyWarmUp", "ratios", "experiments");
+            "latencyWarmUp", "ratios", "experiments", "latencyExperiments");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();
     assertThat(report.at("/machine/cpus").asInt()).isPositive();
@@ -120,6 +120,23 @@ class BenchCommandIT {
     assertThat(experiments.get(1).get("name").asText()).isEqualTo("pipeline");
     assertThat(experiments.get(1).get("variant").asText()).isEqualTo("batch.max.size=4");
     assertThat(experiments.get(1).get("ratio").isNumber()).isTrue();
+
+    // The latency A/B: one offered rate for both, two counted runs of each, the lower p99 kept.
+    JsonNode latencyAb = report.get("latencyExperiments");
+    assertThat(latencyAb).hasSize(1);
+    JsonNode ab = latencyAb.get(0);
+    assertThat(ab.get("variant").asText()).isEqualTo("batch.max.size=4");
+    assertThat(ab.get("baselineRuns")).hasSize(2);
+    assertThat(ab.get("variantRuns")).hasSize(2);
+    double offered = ab.get("offeredFps").asDouble();
+    assertThat(offered).isPositive();
+    for (String side : List.of("baseline", "variant")) {
+      JsonNode runs = ab.get(side + "Runs");
+      double lower = Math.min(runs.get(0).get("p99Ms").asDouble(), runs.get(1).get("p99Ms").asDouble());
+      assertThat(ab.get(side + "P99Ms").asDouble()).isEqualTo(lower);
+      runs.forEach(run -> assertThat(run.get("offeredFps").asDouble()).isEqualTo(offered));
+    }
+    assertThat(ab.at("/variantRuns/0/meanBatchSize").asDouble()).isLessThanOrEqualTo(4.0);
   }
 
   /** The parts of each frame's time add up to it: the slowest 1% spent at least the p99 in them. */
