@@ -14,11 +14,14 @@ import java.util.Map;
  * @param setup the model, frames and pipeline settings every stage shared
  * @param ort (1) bare ONNX Runtime, one row per batch size
  * @param inProcess (2) decode, preprocess and infer in process, no Kafka
+ * @param pipelineWarmUp (3) the uncounted runs before the counted ones: one, and more while the JIT
+ *     was still compiling (empty with {@code --quick})
  * @param pipeline (3) the pipeline over the embedded broker at saturation, CAMs on
  * @param pipelineNoCam (3) the same with {@code cam.enabled=false}
  * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
  * @param latency (4) end-to-end latency under open-loop load, one row per load
- * @param latencyWarmUp (4) the uncounted run that came before each of those on the same service
+ * @param latencyWarmUp (4) the uncounted runs that came before each of those on the same service
+ *     ({@code --latency-warmup}, then any while the JIT was still compiling)
  *     (empty when there was none)
  * @param ratios the comparisons the performance targets are stated in
  * @param experiments optional A/B runs (empty unless asked for)
@@ -29,6 +32,7 @@ public record BenchReport(
     Setup setup,
     List<OrtRow> ort,
     Throughput inProcess,
+    List<Throughput> pipelineWarmUp,
     Throughput pipeline,
     Throughput pipelineNoCam,
     Throughput naive,

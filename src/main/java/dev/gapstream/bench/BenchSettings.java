@@ -15,6 +15,8 @@ import java.util.Map;
  * @param latencyDuration offered-load time per counted latency run
  * @param latencyWarmUp offered-load time of the uncounted run each load starts with, on the same
  *     service (zero: none)
+ * @param jitSettle how long, at most, stages 3 and 4 go on with uncounted runs after their warm-up
+ *     while the JIT compilers still take a noticeable share of the CPU (zero: no such runs)
  * @param loads fractions of the saturation rate to offer, each a latency run
  * @param warmup fraction of the first frames left out of each pipeline run's figures (saturation
  *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
@@ -31,6 +33,7 @@ public record BenchSettings(
     int ortMinIterations,
     Duration latencyDuration,
     Duration latencyWarmUp,
+    Duration jitSettle,
     List<Double> loads,
     double warmup,
     Duration timeout,
@@ -46,6 +49,9 @@ public record BenchSettings(
       throw new IllegalArgumentException(
           "latency runs need a positive duration and a warm-up of zero or more, were "
               + latencyDuration + " and " + latencyWarmUp);
+    }
+    if (jitSettle.isNegative()) {
+      throw new IllegalArgumentException("the JIT settling time must be zero or more, was " + jitSettle);
     }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);

@@ -39,6 +39,12 @@ public final class Benchmark {
   private final boolean quick;
   private final Consumer<String> progress;
 
+  /**
+   * The JIT counts as settled when its compiler threads take at most this share of the process's
+   * CPU over a run (in the runs after it settled, 0-3%; while it compiled, 10-21%).
+   */
+  static final double JIT_QUIET = 0.05;
+
   public Benchmark(
       Workload workload, BenchSettings settings, String frameSource, boolean quick, Consumer<String> progress) {
     this.workload = workload;
@@ -58,6 +64,7 @@ public final class Benchmark {
     Throughput pipelineNoCam;
     List<LatencyRow> latency = new ArrayList<>();
     List<LatencyRow> latencyWarmUp = new ArrayList<>();
+    List<Throughput> pipelineWarmUp = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     List<DecodedFrame> decoded = decodeSample();
@@ -81,8 +88,7 @@ public final class Benchmark {
         // without) and keeping each one's best keeps what warm-up remains, and drifts in machine
         // load, out of the comparison.
         if (!quick) {
-          progress.accept("(3) pipeline warm-up run, not counted");
-          rate(stage.saturation(true, settings.warmup(), settings.timeout()));
+          pipelineWarmUp.addAll(warmUpPipeline(stage));
         }
         pipeline = null;
         pipelineNoCam = null;
@@ -103,9 +109,7 @@ public final class Benchmark {
         // So each load has its own service, and its first run, like stage 3's, is not counted.
         for (double load : settings.loads()) {
           try (PipelineStage.LatencyService service = stage.latencyService(load)) {
-            if (!settings.latencyWarmUp().isZero()) {
-              latencyWarmUp.add(latency(service, load, pipeline, bound, settings.latencyWarmUp(), "warm-up, not counted"));
-            }
+            latencyWarmUp.addAll(warmUp(service, load, pipeline, bound, ""));
             latency.add(latency(service, load, pipeline, bound, settings.latencyDuration(), "counted"));
           }
         }
@@ -118,6 +122,7 @@ public final class Benchmark {
         setup(decoded.get(0)),
         ort,
         inProcess,
+        pipelineWarmUp,
         pipeline,
         pipelineNoCam,
         naive,
@@ -126,6 +131,58 @@ public final class Benchmark {
         ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
         experiments,
         latencyExperiments);
+  }
+
+  /**
+   * Stage 3's uncounted runs: one, then more while the JIT compilers took over {@code JIT_QUIET} of
+   * the process's CPU in the last, for at most {@code --jit-settle}. On two cores C2 compiling the
+   * broker's, the Kafka clients' and Vert.x's code took 12-17% of the CPU through the first
+   * minutes, and each round was faster than the one before; a rate taken then is a rate of a
+   * pipeline on fewer cores, and so is 80% of it.
+   */
+  private List<Throughput> warmUpPipeline(PipelineStage stage) throws InterruptedException {
+    List<Throughput> runs = new ArrayList<>();
+    long deadline = System.nanoTime() + settings.jitSettle().toNanos();
+    do {
+      progress.accept("(3) pipeline warm-up run " + (runs.size() + 1) + ", not counted");
+      runs.add(rate(stage.saturation(true, settings.warmup(), settings.timeout())));
+    } while (compiling(runs.get(runs.size() - 1).cpu()) && System.nanoTime() < deadline);
+    return runs;
+  }
+
+  /**
+   * A latency service's uncounted runs: {@code --latency-warmup} of its load, then runs of {@code
+   * --latency-duration} while the JIT compilers took over {@code JIT_QUIET} of the CPU in the last,
+   * for at most {@code --jit-settle}.
+   */
+  private List<LatencyRow> warmUp(
+      PipelineStage.LatencyService service, double load, Throughput saturated, double bound, String label)
+      throws InterruptedException {
+    List<LatencyRow> runs = new ArrayList<>();
+    if (settings.latencyWarmUp().isZero()) {
+      return runs;
+    }
+    runs.add(latency(service, load, saturated, bound, settings.latencyWarmUp(), label + "warm-up, not counted"));
+    long deadline = System.nanoTime() + settings.jitSettle().toNanos();
+    while (compiling(runs.get(runs.size() - 1).cpu()) && System.nanoTime() < deadline) {
+      runs.add(latency(service, load, saturated, bound, settings.latencyDuration(), label + "JIT still compiling, not counted"));
+    }
+    return runs;
+  }
+
+  /** Whether the JIT compiler threads took more than {@link #JIT_QUIET} of the process's CPU. */
+  static boolean compiling(BenchReport.Cpu cpu) {
+    return compilerShare(cpu) > JIT_QUIET;
+  }
+
+  static double compilerShare(BenchReport.Cpu cpu) {
+    double total = cpu.seconds().values().stream().mapToDouble(Double::doubleValue).sum();
+    double compilers =
+        cpu.seconds().entrySet().stream()
+            .filter(e -> e.getKey().startsWith("C1 Compiler") || e.getKey().startsWith("C2 Compiler"))
+            .mapToDouble(Map.Entry::getValue)
+            .sum();
+    return total > 0 ? compilers / total : 0;
   }
 
   private Throughput saturation(PipelineStage stage, boolean cam, int round) throws InterruptedException {
@@ -143,8 +200,9 @@ public final class Benchmark {
         service.run(load * saturated.framesPerSecond(), duration, settings.warmup(), bound);
     progress.accept(String.format(
         Locale.ROOT,
-        "    %.1f of %.1f frames/s, p50 %.0f ms, p99 %.0f ms (bound %.0f), mean batch %.1f, %.2f cores busy",
-        r.achievedFps(), r.offeredFps(), r.p50Ms(), r.p99Ms(), r.boundMs(), r.meanBatchSize(), r.cpu().coresBusy()));
+        "    %.1f of %.1f frames/s, p50 %.0f ms, p99 %.0f ms (bound %.0f), mean batch %.1f, %.2f cores busy (JIT %.0f%%)",
+        r.achievedFps(), r.offeredFps(), r.p50Ms(), r.p99Ms(), r.boundMs(), r.meanBatchSize(), r.cpu().coresBusy(),
+        100 * compilerShare(r.cpu())));
     return r;
   }
 
@@ -152,8 +210,9 @@ public final class Benchmark {
   private Throughput rate(Throughput t) {
     progress.accept(String.format(
         Locale.ROOT,
-        "    %.1f frames/s, mean batch %.1f, %.2f cores busy; model %.2f ms/frame, busy %.0f%%",
-        t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy(), t.model().msPerFrame(), 100 * t.model().busy()));
+        "    %.1f frames/s, mean batch %.1f, %.2f cores busy (JIT %.0f%%); model %.2f ms/frame, busy %.0f%%",
+        t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy(), 100 * compilerShare(t.cpu()),
+        t.model().msPerFrame(), 100 * t.model().busy()));
     return t;
   }
 
@@ -196,9 +255,7 @@ public final class Benchmark {
     for (boolean isB : new boolean[] {false, true, true, false}) {
       String name = isB ? variantName : "as configured";
       try (PipelineStage.LatencyService service = stage.latencyService(load, isB ? variant : Map.of())) {
-        if (!settings.latencyWarmUp().isZero()) {
-          latency(service, load, saturated, bound, settings.latencyWarmUp(), "A/B warm-up, " + name);
-        }
+        warmUp(service, load, saturated, bound, "A/B, " + name + ", ");
         (isB ? b : a).add(latency(service, load, saturated, bound, settings.latencyDuration(), "A/B, " + name));
       }
     }

@@ -31,6 +31,14 @@ public final class ReportTable {
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
+    if (!r.pipelineWarmUp().isEmpty()) {
+      StringBuilder runs = new StringBuilder();
+      for (Throughput t : r.pipelineWarmUp()) {
+        runs.append(String.format(Locale.ROOT, "%s%.0f fps (JIT %.0f%%)",
+            runs.length() == 0 ? "" : ", ", t.framesPerSecond(), 100 * Benchmark.compilerShare(t.cpu())));
+      }
+      line(b, "    (3) before it, not counted: %s", runs);
+    }
     line(b, "");
     line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
     for (LatencyRow l : r.latency()) {

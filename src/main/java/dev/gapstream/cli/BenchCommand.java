@@ -81,6 +81,14 @@ public final class BenchCommand implements Callable<Integer> {
           + " the JIT compiles the Kafka code open-loop traffic runs only as it flows (default: PT60S; quick: none).")
   Duration latencyWarmUp;
 
+  @Option(
+      names = "--jit-settle",
+      description = "After stage 3's warm-up run and each load's --latency-warmup, go on with uncounted"
+          + " runs while the JIT compilers took over 5% of the process's CPU in the last one, for at"
+          + " most this long: figures taken while C2 still compiles the Kafka and Vert.x code are"
+          + " figures of a JVM on fewer cores (default: PT3M; quick: none).")
+  Duration jitSettle;
+
   @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
       description = "Latency runs, as fractions of the saturation rate, in order (default: 0.5,0.8);"
           + " each on its own service, after --latency-warmup of the same load uncounted.")
@@ -144,6 +152,7 @@ public final class BenchCommand implements Callable<Integer> {
             quick ? 2 : 5,
             latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
             latencyWarmUp != null ? latencyWarmUp : quick ? Duration.ZERO : Duration.ofSeconds(60),
+            jitSettle != null ? jitSettle : quick ? Duration.ZERO : Duration.ofMinutes(3),
             loads != null ? loads : List.of(0.5, 0.8),
             0.1,
             timeout,

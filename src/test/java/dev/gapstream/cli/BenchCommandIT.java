@@ -39,7 +39,7 @@ class BenchCommandIT {
     JsonNode report = new ObjectMapper().readTree(out.toString());
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
-            "machine", "setup", "ort", "inProcess", "pipeline", "pipelineNoCam", "naive", "latency",
+            "machine", "setup", "ort", "inProcess", "pipelineWarmUp", "pipeline", "pipelineNoCam", "naive", "latency",
             "latencyWarmUp", "ratios", "experiments", "latencyExperiments");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();

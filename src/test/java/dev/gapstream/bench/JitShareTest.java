@@ -1,0 +1,27 @@
+package dev.gapstream.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class JitShareTest {
+
+  @Test
+  void theCompilerThreadsShareOfTheProcesssCpuDecidesWhetherTheJitHasSettled() {
+    var compiling =
+        new BenchReport.Cpu(1.9, Map.of("gapstream-infer", 1.4, "C2 CompilerThre", 0.3, "C1 CompilerThre", 0.1, "GC Thread", 0.2));
+    var settled = new BenchReport.Cpu(1.6, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.05, "data-plane-kafk", 0.45));
+
+    assertThat(Benchmark.compilerShare(compiling)).isCloseTo(0.2, within(1e-9));
+    assertThat(Benchmark.compiling(compiling)).isTrue();
+    assertThat(Benchmark.compilerShare(settled)).isCloseTo(0.025, within(1e-9));
+    assertThat(Benchmark.compiling(settled)).isFalse();
+  }
+
+  @Test
+  void withoutPerThreadFiguresNothingCountsAsCompiling() {
+    assertThat(Benchmark.compiling(new BenchReport.Cpu(0, Map.of()))).isFalse();
+  }
+}
