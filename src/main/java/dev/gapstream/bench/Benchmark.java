@@ -240,16 +240,17 @@ public final class Benchmark {
   }
 
   /**
-   * Stage 4 at 80% of the configured pipeline's saturation, on services as configured and with
-   * {@code --compare}'s keys set, in the order A, B, B, A; each service gets the usual uncounted
-   * warm-up first, and each variant keeps its lower p99. The same offered rate for both: a variant
-   * that is faster at saturation is not asked to carry more.
+   * Stage 4 at the last of {@code --loads} (80% by default) of the configured pipeline's
+   * saturation, on services as configured and with {@code --compare}'s keys set, in the order A,
+   * B, B, A; each service gets the usual uncounted warm-up first, and each variant keeps its lower
+   * p99. The same offered rate for both: a variant that is faster at saturation is not asked to
+   * carry more.
    */
   private BenchReport.LatencyExperiment compareLatency(PipelineStage stage, Throughput saturated, double bound)
       throws InterruptedException {
     Map<String, String> variant = settings.compare();
     String variantName = variantName();
-    double load = 0.8;
+    double load = settings.loads().get(settings.loads().size() - 1);
     List<LatencyRow> a = new ArrayList<>();
     List<LatencyRow> b = new ArrayList<>();
     for (boolean isB : new boolean[] {false, true, true, false}) {

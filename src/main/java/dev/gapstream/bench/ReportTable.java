@@ -3,7 +3,9 @@ package dev.gapstream.bench;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.OrtRow;
 import dev.gapstream.bench.BenchReport.Throughput;
+import java.util.List;
 import java.util.Locale;
+import java.util.stream.Collectors;
 
 /** The human-readable form of a {@link BenchReport}: a table per stage, then the ratios. */
 public final class ReportTable {
@@ -80,8 +82,10 @@ public final class ReportTable {
       line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
     }
     for (BenchReport.LatencyExperiment e : r.latencyExperiments()) {
-      line(b, "A/B latency at %.1f fps offered: %s p99 %.0f ms, %s p99 %.0f ms (best of %d each), ratio %.3f",
-          e.offeredFps(), e.baseline(), e.baselineP99Ms(), e.variant(), e.variantP99Ms(), e.baselineRuns().size(), e.ratio());
+      line(b, "A/B latency at %.1f fps offered: %s p99 %.0f ms, %s p99 %.0f ms (best of %d each), ratio %.3f;"
+              + " cores busy %s and %s",
+          e.offeredFps(), e.baseline(), e.baselineP99Ms(), e.variant(), e.variantP99Ms(), e.baselineRuns().size(), e.ratio(),
+          cores(e.baselineRuns()), cores(e.variantRuns()));
     }
     return b.toString();
   }
@@ -108,6 +112,12 @@ public final class ReportTable {
         load = "";
       }
     }
+  }
+
+  private static String cores(List<LatencyRow> runs) {
+    return runs.stream()
+        .map(l -> String.format(Locale.ROOT, "%.2f", l.cpu().coresBusy()))
+        .collect(Collectors.joining("/"));
   }
 
   private static void throughput(StringBuilder b, String name, Throughput t) {

@@ -115,7 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--compare",
       paramLabel = "KEY=VALUE",
       description = "Also run stage 3 in turns as configured and with these keys set (repeatable),"
-          + " and stage 4 at 80% of the configured saturation the same way (each service after"
+          + " and stage 4 at the last of --loads of the configured saturation the same way (each service after"
           + " --latency-warmup), and report the ratios, e.g. --compare inference.threads=1"
           + " --compare inference.concurrency=2."
           + " The keys replace values of the effective configuration: a derived default"
