@@ -171,8 +171,9 @@ public record BenchReport(
   public record Experiment(String name, String baseline, String variant, double baselineFps, double variantFps, double ratio) {}
 
   /**
-   * Stage 4 at one offered rate (80% of the configured pipeline's saturation), on services as
-   * configured and with {@code --compare}'s keys set, in turns; each keeps its lower p99.
+   * Stage 4 at one offered rate (the last of {@code --loads} of the configured saturation), on
+   * services as configured and with {@code --compare}'s keys set, in turns; each keeps its lower
+   * p99.
    *
    * @param ratio variant ÷ baseline p99 (below 1: the variant's tail is shorter)
    */

@@ -32,15 +32,8 @@ public final class ReportTable {
     throughput(b, "(2) decode+preprocess+infer, in process", r.inProcess());
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
+    pipelineWarmUp(b, r.pipelineWarmUp());
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
-    if (!r.pipelineWarmUp().isEmpty()) {
-      StringBuilder runs = new StringBuilder();
-      for (Throughput t : r.pipelineWarmUp()) {
-        runs.append(String.format(Locale.ROOT, "%s%.0f fps (JIT %.0f%%)",
-            runs.length() == 0 ? "" : ", ", t.framesPerSecond(), 100 * Benchmark.compilerShare(t.cpu())));
-      }
-      line(b, "    (3) before it, not counted: %s", runs);
-    }
     line(b, "");
     line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
     for (LatencyRow l : r.latency()) {
@@ -112,6 +105,17 @@ public final class ReportTable {
         load = "";
       }
     }
+  }
+
+  /** Stage 3's uncounted runs in one line: how many, their rates, the JIT's share first and last. */
+  private static void pipelineWarmUp(StringBuilder b, List<Throughput> runs) {
+    if (runs.isEmpty()) {
+      return;
+    }
+    var fps = runs.stream().mapToDouble(Throughput::framesPerSecond).summaryStatistics();
+    line(b, "    before them, not counted: %d run%s, %.0f-%.0f frames/s, JIT %.0f%% of the CPU in the first, %.0f%% in the last",
+        runs.size(), runs.size() == 1 ? "" : "s", fps.getMin(), fps.getMax(),
+        100 * Benchmark.compilerShare(runs.get(0).cpu()), 100 * Benchmark.compilerShare(runs.get(runs.size() - 1).cpu()));
   }
 
   private static String cores(List<LatencyRow> runs) {

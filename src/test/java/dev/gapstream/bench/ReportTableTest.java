@@ -1,0 +1,62 @@
+package dev.gapstream.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.bench.BenchReport.Cpu;
+import dev.gapstream.bench.BenchReport.LatencyRow;
+import dev.gapstream.bench.BenchReport.Model;
+import dev.gapstream.bench.BenchReport.Part;
+import dev.gapstream.bench.BenchReport.Parts;
+import dev.gapstream.bench.BenchReport.Throughput;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ReportTableTest {
+
+  private static final Cpu CPU = new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3));
+  private static final Model MODEL = new Model(1.5, 0.93);
+
+  @Test
+  void showsTheUncountedRunsTheWhereTheTimeWentAndTheLatencyAb() {
+    Throughput pipeline = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
+    List<Throughput> warmUp =
+        List.of(
+            new Throughput(1800, 4, 450, 15.6, new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.4)), MODEL),
+            new Throughput(1800, 3, 590, 15.9, new Cpu(1.9, Map.of("gapstream-infer", 1.84, "C2 CompilerThre", 0.06)), MODEL));
+    Parts parts =
+        new Parts(
+            new Part("to the pipeline", 7.5, 17.3, 10.5),
+            new Part("decode, batch, wait", 10.6, 27.3, 29.5),
+            new Part("inference", 13.5, 53.4, 67.4),
+            new Part("to publish", 1, 7, 0.6),
+            64);
+    LatencyRow at80 = new LatencyRow(0.8, 480, 479.5, 6400, 41, 89, 115, 132, 89.06, 7.3, CPU, parts);
+    LatencyRow other = new LatencyRow(0.8, 480, 479.9, 6400, 35, 72, 90, 101, 89.06, 6.4, new Cpu(1.57, Map.of()), parts);
+    BenchReport report =
+        new BenchReport(
+            new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
+            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
+            List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
+            new Throughput(1800, 4, 450, 16.2, CPU, MODEL),
+            warmUp,
+            pipeline,
+            pipeline,
+            new Throughput(180, 2, 95, 1, CPU, MODEL),
+            List.of(at80),
+            List.of(at80),
+            new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0),
+            List.of(),
+            List.of(new BenchReport.LatencyExperiment("as configured", "ingest.decode.threads=1", 480, 72, 89, 1.236, List.of(other, at80), List.of(at80, at80))));
+
+    String table = ReportTable.format(report);
+
+    assertThat(table)
+        .contains("    before them, not counted: 2 runs, 450-590 frames/s, JIT 21% of the CPU in the first, 3% in the last\n")
+        .contains("    at 80%:  to the pipeline              7.5     17.3         10.5\n")
+        .contains("             inference                   13.5     53.4         67.4\n")
+        .contains("A/B latency at 480.0 fps offered: as configured p99 72 ms, ingest.decode.threads=1 p99 89 ms (best of 2 each),"
+            + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n");
+    assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
+  }
+}
