@@ -134,20 +134,28 @@ public final class Benchmark {
   }
 
   /**
-   * Stage 3's uncounted runs: one, then more while the JIT compilers took over {@code JIT_QUIET} of
-   * the process's CPU in the last, for at most {@code --jit-settle}. On two cores C2 compiling the
-   * broker's, the Kafka clients' and Vert.x's code took 12-17% of the CPU through the first
-   * minutes, and each round was faster than the one before; a rate taken then is a rate of a
-   * pipeline on fewer cores, and so is 80% of it.
+   * Stage 3's uncounted runs, with CAMs and without in turns as the counted rounds run: one, then
+   * more until the JIT compilers took at most {@code JIT_QUIET} of the process's CPU in each of
+   * the last two (one quiet run was followed by 11-13% again), for at most {@code --jit-settle}.
+   * On two cores C2 compiling the broker's, the Kafka clients' and Vert.x's code took 12-17% of the
+   * CPU through the first minutes, and each round was faster than the one before; a rate taken
+   * then is a rate of a pipeline on fewer cores, and so is 80% of it.
    */
   private List<Throughput> warmUpPipeline(PipelineStage stage) throws InterruptedException {
     List<Throughput> runs = new ArrayList<>();
     long deadline = System.nanoTime() + settings.jitSettle().toNanos();
     do {
-      progress.accept("(3) pipeline warm-up run " + (runs.size() + 1) + ", not counted");
-      runs.add(rate(stage.saturation(true, settings.warmup(), settings.timeout())));
-    } while (compiling(runs.get(runs.size() - 1).cpu()) && System.nanoTime() < deadline);
+      boolean cam = runs.size() % 2 == 0;
+      progress.accept("(3) pipeline warm-up run " + (runs.size() + 1) + ", cam.enabled=" + cam + ", not counted");
+      runs.add(rate(stage.saturation(cam, settings.warmup(), settings.timeout())));
+    } while (!settled(runs) && System.nanoTime() < deadline);
     return runs;
+  }
+
+  /** Whether the last two of these runs each had the JIT compilers at most {@link #JIT_QUIET}. */
+  static boolean settled(List<Throughput> runs) {
+    int n = runs.size();
+    return n >= 2 && !compiling(runs.get(n - 1).cpu()) && !compiling(runs.get(n - 2).cpu());
   }
 
   /**

@@ -11,7 +11,8 @@ import java.util.Arrays;
  *
  * <ul>
  *   <li><b>to the pipeline</b>: scheduled send → consumed (the load generator, the producer's
- *       linger, the broker, the consumer's fetch, the hand-over to the event loop);
+ *       linger, the broker, the consumer's fetch, the hand-over to the event loop), plus the
+ *       time its batch spent making the predictions of the frames before it;
  *   <li><b>decode, batch, wait</b>: consumed → inference start (decoding, the batch's delay, and
  *       waiting for a free inference slot);
  *   <li><b>inference</b>: the model's run of the frame's batch;
