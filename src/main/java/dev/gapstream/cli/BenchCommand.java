@@ -83,10 +83,10 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(
       names = "--jit-settle",
-      description = "After stage 3's warm-up run and each load's --latency-warmup, go on with uncounted"
-          + " runs while the JIT compilers took over 5% of the process's CPU in the last one, for at"
-          + " most this long: figures taken while C2 still compiles the Kafka and Vert.x code are"
-          + " figures of a JVM on fewer cores (default: PT3M; quick: none).")
+      description = "Go on with uncounted runs, for at most this long, until the JIT compilers took at"
+          + " most 5% of the process's CPU: in two stage-3 runs in a row before stage 3 counts, and in"
+          + " the last run after each load's --latency-warmup. Figures taken while C2 still compiles"
+          + " the Kafka and Vert.x code are figures of a JVM on fewer cores (default: PT3M; quick: none).")
   Duration jitSettle;
 
   @Option(names = "--loads", split = ",", paramLabel = "FRACTION",
