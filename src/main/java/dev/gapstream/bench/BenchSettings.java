@@ -51,7 +51,7 @@ public record BenchSettings(
               + latencyDuration + " and " + latencyWarmUp);
     }
     if (jitSettle.isNegative()) {
-      throw new IllegalArgumentException("the JIT settling time must be zero or more, was " + jitSettle);
+      throw new IllegalArgumentException("the JIT settling time (--jit-settle) must be zero or more, was " + jitSettle);
     }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);
