@@ -83,10 +83,10 @@ public final class Benchmark {
       try (BenchKafka kafka = new BenchKafka(config.kafka().embedded().partitions())) {
         PipelineStage stage = new PipelineStage(kafka, workload);
         // Each run starts a fresh service, in a JVM still compiling the Kafka client and broker
-        // code: without a first run left out, each round was faster than the one before (62, 68,
-        // 72 fps in one ResNet-18 run). Running the two variants in turns (with, without, with,
-        // without) and keeping each one's best keeps what warm-up remains, and drifts in machine
-        // load, out of the comparison.
+        // code: without uncounted runs first, each round was faster than the one before (62, 68,
+        // 72 fps in one ResNet-18 run), so stage 3 counts once the JIT has settled. Running the
+        // two variants in turns (with, without, with, without) and keeping each one's best keeps
+        // what warm-up remains, and drifts in machine load, out of the comparison.
         if (!quick) {
           pipelineWarmUp.addAll(warmUpPipeline(stage));
         }
