@@ -84,7 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(
       names = "--jit-settle",
       description = "Go on with uncounted runs, for at most this long, until the JIT compilers took at"
-          + " most 5% of the process's CPU: in two stage-3 runs in a row before stage 3 counts, and in"
+          + " most 5%% of the process's CPU: in two stage-3 runs in a row before stage 3 counts, and in"
           + " the last run after each load's --latency-warmup. Figures taken while C2 still compiles"
           + " the Kafka and Vert.x code are figures of a JVM on fewer cores (default: PT3M; quick: none).")
   Duration jitSettle;
