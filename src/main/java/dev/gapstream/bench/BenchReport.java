@@ -26,6 +26,8 @@ import java.util.Map;
  * @param ratios the comparisons the performance targets are stated in
  * @param experiments optional A/B runs (empty unless asked for)
  * @param latencyExperiments the latency half of {@code --compare} (empty unless asked for)
+ * @param loadSearch the highest load whose p99 stayed within the bound ({@code --search-runs}; null
+ *     when not asked for)
  */
 public record BenchReport(
     Machine machine,
@@ -40,7 +42,8 @@ public record BenchReport(
     List<LatencyRow> latencyWarmUp,
     Ratios ratios,
     List<Experiment> experiments,
-    List<LatencyExperiment> latencyExperiments) {
+    List<LatencyExperiment> latencyExperiments,
+    LoadSearch loadSearch) {
 
   /**
    * @param cpus processors the JVM sees
@@ -186,4 +189,28 @@ public record BenchReport(
       double ratio,
       List<LatencyRow> baselineRuns,
       List<LatencyRow> variantRuns) {}
+
+  /**
+   * The bisection of {@link dev.gapstream.bench.LoadSearch}: the highest load, as a fraction of
+   * stage 3's saturation rate, whose run kept its p99 within {@code boundMs}.
+   *
+   * @param withinLoad the highest load within the bound (0 when no run was)
+   * @param withinFps the same in frames per second
+   * @param beyondLoad the lowest load beyond it (NaN when every run was within)
+   * @param runs the counted runs, in the order they ran, on one service
+   * @param warmUp that service's uncounted runs before them
+   */
+  public record LoadSearch(
+      double boundMs,
+      double withinLoad,
+      double withinFps,
+      double beyondLoad,
+      List<LatencyRow> runs,
+      List<LatencyRow> warmUp) {
+
+    public LoadSearch {
+      runs = List.copyOf(runs);
+      warmUp = List.copyOf(warmUp);
+    }
+  }
 }

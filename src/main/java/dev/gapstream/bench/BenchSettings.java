@@ -26,6 +26,8 @@ import java.util.Map;
  * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
  * @param compare configuration keys to set in an A/B run of stage 3 against the configuration as
  *     it is (none: no such run)
+ * @param searchRuns latency runs of a bisection for the highest load whose p99 stays within the
+ *     bound (zero: no search)
  */
 public record BenchSettings(
     List<Integer> batchSizes,
@@ -39,7 +41,8 @@ public record BenchSettings(
     Duration timeout,
     int rounds,
     boolean compareSpinWait,
-    Map<String, String> compare) {
+    Map<String, String> compare,
+    int searchRuns) {
 
   public BenchSettings {
     if (rounds < 1) {
@@ -49,6 +52,9 @@ public record BenchSettings(
       throw new IllegalArgumentException(
           "latency runs need a positive duration and a warm-up of zero or more, were "
               + latencyDuration + " and " + latencyWarmUp);
+    }
+    if (searchRuns < 0) {
+      throw new IllegalArgumentException("--search-runs must be zero or more, was " + searchRuns);
     }
     if (jitSettle.isNegative()) {
       throw new IllegalArgumentException("the JIT settling time (--jit-settle) must be zero or more, was " + jitSettle);

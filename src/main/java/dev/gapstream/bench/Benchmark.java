@@ -67,6 +67,7 @@ public final class Benchmark {
     List<Throughput> pipelineWarmUp = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
+    BenchReport.LoadSearch loadSearch = null;
     List<DecodedFrame> decoded = decodeSample();
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
@@ -113,6 +114,9 @@ public final class Benchmark {
             latency.add(latency(service, load, pipeline, bound, settings.latencyDuration(), "counted"));
           }
         }
+        if (settings.searchRuns() > 0) {
+          loadSearch = searchLoad(stage, pipeline, bound);
+        }
         progress.accept("(5) naive single-threaded loop");
         naive = naive(kafka);
       }
@@ -130,7 +134,8 @@ public final class Benchmark {
         latencyWarmUp,
         ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
         experiments,
-        latencyExperiments);
+        latencyExperiments,
+        loadSearch);
   }
 
   /**
@@ -205,7 +210,7 @@ public final class Benchmark {
         Locale.ROOT, "(4) latency at %.0f%% of %.1f fps for %ss, %s",
         load * 100, saturated.framesPerSecond(), duration.toMillis() / 1000.0, kind));
     LatencyRow r =
-        service.run(load * saturated.framesPerSecond(), duration, settings.warmup(), bound);
+        service.run(load, saturated.framesPerSecond(), duration, settings.warmup(), bound);
     progress.accept(String.format(
         Locale.ROOT,
         "    %.1f of %.1f frames/s, p50 %.0f ms, p99 %.0f ms (bound %.0f), mean batch %.1f, %.2f cores busy (JIT %.0f%%)",
@@ -273,6 +278,26 @@ public final class Benchmark {
     return new BenchReport.LatencyExperiment(
         "as configured", variantName, Stats.round(load * saturated.framesPerSecond()), aP99, bP99,
         Stats.ratio(bP99, aP99), a, b);
+  }
+
+  /**
+   * The highest load whose p99 stays within the bound, by {@link LoadSearch}'s bisection: {@code
+   * --search-runs} runs on one service, after the warm-up any load's service gets (at the last of
+   * {@code --loads}: a load near the ones searched, so the JIT has compiled what they run).
+   */
+  private BenchReport.LoadSearch searchLoad(PipelineStage stage, Throughput saturated, double bound)
+      throws InterruptedException {
+    double warmLoad = settings.loads().isEmpty() ? 0.8 : settings.loads().get(settings.loads().size() - 1);
+    LoadSearch search = new LoadSearch(bound);
+    try (PipelineStage.LatencyService service = stage.latencyService(warmLoad)) {
+      List<LatencyRow> warm = warmUp(service, warmLoad, saturated, bound, "search, ");
+      for (int i = 1; i <= settings.searchRuns(); i++) {
+        search.record(latency(
+            service, search.next(), saturated, bound, settings.latencyDuration(),
+            "search run " + i + " of " + settings.searchRuns()));
+      }
+      return search.result(saturated.framesPerSecond(), warm);
+    }
   }
 
   private String variantName() {

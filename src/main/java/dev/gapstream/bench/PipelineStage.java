@@ -136,31 +136,31 @@ final class PipelineStage {
     GapstreamService service = GapstreamService.start(kafka.pipelineConfig(workload, topics, true, overrides));
     try {
       awaitReady(service, Duration.ofMinutes(1));
-      return new LatencyService(fraction, topics, service);
+      return new LatencyService(topics, service);
     } catch (InterruptedException | RuntimeException e) {
       service.close();
       throw e;
     }
   }
 
-  /** One pipeline kept running across a load's latency runs. */
+  /** One pipeline kept running across a load's latency runs (or a load search's). */
   final class LatencyService implements AutoCloseable {
-    private final double fraction;
     private final BenchKafka.Topics topics;
     private final GapstreamService service;
 
-    private LatencyService(double fraction, BenchKafka.Topics topics, GapstreamService service) {
-      this.fraction = fraction;
+    private LatencyService(BenchKafka.Topics topics, GapstreamService service) {
       this.topics = topics;
       this.service = service;
     }
 
     /**
-     * Offers {@code fps} frames per second for {@code duration} and reads their predictions back;
-     * the first {@code warmup} of the frames are sent but not counted. Returns when every
-     * prediction is back, so the next run starts on an idle pipeline.
+     * Offers {@code fraction} of {@code saturatedFps} frames per second for {@code duration} and
+     * reads their predictions back; the first {@code warmup} of the frames are sent but not
+     * counted. Returns when every prediction is back, so the next run starts on an idle pipeline.
      */
-    LatencyRow run(double fps, Duration duration, double warmup, double boundMs) throws InterruptedException {
+    LatencyRow run(double fraction, double saturatedFps, Duration duration, double warmup, double boundMs)
+        throws InterruptedException {
+      double fps = fraction * saturatedFps;
       int count = Math.max(2, (int) Math.round(fps * duration.toNanos() / 1e9));
       int skip = (int) (count * warmup);
       PrometheusMeterRegistry registry = service.registry();

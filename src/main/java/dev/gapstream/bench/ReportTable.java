@@ -45,6 +45,7 @@ public final class ReportTable {
     for (LatencyRow l : r.latencyWarmUp()) {
       latency(b, String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100), l);
     }
+    loadSearch(b, r.loadSearch());
     parts(b, r);
     line(b, "");
     line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
@@ -71,6 +72,10 @@ public final class ReportTable {
     line(b, "pipeline / naive                     %6.3f   (target >= 2)", x.pipelineVsNaive());
     line(b, "CAM cost (1 - with / without)        %6.3f   (target <= 0.05)", x.camCost());
     line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    if (r.loadSearch() != null) {
+      line(b, "highest load with p99 within bound   %6.3f   (of saturation; bisection, %d runs)",
+          r.loadSearch().withinLoad(), r.loadSearch().runs().size());
+    }
     for (BenchReport.Experiment e : r.experiments()) {
       line(b, "A/B %s: %s %.1f fps, %s %.1f fps, ratio %.3f", e.name(), e.baseline(), e.baselineFps(), e.variant(), e.variantFps(), e.ratio());
     }
@@ -86,6 +91,27 @@ public final class ReportTable {
   private static void latency(StringBuilder b, String name, LatencyRow l) {
     line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", name,
         l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+  }
+
+  /** The load search's runs in the order they ran, and what they found. */
+  private static void loadSearch(StringBuilder b, BenchReport.LoadSearch search) {
+    if (search == null) {
+      return;
+    }
+    line(b, "    the highest load within the bound, by bisection on one service:");
+    for (LatencyRow l : search.warmUp()) {
+      latency(b, String.format(Locale.ROOT, "    %.0f%%, not counted", l.loadFraction() * 100), l);
+    }
+    int i = 0;
+    for (LatencyRow l : search.runs()) {
+      String verdict = l.p99Ms() <= search.boundMs() ? "within" : "beyond";
+      latency(b, String.format(Locale.ROOT, "    %d: %.1f%%, %s", ++i, l.loadFraction() * 100, verdict), l);
+    }
+    line(b, "    within the bound up to %.1f%% of saturation (%.1f frames/s)%s",
+        search.withinLoad() * 100, search.withinFps(),
+        Double.isNaN(search.beyondLoad())
+            ? "; no run beyond it"
+            : String.format(Locale.ROOT, "; beyond it from %.1f%%", search.beyondLoad() * 100));
   }
 
   /** Each counted latency run's parts: what a frame's time went on, and what the slowest waited on. */

@@ -94,6 +94,13 @@ public final class BenchCommand implements Callable<Integer> {
           + " each on its own service, after --latency-warmup of the same load uncounted.")
   List<Double> loads;
 
+  @Option(names = "--search-runs", paramLabel = "N",
+      description = "Then search for the highest load whose p99 stays within the bound: N latency runs"
+          + " of --latency-duration on one service (after --latency-warmup at the last of --loads),"
+          + " each at the middle of the highest load found within and the lowest found beyond, at"
+          + " first none and the saturation rate (default: 5; quick: 0; 0: no search).")
+  Integer searchRuns;
+
   @Option(names = "--rounds",
       description = "Measurements per stage-1 batch size and per stage-3 variant, taken in turns;"
           + " each keeps its best (default: 3; quick: 1).")
@@ -158,7 +165,8 @@ public final class BenchCommand implements Callable<Integer> {
             timeout,
             rounds != null ? rounds : quick ? 1 : 3,
             compareSpinWait,
-            compare);
+            compare,
+            searchRuns != null ? searchRuns : quick ? 0 : 5);
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

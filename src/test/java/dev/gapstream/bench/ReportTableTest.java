@@ -47,7 +47,8 @@ class ReportTableTest {
             List.of(at80),
             new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0),
             List.of(),
-            List.of(new BenchReport.LatencyExperiment("as configured", "ingest.decode.threads=1", 480, 72, 89, 1.236, List.of(other, at80), List.of(at80, at80))));
+            List.of(new BenchReport.LatencyExperiment("as configured", "ingest.decode.threads=1", 480, 72, 89, 1.236, List.of(other, at80), List.of(at80, at80))),
+            null);
 
     String table = ReportTable.format(report);
 
@@ -58,5 +59,38 @@ class ReportTableTest {
         .contains("A/B latency at 480.0 fps offered: as configured p99 72 ms, ingest.decode.threads=1 p99 89 ms (best of 2 each),"
             + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n");
     assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
+  }
+
+  @Test
+  void showsTheLoadSearchsRunsAndWhatTheyFound() {
+    Parts parts =
+        new Parts(
+            new Part("to the pipeline", 7, 17, 10),
+            new Part("decode, batch, wait", 10, 27, 29),
+            new Part("inference", 13, 53, 67),
+            new Part("to publish", 1, 7, 0.6),
+            64);
+    LatencyRow warm = new LatencyRow(0.8, 480, 470, 18000, 90, 400, 500, 600, 80, 14, CPU, parts);
+    LatencyRow half = new LatencyRow(0.5, 300, 300, 5400, 30, 62, 80, 95, 80, 5, CPU, parts);
+    LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, parts);
+    BenchReport.LoadSearch search = new BenchReport.LoadSearch(80, 0.5, 300, 0.75, List.of(half, most), List.of(warm));
+    Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
+    BenchReport report =
+        new BenchReport(
+            new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
+            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
+            List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
+            t, List.of(), t, t, t, List.of(most), List.of(), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6),
+            List.of(), List.of(), search);
+
+    String table = ReportTable.format(report);
+
+    assertThat(table)
+        .contains("    the highest load within the bound, by bisection on one service:\n"
+            + "    80%, not counted             480.0     470.0       90      400      500      600      80.0   14.0\n"
+            + "    1: 50.0%, within             300.0     300.0       30       62       80       95      80.0    5.0\n"
+            + "    2: 75.0%, beyond             450.0     449.0       60      210      260      280      80.0   12.0\n"
+            + "    within the bound up to 50.0% of saturation (300.0 frames/s); beyond it from 75.0%\n")
+        .contains("highest load with p99 within bound    0.500   (of saturation; bisection, 2 runs)\n");
   }
 }

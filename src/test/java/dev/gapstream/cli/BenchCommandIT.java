@@ -1,6 +1,7 @@
 package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,14 +34,14 @@ class BenchCommandIT {
     int code =
         cli.execute(
             "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
-            "--latency-warmup", "PT0.5S", "--model", model.toString(), "--timeout", "PT3M");
+            "--latency-warmup", "PT0.5S", "--search-runs", "3", "--model", model.toString(), "--timeout", "PT3M");
 
     assertThat(code).as(err.toString()).isZero();
     JsonNode report = new ObjectMapper().readTree(out.toString());
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
             "machine", "setup", "ort", "inProcess", "pipelineWarmUp", "pipeline", "pipelineNoCam", "naive", "latency",
-            "latencyWarmUp", "ratios", "experiments", "latencyExperiments");
+            "latencyWarmUp", "ratios", "experiments", "latencyExperiments", "loadSearch");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();
     assertThat(report.at("/machine/cpus").asInt()).isPositive();
@@ -137,6 +138,39 @@ class BenchCommandIT {
       runs.forEach(run -> assertThat(run.get("offeredFps").asDouble()).isEqualTo(offered));
     }
     assertThat(ab.at("/variantRuns/0/meanBatchSize").asDouble()).isLessThanOrEqualTo(4.0);
+
+    assertLoadSearch(report.get("loadSearch"), report.at("/pipeline/framesPerSecond").asDouble());
+  }
+
+  /**
+   * Three runs after one uncounted at the last load, each at the middle of what the ones before
+   * found, and the highest load within the bound among them.
+   */
+  private static void assertLoadSearch(JsonNode search, double saturatedFps) {
+    assertThat(search.get("warmUp")).hasSize(1);
+    assertThat(search.at("/warmUp/0/loadFraction").asDouble()).isEqualTo(0.8);
+    JsonNode runs = search.get("runs");
+    assertThat(runs).hasSize(3);
+    double bound = search.get("boundMs").asDouble();
+    double highestWithin = 0;
+    double beyond = 1;
+    for (JsonNode run : runs) {
+      double load = run.get("loadFraction").asDouble();
+      assertThat(load).isEqualTo((highestWithin + beyond) / 2);
+      assertThat(run.get("offeredFps").asDouble()).isCloseTo(load * saturatedFps, within(0.01));
+      assertThat(run.get("boundMs").asDouble()).isEqualTo(bound);
+      if (run.get("p99Ms").asDouble() <= bound) {
+        highestWithin = load;
+      } else {
+        beyond = load;
+      }
+    }
+    assertThat(search.get("withinLoad").asDouble()).isEqualTo(highestWithin);
+    if (beyond == 1) {
+      assertThat(search.get("beyondLoad").isNull()).isTrue();
+    } else {
+      assertThat(search.get("beyondLoad").asDouble()).isEqualTo(beyond);
+    }
   }
 
   /** The parts of each frame's time add up to it: the slowest 1% spent at least the p99 in them. */
