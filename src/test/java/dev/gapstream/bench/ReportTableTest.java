@@ -16,6 +16,13 @@ class ReportTableTest {
 
   private static final Cpu CPU = new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3));
   private static final Model MODEL = new Model(1.5, 0.93);
+  private static final Parts PARTS =
+      new Parts(
+          new Part("to the pipeline", 7.5, 17.3, 10.5),
+          new Part("decode, batch, wait", 10.6, 27.3, 29.5),
+          new Part("inference", 13.5, 53.4, 67.4),
+          new Part("to publish", 1, 7, 0.6),
+          64);
 
   @Test
   void showsTheUncountedRunsTheWhereTheTimeWentAndTheLatencyAb() {
@@ -24,15 +31,8 @@ class ReportTableTest {
         List.of(
             new Throughput(1800, 4, 450, 15.6, new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.4)), MODEL),
             new Throughput(1800, 3, 590, 15.9, new Cpu(1.9, Map.of("gapstream-infer", 1.84, "C2 CompilerThre", 0.06)), MODEL));
-    Parts parts =
-        new Parts(
-            new Part("to the pipeline", 7.5, 17.3, 10.5),
-            new Part("decode, batch, wait", 10.6, 27.3, 29.5),
-            new Part("inference", 13.5, 53.4, 67.4),
-            new Part("to publish", 1, 7, 0.6),
-            64);
-    LatencyRow at80 = new LatencyRow(0.8, 480, 479.5, 6400, 41, 89, 115, 132, 89.06, 7.3, CPU, parts);
-    LatencyRow other = new LatencyRow(0.8, 480, 479.9, 6400, 35, 72, 90, 101, 89.06, 6.4, new Cpu(1.57, Map.of()), parts);
+    LatencyRow at80 = new LatencyRow(0.8, 480, 479.5, 6400, 41, 89, 115, 132, 89.06, 7.3, CPU, PARTS);
+    LatencyRow other = new LatencyRow(0.8, 480, 479.9, 6400, 35, 72, 90, 101, 89.06, 6.4, new Cpu(1.57, Map.of()), PARTS);
     BenchReport report =
         new BenchReport(
             new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
@@ -63,16 +63,9 @@ class ReportTableTest {
 
   @Test
   void showsTheLoadSearchsRunsAndWhatTheyFound() {
-    Parts parts =
-        new Parts(
-            new Part("to the pipeline", 7, 17, 10),
-            new Part("decode, batch, wait", 10, 27, 29),
-            new Part("inference", 13, 53, 67),
-            new Part("to publish", 1, 7, 0.6),
-            64);
-    LatencyRow warm = new LatencyRow(0.8, 480, 470, 18000, 90, 400, 500, 600, 80, 14, CPU, parts);
-    LatencyRow half = new LatencyRow(0.5, 300, 300, 5400, 30, 62, 80, 95, 80, 5, CPU, parts);
-    LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, parts);
+    LatencyRow warm = new LatencyRow(0.8, 480, 470, 18000, 90, 400, 500, 600, 80, 14, CPU, PARTS);
+    LatencyRow half = new LatencyRow(0.5, 300, 300, 5400, 30, 62, 80, 95, 80, 5, CPU, PARTS);
+    LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, PARTS);
     BenchReport.LoadSearch search = new BenchReport.LoadSearch(80, 0.5, 300, 0.75, List.of(half, most), List.of(warm));
     Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
     BenchReport report =
