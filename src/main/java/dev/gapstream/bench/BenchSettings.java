@@ -17,7 +17,7 @@ import java.util.Map;
  *     service (zero: none)
  * @param jitSettle how long, at most, stages 3 and 4 go on with uncounted runs after their warm-up
  *     while the JIT compilers still take a noticeable share of the CPU (zero: no such runs)
- * @param loads fractions of the saturation rate to offer, each a latency run
+ * @param loads fractions of the saturation rate to offer, each a latency run (at least one)
  * @param warmup fraction of the first frames left out of each pipeline run's figures (saturation
  *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
  * @param timeout a stage that has not finished by then fails the run
@@ -52,6 +52,9 @@ public record BenchSettings(
       throw new IllegalArgumentException(
           "latency runs need a positive duration and a warm-up of zero or more, were "
               + latencyDuration + " and " + latencyWarmUp);
+    }
+    if (loads.isEmpty()) {
+      throw new IllegalArgumentException("--loads needs at least one load");
     }
     if (searchRuns < 0) {
       throw new IllegalArgumentException("--search-runs must be zero or more, was " + searchRuns);

@@ -263,7 +263,7 @@ public final class Benchmark {
       throws InterruptedException {
     Map<String, String> variant = settings.compare();
     String variantName = variantName();
-    double load = settings.loads().get(settings.loads().size() - 1);
+    double load = lastLoad();
     List<LatencyRow> a = new ArrayList<>();
     List<LatencyRow> b = new ArrayList<>();
     for (boolean isB : new boolean[] {false, true, true, false}) {
@@ -287,7 +287,7 @@ public final class Benchmark {
    */
   private BenchReport.LoadSearch searchLoad(PipelineStage stage, Throughput saturated, double bound)
       throws InterruptedException {
-    double warmLoad = settings.loads().isEmpty() ? 0.8 : settings.loads().get(settings.loads().size() - 1);
+    double warmLoad = lastLoad();
     LoadSearch search = new LoadSearch(bound);
     try (PipelineStage.LatencyService service = stage.latencyService(warmLoad)) {
       List<LatencyRow> warm = warmUp(service, warmLoad, saturated, bound, "search, ");
@@ -298,6 +298,11 @@ public final class Benchmark {
       }
       return search.result(saturated.framesPerSecond(), warm);
     }
+  }
+
+  /** The last of {@code --loads} (80% by default): the load the A/B and the search's warm-up run at. */
+  private double lastLoad() {
+    return settings.loads().get(settings.loads().size() - 1);
   }
 
   private String variantName() {
