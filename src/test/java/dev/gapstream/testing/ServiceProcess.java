@@ -62,13 +62,17 @@ public final class ServiceProcess implements AutoCloseable {
       command.add("-Xmx512m");
     }
     command.addAll(jvmOptions);
+    // Its own temporary directory inside the test's: ONNX Runtime extracts its native libraries
+    // (24 MB) to java.io.tmpdir and deletes them at exit, which a kill -9 skips. Left in /tmp,
+    // every run of the kill tests leaked them; here the test's @TempDir takes them away.
+    Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
+    command.add("-Djava.io.tmpdir=" + tmp);
     command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
     command.add("dev.gapstream.Main");
     command.add("run");
     all.forEach((k, v) -> command.add("--set=" + k + "=" + v));
-    Files.createDirectories(dir);
     Path log = dir.resolve(name + ".log");
     Process process =
         new ProcessBuilder(command)
