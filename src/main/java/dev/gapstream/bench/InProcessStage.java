@@ -180,6 +180,7 @@ final class InProcessStage {
     } catch (RuntimeException e) {
       failure.compareAndSet(null, e);
     }
+    batch.items().forEach(Frame::releasePixels); // as the pipeline does once a batch has run
     loop.execute(() -> {
       freeSlots++;
       finished(batch.size());

@@ -72,9 +72,15 @@ public final class Frame {
     this.decodedAtNanos = atNanos;
   }
 
-  /** Drops the pixels once they are in a batch tensor, so a waiting publish holds no image. */
+  /**
+   * Hands the pixels back once they are in a batch tensor (see {@link DecodedFrame#release()}), so
+   * a waiting publish holds no image and the next frame reuses the array. Safe to call twice.
+   */
   public void releasePixels() {
-    this.pixels = null;
+    if (pixels != null) {
+      pixels.release();
+      pixels = null;
+    }
   }
 
   /** The last value of a header as UTF-8 text, or null when absent. */

@@ -14,8 +14,9 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * any pixel is decompressed: the byte size first, then the dimensions read from the image header,
  * so a decompression bomb never reaches memory.
  *
- * <p>Thread-safe and stateless apart from its limits: called on decode worker threads, never on an
- * event loop (decoding takes milliseconds).
+ * <p>Thread-safe: called on decode worker threads, never on an event loop (decoding takes
+ * milliseconds). Decoded pixels come from the decoder's {@link PixelBuffers}; a frame's {@link
+ * DecodedFrame#release()} gives them back.
  */
 public final class FrameDecoder {
 
@@ -25,9 +26,16 @@ public final class FrameDecoder {
   }
 
   private final DecodeLimits limits;
+  private final PixelBuffers buffers;
 
+  /** A decoder that keeps up to {@link PixelBuffers#DEFAULT_MAX_BYTES} of pixel arrays for reuse. */
   public FrameDecoder(DecodeLimits limits) {
+    this(limits, new PixelBuffers(PixelBuffers.DEFAULT_MAX_BYTES));
+  }
+
+  public FrameDecoder(DecodeLimits limits, PixelBuffers buffers) {
     this.limits = limits;
+    this.buffers = buffers;
   }
 
   /**
@@ -88,6 +96,7 @@ public final class FrameDecoder {
           RejectReason.BAD_SHAPE,
           "raw RGB frame " + width + "x" + height + " needs " + expected + " bytes, got " + data.length);
     }
+    // The record's own bytes, not pooled: a dead letter may still carry them.
     return new DecodedFrame(width, height, data);
   }
 
@@ -110,7 +119,7 @@ public final class FrameDecoder {
             RejectReason.DECODE_ERROR, format + " decoded with errors: " + lease.warnings.get(0));
       }
       clean = true;
-      return new DecodedFrame(image.getWidth(), image.getHeight(), RgbPixels.of(image));
+      return new DecodedFrame(image.getWidth(), image.getHeight(), RgbPixels.of(image, buffers), buffers);
     } catch (FrameRejectedException e) {
       throw e;
     } catch (IIOException e) {
@@ -153,7 +162,7 @@ public final class FrameDecoder {
     return frame;
   }
 
-  private static DecodedFrame resized(DecodedFrame frame, int width, int height) {
+  private DecodedFrame resized(DecodedFrame frame, int width, int height) {
     BufferedImage src = new BufferedImage(frame.width(), frame.height(), BufferedImage.TYPE_3BYTE_BGR);
     byte[] bgr = ((java.awt.image.DataBufferByte) src.getRaster().getDataBuffer()).getData();
     byte[] rgb = frame.rgb();
@@ -162,7 +171,8 @@ public final class FrameDecoder {
       bgr[i + 1] = rgb[i + 1];
       bgr[i + 2] = rgb[i];
     }
+    frame.release();
     BufferedImage scaled = RgbPixels.resize(src, width, height);
-    return new DecodedFrame(width, height, RgbPixels.of(scaled));
+    return new DecodedFrame(width, height, RgbPixels.of(scaled, buffers), buffers);
   }
 }

@@ -14,18 +14,16 @@ public final class RgbPixels {
 
   private RgbPixels() {}
 
-  /** The image's pixels as interleaved 8-bit RGB, row-major. */
-  static byte[] of(BufferedImage image) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    byte[] rgb = new byte[3 * w * h];
+  /** The image's pixels as interleaved 8-bit RGB, row-major, in an array from {@code buffers}. */
+  static byte[] of(BufferedImage image, PixelBuffers buffers) {
+    byte[] rgb = buffers.take(3 * image.getWidth() * image.getHeight());
     switch (image.getType()) {
       case BufferedImage.TYPE_3BYTE_BGR -> fromBgr(bytes(image), rgb);
       case BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB -> fromInts(ints(image), rgb);
       case BufferedImage.TYPE_BYTE_GRAY -> fromGray(bytes(image), rgb);
       default -> fromBgr(bytes(redraw(image)), rgb);
     }
-    return rgb;
+    return rgb; // every byte written by one of the copies above: a reused array keeps nothing old
   }
 
   /** Scales an image to the given size with bilinear filtering (for fixed-size models). */

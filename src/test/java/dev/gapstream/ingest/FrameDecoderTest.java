@@ -128,6 +128,61 @@ class FrameDecoderTest {
     assertThat(fourth.rgb()).isEqualTo(firstPixels);
   }
 
+  /**
+   * Released pixels go to the next frame of the size, which must overwrite all of them: a
+   * greyscale frame after a colour one, a mirrored one after the original, each as a decoder
+   * without reuse decodes it.
+   */
+  @Test
+  void releasedPixelsAreReusedAndFullyOverwritten() throws IOException {
+    PixelBuffers buffers = new PixelBuffers(1 << 20);
+    FrameDecoder pooled = new FrameDecoder(LIMITS, buffers);
+    FrameDecoder fresh = new FrameDecoder(LIMITS, new PixelBuffers(0));
+    BufferedImage mirrored = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = mirrored.createGraphics();
+    g.drawImage(picture(), 64, 0, -64, 48, null);
+    g.dispose();
+    BufferedImage grey = new BufferedImage(64, 48, BufferedImage.TYPE_BYTE_GRAY);
+    byte[][] frames = {
+      encode(picture(), "jpeg"), encode(grey, "jpeg"), encode(mirrored, "png"), encode(picture(), "bmp")
+    };
+
+    DecodedFrame previous = pooled.decode(frames[0], null, null, null);
+    for (int i = 1; i < frames.length; i++) {
+      byte[] array = previous.rgb();
+      previous.release();
+      assertThat(buffers.keptBytes()).isEqualTo(3 * 64 * 48);
+      DecodedFrame next = pooled.decode(frames[i], null, null, null);
+      assertThat(next.rgb()).as("frame %d reuses the array", i).isSameAs(array);
+      assertThat(next.rgb()).as("frame %d's pixels", i).isEqualTo(fresh.decode(frames[i], null, null, null).rgb());
+      previous = next;
+    }
+    assertThat(buffers.keptBytes()).isZero();
+  }
+
+  /** A raw frame's pixels are the record's own bytes, which a dead letter may carry: never reused. */
+  @Test
+  void rawFramesAreNotPooled() {
+    PixelBuffers buffers = new PixelBuffers(1 << 20);
+    FrameDecoder pooled = new FrameDecoder(LIMITS, buffers);
+    byte[] raw = new byte[3 * 40 * 35];
+    DecodedFrame frame = pooled.decode(raw, "image/x-raw-rgb", 40, 35);
+    assertThat(frame.rgb()).isSameAs(raw);
+    frame.release();
+    assertThat(buffers.keptBytes()).isZero();
+  }
+
+  /** Resizing for a fixed-size model gives the decoded array back at once; the resized one is pooled. */
+  @Test
+  void resizingGivesTheDecodedPixelsBack() throws IOException {
+    PixelBuffers buffers = new PixelBuffers(1 << 20);
+    FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 32, 16), buffers);
+    DecodedFrame frame = fixed.decode(encode(picture(), "png"), null, null, null);
+    assertThat(buffers.keptBytes()).isEqualTo(3 * 64 * 48);
+    frame.release();
+    assertThat(buffers.keptBytes()).isEqualTo(3 * 64 * 48 + 3 * 32 * 16);
+  }
+
   @Test
   void truncatedOrCorruptImagesAreDecodeErrors() throws IOException {
     byte[] jpeg = encode(picture(), "jpeg");

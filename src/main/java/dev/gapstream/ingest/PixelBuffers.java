@@ -1,0 +1,66 @@
+package dev.gapstream.ingest;
+
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Pixel arrays kept between frames of the same size. A frame's RGB array lives from its decode
+ * until its batch has run, tens to hundreds of milliseconds: a young collection that falls in
+ * that time copies the arrays of every frame in flight, 150 KB each at 224×224 (38 MB at
+ * {@code ingest.max.in.flight=256}), and a pipeline behind its load has many in flight. Reused
+ * arrays settle in the old generation, where young collections do not copy them, and the decoder
+ * allocates a third of what it did per frame.
+ *
+ * <p>Bounded by bytes: an array given back past the bound is left to the collector. The arrays
+ * kept were all in use at once before, so the bound limits how long a burst's memory stays held,
+ * not how much a burst takes.
+ *
+ * <p>Thread-safe: taken on decode workers, given back wherever a frame's batch finishes.
+ */
+public final class PixelBuffers {
+
+  /** What a decoder keeps by default: 64 MiB, some 420 frames of 224×224 or 70 of 640×480. */
+  public static final long DEFAULT_MAX_BYTES = 64L << 20;
+
+  private final long maxBytes;
+  private final Map<Integer, Deque<byte[]>> free = new ConcurrentHashMap<>();
+  private final AtomicLong keptBytes = new AtomicLong();
+
+  public PixelBuffers(long maxBytes) {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must be >= 0, got " + maxBytes);
+    }
+    this.maxBytes = maxBytes;
+  }
+
+  /**
+   * An array of exactly {@code length} bytes: one given back before, or a new one. Its contents
+   * are whatever the last frame left there; the caller overwrites every byte.
+   */
+  byte[] take(int length) {
+    Deque<byte[]> arrays = free.get(length);
+    byte[] array = arrays == null ? null : arrays.pollFirst();
+    if (array == null) {
+      return new byte[length];
+    }
+    keptBytes.addAndGet(-length);
+    return array;
+  }
+
+  /** Keeps {@code array} for a later {@link #take} of its length; nothing may read it after. */
+  void giveBack(byte[] array) {
+    if (keptBytes.addAndGet(array.length) > maxBytes) {
+      keptBytes.addAndGet(-array.length);
+      return;
+    }
+    free.computeIfAbsent(array.length, length -> new ConcurrentLinkedDeque<>()).addFirst(array);
+  }
+
+  /** Bytes kept for reuse now. */
+  public long keptBytes() {
+    return keptBytes.get();
+  }
+}
