@@ -139,13 +139,28 @@ public record BenchReport(
    * ({@code java} for the main thread).
    *
    * @param coresBusy CPU seconds ÷ wall seconds: cores this process kept busy on average
+   * @param gc the garbage collector's pauses over the run (see {@link GcPauses})
    */
-  public record Cpu(double coresBusy, Map<String, Double> seconds) {
+  public record Cpu(double coresBusy, Map<String, Double> seconds, Pauses gc) {
 
     public Cpu {
       seconds = Collections.unmodifiableMap(new LinkedHashMap<>(seconds));
     }
+
+    /** Where no pauses were recorded. */
+    public Cpu(double coresBusy, Map<String, Double> seconds) {
+      this(coresBusy, seconds, new Pauses(0, 0, 0));
+    }
   }
+
+  /**
+   * Stop-the-world pauses of the garbage collector in a run.
+   *
+   * @param count how many
+   * @param totalMs their summed length
+   * @param longestMs the longest one
+   */
+  public record Pauses(int count, long totalMs, long longestMs) {}
 
   /**
    * The ratios the issue's targets are stated in (NaN where a stage did not run; null in JSON, see

@@ -158,7 +158,10 @@ public final class ReportTable {
     line(b, "%-22s %6.2f ms/frame, busy %3.0f%%", name, t.model().msPerFrame(), 100 * t.model().busy());
   }
 
-  /** Where a run's CPU went: cores busy on average, then the largest thread groups' shares. */
+  /**
+   * Where a run's CPU went: cores busy on average, then the largest thread groups' shares; then
+   * the collector's pauses, when there were any.
+   */
   private static void cpu(StringBuilder b, String name, BenchReport.Cpu cpu) {
     if (cpu.seconds().isEmpty()) {
       return;
@@ -169,6 +172,10 @@ public final class ReportTable {
         .limit(6)
         .forEach(e -> groups.append(String.format(Locale.ROOT, ", %s %.0f%%", e.getKey(), 100 * e.getValue() / total)));
     line(b, "%-22s %4.2f cores%s", name, cpu.coresBusy(), groups);
+    BenchReport.Pauses gc = cpu.gc();
+    if (gc.count() > 0) {
+      line(b, "%-22s GC paused %d times, %d ms in all, the longest %d ms", "", gc.count(), gc.totalMs(), gc.longestMs());
+    }
   }
 
   private static void line(StringBuilder b, String format, Object... args) {

@@ -12,7 +12,8 @@ import java.util.TreeMap;
 /**
  * CPU time of this process's threads, read from {@code /proc/self/task}: where a stage's CPU went,
  * by thread group. Native threads (ONNX Runtime's intra-op pool) appear under the name of the
- * thread that created them. Empty where there is no {@code /proc} (not Linux).
+ * thread that created them. Empty where there is no {@code /proc} (not Linux). Each sample also
+ * marks the time, for the garbage collector's pauses in between ({@link GcPauses}).
  */
 final class ThreadCpu {
 
@@ -21,21 +22,28 @@ final class ThreadCpu {
 
   private final Map<Integer, Sample> threads;
   private final long processTicks;
+  private final long uptimeMs;
 
   /** One thread's name and CPU time (user + system) in ticks. */
   record Sample(String name, long ticks) {}
 
   /** A sample taken elsewhere: threads by id, and the whole process's ticks (ended threads included). */
   ThreadCpu(Map<Integer, Sample> threads, long processTicks) {
+    this(threads, processTicks, -1);
+  }
+
+  private ThreadCpu(Map<Integer, Sample> threads, long processTicks, long uptimeMs) {
     this.threads = threads;
     this.processTicks = processTicks;
+    this.uptimeMs = uptimeMs;
   }
 
   static ThreadCpu now() {
+    long uptime = GcPauses.uptimeMs();
     Map<Integer, Sample> threads = new HashMap<>();
     Path tasks = Path.of("/proc/self/task");
     if (!Files.isDirectory(tasks)) {
-      return new ThreadCpu(threads, 0);
+      return new ThreadCpu(threads, 0, uptime);
     }
     try (DirectoryStream<Path> dir = Files.newDirectoryStream(tasks)) {
       for (Path task : dir) {
@@ -45,10 +53,10 @@ final class ThreadCpu {
         }
       }
     } catch (IOException e) {
-      return new ThreadCpu(Map.of(), 0);
+      return new ThreadCpu(Map.of(), 0, uptime);
     }
     Sample process = read(Path.of("/proc/self/stat"));
-    return new ThreadCpu(threads, process == null ? 0 : process.ticks());
+    return new ThreadCpu(threads, process == null ? 0 : process.ticks(), uptime);
   }
 
   /**
@@ -76,7 +84,11 @@ final class ThreadCpu {
         .forEach(e -> seconds.put(e.getKey(), Stats.round(e.getValue() / TICKS_PER_SECOND)));
     double total = ticks.values().stream().mapToLong(Long::longValue).sum() / TICKS_PER_SECOND;
     boolean known = !threads.isEmpty() && !before.threads.isEmpty();
-    return new BenchReport.Cpu(known ? Stats.round(total / Math.max(wallSeconds, 1e-9)) : Double.NaN, seconds);
+    BenchReport.Pauses gc =
+        before.uptimeMs >= 0 && uptimeMs >= 0
+            ? GcPauses.between(before.uptimeMs, uptimeMs)
+            : new BenchReport.Pauses(0, 0, 0);
+    return new BenchReport.Cpu(known ? Stats.round(total / Math.max(wallSeconds, 1e-9)) : Double.NaN, seconds, gc);
   }
 
   /** A thread's name without its trailing number: {@code vert.x-worker-thread-3} → {@code vert.x-worker-thread}. */

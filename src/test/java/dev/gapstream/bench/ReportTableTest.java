@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 
 class ReportTableTest {
 
-  private static final Cpu CPU = new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3));
+  private static final Cpu CPU =
+      new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3), new BenchReport.Pauses(14, 230, 41));
   private static final Model MODEL = new Model(1.5, 0.93);
   private static final Parts PARTS =
       new Parts(
@@ -57,7 +58,8 @@ class ReportTableTest {
         .contains("    at 80%:  to the pipeline              7.5     17.3         10.5\n")
         .contains("             inference                   13.5     53.4         67.4\n")
         .contains("A/B latency at 480.0 fps offered: as configured p99 72 ms, ingest.decode.threads=1 p99 89 ms (best of 2 each),"
-            + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n");
+            + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n")
+        .containsPattern("\n\\(4\\) at 80% +1\\.90 cores, [^\n]*\n {23}GC paused 14 times, 230 ms in all, the longest 41 ms\n");
     assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
   }
 

@@ -206,9 +206,13 @@ class BenchCommandIT {
    * checks the figures.
    */
   private static void assertCpu(JsonNode cpu, String stage) {
-    assertThat(fieldNames(cpu)).as(stage).containsExactlyInAnyOrder("coresBusy", "seconds");
+    assertThat(fieldNames(cpu)).as(stage).containsExactlyInAnyOrder("coresBusy", "seconds", "gc");
     assertThat(cpu.get("coresBusy").asDouble()).as(stage).isGreaterThanOrEqualTo(0);
     assertThat(cpu.get("seconds").isObject()).as(stage).isTrue();
+    JsonNode gc = cpu.get("gc");
+    assertThat(fieldNames(gc)).as(stage).containsExactlyInAnyOrder("count", "totalMs", "longestMs");
+    assertThat(gc.get("count").asInt()).as(stage).isGreaterThanOrEqualTo(0);
+    assertThat(gc.get("longestMs").asLong()).as(stage).isBetween(0L, gc.get("totalMs").asLong());
   }
 
   private static List<String> fieldNames(JsonNode node) {
