@@ -34,12 +34,14 @@ public final class ServiceProcess implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path log;
+  private final Path tmp;
   private int httpPort = -1;
 
-  private ServiceProcess(String name, Process process, Path log) {
+  private ServiceProcess(String name, Process process, Path log, Path tmp) {
     this.name = name;
     this.process = process;
     this.log = log;
+    this.tmp = tmp;
   }
 
   /**
@@ -80,7 +82,7 @@ public final class ServiceProcess implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
     process.getOutputStream().close();
-    return new ServiceProcess(name, process, log);
+    return new ServiceProcess(name, process, log, tmp);
   }
 
   /** Waits for the start-up line (the pipeline deployed, the management port bound). */
@@ -172,6 +174,11 @@ public final class ServiceProcess implements AutoCloseable {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The process's {@code java.io.tmpdir}, inside the test's directory. */
+  public Path temporaryDirectory() {
+    return tmp;
   }
 
   /** Everything the process wrote so far. */
