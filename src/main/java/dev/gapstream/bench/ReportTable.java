@@ -174,7 +174,8 @@ public final class ReportTable {
     line(b, "%-22s %4.2f cores%s", name, cpu.coresBusy(), groups);
     BenchReport.Pauses gc = cpu.gc();
     if (gc.count() > 0) {
-      line(b, "%-22s GC paused %d times, %d ms in all, the longest %d ms", "", gc.count(), gc.totalMs(), gc.longestMs());
+      String times = gc.count() == 1 ? "once" : gc.count() + " times";
+      line(b, "%-22s GC paused %s, %d ms in all, the longest %d ms", "", times, gc.totalMs(), gc.longestMs());
     }
   }
 

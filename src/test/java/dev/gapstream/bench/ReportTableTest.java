@@ -43,7 +43,7 @@ class ReportTableTest {
             warmUp,
             pipeline,
             pipeline,
-            new Throughput(180, 2, 95, 1, CPU, MODEL),
+            new Throughput(180, 2, 95, 1, new Cpu(0.6, Map.of("java", 1.0), new BenchReport.Pauses(1, 12, 12)), MODEL),
             List.of(at80),
             List.of(at80),
             new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0),
@@ -59,7 +59,9 @@ class ReportTableTest {
         .contains("             inference                   13.5     53.4         67.4\n")
         .contains("A/B latency at 480.0 fps offered: as configured p99 72 ms, ingest.decode.threads=1 p99 89 ms (best of 2 each),"
             + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n")
-        .containsPattern("\n\\(4\\) at 80% +1\\.90 cores, [^\n]*\n {23}GC paused 14 times, 230 ms in all, the longest 41 ms\n");
+        .containsPattern("\n\\(4\\) at 80% +1\\.90 cores, [^\n]*\n {23}GC paused 14 times, 230 ms in all, the longest 41 ms\n")
+        .contains("(5) naive              0.60 cores, java 100%\n"
+            + "                       GC paused once, 12 ms in all, the longest 12 ms\n");
     assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
   }
 
