@@ -5,6 +5,7 @@ import dev.gapstream.inference.HeadKind;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.ingest.DecodeLimits;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.PixelBuffers;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
 import java.util.List;
@@ -15,7 +16,8 @@ final class JmhFixtures {
   private JmhFixtures() {}
 
   static FrameDecoder decoder() {
-    return new FrameDecoder(new DecodeLimits(64L << 20, 1L << 26, 1, 1, 0, 0));
+    // Keeps pixel arrays for reuse as the service does (ingest.pixel.pool.bytes, 64 MiB).
+    return new FrameDecoder(new DecodeLimits(64L << 20, 1L << 26, 1, 1, 0, 0), new PixelBuffers(64L << 20));
   }
 
   static ModelSpec spec() {

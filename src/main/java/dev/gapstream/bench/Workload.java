@@ -26,7 +26,7 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
   }
 
   FrameDecoder decoder() {
-    return new FrameDecoder(GapstreamService.decodeLimits(config, spec));
+    return GapstreamService.decoder(config, spec);
   }
 
   InferenceEngine openEngine() {

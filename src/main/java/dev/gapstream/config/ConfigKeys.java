@@ -42,6 +42,7 @@ public final class ConfigKeys {
   public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
   public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
   public static final String INGEST_DECODE_THREADS = "ingest.decode.threads";
+  public static final String INGEST_PIXEL_POOL_BYTES = "ingest.pixel.pool.bytes";
   public static final String PREDICTIONS_TOP_K = "predictions.top.k";
   public static final String CAM_ENABLED = "cam.enabled";
   public static final String CAM_HEATMAP = "cam.heatmap";
@@ -179,6 +180,12 @@ public final class ConfigKeys {
               CPUS,
               range(1, 256),
               "Worker threads decoding frames (default: available processors)")
+          .define(
+              INGEST_PIXEL_POOL_BYTES,
+              BYTES,
+              64L << 20,
+              range(0, 1L << 40),
+              "Decoded pixel arrays kept for reuse by later frames of the same size; 0 keeps none")
           .define(
               PREDICTIONS_TOP_K,
               INT,

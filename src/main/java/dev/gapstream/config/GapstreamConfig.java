@@ -96,13 +96,10 @@ public record GapstreamConfig(
    * @param maxFrameBytes largest encoded frame, bytes
    * @param maxPixels largest decoded width times height
    * @param decodeThreads worker threads for decoding
+   * @param pixelPoolBytes decoded pixel arrays kept for reuse, bytes
    */
-  public record Ingest(int maxInFlight, int maxFrameBytes, long maxPixels, int decodeThreads) {
-    /** Bounds with one decode thread per available processor. */
-    public Ingest(int maxInFlight, int maxFrameBytes, long maxPixels) {
-      this(maxInFlight, maxFrameBytes, maxPixels, ConfigKeys.CPUS);
-    }
-  }
+  public record Ingest(
+      int maxInFlight, int maxFrameBytes, long maxPixels, int decodeThreads, long pixelPoolBytes) {}
 
   /** Class activation maps: whether to publish the peak/box, and the full heatmap. */
   public record Cam(boolean enabled, boolean heatmap) {}

@@ -28,9 +28,9 @@ public final class FrameDecoder {
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
 
-  /** A decoder that keeps up to {@link PixelBuffers#DEFAULT_MAX_BYTES} of pixel arrays for reuse. */
+  /** A decoder that keeps no pixel arrays: each frame gets a new one. */
   public FrameDecoder(DecodeLimits limits) {
-    this(limits, new PixelBuffers(PixelBuffers.DEFAULT_MAX_BYTES));
+    this(limits, new PixelBuffers(0));
   }
 
   public FrameDecoder(DecodeLimits limits, PixelBuffers buffers) {

@@ -14,16 +14,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * arrays settle in the old generation, where young collections do not copy them, and the decoder
  * allocates a third of what it did per frame.
  *
- * <p>Bounded by bytes: an array given back past the bound is left to the collector. The arrays
+ * <p>Bounded by bytes ({@code ingest.pixel.pool.bytes}, 64 MiB by default: some 420 frames of
+ * 224×224, 70 of 640×480): an array given back past the bound is left to the collector. The arrays
  * kept were all in use at once before, so the bound limits how long a burst's memory stays held,
  * not how much a burst takes.
  *
  * <p>Thread-safe: taken on decode workers, given back wherever a frame's batch finishes.
  */
 public final class PixelBuffers {
-
-  /** What a decoder keeps by default: 64 MiB, some 420 frames of 224×224 or 70 of 640×480. */
-  public static final long DEFAULT_MAX_BYTES = 64L << 20;
 
   private final long maxBytes;
   private final Map<Integer, Deque<byte[]>> free = new ConcurrentHashMap<>();

@@ -8,6 +8,7 @@ import dev.gapstream.http.Health;
 import dev.gapstream.http.ManagementServer;
 import dev.gapstream.ingest.DecodeLimits;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.PixelBuffers;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelSpec;
@@ -103,7 +104,7 @@ public final class GapstreamService implements AutoCloseable {
     PipelineVerticle pipeline =
         new PipelineVerticle(
             settings(config, bootstrapServers),
-            new FrameDecoder(decodeLimits(config, spec)),
+            decoder(config, spec),
             new ModelBatchRunner(
                 engine, spec, config.cam(), config.predictions().topK(), metrics, tap),
             metrics,
@@ -227,6 +228,11 @@ public final class GapstreamService implements AutoCloseable {
   }
 
   /** The decoder's limits: the configured ingest bounds and the model's size rules. */
+  /** The decoder the configuration asks for: its limits, and the pixel arrays it keeps. */
+  public static FrameDecoder decoder(GapstreamConfig config, ModelSpec spec) {
+    return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(config.ingest().pixelPoolBytes()));
+  }
+
   public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
     return new DecodeLimits(
         config.ingest().maxFrameBytes(),

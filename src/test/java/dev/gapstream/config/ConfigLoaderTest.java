@@ -31,6 +31,7 @@ class ConfigLoaderTest {
     assertThat(c.ingest().maxInFlight()).isEqualTo(256);
     assertThat(c.ingest().maxFrameBytes()).isEqualTo(8 * 1024 * 1024);
     assertThat(c.ingest().maxPixels()).isEqualTo(16_777_216L);
+    assertThat(c.ingest().pixelPoolBytes()).isEqualTo(64L << 20);
     assertThat(c.cam()).isEqualTo(new GapstreamConfig.Cam(true, false));
     assertThat(c.predictions().topK()).isEqualTo(3);
     assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.AT_LEAST_ONCE);
@@ -105,6 +106,7 @@ class ConfigLoaderTest {
                     "GAPSTREAM_INFERENCE_PROVIDER", "CUDA",
                     "GAPSTREAM_DELIVERY_GUARANTEE", "exactly-once",
                     "GAPSTREAM_INGEST_MAX_FRAME_BYTES", "2MiB",
+                    "GAPSTREAM_INGEST_PIXEL_POOL_BYTES", "0",
                     "GAPSTREAM_LOG_LEVEL", "DEBUG",
                     "PATH", "/usr/bin"))
             .load();
@@ -115,6 +117,7 @@ class ConfigLoaderTest {
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CUDA);
     assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
     assertThat(c.ingest().maxFrameBytes()).isEqualTo(2 << 20);
+    assertThat(c.ingest().pixelPoolBytes()).isZero();
     assertThat(c.properties()).containsEntry("kafka.producer.compression.type", "lz4");
   }
 

@@ -27,6 +27,7 @@ ingest.max.frame.bytes | 2GiB   | ingest.max.frame.bytes: 2147483648 is out of r
 ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte size (e.g. 8388608 or 8MiB)
 ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
 ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
+ingest.pixel.pool.bytes | -1    | ingest.pixel.pool.bytes: -1 is out of range [0, 1099511627776]
 predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]
 delivery.commit.interval.ms | 60001 | delivery.commit.interval.ms: 60001 is out of range [0, 60000]
 cam.enabled            | yes    | cam.enabled: "yes" is not one of [true, false]
