@@ -1,9 +1,8 @@
 package dev.gapstream.ingest;
 
-import java.util.Deque;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -24,7 +23,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class PixelBuffers {
 
   private final long maxBytes;
-  private final Map<Integer, Deque<byte[]>> free = new ConcurrentHashMap<>();
+  private final Map<Integer, Stack> free = new ConcurrentHashMap<>();
   private final AtomicLong keptBytes = new AtomicLong();
 
   public PixelBuffers(long maxBytes) {
@@ -39,8 +38,8 @@ public final class PixelBuffers {
    * are whatever the last frame left there; the caller overwrites every byte.
    */
   byte[] take(int length) {
-    Deque<byte[]> arrays = free.get(length);
-    byte[] array = arrays == null ? null : arrays.pollFirst();
+    Stack arrays = free.get(length);
+    byte[] array = arrays == null ? null : arrays.pop();
     if (array == null) {
       return new byte[length];
     }
@@ -54,11 +53,37 @@ public final class PixelBuffers {
       keptBytes.addAndGet(-array.length);
       return;
     }
-    free.computeIfAbsent(array.length, length -> new ConcurrentLinkedDeque<>()).addFirst(array);
+    free.computeIfAbsent(array.length, length -> new Stack()).push(array);
   }
 
   /** Bytes kept for reuse now. */
   public long keptBytes() {
     return keptBytes.get();
+  }
+
+  /**
+   * Arrays of one length, last in first out. A plain array under a lock, not a linked queue: a
+   * long-lived queue that links a new node per push keeps pointing from the old generation into
+   * the young one, and every young collection would scan those pointers.
+   */
+  private static final class Stack {
+    private byte[][] arrays = new byte[16][];
+    private int size;
+
+    synchronized void push(byte[] array) {
+      if (size == arrays.length) {
+        arrays = Arrays.copyOf(arrays, 2 * size);
+      }
+      arrays[size++] = array;
+    }
+
+    synchronized byte[] pop() {
+      if (size == 0) {
+        return null;
+      }
+      byte[] array = arrays[--size];
+      arrays[size] = null;
+      return array;
+    }
   }
 }
