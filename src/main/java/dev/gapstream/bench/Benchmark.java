@@ -97,7 +97,8 @@ public final class Benchmark {
           pipeline = faster(pipeline, saturation(stage, true, round));
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
-        double bound = config.batch().maxDelayMs() + 2 * fullBatchMs(ort);
+        // Rounded once here, as every report of it is: the search compares and reports this value.
+        double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort));
         if (!settings.compare().isEmpty()) {
           experiments.add(compare(stage));
           latencyExperiments.add(compareLatency(stage, pipeline, bound));
