@@ -118,7 +118,13 @@ public record BenchReport(
       double boundMs,
       double meanBatchSize,
       Cpu cpu,
-      Parts parts) {}
+      Parts parts) {
+
+    /** Whether the run's p99 kept within its bound. */
+    public boolean withinBound() {
+      return p99Ms <= boundMs;
+    }
+  }
 
   /**
    * Where a latency run's frames spent their time ({@link LatencyParts}); each part's own p50 and
@@ -149,7 +155,7 @@ public record BenchReport(
 
     /** Where no pauses were recorded. */
     public Cpu(double coresBusy, Map<String, Double> seconds) {
-      this(coresBusy, seconds, new Pauses(0, 0, 0));
+      this(coresBusy, seconds, Pauses.NONE);
     }
   }
 
@@ -160,7 +166,9 @@ public record BenchReport(
    * @param totalMs their summed length
    * @param longestMs the longest one
    */
-  public record Pauses(int count, long totalMs, long longestMs) {}
+  public record Pauses(int count, long totalMs, long longestMs) {
+    public static final Pauses NONE = new Pauses(0, 0, 0);
+  }
 
   /**
    * The ratios the issue's targets are stated in (NaN where a stage did not run; null in JSON, see

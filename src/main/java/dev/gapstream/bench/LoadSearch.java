@@ -34,7 +34,7 @@ final class LoadSearch {
   /** Takes a run at {@link #next()}'s load into the search. */
   void record(LatencyRow run) {
     runs.add(run);
-    if (run.p99Ms() <= boundMs) {
+    if (run.withinBound()) {
       within = Math.max(within, run.loadFraction());
     } else {
       beyond = Math.min(beyond, run.loadFraction());

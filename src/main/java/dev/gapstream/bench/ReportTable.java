@@ -104,7 +104,7 @@ public final class ReportTable {
     }
     int i = 0;
     for (LatencyRow l : search.runs()) {
-      String verdict = l.p99Ms() <= search.boundMs() ? "within" : "beyond";
+      String verdict = l.withinBound() ? "within" : "beyond";
       latency(b, String.format(Locale.ROOT, "    %d: %.1f%%, %s", ++i, l.loadFraction() * 100, verdict), l);
     }
     line(b, "    within the bound up to %.1f%% of saturation (%.1f frames/s)%s",

@@ -87,7 +87,7 @@ final class ThreadCpu {
     BenchReport.Pauses gc =
         before.uptimeMs >= 0 && uptimeMs >= 0
             ? GcPauses.between(before.uptimeMs, uptimeMs)
-            : new BenchReport.Pauses(0, 0, 0);
+            : BenchReport.Pauses.NONE;
     return new BenchReport.Cpu(known ? Stats.round(total / Math.max(wallSeconds, 1e-9)) : Double.NaN, seconds, gc);
   }
 

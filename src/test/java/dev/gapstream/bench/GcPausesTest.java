@@ -21,7 +21,7 @@ class GcPausesTest {
     assertThat(pauses.longestMs()).isBetween(0L, pauses.totalMs());
 
     long later = GcPauses.uptimeMs();
-    assertThat(GcPauses.between(later, later)).isEqualTo(new BenchReport.Pauses(0, 0, 0));
+    assertThat(GcPauses.between(later, later)).isEqualTo(BenchReport.Pauses.NONE);
     assertThat(GcPauses.between(Long.MIN_VALUE, later).count()).isGreaterThanOrEqualTo(pauses.count());
   }
 }
