@@ -106,20 +106,27 @@ public final class FrameDecoder {
       throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, "no reader for " + format);
     }
     boolean clean = false;
+    byte[] rgb = null;
     try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
       ImageReader reader = lease.reader;
       reader.setInput(in, true, true);
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);
       checkPixels(width, height);
-      BufferedImage image = reader.read(0, lease.params(width, height));
+      rgb = buffers.take(3 * width * height);
+      BufferedImage image = reader.read(0, lease.params(rgb, width, height));
       if (!lease.warnings.isEmpty()) {
         // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
         throw new FrameRejectedException(
             RejectReason.DECODE_ERROR, format + " decoded with errors: " + lease.warnings.get(0));
       }
       clean = true;
-      return new DecodedFrame(image.getWidth(), image.getHeight(), RgbPixels.of(image, buffers), buffers);
+      if (!RgbPixels.isBackedBy(image, rgb)) {
+        RgbPixels.copy(image, rgb);
+      }
+      DecodedFrame frame = new DecodedFrame(width, height, rgb, buffers);
+      rgb = null; // the frame's now
+      return frame;
     } catch (FrameRejectedException e) {
       throw e;
     } catch (IIOException e) {
@@ -129,6 +136,9 @@ public final class FrameDecoder {
       throw new FrameRejectedException(
           RejectReason.DECODE_ERROR, format + " could not be decoded: " + e, e);
     } finally {
+      if (rgb != null) {
+        buffers.giveBack(rgb);
+      }
       if (clean) {
         ImageReaders.giveBack(format, lease);
       } else {

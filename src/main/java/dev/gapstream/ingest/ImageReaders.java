@@ -4,9 +4,11 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -22,35 +24,43 @@ import javax.imageio.ImageTypeSpecifier;
  */
 final class ImageReaders {
 
-  /** A reader, the warnings it reported on the current frame, and an image to decode into. */
+  /**
+   * Formats whose ImageIO reader copies each decoded row into the destination through its raster,
+   * so that an image of any 8-bit RGB layout gets correct pixels. The BMP reader writes its file's
+   * BGR bytes into the destination's buffer as they are, whatever the layout.
+   */
+  private static final Set<ImageFormat> ROWS_COPIED = EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG);
+
+  /** A reader and the warnings it reported on the current frame. */
   static final class Lease {
     final ImageReader reader;
     final List<String> warnings = new ArrayList<>(1);
-    private BufferedImage destination;
+    private final boolean rowsCopied;
 
-    private Lease(ImageReader reader) {
+    private Lease(ImageReader reader, boolean rowsCopied) {
       this.reader = reader;
+      this.rowsCopied = rowsCopied;
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
     }
 
     /**
-     * Read parameters that decode the current input into this lease's image when the reader would
-     * create a {@code TYPE_3BYTE_BGR} image of the same size anyway (a colour JPEG, the common
-     * case): its pixels are copied out before the next frame, so one image per thread serves
-     * every frame of a size instead of a new one per frame. Other layouts get the reader's own.
-     * The image stays allocated between frames: one frame's worth per decode thread.
+     * Read parameters that decode the current input straight into {@code rgb} when the reader
+     * would make an 8-bit sRGB colour image ({@code TYPE_3BYTE_BGR}: colour JPEGs and PNGs, the
+     * common case). Into its own BGR image the JPEG reader went through the slow path of {@code
+     * ByteInterleavedRaster.setRect}, sample by sample through a new array per row (150 KB of
+     * garbage per 224×224 frame), and the pixels then had to be reordered into RGB; into an image
+     * laid out as R, G, B each row is one {@code arraycopy}. Other layouts get the reader's own
+     * image, copied into {@code rgb} afterwards.
      */
-    ImageReadParam params(int width, int height) throws IOException {
+    ImageReadParam params(byte[] rgb, int width, int height) throws IOException {
       ImageReadParam param = reader.getDefaultReadParam();
-      Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
-      ImageTypeSpecifier type = types.hasNext() ? types.next() : null;
-      if (type == null || type.getBufferedImageType() != BufferedImage.TYPE_3BYTE_BGR) {
-        return param;
+      if (rowsCopied) {
+        Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+        ImageTypeSpecifier type = types.hasNext() ? types.next() : null;
+        if (type != null && type.getBufferedImageType() == BufferedImage.TYPE_3BYTE_BGR) {
+          param.setDestination(RgbPixels.image(rgb, width, height));
+        }
       }
-      if (destination == null || destination.getWidth() != width || destination.getHeight() != height) {
-        destination = type.createBufferedImage(width, height);
-      }
-      param.setDestination(destination);
       return param;
     }
   }
@@ -68,7 +78,7 @@ final class ImageReaders {
       if (!readers.hasNext()) {
         return null;
       }
-      lease = new Lease(readers.next());
+      lease = new Lease(readers.next(), ROWS_COPIED.contains(format));
     }
     lease.warnings.clear();
     return lease;

@@ -2,28 +2,64 @@ package dev.gapstream.ingest;
 
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
 import java.awt.image.DataBufferByte;
 import java.awt.image.DataBufferInt;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.Raster;
+import java.awt.image.SampleModel;
+import java.awt.image.WritableRaster;
 
 /**
- * Copies a decoded image's pixels into interleaved RGB bytes, reading the raster's backing array
- * directly for the layouts decoders produce most (no per-pixel {@code getRGB} calls).
+ * Interleaved 8-bit RGB pixels: images that decoders write straight into such an array, and copies
+ * of other images' pixels into one, reading the raster's backing array directly for the layouts
+ * decoders produce most (no per-pixel {@code getRGB} calls).
  */
 public final class RgbPixels {
 
+  private static final ColorModel RGB =
+      new ComponentColorModel(
+          ColorSpace.getInstance(ColorSpace.CS_sRGB), false, false, Transparency.OPAQUE, DataBuffer.TYPE_BYTE);
+  private static final int[] RGB_OFFSETS = {0, 1, 2};
+
   private RgbPixels() {}
+
+  /**
+   * An sRGB image whose pixels are {@code rgb} itself (row-major, R, G, B): what is drawn or
+   * decoded into it lands in the array.
+   */
+  static BufferedImage image(byte[] rgb, int width, int height) {
+    SampleModel layout =
+        new PixelInterleavedSampleModel(DataBuffer.TYPE_BYTE, width, height, 3, 3 * width, RGB_OFFSETS);
+    WritableRaster raster = Raster.createWritableRaster(layout, new DataBufferByte(rgb, rgb.length), null);
+    return new BufferedImage(RGB, raster, false, null);
+  }
+
+  /** Whether {@code image}'s pixels are the array {@code rgb} (an {@link #image} of it). */
+  static boolean isBackedBy(BufferedImage image, byte[] rgb) {
+    return image.getRaster().getDataBuffer() instanceof DataBufferByte bytes && bytes.getData() == rgb;
+  }
 
   /** The image's pixels as interleaved 8-bit RGB, row-major, in an array from {@code buffers}. */
   static byte[] of(BufferedImage image, PixelBuffers buffers) {
     byte[] rgb = buffers.take(3 * image.getWidth() * image.getHeight());
+    copy(image, rgb);
+    return rgb;
+  }
+
+  /** Writes every byte of {@code rgb}: the image's pixels, as interleaved 8-bit RGB, row-major. */
+  static void copy(BufferedImage image, byte[] rgb) {
     switch (image.getType()) {
       case BufferedImage.TYPE_3BYTE_BGR -> fromBgr(bytes(image), rgb);
       case BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB -> fromInts(ints(image), rgb);
       case BufferedImage.TYPE_BYTE_GRAY -> fromGray(bytes(image), rgb);
       default -> fromBgr(bytes(redraw(image)), rgb);
     }
-    return rgb; // every byte written by one of the copies above: a reused array keeps nothing old
   }
 
   /** Scales an image to the given size with bilinear filtering (for fixed-size models). */

@@ -6,10 +6,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Random;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +31,18 @@ class FrameDecoderTest {
     g.setColor(Color.BLUE);
     g.fillRect(32, 0, 32, 48);
     g.dispose();
+    return image;
+  }
+
+  /** Random pixels: every channel of every pixel differs from its neighbours'. */
+  static BufferedImage noise(int width, int height, long seed) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(seed);
+    for (int y = 0; y < height; y++) {
+      for (int x = 0; x < width; x++) {
+        image.setRGB(x, y, random.nextInt(1 << 24));
+      }
+    }
     return image;
   }
 
@@ -58,6 +72,30 @@ class FrameDecoderTest {
       assertThat(left[2]).isLessThan(60);
       assertThat(right[2]).as("blue channel on the right").isGreaterThan(200);
       assertThat(right[0]).isLessThan(60);
+    }
+  }
+
+  /**
+   * Colour JPEGs and PNGs decode straight into the frame's array, laid out as RGB; the other
+   * formats are copied from the reader's own image. Either way every pixel must be what ImageIO's
+   * own image of the same bytes holds: a channel order mixed up anywhere (the BMP reader, given
+   * such an array, writes its BGR bytes unchanged) fails here.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"png", "jpeg", "bmp", "gif"})
+  void everyPixelIsWhatImageIoReads(String format) throws IOException {
+    byte[] bytes = encode(noise(61, 37, format.hashCode()), format);
+    BufferedImage expected = ImageIO.read(new ByteArrayInputStream(bytes));
+
+    DecodedFrame frame = new FrameDecoder(LIMITS, new PixelBuffers(1 << 20)).decode(bytes, null, null, null);
+
+    for (int y = 0; y < expected.getHeight(); y++) {
+      for (int x = 0; x < expected.getWidth(); x++) {
+        int rgb = expected.getRGB(x, y);
+        assertThat(rgbAt(frame, x, y))
+            .as("%s pixel (%d, %d)", format, x, y)
+            .containsExactly((rgb >> 16) & 0xff, (rgb >> 8) & 0xff, rgb & 0xff);
+      }
     }
   }
 
@@ -157,6 +195,24 @@ class FrameDecoderTest {
       assertThat(next.rgb()).as("frame %d's pixels", i).isEqualTo(fresh.decode(frames[i], null, null, null).rgb());
       previous = next;
     }
+    assertThat(buffers.keptBytes()).isZero();
+  }
+
+  /**
+   * A frame that fails while its pixels are decoded (the header read, the array taken, the data
+   * cut short) gives back the array it was being decoded into.
+   */
+  @Test
+  void aFrameThatFailsGivesItsArrayBack() throws IOException {
+    PixelBuffers buffers = new PixelBuffers(1 << 20);
+    FrameDecoder pooled = new FrameDecoder(LIMITS, buffers);
+    byte[] jpeg = encode(noise(64, 48, 7), "jpeg");
+
+    assertRejected(() -> pooled.decode(Arrays.copyOf(jpeg, jpeg.length - 200), "image/jpeg", null, null), RejectReason.DECODE_ERROR, "decoded with errors");
+
+    assertThat(buffers.keptBytes()).isEqualTo(3 * 64 * 48);
+    assertThat(pooled.decode(jpeg, "image/jpeg", null, null).rgb())
+        .isEqualTo(decoder.decode(jpeg, "image/jpeg", null, null).rgb());
     assertThat(buffers.keptBytes()).isZero();
   }
 
