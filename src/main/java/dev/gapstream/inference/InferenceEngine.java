@@ -213,9 +213,16 @@ public final class InferenceEngine implements AutoCloseable {
     closeQuietly(session, options);
   }
 
+  /**
+   * An output's values. ONNX Runtime's {@code getFloatBuffer} already copies the native tensor
+   * into a new heap buffer; its array is taken as it is rather than copied a second time.
+   */
   private static float[] floats(OrtSession.Result result, String name) {
     OnnxTensor t = (OnnxTensor) result.get(name).orElseThrow();
     FloatBuffer b = t.getFloatBuffer();
+    if (b.hasArray() && b.arrayOffset() == 0 && b.position() == 0 && b.remaining() == b.array().length) {
+      return b.array();
+    }
     float[] out = new float[b.remaining()];
     b.get(out);
     return out;
