@@ -18,6 +18,8 @@ import java.util.Map;
  * @param jitSettle how long, at most, stages 3 and 4 go on with uncounted runs after their warm-up
  *     while the JIT compilers still take a noticeable share of the CPU (zero: no such runs)
  * @param loads fractions of the saturation rate to offer, each a latency run (at least one)
+ * @param rates offered rates in frames per second to run instead of {@code loads}, each taken as
+ *     its fraction of the saturation rate once that is measured (empty: {@code loads})
  * @param warmup fraction of the first frames left out of each pipeline run's figures (saturation
  *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
  * @param timeout a stage that has not finished by then fails the run
@@ -37,6 +39,7 @@ public record BenchSettings(
     Duration latencyWarmUp,
     Duration jitSettle,
     List<Double> loads,
+    List<Double> rates,
     double warmup,
     Duration timeout,
     int rounds,
@@ -56,6 +59,9 @@ public record BenchSettings(
     if (loads.isEmpty()) {
       throw new IllegalArgumentException("--loads needs at least one load");
     }
+    if (rates.stream().anyMatch(r -> !(r > 0) || r.isInfinite())) {
+      throw new IllegalArgumentException("--rates must be positive frames per second, were " + rates);
+    }
     if (searchRuns < 0) {
       throw new IllegalArgumentException("--search-runs must be zero or more, was " + searchRuns);
     }
@@ -64,6 +70,15 @@ public record BenchSettings(
     }
     batchSizes = List.copyOf(batchSizes);
     loads = List.copyOf(loads);
+    rates = List.copyOf(rates);
     compare = Collections.unmodifiableMap(new LinkedHashMap<>(compare));
+  }
+
+  /**
+   * The loads stage 4 runs, as fractions of {@code saturatedFps}: {@code rates} divided by it
+   * where rates were given, else {@code loads}.
+   */
+  public List<Double> loadsAt(double saturatedFps) {
+    return rates.isEmpty() ? loads : rates.stream().map(rate -> rate / saturatedFps).toList();
   }
 }

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -94,6 +95,13 @@ public final class BenchCommand implements Callable<Integer> {
           + " each on its own service, after --latency-warmup of the same load uncounted.")
   List<Double> loads;
 
+  @Option(names = "--rates", split = ",", paramLabel = "FPS",
+      description = "Latency runs at these offered rates, in frames per second, instead of --loads:"
+          + " the same load for every run and every build whatever its saturation round measured"
+          + " (which moves by a third from run to run on a noisy machine), or the load your cameras"
+          + " send. Each is reported as its fraction of the saturation rate.")
+  List<Double> rates;
+
   @Option(names = "--search-runs", paramLabel = "N",
       description = "Then search for the highest load whose p99 stays within the bound: N latency runs"
           + " of --latency-duration on one service (after --latency-warmup at the last of --loads),"
@@ -138,6 +146,9 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (loads != null && rates != null) {
+      throw new ParameterException(spec.commandLine(), "--loads and --rates both set the latency runs' loads: give one");
+    }
     GapstreamConfig cfg = config.load(overrides());
     if (!compare.isEmpty()) {
       // A bad key or value fails here, naming it, not minutes in.
@@ -161,6 +172,7 @@ public final class BenchCommand implements Callable<Integer> {
             latencyWarmUp != null ? latencyWarmUp : quick ? Duration.ZERO : Duration.ofSeconds(60),
             jitSettle != null ? jitSettle : quick ? Duration.ZERO : Duration.ofMinutes(3),
             loads != null ? loads : List.of(0.5, 0.8),
+            rates != null ? rates : List.of(),
             0.1,
             timeout,
             rounds != null ? rounds : quick ? 1 : 3,

@@ -187,6 +187,51 @@ class BenchCommandIT {
     assertThat(slowest).isGreaterThanOrEqualTo(row.get("p99Ms").asDouble() - 0.5);
   }
 
+  /**
+   * {@code --rates} offers the same rates whatever the saturation round measured: each latency run
+   * at its rate, reported as its fraction of saturation.
+   */
+  @Test
+  void ratesSetTheOfferedLoads() throws Exception {
+    Path model = TestModels.ensure("tiny-cam");
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+
+    int code =
+        cli.execute("bench", "--quick", "--json", "--rates", "20,40", "--model", model.toString(), "--timeout", "PT3M");
+
+    assertThat(code).as(err.toString()).isZero();
+    JsonNode report = new ObjectMapper().readTree(out.toString());
+    double saturatedFps = report.at("/pipeline/framesPerSecond").asDouble();
+    JsonNode latency = report.get("latency");
+    assertThat(latency).hasSize(2);
+    for (int i = 0; i < 2; i++) {
+      double rate = 20 * (i + 1);
+      assertThat(latency.get(i).get("offeredFps").asDouble()).isCloseTo(rate, within(0.01));
+      assertThat(latency.get(i).get("loadFraction").asDouble()).isCloseTo(rate / saturatedFps, within(1e-3));
+    }
+  }
+
+  @Test
+  void loadsAndRatesTogetherOrARateOfZeroFailAtStart() {
+    for (String[] args : List.of(
+        new String[] {"bench", "--quick", "--loads", "0.5", "--rates", "100"},
+        new String[] {"bench", "--quick", "--rates", "0"})) {
+      StringWriter err = new StringWriter();
+      CommandLine cli = Main.commandLine();
+      cli.setOut(new PrintWriter(new StringWriter()));
+      cli.setErr(new PrintWriter(err));
+
+      int code = cli.execute(args);
+
+      assertThat(code).as(String.join(" ", args)).isNotZero();
+      assertThat(err.toString()).as(String.join(" ", args)).contains("--rates");
+    }
+  }
+
   @Test
   void badCompareKeyFailsAtStartNamingIt() {
     StringWriter err = new StringWriter();
