@@ -22,22 +22,33 @@ import picocli.CommandLine;
  */
 class BenchCommandIT {
 
-  @Test
-  void quickJsonRunReportsEveryStage() throws Exception {
-    Path model = TestModels.ensure("tiny-cam");
+  /** What one {@code gapstream} command line printed, and its exit code. */
+  private record Run(int code, String out, String err) {
+    JsonNode report() throws Exception {
+      assertThat(code).as(err).isZero();
+      return new ObjectMapper().readTree(out);
+    }
+  }
+
+  private static Run gapstream(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
 
-    int code =
-        cli.execute(
-            "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
-            "--latency-warmup", "PT0.5S", "--search-runs", "3", "--model", model.toString(), "--timeout", "PT3M");
+  @Test
+  void quickJsonRunReportsEveryStage() throws Exception {
+    Path model = TestModels.ensure("tiny-cam");
 
-    assertThat(code).as(err.toString()).isZero();
-    JsonNode report = new ObjectMapper().readTree(out.toString());
+    JsonNode report =
+        gapstream(
+                "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
+                "--latency-warmup", "PT0.5S", "--search-runs", "3", "--model", model.toString(), "--timeout", "PT3M")
+            .report();
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
             "machine", "setup", "ort", "inProcess", "pipelineWarmUp", "pipeline", "pipelineNoCam", "naive", "latency",
@@ -194,17 +205,10 @@ class BenchCommandIT {
   @Test
   void ratesSetTheOfferedLoads() throws Exception {
     Path model = TestModels.ensure("tiny-cam");
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
 
-    int code =
-        cli.execute("bench", "--quick", "--json", "--rates", "20,40", "--model", model.toString(), "--timeout", "PT3M");
-
-    assertThat(code).as(err.toString()).isZero();
-    JsonNode report = new ObjectMapper().readTree(out.toString());
+    JsonNode report =
+        gapstream("bench", "--quick", "--json", "--rates", "20,40", "--model", model.toString(), "--timeout", "PT3M")
+            .report();
     double saturatedFps = report.at("/pipeline/framesPerSecond").asDouble();
     JsonNode latency = report.get("latency");
     assertThat(latency).hasSize(2);
@@ -220,29 +224,19 @@ class BenchCommandIT {
     for (String[] args : List.of(
         new String[] {"bench", "--quick", "--loads", "0.5", "--rates", "100"},
         new String[] {"bench", "--quick", "--rates", "0"})) {
-      StringWriter err = new StringWriter();
-      CommandLine cli = Main.commandLine();
-      cli.setOut(new PrintWriter(new StringWriter()));
-      cli.setErr(new PrintWriter(err));
+      Run run = gapstream(args);
 
-      int code = cli.execute(args);
-
-      assertThat(code).as(String.join(" ", args)).isNotZero();
-      assertThat(err.toString()).as(String.join(" ", args)).contains("--rates");
+      assertThat(run.code()).as(String.join(" ", args)).isNotZero();
+      assertThat(run.err()).as(String.join(" ", args)).contains("--rates");
     }
   }
 
   @Test
   void badCompareKeyFailsAtStartNamingIt() {
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(new StringWriter()));
-    cli.setErr(new PrintWriter(err));
+    Run run = gapstream("bench", "--quick", "--compare", "batch.max.sise=4");
 
-    int code = cli.execute("bench", "--quick", "--compare", "batch.max.sise=4");
-
-    assertThat(code).isNotZero();
-    assertThat(err.toString()).contains("batch.max.sise");
+    assertThat(run.code()).isNotZero();
+    assertThat(run.err()).contains("batch.max.sise");
   }
 
   /**
