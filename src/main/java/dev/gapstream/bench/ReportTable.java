@@ -71,7 +71,11 @@ public final class ReportTable {
     line(b, "pipeline / in-process                %6.3f   (target >= 0.8)", x.pipelineVsInProcess());
     line(b, "pipeline / naive                     %6.3f   (target >= 2)", x.pipelineVsNaive());
     line(b, "CAM cost (1 - with / without)        %6.3f   (target <= 0.05)", x.camCost());
-    line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    if (Double.isNaN(x.p99At80VsBound())) {
+      line(b, "p99 at 80%% / bound                   not measured: no latency run at 80%% of saturation");
+    } else {
+      line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    }
     if (r.loadSearch() != null) {
       line(b, "highest load with p99 within bound   %6.3f   (of saturation; bisection, %d runs)",
           r.loadSearch().withinLoad(), r.loadSearch().runs().size());

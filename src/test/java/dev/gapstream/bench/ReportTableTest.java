@@ -71,16 +71,8 @@ class ReportTableTest {
     LatencyRow half = new LatencyRow(0.5, 300, 300, 5400, 30, 62, 80, 95, 80, 5, CPU, PARTS);
     LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, PARTS);
     BenchReport.LoadSearch search = new BenchReport.LoadSearch(80, 0.5, 300, 0.75, List.of(half, most), List.of(warm));
-    Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
-    BenchReport report =
-        new BenchReport(
-            new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
-            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
-            List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
-            t, List.of(), t, t, t, List.of(most), List.of(), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6),
-            List.of(), List.of(), search);
 
-    String table = ReportTable.format(report);
+    String table = ReportTable.format(report(List.of(most), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6), search));
 
     assertThat(table)
         .contains("    the highest load within the bound, by bisection on one service:\n"
@@ -89,5 +81,28 @@ class ReportTableTest {
             + "    2: 75.0%, beyond             450.0     449.0       60      210      260      280      80.0   12.0\n"
             + "    within the bound up to 50.0% of saturation (300.0 frames/s); beyond it from 75.0%\n")
         .contains("highest load with p99 within bound    0.500   (of saturation; bisection, 2 runs)\n");
+  }
+
+  /** Without a latency run at 80% (--rates, or --loads without 0.8) the table says so, not "NaN". */
+  @Test
+  void saysWhenThereWasNoRunAt80Percent() {
+    LatencyRow rate = new LatencyRow(0.74, 400, 399.6, 7200, 31, 65, 95, 113, 102, 5.7, CPU, PARTS);
+
+    String table =
+        ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN), null));
+
+    assertThat(table)
+        .contains("    at 74% of saturation         400.0     399.6       31       65       95      113     102.0    5.7\n")
+        .contains("p99 at 80% / bound                   not measured: no latency run at 80% of saturation\n")
+        .doesNotContain("NaN");
+  }
+
+  private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {
+    Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
+    return new BenchReport(
+        new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
+        new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
+        List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
+        t, List.of(), t, t, t, latency, List.of(), ratios, List.of(), List.of(), search);
   }
 }
