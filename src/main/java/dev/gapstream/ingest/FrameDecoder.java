@@ -1,13 +1,11 @@
 package dev.gapstream.ingest;
 
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
-import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns a frame's bytes into RGB pixels, or rejects it with a reason. Limits are checked before
@@ -21,7 +19,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 public final class FrameDecoder {
 
   static {
-    // Decode from memory only: no temporary files on a read-only root filesystem.
+    // Streams ImageIO makes in this process (ImageIO.write to an OutputStream) cache in memory,
+    // not in temporary files: a read-only root filesystem has none. Frames are read where they are.
     ImageIO.setUseCache(false);
   }
 
@@ -107,7 +106,7 @@ public final class FrameDecoder {
     }
     boolean clean = false;
     byte[] rgb = null;
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(data))) {
+    try (ImageInputStream in = new ByteArrayImageInputStream(data)) {
       ImageReader reader = lease.reader;
       reader.setInput(in, true, true);
       int width = reader.getWidth(0);
