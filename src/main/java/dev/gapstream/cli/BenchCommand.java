@@ -104,7 +104,7 @@ public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--search-runs", paramLabel = "N",
       description = "Then search for the highest load whose p99 stays within the bound: N latency runs"
-          + " of --latency-duration on one service (after --latency-warmup at the last of --loads),"
+          + " of --latency-duration on one service (after --latency-warmup at the last of --loads or --rates),"
           + " each at the middle of the highest load found within and the lowest found beyond, at"
           + " first none and the saturation rate (default: 5; quick: 0; 0: no search).")
   Integer searchRuns;
@@ -130,7 +130,7 @@ public final class BenchCommand implements Callable<Integer> {
       names = "--compare",
       paramLabel = "KEY=VALUE",
       description = "Also run stage 3 in turns as configured and with these keys set (repeatable),"
-          + " and stage 4 at the last of --loads of the configured saturation the same way (each service after"
+          + " and stage 4 at the last of --loads of the configured saturation (or of --rates) the same way (each service after"
           + " --latency-warmup), and report the ratios, e.g. --compare inference.threads=1"
           + " --compare inference.concurrency=2."
           + " The keys replace values of the effective configuration: a derived default"
