@@ -38,8 +38,6 @@ public final class Benchmark {
   private final String frameSource;
   private final boolean quick;
   private final Consumer<String> progress;
-  /** Stage 4's loads as fractions of the saturation rate; set once stage 3 has measured it. */
-  private List<Double> loads;
 
   /**
    * The JIT counts as settled when its compiler threads take at most this share of the process's
@@ -99,7 +97,6 @@ public final class Benchmark {
           pipeline = faster(pipeline, saturation(stage, true, round));
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
-        loads = settings.loadsAt(pipeline.framesPerSecond());
         // Rounded once here, as every report of it is: the search compares and reports this value.
         double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort));
         if (!settings.compare().isEmpty()) {
@@ -112,7 +109,7 @@ public final class Benchmark {
         // behind; after a first minute, none). And a fresh service starts behind: its first frames
         // pay for its clients' first requests and ONNX Runtime's first runs at each batch size.
         // So each load has its own service, and its first run, like stage 3's, is not counted.
-        for (double load : loads) {
+        for (double load : settings.loadsAt(pipeline.framesPerSecond())) {
           try (PipelineStage.LatencyService service = stage.latencyService(load)) {
             latencyWarmUp.addAll(warmUp(service, load, pipeline, bound, ""));
             latency.add(latency(service, load, pipeline, bound, settings.latencyDuration(), "counted"));
@@ -267,7 +264,7 @@ public final class Benchmark {
       throws InterruptedException {
     Map<String, String> variant = settings.compare();
     String variantName = variantName();
-    double load = lastLoad();
+    double load = lastLoad(saturated);
     List<LatencyRow> a = new ArrayList<>();
     List<LatencyRow> b = new ArrayList<>();
     for (boolean isB : new boolean[] {false, true, true, false}) {
@@ -291,7 +288,7 @@ public final class Benchmark {
    */
   private BenchReport.LoadSearch searchLoad(PipelineStage stage, Throughput saturated, double bound)
       throws InterruptedException {
-    double warmLoad = lastLoad();
+    double warmLoad = lastLoad(saturated);
     LoadSearch search = new LoadSearch(bound);
     try (PipelineStage.LatencyService service = stage.latencyService(warmLoad)) {
       List<LatencyRow> warm = warmUp(service, warmLoad, saturated, bound, "search, ");
@@ -308,7 +305,8 @@ public final class Benchmark {
    * The last of {@code --loads} (80% by default), or of {@code --rates}: the load the A/B and the
    * search's warm-up run at.
    */
-  private double lastLoad() {
+  private double lastLoad(Throughput saturated) {
+    List<Double> loads = settings.loadsAt(saturated.framesPerSecond());
     return loads.get(loads.size() - 1);
   }
 

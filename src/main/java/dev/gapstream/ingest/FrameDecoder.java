@@ -172,6 +172,9 @@ public final class FrameDecoder {
   }
 
   private DecodedFrame resized(DecodedFrame frame, int width, int height) {
+    // Copied into a BGR image rather than scaled from an RgbPixels.image over the array: Java2D
+    // scales TYPE_3BYTE_BGR with its own loops and a custom layout through the generic path, five
+    // times slower (640x480 to 224x224: about 1 ms against 5).
     BufferedImage src = new BufferedImage(frame.width(), frame.height(), BufferedImage.TYPE_3BYTE_BGR);
     byte[] bgr = ((java.awt.image.DataBufferByte) src.getRaster().getDataBuffer()).getData();
     byte[] rgb = frame.rgb();
