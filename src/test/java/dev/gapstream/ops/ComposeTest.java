@@ -49,7 +49,8 @@ class ComposeTest {
   @Test
   void dockerfileRunsTheThinJarAsNonRoot() throws Exception {
     String df = Files.readString(DEPLOY.resolve("Dockerfile"));
-    assertThat(df).contains("FROM maven:3.9-eclipse-temurin-17 AS build", "eclipse-temurin:17-jre",
+    assertThat(df).contains("FROM maven:3.9-eclipse-temurin-17 AS build", "ARG RUNTIME_IMAGE=debian:bookworm-slim",
+        "apt-get install -y --no-install-recommends openjdk-17-jre-headless",
         "target/gapstream.jar", "target/lib/", "COPY models/ /app/models/", "WORKDIR /app",
         "USER 10001", "EXPOSE 8080", "\"-jar\", \"/app/gapstream.jar\"]", "CMD [\"run\"]");
   }
