@@ -47,11 +47,20 @@ public record BenchReport(
 
   /**
    * @param cpus processors the JVM sees
+   * @param jpeg the libjpeg ImageIO decoded JPEG frames with (see {@link JpegLibrary}): builds of
+   *     one JDK differ by a factor of two here
    * @param loadBefore one-minute load average when the run began (-1 where unknown)
    * @param loadAfter the same when it ended
    */
   public record Machine(
-      String cpu, int cpus, String os, String java, String onnxRuntime, double loadBefore, double loadAfter) {}
+      String cpu,
+      int cpus,
+      String os,
+      String java,
+      String onnxRuntime,
+      String jpeg,
+      double loadBefore,
+      double loadAfter) {}
 
   /** The workload and the pipeline settings (the effective configuration's values). */
   public record Setup(

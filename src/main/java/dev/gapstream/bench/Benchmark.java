@@ -432,6 +432,7 @@ public final class Benchmark {
         System.getProperty("os.name") + " " + System.getProperty("os.arch"),
         System.getProperty("java.vm.name") + " " + System.getProperty("java.version"),
         ortVersion,
+        JpegLibrary.describe(),
         loadBefore,
         loadAverage());
   }

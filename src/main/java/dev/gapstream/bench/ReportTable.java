@@ -18,6 +18,7 @@ public final class ReportTable {
     var s = r.setup();
     line(b, "machine: %s, %d CPUs, %s, %s, ONNX Runtime %s; load average %.2f before, %.2f after",
         m.cpu(), m.cpus(), m.os(), m.java(), m.onnxRuntime(), m.loadBefore(), m.loadAfter());
+    line(b, "JPEG decoding: %s", m.jpeg());
     line(b, "model: %s", s.model());
     line(b, "frames: %d %s %s; batch.max.size=%d batch.max.delay.ms=%d inference.threads=%d"
             + " inference.concurrency=%d ingest.decode.threads=%d ingest.max.in.flight=%d%s",

@@ -14,6 +14,10 @@ import org.junit.jupiter.api.Test;
 
 class ReportTableTest {
 
+  private static final BenchReport.Machine MACHINE =
+      new BenchReport.Machine(
+          "AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", "libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62)", 1.0, 2.0);
+
   private static final Cpu CPU =
       new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3), new BenchReport.Pauses(14, 230, 41));
   private static final Model MODEL = new Model(1.5, 0.93);
@@ -36,7 +40,7 @@ class ReportTableTest {
     LatencyRow other = new LatencyRow(0.8, 480, 479.9, 6400, 35, 72, 90, 101, 89.06, 6.4, new Cpu(1.57, Map.of()), PARTS);
     BenchReport report =
         new BenchReport(
-            new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
+            MACHINE,
             new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
             List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
             new Throughput(1800, 4, 450, 16.2, CPU, MODEL),
@@ -54,6 +58,7 @@ class ReportTableTest {
     String table = ReportTable.format(report);
 
     assertThat(table)
+        .contains("JPEG decoding: libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62)\n")
         .contains("    before them, not counted: 2 runs, 450-590 frames/s, JIT 21% of the CPU in the first, 3% in the last\n")
         .contains("    at 80%:  to the pipeline              7.5     17.3         10.5\n")
         .contains("             inference                   13.5     53.4         67.4\n")
@@ -100,7 +105,7 @@ class ReportTableTest {
   private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {
     Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
     return new BenchReport(
-        new BenchReport.Machine("AMD EPYC", 2, "Linux amd64", "OpenJDK 17", "1.28.0", 1.0, 2.0),
+        MACHINE,
         new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 10, 1, 2, 2, 256, false),
         List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
         t, List.of(), t, t, t, latency, List.of(), ratios, List.of(), List.of(), search);

@@ -1,0 +1,71 @@
+package dev.gapstream.bench;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Which libjpeg this JVM's ImageIO decodes JPEG frames with, as the bench reports it. Builds of the
+ * same JDK differ here: Debian's and Ubuntu's OpenJDK link the system's libjpeg-turbo (SIMD), while
+ * OpenJDK's default build — Temurin's, among others — carries the IJG libjpeg 6b of 1998 inside
+ * {@code libjavajpeg}, which took 1.9 times as long per 224×224 frame (BENCHMARKS.md, tenth
+ * session). Read from the process's memory map ({@code /proc/self/maps}, Linux), so it names the
+ * library only once a JPEG has been decoded.
+ */
+final class JpegLibrary {
+
+  static final String BUILT_IN = "the JDK's own (IJG libjpeg 6b in libjavajpeg)";
+  static final String NOT_LOADED = "not loaded";
+  static final String UNKNOWN = "unknown";
+
+  private static final Pattern TURBO_VERSION = Pattern.compile("libjpeg-turbo version ([0-9][0-9.]*)");
+
+  private JpegLibrary() {}
+
+  /** This process's JPEG library: see {@link #fromMaps}. */
+  static String describe() {
+    try {
+      return fromMaps(Files.readAllLines(Path.of("/proc/self/maps"), StandardCharsets.ISO_8859_1));
+    } catch (IOException | RuntimeException e) {
+      return UNKNOWN;
+    }
+  }
+
+  /**
+   * From the lines of a process's memory map: a system libjpeg mapped with the JDK's JPEG library,
+   * by its libjpeg-turbo version where the file names one ({@code libjpeg-turbo 2.1.5
+   * (/usr/lib/…/libjpeg.so.62.3.0)}); {@link #BUILT_IN} where the JDK's library came alone; {@link
+   * #NOT_LOADED} where no JPEG was decoded.
+   */
+  static String fromMaps(List<String> lines) {
+    boolean jdkLibrary = false;
+    for (String line : lines) {
+      int slash = line.indexOf('/');
+      if (slash < 0) {
+        continue;
+      }
+      Path file = Path.of(line.substring(slash).trim());
+      String name = file.getFileName().toString();
+      if (name.startsWith("libjavajpeg")) {
+        jdkLibrary = true;
+      } else if (name.startsWith("libjpeg.so")) {
+        return turboVersion(file).map(v -> "libjpeg-turbo " + v + " (" + file + ")").orElse(file.toString());
+      }
+    }
+    return jdkLibrary ? BUILT_IN : NOT_LOADED;
+  }
+
+  private static Optional<String> turboVersion(Path library) {
+    try {
+      Matcher m = TURBO_VERSION.matcher(new String(Files.readAllBytes(library), StandardCharsets.ISO_8859_1));
+      return m.find() ? Optional.of(m.group(1)) : Optional.empty();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
+}
