@@ -10,6 +10,7 @@ import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.JpegLibrary;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.pipeline.ModelBatchRunner;

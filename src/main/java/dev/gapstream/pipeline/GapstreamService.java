@@ -8,6 +8,7 @@ import dev.gapstream.http.Health;
 import dev.gapstream.http.ManagementServer;
 import dev.gapstream.ingest.DecodeLimits;
 import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.JpegLibrary;
 import dev.gapstream.ingest.PixelBuffers;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
@@ -74,6 +75,8 @@ public final class GapstreamService implements AutoCloseable {
     ModelSpec spec = ModelSpec.load(modelFile);
     engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
     warmUp(engine, spec, config.batch().maxSize());
+    String jpeg = JpegLibrary.load();
+    JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
     metrics = gapstreamMetrics.pipeline();
     metrics.modelInfo(spec.name(), spec.version(), spec.head().id());

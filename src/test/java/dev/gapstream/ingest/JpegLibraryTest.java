@@ -1,4 +1,4 @@
-package dev.gapstream.bench;
+package dev.gapstream.ingest;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.assertj.core.api.InstanceOfAssertFactories;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,6 +53,21 @@ class JpegLibraryTest {
     if (!described.equals(JpegLibrary.BUILT_IN)) {
       assertThat(described).containsPattern("libjpeg\\.so");
     }
+  }
+
+  @Test
+  void loadingNamesTheLibrary() {
+    String loaded = JpegLibrary.load();
+
+    assertThat(loaded).isNotIn(JpegLibrary.NOT_LOADED, JpegLibrary.UNKNOWN).isEqualTo(JpegLibrary.describe());
+  }
+
+  @Test
+  void onlyTheBuiltInLibraryIsWarnedAbout() {
+    assertThat(JpegLibrary.warning(JpegLibrary.BUILT_IN)).get(InstanceOfAssertFactories.STRING)
+        .contains("built-in libjpeg 6b", "libjpeg-turbo");
+    assertThat(JpegLibrary.warning("libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62.3.0)")).isEmpty();
+    assertThat(JpegLibrary.warning(JpegLibrary.UNKNOWN)).isEmpty();
   }
 
   private static String map(Path library) {

@@ -1,4 +1,4 @@
-package dev.gapstream.bench;
+package dev.gapstream.ingest;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -8,27 +8,43 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
 
 /**
- * Which libjpeg this JVM's ImageIO decodes JPEG frames with, as the bench reports it. Builds of the
- * same JDK differ here: Debian's and Ubuntu's OpenJDK link the system's libjpeg-turbo (SIMD), while
+ * Which libjpeg this JVM's ImageIO decodes JPEG frames with: the service logs it at start (a
+ * warning for the slow one) and {@code bench} reports it. Builds of the same JDK differ here: Debian's and Ubuntu's OpenJDK link the system's libjpeg-turbo (SIMD), while
  * OpenJDK's default build — Temurin's, among others — carries the IJG libjpeg 6b of 1998 inside
  * {@code libjavajpeg}, which took 1.9 times as long per 224×224 frame (BENCHMARKS.md, tenth
  * session). Read from the process's memory map ({@code /proc/self/maps}, Linux), so it names the
  * library only once a JPEG has been decoded.
  */
-final class JpegLibrary {
+public final class JpegLibrary {
 
-  static final String BUILT_IN = "the JDK's own (IJG libjpeg 6b in libjavajpeg)";
-  static final String NOT_LOADED = "not loaded";
-  static final String UNKNOWN = "unknown";
+  public static final String BUILT_IN = "the JDK's own (IJG libjpeg 6b in libjavajpeg)";
+  public static final String NOT_LOADED = "not loaded";
+  public static final String UNKNOWN = "unknown";
 
   private static final Pattern TURBO_VERSION = Pattern.compile("libjpeg-turbo version ([0-9][0-9.]*)");
 
   private JpegLibrary() {}
 
+  /**
+   * This JVM's JPEG library, loaded first if no JPEG was read yet: the JDK loads it with its first
+   * JPEG reader.
+   */
+  public static String load() {
+    try {
+      ImageReader reader = ImageIO.getImageReadersByFormatName("jpeg").next();
+      reader.dispose();
+    } catch (RuntimeException | LinkageError e) {
+      return UNKNOWN;
+    }
+    return describe();
+  }
+
   /** This process's JPEG library: see {@link #fromMaps}. */
-  static String describe() {
+  public static String describe() {
     try {
       return fromMaps(Files.readAllLines(Path.of("/proc/self/maps"), StandardCharsets.ISO_8859_1));
     } catch (IOException | RuntimeException e) {
@@ -58,6 +74,16 @@ final class JpegLibrary {
       }
     }
     return jdkLibrary ? BUILT_IN : NOT_LOADED;
+  }
+
+  /** What to tell an operator whose JVM decodes with {@code described}: a warning for the slow one. */
+  public static Optional<String> warning(String described) {
+    return BUILT_IN.equals(described)
+        ? Optional.of(
+            "JPEG frames decode with this JDK's built-in libjpeg 6b, about half as fast as the"
+                + " system libjpeg-turbo that Debian's and Ubuntu's OpenJDK packages use (the image's"
+                + " JRE); see BENCHMARKS.md")
+        : Optional.empty();
   }
 
   private static Optional<String> turboVersion(Path library) {
