@@ -13,11 +13,12 @@ import javax.imageio.ImageReader;
 
 /**
  * Which libjpeg this JVM's ImageIO decodes JPEG frames with: the service logs it at start (a
- * warning for the slow one) and {@code bench} reports it. Builds of the same JDK differ here: Debian's and Ubuntu's OpenJDK link the system's libjpeg-turbo (SIMD), while
- * OpenJDK's default build — Temurin's, among others — carries the IJG libjpeg 6b of 1998 inside
- * {@code libjavajpeg}, which took 1.9 times as long per 224×224 frame (BENCHMARKS.md, tenth
- * session). Read from the process's memory map ({@code /proc/self/maps}, Linux), so it names the
- * library only once a JPEG has been decoded.
+ * warning for the slow one) and {@code bench} reports it. Builds of the same JDK differ here:
+ * Debian's and Ubuntu's OpenJDK link the system's libjpeg-turbo (SIMD), while OpenJDK's default
+ * build — Temurin's, among others — carries the IJG libjpeg 6b of 1998 inside {@code
+ * libjavajpeg}, which took 1.9 times as long per 224×224 frame (BENCHMARKS.md, tenth session).
+ * Read from the process's memory map ({@code /proc/self/maps}, Linux), so it names the library
+ * only once the JDK has loaded it, with its first JPEG reader ({@link #load}).
  */
 public final class JpegLibrary {
 
