@@ -47,8 +47,8 @@ public record BenchReport(
 
   /**
    * @param cpus processors the JVM sees
-   * @param jpeg the libjpeg ImageIO decoded JPEG frames with (see {@link dev.gapstream.ingest.JpegLibrary}): builds of
-   *     one JDK differ by a factor of two here
+   * @param jpeg the libjpeg ImageIO decoded JPEG frames with (see {@link
+   *     dev.gapstream.ingest.JpegLibrary}): builds of one JDK differ by a factor of two here
    * @param loadBefore one-minute load average when the run began (-1 where unknown)
    * @param loadAfter the same when it ended
    */
