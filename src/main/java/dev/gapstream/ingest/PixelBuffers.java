@@ -8,9 +8,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Pixel arrays kept between frames of the same size. A frame's RGB array lives from its decode
  * until its batch has run, tens to hundreds of milliseconds: a young collection that falls in
- * that time copies the arrays of every frame in flight, 150 KB each at 224×224 (38 MB at
- * {@code ingest.max.in.flight=256}), and a pipeline behind its load has many in flight. Reused
- * arrays settle in the old generation, where young collections do not copy them, and the decoder
+ * that time copies the arrays of every decoded frame, 150 KB each at 224×224 (12 MB for the 80
+ * that a pipeline behind its load holds decoded at the default batch settings). Reused arrays
+ * settle in the old generation, where young collections do not copy them, and the decoder
  * allocates a third of what it did per frame.
  *
  * <p>Bounded by bytes ({@code ingest.pixel.pool.bytes}, 64 MiB by default: some 420 frames of

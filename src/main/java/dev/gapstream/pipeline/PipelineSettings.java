@@ -16,6 +16,7 @@ import java.util.Map;
  * @param exactlyOnce publish and commit in Kafka transactions
  * @param commitInterval least time between offset (or transaction) commits
  * @param drainTimeout how long a graceful stop waits for frames in flight
+ * @see #decodeAhead()
  */
 public record PipelineSettings(
     Map<String, String> consumerConfig,
@@ -34,5 +35,14 @@ public record PipelineSettings(
   public PipelineSettings {
     consumerConfig = Map.copyOf(consumerConfig);
     producerConfig = Map.copyOf(producerConfig);
+  }
+
+  /**
+   * Frames decoded ahead of the model at most, counting those being decoded: a full batch for each
+   * run at once and one more. Decoding takes a fraction of a batch's run, so that keeps every free
+   * run supplied, while the decoded pixels held stay a few batches' worth whatever the backlog.
+   */
+  public int decodeAhead() {
+    return batchPolicy.maxSize() * (inferenceConcurrency + 1);
   }
 }

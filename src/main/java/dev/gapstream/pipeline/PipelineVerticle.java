@@ -47,7 +47,9 @@ import org.slf4j.LoggerFactory;
  * consumer is not thread-safe, and neither are the batcher and the offset trackers). Decoding and
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
- * consumer pauses and Kafka holds the rest; it resumes at half the bound.
+ * consumer pauses and Kafka holds the rest; it resumes at half the bound. Of those, only {@link
+ * PipelineSettings#decodeAhead()} are decoded ahead of the model; the rest wait encoded, as Kafka
+ * delivered them (a camera's JPEG is a tenth of its pixels or less).
  */
 public final class PipelineVerticle extends VerticleBase {
 
@@ -63,6 +65,10 @@ public final class PipelineVerticle extends VerticleBase {
 
   private final Batcher<Shape, Frame> batcher;
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
+  /** Consumed frames not yet handed to a decoder, in arrival order. */
+  private final Deque<Frame> undecoded = new ArrayDeque<>();
+  /** Frames being decoded, or decoded and waiting for their batch to start. */
+  private int decodedAhead;
   private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
@@ -227,9 +233,24 @@ public final class PipelineVerticle extends VerticleBase {
       paused = true;
       consumer.pause();
     }
-    decodePool
-        .executeBlocking(() -> decode(frame), false)
-        .onComplete(ar -> onDecoded(frame, ar));
+    undecoded.add(frame);
+    decodeAhead();
+  }
+
+  /**
+   * Hands frames to the decoders while fewer than {@link PipelineSettings#decodeAhead()} are
+   * decoding or decoded and waiting for a batch. A backlog waits encoded: decoded all at once, 256
+   * frames of 1280×720 would take 700 MB for pixels the model reaches only seconds later, and they
+   * would leave the caches long before it does.
+   */
+  private void decodeAhead() {
+    while (decodedAhead < settings.decodeAhead() && !undecoded.isEmpty()) {
+      Frame frame = undecoded.poll();
+      decodedAhead++;
+      decodePool
+          .executeBlocking(() -> decode(frame), false)
+          .onComplete(ar -> onDecoded(frame, ar));
+    }
   }
 
   /** Runs on a decode worker. */
@@ -252,11 +273,15 @@ public final class PipelineVerticle extends VerticleBase {
       DecodedFrame pixels = result.result();
       batcher.add(new Shape(pixels.width(), pixels.height()), frame);
       dispatch();
-    } else if (result.cause() instanceof FrameRejectedException rejected) {
+      return;
+    }
+    decodedAhead--;
+    if (result.cause() instanceof FrameRejectedException rejected) {
       deadLetter(frame, rejected.reason(), rejected.getMessage());
     } else {
       deadLetter(frame, RejectReason.DECODE_ERROR, String.valueOf(result.cause()));
     }
+    decodeAhead();
   }
 
   // ---- batch and infer ----
@@ -271,12 +296,14 @@ public final class PipelineVerticle extends VerticleBase {
         break;
       }
       freeSlots--;
+      decodedAhead -= batch.size();
       metrics.recordBatch(batch.size(), batch.waitNanos());
       inferencePool
           .executeBlocking(() -> runner.run(batch), false)
           .onComplete(ar -> onInferred(batch, ar));
     }
     armDeadline();
+    decodeAhead();
   }
 
   private void armDeadline() {

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A burst far beyond what the pipeline can take at once, against a process with a 384 MB heap:
+ * Bursts far beyond what the pipeline can take at once, against a process with a 384 MB heap:
  * Kafka holds the backlog, the consumer pauses at {@code ingest.max.in.flight}, the heap stays
  * bounded, and every frame is processed after the burst. Heap, pause state and frames in flight
  * are sampled from the process's {@code /metrics}.
@@ -75,6 +75,58 @@ class BackpressureIT {
         assertThat(paused).as("the consumer paused under the burst").isTrue();
         assertThat(peakInFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
         assertThat(peakHeap).isGreaterThan(0).isLessThan(384.0 * (1 << 20));
+      }
+    }
+  }
+
+  /**
+   * 1280×720 frames, 2.8 MB each once decoded: the 256 frames in flight would take 700 MB of heap if
+   * all were decoded at once. They are decoded only as far ahead of the model as its batches need.
+   * Batches of at most 8: the two batch tensors, 88 MB each at this size, are direct memory, which
+   * the JVM caps at the heap's size too.
+   */
+  @Test
+  void aBacklogOfLargeFramesIsDecodedOnlyAsFarAheadAsTheBatchesNeed() throws Exception {
+    int frames = 400;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        ServiceProcess service =
+            ServiceProcess.start(
+                "large", dir,
+                Map.of("kafka.bootstrap.servers", broker.bootstrapServers(),
+                    "ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT),
+                    "batch.max.size", "8"),
+                List.of("-Xmx384m"))) {
+      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
+      FrameFeed feed =
+          new FrameFeed(broker.bootstrapServers(), "frames", "hd", 4, FrameFeed.jpegs(4, 1280, 720, 5));
+      List<String> ids = feed.ids(frames);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        long start = System.nanoTime();
+        feed.send(0, frames, 0);
+        double peakHeap = 0;
+        double peakInFlight = 0;
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline && service.isAlive()) {
+          String body = service.body("/metrics");
+          if (!body.isEmpty()) {
+            PromText m = PromText.parse(body);
+            peakHeap = Math.max(peakHeap, heapUsed(m));
+            peakInFlight = Math.max(peakInFlight, m.sum("gapstream_frames_in_flight"));
+          }
+          TimeUnit.MILLISECONDS.sleep(250);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
+        System.out.printf(
+            "backpressure, 1280x720: %d frames processed in %.1f s; peak frames in flight %.0f;"
+                + " peak heap %.0f MB of 384; %s%n",
+            frames, seconds, peakInFlight, peakHeap / (1 << 20), tally);
+
+        assertThat(service.log()).doesNotContain("OutOfMemoryError");
+        assertThat(service.isAlive()).as(service.tail()).isTrue();
+        assertThat(tally.lost()).as(tally.toString()).isZero();
+        assertThat(tally.predicted()).isEqualTo(frames);
+        assertThat(peakInFlight).as("a backlog in flight").isGreaterThan(100);
       }
     }
   }
