@@ -43,7 +43,13 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
    */
   ModelBatchRunner runner(InferenceEngine engine, GapstreamMetrics metrics) {
     return new ModelBatchRunner(
-        engine, spec, config.cam(), config.predictions().topK(), metrics.pipeline(), PredictionTap.NONE);
+        engine,
+        spec,
+        config.cam(),
+        config.predictions().topK(),
+        config.batch().maxSize(),
+        metrics.pipeline(),
+        PredictionTap.NONE);
   }
 
   /** Frame {@code i} as the consumer would have read it from partition 0 at offset {@code i}. */

@@ -109,7 +109,7 @@ public final class GapstreamService implements AutoCloseable {
             settings(config, bootstrapServers),
             decoder(config, spec),
             new ModelBatchRunner(
-                engine, spec, config.cam(), config.predictions().topK(), metrics, tap),
+                engine, spec, config.cam(), config.predictions().topK(), config.batch().maxSize(), metrics, tap),
             metrics,
             health);
     deploymentId =

@@ -26,7 +26,8 @@ import java.util.List;
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
  * activation map's peak and box).
  *
- * <p>Thread-safe: each inference worker thread reuses its own tensor buffer.
+ * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, sized for a full
+ * batch of the largest frames it has seen: {@code maxBatch} × 12 bytes a pixel, direct memory.
  */
 public final class ModelBatchRunner implements BatchRunner {
 
@@ -37,6 +38,7 @@ public final class ModelBatchRunner implements BatchRunner {
   private final Preprocessor preprocessor;
   private final GapstreamConfig.Cam cam;
   private final int topK;
+  private final int maxBatch;
   private final PipelineMetrics metrics;
   private final PredictionTap tap;
   private final Prediction.Model model;
@@ -47,6 +49,7 @@ public final class ModelBatchRunner implements BatchRunner {
       ModelSpec spec,
       GapstreamConfig.Cam cam,
       int topK,
+      int maxBatch,
       PipelineMetrics metrics,
       PredictionTap tap) {
     this.engine = engine;
@@ -54,6 +57,7 @@ public final class ModelBatchRunner implements BatchRunner {
     this.preprocessor = new Preprocessor(spec);
     this.cam = cam;
     this.topK = topK;
+    this.maxBatch = maxBatch;
     this.metrics = metrics;
     this.tap = tap;
     this.model = new Prediction.Model(spec.name(), spec.version());
@@ -63,7 +67,8 @@ public final class ModelBatchRunner implements BatchRunner {
   public List<Outcome> run(Batch<Shape, Frame> batch) {
     int w = batch.key().width();
     int h = batch.key().height();
-    FloatBuffer tensor = tensor(batch.size() * Preprocessor.floatsPerImage(w, h));
+    int floatsPerImage = Preprocessor.floatsPerImage(w, h);
+    FloatBuffer tensor = tensor(floatsPerImage, batch.size() * floatsPerImage);
     for (Frame frame : batch.items()) {
       preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
     }
@@ -131,10 +136,15 @@ public final class ModelBatchRunner implements BatchRunner {
         heatmap);
   }
 
-  private FloatBuffer tensor(int floats) {
+  /**
+   * This thread's tensor buffer, limited to {@code floats}. Grown straight to a full batch of this
+   * frame size: growing with the batch (doubling) held up to twice that, and left each outgrown
+   * buffer to the collector, while direct memory is capped (at the heap's maximum by default).
+   */
+  private FloatBuffer tensor(int floatsPerImage, int floats) {
     FloatBuffer buffer = tensors.get();
     if (buffer.capacity() < floats) {
-      buffer = allocate(Math.max(floats, buffer.capacity() * 2));
+      buffer = allocate(Math.max(floats, Math.multiplyExact(floatsPerImage, maxBatch)));
       tensors.set(buffer);
     }
     buffer.clear();
