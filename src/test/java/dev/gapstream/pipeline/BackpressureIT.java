@@ -46,35 +46,22 @@ class BackpressureIT {
         long start = System.nanoTime();
         feed.send(0, FRAMES, 0);
         double burstSeconds = (System.nanoTime() - start) / 1e9;
-
-        double peakHeap = 0;
-        double peakInFlight = 0;
-        boolean paused = false;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline && service.isAlive()) {
-          String body = service.body("/metrics");
-          if (!body.isEmpty()) {
-            PromText m = PromText.parse(body);
-            peakHeap = Math.max(peakHeap, heapUsed(m));
-            peakInFlight = Math.max(peakInFlight, m.sum("gapstream_frames_in_flight"));
-            paused |= m.sum("gapstream_consumer_paused") == 1.0;
-          }
-          TimeUnit.MILLISECONDS.sleep(250);
-        }
+        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
         double seconds = (System.nanoTime() - start) / 1e9;
         Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
         System.out.printf(
             "backpressure: %d frames sent in %.1f s; all processed in %.1f s (%.0f frames/s); paused seen %s;"
                 + " peak frames in flight %.0f; peak heap %.0f MB of 384; %s%n",
-            FRAMES, burstSeconds, seconds, FRAMES / seconds, paused, peakInFlight, peakHeap / (1 << 20), tally);
+            FRAMES, burstSeconds, seconds, FRAMES / seconds, peaks.paused, peaks.inFlight,
+            peaks.heap / (1 << 20), tally);
 
         assertThat(service.isAlive()).as(service.tail()).isTrue();
         assertThat(service.log()).doesNotContain("OutOfMemoryError");
         assertThat(tally.lost()).as(tally.toString()).isZero();
         assertThat(tally.predicted()).isEqualTo(FRAMES);
-        assertThat(paused).as("the consumer paused under the burst").isTrue();
-        assertThat(peakInFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
-        assertThat(peakHeap).isGreaterThan(0).isLessThan(384.0 * (1 << 20));
+        assertThat(peaks.paused).as("the consumer paused under the burst").isTrue();
+        assertThat(peaks.inFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
+        assertThat(peaks.heap).isGreaterThan(0).isLessThan(384.0 * (1 << 20));
       }
     }
   }
@@ -103,31 +90,44 @@ class BackpressureIT {
       try (Outputs out = Outputs.read(broker.bootstrapServers())) {
         long start = System.nanoTime();
         feed.send(0, frames, 0);
-        double peakHeap = 0;
-        double peakInFlight = 0;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline && service.isAlive()) {
-          String body = service.body("/metrics");
-          if (!body.isEmpty()) {
-            PromText m = PromText.parse(body);
-            peakHeap = Math.max(peakHeap, heapUsed(m));
-            peakInFlight = Math.max(peakInFlight, m.sum("gapstream_frames_in_flight"));
-          }
-          TimeUnit.MILLISECONDS.sleep(250);
-        }
+        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
         double seconds = (System.nanoTime() - start) / 1e9;
         Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
         System.out.printf(
             "backpressure, 1280x720: %d frames processed in %.1f s; peak frames in flight %.0f;"
                 + " peak heap %.0f MB of 384; %s%n",
-            frames, seconds, peakInFlight, peakHeap / (1 << 20), tally);
+            frames, seconds, peaks.inFlight, peaks.heap / (1 << 20), tally);
 
         assertThat(service.log()).doesNotContain("OutOfMemoryError");
         assertThat(service.isAlive()).as(service.tail()).isTrue();
         assertThat(tally.lost()).as(tally.toString()).isZero();
         assertThat(tally.predicted()).isEqualTo(frames);
-        assertThat(peakInFlight).as("a backlog in flight").isGreaterThan(100);
+        assertThat(peaks.inFlight).as("a backlog in flight").isGreaterThan(100);
       }
+    }
+  }
+
+  /** The highest heap and frames in flight the process's {@code /metrics} showed, and any pause. */
+  private static final class Peaks {
+    double heap;
+    double inFlight;
+    boolean paused;
+
+    /** Samples every 250 ms until every frame has an output, the process died, or 4 minutes. */
+    static Peaks sampleUntilAllOut(ServiceProcess service, Outputs out, List<String> ids) throws Exception {
+      Peaks peaks = new Peaks();
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+      while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline && service.isAlive()) {
+        String body = service.body("/metrics");
+        if (!body.isEmpty()) {
+          PromText m = PromText.parse(body);
+          peaks.heap = Math.max(peaks.heap, heapUsed(m));
+          peaks.inFlight = Math.max(peaks.inFlight, m.sum("gapstream_frames_in_flight"));
+          peaks.paused |= m.sum("gapstream_consumer_paused") == 1.0;
+        }
+        TimeUnit.MILLISECONDS.sleep(250);
+      }
+      return peaks;
     }
   }
 
