@@ -26,12 +26,14 @@ import java.util.List;
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
  * activation map's peak and box).
  *
- * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, sized for a full
- * batch of the largest frames it has seen: {@code maxBatch} × 12 bytes a pixel, direct memory.
+ * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory: at
+ * most a full batch of the largest frames it has seen, {@code maxBatch} × 12 bytes a pixel.
  */
 public final class ModelBatchRunner implements BatchRunner {
 
   private static final double NANOS_PER_MILLI = 1_000_000.0;
+  /** The most floats one direct buffer holds: its capacity in bytes is an int. */
+  private static final long MAX_FLOATS = Integer.MAX_VALUE / Float.BYTES;
 
   private final InferenceEngine engine;
   private final ModelSpec spec;
@@ -67,8 +69,7 @@ public final class ModelBatchRunner implements BatchRunner {
   public List<Outcome> run(Batch<Shape, Frame> batch) {
     int w = batch.key().width();
     int h = batch.key().height();
-    int floatsPerImage = Preprocessor.floatsPerImage(w, h);
-    FloatBuffer tensor = tensor(floatsPerImage, batch.size() * floatsPerImage);
+    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size());
     for (Frame frame : batch.items()) {
       preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
     }
@@ -137,19 +138,32 @@ public final class ModelBatchRunner implements BatchRunner {
   }
 
   /**
-   * This thread's tensor buffer, limited to {@code floats}. Grown straight to a full batch of this
-   * frame size: growing with the batch (doubling) held up to twice that, and left each outgrown
-   * buffer to the collector, while direct memory is capped (at the heap's maximum by default).
+   * This thread's tensor buffer, limited to {@code images} × {@code floatsPerImage} floats. One too
+   * small is replaced by one for the next power of two of images, never more than a full batch
+   * ({@code maxBatch}): at most twice what the batch needs, and at most a full batch. The outgrown
+   * buffer is dropped first, since direct memory is capped (by default at the heap's maximum) and
+   * the JVM frees unreachable buffers when an allocation would pass the cap.
    */
-  private FloatBuffer tensor(int floatsPerImage, int floats) {
-    FloatBuffer buffer = tensors.get();
-    if (buffer.capacity() < floats) {
-      buffer = allocate(Math.max(floats, Math.multiplyExact(floatsPerImage, maxBatch)));
-      tensors.set(buffer);
+  private FloatBuffer tensor(int floatsPerImage, int images) {
+    long floats = (long) floatsPerImage * images;
+    if (floats > MAX_FLOATS) {
+      throw new IllegalArgumentException(
+          "a batch of " + images + " images of " + floatsPerImage + " floats takes more than the 2 GB"
+              + " one tensor buffer holds; lower batch.max.size");
     }
+    if (tensors.get().capacity() < floats) {
+      tensors.remove();
+      int room = Math.min(nextPowerOfTwo(images), Math.max(images, maxBatch));
+      tensors.set(allocate((int) Math.max(floats, Math.min((long) floatsPerImage * room, MAX_FLOATS))));
+    }
+    FloatBuffer buffer = tensors.get();
     buffer.clear();
-    buffer.limit(floats);
+    buffer.limit((int) floats);
     return buffer;
+  }
+
+  private static int nextPowerOfTwo(int n) {
+    return n <= 1 ? 1 : Integer.highestOneBit(n - 1) << 1;
   }
 
   private static FloatBuffer allocate(int floats) {
