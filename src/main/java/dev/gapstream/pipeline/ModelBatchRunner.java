@@ -153,8 +153,8 @@ public final class ModelBatchRunner implements BatchRunner {
     }
     if (tensors.get().capacity() < floats) {
       tensors.remove();
-      int room = Math.min(nextPowerOfTwo(images), Math.max(images, maxBatch));
-      tensors.set(allocate((int) Math.max(floats, Math.min((long) floatsPerImage * room, MAX_FLOATS))));
+      long room = (long) floatsPerImage * Math.min(nextPowerOfTwo(images), maxBatch);
+      tensors.set(allocate((int) Math.min(Math.max(floats, room), MAX_FLOATS)));
     }
     FloatBuffer buffer = tensors.get();
     buffer.clear();
