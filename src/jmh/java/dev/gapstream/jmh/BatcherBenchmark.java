@@ -37,7 +37,7 @@ public class BatcherBenchmark {
 
   @Setup
   public void setUp() {
-    batcher = new Batcher<>(new BatchPolicy(16, 10_000_000L), () -> clock++);
+    batcher = new Batcher<>(BatchPolicy.of(16, java.time.Duration.ofMillis(10)), () -> clock++);
   }
 
   @Benchmark

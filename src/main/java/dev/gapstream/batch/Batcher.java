@@ -10,11 +10,13 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.OptionalLong;
 import java.util.function.LongSupplier;
+import java.util.function.ToLongFunction;
 
 /**
- * Groups items of equal shape into batches. A batch is ready when it holds {@link
- * BatchPolicy#maxSize()} items or its first item has waited {@link BatchPolicy#maxDelayNanos()};
- * ready batches are taken in the order they became ready, full ones first.
+ * Groups items of equal shape into batches. A batch is ready when it is full — {@link
+ * BatchPolicy#maxSize()} items, or fewer where items of its shape would pass {@link
+ * BatchPolicy#maxPixels()} — or its first item has waited {@link BatchPolicy#maxDelayNanos()}; ready
+ * batches are taken in the order they became ready, full ones first.
  *
  * <p>The caller takes a batch only when it has somewhere to run it. Until then an open batch keeps
  * filling up to its maximum size, so a busy model naturally gets larger batches (adaptive
@@ -29,6 +31,7 @@ import java.util.function.LongSupplier;
 public final class Batcher<K, T> {
 
   private final BatchPolicy policy;
+  private final ToLongFunction<K> pixelsPerItem;
   private final LongSupplier nanoClock;
   /** Open batches, one per shape, in the order they were opened (the oldest first). */
   private final Map<K, Open<T>> open = new LinkedHashMap<>();
@@ -36,8 +39,18 @@ public final class Batcher<K, T> {
   private final Deque<Batch<K, T>> full = new ArrayDeque<>();
   private int size;
 
+  /** A batcher whose keys carry no size: batches close at the policy's item count or delay. */
   public Batcher(BatchPolicy policy, LongSupplier nanoClock) {
+    this(policy, key -> 0, nanoClock);
+  }
+
+  /**
+   * @param pixelsPerItem the pixels of one item of a shape, for the policy's {@link
+   *     BatchPolicy#maxPixels()}
+   */
+  public Batcher(BatchPolicy policy, ToLongFunction<K> pixelsPerItem, LongSupplier nanoClock) {
     this.policy = Objects.requireNonNull(policy, "policy");
+    this.pixelsPerItem = Objects.requireNonNull(pixelsPerItem, "pixelsPerItem");
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
   }
 
@@ -45,10 +58,11 @@ public final class Batcher<K, T> {
   public void add(K key, T item) {
     Objects.requireNonNull(key, "key");
     long now = nanoClock.getAsLong();
-    Open<T> batch = open.computeIfAbsent(key, k -> new Open<>(now, policy.maxSize()));
+    Open<T> batch =
+        open.computeIfAbsent(key, k -> new Open<>(now, policy.maxSizeFor(pixelsPerItem.applyAsLong(k))));
     batch.items.add(item);
     size++;
-    if (batch.items.size() >= policy.maxSize()) {
+    if (batch.items.size() >= batch.capacity) {
       open.remove(key);
       full.add(new Batch<>(key, batch.items, batch.openedAt, now));
     }
@@ -110,10 +124,13 @@ public final class Batcher<K, T> {
 
   private static final class Open<T> {
     final long openedAt;
+    /** Items that fill this batch. */
+    final int capacity;
     final List<T> items;
 
     Open(long openedAt, int capacity) {
       this.openedAt = openedAt;
+      this.capacity = capacity;
       this.items = new ArrayList<>(Math.min(capacity, 64));
     }
   }

@@ -69,6 +69,8 @@ public record BenchReport(
       String frameSize,
       int frames,
       int batchMaxSize,
+      long batchMaxPixels,
+      int fullBatch,
       long batchMaxDelayMs,
       int inferenceThreads,
       int inferenceConcurrency,

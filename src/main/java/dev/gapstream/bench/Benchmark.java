@@ -73,9 +73,9 @@ public final class Benchmark {
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
       ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
-      progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes());
+      progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes(decoded.get(0)));
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
-          .run(ortSizes(), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
+          .run(ortSizes(decoded.get(0)), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess =
           new InProcessStage(workload, runner, runnerMetrics.registry(), settings.warmup()).run(settings.timeout());
@@ -99,7 +99,7 @@ public final class Benchmark {
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
         // Rounded once here, as every report of it is: the search compares and reports this value.
-        double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort));
+        double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort, fullBatch(decoded.get(0))));
         if (!settings.compare().isEmpty()) {
           experiments.add(compare(stage));
           latencyExperiments.add(compareLatency(stage, pipeline, bound));
@@ -353,16 +353,20 @@ public final class Benchmark {
     }
   }
 
-  /** The sizes asked for plus {@code batch.max.size}, whose time sets the latency bound. */
-  private List<Integer> ortSizes() {
+  /** The sizes asked for plus a full batch of the frames' size, whose time sets the latency bound. */
+  private List<Integer> ortSizes(DecodedFrame sample) {
     TreeSet<Integer> sizes = new TreeSet<>(settings.batchSizes());
-    sizes.add(workload.config().batch().maxSize());
+    sizes.add(fullBatch(sample));
     return List.copyOf(sizes);
   }
 
-  private double fullBatchMs(List<OrtRow> ort) {
-    int max = workload.config().batch().maxSize();
-    return ort.stream().filter(r -> r.batchSize() == max).mapToDouble(OrtRow::msPerBatch).findFirst().orElseThrow();
+  /** A full batch of frames of the sample's size: {@code batch.max.size}, or what {@code batch.max.pixels} allows. */
+  private int fullBatch(DecodedFrame sample) {
+    return workload.config().batch().policy().maxSizeFor((long) sample.width() * sample.height());
+  }
+
+  private double fullBatchMs(List<OrtRow> ort, int fullBatch) {
+    return ort.stream().filter(r -> r.batchSize() == fullBatch).mapToDouble(OrtRow::msPerBatch).findFirst().orElseThrow();
   }
 
   /** A few frames decoded up front (bare inference needs tensors, not JPEGs); all of the first's shape. */
@@ -412,6 +416,8 @@ public final class Benchmark {
         sample.width() + "x" + sample.height(),
         workload.frames().size(),
         c.batch().maxSize(),
+        c.batch().maxPixels(),
+        fullBatch(sample),
         c.batch().maxDelayMs(),
         c.inference().threads(),
         c.inference().concurrency(),

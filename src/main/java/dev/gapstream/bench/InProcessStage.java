@@ -2,7 +2,6 @@ package dev.gapstream.bench;
 
 import dev.gapstream.GapstreamException;
 import dev.gapstream.batch.Batch;
-import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.batch.Batcher;
 import dev.gapstream.bench.BenchReport.Throughput;
 import dev.gapstream.config.GapstreamConfig;
@@ -79,9 +78,7 @@ final class InProcessStage {
     this.inferencePool = Executors.newFixedThreadPool(concurrency);
     this.freeSlots = concurrency;
     this.batcher =
-        new Batcher<>(
-            new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
-            System::nanoTime);
+        new Batcher<>(config.batch().policy(), Shape::pixels, System::nanoTime);
     this.done = new CountDownLatch(total);
   }
 

@@ -20,9 +20,13 @@ public final class ReportTable {
         m.cpu(), m.cpus(), m.os(), m.java(), m.onnxRuntime(), m.loadBefore(), m.loadAfter());
     line(b, "JPEG decoding: %s", m.jpeg());
     line(b, "model: %s", s.model());
-    line(b, "frames: %d %s %s; batch.max.size=%d batch.max.delay.ms=%d inference.threads=%d"
+    line(b, "frames: %d %s %s; batch.max.size=%d%s batch.max.delay.ms=%d inference.threads=%d"
             + " inference.concurrency=%d ingest.decode.threads=%d ingest.max.in.flight=%d%s",
-        s.frames(), s.frameSize(), s.frameSource(), s.batchMaxSize(), s.batchMaxDelayMs(),
+        s.frames(), s.frameSize(), s.frameSource(), s.batchMaxSize(),
+        s.fullBatch() < s.batchMaxSize()
+            ? " (batch.max.pixels=" + s.batchMaxPixels() + ": " + s.fullBatch() + " frames of this size)"
+            : "",
+        s.batchMaxDelayMs(),
         s.inferenceThreads(), s.inferenceConcurrency(), s.decodeThreads(), s.maxInFlight(),
         s.quick() ? " (quick: smoke test, figures meaningless)" : "");
     line(b, "");

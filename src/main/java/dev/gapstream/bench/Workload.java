@@ -47,7 +47,7 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
         spec,
         config.cam(),
         config.predictions().topK(),
-        config.batch().maxSize(),
+        config.batch().policy(),
         metrics.pipeline(),
         PredictionTap.NONE);
   }

@@ -33,6 +33,7 @@ public final class ConfigKeys {
   public static final String TOPICS_PREDICTIONS = "topics.predictions";
   public static final String TOPICS_DLQ = "topics.dlq";
   public static final String BATCH_MAX_SIZE = "batch.max.size";
+  public static final String BATCH_MAX_PIXELS = "batch.max.pixels";
   public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
   public static final String INFERENCE_MODEL_PATH = "inference.model.path";
   public static final String INFERENCE_THREADS = "inference.threads";
@@ -124,6 +125,15 @@ public final class ConfigKeys {
               NOT_BLANK,
               "Dead-letter topic for frames that cannot be decoded or classified")
           .define(BATCH_MAX_SIZE, INT, 16, range(1, 1_024), "Frames per inference batch at most")
+          .define(
+              BATCH_MAX_PIXELS,
+              LONG,
+              4_194_304L,
+              range(1, 1L << 27),
+              "Pixels (width*height summed over its frames) per inference batch at most; a larger"
+                  + " frame runs alone. ONNX Runtime's working memory grows with a batch's pixels:"
+                  + " this keeps batches of large frames small (default: 16 frames up to 512x512,"
+                  + " 4 of 1280x720, 2 of 1920x1080)")
           .define(
               BATCH_MAX_DELAY_MS,
               LONG,

@@ -117,7 +117,10 @@ public final class ConfigLoader {
             str(v, ConfigKeys.TOPICS_FRAMES),
             str(v, ConfigKeys.TOPICS_PREDICTIONS),
             str(v, ConfigKeys.TOPICS_DLQ)),
-        new Batch(num(v, ConfigKeys.BATCH_MAX_SIZE), lng(v, ConfigKeys.BATCH_MAX_DELAY_MS)),
+        new Batch(
+            num(v, ConfigKeys.BATCH_MAX_SIZE),
+            lng(v, ConfigKeys.BATCH_MAX_PIXELS),
+            lng(v, ConfigKeys.BATCH_MAX_DELAY_MS)),
         new Inference(
             model,
             num(v, ConfigKeys.INFERENCE_THREADS),

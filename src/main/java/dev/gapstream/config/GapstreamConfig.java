@@ -1,11 +1,13 @@
 package dev.gapstream.config;
 
+import dev.gapstream.batch.BatchPolicy;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -78,8 +80,15 @@ public record GapstreamConfig(
   /** Topic names: input frames, output predictions, dead letters. */
   public record Topics(String frames, String predictions, String dlq) {}
 
-  /** Batch closing policy: at {@code maxSize} frames or after {@code maxDelayMs}, first wins. */
-  public record Batch(int maxSize, long maxDelayMs) {}
+  /**
+   * Batch closing policy: at {@code maxSize} frames, at the most frames of their size that fit in
+   * {@code maxPixels}, or after {@code maxDelayMs}, first wins.
+   */
+  public record Batch(int maxSize, long maxPixels, long maxDelayMs) {
+    public BatchPolicy policy() {
+      return new BatchPolicy(maxSize, maxPixels, TimeUnit.MILLISECONDS.toNanos(maxDelayMs));
+    }
+  }
 
   /**
    * @param modelPath absolute path of the ONNX model (existence is checked when it is loaded)

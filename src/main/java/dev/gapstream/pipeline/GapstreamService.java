@@ -74,7 +74,7 @@ public final class GapstreamService implements AutoCloseable {
     Path modelFile = config.inference().modelPath();
     ModelSpec spec = ModelSpec.load(modelFile);
     engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
-    warmUp(engine, spec, config.batch().maxSize());
+    warmUp(engine, spec, config.batch().policy());
     String jpeg = JpegLibrary.load();
     JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
@@ -109,7 +109,7 @@ public final class GapstreamService implements AutoCloseable {
             settings(config, bootstrapServers),
             decoder(config, spec),
             new ModelBatchRunner(
-                engine, spec, config.cam(), config.predictions().topK(), config.batch().maxSize(), metrics, tap),
+                engine, spec, config.cam(), config.predictions().topK(), config.batch().policy(), metrics, tap),
             metrics,
             health);
     deploymentId =
@@ -152,11 +152,11 @@ public final class GapstreamService implements AutoCloseable {
   }
 
   /** One blank batch of one frame and one of a full batch, at the model's nominal input size. */
-  private static void warmUp(InferenceEngine engine, ModelSpec spec, int maxBatch) {
+  private static void warmUp(InferenceEngine engine, ModelSpec spec, BatchPolicy policy) {
     long start = System.nanoTime();
     int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
     int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
-    engine.warmUp(w, h, 1, maxBatch);
+    engine.warmUp(w, h, 1, policy.maxSizeFor((long) w * h));
     LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
   }
 
@@ -192,7 +192,7 @@ public final class GapstreamService implements AutoCloseable {
         config.topics().frames(),
         config.topics().predictions(),
         config.topics().dlq(),
-        new BatchPolicy(config.batch().maxSize(), TimeUnit.MILLISECONDS.toNanos(config.batch().maxDelayMs())),
+        config.batch().policy(),
         config.ingest().maxInFlight(),
         config.ingest().decodeThreads(),
         config.inference().concurrency(),

@@ -1,6 +1,7 @@
 package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.Batch;
+import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.BatchResult;
 import dev.gapstream.inference.CamExtractor;
@@ -27,7 +28,8 @@ import java.util.List;
  * activation map's peak and box).
  *
  * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory: at
- * most a full batch of the largest frames it has seen, {@code maxBatch} × 12 bytes a pixel.
+ * most a full batch of the largest frames it has seen, 12 bytes a pixel — {@code batch.max.pixels}
+ * × 12 bytes, or one frame's worth where a frame is larger.
  */
 public final class ModelBatchRunner implements BatchRunner {
 
@@ -40,7 +42,7 @@ public final class ModelBatchRunner implements BatchRunner {
   private final Preprocessor preprocessor;
   private final GapstreamConfig.Cam cam;
   private final int topK;
-  private final int maxBatch;
+  private final BatchPolicy policy;
   private final PipelineMetrics metrics;
   private final PredictionTap tap;
   private final Prediction.Model model;
@@ -51,7 +53,7 @@ public final class ModelBatchRunner implements BatchRunner {
       ModelSpec spec,
       GapstreamConfig.Cam cam,
       int topK,
-      int maxBatch,
+      BatchPolicy policy,
       PipelineMetrics metrics,
       PredictionTap tap) {
     this.engine = engine;
@@ -59,7 +61,7 @@ public final class ModelBatchRunner implements BatchRunner {
     this.preprocessor = new Preprocessor(spec);
     this.cam = cam;
     this.topK = topK;
-    this.maxBatch = maxBatch;
+    this.policy = policy;
     this.metrics = metrics;
     this.tap = tap;
     this.model = new Prediction.Model(spec.name(), spec.version());
@@ -69,7 +71,7 @@ public final class ModelBatchRunner implements BatchRunner {
   public List<Outcome> run(Batch<Shape, Frame> batch) {
     int w = batch.key().width();
     int h = batch.key().height();
-    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size());
+    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size(), policy.maxSizeFor(batch.key().pixels()));
     for (Frame frame : batch.items()) {
       preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
     }
@@ -139,21 +141,21 @@ public final class ModelBatchRunner implements BatchRunner {
 
   /**
    * This thread's tensor buffer, limited to {@code images} × {@code floatsPerImage} floats. One too
-   * small is replaced by one for the next power of two of images, never more than a full batch
-   * ({@code maxBatch}): at most twice what the batch needs, and at most a full batch. The outgrown
-   * buffer is dropped first, since direct memory is capped (by default at the heap's maximum) and
-   * the JVM frees unreachable buffers when an allocation would pass the cap.
+   * small is replaced by one for the next power of two of images, never more than a full batch of
+   * this size ({@code fullBatch}): at most twice what the batch needs, and at most a full batch. The
+   * outgrown buffer is dropped first, since direct memory is capped (by default at the heap's
+   * maximum) and the JVM frees unreachable buffers when an allocation would pass the cap.
    */
-  private FloatBuffer tensor(int floatsPerImage, int images) {
+  private FloatBuffer tensor(int floatsPerImage, int images, int fullBatch) {
     long floats = (long) floatsPerImage * images;
     if (floats > MAX_FLOATS) {
       throw new IllegalArgumentException(
           "a batch of " + images + " images of " + floatsPerImage + " floats takes more than the 2 GB"
-              + " one tensor buffer holds; lower batch.max.size");
+              + " one tensor buffer holds; lower batch.max.pixels (or ingest.max.pixels)");
     }
     if (tensors.get().capacity() < floats) {
       tensors.remove();
-      long room = (long) floatsPerImage * Math.min(nextPowerOfTwo(images), maxBatch);
+      long room = (long) floatsPerImage * Math.min(nextPowerOfTwo(images), fullBatch);
       tensors.set(allocate((int) Math.min(Math.max(floats, room), MAX_FLOATS)));
     }
     FloatBuffer buffer = tensors.get();

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param commitInterval least time between offset (or transaction) commits
  * @param drainTimeout how long a graceful stop waits for frames in flight
  * @see #decodeAhead()
+ * @see #decodeAheadPixels()
  */
 public record PipelineSettings(
     Map<String, String> consumerConfig,
@@ -44,5 +45,25 @@ public record PipelineSettings(
    */
   public int decodeAhead() {
     return batchPolicy.maxSize() * (inferenceConcurrency + 1);
+  }
+
+  /**
+   * Decoded pixels waiting for their batch at most, before more frames are handed to the decoders:
+   * as many full batches as {@link #decodeAhead()} counts, by {@code batch.max.pixels}, so that
+   * large frames are decoded only a few batches ahead too.
+   */
+  public long decodeAheadPixels() {
+    long batches = inferenceConcurrency + 1L;
+    return batchPolicy.maxPixels() > Long.MAX_VALUE / batches
+        ? Long.MAX_VALUE
+        : batchPolicy.maxPixels() * batches;
+  }
+
+  /**
+   * Frames handed to the decode pool and not yet back, at most: enough to keep every decode thread
+   * busy between two turns of the event loop, without queueing a backlog's pixels in the pool.
+   */
+  public int decodeQueue() {
+    return 2 * decodeThreads;
   }
 }

@@ -69,6 +69,10 @@ public final class PipelineVerticle extends VerticleBase {
   private final Deque<Frame> undecoded = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
   private int decodedAhead;
+  /** Frames handed to the decode pool and not back yet. */
+  private int decoding;
+  /** Pixels of the frames decoded and waiting for their batch to start. */
+  private long decodedPixels;
   private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
@@ -98,7 +102,7 @@ public final class PipelineVerticle extends VerticleBase {
     this.runner = runner;
     this.metrics = metrics;
     this.health = health;
-    this.batcher = new Batcher<>(settings.batchPolicy(), System::nanoTime);
+    this.batcher = new Batcher<>(settings.batchPolicy(), Shape::pixels, System::nanoTime);
     this.freeSlots = settings.inferenceConcurrency();
   }
 
@@ -239,14 +243,20 @@ public final class PipelineVerticle extends VerticleBase {
 
   /**
    * Hands frames to the decoders while fewer than {@link PipelineSettings#decodeAhead()} are
-   * decoding or decoded and waiting for a batch. A backlog waits encoded: decoded all at once, 256
-   * frames of 1280×720 would take 700 MB for pixels the model reaches only seconds later, and they
-   * would leave the caches long before it does.
+   * decoding or decoded and waiting for a batch, fewer than {@link
+   * PipelineSettings#decodeAheadPixels()} pixels wait decoded, and the pool has fewer than {@link
+   * PipelineSettings#decodeQueue()} to do. A backlog waits encoded: decoded all at once, 256 frames
+   * of 1280×720 would take 700 MB for pixels the model reaches only seconds later, and they would
+   * leave the caches long before it does.
    */
   private void decodeAhead() {
-    while (decodedAhead < settings.decodeAhead() && !undecoded.isEmpty()) {
+    while (!undecoded.isEmpty()
+        && decodedAhead < settings.decodeAhead()
+        && decodedPixels < settings.decodeAheadPixels()
+        && decoding < settings.decodeQueue()) {
       Frame frame = undecoded.poll();
       decodedAhead++;
+      decoding++;
       decodePool
           .executeBlocking(() -> decode(frame), false)
           .onComplete(ar -> onDecoded(frame, ar));
@@ -269,9 +279,12 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void onDecoded(Frame frame, AsyncResult<DecodedFrame> result) {
+    decoding--;
     if (result.succeeded()) {
       DecodedFrame pixels = result.result();
-      batcher.add(new Shape(pixels.width(), pixels.height()), frame);
+      Shape shape = new Shape(pixels.width(), pixels.height());
+      decodedPixels += shape.pixels();
+      batcher.add(shape, frame);
       dispatch();
       return;
     }
@@ -297,6 +310,7 @@ public final class PipelineVerticle extends VerticleBase {
       }
       freeSlots--;
       decodedAhead -= batch.size();
+      decodedPixels -= batch.size() * batch.key().pixels();
       metrics.recordBatch(batch.size(), batch.waitNanos());
       inferencePool
           .executeBlocking(() -> runner.run(batch), false)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class BatcherTest {
@@ -108,7 +109,7 @@ class BatcherTest {
 
   @Test
   void maxSizeOfOneMakesEveryItemItsOwnBatch() {
-    Batcher<String, Integer> single = new Batcher<>(new BatchPolicy(1, 0), () -> now);
+    Batcher<String, Integer> single = new Batcher<>(new BatchPolicy(1, BatchPolicy.ANY_PIXELS, 0), () -> now);
     single.add("a", 1);
     single.add("a", 2);
     assertThat(single.takeReady().items()).containsExactly(1);
@@ -116,8 +117,43 @@ class BatcherTest {
   }
 
   @Test
+  void aBatchOfLargeItemsIsFullAtTheMostThatFitInMaxPixels() {
+    // 100 pixels a batch at most: "small" items have 10, "large" 40, "huge" 150.
+    Map<String, Long> pixels = Map.of("small", 10L, "large", 40L, "huge", 150L);
+    Batcher<String, Integer> byPixels =
+        new Batcher<>(new BatchPolicy(3, 100, Duration.ofMillis(10).toNanos()), pixels::get, () -> now);
+
+    byPixels.add("large", 1);
+    assertThat(byPixels.takeReady()).isNull();
+    byPixels.add("large", 2);
+    assertThat(byPixels.takeReady().items()).as("two of 40 fit in 100, three do not").containsExactly(1, 2);
+
+    byPixels.add("huge", 3);
+    assertThat(byPixels.takeReady().items()).as("larger than a batch: runs alone, at once").containsExactly(3);
+
+    byPixels.add("small", 4);
+    byPixels.add("small", 5);
+    assertThat(byPixels.takeReady()).isNull();
+    byPixels.add("small", 6);
+    assertThat(byPixels.takeReady().items()).as("maxSize still caps small items").containsExactly(4, 5, 6);
+  }
+
+  @Test
+  void policySizesBatchesByPixels() {
+    BatchPolicy policy = new BatchPolicy(16, 4_194_304, 0);
+    assertThat(policy.maxSizeFor(224 * 224)).isEqualTo(16);
+    assertThat(policy.maxSizeFor(1280 * 720)).isEqualTo(4);
+    assertThat(policy.maxSizeFor(1920 * 1080)).isEqualTo(2);
+    assertThat(policy.maxSizeFor(3840 * 2160)).isEqualTo(1);
+    assertThat(policy.maxSizeFor(0)).as("size unknown").isEqualTo(16);
+    assertThat(BatchPolicy.of(8, Duration.ZERO).maxSizeFor(1L << 40)).as("no pixel bound").isEqualTo(8);
+    assertThat(BatchPolicy.of(8, Duration.ZERO).maxSizeFor(1920 * 1080)).isEqualTo(8);
+  }
+
+  @Test
   void policyRejectsNonsense() {
-    assertThatThrownBy(() -> new BatchPolicy(0, 1)).hasMessageContaining("maxSize");
-    assertThatThrownBy(() -> new BatchPolicy(1, -1)).hasMessageContaining("maxDelayNanos");
+    assertThatThrownBy(() -> new BatchPolicy(0, 1, 1)).hasMessageContaining("maxSize");
+    assertThatThrownBy(() -> new BatchPolicy(1, 0, 1)).hasMessageContaining("maxPixels");
+    assertThatThrownBy(() -> new BatchPolicy(1, 1, -1)).hasMessageContaining("maxDelayNanos");
   }
 }

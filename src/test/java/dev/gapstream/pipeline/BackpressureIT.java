@@ -107,10 +107,52 @@ class BackpressureIT {
     }
   }
 
-  /** The highest heap and frames in flight the process's {@code /metrics} showed, and any pause. */
+  /**
+   * 1920×1080 frames with the default batch settings: 16 frames a batch at most, but only 2 of this
+   * size (4,194,304 pixels a batch at most). A batch of 16 would need 400 MB for its tensor alone,
+   * more than the JVM's direct memory allows with this heap, and ONNX Runtime some 1.5 GB besides
+   * (for this model, measured); two batches of 2 keep the whole process under a gigabyte.
+   */
+  @Test
+  void aBacklogOfFullHdFramesRunsInBatchesBoundedByPixels() throws Exception {
+    int frames = 40;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        ServiceProcess service =
+            ServiceProcess.start(
+                "fullhd", dir,
+                Map.of("kafka.bootstrap.servers", broker.bootstrapServers()),
+                List.of("-Xmx384m"))) {
+      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
+      FrameFeed feed =
+          new FrameFeed(broker.bootstrapServers(), "frames", "fullhd", 4, FrameFeed.jpegs(4, 1920, 1080, 6));
+      List<String> ids = feed.ids(frames);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        long start = System.nanoTime();
+        feed.send(0, frames, 0);
+        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
+        long resident = service.peakResidentBytes();
+        System.out.printf(
+            "backpressure, 1920x1080: %d frames processed in %.1f s; largest batch %.0f; peak heap %.0f MB"
+                + " of 384; peak resident %d MB; %s%n",
+            frames, seconds, peaks.batch, peaks.heap / (1 << 20), resident >> 20, tally);
+
+        assertThat(service.log()).doesNotContain("OutOfMemoryError");
+        assertThat(service.isAlive()).as(service.tail()).isTrue();
+        assertThat(tally.lost()).as(tally.toString()).isZero();
+        assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
+        assertThat(peaks.batch).as("batches of two frames of this size, never more").isEqualTo(2.0);
+        assertThat(resident).as("peak resident memory").isLessThan(1L << 30);
+      }
+    }
+  }
+
+  /** The highest heap, frames in flight and batch the process's {@code /metrics} showed, and any pause. */
   private static final class Peaks {
     double heap;
     double inFlight;
+    double batch;
     boolean paused;
 
     /** Samples every 250 ms until every frame has an output, the process died, or 4 minutes. */
@@ -123,6 +165,7 @@ class BackpressureIT {
           PromText m = PromText.parse(body);
           peaks.heap = Math.max(peaks.heap, heapUsed(m));
           peaks.inFlight = Math.max(peaks.inFlight, m.sum("gapstream_frames_in_flight"));
+          peaks.batch = Math.max(peaks.batch, m.sum("gapstream_batch_size_max"));
           peaks.paused |= m.sum("gapstream_consumer_paused") == 1.0;
         }
         TimeUnit.MILLISECONDS.sleep(250);

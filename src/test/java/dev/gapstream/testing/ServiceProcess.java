@@ -176,6 +176,19 @@ public final class ServiceProcess implements AutoCloseable {
     return httpPort;
   }
 
+  /**
+   * The most resident memory the process has had so far (Linux's {@code VmHWM}): the heap, and the
+   * native memory no JVM flag bounds, ONNX Runtime's among it.
+   */
+  public long peakResidentBytes() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+      }
+    }
+    throw new IllegalStateException("no VmHWM in /proc/" + process.pid() + "/status");
+  }
+
   /** The process's {@code java.io.tmpdir}, inside the test's directory. */
   public Path temporaryDirectory() {
     return tmp;
