@@ -111,7 +111,8 @@ class BackpressureIT {
    * 1920×1080 frames with the default batch settings: 16 frames a batch at most, but only 2 of this
    * size (4,194,304 pixels a batch at most). A batch of 16 would need 400 MB for its tensor alone,
    * more than the JVM's direct memory allows with this heap, and ONNX Runtime some 1.5 GB besides
-   * (for this model, measured); two batches of 2 keep the whole process under a gigabyte.
+   * (for this model, measured); with two batches of 2 the whole process peaked at 864-882 MB, and
+   * the test allows it 1.25 GB (the heap, ONNX Runtime's two batches and the JVM's own memory).
    */
   @Test
   void aBacklogOfFullHdFramesRunsInBatchesBoundedByPixels() throws Exception {
@@ -143,7 +144,7 @@ class BackpressureIT {
         assertThat(tally.lost()).as(tally.toString()).isZero();
         assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
         assertThat(peaks.batch).as("batches of two frames of this size, never more").isEqualTo(2.0);
-        assertThat(resident).as("peak resident memory").isLessThan(1L << 30);
+        assertThat(resident).as("peak resident memory").isLessThan(1_280L << 20);
       }
     }
   }
