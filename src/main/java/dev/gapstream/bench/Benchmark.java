@@ -360,7 +360,10 @@ public final class Benchmark {
     return List.copyOf(sizes);
   }
 
-  /** A full batch of frames of the sample's size: {@code batch.max.size}, or what {@code batch.max.pixels} allows. */
+  /**
+   * A full batch of frames of the sample's size: {@code batch.max.size}, or fewer where {@code
+   * batch.max.pixels} says so.
+   */
   private int fullBatch(DecodedFrame sample) {
     return workload.config().batch().policy().maxSizeFor((long) sample.width() * sample.height());
   }
