@@ -73,6 +73,8 @@ public final class PipelineVerticle extends VerticleBase {
   private int decoding;
   /** Pixels of the frames decoded and waiting for their batch to start. */
   private long decodedPixels;
+  /** Pixels of the frame decoded last: what a frame being decoded is taken to have. */
+  private long lastFramePixels;
   private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
@@ -244,7 +246,8 @@ public final class PipelineVerticle extends VerticleBase {
   /**
    * Hands frames to the decoders while fewer than {@link PipelineSettings#decodeAhead()} are
    * decoding or decoded and waiting for a batch, fewer than {@link
-   * PipelineSettings#decodeAheadPixels()} pixels wait decoded, and the pool has fewer than {@link
+   * PipelineSettings#decodeAheadPixels()} pixels are (a frame being decoded counted as large as the
+   * last one decoded: a stream's frames mostly are), and the pool has fewer than {@link
    * PipelineSettings#decodeQueue()} to do. A backlog waits encoded: decoded all at once, 256 frames
    * of 1280×720 would take 700 MB for pixels the model reaches only seconds later, and they would
    * leave the caches long before it does.
@@ -252,7 +255,7 @@ public final class PipelineVerticle extends VerticleBase {
   private void decodeAhead() {
     while (!undecoded.isEmpty()
         && decodedAhead < settings.decodeAhead()
-        && decodedPixels < settings.decodeAheadPixels()
+        && decodedPixels + decoding * lastFramePixels < settings.decodeAheadPixels()
         && decoding < settings.decodeQueue()) {
       Frame frame = undecoded.poll();
       decodedAhead++;
@@ -283,7 +286,8 @@ public final class PipelineVerticle extends VerticleBase {
     if (result.succeeded()) {
       DecodedFrame pixels = result.result();
       Shape shape = new Shape(pixels.width(), pixels.height());
-      decodedPixels += shape.pixels();
+      lastFramePixels = shape.pixels();
+      decodedPixels += lastFramePixels;
       batcher.add(shape, frame);
       dispatch();
       return;

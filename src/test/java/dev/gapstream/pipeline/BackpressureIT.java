@@ -149,6 +149,44 @@ class BackpressureIT {
     }
   }
 
+  /**
+   * 3840×2160 frames, 25 MB each once decoded, with the default settings: each runs alone, and
+   * frames are decoded ahead only while fewer than three batches' worth of pixels wait (and two
+   * frames per decode thread are in the pool). Counted in frames alone, 48 would be decoded ahead,
+   * 1.2 GB for a 384 MB heap: with only that bound, 12 of the 24 frames were dead-lettered with
+   * {@code OutOfMemoryError}; with both, peak heap 274 MB.
+   */
+  @Test
+  void aBacklogOf4kFramesIsDecodedOnlyAFewBatchesOfPixelsAhead() throws Exception {
+    int frames = 24;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        ServiceProcess service =
+            ServiceProcess.start(
+                "uhd", dir, Map.of("kafka.bootstrap.servers", broker.bootstrapServers()), List.of("-Xmx384m"))) {
+      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
+      FrameFeed feed =
+          new FrameFeed(broker.bootstrapServers(), "frames", "uhd", 4, FrameFeed.jpegs(2, 3840, 2160, 7));
+      List<String> ids = feed.ids(frames);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        long start = System.nanoTime();
+        feed.send(0, frames, 0);
+        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
+        System.out.printf(
+            "backpressure, 3840x2160: %d frames processed in %.1f s; largest batch %.0f; peak heap %.0f MB"
+                + " of 384; peak resident %d MB; %s%n",
+            frames, seconds, peaks.batch, peaks.heap / (1 << 20), service.peakResidentBytes() >> 20, tally);
+
+        assertThat(service.log()).doesNotContain("OutOfMemoryError");
+        assertThat(service.isAlive()).as(service.tail()).isTrue();
+        assertThat(tally.lost()).as(tally.toString()).isZero();
+        assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
+        assertThat(peaks.batch).as("each frame alone").isEqualTo(1.0);
+      }
+    }
+  }
+
   /** The highest heap, frames in flight and batch the process's {@code /metrics} showed, and any pause. */
   private static final class Peaks {
     double heap;
