@@ -10,6 +10,7 @@ import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.ServiceProcess;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -68,85 +69,32 @@ class BackpressureIT {
 
   /**
    * 1280×720 frames, 2.8 MB each once decoded: the 256 frames in flight would take 700 MB of heap if
-   * all were decoded at once. They are decoded only as far ahead of the model as its batches need.
-   * Batches of at most 8: the two batch tensors, 88 MB each at this size, are direct memory, which
-   * the JVM caps at the heap's size too.
+   * all were decoded at once. They are decoded only as far ahead of the model as its batches need
+   * (batches of 4 at this size, by {@code batch.max.pixels}).
    */
   @Test
   void aBacklogOfLargeFramesIsDecodedOnlyAsFarAheadAsTheBatchesNeed() throws Exception {
-    int frames = 400;
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
-        ServiceProcess service =
-            ServiceProcess.start(
-                "large", dir,
-                Map.of("kafka.bootstrap.servers", broker.bootstrapServers(),
-                    "ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT),
-                    "batch.max.size", "8"),
-                List.of("-Xmx384m"))) {
-      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
-      FrameFeed feed =
-          new FrameFeed(broker.bootstrapServers(), "frames", "hd", 4, FrameFeed.jpegs(4, 1280, 720, 5));
-      List<String> ids = feed.ids(frames);
-      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
-        long start = System.nanoTime();
-        feed.send(0, frames, 0);
-        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
-        System.out.printf(
-            "backpressure, 1280x720: %d frames processed in %.1f s; peak frames in flight %.0f;"
-                + " peak heap %.0f MB of 384; %s%n",
-            frames, seconds, peaks.inFlight, peaks.heap / (1 << 20), tally);
+    Backlog backlog =
+        Backlog.run(dir, 400, 1280, 720, Map.of("ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT)));
 
-        assertThat(service.log()).doesNotContain("OutOfMemoryError");
-        assertThat(service.isAlive()).as(service.tail()).isTrue();
-        assertThat(tally.lost()).as(tally.toString()).isZero();
-        assertThat(tally.predicted()).isEqualTo(frames);
-        assertThat(peaks.inFlight).as("a backlog in flight").isGreaterThan(100);
-      }
-    }
+    backlog.assertEveryFramePredicted();
+    assertThat(backlog.peaks.inFlight).as("a backlog in flight").isGreaterThan(100);
   }
 
   /**
    * 1920×1080 frames with the default batch settings: 16 frames a batch at most, but only 2 of this
    * size (4,194,304 pixels a batch at most). A batch of 16 would need 400 MB for its tensor alone,
    * more than the JVM's direct memory allows with this heap, and ONNX Runtime some 1.5 GB besides
-   * (for this model, measured); with two batches of 2 the whole process peaked at 864-882 MB, and
+   * (for this model, measured); with two batches of 2 the whole process peaked at 834-882 MB, and
    * the test allows it 1.25 GB (the heap, ONNX Runtime's two batches and the JVM's own memory).
    */
   @Test
   void aBacklogOfFullHdFramesRunsInBatchesBoundedByPixels() throws Exception {
-    int frames = 40;
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
-        ServiceProcess service =
-            ServiceProcess.start(
-                "fullhd", dir,
-                Map.of("kafka.bootstrap.servers", broker.bootstrapServers()),
-                List.of("-Xmx384m"))) {
-      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
-      FrameFeed feed =
-          new FrameFeed(broker.bootstrapServers(), "frames", "fullhd", 4, FrameFeed.jpegs(4, 1920, 1080, 6));
-      List<String> ids = feed.ids(frames);
-      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
-        long start = System.nanoTime();
-        feed.send(0, frames, 0);
-        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
-        long resident = service.peakResidentBytes();
-        System.out.printf(
-            "backpressure, 1920x1080: %d frames processed in %.1f s; largest batch %.0f; peak heap %.0f MB"
-                + " of 384; peak resident %d MB; %s%n",
-            frames, seconds, peaks.batch, peaks.heap / (1 << 20), resident >> 20, tally);
+    Backlog backlog = Backlog.run(dir, 40, 1920, 1080, Map.of());
 
-        assertThat(service.log()).doesNotContain("OutOfMemoryError");
-        assertThat(service.isAlive()).as(service.tail()).isTrue();
-        assertThat(tally.lost()).as(tally.toString()).isZero();
-        assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
-        assertThat(peaks.batch).as("batches of two frames of this size, never more").isEqualTo(2.0);
-        assertThat(resident).as("peak resident memory").isLessThan(1_280L << 20);
-      }
-    }
+    backlog.assertEveryFramePredicted();
+    assertThat(backlog.peaks.batch).as("batches of two frames of this size, never more").isEqualTo(2.0);
+    assertThat(backlog.resident).as("peak resident memory").isLessThan(1_280L << 20);
   }
 
   /**
@@ -158,32 +106,53 @@ class BackpressureIT {
    */
   @Test
   void aBacklogOf4kFramesIsDecodedOnlyAFewBatchesOfPixelsAhead() throws Exception {
-    int frames = 24;
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
-        ServiceProcess service =
-            ServiceProcess.start(
-                "uhd", dir, Map.of("kafka.bootstrap.servers", broker.bootstrapServers()), List.of("-Xmx384m"))) {
-      service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
-      FrameFeed feed =
-          new FrameFeed(broker.bootstrapServers(), "frames", "uhd", 4, FrameFeed.jpegs(2, 3840, 2160, 7));
-      List<String> ids = feed.ids(frames);
-      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
-        long start = System.nanoTime();
-        feed.send(0, frames, 0);
-        Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
-        System.out.printf(
-            "backpressure, 3840x2160: %d frames processed in %.1f s; largest batch %.0f; peak heap %.0f MB"
-                + " of 384; peak resident %d MB; %s%n",
-            frames, seconds, peaks.batch, peaks.heap / (1 << 20), service.peakResidentBytes() >> 20, tally);
+    Backlog backlog = Backlog.run(dir, 24, 3840, 2160, Map.of());
 
-        assertThat(service.log()).doesNotContain("OutOfMemoryError");
-        assertThat(service.isAlive()).as(service.tail()).isTrue();
-        assertThat(tally.lost()).as(tally.toString()).isZero();
-        assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
-        assertThat(peaks.batch).as("each frame alone").isEqualTo(1.0);
+    backlog.assertEveryFramePredicted();
+    assertThat(backlog.peaks.batch).as("each frame alone").isEqualTo(1.0);
+  }
+
+  /**
+   * {@code frames} JPEGs of one size sent at once to a service process with a 384 MB heap and
+   * {@code settings}, and what became of them: its peaks while they ran, its log, its peak
+   * resident memory.
+   */
+  private record Backlog(int frames, Peaks peaks, Outputs.Tally tally, String log, boolean alive, long resident) {
+
+    static Backlog run(Path dir, int frames, int width, int height, Map<String, String> settings)
+        throws Exception {
+      String name = width + "x" + height;
+      Map<String, String> all = new HashMap<>(settings);
+      try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+        all.put("kafka.bootstrap.servers", broker.bootstrapServers());
+        try (ServiceProcess service = ServiceProcess.start(name, dir, all, List.of("-Xmx384m"))) {
+          service.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
+          FrameFeed feed =
+              new FrameFeed(broker.bootstrapServers(), "frames", name, 4, FrameFeed.jpegs(4, width, height, width));
+          List<String> ids = feed.ids(frames);
+          try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+            long start = System.nanoTime();
+            feed.send(0, frames, 0);
+            Peaks peaks = Peaks.sampleUntilAllOut(service, out, ids);
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Outputs.Tally tally = out.settle(ids, Duration.ofSeconds(1));
+            boolean alive = service.isAlive();
+            long resident = alive ? service.peakResidentBytes() : -1;
+            System.out.printf(
+                "backpressure, %s: %d frames processed in %.1f s; peak frames in flight %.0f; largest batch"
+                    + " %.0f; peak heap %.0f MB of 384; peak resident %d MB; %s%n",
+                name, frames, seconds, peaks.inFlight, peaks.batch, peaks.heap / (1 << 20), resident >> 20, tally);
+            return new Backlog(frames, peaks, tally, service.log(), alive, resident);
+          }
+        }
       }
+    }
+
+    void assertEveryFramePredicted() {
+      assertThat(log).doesNotContain("OutOfMemoryError");
+      assertThat(alive).as(log.substring(Math.max(0, log.length() - 6_000))).isTrue();
+      assertThat(tally.lost()).as(tally.toString()).isZero();
+      assertThat(tally.predicted()).as(tally.toString()).isEqualTo(frames);
     }
   }
 
