@@ -70,12 +70,14 @@ public final class Benchmark {
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     BenchReport.LoadSearch loadSearch = null;
     List<DecodedFrame> decoded = decodeSample();
+    int fullBatch = fullBatch(decoded.get(0));
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
       ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
-      progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes(decoded.get(0)));
+      List<Integer> ortSizes = ortSizes(fullBatch);
+      progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes);
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
-          .run(ortSizes(decoded.get(0)), settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
+          .run(ortSizes, settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess =
           new InProcessStage(workload, runner, runnerMetrics.registry(), settings.warmup()).run(settings.timeout());
@@ -99,7 +101,7 @@ public final class Benchmark {
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
         // Rounded once here, as every report of it is: the search compares and reports this value.
-        double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort, fullBatch(decoded.get(0))));
+        double bound = Stats.round(config.batch().maxDelayMs() + 2 * fullBatchMs(ort, fullBatch));
         if (!settings.compare().isEmpty()) {
           experiments.add(compare(stage));
           latencyExperiments.add(compareLatency(stage, pipeline, bound));
@@ -354,9 +356,9 @@ public final class Benchmark {
   }
 
   /** The sizes asked for plus a full batch of the frames' size, whose time sets the latency bound. */
-  private List<Integer> ortSizes(DecodedFrame sample) {
+  private List<Integer> ortSizes(int fullBatch) {
     TreeSet<Integer> sizes = new TreeSet<>(settings.batchSizes());
-    sizes.add(fullBatch(sample));
+    sizes.add(fullBatch);
     return List.copyOf(sizes);
   }
 

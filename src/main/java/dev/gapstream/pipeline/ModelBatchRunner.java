@@ -71,7 +71,8 @@ public final class ModelBatchRunner implements BatchRunner {
   public List<Outcome> run(Batch<Shape, Frame> batch) {
     int w = batch.key().width();
     int h = batch.key().height();
-    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size(), policy.maxSizeFor(batch.key().pixels()));
+    int fullBatch = policy.maxSizeFor(batch.key().pixels());
+    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size(), fullBatch);
     for (Frame frame : batch.items()) {
       preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
     }
