@@ -2,6 +2,7 @@ package dev.gapstream;
 
 import dev.gapstream.cli.ConfigCommand;
 import dev.gapstream.cli.DemoCommand;
+import dev.gapstream.cli.LoadCommand;
 import dev.gapstream.cli.ProduceCommand;
 import dev.gapstream.cli.RunCommand;
 import dev.gapstream.inference.ExplainCommand;
@@ -29,6 +30,7 @@ import picocli.CommandLine.Command;
       SynthCommand.class,
       InspectCommand.class,
       dev.gapstream.cli.BenchCommand.class,
+      LoadCommand.class,
       ExplainCommand.class
     })
 public final class Main {

@@ -8,14 +8,12 @@ import dev.gapstream.kafka.EmbeddedKafka;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * The embedded broker the Kafka stages share, and what they do with it: fresh topics per run (so
@@ -50,24 +48,21 @@ final class BenchKafka implements AutoCloseable {
   }
 
   KafkaProducer<byte[], byte[]> producer() {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    // Kafka's own default (5 ms since Kafka 4), as a camera's producer would have it: with 1 ms
-    // the open-loop runs sent one request per frame, and the broker in this JVM took 16-18% of the
-    // two cores at the shipped model's rates. The linger counts in the measured latency (records
-    // carry their scheduled send time).
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
-    return new KafkaProducer<>(p);
+    return OpenLoopSender.producer(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
   }
 
-  /** Frame {@code i} of {@code frames} as a record, stamped {@code timestampMs} (null: now). */
-  static ProducerRecord<byte[], byte[]> record(String topic, int i, EncodedFrame frame, Long timestampMs) {
+  /** The frame ids of the benchmark's own runs: {@code bench-<i>}. */
+  static final String FRAME_ID_PREFIX = "bench-";
+
+  /**
+   * Frame {@code i} as a record with {@code frame-id} {@code <idPrefix><i>}, stamped {@code
+   * timestampMs} (null: now).
+   */
+  static ProducerRecord<byte[], byte[]> record(
+      String topic, String idPrefix, int i, EncodedFrame frame, Long timestampMs) {
     ProducerRecord<byte[], byte[]> r =
         new ProducerRecord<>(topic, null, timestampMs, Workload.bytes("camera-" + (i % 8)), frame.data());
-    r.headers().add("frame-id", Workload.bytes("bench-" + i));
+    r.headers().add("frame-id", Workload.bytes(idPrefix + i));
     r.headers().add("content-type", Workload.bytes(frame.contentType()));
     return r;
   }
@@ -77,7 +72,7 @@ final class BenchKafka implements AutoCloseable {
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
       Future<RecordMetadata> last = null;
       for (int i = 0; i < frames.size(); i++) {
-        last = producer.send(record(topic, i, frames.get(i), null));
+        last = producer.send(record(topic, FRAME_ID_PREFIX, i, frames.get(i), null));
       }
       producer.flush();
       if (last != null) {

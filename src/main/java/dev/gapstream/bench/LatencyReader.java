@@ -1,5 +1,6 @@
 package dev.gapstream.bench;
 
+import dev.gapstream.GapstreamException;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.publish.Prediction;
 import dev.gapstream.publish.PredictionJson;
@@ -7,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -21,7 +23,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * (the record timestamp the pipeline's producer set) minus the frame's scheduled send time (the
  * source timestamp the prediction carries). Both are wall-clock milliseconds from this JVM, so the
  * histogram resolves to 1 ms; {@link LatencyParts} splits each frame's time into the parts its
- * prediction reports. Frames numbered below {@code skip} (warm-up) are counted but not recorded.
+ * prediction reports. A run's frames carry {@code frame-id} {@code <prefix><i>}; predictions of
+ * other frames (another run's, a camera's on a shared topic) are passed over. Frames numbered below
+ * {@code skip} (warm-up) are counted but not recorded.
  *
  * <p>{@link #readUntil} runs on its own thread, started after the constructor returns; the other
  * methods are called after it has ended.
@@ -29,26 +33,38 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 final class LatencyReader implements AutoCloseable {
 
   private final KafkaConsumer<byte[], byte[]> consumer;
+  private final String idPrefix;
   private final int skip;
   private final Histogram histogram = new Histogram(3_600_000L, 3);
   private final LatencyParts parts = new LatencyParts();
   private final BitSet seen = new BitSet();
   private volatile int received;
+  private volatile int expected = Integer.MAX_VALUE;
   private long firstSourceMs = Long.MAX_VALUE;
   private long lastPublishMs;
+  /** The least publish − scheduled time seen, before clamping at 0: below 0, the clocks differ. */
+  private long leastRawMs = Long.MAX_VALUE;
 
   /**
    * Connects and takes the topic's current end as the start: a run on a pipeline that has served
    * earlier runs reads only its own predictions (every earlier one is back before it starts).
    */
-  LatencyReader(String bootstrap, String topic, int skip) {
+  LatencyReader(String bootstrap, String topic, String idPrefix, int skip) {
+    this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, idPrefix, skip);
+  }
+
+  /** {@code client}: the consumer's connection properties (bootstrap servers, security). */
+  LatencyReader(Map<String, ?> client, String topic, String idPrefix, int skip) {
+    this.idPrefix = idPrefix;
     this.skip = skip;
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.putAll(client);
     // Latency is read from the records' timestamps, not from when they arrive here, so the reader
     // can fetch in large, infrequent chunks and leave the shared broker and cores to the pipeline.
     p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, String.valueOf(1 << 20));
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
+    // A mistyped topic is an error to report, not one to create.
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     consumer = new KafkaConsumer<>(p);
@@ -56,6 +72,9 @@ final class LatencyReader implements AutoCloseable {
       List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
           .map(info -> new TopicPartition(topic, info.partition()))
           .toList();
+      if (partitions.isEmpty()) {
+        throw new GapstreamException("topic " + topic + " has no partitions: does it exist?");
+      }
       consumer.assign(partitions);
       consumer.seekToEnd(partitions);
       partitions.forEach(consumer::position); // resolves the end now, before any frame is sent
@@ -68,11 +87,20 @@ final class LatencyReader implements AutoCloseable {
   /** Reads on the calling thread until {@code count} predictions are in or {@code timeout} passes. */
   void readUntil(int count, Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (received < count && System.nanoTime() < deadline) {
+    expected = Math.min(expected, count);
+    while (received < expected && System.nanoTime() < deadline) {
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
         record(r);
       }
     }
+  }
+
+  /**
+   * Lowers the count {@link #readUntil} waits for, from any thread: to the frames the broker took
+   * when some sends failed.
+   */
+  void expect(int count) {
+    expected = Math.min(expected, count);
   }
 
   @Override
@@ -81,8 +109,10 @@ final class LatencyReader implements AutoCloseable {
   }
 
   private void record(ConsumerRecord<byte[], byte[]> r) {
-    Header id = r.headers().lastHeader("frame-id");
-    int i = Integer.parseInt(new String(id.value(), StandardCharsets.UTF_8).substring("bench-".length()));
+    int i = frameNumber(r.headers().lastHeader("frame-id"));
+    if (i < 0) {
+      return;
+    }
     if (seen.get(i)) {
       return; // a redelivery: the first publish is the latency the client saw
     }
@@ -91,6 +121,7 @@ final class LatencyReader implements AutoCloseable {
     long sourceMs = prediction.source().timestamp();
     firstSourceMs = Math.min(firstSourceMs, sourceMs);
     lastPublishMs = Math.max(lastPublishMs, r.timestamp());
+    leastRawMs = Math.min(leastRawMs, r.timestamp() - sourceMs);
     if (i >= skip) {
       long total = Math.max(0, r.timestamp() - sourceMs);
       histogram.recordValue(total);
@@ -100,16 +131,53 @@ final class LatencyReader implements AutoCloseable {
     received++;
   }
 
+  /** The frame's number when its id is one of this run's, else -1. */
+  private int frameNumber(Header id) {
+    if (id == null) {
+      return -1;
+    }
+    String value = new String(id.value(), StandardCharsets.UTF_8);
+    if (!value.startsWith(idPrefix)) {
+      return -1;
+    }
+    try {
+      return Integer.parseInt(value.substring(idPrefix.length()));
+    } catch (NumberFormatException e) {
+      return -1;
+    }
+  }
+
   int received() {
     return received;
   }
 
-  LatencyRow row(double fraction, double offeredFps, double boundMs, double meanBatchSize, BenchReport.Cpu cpu) {
+  /** Predictions back per second, from the first frame's scheduled send to the last publish. */
+  double achievedFps() {
     double seconds = Math.max(0.001, (lastPublishMs - firstSourceMs) / 1000.0);
+    return Stats.round(received / seconds);
+  }
+
+  /**
+   * How far the clocks stamping frames and predictions disagree at least: the most a prediction
+   * was published before its frame's scheduled send, in ms; 0 when none was (or none came back).
+   */
+  long clockSkewMs() {
+    return received == 0 ? 0 : Math.max(0, -leastRawMs);
+  }
+
+  Histogram histogram() {
+    return histogram;
+  }
+
+  BenchReport.Parts parts() {
+    return parts.summary();
+  }
+
+  LatencyRow row(double fraction, double offeredFps, double boundMs, double meanBatchSize, BenchReport.Cpu cpu) {
     return new LatencyRow(
         fraction,
         Stats.round(offeredFps),
-        Stats.round(received / seconds),
+        achievedFps(),
         histogram.getTotalCount(),
         histogram.getValueAtPercentile(50),
         histogram.getValueAtPercentile(99),

@@ -165,7 +165,7 @@ final class PipelineStage {
       int skip = (int) (count * warmup);
       PrometheusMeterRegistry registry = service.registry();
       BatchSizes batches = BatchSizes.of(registry);
-      try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), skip)) {
+      try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), BenchKafka.FRAME_ID_PREFIX, skip)) {
         Thread readerThread =
             new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");
         ThreadCpu cpu = ThreadCpu.now();
@@ -203,20 +203,13 @@ final class PipelineStage {
   }
 
   private void sendOpenLoop(String topic, int count, double fps) throws InterruptedException {
-    List<EncodedFrame> frames = workload.frames();
     try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
-      long t0 = System.nanoTime();
-      long wall0 = System.currentTimeMillis();
-      for (int i = 0; i < count; i++) {
-        long offsetNanos = (long) (i * 1e9 / fps);
-        long wait = t0 + offsetNanos - System.nanoTime();
-        if (wait > 0) {
-          TimeUnit.NANOSECONDS.sleep(wait);
-        }
-        long scheduledMs = wall0 + TimeUnit.NANOSECONDS.toMillis(offsetNanos);
-        producer.send(BenchKafka.record(topic, i, frames.get(i % frames.size()), scheduledMs));
+      OpenLoopSender.Sends sends =
+          OpenLoopSender.send(
+              producer, topic, BenchKafka.FRAME_ID_PREFIX, workload.frames(), count, fps, new OpenLoopSender.Sends());
+      if (sends.failed() > 0) {
+        throw new GapstreamException(sends.failed() + " frames could not be sent: " + sends.firstError());
       }
-      producer.flush();
     }
   }
 

@@ -1,0 +1,102 @@
+package dev.gapstream.bench;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * An open-loop load: frame {@code i} is due at {@code t0 + i / fps}, whatever has come back by
+ * then, and is stamped with that scheduled time. A producer, broker or pipeline falling behind
+ * then shows up as latency, not as a lower offered rate (no coordinated omission).
+ */
+final class OpenLoopSender {
+
+  /** What the broker made of a run's sends. */
+  static final class Sends {
+    private final AtomicLong acknowledged = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicReference<Exception> firstError = new AtomicReference<>();
+    private volatile long sent;
+
+    long sent() {
+      return sent;
+    }
+
+    long acknowledged() {
+      return acknowledged.get();
+    }
+
+    long failed() {
+      return failed.get();
+    }
+
+    /** The first send that failed, or null. */
+    Exception firstError() {
+      return firstError.get();
+    }
+  }
+
+  private OpenLoopSender() {}
+
+  /**
+   * A producer as a camera's would be: Kafka's own default linger (5 ms since Kafka 4; with 1 ms
+   * the benchmark's open-loop runs sent one request per frame, and the broker in the same JVM took
+   * 16-18% of two cores at the shipped model's rates), requests of up to 16 MB for large frames.
+   * The linger counts in the measured latency: records carry their scheduled send time.
+   *
+   * @param client connection properties (bootstrap servers, security); they override these
+   */
+  static KafkaProducer<byte[], byte[]> producer(Map<String, ?> client) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
+    p.putAll(client);
+    return new KafkaProducer<>(p);
+  }
+
+  /**
+   * Sends {@code count} frames at {@code fps}, cycling through {@code frames}, frame {@code i} with
+   * {@code frame-id} {@code <idPrefix><i>}; returns once the producer has flushed them all.
+   */
+  static Sends send(
+      KafkaProducer<byte[], byte[]> producer,
+      String topic,
+      String idPrefix,
+      List<EncodedFrame> frames,
+      int count,
+      double fps,
+      Sends sends)
+      throws InterruptedException {
+    long t0 = System.nanoTime();
+    long wall0 = System.currentTimeMillis();
+    for (int i = 0; i < count; i++) {
+      long offsetNanos = (long) (i * 1e9 / fps);
+      long wait = t0 + offsetNanos - System.nanoTime();
+      if (wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      long scheduledMs = wall0 + TimeUnit.NANOSECONDS.toMillis(offsetNanos);
+      producer.send(
+          BenchKafka.record(topic, idPrefix, i, frames.get(i % frames.size()), scheduledMs),
+          (meta, e) -> {
+            if (e == null) {
+              sends.acknowledged.incrementAndGet();
+            } else {
+              sends.failed.incrementAndGet();
+              sends.firstError.compareAndSet(null, e);
+            }
+          });
+      sends.sent = i + 1;
+    }
+    producer.flush();
+    return sends;
+  }
+}

@@ -1,0 +1,123 @@
+package dev.gapstream.cli;
+
+import dev.gapstream.bench.EncodedFrame;
+import dev.gapstream.bench.FrameSource;
+import dev.gapstream.bench.OpenLoad;
+import dev.gapstream.bench.ReportJson;
+import dev.gapstream.synth.FrameSize;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.CommonClientConfigs;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code load}: an open-loop load against a gapstream that is already running, and its end-to-end
+ * latency (see {@link OpenLoad}).
+ */
+@Command(
+    name = "load",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Offer frames at a fixed rate to a running gapstream (any Kafka cluster) and measure each"
+          + " frame's time to its prediction: p50, p99, p99.9 and where the time went. Run it on"
+          + " another machine than the pipeline's to measure the pipeline alone; the clocks must"
+          + " agree (NTP), since the prediction's timestamp comes from the pipeline's."
+    })
+public final class LoadCommand implements Callable<Integer> {
+
+  @Option(names = {"-b", "--bootstrap-servers"}, required = true, description = "Kafka bootstrap servers.")
+  String bootstrapServers;
+
+  @Option(names = {"-t", "--topic"}, defaultValue = "frames", description = "Frames topic (default: ${DEFAULT-VALUE}).")
+  String framesTopic;
+
+  @Option(
+      names = {"-p", "--predictions-topic"},
+      defaultValue = "predictions",
+      description = "Predictions topic (default: ${DEFAULT-VALUE}).")
+  String predictionsTopic;
+
+  @Option(names = "--rate", required = true, description = "Frames per second offered.")
+  double rate;
+
+  @Option(names = "--duration", defaultValue = "PT30S", description = "Counted time at the rate (default: ${DEFAULT-VALUE}).")
+  Duration duration;
+
+  @Option(
+      names = "--warmup",
+      defaultValue = "PT10S",
+      description = "Time at the rate before it, not counted (default: ${DEFAULT-VALUE}).")
+  Duration warmUp;
+
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT60S",
+      description = "How long to wait for the predictions after the last frame (default: ${DEFAULT-VALUE}).")
+  Duration timeout;
+
+  @Option(names = "--size", defaultValue = "224x224", description = "Synthetic frame size (default: ${DEFAULT-VALUE}).")
+  String size;
+
+  @Option(names = "--encoding", defaultValue = "jpeg", description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
+  String encoding;
+
+  @Option(names = "--images", paramLabel = "DIR", description = "Send the .jpg/.png files in DIR instead of synthetic frames.")
+  Path images;
+
+  @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
+  long seed;
+
+  @Option(
+      names = {"-X", "--property"},
+      paramLabel = "KEY=VALUE",
+      description = "A Kafka client property for the producer and the reader (repeatable), e.g."
+          + " -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
+  @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
+  boolean json;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    OpenLoad.Settings settings;
+    try {
+      Map<String, String> client = new HashMap<>(properties);
+      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      settings = new OpenLoad.Settings(client, framesTopic, predictionsTopic, rate, warmUp, duration, timeout);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--rate, --warmup, --duration, --timeout: " + e.getMessage());
+    }
+    int count = settings.warmFrames() + settings.countedFrames();
+    List<EncodedFrame> frames =
+        images != null
+            ? FrameSource.directory(images, count)
+            : FrameSource.synthetic(count, FrameSize.parse(size), encoding, seed);
+    PrintWriter err = spec.commandLine().getErr();
+    OpenLoad.Report report =
+        OpenLoad.run(settings, frames, status -> {
+          err.print("\rload: " + status + "   ");
+          err.flush();
+        });
+    err.println();
+    if (json) {
+      err.print(report.table());
+    }
+    err.flush();
+    PrintWriter out = spec.commandLine().getOut();
+    out.print(json ? ReportJson.format(report) + "\n" : report.table());
+    out.flush();
+    return report.complete() ? 0 : 1;
+  }
+}

@@ -1,0 +1,165 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.Main;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.TestPipelines;
+import io.micrometer.core.instrument.Counter;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import picocli.CommandLine;
+
+/**
+ * {@code load} against a pipeline already running on its own broker, as a user runs it against a
+ * deployment: every frame it sent is accounted for, other traffic on the same topics is left out,
+ * frames that never come back fail the run, and bad arguments are usage errors. The latencies'
+ * values belong in BENCHMARKS.md; only their consistency is checked here.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class LoadCommandIT {
+
+  private static GapstreamService service;
+
+  @BeforeAll
+  static void start() {
+    service = TestPipelines.start(Map.of());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (service != null) {
+      service.close();
+    }
+  }
+
+  /** What one {@code gapstream} command line printed, and its exit code. */
+  private record Run(int code, String out, String err) {
+    JsonNode report() throws Exception {
+      return new ObjectMapper().readTree(out);
+    }
+  }
+
+  private static Run gapstream(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  void everyFrameSentComesBackAndOtherTrafficIsLeftOut() throws Exception {
+    double before = predictionsPublished();
+    // A camera on the same topic while the load runs: its predictions are not the load's.
+    CompletableFuture<Void> camera = CompletableFuture.runAsync(LoadCommandIT::cameraSendsTwentyFrames);
+
+    Run run =
+        gapstream(
+            "load", "-b", service.bootstrapServers(), "-t", service.config().topics().frames(),
+            "-p", service.config().topics().predictions(), "--rate", "40", "--warmup", "PT1S",
+            "--duration", "PT2S", "--size", "96x96", "--json");
+    camera.get(1, TimeUnit.MINUTES);
+
+    assertThat(run.code()).as(run.err()).isZero();
+    JsonNode report = run.report();
+    assertThat(report.get("warmUpFrames").asInt()).isEqualTo(40);
+    assertThat(report.get("countedFrames").asInt()).isEqualTo(80);
+    assertThat(report.get("sent").asLong()).isEqualTo(120);
+    assertThat(report.get("failedSends").asLong()).isZero();
+    assertThat(report.get("received").asLong()).isEqualTo(120);
+    assertThat(report.get("measured").asLong()).as("every counted frame, none of the camera's").isEqualTo(80);
+    assertThat(report.get("clockSkewMs").asLong()).as("one clock stamps both").isZero();
+    double p50 = report.get("p50Ms").asDouble();
+    double p99 = report.get("p99Ms").asDouble();
+    assertThat(p99).isGreaterThanOrEqualTo(p50);
+    assertThat(report.get("p999Ms").asDouble()).isBetween(p99, report.get("maxMs").asDouble());
+    assertThat(report.get("achievedFps").asDouble()).isPositive();
+    assertThat(report.at("/parts/inference/p50Ms").asDouble()).isPositive();
+    assertThat(run.err()).contains("end to end").contains("sent 120, predictions back 120");
+    // The pipeline predicted the camera's frames too; the load counted only its own.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (predictionsPublished() - before < 140 && System.nanoTime() < deadline) {
+      TimeUnit.MILLISECONDS.sleep(50);
+    }
+    assertThat(predictionsPublished() - before).isEqualTo(140);
+  }
+
+  @Test
+  void framesNobodyPredictsAreReportedMissingAndFailTheRun() throws Exception {
+    service.broker().createTopic("frames-nobody-reads", 1);
+
+    Run run =
+        gapstream(
+            "load", "-b", service.bootstrapServers(), "-t", "frames-nobody-reads",
+            "-p", service.config().topics().predictions(), "--rate", "20", "--warmup", "PT0S",
+            "--duration", "PT1S", "--timeout", "PT2S", "--size", "64x64", "--json");
+
+    assertThat(run.code()).isEqualTo(1);
+    JsonNode report = run.report();
+    assertThat(report.get("sent").asLong()).isEqualTo(20);
+    assertThat(report.get("received").asLong()).isZero();
+    assertThat(run.err()).contains("20 missing");
+  }
+
+  @Test
+  void aMissingPredictionsTopicIsNamed() {
+    Run run =
+        gapstream("load", "-b", service.bootstrapServers(), "-p", "no-such-topic", "--rate", "10", "--duration", "PT1S");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("topic no-such-topic has no partitions");
+  }
+
+  @Test
+  void aRateThatIsNotPositiveIsAUsageError() {
+    Run run = gapstream("load", "-b", service.bootstrapServers(), "--rate", "0");
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--rate").contains("positive");
+  }
+
+  private static void cameraSendsTwentyFrames() {
+    List<byte[]> frames = FrameFeed.jpegs(20, 80, 80, 5);
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of())) {
+      for (int i = 0; i < frames.size(); i++) {
+        var record =
+            new ProducerRecord<byte[], byte[]>(service.config().topics().frames(), bytes("camera-7"), frames.get(i));
+        record.headers().add("frame-id", bytes("camera-7-" + i));
+        producer.send(record);
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+      producer.flush();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static double predictionsPublished() {
+    return service.registry().find(GapstreamMetrics.PREDICTIONS_PUBLISHED).counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+}
