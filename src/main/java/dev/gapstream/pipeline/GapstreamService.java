@@ -230,12 +230,12 @@ public final class GapstreamService implements AutoCloseable {
     }
   }
 
-  /** The decoder's limits: the configured ingest bounds and the model's size rules. */
   /** The decoder the configuration asks for: its limits, and the pixel arrays it keeps. */
   public static FrameDecoder decoder(GapstreamConfig config, ModelSpec spec) {
     return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(config.ingest().pixelPoolBytes()));
   }
 
+  /** The decoder's limits: the configured ingest bounds and the model's size rules. */
   public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
     return new DecodeLimits(
         config.ingest().maxFrameBytes(),
