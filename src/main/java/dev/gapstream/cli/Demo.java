@@ -60,7 +60,8 @@ public final class Demo {
 
   /**
    * Sends the frames, waits until each has a prediction or a dead letter (or the timeout passes),
-   * and returns the summary. {@code progress} is called about twice a second with a status line.
+   * and returns the summary. {@code progress} is called with a status line about twice a second
+   * while frames go out and come back, and every 100 frames while they are generated first.
    */
   public Summary run(Duration timeout, Consumer<String> progress) throws InterruptedException {
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(frames);
@@ -68,6 +69,9 @@ public final class Demo {
     SyntheticFrames generator = new SyntheticFrames(seed);
     String topic = service.config().topics().frames();
     for (int i = 0; i < frames; i++) {
+      if (i % 100 == 0) {
+        progress.accept(String.format("generating frames %d/%d", i, frames));
+      }
       SyntheticFrame frame = generator.next();
       labels[i] = frame.label();
       ProducerRecord<byte[], byte[]> record =
