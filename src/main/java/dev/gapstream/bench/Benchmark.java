@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -45,6 +46,10 @@ public final class Benchmark {
    * CPU over a run (in the runs after it settled, 0-3%; while it compiled, 10-21%).
    */
   static final double JIT_QUIET = 0.05;
+
+  /** The {@code /proc/cpuinfo} flags that say which of ONNX Runtime's CPU kernels can run. */
+  private static final List<String> VECTOR_EXTENSIONS =
+      List.of("avx", "avx2", "fma", "avx_vnni", "avx512f", "avx512bw", "avx512_vnni", "avx512_bf16", "amx_tile");
 
   public Benchmark(
       Workload workload, BenchSettings settings, String frameSource, boolean quick, Consumer<String> progress) {
@@ -453,15 +458,31 @@ public final class Benchmark {
     return Stats.round(ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
   }
 
+  /**
+   * The CPU's model name, family and model, and the vector extensions ONNX Runtime's kernels pick
+   * from (its speed follows them: figures from hosts with different ones are not comparable).
+   */
   private static String cpuModel() {
     try {
-      return Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
-          .filter(l -> l.startsWith("model name"))
-          .map(l -> l.substring(l.indexOf(':') + 1).trim())
-          .findFirst()
-          .orElse("unknown");
+      List<String> info = Files.readAllLines(Path.of("/proc/cpuinfo"));
+      String name = cpuField(info, "model name");
+      String family = cpuField(info, "cpu family");
+      String model = cpuField(info, "model");
+      Set<String> flags = Set.of(cpuField(info, "flags").split(" "));
+      String vector =
+          VECTOR_EXTENSIONS.stream().filter(flags::contains).collect(Collectors.joining(" "));
+      return String.format(
+          "%s (family %s, model %s; %s)", name, family, model, vector.isEmpty() ? "no AVX" : vector);
     } catch (IOException | RuntimeException e) {
       return "unknown";
     }
+  }
+
+  private static String cpuField(List<String> cpuinfo, String key) {
+    return cpuinfo.stream()
+        .filter(l -> l.startsWith(key) && l.contains(":") && l.substring(0, l.indexOf(':')).trim().equals(key))
+        .map(l -> l.substring(l.indexOf(':') + 1).trim())
+        .findFirst()
+        .orElse("?");
   }
 }
