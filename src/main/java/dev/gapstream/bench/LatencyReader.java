@@ -27,8 +27,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
  * other frames (another run's, a camera's on a shared topic) are passed over. Frames numbered below
  * {@code skip} (warm-up) are counted but not recorded.
  *
- * <p>{@link #readUntil} runs on its own thread, started after the constructor returns; the other
- * methods are called after it has ended.
+ * <p>{@link #readUntil} runs on its own thread, started after the constructor returns; {@link
+ * #received} and {@link #expect} may be called meanwhile, the other methods after it has ended.
  */
 final class LatencyReader implements AutoCloseable {
 

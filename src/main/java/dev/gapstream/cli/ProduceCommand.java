@@ -4,8 +4,10 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -16,8 +18,10 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 /** {@code produce}: sends a directory of images to the frames topic, with a progress bar. */
 @Command(
@@ -44,11 +48,19 @@ public final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--repeat", defaultValue = "1", description = "Send the directory this many times.")
   int repeat;
 
+  @Option(
+      names = {"-X", "--property"},
+      paramLabel = "KEY=VALUE",
+      description = "A Kafka producer property (repeatable), e.g. -X security.protocol=SASL_SSL.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
     List<Path> files = images(dir);
     if (files.isEmpty()) {
-      System.err.println("produce: no images in " + dir);
+      spec.commandLine().getErr().println("produce: no images in " + dir);
       return 2;
     }
     long total = (long) files.size() * repeat;
@@ -99,6 +111,7 @@ public final class ProduceCommand implements Callable<Integer> {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.putAll(properties);
     return p;
   }
 

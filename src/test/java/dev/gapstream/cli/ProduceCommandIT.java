@@ -1,0 +1,135 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.Main;
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.FrameFeed;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code produce} sends a directory's images to a topic, as a camera's frames: each file once per
+ * {@code --repeat}, keyed by its name, with its {@code content-type}; other files are left alone.
+ * {@code -X} carries client settings, here a SASL listener's.
+ */
+class ProduceCommandIT {
+
+  private static final String USER = "camera";
+  private static final String PASSWORD = "pw-produce-1";
+  private static EmbeddedKafka kafka;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void startBroker() {
+    kafka = EmbeddedKafka.builder().saslUsers(Map.of(USER, PASSWORD)).start();
+  }
+
+  @AfterAll
+  static void stopBroker() {
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void sendsEveryImageWithItsNameAndTypeOverSasl() throws Exception {
+    kafka.createTopic("produced-frames", 2);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.write(dir.resolve("b.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G'});
+    Files.writeString(dir.resolve("notes.txt"), "not a frame");
+
+    int code =
+        execute(
+            "produce", dir.toString(), "-b", kafka.saslBootstrapServers(), "-t", "produced-frames",
+            "--repeat", "2",
+            "-X", "security.protocol=SASL_PLAINTEXT",
+            "-X", "sasl.mechanism=PLAIN",
+            "-X", "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
+                + " username=\"" + USER + "\" password=\"" + PASSWORD + "\";");
+
+    assertThat(code).isZero();
+    assertThat(recordsIn("produced-frames")).as("the text file stays home").isEqualTo(4);
+    List<String> got = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : read("produced-frames", 4)) {
+      got.add(text(r.key()) + " " + text(r.headers().lastHeader("content-type").value()) + " " + r.value().length);
+    }
+    long jpegBytes = Files.size(dir.resolve("a.jpg"));
+    assertThat(got)
+        .containsExactlyInAnyOrder(
+            "a.jpg image/jpeg " + jpegBytes, "a.jpg image/jpeg " + jpegBytes, "b.png image/png 4", "b.png image/png 4");
+  }
+
+  @Test
+  void aDirectoryWithoutImagesSendsNothingAndSaysSo() throws Exception {
+    Files.writeString(dir.resolve("readme.md"), "no frames here");
+
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute("produce", dir.toString(), "-b", kafka.bootstrapServers());
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("no images in " + dir);
+  }
+
+  /** The records on every partition of {@code topic}, from its end offsets. */
+  private static long recordsIn(String topic) throws Exception {
+    try (Admin admin = kafka.admin()) {
+      Map<TopicPartition, OffsetSpec> latest =
+          admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().stream()
+              .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
+      return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
+    }
+  }
+
+  private static int execute(String... args) {
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(new StringWriter()));
+    return cli.execute(args);
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int expected) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "produce-it");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(topic));
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+}
