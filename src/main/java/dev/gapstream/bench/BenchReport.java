@@ -76,6 +76,7 @@ public record BenchReport(
       int inferenceConcurrency,
       int decodeThreads,
       int maxInFlight,
+      boolean batchCalibrated,
       boolean quick) {}
 
   /**

@@ -5,6 +5,8 @@ import dev.gapstream.GapstreamException;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.OrtRow;
 import dev.gapstream.bench.BenchReport.Throughput;
+import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
@@ -12,6 +14,7 @@ import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.FrameDecoder;
 import dev.gapstream.ingest.JpegLibrary;
 import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.pipeline.BatchCalibration;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import java.io.IOException;
@@ -20,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,7 +39,12 @@ import java.util.stream.Collectors;
  */
 public final class Benchmark {
 
-  private final Workload workload;
+  /**
+   * Replaced once, after stage 1, by the workload with its batches calibrated from stage 1's rates
+   * (see {@link #calibrated}); every later stage runs that one.
+   */
+  private Workload workload;
+  private boolean calibrated;
   private final BenchSettings settings;
   private final String frameSource;
   private final boolean quick;
@@ -62,7 +71,6 @@ public final class Benchmark {
 
   public BenchReport run() throws InterruptedException {
     double loadBefore = loadAverage();
-    GapstreamConfig config = workload.config();
     List<OrtRow> ort;
     Throughput inProcess;
     Throughput naive;
@@ -75,14 +83,16 @@ public final class Benchmark {
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     BenchReport.LoadSearch loadSearch = null;
     List<DecodedFrame> decoded = decodeSample();
-    int fullBatch = fullBatch(decoded.get(0));
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
-      ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
-      List<Integer> ortSizes = ortSizes(fullBatch);
+      List<Integer> ortSizes = ortSizes(fullBatch(decoded.get(0)));
       progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes);
-      ort = new OrtStage(engine, decoded, config.inference().concurrency())
+      ort = new OrtStage(engine, decoded, workload.config().inference().concurrency())
           .run(ortSizes, settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
+      workload = calibrated(ort, decoded.get(0));
+      GapstreamConfig config = workload.config();
+      int fullBatch = fullBatch(decoded.get(0));
+      ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess =
           new InProcessStage(workload, runner, runnerMetrics.registry(), settings.warmup()).run(settings.timeout());
@@ -360,6 +370,35 @@ public final class Benchmark {
     }
   }
 
+  /**
+   * With {@code batch.calibrate} (the default), what a service does at start-up, from stage 1's
+   * own rates at the frames' size: the largest batch within {@link BatchCalibration}'s tolerance of
+   * the fastest bounds {@code batch.max.pixels} for every later stage, and their services skip
+   * their own calibration, so that one choice holds for the whole run. A full batch, whose time
+   * sets the latency bound, is then one of that size.
+   */
+  private Workload calibrated(List<OrtRow> ort, DecodedFrame sample) {
+    GapstreamConfig c = workload.config();
+    if (!c.batch().calibrate()) {
+      return workload;
+    }
+    long pixels = (long) sample.width() * sample.height();
+    int largest = c.batch().policy().maxSizeFor(pixels);
+    List<BatchCalibration.Point> points =
+        ort.stream()
+            .filter(r -> r.batchSize() <= largest)
+            .map(r -> new BatchCalibration.Point(r.batchSize(), r.imagesPerSecond()))
+            .toList();
+    int chosen = BatchCalibration.choose(points);
+    Map<String, String> properties = new HashMap<>(c.properties());
+    properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
+    properties.put(ConfigKeys.BATCH_CALIBRATE, "false");
+    calibrated = true;
+    progress.accept("batches close at " + chosen + " frames of " + sample.width() + "x" + sample.height()
+        + " (calibrated from stage 1; batch.calibrate=false turns it off)");
+    return new Workload(ConfigLoader.builder().set(properties).load(), workload.spec(), workload.frames());
+  }
+
   /** The sizes asked for plus a full batch of the frames' size, whose time sets the latency bound. */
   private List<Integer> ortSizes(int fullBatch) {
     TreeSet<Integer> sizes = new TreeSet<>(settings.batchSizes());
@@ -433,6 +472,7 @@ public final class Benchmark {
         c.inference().concurrency(),
         c.ingest().decodeThreads(),
         c.ingest().maxInFlight(),
+        calibrated,
         quick);
   }
 

@@ -23,7 +23,9 @@ public final class ReportTable {
     line(b, "frames: %d %s %s; batch.max.size=%d%s batch.max.delay.ms=%d inference.threads=%d"
             + " inference.concurrency=%d ingest.decode.threads=%d ingest.max.in.flight=%d%s",
         s.frames(), s.frameSize(), s.frameSource(), s.batchMaxSize(),
-        s.fullBatch() < s.batchMaxSize()
+        s.batchCalibrated()
+            ? " (calibrated: " + s.fullBatch() + " frames of this size, batch.max.pixels=" + s.batchMaxPixels() + ")"
+            : s.fullBatch() < s.batchMaxSize()
             ? " (batch.max.pixels=" + s.batchMaxPixels() + ": " + s.fullBatch() + " frames of this size)"
             : "",
         s.batchMaxDelayMs(),

@@ -35,6 +35,7 @@ public final class ConfigKeys {
   public static final String BATCH_MAX_SIZE = "batch.max.size";
   public static final String BATCH_MAX_PIXELS = "batch.max.pixels";
   public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
+  public static final String BATCH_CALIBRATE = "batch.calibrate";
   public static final String INFERENCE_MODEL_PATH = "inference.model.path";
   public static final String INFERENCE_THREADS = "inference.threads";
   public static final String INFERENCE_CONCURRENCY = "inference.concurrency";
@@ -140,6 +141,15 @@ public final class ConfigKeys {
               10L,
               range(0, 10_000),
               "Milliseconds a batch waits for more frames before it runs anyway")
+          .define(
+              BATCH_CALIBRATE,
+              BOOLEAN,
+              true,
+              Validator.ANY,
+              "At start-up, time the model at batches of 1, 2, 4, ... up to batch.max.size (at its"
+                  + " input size, else 224x224) and close batches at the largest within 3% of the"
+                  + " fastest: a batch past the CPU's caches costs more per frame. Lowers"
+                  + " batch.max.pixels to that batch's pixels; takes a few seconds")
           .define(
               INFERENCE_MODEL_PATH,
               STRING,

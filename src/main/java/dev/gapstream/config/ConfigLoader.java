@@ -120,7 +120,8 @@ public final class ConfigLoader {
         new Batch(
             num(v, ConfigKeys.BATCH_MAX_SIZE),
             lng(v, ConfigKeys.BATCH_MAX_PIXELS),
-            lng(v, ConfigKeys.BATCH_MAX_DELAY_MS)),
+            lng(v, ConfigKeys.BATCH_MAX_DELAY_MS),
+            bool(v, ConfigKeys.BATCH_CALIBRATE)),
         new Inference(
             model,
             num(v, ConfigKeys.INFERENCE_THREADS),

@@ -83,8 +83,11 @@ public record GapstreamConfig(
   /**
    * Batch closing policy: at {@code maxSize} frames, at the most frames of their size that fit in
    * {@code maxPixels}, or after {@code maxDelayMs}, first wins.
+   *
+   * @param calibrate whether the service measures the model's fastest batch size at start-up and
+   *     lowers {@code maxPixels} to it (see {@code BatchCalibration})
    */
-  public record Batch(int maxSize, long maxPixels, long maxDelayMs) {
+  public record Batch(int maxSize, long maxPixels, long maxDelayMs, boolean calibrate) {
     public BatchPolicy policy() {
       return new BatchPolicy(maxSize, maxPixels, TimeUnit.MILLISECONDS.toNanos(maxDelayMs));
     }

@@ -53,6 +53,8 @@ import org.slf4j.LoggerFactory;
 public final class GapstreamService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(GapstreamService.class);
+  /** How long each batch size runs in each of calibration's two rounds. */
+  private static final Duration CALIBRATION_PER_SIZE = Duration.ofMillis(150);
 
   private final GapstreamConfig config;
   private final EmbeddedKafka broker;
@@ -65,6 +67,7 @@ public final class GapstreamService implements AutoCloseable {
   private final ManagementServer server;
   private final String deploymentId;
   private final String bootstrapServers;
+  private final BatchPolicy batchPolicy;
 
   private GapstreamService(GapstreamConfig config, Options options) throws Exception {
     this.config = config;
@@ -74,7 +77,7 @@ public final class GapstreamService implements AutoCloseable {
     Path modelFile = config.inference().modelPath();
     ModelSpec spec = ModelSpec.load(modelFile);
     engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
-    warmUp(engine, spec, config.batch().policy());
+    batchPolicy = batchPolicy(engine, spec, config);
     String jpeg = JpegLibrary.load();
     JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
@@ -106,10 +109,10 @@ public final class GapstreamService implements AutoCloseable {
     PredictionTap tap = liveView == null ? options.tap() : options.tap().andThen(liveView);
     PipelineVerticle pipeline =
         new PipelineVerticle(
-            settings(config, bootstrapServers),
+            settings(config, bootstrapServers, batchPolicy),
             decoder(config, spec),
             new ModelBatchRunner(
-                engine, spec, config.cam(), config.predictions().topK(), config.batch().policy(), metrics, tap),
+                engine, spec, config.cam(), config.predictions().topK(), batchPolicy, metrics, tap),
             metrics,
             health);
     deploymentId =
@@ -151,16 +154,35 @@ public final class GapstreamService implements AutoCloseable {
     return broker;
   }
 
-  /** One blank batch of one frame and one of a full batch, at the model's nominal input size. */
-  private static void warmUp(InferenceEngine engine, ModelSpec spec, BatchPolicy policy) {
+  /**
+   * The configured batch policy, or with {@code batch.calibrate} the policy bounded by the batch
+   * size the model runs fastest at here ({@link BatchCalibration}), measured at the model's nominal
+   * input size (its fixed size, else 224×224 or its minimum). Either way the model has run at batch
+   * sizes 1 and full before the first frame, so that ONNX Runtime's first runs are not a frame's.
+   */
+  private static BatchPolicy batchPolicy(InferenceEngine engine, ModelSpec spec, GapstreamConfig config) {
     long start = System.nanoTime();
     int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
     int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
-    engine.warmUp(w, h, 1, policy.maxSizeFor((long) w * h));
-    LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
+    BatchPolicy configured = config.batch().policy();
+    if (!config.batch().calibrate()) {
+      engine.warmUp(w, h, 1, configured.maxSizeFor((long) w * h));
+      LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
+      return configured;
+    }
+    BatchCalibration.Result calibration =
+        BatchCalibration.measure(engine, w, h, configured, config.inference().concurrency(), CALIBRATION_PER_SIZE);
+    LOG.info(
+        "Model warmed up and batch size calibrated in {} ms: {}",
+        (System.nanoTime() - start) / 1_000_000, calibration.describe());
+    return calibration.apply(configured);
   }
 
   static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {
+    return settings(config, bootstrapServers, config.batch().policy());
+  }
+
+  static PipelineSettings settings(GapstreamConfig config, String bootstrapServers, BatchPolicy batchPolicy) {
     boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
     Map<String, String> consumer = new HashMap<>();
     consumer.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -192,7 +214,7 @@ public final class GapstreamService implements AutoCloseable {
         config.topics().frames(),
         config.topics().predictions(),
         config.topics().dlq(),
-        config.batch().policy(),
+        batchPolicy,
         config.ingest().maxInFlight(),
         config.ingest().decodeThreads(),
         config.inference().concurrency(),
@@ -258,6 +280,11 @@ public final class GapstreamService implements AutoCloseable {
   /** The embedded broker, or null when an external cluster is configured. */
   public EmbeddedKafka broker() {
     return broker;
+  }
+
+  /** How batches close: the configuration's policy, bounded by calibration where it ran. */
+  public BatchPolicy batchPolicy() {
+    return batchPolicy;
   }
 
   public PrometheusMeterRegistry registry() {

@@ -39,7 +39,8 @@ class LoadCommandIT {
 
   @BeforeAll
   static void start() {
-    service = TestPipelines.start(Map.of());
+    // As deployed: the batch size calibrated at start-up (the tests' default turns it off).
+    service = TestPipelines.start(Map.of("batch.calibrate", "true"));
   }
 
   @AfterAll
@@ -101,6 +102,15 @@ class LoadCommandIT {
       TimeUnit.MILLISECONDS.sleep(50);
     }
     assertThat(predictionsPublished() - before).isEqualTo(140);
+  }
+
+  @Test
+  void theServiceBatchesAtTheSizeItCalibrated() {
+    long nominal = 224L * 224; // the shipped model takes any size: calibrated at 224x224
+    long pixels = service.batchPolicy().maxPixels();
+    assertThat(pixels % nominal).isZero();
+    assertThat(pixels / nominal).isBetween(1L, 16L);
+    assertThat(service.batchPolicy().maxSize()).isEqualTo(16);
   }
 
   @Test

@@ -21,7 +21,7 @@ class ConfigLoaderTest {
     assertThat(c.kafka().consumer()).isEmpty();
     assertThat(c.topics())
         .isEqualTo(new GapstreamConfig.Topics("frames", "predictions", "frames.dlq"));
-    assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 4_194_304, 10));
+    assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 4_194_304, 10, true));
     assertThat(c.inference().concurrency()).isEqualTo(2);
     assertThat(c.inference().threads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CPU);

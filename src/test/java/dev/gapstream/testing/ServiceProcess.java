@@ -45,8 +45,8 @@ public final class ServiceProcess implements AutoCloseable {
   }
 
   /**
-   * Starts {@code run} with the test defaults (management port 0, one inference thread, the model
-   * override if any), then {@code settings} as {@code --set} options.
+   * Starts {@code run} with the test defaults (management port 0, one inference thread, batches not
+   * calibrated, the model override if any), then {@code settings} as {@code --set} options.
    *
    * @param jvmOptions e.g. {@code -Xmx384m}; a default heap of 512 MB applies when none is given
    */
@@ -55,6 +55,7 @@ public final class ServiceProcess implements AutoCloseable {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("http.port", "0");
     all.put("inference.threads", "1");
+    all.put("batch.calibrate", "false"); // batches as configured, whatever this machine's timing
     all.putAll(TestPipelines.modelOverride());
     all.putAll(settings);
     List<String> command = new ArrayList<>();

@@ -29,6 +29,8 @@ public final class TestPipelines {
     settings.put("kafka.bootstrap.servers", "");
     settings.put("http.port", "0");
     settings.put("inference.threads", "1");
+    // Batches as configured: tests that count batches must not depend on this machine's timing.
+    settings.put("batch.calibrate", "false");
     settings.putAll(modelOverride());
     settings.putAll(overrides);
     return ConfigLoader.builder().set(settings).load();

@@ -1,0 +1,177 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.Preprocessor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+
+/**
+ * The batch size a model runs fastest at on this machine. A larger batch is not always a faster
+ * one: once a batch's activations outgrow the CPU's caches, each frame costs more. The shipped model
+ * ran 395 frames/s in batches of 4 and 282 in batches of 16 on one host (AVX2, 512 KB of L2 a
+ * core), 900 in batches of 2 and 824 in batches of 16 on another; ResNet-18 gains a little up to
+ * 32. A pipeline under load fills its batches to the limit, so a limit past the fastest size costs
+ * throughput exactly when it is needed, and a backlog then drains slower than it built.
+ *
+ * <p>{@link #measure} times batches of 1, 2, 4, … up to the policy's largest at the model's input
+ * size, {@code concurrency} at once as the pipeline runs them, twice (ascending, then descending),
+ * keeping each size's better rate; the choice is the largest size within {@value #TOLERANCE} of the
+ * best rate (larger batches also spread the pipeline's per-batch work). {@link Result#apply} turns
+ * it into a bound on a batch's pixels, since what grows with the batch is its pixels: frames
+ * smaller than the calibrated size batch more, larger ones fewer.
+ */
+public final class BatchCalibration {
+
+  /** Sizes at least this close to the best rate count as fast as it. */
+  static final double TOLERANCE = 0.03;
+
+  /** One batch size's rate: frames per second with {@code concurrency} batches running at once. */
+  public record Point(int batchSize, double framesPerSecond) {}
+
+  /**
+   * @param points each size's rate, ascending by size
+   * @param chosen the largest size within {@link #TOLERANCE} of the best rate
+   */
+  public record Result(int width, int height, List<Point> points, int chosen) {
+
+    public Result {
+      points = List.copyOf(points);
+    }
+
+    /** {@code policy} with batches of at most {@code chosen} frames' worth of this size's pixels. */
+    public BatchPolicy apply(BatchPolicy policy) {
+      long pixels = (long) chosen * width * height;
+      return new BatchPolicy(policy.maxSize(), Math.min(policy.maxPixels(), pixels), policy.maxDelayNanos());
+    }
+
+    /** Each size's rate and the choice, for the log. */
+    public String describe() {
+      String rates =
+          points.stream()
+              .map(p -> String.format(Locale.ROOT, "%d: %.0f", p.batchSize(), p.framesPerSecond()))
+              .collect(Collectors.joining(", "));
+      return String.format(
+          Locale.ROOT, "frames/s by batch size at %dx%d: %s; batches close at %d frames of this size (%d pixels)",
+          width, height, rates, chosen, (long) chosen * width * height);
+    }
+  }
+
+  private BatchCalibration() {}
+
+  /** The largest size within {@link #TOLERANCE} of the best rate. */
+  public static int choose(List<Point> points) {
+    if (points.isEmpty()) {
+      throw new IllegalArgumentException("no batch size was measured");
+    }
+    double best = points.stream().mapToDouble(Point::framesPerSecond).max().orElseThrow();
+    int chosen = 1;
+    for (Point p : points) {
+      if (p.framesPerSecond() >= (1 - TOLERANCE) * best) {
+        chosen = Math.max(chosen, p.batchSize());
+      }
+    }
+    return chosen;
+  }
+
+  /** 1, 2, 4, … below {@code largest}, then {@code largest}. */
+  static List<Integer> sizes(int largest) {
+    List<Integer> sizes = new ArrayList<>();
+    for (int n = 1; n < largest; n *= 2) {
+      sizes.add(n);
+    }
+    sizes.add(largest);
+    return sizes;
+  }
+
+  /**
+   * Times {@code engine} on blank {@code width}×{@code height} batches of every size up to what
+   * {@code policy} allows at that size, at least {@code perSize} per size and round.
+   */
+  public static Result measure(
+      InferenceEngine engine, int width, int height, BatchPolicy policy, int concurrency, Duration perSize) {
+    List<Integer> sizes = sizes(policy.maxSizeFor((long) width * height));
+    Map<Integer, Double> best = new TreeMap<>();
+    ExecutorService pool =
+        Executors.newFixedThreadPool(concurrency, r -> {
+          Thread t = new Thread(r, "gapstream-calibrate");
+          t.setDaemon(true);
+          return t;
+        });
+    try {
+      for (int round = 0; round < 2; round++) {
+        List<Integer> order = new ArrayList<>(sizes);
+        if (round == 1) {
+          Collections.reverse(order);
+        }
+        for (int n : order) {
+          best.merge(n, rate(pool, engine, n, width, height, concurrency, perSize), Math::max);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    List<Point> points = new ArrayList<>();
+    best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
+    return new Result(width, height, points, choose(points));
+  }
+
+  /** Frames per second of {@code concurrency} callers each running batches of {@code n}. */
+  private static double rate(
+      ExecutorService pool, InferenceEngine engine, int n, int width, int height, int concurrency, Duration perSize) {
+    CountDownLatch ready = new CountDownLatch(concurrency);
+    CountDownLatch start = new CountDownLatch(1);
+    List<Future<Double>> callers = new ArrayList<>();
+    for (int c = 0; c < concurrency; c++) {
+      callers.add(pool.submit(() -> {
+        FloatBuffer batch =
+            ByteBuffer.allocateDirect(n * Preprocessor.floatsPerImage(width, height) * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
+        try {
+          engine.run(batch, n, height, width); // a shape's first run plans its memory: not timed
+        } finally {
+          ready.countDown();
+        }
+        start.await();
+        long t0 = System.nanoTime();
+        int runs = 0;
+        long elapsed;
+        do {
+          engine.run(batch, n, height, width);
+          runs++;
+          elapsed = System.nanoTime() - t0;
+        } while (elapsed < perSize.toNanos() || runs < 2);
+        return runs * n / (elapsed / 1e9);
+      }));
+    }
+    double fps = 0;
+    try {
+      ready.await();
+      start.countDown();
+      for (Future<Double> caller : callers) {
+        fps += caller.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while calibrating the batch size", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("calibrating the batch size failed: " + e.getCause(), e.getCause());
+    }
+    return fps;
+  }
+}

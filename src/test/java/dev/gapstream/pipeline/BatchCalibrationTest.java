@@ -1,0 +1,73 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.inference.EngineOptions;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.pipeline.BatchCalibration.Point;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BatchCalibrationTest {
+
+  private static final BatchPolicy SIXTEEN = new BatchPolicy(16, 4_194_304, 10_000_000);
+
+  @Test
+  void choosesTheLargestBatchWithinThreePercentOfTheFastest() {
+    // The shipped model on an AVX2 host: fastest at 4, and 16 costs 40% more per frame.
+    assertThat(BatchCalibration.choose(points(331, 337, 395, 341, 282))).isEqualTo(4);
+    // On another host, 1 and 2 within 3% of each other: the larger.
+    assertThat(BatchCalibration.choose(points(873, 900, 859, 839, 824))).isEqualTo(2);
+    // ResNet-18: a little faster with every size; 8 is within 3% of 16.
+    assertThat(BatchCalibration.choose(points(92.8, 94.4, 93.9, 96.8, 97.3))).isEqualTo(16);
+    assertThat(BatchCalibration.choose(List.of(new Point(1, 50)))).isEqualTo(1);
+    assertThatThrownBy(() -> BatchCalibration.choose(List.of())).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void triesPowersOfTwoUpToTheLargestBatch() {
+    assertThat(BatchCalibration.sizes(16)).containsExactly(1, 2, 4, 8, 16);
+    assertThat(BatchCalibration.sizes(12)).containsExactly(1, 2, 4, 8, 12);
+    assertThat(BatchCalibration.sizes(1)).containsExactly(1);
+  }
+
+  @Test
+  void theChoiceBoundsABatchsPixelsNotItsFrames() {
+    var result = new BatchCalibration.Result(224, 224, points(331, 337, 395, 341, 282), 4);
+
+    BatchPolicy calibrated = result.apply(SIXTEEN);
+
+    assertThat(calibrated.maxPixels()).isEqualTo(4L * 224 * 224);
+    assertThat(calibrated.maxSize()).isEqualTo(16);
+    assertThat(calibrated.maxDelayNanos()).isEqualTo(SIXTEEN.maxDelayNanos());
+    assertThat(calibrated.maxSizeFor(224 * 224)).isEqualTo(4);
+    assertThat(calibrated.maxSizeFor(64 * 64)).as("small frames still fill batch.max.size").isEqualTo(16);
+    assertThat(calibrated.maxSizeFor(640 * 480)).isEqualTo(1);
+    // A configured bound below the calibrated one stays.
+    assertThat(result.apply(new BatchPolicy(16, 100_000, 0)).maxPixels()).isEqualTo(100_000);
+    assertThat(result.describe()).contains("4: 395").contains("batches close at 4 frames of this size");
+  }
+
+  @Test
+  void measuresEverySizeWithTheRealModel() {
+    Path model = Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
+    try (InferenceEngine engine = InferenceEngine.open(model, ModelSpec.load(model), EngineOptions.cpu(1))) {
+      BatchCalibration.Result result =
+          BatchCalibration.measure(engine, 64, 64, new BatchPolicy(8, 4_194_304, 0), 2, Duration.ofMillis(20));
+
+      assertThat(result.points()).extracting(Point::batchSize).containsExactly(1, 2, 4, 8);
+      assertThat(result.points()).allSatisfy(p -> assertThat(p.framesPerSecond()).isPositive());
+      assertThat(result.chosen()).isEqualTo(BatchCalibration.choose(result.points()));
+    }
+  }
+
+  private static List<Point> points(double... fps) {
+    return List.of(
+        new Point(1, fps[0]), new Point(2, fps[1]), new Point(4, fps[2]), new Point(8, fps[3]), new Point(16, fps[4]));
+  }
+}
