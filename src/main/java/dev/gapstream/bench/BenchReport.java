@@ -76,7 +76,7 @@ public record BenchReport(
       int inferenceConcurrency,
       int decodeThreads,
       int maxInFlight,
-      boolean batchCalibrated,
+      int calibratedBatch,
       boolean quick) {}
 
   /**

@@ -44,7 +44,8 @@ public final class Benchmark {
    * (see {@link #calibrated}); every later stage runs that one.
    */
   private Workload workload;
-  private boolean calibrated;
+  /** The batch of the frames' size calibration chose; 0 where it did not run. */
+  private int calibratedBatch;
   private final BenchSettings settings;
   private final String frameSource;
   private final boolean quick;
@@ -83,15 +84,17 @@ public final class Benchmark {
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     BenchReport.LoadSearch loadSearch = null;
     List<DecodedFrame> decoded = decodeSample();
+    // A full batch as configured: its time sets the latency bound, for a calibrated pipeline too,
+    // whose batches may close smaller (the bound is the configuration's, not the pipeline's choice).
+    int fullBatch = fullBatch(decoded.get(0));
+    GapstreamConfig config = workload.config();
     try (InferenceEngine engine = workload.openEngine();
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
-      List<Integer> ortSizes = ortSizes(fullBatch(decoded.get(0)));
+      List<Integer> ortSizes = ortSizes(fullBatch);
       progress.accept("(1) bare ONNX Runtime at batch sizes " + ortSizes);
-      ort = new OrtStage(engine, decoded, workload.config().inference().concurrency())
+      ort = new OrtStage(engine, decoded, config.inference().concurrency())
           .run(ortSizes, settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       workload = calibrated(ort, decoded.get(0));
-      GapstreamConfig config = workload.config();
-      int fullBatch = fullBatch(decoded.get(0));
       ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
       progress.accept("(2) decode + preprocess + infer in process");
       inProcess =
@@ -142,7 +145,7 @@ public final class Benchmark {
     }
     return new BenchReport(
         machine(loadBefore),
-        setup(decoded.get(0)),
+        setup(config, decoded.get(0), fullBatch),
         ort,
         inProcess,
         pipelineWarmUp,
@@ -374,8 +377,7 @@ public final class Benchmark {
    * With {@code batch.calibrate} (the default), what a service does at start-up, from stage 1's
    * own rates at the frames' size: the largest batch within {@link BatchCalibration}'s tolerance of
    * the fastest bounds {@code batch.max.pixels} for every later stage, and their services skip
-   * their own calibration, so that one choice holds for the whole run. A full batch, whose time
-   * sets the latency bound, is then one of that size.
+   * their own calibration, so that one choice holds for the whole run.
    */
   private Workload calibrated(List<OrtRow> ort, DecodedFrame sample) {
     GapstreamConfig c = workload.config();
@@ -393,7 +395,7 @@ public final class Benchmark {
     Map<String, String> properties = new HashMap<>(c.properties());
     properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
     properties.put(ConfigKeys.BATCH_CALIBRATE, "false");
-    calibrated = true;
+    calibratedBatch = chosen;
     progress.accept("batches close at " + chosen + " frames of " + sample.width() + "x" + sample.height()
         + " (calibrated from stage 1; batch.calibrate=false turns it off)");
     return new Workload(ConfigLoader.builder().set(properties).load(), workload.spec(), workload.frames());
@@ -457,8 +459,8 @@ public final class Benchmark {
         p99Ratio);
   }
 
-  private BenchReport.Setup setup(DecodedFrame sample) {
-    GapstreamConfig c = workload.config();
+  /** {@code c}: the configuration as given, before calibration. */
+  private BenchReport.Setup setup(GapstreamConfig c, DecodedFrame sample, int fullBatch) {
     return new BenchReport.Setup(
         c.inference().modelPath().toString(),
         frameSource,
@@ -466,13 +468,13 @@ public final class Benchmark {
         workload.frames().size(),
         c.batch().maxSize(),
         c.batch().maxPixels(),
-        fullBatch(sample),
+        fullBatch,
         c.batch().maxDelayMs(),
         c.inference().threads(),
         c.inference().concurrency(),
         c.ingest().decodeThreads(),
         c.ingest().maxInFlight(),
-        calibrated,
+        calibratedBatch,
         quick);
   }
 

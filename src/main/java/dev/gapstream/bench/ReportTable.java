@@ -23,11 +23,12 @@ public final class ReportTable {
     line(b, "frames: %d %s %s; batch.max.size=%d%s batch.max.delay.ms=%d inference.threads=%d"
             + " inference.concurrency=%d ingest.decode.threads=%d ingest.max.in.flight=%d%s",
         s.frames(), s.frameSize(), s.frameSource(), s.batchMaxSize(),
-        s.batchCalibrated()
-            ? " (calibrated: " + s.fullBatch() + " frames of this size, batch.max.pixels=" + s.batchMaxPixels() + ")"
-            : s.fullBatch() < s.batchMaxSize()
-            ? " (batch.max.pixels=" + s.batchMaxPixels() + ": " + s.fullBatch() + " frames of this size)"
-            : "",
+        (s.fullBatch() < s.batchMaxSize()
+                ? " (batch.max.pixels=" + s.batchMaxPixels() + ": " + s.fullBatch() + " frames of this size)"
+                : "")
+            + (s.calibratedBatch() > 0
+                ? " (calibrated: batches of " + s.calibratedBatch() + " frames of this size)"
+                : ""),
         s.batchMaxDelayMs(),
         s.inferenceThreads(), s.inferenceConcurrency(), s.decodeThreads(), s.maxInFlight(),
         s.quick() ? " (quick: smoke test, figures meaningless)" : "");

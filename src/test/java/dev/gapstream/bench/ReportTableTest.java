@@ -41,7 +41,7 @@ class ReportTableTest {
     BenchReport report =
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, false, false),
+            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
             List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
             new Throughput(1800, 4, 450, 16.2, CPU, MODEL),
             warmUp,
@@ -106,7 +106,7 @@ class ReportTableTest {
     Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
     return new BenchReport(
         MACHINE,
-        new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, false, false),
+        new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
         List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
         t, List.of(), t, t, t, latency, List.of(), ratios, List.of(), List.of(), search);
   }

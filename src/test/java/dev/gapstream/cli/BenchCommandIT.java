@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gapstream.Main;
 import dev.gapstream.inference.TestModels;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
 
 /**
  * {@code bench --quick --json} runs every stage against the embedded broker and prints one JSON
@@ -22,30 +17,12 @@ import picocli.CommandLine;
  */
 class BenchCommandIT {
 
-  /** What one {@code gapstream} command line printed, and its exit code. */
-  private record Run(int code, String out, String err) {
-    JsonNode report() throws Exception {
-      assertThat(code).as(err).isZero();
-      return new ObjectMapper().readTree(out);
-    }
-  }
-
-  private static Run gapstream(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void quickJsonRunReportsEveryStage() throws Exception {
     Path model = TestModels.ensure("tiny-cam");
 
     JsonNode report =
-        gapstream(
+        CliRun.of(
                 "bench", "--quick", "--json", "--compare-spin-wait", "--compare", "batch.max.size=4",
                 "--latency-warmup", "PT0.5S", "--search-runs", "3", "--model", model.toString(), "--timeout", "PT3M")
             .report();
@@ -207,7 +184,7 @@ class BenchCommandIT {
     Path model = TestModels.ensure("tiny-cam");
 
     JsonNode report =
-        gapstream("bench", "--quick", "--json", "--rates", "20,40", "--model", model.toString(), "--timeout", "PT3M")
+        CliRun.of("bench", "--quick", "--json", "--rates", "20,40", "--model", model.toString(), "--timeout", "PT3M")
             .report();
     double saturatedFps = report.at("/pipeline/framesPerSecond").asDouble();
     JsonNode latency = report.get("latency");
@@ -224,7 +201,7 @@ class BenchCommandIT {
     for (String[] args : List.of(
         new String[] {"bench", "--quick", "--loads", "0.5", "--rates", "100"},
         new String[] {"bench", "--quick", "--rates", "0"})) {
-      Run run = gapstream(args);
+      CliRun run = CliRun.of(args);
 
       assertThat(run.code()).as(String.join(" ", args)).isNotZero();
       assertThat(run.err()).as(String.join(" ", args)).contains("--rates");
@@ -233,7 +210,7 @@ class BenchCommandIT {
 
   @Test
   void badCompareKeyFailsAtStartNamingIt() {
-    Run run = gapstream("bench", "--quick", "--compare", "batch.max.sise=4");
+    CliRun run = CliRun.of("bench", "--quick", "--compare", "batch.max.sise=4");
 
     assertThat(run.code()).isNotZero();
     assertThat(run.err()).contains("batch.max.sise");

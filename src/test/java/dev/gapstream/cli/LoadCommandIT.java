@@ -3,16 +3,12 @@ package dev.gapstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.gapstream.Main;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.TestPipelines;
 import io.micrometer.core.instrument.Counter;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -24,7 +20,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import picocli.CommandLine;
 
 /**
  * {@code load} against a pipeline already running on its own broker, as a user runs it against a
@@ -50,31 +45,14 @@ class LoadCommandIT {
     }
   }
 
-  /** What one {@code gapstream} command line printed, and its exit code. */
-  private record Run(int code, String out, String err) {
-    JsonNode report() throws Exception {
-      return new ObjectMapper().readTree(out);
-    }
-  }
-
-  private static Run gapstream(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute(args);
-    return new Run(code, out.toString(), err.toString());
-  }
-
   @Test
   void everyFrameSentComesBackAndOtherTrafficIsLeftOut() throws Exception {
     double before = predictionsPublished();
     // A camera on the same topic while the load runs: its predictions are not the load's.
     CompletableFuture<Void> camera = CompletableFuture.runAsync(LoadCommandIT::cameraSendsTwentyFrames);
 
-    Run run =
-        gapstream(
+    CliRun run =
+        CliRun.of(
             "load", "-b", service.bootstrapServers(), "-t", service.config().topics().frames(),
             "-p", service.config().topics().predictions(), "--rate", "40", "--warmup", "PT1S",
             "--duration", "PT2S", "--size", "96x96", "--json");
@@ -117,14 +95,14 @@ class LoadCommandIT {
   void framesNobodyPredictsAreReportedMissingAndFailTheRun() throws Exception {
     service.broker().createTopic("frames-nobody-reads", 1);
 
-    Run run =
-        gapstream(
+    CliRun run =
+        CliRun.of(
             "load", "-b", service.bootstrapServers(), "-t", "frames-nobody-reads",
             "-p", service.config().topics().predictions(), "--rate", "20", "--warmup", "PT0S",
             "--duration", "PT1S", "--timeout", "PT2S", "--size", "64x64", "--json");
 
     assertThat(run.code()).isEqualTo(1);
-    JsonNode report = run.report();
+    JsonNode report = run.json();
     assertThat(report.get("sent").asLong()).isEqualTo(20);
     assertThat(report.get("received").asLong()).isZero();
     assertThat(run.err()).contains("20 missing");
@@ -132,8 +110,8 @@ class LoadCommandIT {
 
   @Test
   void aMissingPredictionsTopicIsNamed() {
-    Run run =
-        gapstream("load", "-b", service.bootstrapServers(), "-p", "no-such-topic", "--rate", "10", "--duration", "PT1S");
+    CliRun run =
+        CliRun.of("load", "-b", service.bootstrapServers(), "-p", "no-such-topic", "--rate", "10", "--duration", "PT1S");
 
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("topic no-such-topic has no partitions");
@@ -141,7 +119,7 @@ class LoadCommandIT {
 
   @Test
   void aRateThatIsNotPositiveIsAUsageError() {
-    Run run = gapstream("load", "-b", service.bootstrapServers(), "--rate", "0");
+    CliRun run = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "0");
 
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("--rate").contains("positive");

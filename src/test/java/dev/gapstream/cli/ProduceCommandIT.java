@@ -2,11 +2,8 @@ package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.gapstream.Main;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.testing.FrameFeed;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,7 +24,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * {@code produce} sends a directory's images to a topic, as a camera's frames: each file once per
@@ -61,8 +57,8 @@ class ProduceCommandIT {
     Files.write(dir.resolve("b.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G'});
     Files.writeString(dir.resolve("notes.txt"), "not a frame");
 
-    int code =
-        execute(
+    CliRun run =
+        CliRun.of(
             "produce", dir.toString(), "-b", kafka.saslBootstrapServers(), "-t", "produced-frames",
             "--repeat", "2",
             "-X", "security.protocol=SASL_PLAINTEXT",
@@ -70,7 +66,7 @@ class ProduceCommandIT {
             "-X", "sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required"
                 + " username=\"" + USER + "\" password=\"" + PASSWORD + "\";");
 
-    assertThat(code).isZero();
+    assertThat(run.code()).as(run.err()).isZero();
     assertThat(recordsIn("produced-frames")).as("the text file stays home").isEqualTo(4);
     List<String> got = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : read("produced-frames", 4)) {
@@ -86,13 +82,10 @@ class ProduceCommandIT {
   void aDirectoryWithoutImagesSendsNothingAndSaysSo() throws Exception {
     Files.writeString(dir.resolve("readme.md"), "no frames here");
 
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setErr(new PrintWriter(err));
-    int code = cli.execute("produce", dir.toString(), "-b", kafka.bootstrapServers());
+    CliRun run = CliRun.of("produce", dir.toString(), "-b", kafka.bootstrapServers());
 
-    assertThat(code).isEqualTo(2);
-    assertThat(err.toString()).contains("no images in " + dir);
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("no images in " + dir);
   }
 
   /** The records on every partition of {@code topic}, from its end offsets. */
@@ -103,12 +96,6 @@ class ProduceCommandIT {
               .collect(Collectors.toMap(p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
       return admin.listOffsets(latest).all().get().values().stream().mapToLong(o -> o.offset()).sum();
     }
-  }
-
-  private static int execute(String... args) {
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(new StringWriter()));
-    return cli.execute(args);
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int expected) {

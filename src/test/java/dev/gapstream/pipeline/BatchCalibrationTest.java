@@ -18,12 +18,15 @@ class BatchCalibrationTest {
   private static final BatchPolicy SIXTEEN = new BatchPolicy(16, 4_194_304, 10_000_000);
 
   @Test
-  void choosesTheLargestBatchWithinThreePercentOfTheFastest() {
-    // The shipped model on an AVX2 host: fastest at 4, and 16 costs 40% more per frame.
-    assertThat(BatchCalibration.choose(points(331, 337, 395, 341, 282))).isEqualTo(4);
-    // On another host, 1 and 2 within 3% of each other: the larger.
-    assertThat(BatchCalibration.choose(points(873, 900, 859, 839, 824))).isEqualTo(2);
-    // ResNet-18: a little faster with every size; 8 is within 3% of 16.
+  void choosesTheLargestBatchAtMostTwentyPercentSlowerThanTheFastest() {
+    // The shipped model on an AVX2 host, three measurements: 16 is 20-40% slower than the
+    // fastest (4, 1, 2), and the sizes below it swing by 10-15% from one to the next.
+    assertThat(BatchCalibration.choose(points(331, 337, 395, 341, 282))).isEqualTo(8);
+    assertThat(BatchCalibration.choose(points(392, 339, 337, 287, 309))).isEqualTo(4);
+    assertThat(BatchCalibration.choose(points(383, 395, 355, 340, 286))).isEqualTo(8);
+    // On another host, every size within 20% of the fastest (2): the largest.
+    assertThat(BatchCalibration.choose(points(873, 900, 859, 839, 824))).isEqualTo(16);
+    // ResNet-18: a little faster with every size.
     assertThat(BatchCalibration.choose(points(92.8, 94.4, 93.9, 96.8, 97.3))).isEqualTo(16);
     assertThat(BatchCalibration.choose(List.of(new Point(1, 50)))).isEqualTo(1);
     assertThatThrownBy(() -> BatchCalibration.choose(List.of())).isInstanceOf(IllegalArgumentException.class);

@@ -1,0 +1,35 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+
+/** One {@code gapstream} command line, run in this JVM: its exit code and what it printed. */
+record CliRun(int code, String out, String err) {
+
+  static CliRun of(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute(args);
+    return new CliRun(code, out.toString(), err.toString());
+  }
+
+  /** Standard output as JSON, once the command has succeeded. */
+  JsonNode report() throws Exception {
+    assertThat(code).as(err).isZero();
+    return json();
+  }
+
+  /** Standard output as JSON, whatever the exit code. */
+  JsonNode json() throws Exception {
+    return new ObjectMapper().readTree(out);
+  }
+}
