@@ -8,13 +8,10 @@ import dev.gapstream.synth.FrameSize;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.CommonClientConfigs;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -35,8 +32,7 @@ import picocli.CommandLine.Spec;
     })
 public final class LoadCommand implements Callable<Integer> {
 
-  @Option(names = {"-b", "--bootstrap-servers"}, required = true, description = "Kafka bootstrap servers.")
-  String bootstrapServers;
+  @Mixin KafkaClientOptions kafka;
 
   @Option(names = {"-t", "--topic"}, defaultValue = "frames", description = "Frames topic (default: ${DEFAULT-VALUE}).")
   String framesTopic;
@@ -77,13 +73,6 @@ public final class LoadCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
   long seed;
 
-  @Option(
-      names = {"-X", "--property"},
-      paramLabel = "KEY=VALUE",
-      description = "A Kafka client property for the producer and the reader (repeatable), e.g."
-          + " -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512.")
-  Map<String, String> properties = new LinkedHashMap<>();
-
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
 
@@ -93,9 +82,7 @@ public final class LoadCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     OpenLoad.Settings settings;
     try {
-      Map<String, String> client = new HashMap<>(properties);
-      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      settings = new OpenLoad.Settings(client, framesTopic, predictionsTopic, rate, warmUp, duration, timeout);
+      settings = new OpenLoad.Settings(kafka.client(), framesTopic, predictionsTopic, rate, warmUp, duration, timeout);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--rate, --warmup, --duration, --timeout: " + e.getMessage());
     }

@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -18,6 +16,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,8 +32,7 @@ public final class ProduceCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "DIR", description = "Directory of images (not recursive).")
   Path dir;
 
-  @Option(names = {"-b", "--bootstrap-servers"}, required = true, description = "Kafka bootstrap servers.")
-  String bootstrapServers;
+  @Mixin KafkaClientOptions kafka;
 
   @Option(names = {"-t", "--topic"}, defaultValue = "frames", description = "Topic (default: ${DEFAULT-VALUE}).")
   String topic;
@@ -47,12 +45,6 @@ public final class ProduceCommand implements Callable<Integer> {
 
   @Option(names = "--repeat", defaultValue = "1", description = "Send the directory this many times.")
   int repeat;
-
-  @Option(
-      names = {"-X", "--property"},
-      paramLabel = "KEY=VALUE",
-      description = "A Kafka producer property (repeatable), e.g. -X security.protocol=SASL_SSL.")
-  Map<String, String> properties = new LinkedHashMap<>();
 
   @Spec CommandSpec spec;
 
@@ -106,12 +98,11 @@ public final class ProduceCommand implements Callable<Integer> {
 
   private Properties producerConfig() {
     Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.putAll(properties);
+    p.putAll(kafka.client());
     return p;
   }
 
