@@ -39,6 +39,10 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String PREDICTIONS_PUBLISHED = "gapstream.predictions.published";
   public static final String BATCH_SIZE = "gapstream.batch.size";
   public static final String BATCH_WAIT = "gapstream.batch.wait";
+  public static final String BATCH_MAX_FRAMES = "gapstream.batch.max.frames";
+  public static final String BATCH_MAX_PIXELS = "gapstream.batch.max.pixels";
+  public static final String BATCH_CALIBRATED_FRAMES = "gapstream.batch.calibrated.frames";
+  public static final String BATCH_CALIBRATION_RATE = "gapstream.batch.calibration.frames.per.second";
   public static final String DECODE = "gapstream.decode";
   public static final String INFERENCE = "gapstream.inference";
   public static final String END_TO_END = "gapstream.end.to.end";
@@ -54,6 +58,7 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String TAG_VERSION = "version";
   public static final String TAG_HEAD = "head";
   public static final String TAG_APPLICATION = "application";
+  public static final String TAG_BATCH = "batch";
 
   /** Base unit of frame counts; kept in Micrometer, not appended to Prometheus names. */
   static final String UNIT_FRAMES = "frames";
@@ -66,6 +71,10 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_predictions_published_total",
           "gapstream_batch_size",
           "gapstream_batch_wait_seconds",
+          "gapstream_batch_max_frames",
+          "gapstream_batch_max_pixels",
+          "gapstream_batch_calibrated_frames",
+          "gapstream_batch_calibration_frames_per_second",
           "gapstream_decode_seconds",
           "gapstream_inference_seconds",
           "gapstream_end_to_end_seconds",

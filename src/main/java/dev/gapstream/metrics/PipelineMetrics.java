@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
@@ -35,6 +36,10 @@ public final class PipelineMetrics {
   private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
   private final AtomicReference<BooleanSupplier> paused = new AtomicReference<>(() -> false);
   private final AtomicReference<Meter> modelInfo = new AtomicReference<>();
+  private final AtomicLong batchMaxFrames = new AtomicLong();
+  private final AtomicLong batchMaxPixels = new AtomicLong();
+  private final AtomicLong calibratedFrames = new AtomicLong();
+  private final Map<Integer, AtomicReference<Double>> calibrationRates = new ConcurrentHashMap<>();
 
   PipelineMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -158,6 +163,56 @@ public final class PipelineMetrics {
     if (previous != null && !previous.getId().equals(meter.getId())) {
       registry.remove(previous);
     }
+  }
+
+  /**
+   * Publishes the batch limits in force, {@code gapstream_batch_max_frames} and {@code
+   * gapstream_batch_max_pixels} ({@code +Inf} for no pixel bound): with {@code batch.calibrate}
+   * the pixel bound is the calibrated one, which differs between nodes of different CPUs.
+   */
+  public void batchLimits(int maxFrames, long maxPixels) {
+    batchMaxFrames.set(maxFrames);
+    batchMaxPixels.set(maxPixels);
+    Gauge.builder(GapstreamMetrics.BATCH_MAX_FRAMES, batchMaxFrames, AtomicLong::doubleValue)
+        .description("Frames per inference batch at most (batch.max.size)")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES)
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(
+            GapstreamMetrics.BATCH_MAX_PIXELS,
+            batchMaxPixels,
+            v -> v.get() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v.get())
+        .description("Pixels per inference batch at most, as calibrated at start-up or configured")
+        .strongReference(true)
+        .register(registry);
+  }
+
+  /**
+   * Publishes what start-up calibration measured: {@code
+   * gapstream_batch_calibration_frames_per_second{batch}}, the model's rate at each batch size
+   * tried, and {@code gapstream_batch_calibrated_frames}, the batch size chosen (at the size
+   * calibrated, which the log names).
+   */
+  public void batchCalibration(Map<Integer, Double> framesPerSecondByBatch, int chosen) {
+    calibratedFrames.set(chosen);
+    Gauge.builder(GapstreamMetrics.BATCH_CALIBRATED_FRAMES, calibratedFrames, AtomicLong::doubleValue)
+        .description("Frames per batch chosen by start-up calibration, at its frame size")
+        .baseUnit(GapstreamMetrics.UNIT_FRAMES)
+        .strongReference(true)
+        .register(registry);
+    framesPerSecondByBatch.forEach((batch, rate) -> {
+      AtomicReference<Double> holder =
+          calibrationRates.computeIfAbsent(batch, b -> {
+            AtomicReference<Double> h = new AtomicReference<>(Double.NaN);
+            Gauge.builder(GapstreamMetrics.BATCH_CALIBRATION_RATE, h, AtomicReference::get)
+                .description("The model's frames per second at this batch size, measured at start-up")
+                .tag(GapstreamMetrics.TAG_BATCH, Integer.toString(b))
+                .strongReference(true)
+                .register(registry);
+            return h;
+          });
+      holder.set(rate);
+    });
   }
 
   private Counter rejectedCounter(String reason) {

@@ -66,6 +66,13 @@ public final class BatchCalibration {
       return new BatchPolicy(policy.maxSize(), Math.min(policy.maxPixels(), pixels), policy.maxDelayNanos());
     }
 
+    /** Each size's rate, by batch size, ascending. */
+    public Map<Integer, Double> ratesByBatch() {
+      Map<Integer, Double> rates = new TreeMap<>();
+      points.forEach(p -> rates.put(p.batchSize(), p.framesPerSecond()));
+      return rates;
+    }
+
     /** Each size's rate and the choice, for the log. */
     public String describe() {
       String rates =

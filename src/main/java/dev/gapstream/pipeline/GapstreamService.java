@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -77,12 +78,16 @@ public final class GapstreamService implements AutoCloseable {
     Path modelFile = config.inference().modelPath();
     ModelSpec spec = ModelSpec.load(modelFile);
     engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
-    batchPolicy = batchPolicy(engine, spec, config);
+    Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config);
+    BatchPolicy configured = config.batch().policy();
+    batchPolicy = calibration.map(c -> c.apply(configured)).orElse(configured);
     String jpeg = JpegLibrary.load();
     JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
     gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
     metrics = gapstreamMetrics.pipeline();
     metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
+    metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels());
+    calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
     health = Health.requiring("model", "partitions");
     health.set("model", true);
     health.set("broker", true);
@@ -155,12 +160,13 @@ public final class GapstreamService implements AutoCloseable {
   }
 
   /**
-   * The configured batch policy, or with {@code batch.calibrate} the policy bounded by the batch
-   * size the model runs fastest at here ({@link BatchCalibration}), measured at the model's nominal
-   * input size (its fixed size, else 224×224 or its minimum). Either way the model has run at batch
-   * sizes 1 and full before the first frame, so that ONNX Runtime's first runs are not a frame's.
+   * Runs the model before the first frame, so that ONNX Runtime's first runs are not a frame's: at
+   * batch sizes 1 and full, or with {@code batch.calibrate} at every size {@link BatchCalibration}
+   * times, whose result then bounds the batches. Both at the model's nominal input size (its fixed
+   * size, else 224×224 or its minimum). Empty when calibration is off.
    */
-  private static BatchPolicy batchPolicy(InferenceEngine engine, ModelSpec spec, GapstreamConfig config) {
+  private static Optional<BatchCalibration.Result> warmUp(
+      InferenceEngine engine, ModelSpec spec, GapstreamConfig config) {
     long start = System.nanoTime();
     int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
     int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
@@ -168,14 +174,14 @@ public final class GapstreamService implements AutoCloseable {
     if (!config.batch().calibrate()) {
       engine.warmUp(w, h, 1, configured.maxSizeFor((long) w * h));
       LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
-      return configured;
+      return Optional.empty();
     }
     BatchCalibration.Result calibration =
         BatchCalibration.measure(engine, w, h, configured, config.inference().concurrency(), CALIBRATION_PER_SIZE);
     LOG.info(
         "Model warmed up and batch size calibrated in {} ms: {}",
         (System.nanoTime() - start) / 1_000_000, calibration.describe());
-    return calibration.apply(configured);
+    return Optional.of(calibration);
   }
 
   static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {

@@ -7,6 +7,7 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.TestPipelines;
 import io.micrometer.core.instrument.Counter;
 import java.nio.charset.StandardCharsets;
@@ -83,12 +84,22 @@ class LoadCommandIT {
   }
 
   @Test
-  void theServiceBatchesAtTheSizeItCalibrated() {
+  void theServiceBatchesAtTheSizeItCalibratedAndSaysSoInItsMetrics() throws Exception {
     long nominal = 224L * 224; // the shipped model takes any size: calibrated at 224x224
     long pixels = service.batchPolicy().maxPixels();
     assertThat(pixels % nominal).isZero();
     assertThat(pixels / nominal).isBetween(1L, 16L);
     assertThat(service.batchPolicy().maxSize()).isEqualTo(16);
+
+    PromText scraped = PromText.parse(TestPipelines.get(service, "/metrics").body());
+    assertThat(scraped.sum("gapstream_batch_max_frames")).isEqualTo(16);
+    assertThat(scraped.sum("gapstream_batch_max_pixels")).isEqualTo(pixels);
+    assertThat(scraped.sum("gapstream_batch_calibrated_frames")).isEqualTo(pixels / nominal);
+    for (String batch : List.of("1", "2", "4", "8", "16")) {
+      assertThat(scraped.value("gapstream_batch_calibration_frames_per_second", Map.of("batch", batch)))
+          .as("batch %s", batch)
+          .isPositive();
+    }
   }
 
   @Test

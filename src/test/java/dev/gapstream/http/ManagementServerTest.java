@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -69,6 +70,8 @@ class ManagementServerTest {
   void servesPrometheusTextWithTheContractNames(VertxTestContext ctx) {
     metrics.pipeline().frameReceived();
     metrics.pipeline().modelInfo("gapnet-shapes", "1", "gap");
+    metrics.pipeline().batchLimits(16, 4L * 224 * 224);
+    metrics.pipeline().batchCalibration(Map.of(4, 394.0), 4);
 
     expect(ctx, get("/metrics"), res -> {
       assertThat(res.statusCode()).isEqualTo(200);

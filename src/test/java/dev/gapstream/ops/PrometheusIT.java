@@ -55,7 +55,8 @@ class PrometheusIT {
 
   @BeforeAll
   static void startPipelineTrafficAndPrometheus() throws Exception {
-    service = TestPipelines.start(Map.of());
+    // As deployed, with the batch size calibrated: the dashboard shows what calibration chose.
+    service = TestPipelines.start(Map.of("batch.calibrate", "true"));
     Demo demo = new Demo(service, 1_500, 100, 4242);
     traffic = new Thread(() -> {
       try {
