@@ -2,6 +2,7 @@ package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.Batcher;
+import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.http.Health;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.Frame;
@@ -26,6 +27,7 @@ import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,6 +37,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +57,7 @@ import org.slf4j.LoggerFactory;
 public final class PipelineVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
+  private static final long RETRY_DELAY_MS = 100;
   private static final long MAX_RETRY_DELAY_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
 
@@ -90,6 +94,7 @@ public final class PipelineVerticle extends VerticleBase {
   private int freeSlots;
   private long deadlineTimer = -1;
   private long connectionTimer = -1;
+  private long topicsTimer = -1;
   private boolean stopping;
   private Promise<Void> drained;
 
@@ -145,12 +150,62 @@ public final class PipelineVerticle extends VerticleBase {
                 vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
             : new AtLeastOnceDelivery(consumer);
     committer.deliverThrough(delivery);
-    return consumer
-        .subscribe(settings.framesTopic())
-        .onSuccess(v -> LOG.info(
-            "Consuming {} ({})",
-            settings.framesTopic(),
-            settings.exactlyOnce() ? "exactly-once" : "at-least-once"));
+    health.set("topics", false);
+    subscribeOnceOutputsFound(RETRY_DELAY_MS);
+    return Future.succeededFuture();
+  }
+
+  /**
+   * Joins the consumer group only once the producer has found both output topics. A replica that
+   * cannot publish (a topic misnamed, missing where topics are not auto-created, or not writable by
+   * its principal) then stays unready and out of the group, and leaves its partitions to the
+   * replicas that can, instead of taking frames it can only hold: during a rolling update with a
+   * wrong topic the old pods keep working. The lookup waits up to the producer's {@code
+   * max.block.ms} and runs on a worker; once found, the first predictions do not wait for metadata.
+   */
+  private void subscribeOnceOutputsFound(long retryDelayMs) {
+    vertx.executeBlocking(this::findOutputTopics, false).onComplete(found -> {
+      if (stopping) {
+        return;
+      }
+      if (found.failed()) {
+        LOG.error(
+            "Not consuming {} until the pipeline can publish: {}; retrying in {} ms",
+            settings.framesTopic(), found.cause().getMessage(), retryDelayMs);
+        topicsTimer = vertx.setTimer(retryDelayMs, id ->
+            subscribeOnceOutputsFound(Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2)));
+        return;
+      }
+      health.set("topics", true);
+      consumer
+          .subscribe(settings.framesTopic())
+          .onSuccess(v -> LOG.info(
+              "Consuming {} ({})",
+              settings.framesTopic(),
+              settings.exactlyOnce() ? "exactly-once" : "at-least-once"))
+          .onFailure(e -> fail("subscribing to " + settings.framesTopic() + " failed: " + e));
+    });
+  }
+
+  /** Runs on a worker: the producer's metadata of each output topic, or which one it lacks. */
+  private Void findOutputTopics() {
+    Map<String, String> outputs = new LinkedHashMap<>();
+    outputs.put(settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS);
+    outputs.put(settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ);
+    for (Map.Entry<String, String> output : outputs.entrySet()) {
+      try {
+        producer.unwrap().partitionsFor(output.getKey());
+      } catch (KafkaException e) {
+        String why = e.getMessage() == null ? e.toString() : e.getMessage().replaceAll("\\.$", "");
+        throw new IllegalStateException(
+            String.format(
+                "cannot publish to topic '%s' (%s): %s. Create the topic, let this principal write to it,"
+                    + " or correct %s",
+                output.getKey(), output.getValue(), why, output.getValue()),
+            e);
+      }
+    }
+    return null;
   }
 
   private record NativeClients(
@@ -182,6 +237,7 @@ public final class PipelineVerticle extends VerticleBase {
     stopping = true;
     health.set("draining", false);
     vertx.cancelTimer(connectionTimer);
+    vertx.cancelTimer(topicsTimer);
     consumer.pause();
     drained = Promise.promise();
     dispatch();
@@ -365,7 +421,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void publish(Frame frame, byte[] json) {
     inOffsetOrder(frame, () ->
-        send(() -> publisher.publish(frame, json), 100)
+        send(() -> publisher.publish(frame, json), RETRY_DELAY_MS)
             .onSuccess(meta -> {
               metrics.predictionPublished();
               metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
@@ -377,7 +433,7 @@ public final class PipelineVerticle extends VerticleBase {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
     inOffsetOrder(frame, () ->
-        send(() -> publisher.deadLetter(frame, reason, error), 100).onSuccess(meta -> finish(frame)));
+        send(() -> publisher.deadLetter(frame, reason, error), RETRY_DELAY_MS).onSuccess(meta -> finish(frame)));
   }
 
   /**

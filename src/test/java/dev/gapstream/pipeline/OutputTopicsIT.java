@@ -1,0 +1,97 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.TestPipelines;
+import io.vertx.core.json.JsonObject;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A replica whose predictions topic does not exist, on a cluster that does not create topics on
+ * demand: it stays unready and out of the consumer group, says which key names the missing topic,
+ * and takes no frames; once the topic is created it joins and predicts every frame sent meanwhile.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class OutputTopicsIT {
+
+  private static final int FRAMES = 20;
+
+  @Test
+  void aMissingPredictionsTopicKeepsTheReplicaOutOfTheGroupUntilItExists() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
+    pipelineLog.addAppender(log);
+    try (EmbeddedKafka broker =
+            EmbeddedKafka.builder().brokerProperty("auto.create.topics.enable", "false").start();
+        Admin admin = broker.admin()) {
+      broker.createTopic("frames", 2);
+      broker.createTopic("frames.dlq", 1);
+      GapstreamService service =
+          GapstreamService.start(
+              TestPipelines.config(Map.of(
+                  "kafka.bootstrap.servers", broker.bootstrapServers(),
+                  // How long one lookup waits for the topic's metadata: the retries come sooner.
+                  "kafka.producer.max.block.ms", "1000")),
+              TestPipelines.TIGHT);
+      try {
+        FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "topics", 4, FrameFeed.jpegs(4, 64, 64, 7));
+        List<String> ids = feed.ids(FRAMES);
+        feed.send(0, FRAMES, 200);
+
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(errors(log)).anySatisfy(line -> assertThat(line)
+                .contains("Not consuming frames until the pipeline can publish")
+                .contains("cannot publish to topic 'predictions' (topics.predictions)")
+                .contains("Topic predictions not present in metadata after 1000 ms")));
+        // Several lookups later, still out.
+        await().atMost(Duration.ofSeconds(30)).until(() -> errors(log).size() >= 3);
+        HttpResponse<String> ready = TestPipelines.get(service, "/health/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(new JsonObject(ready.body()).getJsonObject("checks").getBoolean("topics")).isFalse();
+        assertThat(admin.listGroups().all().get()).as("nobody joined a group").isEmpty();
+
+        broker.createTopic("predictions", 2);
+        await().atMost(Duration.ofSeconds(60)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
+        assertThat(new JsonObject(TestPipelines.get(service, "/health/ready").body()).getJsonObject("checks").getBoolean("topics"))
+            .isTrue();
+        try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+          Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+          assertThat(done.predicted()).as(done.toString()).isEqualTo(FRAMES);
+          assertThat(done.lost()).isZero();
+        }
+        assertThat(KafkaState.members(admin, service.config().kafka().groupId())).isEqualTo(1);
+      } finally {
+        service.close();
+      }
+    } finally {
+      pipelineLog.detachAppender(log);
+    }
+  }
+
+  private static List<String> errors(ListAppender<ILoggingEvent> log) {
+    synchronized (log) { // AppenderBase appends under the appender's lock
+      return log.list.stream()
+          .filter(e -> e.getLevel() == Level.ERROR)
+          .map(ILoggingEvent::getFormattedMessage)
+          .toList();
+    }
+  }
+}
