@@ -169,6 +169,17 @@ public record BenchReport(
     public Cpu(double coresBusy, Map<String, Double> seconds) {
       this(coresBusy, seconds, Pauses.NONE);
     }
+
+    /** Milliseconds of CPU, all threads together, per frame at {@code framesPerSecond}. */
+    public double msPerFrame(double framesPerSecond) {
+      return coresBusy * 1000 / framesPerSecond;
+    }
+
+    /** The share of the CPU time that went to thread group {@code group} (0 when it had none). */
+    public double share(String group) {
+      double total = seconds.values().stream().mapToDouble(Double::doubleValue).sum();
+      return total > 0 ? seconds.getOrDefault(group, 0.0) / total : 0;
+    }
   }
 
   /**
@@ -191,6 +202,10 @@ public record BenchReport(
    * @param pipelineVsNaive pipeline ÷ naive loop (target ≥ 2)
    * @param camCost 1 − pipeline with CAMs ÷ without (target ≤ 0.05)
    * @param p99At80VsBound p99 at 80% load ÷ its bound (target ≤ 1)
+   * @param cpuAt80 the machine's CPUs 80% of saturation needs at the CPU per frame its run took
+   *     (all threads: pipeline, broker, load generator); near 1, frames queue for the cores
+   * @param cpuAt80AtSaturationCost the same at the CPU per frame of the saturated run, which reads
+   *     frames loaded beforehand: what the open-loop traffic's own cost adds is the difference
    */
   public record Ratios(
       int ortBestBatchSize,
@@ -198,7 +213,9 @@ public record BenchReport(
       double pipelineVsInProcess,
       double pipelineVsNaive,
       double camCost,
-      double p99At80VsBound) {}
+      double p99At80VsBound,
+      double cpuAt80,
+      double cpuAt80AtSaturationCost) {}
 
   /**
    * Stage 2 run twice back to back, once per setting, so a change can be judged by a ratio from one

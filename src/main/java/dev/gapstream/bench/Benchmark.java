@@ -450,13 +450,26 @@ public final class Benchmark {
             .mapToDouble(r -> Stats.ratio(r.p99Ms(), r.boundMs()))
             .findFirst()
             .orElse(Double.NaN);
+    double cpuAt80 =
+        latency.stream()
+            .filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9)
+            .mapToDouble(r -> cpusNeeded(r.offeredFps(), r.cpu().msPerFrame(r.achievedFps())))
+            .findFirst()
+            .orElse(Double.NaN);
     return new BenchReport.Ratios(
         best.batchSize(),
         Stats.ratio(pipeline.framesPerSecond(), best.imagesPerSecond()),
         Stats.ratio(pipeline.framesPerSecond(), inProcess.framesPerSecond()),
         Stats.ratio(pipeline.framesPerSecond(), naive.framesPerSecond()),
         Stats.round(1 - Stats.ratio(pipeline.framesPerSecond(), noCam.framesPerSecond())),
-        p99Ratio);
+        p99Ratio,
+        cpuAt80,
+        cpusNeeded(0.8 * pipeline.framesPerSecond(), pipeline.cpu().msPerFrame(pipeline.framesPerSecond())));
+  }
+
+  /** The share of this machine's CPUs {@code framesPerSecond} keep busy at {@code msPerFrame} each. */
+  private static double cpusNeeded(double framesPerSecond, double msPerFrame) {
+    return Stats.round(framesPerSecond * msPerFrame / 1000 / Runtime.getRuntime().availableProcessors());
   }
 
   /** {@code c}: the configuration as given, before calibration. */

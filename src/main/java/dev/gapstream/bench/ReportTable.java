@@ -10,6 +10,9 @@ import java.util.stream.Collectors;
 /** The human-readable form of a {@link BenchReport}: a table per stage, then the ratios. */
 public final class ReportTable {
 
+  /** The pipeline's inference workers' group: Linux keeps 15 characters of a thread's name. */
+  private static final String INFERENCE_THREADS = "gapstream-infer";
+
   private ReportTable() {}
 
   public static String format(BenchReport r) {
@@ -73,6 +76,7 @@ public final class ReportTable {
       cpu(b, String.format(Locale.ROOT, "(4) %.0f%%, uncounted", l.loadFraction() * 100), l.cpu());
     }
     cpu(b, "(5) naive", r.naive().cpu());
+    cpuPerFrame(b, r);
     var x = r.ratios();
     line(b, "");
     line(b, "pipeline / bare ORT best (batch %d)   %6.3f   (target >= 0.85 for ResNet-18)", x.ortBestBatchSize(), x.pipelineVsOrtBest());
@@ -83,6 +87,10 @@ public final class ReportTable {
       line(b, "p99 at 80%% / bound                   not measured: no latency run at 80%% of saturation");
     } else {
       line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+    }
+    if (!Double.isNaN(x.cpuAt80())) {
+      line(b, "CPUs busy at 80%% of saturation       %6.3f   (at saturation's CPU per frame: %.3f)",
+          x.cpuAt80(), x.cpuAt80AtSaturationCost());
     }
     if (r.loadSearch() != null) {
       line(b, "highest load with p99 within bound   %6.3f   (of saturation; bisection, %d runs)",
@@ -154,6 +162,30 @@ public final class ReportTable {
     line(b, "    before them, not counted: %d run%s, %.0f-%.0f frames/s, JIT %.0f%% of the CPU in the first, %.0f%% in the last",
         runs.size(), runs.size() == 1 ? "" : "s", fps.getMin(), fps.getMax(),
         100 * Benchmark.compilerShare(runs.get(0).cpu()), 100 * Benchmark.compilerShare(runs.get(runs.size() - 1).cpu()));
+  }
+
+  /**
+   * CPU per frame of the pipeline's runs, split into the model's threads and everything else
+   * (decoding, Kafka clients, the broker, the load generator): open-loop traffic costs more per
+   * frame than a topic loaded beforehand, and on a machine that also runs the broker that is what
+   * decides how near saturation latency holds.
+   */
+  private static void cpuPerFrame(StringBuilder b, BenchReport r) {
+    if (Double.isNaN(r.pipeline().cpu().coresBusy())) {
+      return;
+    }
+    line(b, "");
+    line(b, "CPU per frame, ms (all threads: pipeline, broker, load generator)");
+    cpuPerFrame(b, "(3) pipeline", r.pipeline().cpu(), r.pipeline().framesPerSecond());
+    for (LatencyRow l : r.latency()) {
+      cpuPerFrame(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu(), l.achievedFps());
+    }
+  }
+
+  private static void cpuPerFrame(StringBuilder b, String name, BenchReport.Cpu cpu, double fps) {
+    double ms = cpu.msPerFrame(fps);
+    double model = ms * cpu.share(INFERENCE_THREADS);
+    line(b, "%-22s %6.2f   model %.2f, the rest %.2f", name, ms, model, ms - model);
   }
 
   private static String cores(List<LatencyRow> runs) {

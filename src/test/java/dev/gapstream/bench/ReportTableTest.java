@@ -50,7 +50,7 @@ class ReportTableTest {
             new Throughput(180, 2, 95, 1, new Cpu(0.6, Map.of("java", 1.0), new BenchReport.Pauses(1, 12, 12)), MODEL),
             List.of(at80),
             List.of(at80),
-            new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0),
+            new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 0.95, 0.76),
             List.of(),
             List.of(new BenchReport.LatencyExperiment("as configured", "ingest.decode.threads=1", 480, 72, 89, 1.236, List.of(other, at80), List.of(at80, at80))),
             null);
@@ -66,7 +66,12 @@ class ReportTableTest {
             + " ratio 1.236; cores busy 1.57/1.90 and 1.90/1.90\n")
         .containsPattern("\n\\(4\\) at 80% +1\\.90 cores, [^\n]*\n {23}GC paused 14 times, 230 ms in all, the longest 41 ms\n")
         .contains("(5) naive              0.60 cores, java 100%\n"
-            + "                       GC paused once, 12 ms in all, the longest 12 ms\n");
+            + "                       GC paused once, 12 ms in all, the longest 12 ms\n")
+        // 1.9 cores at 600 and 479.5 frames/s; the inference workers took 1.5 of every 1.9 s of CPU.
+        .contains("CPU per frame, ms (all threads: pipeline, broker, load generator)\n"
+            + "(3) pipeline             3.17   model 2.50, the rest 0.67\n"
+            + "(4) at 80%               3.96   model 3.13, the rest 0.83\n")
+        .contains("CPUs busy at 80% of saturation        0.950   (at saturation's CPU per frame: 0.760)\n");
     assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
   }
 
@@ -77,7 +82,7 @@ class ReportTableTest {
     LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, PARTS);
     BenchReport.LoadSearch search = new BenchReport.LoadSearch(80, 0.5, 300, 0.75, List.of(half, most), List.of(warm));
 
-    String table = ReportTable.format(report(List.of(most), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6), search));
+    String table = ReportTable.format(report(List.of(most), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6, 1.1, 0.8), search));
 
     assertThat(table)
         .contains("    the highest load within the bound, by bisection on one service:\n"
@@ -94,11 +99,12 @@ class ReportTableTest {
     LatencyRow rate = new LatencyRow(0.74, 400, 399.6, 7200, 31, 65, 95, 113, 102, 5.7, CPU, PARTS);
 
     String table =
-        ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN), null));
+        ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN, Double.NaN, 0.7), null));
 
     assertThat(table)
         .contains("    at 74% of saturation         400.0     399.6       31       65       95      113     102.0    5.7\n")
         .contains("p99 at 80% / bound                   not measured: no latency run at 80% of saturation\n")
+        .doesNotContain("CPUs busy at 80%")
         .doesNotContain("NaN");
   }
 

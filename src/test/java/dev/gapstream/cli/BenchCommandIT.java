@@ -99,8 +99,10 @@ class BenchCommandIT {
     assertThat(fieldNames(report.get("ratios")))
         .containsExactlyInAnyOrder(
             "ortBestBatchSize", "pipelineVsOrtBest", "pipelineVsInProcess", "pipelineVsNaive",
-            "camCost", "p99At80VsBound");
+            "camCost", "p99At80VsBound", "cpuAt80", "cpuAt80AtSaturationCost");
     report.get("ratios").forEach(v -> assertThat(v.isNumber()).as(v.toString()).isTrue());
+    assertThat(report.at("/ratios/cpuAt80").asDouble()).isPositive();
+    assertThat(report.at("/ratios/cpuAt80AtSaturationCost").asDouble()).isPositive();
 
     JsonNode experiments = report.get("experiments");
     assertThat(experiments).hasSize(2);
