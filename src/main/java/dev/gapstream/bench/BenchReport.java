@@ -18,6 +18,8 @@ import java.util.Map;
  *     was still compiling (empty with {@code --quick})
  * @param pipeline (3) the pipeline over the embedded broker at saturation, CAMs on
  * @param pipelineNoCam (3) the same with {@code cam.enabled=false}
+ * @param pipelineRounds (3) every counted round with CAMs on, in the order they ran: {@code
+ *     pipeline} is the fastest of them, and (4)'s loads are fractions of it
  * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
  * @param latency (4) end-to-end latency under open-loop load, one row per load
  * @param latencyWarmUp (4) the uncounted runs that came before each of those on the same service
@@ -37,6 +39,7 @@ public record BenchReport(
     List<Throughput> pipelineWarmUp,
     Throughput pipeline,
     Throughput pipelineNoCam,
+    List<Throughput> pipelineRounds,
     Throughput naive,
     List<LatencyRow> latency,
     List<LatencyRow> latencyWarmUp,

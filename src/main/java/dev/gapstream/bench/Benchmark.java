@@ -80,6 +80,7 @@ public final class Benchmark {
     List<LatencyRow> latency = new ArrayList<>();
     List<LatencyRow> latencyWarmUp = new ArrayList<>();
     List<Throughput> pipelineWarmUp = new ArrayList<>();
+    List<Throughput> pipelineRounds = new ArrayList<>();
     List<BenchReport.Experiment> experiments = new ArrayList<>();
     List<BenchReport.LatencyExperiment> latencyExperiments = new ArrayList<>();
     BenchReport.LoadSearch loadSearch = null;
@@ -115,7 +116,9 @@ public final class Benchmark {
         pipeline = null;
         pipelineNoCam = null;
         for (int round = 1; round <= settings.rounds(); round++) {
-          pipeline = faster(pipeline, saturation(stage, true, round));
+          Throughput withCam = saturation(stage, true, round);
+          pipelineRounds.add(withCam);
+          pipeline = faster(pipeline, withCam);
           pipelineNoCam = faster(pipelineNoCam, saturation(stage, false, round));
         }
         // Rounded once here, as every report of it is: the search compares and reports this value.
@@ -151,6 +154,7 @@ public final class Benchmark {
         pipelineWarmUp,
         pipeline,
         pipelineNoCam,
+        pipelineRounds,
         naive,
         latency,
         latencyWarmUp,

@@ -28,9 +28,15 @@ class BenchCommandIT {
             .report();
     assertThat(fieldNames(report))
         .containsExactlyInAnyOrder(
-            "machine", "setup", "ort", "inProcess", "pipelineWarmUp", "pipeline", "pipelineNoCam", "naive", "latency",
+            "machine", "setup", "ort", "inProcess", "pipelineWarmUp", "pipeline", "pipelineNoCam", "pipelineRounds", "naive", "latency",
             "latencyWarmUp", "ratios", "experiments", "latencyExperiments", "loadSearch");
     assertThat(report.at("/setup/frames").asInt()).isEqualTo(24);
+    double fastestRound = 0;
+    for (JsonNode round : report.get("pipelineRounds")) {
+      fastestRound = Math.max(fastestRound, round.get("framesPerSecond").asDouble());
+    }
+    assertThat(report.get("pipelineRounds")).isNotEmpty();
+    assertThat(report.at("/pipeline/framesPerSecond").asDouble()).as("the fastest round counts").isEqualTo(fastestRound);
     assertThat(report.at("/setup/quick").asBoolean()).isTrue();
     assertThat(report.at("/machine/cpus").asInt()).isPositive();
 
