@@ -196,16 +196,23 @@ public final class ReportTable {
     if (Double.isNaN(r.pipeline().cpu().coresBusy())) {
       return;
     }
+    // One intra-op thread runs on the inference worker itself; more run in ONNX Runtime's pool,
+    // whose threads carry the name of the thread that opened the session, not the worker's.
+    boolean split = r.setup().inferenceThreads() == 1;
     line(b, "");
     line(b, "CPU per frame, ms (all threads: pipeline, broker, load generator)");
-    cpuPerFrame(b, "(3) pipeline", r.pipeline().cpu(), r.pipeline().framesPerSecond());
+    cpuPerFrame(b, "(3) pipeline", r.pipeline().cpu(), r.pipeline().framesPerSecond(), split);
     for (LatencyRow l : r.latency()) {
-      cpuPerFrame(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu(), l.achievedFps());
+      cpuPerFrame(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu(), l.achievedFps(), split);
     }
   }
 
-  private static void cpuPerFrame(StringBuilder b, String name, BenchReport.Cpu cpu, double fps) {
+  private static void cpuPerFrame(StringBuilder b, String name, BenchReport.Cpu cpu, double fps, boolean split) {
     double ms = cpu.msPerFrame(fps);
+    if (!split) {
+      line(b, "%-22s %6.2f", name, ms);
+      return;
+    }
     double model = ms * cpu.share(INFERENCE_THREADS);
     line(b, "%-22s %6.2f   model %.2f, the rest %.2f", name, ms, model, ms - model);
   }

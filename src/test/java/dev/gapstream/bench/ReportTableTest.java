@@ -111,11 +111,31 @@ class ReportTableTest {
         .doesNotContain("NaN");
   }
 
+  /** With more than one intra-op thread, ONNX Runtime's pool threads are not the workers': no split. */
+  @Test
+  void cpuPerFrameIsNotSplitWhenTheModelRunsOnItsOwnPool() {
+    LatencyRow at80 = new LatencyRow(0.8, 480, 479.5, 6400, 41, 89, 115, 132, 89.06, 7.3, CPU, PARTS);
+
+    String table = ReportTable.format(report(List.of(at80), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 0.95, 0.76), null, 4));
+
+    assertThat(table)
+        .contains("CPU per frame, ms (all threads: pipeline, broker, load generator)\n"
+            + "(3) pipeline             3.17\n"
+            + "(4) at 80%               3.96\n")
+        .doesNotContain("model 2.50");
+  }
+
   private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {
+    return report(latency, ratios, search, 1);
+  }
+
+  private static BenchReport report(
+      List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search, int inferenceThreads) {
     Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
     return new BenchReport(
         MACHINE,
-        new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+        new BenchReport.Setup(
+            "model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, inferenceThreads, 2, 2, 256, 0, false),
         List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
         t, List.of(), t, t, List.of(t), t, latency, List.of(), ratios, List.of(), List.of(), search);
   }
