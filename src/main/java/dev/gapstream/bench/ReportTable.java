@@ -14,6 +14,9 @@ public final class ReportTable {
   /** The pipeline's inference workers' group: Linux keeps 15 characters of a thread's name. */
   private static final String INFERENCE_THREADS = "gapstream-infer";
 
+  /** The CPUs' share at 80% past which the table says why p99 there is out of the pipeline's hands. */
+  private static final double CROWDED = 0.9;
+
   private ReportTable() {}
 
   public static String format(BenchReport r) {
@@ -93,6 +96,10 @@ public final class ReportTable {
     if (!Double.isNaN(x.cpuAt80())) {
       line(b, "CPUs busy at 80%% of saturation       %6.3f   (at saturation's CPU per frame: %.3f)",
           x.cpuAt80(), x.cpuAt80AtSaturationCost());
+      if (x.cpuAt80() >= CROWDED) {
+        line(b, "    near 1, frames queue for the CPUs, which here also run the broker and the load generator:");
+        line(b, "    `gapstream load` measures a deployment from another machine");
+      }
     }
     if (r.loadSearch() != null) {
       line(b, "highest load with p99 within bound   %6.3f   (of saturation; bisection, %d runs)",
