@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -448,18 +449,10 @@ public final class Benchmark {
       Throughput naive,
       List<LatencyRow> latency) {
     OrtRow best = ort.stream().max((a, b) -> Double.compare(a.imagesPerSecond(), b.imagesPerSecond())).orElseThrow();
-    double p99Ratio =
-        latency.stream()
-            .filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9)
-            .mapToDouble(r -> Stats.ratio(r.p99Ms(), r.boundMs()))
-            .findFirst()
-            .orElse(Double.NaN);
+    Optional<LatencyRow> at80 = latency.stream().filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9).findFirst();
+    double p99Ratio = at80.map(r -> Stats.ratio(r.p99Ms(), r.boundMs())).orElse(Double.NaN);
     double cpuAt80 =
-        latency.stream()
-            .filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9)
-            .mapToDouble(r -> cpusNeeded(r.offeredFps(), r.cpu().msPerFrame(r.achievedFps())))
-            .findFirst()
-            .orElse(Double.NaN);
+        at80.map(r -> cpusNeeded(r.offeredFps(), r.cpu().msPerFrame(r.achievedFps()))).orElse(Double.NaN);
     return new BenchReport.Ratios(
         best.batchSize(),
         Stats.ratio(pipeline.framesPerSecond(), best.imagesPerSecond()),

@@ -4,7 +4,6 @@ import dev.gapstream.bench.BenchReport;
 import dev.gapstream.bench.BenchSettings;
 import dev.gapstream.bench.Benchmark;
 import dev.gapstream.bench.EncodedFrame;
-import dev.gapstream.bench.FrameSource;
 import dev.gapstream.bench.ReferenceModels;
 import dev.gapstream.bench.ReportJson;
 import dev.gapstream.bench.ReportTable;
@@ -13,9 +12,7 @@ import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.ModelSpec;
-import dev.gapstream.synth.FrameSize;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -49,14 +46,7 @@ public final class BenchCommand implements Callable<Integer> {
           + "resnet18, mobilenet_v2, squeezenet1_1 (default: inference.model.path, the shipped model).")
   String model;
 
-  @Option(names = "--size", defaultValue = "224x224", description = "Synthetic frame size WxH (default: ${DEFAULT-VALUE}).")
-  String size;
-
-  @Option(names = "--encoding", defaultValue = "jpeg", description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
-  String encoding;
-
-  @Option(names = "--images", paramLabel = "DIR", description = "Use the .jpg/.png files in DIR instead of synthetic frames.")
-  Path images;
+  @Mixin FrameSourceOptions frameSource;
 
   @Option(names = "--frames", description = "Frames per throughput stage (default: 400; quick: 24).")
   Integer frames;
@@ -117,9 +107,6 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--timeout", defaultValue = "PT15M", description = "Fail a stage that runs longer (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
-  @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
-  long seed;
-
   @Option(names = "--quick", description = "Smoke mode: few frames, short runs; the figures mean nothing.")
   boolean quick;
 
@@ -158,11 +145,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
     ModelSpec modelSpec = ModelSpec.load(cfg.inference().modelPath());
     int count = frames != null ? frames : quick ? 24 : 400;
-    List<EncodedFrame> encoded =
-        images != null
-            ? FrameSource.directory(images, count)
-            : FrameSource.synthetic(count, FrameSize.parse(size), encoding, seed);
-    String source = images != null ? "from " + images : "synthetic " + encoding;
+    List<EncodedFrame> encoded = frameSource.frames(count);
+    String source = frameSource.describe();
     BenchSettings settings =
         new BenchSettings(
             batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),

@@ -1,12 +1,9 @@
 package dev.gapstream.cli;
 
 import dev.gapstream.bench.EncodedFrame;
-import dev.gapstream.bench.FrameSource;
 import dev.gapstream.bench.OpenLoad;
 import dev.gapstream.bench.ReportJson;
-import dev.gapstream.synth.FrameSize;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -61,17 +58,7 @@ public final class LoadCommand implements Callable<Integer> {
       description = "How long to wait for the predictions after the last frame (default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
-  @Option(names = "--size", defaultValue = "224x224", description = "Synthetic frame size (default: ${DEFAULT-VALUE}).")
-  String size;
-
-  @Option(names = "--encoding", defaultValue = "jpeg", description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
-  String encoding;
-
-  @Option(names = "--images", paramLabel = "DIR", description = "Send the .jpg/.png files in DIR instead of synthetic frames.")
-  Path images;
-
-  @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
-  long seed;
+  @Mixin FrameSourceOptions frameSource;
 
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")
   boolean json;
@@ -87,10 +74,7 @@ public final class LoadCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--rate, --warmup, --duration, --timeout: " + e.getMessage());
     }
     int count = settings.warmFrames() + settings.countedFrames();
-    List<EncodedFrame> frames =
-        images != null
-            ? FrameSource.directory(images, count)
-            : FrameSource.synthetic(count, FrameSize.parse(size), encoding, seed);
+    List<EncodedFrame> frames = frameSource.frames(count);
     PrintWriter err = spec.commandLine().getErr();
     OpenLoad.Report report =
         OpenLoad.run(settings, frames, status -> {
