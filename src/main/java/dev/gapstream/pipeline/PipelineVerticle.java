@@ -37,6 +37,7 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,6 +60,9 @@ public final class PipelineVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
   private static final long RETRY_DELAY_MS = 100;
   private static final long MAX_RETRY_DELAY_MS = 5_000;
+  /** Kafka's default {@code max.block.ms}. */
+  private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
+  private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
 
   private final PipelineSettings settings;
@@ -95,6 +99,7 @@ public final class PipelineVerticle extends VerticleBase {
   private long deadlineTimer = -1;
   private long connectionTimer = -1;
   private long topicsTimer = -1;
+  private long slowLookupTimer = -1;
   private boolean stopping;
   private Promise<Void> drained;
 
@@ -164,7 +169,20 @@ public final class PipelineVerticle extends VerticleBase {
    * max.block.ms} and runs on a worker; once found, the first predictions do not wait for metadata.
    */
   private void subscribeOnceOutputsFound(long retryDelayMs) {
+    if (retryDelayMs == RETRY_DELAY_MS) {
+      // A lookup of a missing topic ends only at max.block.ms (a minute by default): say sooner why
+      // nothing is consumed. Later lookups follow an error that says it.
+      long maxBlockMs = maxBlockMs(settings.producerConfig());
+      slowLookupTimer = vertx.setTimer(slowLookupWarningMs(maxBlockMs), id -> LOG.warn(
+          "Not consuming {} yet: still looking up the output topics '{}' ({}) and '{}' ({}); a lookup"
+              + " waits up to {} ms ({}) for a topic the cluster does not have",
+          settings.framesTopic(),
+          settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS,
+          settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
+          maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG));
+    }
     vertx.executeBlocking(this::findOutputTopics, false).onComplete(found -> {
+      vertx.cancelTimer(slowLookupTimer);
       if (stopping) {
         return;
       }
@@ -185,6 +203,17 @@ public final class PipelineVerticle extends VerticleBase {
               settings.exactlyOnce() ? "exactly-once" : "at-least-once"))
           .onFailure(e -> fail("subscribing to " + settings.framesTopic() + " failed: " + e));
     });
+  }
+
+  /** The producer's {@code max.block.ms}: what a lookup of a topic the cluster lacks waits. */
+  static long maxBlockMs(Map<String, ?> producerConfig) {
+    Object value = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+    return value == null ? DEFAULT_MAX_BLOCK_MS : Long.parseLong(value.toString().trim());
+  }
+
+  /** When a first lookup still running is worth a warning: soon, and before the lookup gives up. */
+  static long slowLookupWarningMs(long maxBlockMs) {
+    return Math.max(1, Math.min(SLOW_LOOKUP_WARNING_MS, maxBlockMs / 2));
   }
 
   /** Runs on a worker: the producer's metadata of each output topic, or which one it lacks. */
@@ -238,6 +267,7 @@ public final class PipelineVerticle extends VerticleBase {
     health.set("draining", false);
     vertx.cancelTimer(connectionTimer);
     vertx.cancelTimer(topicsTimer);
+    vertx.cancelTimer(slowLookupTimer);
     consumer.pause();
     drained = Promise.promise();
     dispatch();

@@ -27,6 +27,7 @@ import org.slf4j.LoggerFactory;
  * A replica whose predictions topic does not exist, on a cluster that does not create topics on
  * demand: it stays unready and out of the consumer group, says which key names the missing topic,
  * and takes no frames; once the topic is created it joins and predicts every frame sent meanwhile.
+ * While its first lookup still waits, it warns why nothing is consumed.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class OutputTopicsIT {
@@ -56,13 +57,24 @@ class OutputTopicsIT {
         List<String> ids = feed.ids(FRAMES);
         feed.send(0, FRAMES, 200);
 
+        // Half the lookup's wait (at most 5 s) into the first lookup, before its error: why nothing is consumed.
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
-            assertThat(errors(log)).anySatisfy(line -> assertThat(line)
+            assertThat(lines(log, Level.WARN)).anySatisfy(line -> assertThat(line)
+                .contains("Not consuming frames yet: still looking up the output topics")
+                .contains("'predictions' (topics.predictions) and 'frames.dlq' (topics.dlq)")
+                .contains("waits up to 1000 ms (kafka.producer.max.block.ms)")));
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(lines(log, Level.ERROR)).anySatisfy(line -> assertThat(line)
                 .contains("Not consuming frames until the pipeline can publish")
                 .contains("cannot publish to topic 'predictions' (topics.predictions)")
                 .contains("Topic predictions not present in metadata after 1000 ms")));
         // Several lookups later, still out.
-        await().atMost(Duration.ofSeconds(30)).until(() -> errors(log).size() >= 3);
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines(log, Level.ERROR).size() >= 3);
+        List<String> all = lines(log, null);
+        assertThat(all).as("warned once, not at every retry")
+            .filteredOn(line -> line.contains("still looking up")).hasSize(1);
+        assertThat(indexOf(all, "still looking up")).as("the warning comes before the first lookup gives up")
+            .isLessThan(indexOf(all, "Not consuming frames until the pipeline can publish"));
         HttpResponse<String> ready = TestPipelines.get(service, "/health/ready");
         assertThat(ready.statusCode()).isEqualTo(503);
         assertThat(new JsonObject(ready.body()).getJsonObject("checks").getBoolean("topics")).isFalse();
@@ -86,10 +98,20 @@ class OutputTopicsIT {
     }
   }
 
-  private static List<String> errors(ListAppender<ILoggingEvent> log) {
+  private static int indexOf(List<String> lines, String part) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(part)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** The pipeline's log lines at {@code level}, or at every level for null, in order. */
+  private static List<String> lines(ListAppender<ILoggingEvent> log, Level level) {
     synchronized (log) { // AppenderBase appends under the appender's lock
       return log.list.stream()
-          .filter(e -> e.getLevel() == Level.ERROR)
+          .filter(e -> level == null || e.getLevel() == level)
           .map(ILoggingEvent::getFormattedMessage)
           .toList();
     }
