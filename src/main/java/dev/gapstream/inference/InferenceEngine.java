@@ -274,8 +274,14 @@ public final class InferenceEngine implements AutoCloseable {
       opts.addCUDA(0);
     } catch (OrtException e) {
       opts.close();
+      String version = OrtEnvironment.getEnvironment().getVersion();
       throw new ModelException(
-          "inference.provider=cuda: cannot start the CUDA provider: " + e.getMessage(), e);
+          "inference.provider=cuda: cannot start the CUDA provider: " + e.getMessage()
+              + ". ONNX Runtime " + version + "'s CUDA provider needs an NVIDIA driver and CUDA"
+              + " 12's and cuDNN 9's libraries (libcudart.so.12, libcublas.so.12,"
+              + " libcublasLt.so.12, libcudnn.so.9) where the loader finds them (LD_LIBRARY_PATH);"
+              + " ONNX Runtime's log line above names the one it could not load",
+          e);
     }
   }
 

@@ -8,6 +8,7 @@ import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The engine on the tiny class-maps model (stride 2: a 40×56 input gives 20×28 maps). */
@@ -99,14 +100,22 @@ class InferenceEngineTest {
         .hasMessageContaining("no output 'heat'");
   }
 
+  /** The CPU build only: {@code -Pcuda} leaves this out and runs {@link CudaEngineTest} instead. */
   @Test
+  @Tag("cpu-build")
   void cudaWithoutTheCudaBuildNamesTheConfigKey() {
     Path model = TestModels.ensure("tiny-cam");
     EngineOptions cuda = new EngineOptions(1, EngineOptions.Provider.fromConfig("cuda"));
     assertThatThrownBy(() -> InferenceEngine.open(model, spec(null), cuda))
         .isInstanceOf(ModelException.class)
-        .hasMessageContaining("inference.provider");
+        .hasMessageContaining("inference.provider")
+        .hasMessageContaining("-Pcuda");
+  }
+
+  @Test
+  void anUnknownProviderNamesTheConfigKey() {
     assertThatThrownBy(() -> EngineOptions.Provider.fromConfig("tpu"))
+        .isInstanceOf(ModelException.class)
         .hasMessageContaining("inference.provider");
   }
 }
