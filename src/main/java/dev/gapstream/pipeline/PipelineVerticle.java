@@ -206,13 +206,13 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /** The producer's {@code max.block.ms}: what a lookup of a topic the cluster lacks waits. */
-  static long maxBlockMs(Map<String, ?> producerConfig) {
+  private static long maxBlockMs(Map<String, ?> producerConfig) {
     Object value = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
     return value == null ? DEFAULT_MAX_BLOCK_MS : Long.parseLong(value.toString().trim());
   }
 
   /** When a first lookup still running is worth a warning: soon, and before the lookup gives up. */
-  static long slowLookupWarningMs(long maxBlockMs) {
+  private static long slowLookupWarningMs(long maxBlockMs) {
     return Math.max(1, Math.min(SLOW_LOOKUP_WARNING_MS, maxBlockMs / 2));
   }
 

@@ -1,6 +1,7 @@
 package dev.gapstream.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.gapstream.bench.BenchReport.Cpu;
 import dev.gapstream.bench.BenchReport.LatencyRow;
@@ -128,6 +129,53 @@ class ReportTableTest {
         .contains("CPUs busy at 80% of saturation        0.850")
         .as("below 0.9, no word on the CPUs")
         .doesNotContain("frames queue for the CPUs");
+  }
+
+  /**
+   * A latency run whose model took half again the CPU per frame of the saturated run, where stage 1
+   * says its smaller batches cost 8% more: the table says the machine ran slower. A run at +20%
+   * (within what its batches and open-loop work cost) gets no such line.
+   */
+  @Test
+  void saysWhenTheMachineRanSlowerThanItsBatchesExplain() {
+    List<BenchReport.OrtRow> ort =
+        List.of(
+            new BenchReport.OrtRow(1, 40, 57.4, 34.8, 1.97),
+            new BenchReport.OrtRow(2, 20, 118.6, 33.7, 1.93),
+            new BenchReport.OrtRow(4, 10, 228.5, 35.0, 1.97),
+            new BenchReport.OrtRow(16, 3, 912.8, 35.1, 1.86));
+    // Stage 1's CPU per frame: 56.61 ms at 1, 57.27 at 2, 56.29 at 4, 52.99 at 16; at 2.3, on a
+    // log scale between 2 and 4: 57.27 + 0.2016 * (56.29 - 57.27) = 57.07; at 15.4 between 4 and 16:
+    // 56.29 + 0.9725 * (52.99 - 56.29) = 53.08.
+    assertThat(ReportTable.ortCpuPerFrame(ort, 2.3)).isCloseTo(57.07, within(0.01));
+    assertThat(ReportTable.ortCpuPerFrame(ort, 15.4)).isCloseTo(53.08, within(0.01));
+    assertThat(ReportTable.ortCpuPerFrame(ort, 32)).as("past the largest: the largest's").isCloseTo(52.99, within(0.01));
+    assertThat(ReportTable.ortCpuPerFrame(ort, 0.5)).as("below the smallest: the smallest's").isCloseTo(56.61, within(0.01));
+
+    // Saturated: 1.97 cores, 93% in the model's workers, at 34.8 frames/s in batches of 15.4: 52.65 ms.
+    Cpu saturatedCpu = new Cpu(1.97, Map.of("gapstream-infer", 0.93, "java", 0.07));
+    Throughput saturated = new Throughput(400, 11.5, 34.8, 15.4, saturatedCpu, MODEL);
+    // At 80%: 1.92 cores, 91% model, 22.4 frames/s: 78.0 ms a frame, 48% more, in batches of 2.3.
+    LatencyRow slow = new LatencyRow(0.8, 27.8, 22.4, 440, 1754, 5595, 5707, 5707, 1835.7, 2.3,
+        new Cpu(1.92, Map.of("gapstream-infer", 0.91, "java", 0.09)), PARTS);
+    // At 50%: 1.27 cores, 85% model, 17.4 frames/s: 62.0 ms a frame, 18% more, in batches of 1.
+    LatencyRow usual = new LatencyRow(0.5, 17.4, 17.4, 350, 88, 144, 158, 158, 1835.7, 1.0,
+        new Cpu(1.27, Map.of("gapstream-infer", 0.85, "java", 0.15)), PARTS);
+    BenchReport report =
+        new BenchReport(
+            MACHINE,
+            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+            ort, saturated, List.of(), saturated, saturated, List.of(saturated), saturated,
+            List.of(usual, slow), List.of(),
+            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, 1.19, 0.79), List.of(), List.of(), null);
+
+    String table = ReportTable.format(report);
+
+    assertThat(table)
+        .contains("(4) at 80%              85.71   model 78.00, the rest 7.71\n"
+            + "    at 80% the model took 48% more CPU a frame than in (3); its batches (2.3 against 15.4) explain +8% by (1):\n"
+            + "    the machine itself ran slower in that run (on a shared host: other tenants on its cores), and its figures with it\n")
+        .doesNotContain("at 50% the model took");
   }
 
   private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {
