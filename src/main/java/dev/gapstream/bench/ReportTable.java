@@ -221,7 +221,7 @@ public final class ReportTable {
     for (LatencyRow l : r.latency()) {
       cpuPerFrame(b, String.format(Locale.ROOT, "(4) at %.0f%%", l.loadFraction() * 100), l.cpu(), l.achievedFps(), split);
     }
-    if (split) {
+    if (split && !r.setup().quick()) { // a smoke run's second-long runs say nothing of the machine
       for (LatencyRow l : r.latency()) {
         slowerMachine(b, r, l);
       }

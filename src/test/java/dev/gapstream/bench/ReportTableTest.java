@@ -11,6 +11,7 @@ import dev.gapstream.bench.BenchReport.Parts;
 import dev.gapstream.bench.BenchReport.Throughput;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 class ReportTableTest {
@@ -134,7 +135,7 @@ class ReportTableTest {
   /**
    * A latency run whose model took half again the CPU per frame of the saturated run, where stage 1
    * says its smaller batches cost 8% more: the table says the machine ran slower. A run at +20%
-   * (within what its batches and open-loop work cost) gets no such line.
+   * (within what its batches and open-loop work cost) gets no such line, nor does a smoke run.
    */
   @Test
   void saysWhenTheMachineRanSlowerThanItsBatchesExplain() {
@@ -161,21 +162,24 @@ class ReportTableTest {
     // At 50%: 1.27 cores, 85% model, 17.4 frames/s: 62.0 ms a frame, 18% more, in batches of 1.
     LatencyRow usual = new LatencyRow(0.5, 17.4, 17.4, 350, 88, 144, 158, 158, 1835.7, 1.0,
         new Cpu(1.27, Map.of("gapstream-infer", 0.85, "java", 0.15)), PARTS);
-    BenchReport report =
+    Function<Boolean, BenchReport> report = quick ->
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, quick),
             ort, saturated, List.of(), saturated, saturated, List.of(saturated), saturated,
             List.of(usual, slow), List.of(),
             new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, 1.19, 0.79), List.of(), List.of(), null);
 
-    String table = ReportTable.format(report);
+    String table = ReportTable.format(report.apply(false));
 
     assertThat(table)
         .contains("(4) at 80%              85.71   model 78.00, the rest 7.71\n"
             + "    at 80% the model took 48% more CPU a frame than in (3); its batches (2.3 against 15.4) explain +8% by (1):\n"
             + "    the machine itself ran slower in that run (on a shared host: other tenants on its cores), and its figures with it\n")
         .doesNotContain("at 50% the model took");
+    assertThat(ReportTable.format(report.apply(true))).as("a smoke run's figures say nothing of the machine")
+        .contains("(4) at 80%              85.71   model 78.00, the rest 7.71\n")
+        .doesNotContain("the model took");
   }
 
   private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {
