@@ -237,11 +237,14 @@ public final class ReportTable {
   private static void slowerMachine(StringBuilder b, BenchReport r, LatencyRow l) {
     double saturated = r.pipeline().cpu().msPerFrame(r.pipeline().framesPerSecond()) * r.pipeline().cpu().share(INFERENCE_THREADS);
     double run = l.cpu().msPerFrame(l.achievedFps()) * l.cpu().share(INFERENCE_THREADS);
+    if (!(saturated > 0 && Double.isFinite(saturated) && run > 0 && Double.isFinite(run))) {
+      return; // no model threads seen, or a run with no frames back
+    }
     double byBatch =
         ortCpuPerFrame(r.ort(), l.meanBatchSize()) / ortCpuPerFrame(r.ort(), r.pipeline().meanBatchSize());
     double slowdown = run / saturated / byBatch;
     if (!(slowdown >= SLOWER_MACHINE)) {
-      return;
+      return; // NaN too: no stage 1 to weigh the batches by
     }
     line(b, "    at %.0f%% the model took %.0f%% more CPU a frame than in (3); its batches (%.1f against %.1f)"
             + " explain %+.0f%% by (1):",

@@ -177,6 +177,17 @@ class ReportTableTest {
             + "    at 80% the model took 48% more CPU a frame than in (3); its batches (2.3 against 15.4) explain +8% by (1):\n"
             + "    the machine itself ran slower in that run (on a shared host: other tenants on its cores), and its figures with it\n")
         .doesNotContain("at 50% the model took");
+    Throughput noWorkers = new Throughput(400, 11.5, 34.8, 15.4, new Cpu(1.97, Map.of("java", 1.97)), MODEL);
+    BenchReport unnamed =
+        new BenchReport(
+            MACHINE,
+            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+            ort, noWorkers, List.of(), noWorkers, noWorkers, List.of(noWorkers), noWorkers,
+            List.of(slow), List.of(),
+            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, 1.19, 0.79), List.of(), List.of(), null);
+    assertThat(ReportTable.format(unnamed)).as("no model threads seen saturated: nothing to compare")
+        .doesNotContain("the model took")
+        .doesNotContain("Infinity");
     assertThat(ReportTable.format(report.apply(true))).as("a smoke run's figures say nothing of the machine")
         .contains("(4) at 80%              85.71   model 78.00, the rest 7.71\n")
         .doesNotContain("the model took");
