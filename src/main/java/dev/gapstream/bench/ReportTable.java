@@ -235,8 +235,8 @@ public final class ReportTable {
    * its cores), and that run's figures are the machine's as much as the pipeline's.
    */
   private static void slowerMachine(StringBuilder b, BenchReport r, LatencyRow l) {
-    double saturated = r.pipeline().cpu().msPerFrame(r.pipeline().framesPerSecond()) * r.pipeline().cpu().share(INFERENCE_THREADS);
-    double run = l.cpu().msPerFrame(l.achievedFps()) * l.cpu().share(INFERENCE_THREADS);
+    double saturated = modelMsPerFrame(r.pipeline().cpu(), r.pipeline().framesPerSecond());
+    double run = modelMsPerFrame(l.cpu(), l.achievedFps());
     if (!(saturated > 0 && Double.isFinite(saturated) && run > 0 && Double.isFinite(run))) {
       return; // no model threads seen, or a run with no frames back
     }
@@ -271,17 +271,17 @@ public final class ReportTable {
     for (OrtRow above : rows) {
       if (above.batchSize() >= batch) {
         if (above == below || above.batchSize() == batch) {
-          return cpuPerFrame(above);
+          return ortMsPerFrame(above);
         }
         double t = Math.log(batch / below.batchSize()) / Math.log((double) above.batchSize() / below.batchSize());
-        return cpuPerFrame(below) + t * (cpuPerFrame(above) - cpuPerFrame(below));
+        return ortMsPerFrame(below) + t * (ortMsPerFrame(above) - ortMsPerFrame(below));
       }
       below = above;
     }
-    return cpuPerFrame(below);
+    return ortMsPerFrame(below);
   }
 
-  private static double cpuPerFrame(OrtRow o) {
+  private static double ortMsPerFrame(OrtRow o) {
     return o.coresBusy() * 1000 / o.imagesPerSecond();
   }
 
@@ -291,8 +291,13 @@ public final class ReportTable {
       line(b, "%-22s %6.2f", name, ms);
       return;
     }
-    double model = ms * cpu.share(INFERENCE_THREADS);
+    double model = modelMsPerFrame(cpu, fps);
     line(b, "%-22s %6.2f   model %.2f, the rest %.2f", name, ms, model, ms - model);
+  }
+
+  /** The model's workers' CPU per frame, in ms (with one intra-op thread, all of the model's). */
+  private static double modelMsPerFrame(BenchReport.Cpu cpu, double fps) {
+    return cpu.msPerFrame(fps) * cpu.share(INFERENCE_THREADS);
   }
 
   private static String cores(List<LatencyRow> runs) {

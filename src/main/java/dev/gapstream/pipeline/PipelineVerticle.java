@@ -156,6 +156,7 @@ public final class PipelineVerticle extends VerticleBase {
             : new AtLeastOnceDelivery(consumer);
     committer.deliverThrough(delivery);
     health.set("topics", false);
+    warnIfFirstLookupIsSlow();
     subscribeOnceOutputsFound(RETRY_DELAY_MS);
     return Future.succeededFuture();
   }
@@ -169,18 +170,6 @@ public final class PipelineVerticle extends VerticleBase {
    * max.block.ms} and runs on a worker; once found, the first predictions do not wait for metadata.
    */
   private void subscribeOnceOutputsFound(long retryDelayMs) {
-    if (retryDelayMs == RETRY_DELAY_MS) {
-      // A lookup of a missing topic ends only at max.block.ms (a minute by default): say sooner why
-      // nothing is consumed. Later lookups follow an error that says it.
-      long maxBlockMs = maxBlockMs(settings.producerConfig());
-      slowLookupTimer = vertx.setTimer(slowLookupWarningMs(maxBlockMs), id -> LOG.warn(
-          "Not consuming {} yet: still looking up the output topics '{}' ({}) and '{}' ({}); a lookup"
-              + " waits up to {} ms ({}) for a topic the cluster does not have",
-          settings.framesTopic(),
-          settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS,
-          settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
-          maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG));
-    }
     vertx.executeBlocking(this::findOutputTopics, false).onComplete(found -> {
       vertx.cancelTimer(slowLookupTimer);
       if (stopping) {
@@ -203,6 +192,22 @@ public final class PipelineVerticle extends VerticleBase {
               settings.exactlyOnce() ? "exactly-once" : "at-least-once"))
           .onFailure(e -> fail("subscribing to " + settings.framesTopic() + " failed: " + e));
     });
+  }
+
+  /**
+   * A lookup of a missing topic ends only at {@code max.block.ms} (a minute by default): says sooner
+   * why nothing is consumed, unless the first lookup has ended by then (later ones follow an error
+   * that says it).
+   */
+  private void warnIfFirstLookupIsSlow() {
+    long maxBlockMs = maxBlockMs(settings.producerConfig());
+    slowLookupTimer = vertx.setTimer(slowLookupWarningMs(maxBlockMs), id -> LOG.warn(
+        "Not consuming {} yet: still looking up the output topics '{}' ({}) and '{}' ({}); a lookup"
+            + " waits up to {} ms ({}) for a topic the cluster does not have",
+        settings.framesTopic(),
+        settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS,
+        settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
+        maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG));
   }
 
   /** The producer's {@code max.block.ms}: what a lookup of a topic the cluster lacks waits. */
