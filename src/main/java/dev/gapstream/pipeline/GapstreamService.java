@@ -56,6 +56,11 @@ public final class GapstreamService implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(GapstreamService.class);
   /** How long each batch size runs in each of calibration's two rounds. */
   private static final Duration CALIBRATION_PER_SIZE = Duration.ofMillis(150);
+  /** Kafka's defaults for {@code max.request.size} and {@code buffer.memory}. */
+  private static final long DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
+  private static final long DEFAULT_BUFFER_MEMORY_BYTES = 32L << 20;
+  /** Room in a dead letter's request for the frame's key and headers, the reason and the error. */
+  private static final long DEAD_LETTER_HEADROOM_BYTES = 64 << 10;
 
   private final GapstreamConfig config;
   private final EmbeddedKafka broker;
@@ -206,6 +211,13 @@ public final class GapstreamService implements AutoCloseable {
     producer.put(ProducerConfig.ACKS_CONFIG, "all");
     producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     producer.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+    // A dead letter carries its frame, up to ingest.max.frame.bytes: the producer must send records
+    // that large (Kafka's default is 1 MiB), with room for the key and the headers.
+    long maxRequest = Math.max(DEFAULT_MAX_REQUEST_BYTES, (long) config.ingest().maxFrameBytes() + DEAD_LETTER_HEADROOM_BYTES);
+    producer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(Math.min(Integer.MAX_VALUE, maxRequest)));
+    if (2 * maxRequest > DEFAULT_BUFFER_MEMORY_BYTES) {
+      producer.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(2 * maxRequest));
+    }
     producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.putAll(config.kafka().producer());
@@ -220,6 +232,7 @@ public final class GapstreamService implements AutoCloseable {
         config.topics().frames(),
         config.topics().predictions(),
         config.topics().dlq(),
+        deadLetterPayloadBytes(config.ingest().maxFrameBytes(), producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)),
         batchPolicy,
         config.ingest().maxInFlight(),
         config.ingest().decodeThreads(),
@@ -227,6 +240,20 @@ public final class GapstreamService implements AutoCloseable {
         exactlyOnce,
         Duration.ofMillis(config.commitIntervalMs()),
         Duration.ofMillis(config.shutdownTimeoutMs()));
+  }
+
+  /**
+   * The largest frame a dead letter carries whole: {@code ingest.max.frame.bytes}, or less where
+   * {@code kafka.producer.max.request.size} is set below it (less room for the key and headers).
+   */
+  static int deadLetterPayloadBytes(int maxFrameBytes, String maxRequestSize) {
+    long room;
+    try {
+      room = Long.parseLong(maxRequestSize.trim()) - DEAD_LETTER_HEADROOM_BYTES;
+    } catch (NumberFormatException e) {
+      return maxFrameBytes; // the producer refuses it at start-up, naming the key
+    }
+    return (int) Math.max(0, Math.min(maxFrameBytes, room));
   }
 
   /** How the engine runs, from {@code inference.threads} and {@code inference.provider}. */

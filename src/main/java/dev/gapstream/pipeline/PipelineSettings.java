@@ -9,6 +9,9 @@ import java.util.Map;
  *
  * @param consumerConfig native Kafka consumer properties (bootstrap, group, pass-through settings)
  * @param producerConfig native Kafka producer properties
+ * @param deadLetterPayloadBytes the largest frame a dead letter carries whole: larger ones go
+ *     without their bytes (their own topic keeps them), so that no dead letter is larger than the
+ *     producer sends
  * @param maxInFlight frames consumed but not yet published or dead-lettered; the consumer pauses at
  *     this bound and resumes at half of it
  * @param decodeThreads size of the decode worker pool
@@ -25,6 +28,7 @@ public record PipelineSettings(
     String framesTopic,
     String predictionsTopic,
     String deadLetterTopic,
+    int deadLetterPayloadBytes,
     BatchPolicy batchPolicy,
     int maxInFlight,
     int decodeThreads,

@@ -39,6 +39,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,7 +136,8 @@ public final class PipelineVerticle extends VerticleBase {
     clientMetrics = clients.metrics();
     producer = KafkaProducer.create(vertx, clients.producer());
     publisher =
-        new PredictionPublisher(producer, settings.predictionsTopic(), settings.deadLetterTopic());
+        new PredictionPublisher(
+            producer, settings.predictionsTopic(), settings.deadLetterTopic(), settings.deadLetterPayloadBytes());
     consumer = KafkaConsumer.create(vertx, clients.consumer());
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
@@ -468,7 +470,34 @@ public final class PipelineVerticle extends VerticleBase {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
     inOffsetOrder(frame, () ->
-        send(() -> publisher.deadLetter(frame, reason, error), RETRY_DELAY_MS).onSuccess(meta -> finish(frame)));
+        send(() -> deadLetterOrWithoutValue(frame, reason, error), RETRY_DELAY_MS).onSuccess(meta -> finish(frame)));
+  }
+
+  /**
+   * The dead letter; where it is refused as too large (a dead-letter topic whose {@code
+   * max.message.bytes} is below the frame's size), the same without the frame's value, since no
+   * retry could change that and the frame's partition would wait on it for good. Not in
+   * exactly-once mode, where the refusal has already doomed the transaction: there the topic must
+   * take {@code ingest.max.frame.bytes}.
+   */
+  private Future<RecordMetadata> deadLetterOrWithoutValue(Frame frame, RejectReason reason, String error) {
+    return publisher.deadLetter(frame, reason, error).recover(e -> {
+      if (settings.exactlyOnce() || !isTooLarge(e)) {
+        return Future.failedFuture(e);
+      }
+      LOG.warn("Frame {}: the dead letter was refused as too large ({}); sending it without the frame's bytes",
+          frame.source(), e.toString());
+      return publisher.deadLetterWithoutValue(frame, reason, error, "refused as too large: " + e.getMessage());
+    });
+  }
+
+  private static boolean isTooLarge(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof RecordTooLargeException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

@@ -17,7 +17,8 @@ import org.apache.kafka.common.header.Header;
  * Writes predictions and dead letters. A prediction keeps its frame's key (so per-camera order
  * holds within a partition) and its {@code frame-id} and {@code traceparent} headers; a dead letter
  * carries the original key, value and headers plus {@code dlq-reason}, {@code dlq-error} and {@code
- * dlq-source}.
+ * dlq-source}. A frame too large to send again goes without its value, with {@code
+ * dlq-payload-omitted} saying why; {@code dlq-source} names where it still is.
  *
  * <p>Called on the event loop; the Vert.x producer does the blocking parts of a send elsewhere.
  */
@@ -26,16 +27,23 @@ public final class PredictionPublisher {
   public static final String DLQ_REASON_HEADER = "dlq-reason";
   public static final String DLQ_ERROR_HEADER = "dlq-error";
   public static final String DLQ_SOURCE_HEADER = "dlq-source";
+  public static final String DLQ_PAYLOAD_OMITTED_HEADER = "dlq-payload-omitted";
 
   private final KafkaProducer<byte[], byte[]> producer;
   private final String predictionsTopic;
   private final String deadLetterTopic;
+  private final int maxPayloadBytes;
 
+  /**
+   * @param maxPayloadBytes the largest value a dead letter carries; a larger frame's goes without it
+   *     (see {@link dev.gapstream.pipeline.PipelineSettings#deadLetterPayloadBytes()})
+   */
   public PredictionPublisher(
-      KafkaProducer<byte[], byte[]> producer, String predictionsTopic, String deadLetterTopic) {
+      KafkaProducer<byte[], byte[]> producer, String predictionsTopic, String deadLetterTopic, int maxPayloadBytes) {
     this.producer = producer;
     this.predictionsTopic = predictionsTopic;
     this.deadLetterTopic = deadLetterTopic;
+    this.maxPayloadBytes = maxPayloadBytes;
   }
 
   /** Sends one prediction; the future completes when the broker acknowledged it. */
@@ -53,10 +61,30 @@ public final class PredictionPublisher {
     return producer.send(out);
   }
 
-  /** Sends a frame to the dead-letter topic with the reason it could not be predicted. */
+  /**
+   * Sends a frame to the dead-letter topic with the reason it could not be predicted: with its value,
+   * unless that is over the size given at construction.
+   */
   public Future<RecordMetadata> deadLetter(Frame frame, RejectReason reason, String error) {
-    KafkaProducerRecord<byte[], byte[]> out =
-        KafkaProducerRecord.create(deadLetterTopic, frame.record().key(), frame.record().value());
+    byte[] value = frame.record().value();
+    if (value != null && value.length > maxPayloadBytes) {
+      return deadLetterWithoutValue(
+          frame, reason, error, value.length + " bytes, over the " + maxPayloadBytes + " a dead letter carries");
+    }
+    return producer.send(deadLetterRecord(frame, value, reason, error, null));
+  }
+
+  /**
+   * Sends the dead letter without the frame's value (null), and {@code why} in the {@code
+   * dlq-payload-omitted} header: for a frame the producer or the dead-letter topic would refuse.
+   */
+  public Future<RecordMetadata> deadLetterWithoutValue(Frame frame, RejectReason reason, String error, String why) {
+    return producer.send(deadLetterRecord(frame, null, reason, error, why));
+  }
+
+  private KafkaProducerRecord<byte[], byte[]> deadLetterRecord(
+      Frame frame, byte[] value, RejectReason reason, String error, String omitted) {
+    KafkaProducerRecord<byte[], byte[]> out = KafkaProducerRecord.create(deadLetterTopic, frame.record().key(), value);
     List<KafkaHeader> headers = new ArrayList<>();
     for (Header h : frame.record().headers()) {
       headers.add(KafkaHeader.header(h.key(), Buffer.buffer(h.value() == null ? new byte[0] : h.value())));
@@ -64,8 +92,11 @@ public final class PredictionPublisher {
     headers.add(header(DLQ_REASON_HEADER, reason.wireName()));
     headers.add(header(DLQ_ERROR_HEADER, error == null ? reason.wireName() : error));
     headers.add(header(DLQ_SOURCE_HEADER, frame.source()));
+    if (omitted != null) {
+      headers.add(header(DLQ_PAYLOAD_OMITTED_HEADER, omitted));
+    }
     out.addHeaders(headers);
-    return producer.send(out);
+    return out;
   }
 
   private static KafkaHeader header(String key, String value) {

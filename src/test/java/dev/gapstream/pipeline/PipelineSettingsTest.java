@@ -1,0 +1,46 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.testing.TestPipelines;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.junit.jupiter.api.Test;
+
+/** The producer sends dead letters as large as the frames the pipeline takes, and no larger. */
+class PipelineSettingsTest {
+
+  private static PipelineSettings settings(Map<String, String> overrides) {
+    return GapstreamService.settings(TestPipelines.config(overrides), "localhost:9092");
+  }
+
+  @Test
+  void theProducerTakesAFrameOfIngestMaxFrameBytesWithRoomForItsHeaders() {
+    PipelineSettings s = settings(Map.of());
+    assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf((8 << 20) + (64 << 10)));
+    assertThat(s.producerConfig()).doesNotContainKey(ProducerConfig.BUFFER_MEMORY_CONFIG);
+    assertThat(s.deadLetterPayloadBytes()).isEqualTo(8 << 20);
+  }
+
+  @Test
+  void smallFramesKeepKafkasDefaultRequestSize() {
+    PipelineSettings s = settings(Map.of("ingest.max.frame.bytes", "100000"));
+    assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(1 << 20));
+    assertThat(s.deadLetterPayloadBytes()).isEqualTo(100_000);
+  }
+
+  @Test
+  void largeFramesGetABufferForTwoOfThem() {
+    PipelineSettings s = settings(Map.of("ingest.max.frame.bytes", String.valueOf(64 << 20)));
+    long request = (64L << 20) + (64 << 10);
+    assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(request));
+    assertThat(s.producerConfig()).containsEntry(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(2 * request));
+  }
+
+  @Test
+  void aSmallerMaxRequestSizeSetByTheUserWinsAndDeadLettersLeaveLargerFramesOut() {
+    PipelineSettings s = settings(Map.of("kafka.producer.max.request.size", "524288"));
+    assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "524288");
+    assertThat(s.deadLetterPayloadBytes()).isEqualTo(524_288 - (64 << 10));
+  }
+}
