@@ -10,18 +10,22 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One ONNX Runtime session for one model. {@link #run} is blocking and must only be called from a
  * worker thread (never the event loop); it is thread-safe, since ORT sessions are, so several
- * inference workers may share one engine. {@link #close} must not race with running batches: the
- * pipeline closes the engine after draining.
+ * inference workers may share one engine. {@link #close} waits for the batches running on it
+ * (a graceful stop that timed out can leave one behind), so the session is never freed under a run.
  *
  * <p>Class activation maps follow the model's {@link CamPlan}: a class-map output is fetched as it
  * is; for a GAP→linear head the graph is rewritten in memory at load (the file is left untouched)
@@ -31,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class InferenceEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
+  /** How long {@link #close} waits for running batches; one takes seconds at most. */
+  private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
   private final OrtEnvironment env;
   private final ModelSpec spec;
@@ -40,6 +46,9 @@ public final class InferenceEngine implements AutoCloseable {
   /** [classes][K] for {@link CamPlan.Kind#FEATURES}, else null. Never written after load. */
   private final float[][] classWeights;
   private final Set<String> outputs;
+  /** Runs hold it shared, {@link #close} whole. */
+  private final ReentrantReadWriteLock runs = new ReentrantReadWriteLock();
+  private volatile boolean closed;
 
   private InferenceEngine(
       ModelSpec spec,
@@ -149,7 +158,30 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs one batch of {@code n} images, NCHW from the buffer's position. Blocking.
+   *
+   * @throws ModelException when ONNX Runtime fails, or the engine is closed
+   */
   public BatchResult run(FloatBuffer nchw, int n, int height, int width) {
+    Lock shared = runs.readLock();
+    shared.lock();
+    try {
+      if (closed) {
+        throw new ModelException(spec.name() + ": the model is closed (the service is stopping)");
+      }
+      return runOpen(nchw, n, height, width);
+    } finally {
+      shared.unlock();
+    }
+  }
+
+  /** Batches running now. */
+  int running() {
+    return runs.getReadLockCount();
+  }
+
+  private BatchResult runOpen(FloatBuffer nchw, int n, int height, int width) {
     int count = Math.multiplyExact(n, Preprocessor.floatsPerImage(width, height));
     if (n < 1 || nchw.remaining() < count) {
       throw new ModelException(
@@ -208,9 +240,32 @@ public final class InferenceEngine implements AutoCloseable {
     return new BatchResult(n, classes, logits, null, h, w, bad, features);
   }
 
+  /**
+   * Frees the session once the batches running on it have finished, waiting at most {@link
+   * #CLOSE_WAIT}; past that it leaves the session to the process's exit rather than free it under a
+   * running batch. Later runs fail with a {@link ModelException}.
+   */
   @Override
   public void close() {
-    closeQuietly(session, options);
+    Lock whole = runs.writeLock();
+    try {
+      if (!whole.tryLock(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+        LOG.warn("{}: a batch still running after {} s; the model is left open for the process's exit",
+            spec.name(), CLOSE_WAIT.toSeconds());
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    try {
+      if (!closed) {
+        closed = true;
+        closeQuietly(session, options);
+      }
+    } finally {
+      whole.unlock();
+    }
   }
 
   /**

@@ -3,11 +3,15 @@ package dev.gapstream.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -98,6 +102,29 @@ class InferenceEngineTest {
     assertThatThrownBy(() -> InferenceEngine.open(model, spec("heat"), EngineOptions.cpu(1)))
         .isInstanceOf(ModelException.class)
         .hasMessageContaining("no output 'heat'");
+  }
+
+  /**
+   * A stop whose drain timed out closes the engine while a batch may still run on it: the close
+   * waits for it, so the batch ends with its result, and only later runs are refused. (Without the
+   * wait the session is freed under the run: a crash of the test JVM, or a failed run.)
+   */
+  @Test
+  void closeWaitsForTheBatchRunningOnTheSession() throws Exception {
+    Path model = TestModels.ensure("tiny-cam");
+    FloatBuffer batch = randomBatch(8, 720, 1280);
+    InferenceEngine engine = InferenceEngine.open(model, spec(null), EngineOptions.cpu(1));
+    float[] expected = engine.run(batch, 8, 720, 1280).logits(7);
+    CompletableFuture<BatchResult> running = CompletableFuture.supplyAsync(() -> engine.run(batch, 8, 720, 1280));
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(1)).until(() -> engine.running() == 1);
+    engine.close();
+
+    BatchResult r = running.get(1, TimeUnit.MINUTES);
+    assertThat(r.logits(7)).containsExactly(expected, within(1e-5f));
+    assertThatThrownBy(() -> engine.run(batch, 8, 720, 1280))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("closed");
+    engine.close(); // again: nothing to do
   }
 
   /** The CPU build only: {@code -Pcuda} leaves this out and runs {@link CudaEngineTest} instead. */
