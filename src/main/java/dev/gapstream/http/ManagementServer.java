@@ -1,5 +1,7 @@
 package dev.gapstream.http;
 
+import dev.gapstream.GapstreamException;
+import dev.gapstream.config.ConfigKeys;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -42,7 +44,7 @@ public final class ManagementServer {
   /**
    * Starts serving on {@code port} (0 for a free one) on all interfaces.
    *
-   * @return completes once the port is bound, or fails with the bind error
+   * @return completes once the port is bound, or fails naming {@code http.port} and the bind error
    */
   public static Future<ManagementServer> start(
       Vertx vertx, int port, PrometheusMeterRegistry registry, Health health) {
@@ -71,6 +73,8 @@ public final class ManagementServer {
         .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
         .requestHandler(router)
         .listen(port)
+        .recover(e -> Future.failedFuture(
+            new GapstreamException(ConfigKeys.HTTP_PORT + "=" + port + ": cannot listen: " + e.getMessage(), e)))
         .map(
             server -> {
               LOG.info("Management server on port {}", server.actualPort());

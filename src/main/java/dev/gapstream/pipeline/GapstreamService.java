@@ -31,6 +31,8 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,62 +78,85 @@ public final class GapstreamService implements AutoCloseable {
   private final BatchPolicy batchPolicy;
 
   private GapstreamService(GapstreamConfig config, Options options) throws Exception {
-    this.config = config;
-    LOG.info("Effective configuration:\n{}", config.redactedView());
-    broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
-    bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-    Path modelFile = config.inference().modelPath();
-    ModelSpec spec = ModelSpec.load(modelFile);
-    engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
-    Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config);
-    BatchPolicy configured = config.batch().policy();
-    batchPolicy = calibration.map(c -> c.apply(configured)).orElse(configured);
-    String jpeg = JpegLibrary.load();
-    JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
-    gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
-    metrics = gapstreamMetrics.pipeline();
-    metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
-    metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels());
-    calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
-    health = Health.requiring("model", "partitions");
-    health.set("model", true);
-    health.set("broker", true);
-    // Vert.x's own meters in the same registry: worker pools (queue delay, usage, in use for
-    // gapstream-decode and gapstream-inference) and the management server.
-    vertx =
-        Vertx.builder()
-            .with(
-                options
-                    .vertxOptions()
-                    .setMetricsOptions(
-                        new MicrometerMetricsOptions()
-                            .setEnabled(true)
-                            .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
-            .withMetrics(new MicrometerMetricsFactory(gapstreamMetrics.registry()))
-            .build();
-    liveView =
-        config.liveViewEnabled()
-            ? new LiveView(gapstreamMetrics.registry(), spec.name(), spec.version())
-            : null;
-    List<Consumer<Router>> routes = liveView == null ? List.of() : List.of(liveView::install);
-    server =
-        await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health, routes));
-    PredictionTap tap = liveView == null ? options.tap() : options.tap().andThen(liveView);
-    PipelineVerticle pipeline =
-        new PipelineVerticle(
-            settings(config, bootstrapServers, batchPolicy),
-            decoder(config, spec),
-            new ModelBatchRunner(
-                engine, spec, config.cam(), config.predictions().topK(), batchPolicy, metrics, tap),
-            metrics,
-            health);
-    deploymentId =
-        await(vertx.deployVerticle(pipeline, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)));
-    LOG.info(
-        "gapstream is running: model {} v{}, Kafka {}, management on port {}",
-        spec.name(), spec.version(), bootstrapServers, server.actualPort());
-    if (liveView != null) {
-      LOG.info("Live view on http://localhost:{}/live", server.actualPort());
+    // What has started, latest first: a failed start closes it before rethrowing.
+    Deque<AutoCloseable> started = new ArrayDeque<>();
+    try {
+      this.config = config;
+      LOG.info("Effective configuration:\n{}", config.redactedView());
+      broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
+      if (broker != null) {
+        started.push(broker);
+      }
+      bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
+      Path modelFile = config.inference().modelPath();
+      ModelSpec spec = ModelSpec.load(modelFile);
+      engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
+      started.push(engine);
+      Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config);
+      BatchPolicy configured = config.batch().policy();
+      batchPolicy = calibration.map(c -> c.apply(configured)).orElse(configured);
+      String jpeg = JpegLibrary.load();
+      JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
+      gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
+      started.push(gapstreamMetrics);
+      metrics = gapstreamMetrics.pipeline();
+      metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
+      metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels());
+      calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
+      health = Health.requiring("model", "partitions");
+      health.set("model", true);
+      health.set("broker", true);
+      // Vert.x's own meters in the same registry: worker pools (queue delay, usage, in use for
+      // gapstream-decode and gapstream-inference) and the management server.
+      vertx =
+          Vertx.builder()
+              .with(
+                  options
+                      .vertxOptions()
+                      .setMetricsOptions(
+                          new MicrometerMetricsOptions()
+                              .setEnabled(true)
+                              .addDisabledMetricsCategory(MetricsDomain.EVENT_BUS)))
+              .withMetrics(new MicrometerMetricsFactory(gapstreamMetrics.registry()))
+              .build();
+      started.push(() -> await(vertx.close())); // and with it the management server and the pipeline
+      liveView =
+          config.liveViewEnabled()
+              ? new LiveView(gapstreamMetrics.registry(), spec.name(), spec.version())
+              : null;
+      List<Consumer<Router>> routes = liveView == null ? List.of() : List.of(liveView::install);
+      server =
+          await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health, routes));
+      PredictionTap tap = liveView == null ? options.tap() : options.tap().andThen(liveView);
+      PipelineVerticle pipeline =
+          new PipelineVerticle(
+              settings(config, bootstrapServers, batchPolicy),
+              decoder(config, spec),
+              new ModelBatchRunner(
+                  engine, spec, config.cam(), config.predictions().topK(), batchPolicy, metrics, tap),
+              metrics,
+              health);
+      deploymentId =
+          await(vertx.deployVerticle(pipeline, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)));
+      LOG.info(
+          "gapstream is running: model {} v{}, Kafka {}, management on port {}",
+          spec.name(), spec.version(), bootstrapServers, server.actualPort());
+      if (liveView != null) {
+        LOG.info("Live view on http://localhost:{}/live", server.actualPort());
+      }
+    } catch (Exception e) {
+      closeAll(started, e);
+      throw e;
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> started, Exception failure) {
+    for (AutoCloseable c : started) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        failure.addSuppressed(e);
+      }
     }
   }
 
