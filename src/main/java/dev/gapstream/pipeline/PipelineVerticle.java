@@ -135,6 +135,9 @@ public final class PipelineVerticle extends VerticleBase {
   private Future<Void> wire(NativeClients clients) {
     clientMetrics = clients.metrics();
     producer = KafkaProducer.create(vertx, clients.producer());
+    // A failed send also fails its own future, where it is handled (retried, or dead-lettered
+    // without its bytes); without a handler Vert.x would log each one again as unhandled.
+    producer.exceptionHandler(e -> LOG.debug("Kafka producer error: {}", e.toString()));
     publisher =
         new PredictionPublisher(
             producer, settings.predictionsTopic(), settings.deadLetterTopic(), settings.deadLetterPayloadBytes());

@@ -164,7 +164,12 @@ class DeadLetterIT {
         assertThat(Outputs.header(bare, "dlq-payload-omitted")).startsWith("refused as too large");
         System.out.println("  without its bytes: " + Outputs.header(bare, "dlq-payload-omitted"));
       }
-      assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(200);
+      // Ready, once the connection check (every second) has seen the consumer connected: this
+      // test can be over within a second of the start.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        var ready = TestPipelines.get(service, "/health/ready");
+        assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+      });
       assertCommittedToTheEnd(admin);
     }
   }
