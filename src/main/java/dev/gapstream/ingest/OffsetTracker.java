@@ -1,6 +1,7 @@
 package dev.gapstream.ingest;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -22,9 +23,13 @@ public final class OffsetTracker {
   private final Map<Long, Entry> byOffset = new HashMap<>();
   /** Consumed records whose output was not released yet, oldest first. */
   private final ArrayDeque<Long> unreleased = new ArrayDeque<>();
-  private final Map<Long, Runnable> readyOutputs = new HashMap<>();
+  private final Map<Long, Output> readyOutputs = new HashMap<>();
   /** The next offset to commit: one past the last record of the finished prefix. */
   private long committable = -1;
+  private boolean revoked;
+
+  /** A record's output, and what to do instead once the partition is revoked before it ran. */
+  private record Output(Runnable send, Runnable drop) {}
 
   /** Records that a record was consumed. Offsets must be added in increasing order. */
   public void consumed(long offset) {
@@ -45,19 +50,49 @@ public final class OffsetTracker {
    * tracker does not hold runs at once.
    */
   public void release(long offset, Runnable output) {
+    release(offset, output, () -> {});
+  }
+
+  /**
+   * As {@link #release(long, Runnable)}; but once the partition is {@linkplain #revoke() revoked},
+   * runs {@code drop} instead of an output that has not run yet.
+   */
+  public void release(long offset, Runnable output, Runnable drop) {
+    if (revoked) {
+      drop.run();
+      return;
+    }
     if (!byOffset.containsKey(offset)) {
       output.run();
       return;
     }
-    readyOutputs.put(offset, output);
+    readyOutputs.put(offset, new Output(output, drop));
     while (!unreleased.isEmpty()) {
-      Runnable next = readyOutputs.remove(unreleased.peekFirst());
+      Output next = readyOutputs.remove(unreleased.peekFirst());
       if (next == null) {
         return;
       }
       unreleased.pollFirst();
-      next.run();
+      next.send().run();
     }
+  }
+
+  /**
+   * The partition went to another consumer, which reads its uncommitted records again: outputs not
+   * run yet are dropped (waiting ones now, later ones as they come), so that no record gets a
+   * second output from here.
+   */
+  public void revoke() {
+    revoked = true;
+    unreleased.clear();
+    var waiting = new ArrayList<>(readyOutputs.values());
+    readyOutputs.clear();
+    waiting.forEach(o -> o.drop().run());
+  }
+
+  /** Whether {@link #revoke()} was called. */
+  public boolean isRevoked() {
+    return revoked;
   }
 
   /**

@@ -119,6 +119,40 @@ final class OffsetCommitter {
       }
       return Future.succeededFuture();
     }
+    return startCommit();
+  }
+
+  /**
+   * Exactly-once, while Kafka waits in a rebalance: the revoked partitions' outputs not sent yet are
+   * dropped (their next owner reads those records again), and what was sent commits now with its
+   * offsets — after a commit already running, and even where no offset has moved yet, since the
+   * open transaction may hold sends not yet acknowledged. Then the partitions are forgotten.
+   */
+  Future<Void> revokeNow(Collection<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetTracker> revoking = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      OffsetTracker tracker = trackers.get(tp);
+      if (tracker != null) {
+        tracker.revoke();
+        revoking.put(tp, tracker);
+      }
+    }
+    return idle()
+        .compose(v -> startCommit())
+        .compose(v -> idle())
+        .andThen(ar -> revoking.forEach((tp, tracker) -> {
+          if (trackers.remove(tp, tracker)) {
+            committed.remove(tp);
+          }
+        }));
+  }
+
+  /** Completes once no commit is running (one that ends may start another: waits for that too). */
+  private Future<Void> idle() {
+    return running ? current.transform(ar -> idle()) : Future.succeededFuture();
+  }
+
+  private Future<Void> startCommit() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;

@@ -25,16 +25,22 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -65,6 +71,8 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
+  /** How long a rebalance waits for the revoked partitions' transaction to commit. */
+  private static final long REVOKE_COMMIT_WAIT_MS = 30_000;
 
   private final PipelineSettings settings;
   private final FrameDecoder decoder;
@@ -101,7 +109,8 @@ public final class PipelineVerticle extends VerticleBase {
   private long connectionTimer = -1;
   private long topicsTimer = -1;
   private long slowLookupTimer = -1;
-  private boolean stopping;
+  /** Read by the polling thread too (the revocation hook). */
+  private volatile boolean stopping;
   private Promise<Void> drained;
 
   public PipelineVerticle(
@@ -262,12 +271,51 @@ public final class PipelineVerticle extends VerticleBase {
         // Blocks until the broker fenced any earlier producer with this transactional.id.
         producer.initTransactions();
       }
-      var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(consumerConfig);
+      var consumer = settings.exactlyOnce()
+          ? new HookedConsumer(consumerConfig, new CommitBeforeRevoking())
+          : new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(consumerConfig);
       return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {
       producer.close();
       throw e;
     }
+  }
+
+  /**
+   * Exactly-once: the rebalance waits (on the polling thread) while the event loop drops the
+   * revoked partitions' outputs not sent yet and commits the open transaction with the offsets of
+   * what was sent, so that the partitions' next owner starts after it. Without this the revocation
+   * reached the event loop after Kafka had moved the partitions on, and the next owner published
+   * again what this replica still committed.
+   */
+  private final class CommitBeforeRevoking implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+      if (partitions.isEmpty() || stopping) {
+        return; // a stop has committed already (the consumer's close revokes too)
+      }
+      Set<TopicPartition> revoked = new HashSet<>();
+      partitions.forEach(tp -> revoked.add(new TopicPartition(tp.topic(), tp.partition())));
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      context.runOnContext(v -> committer.revokeNow(revoked).onComplete(ar -> done.complete(null)));
+      try {
+        done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        LOG.warn("Revoking {}: the commit took over {} ms; the next owner may publish some frames again",
+            revoked, REVOKE_COMMIT_WAIT_MS);
+      } catch (ExecutionException e) {
+        LOG.warn("Revoking {}: {}", revoked, e.getCause().toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+
+    /** Lost, not revoked: the group has given them away already, so there is nothing to commit first. */
+    @Override
+    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
   }
 
   /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
@@ -461,8 +509,12 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void publish(Frame frame, byte[] json) {
     inOffsetOrder(frame, () ->
-        send(() -> publisher.publish(frame, json), RETRY_DELAY_MS)
+        send(unlessRevoked(frame, () -> publisher.publish(frame, json)), RETRY_DELAY_MS)
             .onSuccess(meta -> {
+              if (meta == null) {
+                dropped(frame);
+                return;
+              }
               metrics.predictionPublished();
               metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
               finish(frame);
@@ -473,7 +525,23 @@ public final class PipelineVerticle extends VerticleBase {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
     inOffsetOrder(frame, () ->
-        send(() -> deadLetterOrWithoutValue(frame, reason, error), RETRY_DELAY_MS).onSuccess(meta -> finish(frame)));
+        send(unlessRevoked(frame, () -> deadLetterOrWithoutValue(frame, reason, error)), RETRY_DELAY_MS)
+            .onSuccess(meta -> {
+              if (meta == null) {
+                dropped(frame);
+              } else {
+                finish(frame);
+              }
+            }));
+  }
+
+  /**
+   * The send, unless the frame's partition was revoked by the time the delivery runs it (a send
+   * waits while a transaction commits): then a null result and nothing sent, since the partition's
+   * next owner reads the frame again.
+   */
+  private static Supplier<Future<RecordMetadata>> unlessRevoked(Frame frame, Supplier<Future<RecordMetadata>> send) {
+    return () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
   }
 
   /**
@@ -509,8 +577,8 @@ public final class PipelineVerticle extends VerticleBase {
    * a transaction from carrying an output whose offset it does not commit (an earlier frame still
    * in flight), which a crash would turn into a duplicate.
    */
-  private static void inOffsetOrder(Frame frame, Runnable send) {
-    frame.tracker().release(frame.record().offset(), send);
+  private void inOffsetOrder(Frame frame, Runnable send) {
+    frame.tracker().release(frame.record().offset(), send, () -> dropped(frame));
   }
 
   /**
@@ -552,10 +620,23 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void finish(Frame frame) {
-    inFlight--;
     if (frame.tracker().finished(frame.record().offset())) {
       committer.commit();
     }
+    leftInFlight();
+  }
+
+  /**
+   * A frame whose partition was revoked (exactly-once) before its output went out: nothing is sent
+   * and its offset is not committed, so the partition's next owner reads it again.
+   */
+  private void dropped(Frame frame) {
+    LOG.debug("Frame {}: partition revoked, left to its next owner", frame.source());
+    leftInFlight();
+  }
+
+  private void leftInFlight() {
+    inFlight--;
     if (paused && !stopping && inFlight <= settings.maxInFlight() / 2) {
       paused = false;
       consumer.resume();

@@ -109,4 +109,23 @@ class OffsetTrackerTest {
     tracker.release(99, () -> sent.add(99L));
     assertThat(sent).containsExactly(99L);
   }
+
+  @Test
+  void aRevokedPartitionDropsTheOutputsNotSentYetAndEveryLaterOne() {
+    List<String> events = new ArrayList<>();
+    for (long o = 30; o < 34; o++) {
+      tracker.consumed(o);
+    }
+    tracker.release(30, () -> events.add("sent 30"), () -> events.add("dropped 30"));
+    tracker.release(32, () -> events.add("sent 32"), () -> events.add("dropped 32"));
+    assertThat(events).containsExactly("sent 30");
+
+    tracker.revoke();
+    assertThat(tracker.isRevoked()).isTrue();
+    assertThat(events).as("32 waited for 31: dropped at the revocation").containsExactly("sent 30", "dropped 32");
+
+    tracker.release(31, () -> events.add("sent 31"), () -> events.add("dropped 31"));
+    tracker.release(33, () -> events.add("sent 33"), () -> events.add("dropped 33"));
+    assertThat(events).containsExactly("sent 30", "dropped 32", "dropped 31", "dropped 33");
+  }
 }
