@@ -92,7 +92,11 @@ public final class HeadlessChromium implements AutoCloseable {
             "--user-data-dir=" + profileDir,
             "--window-size=" + width + "," + height,
             "about:blank");
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    // Chromium keeps its single-instance socket in a directory of its own under TMPDIR, and leaves
+    // it behind when it exits: under the profile, it goes with the test's temporary directory.
+    builder.environment().put("TMPDIR", Files.createDirectories(profileDir.resolve("tmp")).toString());
+    Process process = builder.start();
     CompletableFuture<String> browserUrl = new CompletableFuture<>();
     List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
     Thread reader =
