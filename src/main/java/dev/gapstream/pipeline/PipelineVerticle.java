@@ -508,40 +508,41 @@ public final class PipelineVerticle extends VerticleBase {
   // ---- publish and commit ----
 
   private void publish(Frame frame, byte[] json) {
-    inOffsetOrder(frame, () ->
-        send(unlessRevoked(frame, () -> publisher.publish(frame, json)), RETRY_DELAY_MS)
-            .onSuccess(meta -> {
-              if (meta == null) {
-                dropped(frame);
-                return;
-              }
-              metrics.predictionPublished();
-              metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
-              finish(frame);
-            }));
+    output(frame, () -> publisher.publish(frame, json), () -> {
+      metrics.predictionPublished();
+      metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+    });
   }
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
-    inOffsetOrder(frame, () ->
-        send(unlessRevoked(frame, () -> deadLetterOrWithoutValue(frame, reason, error)), RETRY_DELAY_MS)
-            .onSuccess(meta -> {
-              if (meta == null) {
-                dropped(frame);
-              } else {
-                finish(frame);
-              }
-            }));
+    output(frame, () -> deadLetterOrWithoutValue(frame, reason, error), () -> {});
   }
 
   /**
-   * The send, unless the frame's partition was revoked by the time the delivery runs it (a send
-   * waits while a transaction commits): then a null result and nothing sent, since the partition's
-   * next owner reads the frame again.
+   * Sends a frame's output once its partition's earlier outputs are out, then {@code onSent} and
+   * the frame is finished. Frames finish decoding and inference out of order; sending in offset
+   * order per partition keeps each key's predictions in input order, and in exactly-once mode it
+   * keeps a transaction from carrying an output whose offset it does not commit (an earlier frame
+   * still in flight), which a crash would turn into a duplicate. Where the partition is revoked
+   * before the output goes out (exactly-once; a send can wait while a transaction commits), nothing
+   * is sent and the frame is {@linkplain #dropped dropped}.
    */
-  private static Supplier<Future<RecordMetadata>> unlessRevoked(Frame frame, Supplier<Future<RecordMetadata>> send) {
-    return () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
+  private void output(Frame frame, Supplier<Future<RecordMetadata>> send, Runnable onSent) {
+    Supplier<Future<RecordMetadata>> unlessRevoked =
+        () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
+    frame.tracker().release(
+        frame.record().offset(),
+        () -> send(unlessRevoked, RETRY_DELAY_MS).onSuccess(meta -> {
+          if (meta == null) {
+            dropped(frame);
+            return;
+          }
+          onSent.run();
+          finish(frame);
+        }),
+        () -> dropped(frame));
   }
 
   /**
@@ -569,16 +570,6 @@ public final class PipelineVerticle extends VerticleBase {
       }
     }
     return false;
-  }
-
-  /**
-   * Frames finish decoding and inference out of order; their outputs are sent in offset order per
-   * partition. That keeps each key's predictions in input order, and in exactly-once mode it keeps
-   * a transaction from carrying an output whose offset it does not commit (an earlier frame still
-   * in flight), which a crash would turn into a duplicate.
-   */
-  private void inOffsetOrder(Frame frame, Runnable send) {
-    frame.tracker().release(frame.record().offset(), send, () -> dropped(frame));
   }
 
   /**
