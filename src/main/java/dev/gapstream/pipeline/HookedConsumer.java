@@ -1,24 +1,63 @@
 package dev.gapstream.pipeline;
 
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
 /**
- * A consumer that runs a hook inside Kafka's rebalance, on the polling thread, before the listener
- * it was subscribed with. Vert.x's listener only hands the event to the event loop, where it runs
- * after Kafka has moved the partitions on; the hook can make the rebalance wait (as a plain
- * consumer's {@code commitSync} in {@code onPartitionsRevoked} would).
+ * The pipeline's Kafka consumer: a plain one, with two things done on the polling thread, where
+ * Vert.x leaves no room for them.
+ *
+ * <p>It runs a hook inside Kafka's rebalance, before the listener it was subscribed with. Vert.x's
+ * listener only hands the event to the event loop, where it runs after Kafka has moved the
+ * partitions on; the hook can make the rebalance wait (as a plain consumer's {@code commitSync} in
+ * {@code onPartitionsRevoked} would).
+ *
+ * <p>And it can {@linkplain #hold hold} every assigned partition: paused in Kafka's sense, so that
+ * polls go on, keeping the consumer in its group, but return no records. Pausing the Vert.x stream
+ * instead stops the polls themselves, and a consumer that does not poll for {@code
+ * max.poll.interval.ms} is put out of its group: a slow model or an output outage that kept the
+ * pipeline at its in-flight bound for five minutes cost a rebalance. Pausing is applied before each
+ * poll and to partitions assigned during one, so it never meets a partition the consumer no longer
+ * has.
  */
 final class HookedConsumer extends KafkaConsumer<byte[], byte[]> {
 
+  /** The longest poll while held: how soon records flow again after {@code hold(false)}. */
+  static final Duration HELD_POLL = Duration.ofMillis(20);
+
   private final ConsumerRebalanceListener hook;
+  private volatile boolean holding;
 
   HookedConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
     super(config);
     this.hook = hook;
+  }
+
+  /**
+   * From any thread: while {@code true}, polls return no records and every partition's fetch
+   * position stays where it is; takes effect at the next poll.
+   */
+  void hold(boolean hold) {
+    holding = hold;
+  }
+
+  @Override
+  public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+    if (holding) {
+      pause(assignment());
+      return super.poll(timeout.compareTo(HELD_POLL) < 0 ? timeout : HELD_POLL);
+    }
+    Set<TopicPartition> paused = paused();
+    if (!paused.isEmpty()) {
+      resume(paused);
+    }
+    return super.poll(timeout);
   }
 
   @Override
@@ -32,6 +71,9 @@ final class HookedConsumer extends KafkaConsumer<byte[], byte[]> {
 
       @Override
       public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        if (holding) {
+          pause(partitions); // a new assignment starts unpaused, and this poll would fetch it
+        }
         hook.onPartitionsAssigned(partitions);
         listener.onPartitionsAssigned(partitions);
       }

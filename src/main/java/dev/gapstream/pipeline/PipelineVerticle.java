@@ -38,7 +38,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
-import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -58,7 +57,9 @@ import org.slf4j.LoggerFactory;
  * consumer is not thread-safe, and neither are the batcher and the offset trackers). Decoding and
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
- * consumer pauses and Kafka holds the rest; it resumes at half the bound. Of those, only {@link
+ * consumer pauses and Kafka holds the rest; it resumes at half the bound. Paused, it still polls
+ * (returning nothing), so the group keeps it however long the pause; the few records a poll had
+ * brought already wait, encoded, until it resumes. Of those in flight, only {@link
  * PipelineSettings#decodeAhead()} are decoded ahead of the model; the rest wait encoded, as Kafka
  * delivered them (a camera's JPEG is a tenth of its pixels or less).
  */
@@ -84,6 +85,8 @@ public final class PipelineVerticle extends VerticleBase {
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
   /** Consumed frames not yet handed to a decoder, in arrival order. */
   private final Deque<Frame> undecoded = new ArrayDeque<>();
+  /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
+  private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
   private int decodedAhead;
   /** Frames handed to the decode pool and not back yet. */
@@ -95,6 +98,8 @@ public final class PipelineVerticle extends VerticleBase {
   private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
+  /** The consumer Vert.x polls, which {@linkplain HookedConsumer#hold holds} partitions for backpressure. */
+  private HookedConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
   private PredictionPublisher publisher;
   private Delivery delivery;
@@ -150,7 +155,8 @@ public final class PipelineVerticle extends VerticleBase {
     publisher =
         new PredictionPublisher(
             producer, settings.predictionsTopic(), settings.deadLetterTopic(), settings.deadLetterPayloadBytes());
-    consumer = KafkaConsumer.create(vertx, clients.consumer());
+    polled = clients.consumer();
+    consumer = KafkaConsumer.create(vertx, polled);
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
     consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
@@ -257,7 +263,7 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private record NativeClients(
-      Consumer<byte[], byte[]> consumer,
+      HookedConsumer consumer,
       Producer<byte[], byte[]> producer,
       AutoCloseable metrics) {}
 
@@ -271,9 +277,8 @@ public final class PipelineVerticle extends VerticleBase {
         // Blocks until the broker fenced any earlier producer with this transactional.id.
         producer.initTransactions();
       }
-      var consumer = settings.exactlyOnce()
-          ? new HookedConsumer(consumerConfig, new CommitBeforeRevoking())
-          : new org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]>(consumerConfig);
+      var consumer = new HookedConsumer(
+          consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new NoHook());
       return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {
       producer.close();
@@ -297,7 +302,10 @@ public final class PipelineVerticle extends VerticleBase {
       Set<TopicPartition> revoked = new HashSet<>();
       partitions.forEach(tp -> revoked.add(new TopicPartition(tp.topic(), tp.partition())));
       CompletableFuture<Void> done = new CompletableFuture<>();
-      context.runOnContext(v -> committer.revokeNow(revoked).onComplete(ar -> done.complete(null)));
+      context.runOnContext(v -> {
+        dropHeld(revoked);
+        committer.revokeNow(revoked).onComplete(ar -> done.complete(null));
+      });
       try {
         done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
@@ -314,6 +322,18 @@ public final class PipelineVerticle extends VerticleBase {
     public void onPartitionsAssigned(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
 
     /** Lost, not revoked: the group has given them away already, so there is nothing to commit first. */
+    @Override
+    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+  }
+
+  /** At-least-once: nothing to do inside the rebalance; the event loop hears of it afterwards. */
+  private static final class NoHook implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+
+    @Override
+    public void onPartitionsAssigned(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+
     @Override
     public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
   }
@@ -364,6 +384,7 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void onRevoked(Set<TopicPartition> partitions) {
+    dropHeld(partitions);
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
@@ -375,16 +396,40 @@ public final class PipelineVerticle extends VerticleBase {
     if (stopping) {
       return; // not tracked, so not committed: the group's next owner reads it again
     }
-    ConsumerRecord<byte[], byte[]> record = in.record();
+    if (paused || !held.isEmpty()) {
+      held.add(in.record()); // a poll's worth at most: the consumer returns nothing more while paused
+      return;
+    }
+    accept(in.record());
+  }
+
+  private void accept(ConsumerRecord<byte[], byte[]> record) {
     Frame frame = new Frame(record, committer.consumed(record), System.nanoTime());
     inFlight++;
     metrics.frameReceived();
     if (inFlight >= settings.maxInFlight() && !paused) {
       paused = true;
-      consumer.pause();
+      polled.hold(true);
     }
     undecoded.add(frame);
     decodeAhead();
+  }
+
+  /** Takes the held records in, until the bound pauses the consumer again. */
+  private void resumeConsuming() {
+    paused = false;
+    polled.hold(false);
+    while (!paused && !held.isEmpty() && !stopping) {
+      accept(held.poll());
+    }
+  }
+
+  /**
+   * Forgets the held records of partitions this replica no longer has: their next owner reads them
+   * (never tracked, they were never committed).
+   */
+  private void dropHeld(Set<TopicPartition> partitions) {
+    held.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
   }
 
   /**
@@ -629,8 +674,7 @@ public final class PipelineVerticle extends VerticleBase {
   private void leftInFlight() {
     inFlight--;
     if (paused && !stopping && inFlight <= settings.maxInFlight() / 2) {
-      paused = false;
-      consumer.resume();
+      resumeConsuming();
     }
     finishDrainIfIdle();
   }

@@ -1,0 +1,111 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
+import dev.gapstream.testing.TestPipelines;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The predictions topic refuses every prediction for a while (its {@code max.message.bytes} set
+ * below a prediction's size, then removed), as a topic would whose writes fail for longer than the
+ * producer's delivery timeout: the pipeline sends each again until the topic takes it, loses
+ * nothing, and does not leave its group meanwhile.
+ *
+ * <p>At-least-once only: in exactly-once mode a refused send dooms the transaction and the pipeline
+ * stops for a restart, by design.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class RefusedPredictionsIT {
+
+  private static final long POLL_INTERVAL_MS = 3_000;
+
+  /**
+   * A burst of 60 frames against an in-flight bound of 8, and the topic refusing for 10 s, over three
+   * times {@code max.poll.interval.ms} (3 s here; five minutes by default, which a slow model or an
+   * output outage reaches): the consumer pauses at the bound. A consumer that stops polling while
+   * paused is put out of its group at {@code max.poll.interval.ms} (before the fix it was, and its
+   * rejoining published 23 predictions twice); this one keeps polling and stays the group's member
+   * throughout, and once the topic takes predictions again every frame is predicted once and every
+   * offset committed.
+   */
+  @Test
+  void aPauseLongerThanThePollIntervalKeepsTheConsumerInItsGroup() throws Exception {
+    int frames = 60;
+    long stallMs = 10_000;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        Admin admin = broker.admin()) {
+      refusePredictions(admin, true);
+      try (GapstreamService service =
+              TestPipelines.start(Map.of(
+                  "kafka.bootstrap.servers", broker.bootstrapServers(),
+                  "ingest.max.in.flight", "8",
+                  "kafka.consumer.max.poll.interval.ms", String.valueOf(POLL_INTERVAL_MS)));
+          Outputs out = Outputs.read(broker.bootstrapServers())) {
+        String group = service.config().kafka().groupId();
+        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+        FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "pause", 4, FrameFeed.jpegs(8, 64, 64, 3));
+        List<String> ids = feed.ids(frames);
+        feed.send(0, frames, 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> paused(service));
+
+        List<Integer> members = new ArrayList<>();
+        long stallEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(stallMs);
+        while (System.nanoTime() < stallEnd) {
+          members.add(KafkaState.members(admin, group));
+          TimeUnit.MILLISECONDS.sleep(500);
+        }
+        boolean stillPaused = paused(service);
+        int predictedInStall = out.tally(ids).predicted();
+        refusePredictions(admin, false);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+        Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
+        System.out.printf(
+            "long pause: group members sampled during the %d ms stall %s; paused at its end %s;"
+                + " predicted in it %d; after it %s%n",
+            stallMs, members, stillPaused, predictedInStall, settled);
+
+        assertThat(stillPaused).as("the pipeline was held at its bound all along").isTrue();
+        assertThat(predictedInStall).isZero();
+        assertThat(members).as("the consumer stayed in its group while paused").isNotEmpty().containsOnly(1);
+        assertThat(done.lost()).as(done.toString()).isZero();
+        assertThat(settled.predicted()).isEqualTo(frames);
+        assertThat(settled.duplicates()).as(settled.toString()).isZero();
+        var ends = new HashMap<>(KafkaState.endOffsets(admin, "frames"));
+        ends.values().removeIf(end -> end == 0); // partitions no frame went to have nothing to commit
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(ends));
+      }
+    }
+  }
+
+  private static boolean paused(GapstreamService service) throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_consumer_paused") == 1.0;
+  }
+
+  /** Sets the predictions topic's {@code max.message.bytes} below any prediction's size, or removes it. */
+  private static void refusePredictions(Admin admin, boolean refuse) throws Exception {
+    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "predictions");
+    AlterConfigOp op = refuse
+        ? new AlterConfigOp(new ConfigEntry("max.message.bytes", "64"), AlterConfigOp.OpType.SET)
+        : new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE);
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+  }
+}
