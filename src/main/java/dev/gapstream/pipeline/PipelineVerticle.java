@@ -85,6 +85,8 @@ public final class PipelineVerticle extends VerticleBase {
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
   /** Consumed frames not yet handed to a decoder, in arrival order. */
   private final Deque<Frame> undecoded = new ArrayDeque<>();
+  /** Each partition's outputs on their way out (at-least-once; exactly-once stops on a failed send). */
+  private final Map<TopicPartition, Outbox> outboxes = new HashMap<>();
   /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
   private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
@@ -385,6 +387,8 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void onRevoked(Set<TopicPartition> partitions) {
     dropHeld(partitions);
+    // Outputs still waiting to go out are sent all the same: at-least-once loses nothing.
+    outboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
@@ -579,7 +583,7 @@ public final class PipelineVerticle extends VerticleBase {
         () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
     frame.tracker().release(
         frame.record().offset(),
-        () -> send(unlessRevoked, RETRY_DELAY_MS).onSuccess(meta -> {
+        () -> send(frame, unlessRevoked).onSuccess(meta -> {
           if (meta == null) {
             dropped(frame);
             return;
@@ -619,26 +623,24 @@ public final class PipelineVerticle extends VerticleBase {
 
   /**
    * Sends until the broker takes it. The producer already retries within its delivery timeout, so
-   * a failure here means the broker is away: the frame stays in flight (its offset uncommitted) and
-   * backpressure holds the consumer meanwhile. In a transaction a failed send dooms the
-   * transaction, so exactly-once mode stops instead (see {@link #fail}).
+   * a failure here means the broker is away or refuses the record: the frame stays in flight (its
+   * offset uncommitted), its partition's {@link Outbox} sends it again, the partition's later
+   * outputs behind it, and backpressure holds the consumer meanwhile. In a transaction a failed
+   * send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
    */
-  private Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send, long retryDelayMs) {
-    return delivery
-        .send(send)
-        .onSuccess(meta -> health.set("broker", true))
-        .recover(e -> {
-          if (settings.exactlyOnce()) {
-            fail("a transactional send failed: " + e);
-            return Future.failedFuture(e);
-          }
-          LOG.warn("Publish failed, retrying in {} ms: {}", retryDelayMs, e.toString());
-          health.set("broker", false);
-          Promise<RecordMetadata> retried = Promise.promise();
-          vertx.setTimer(retryDelayMs, id ->
-              send(send, Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2)).onComplete(retried));
-          return retried.future();
-        });
+  private Future<RecordMetadata> send(Frame frame, Supplier<Future<RecordMetadata>> send) {
+    if (settings.exactlyOnce()) {
+      return delivery
+          .send(send)
+          .onSuccess(meta -> health.set("broker", true))
+          .onFailure(e -> fail("a transactional send failed: " + e));
+    }
+    ConsumerRecord<byte[], byte[]> record = frame.record();
+    return outboxes
+        .computeIfAbsent(
+            new TopicPartition(record.topic(), record.partition()),
+            tp -> new Outbox(vertx, e -> health.set("broker", false)))
+        .send(() -> delivery.send(send).onSuccess(meta -> health.set("broker", true)));
   }
 
   /**

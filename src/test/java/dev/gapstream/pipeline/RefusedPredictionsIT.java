@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * The predictions topic refuses every prediction for a while (its {@code max.message.bytes} set
  * below a prediction's size, then removed), as a topic would whose writes fail for longer than the
  * producer's delivery timeout: the pipeline sends each again until the topic takes it, loses
- * nothing, and does not leave its group meanwhile.
+ * nothing, and neither leaves its group nor reorders a camera's predictions meanwhile.
  *
  * <p>At-least-once only: in exactly-once mode a refused send dooms the transaction and the pipeline
  * stops for a restart, by design.
@@ -93,6 +94,56 @@ class RefusedPredictionsIT {
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
             assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(ends));
       }
+    }
+  }
+
+  /**
+   * Four cameras at 40 frames/s, and the topic refusing for 5 s in the middle: some 200 predictions
+   * wait, each first refused at another moment. Sent again each on its own timer (before the fix),
+   * they went out in the order their delays ran out; now each partition's go in the order they came.
+   */
+  @Test
+  void predictionsSentAgainKeepEachCamerasOrder() throws Exception {
+    int frames = 480;
+    long refusalMs = 5_000;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        Admin admin = broker.admin();
+        GapstreamService service = TestPipelines.start(Map.of("kafka.bootstrap.servers", broker.bootstrapServers()));
+        Outputs out = Outputs.read(broker.bootstrapServers())) {
+      await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, service.config().kafka().groupId()) == 1);
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "order", 4, FrameFeed.jpegs(8, 64, 64, 5));
+      List<String> ids = feed.ids(frames);
+      CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+        try {
+          feed.send(0, frames, 40);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      await().atMost(Duration.ofMinutes(1)).until(() -> out.tally(ids).predicted() >= 80);
+
+      refusePredictions(admin, true);
+      int predictedBefore = out.tally(ids).predicted();
+      TimeUnit.MILLISECONDS.sleep(refusalMs);
+      int predictedDuring = out.tally(ids).predicted() - predictedBefore;
+      refusePredictions(admin, false);
+      sending.get(1, TimeUnit.MINUTES);
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
+      Map<String, List<Integer>> order = new HashMap<>();
+      out.perKeyOrder().forEach((camera, inOrder) ->
+          order.put(camera, inOrder.stream().map(id -> Integer.parseInt(id.substring("order-".length()))).toList()));
+      System.out.printf(
+          "refused for %d ms: %d predictions came meanwhile (sent before the refusal); %s%n",
+          refusalMs, predictedDuring, settled);
+
+      assertThat(predictedDuring).as("the topic refused what came in its refusal").isLessThan(40);
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(frames);
+      assertThat(settled.duplicates()).as(settled.toString()).isZero();
+      assertThat(order).hasSize(4);
+      order.forEach((camera, indices) ->
+          assertThat(indices).as("%s's predictions in frame order", camera).isSorted());
     }
   }
 

@@ -1,0 +1,111 @@
+package dev.gapstream.pipeline;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.ArrayList;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One input partition's outputs (predictions and dead letters) on their way to Kafka, sent again
+ * until they go, in the order they came. While sends succeed they go at once, many in flight
+ * together. Once one fails (the producer gave up after its delivery timeout, or the topic refused
+ * the record), it and every output that comes after it wait: the earliest waiting is sent alone,
+ * after a delay that doubles from {@value #FIRST_DELAY_MS} ms up to {@value #MAX_DELAY_MS} ms, until
+ * it goes; then the rest go together, in order. A timer per output instead sent them in whatever
+ * order their delays came to, and after an outage a camera's predictions came out of order.
+ *
+ * <p>Outputs the producer already held when the first failure came back can still land before the
+ * one sent again: Kafka keeps a partition's order only among the records it takes.
+ *
+ * <p>Not thread-safe: owned by the pipeline's event loop.
+ */
+final class Outbox {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Outbox.class);
+  static final long FIRST_DELAY_MS = 100;
+  static final long MAX_DELAY_MS = 5_000;
+
+  private final Vertx vertx;
+  private final Consumer<Throwable> onFailure;
+  /** Outputs that failed, and every output since, by arrival; the first is the one to try next. */
+  private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
+  private long arrivals;
+  private long delayMs = FIRST_DELAY_MS;
+  /** A retry is scheduled or running: set from the first failure until {@link #waiting} empties. */
+  private boolean retrying;
+
+  private record Waiting(Supplier<Future<RecordMetadata>> send, Promise<RecordMetadata> sent) {}
+
+  /** {@code onFailure}: told of each failed send, before it waits (for logs and readiness). */
+  Outbox(Vertx vertx, Consumer<Throwable> onFailure) {
+    this.vertx = vertx;
+    this.onFailure = onFailure;
+  }
+
+  /** Sends now, or after the outputs that wait; the future completes once the broker has it. */
+  Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
+    Promise<RecordMetadata> sent = Promise.promise();
+    long arrival = arrivals++;
+    if (waiting.isEmpty()) {
+      attempt(arrival, new Waiting(send, sent));
+    } else {
+      waiting.put(arrival, new Waiting(send, sent));
+    }
+    return sent.future();
+  }
+
+  /** Whether nothing waits to be sent again. */
+  boolean isIdle() {
+    return waiting.isEmpty();
+  }
+
+  private void attempt(long arrival, Waiting output) {
+    output.send().get().onComplete(ar -> {
+      if (ar.succeeded()) {
+        output.sent().complete(ar.result());
+      } else {
+        onFailure.accept(ar.cause());
+        waiting.put(arrival, output);
+        if (!retrying) {
+          retrying = true;
+          LOG.warn("Publish failed, sending again in {} ms, then what came after it: {}", delayMs, ar.cause().toString());
+          vertx.setTimer(delayMs, id -> retryFirst());
+        }
+      }
+    });
+  }
+
+  /** Sends the earliest waiting output alone; once it goes, the rest, in order. */
+  private void retryFirst() {
+    Map.Entry<Long, Waiting> first = waiting.firstEntry();
+    first.getValue().send().get().onComplete(ar -> {
+      if (ar.failed()) {
+        onFailure.accept(ar.cause());
+        delayMs = Math.min(MAX_DELAY_MS, delayMs * 2);
+        LOG.warn("Publish failed again, sending again in {} ms: {}", delayMs, ar.cause().toString());
+        vertx.setTimer(delayMs, id -> retryFirst());
+        return;
+      }
+      waiting.remove(first.getKey());
+      first.getValue().sent().complete(ar.result());
+      retrying = false;
+      delayMs = FIRST_DELAY_MS;
+      var rest = new ArrayList<>(waiting.entrySet());
+      waiting.clear();
+      for (Map.Entry<Long, Waiting> next : rest) {
+        if (waiting.isEmpty()) {
+          attempt(next.getKey(), next.getValue());
+        } else {
+          waiting.put(next.getKey(), next.getValue()); // one failed at once: the rest wait behind it
+        }
+      }
+    });
+  }
+}

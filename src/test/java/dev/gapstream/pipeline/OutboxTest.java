@@ -1,0 +1,171 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.kafka.client.producer.RecordMetadata;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The order outputs are handed to the producer in, with sends this test completes or fails: all at
+ * once while they succeed; after a failure the failed one alone, again and again, and only once it
+ * went the ones after it, in order.
+ */
+class OutboxTest {
+
+  private Vertx vertx;
+  private Context loop;
+  private Outbox outbox;
+  /** Each attempt, by output number, in the order the outbox made them. */
+  private final List<Integer> attempts = new ArrayList<>();
+  /** The latest attempt of each output, still open. */
+  private final Map<Integer, Promise<RecordMetadata>> open = new HashMap<>();
+  private final List<Integer> sent = new ArrayList<>();
+  private final List<Throwable> failures = new ArrayList<>();
+
+  @BeforeEach
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    loop = vertx.getOrCreateContext();
+    outbox = onLoop(() -> new Outbox(vertx, failures::add));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    vertx.close().await(10, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void sendsGoOutTogetherWhileTheySucceed() throws Exception {
+    send(1, 2, 3);
+    assertThat(attempts()).containsExactly(1, 2, 3);
+
+    succeed(2);
+    succeed(1);
+    succeed(3);
+    assertThat(sent()).containsExactly(2, 1, 3);
+    assertThat(onLoop(outbox::isIdle)).isTrue();
+  }
+
+  @Test
+  void afterAFailureTheFailedOneGoesAloneAndTheRestAfterItInOrder() throws Exception {
+    send(1, 2, 3);
+    succeed(1);
+    fail(2);
+    succeed(3); // was with the producer already: Kafka may still take it before 2
+    send(4, 5);
+    assertThat(attempts()).as("4 and 5 wait behind 2").containsExactly(1, 2, 3);
+
+    awaitAttempts(4);
+    assertThat(attempts()).as("2 alone, after the first delay").containsExactly(1, 2, 3, 2);
+    fail(2);
+    awaitAttempts(5);
+    assertThat(attempts()).as("2 alone again").containsExactly(1, 2, 3, 2, 2);
+    send(6);
+    succeed(2);
+    assertThat(attempts()).as("then the rest, together, in order").containsExactly(1, 2, 3, 2, 2, 4, 5, 6);
+    succeed(4);
+    succeed(5);
+    succeed(6);
+    assertThat(sent()).containsExactly(1, 3, 2, 4, 5, 6);
+    assertThat(failures()).hasSize(2);
+    assertThat(onLoop(outbox::isIdle)).isTrue();
+  }
+
+  @Test
+  void aFailureAmongTheRestSentAfterARetryHoldsWhatFollowsIt() throws Exception {
+    send(1, 2, 3);
+    fail(1);
+    fail(2);
+    fail(3);
+    awaitAttempts(4);
+    succeed(1);
+    assertThat(attempts()).containsExactly(1, 2, 3, 1, 2, 3);
+    fail(2);
+    succeed(3);
+    send(4);
+    assertThat(attempts()).as("4 waits behind 2").containsExactly(1, 2, 3, 1, 2, 3);
+
+    awaitAttempts(7);
+    succeed(2);
+    assertThat(attempts()).containsExactly(1, 2, 3, 1, 2, 3, 2, 4);
+    succeed(4);
+    assertThat(sent()).containsExactly(1, 3, 2, 4);
+  }
+
+  private void send(int... outputs) throws Exception {
+    onLoop(() -> {
+      for (int output : outputs) {
+        outbox.send(attempt(output)).onSuccess(meta -> sent.add(output));
+      }
+      return null;
+    });
+  }
+
+  private Supplier<Future<RecordMetadata>> attempt(int output) {
+    return () -> {
+      attempts.add(output);
+      Promise<RecordMetadata> promise = Promise.promise();
+      open.put(output, promise);
+      return promise.future();
+    };
+  }
+
+  private void succeed(int output) throws Exception {
+    onLoop(() -> {
+      open.remove(output).complete(new RecordMetadata(output, 0, 0, "predictions"));
+      return null;
+    });
+  }
+
+  private void fail(int output) throws Exception {
+    onLoop(() -> {
+      open.remove(output).fail(new IllegalStateException("refused " + output));
+      return null;
+    });
+  }
+
+  private List<Integer> attempts() throws Exception {
+    return onLoop(() -> List.copyOf(attempts));
+  }
+
+  private List<Integer> sent() throws Exception {
+    return onLoop(() -> List.copyOf(sent));
+  }
+
+  private List<Throwable> failures() throws Exception {
+    return onLoop(() -> List.copyOf(failures));
+  }
+
+  /** Waits (the retry delays are real timers) until {@code count} attempts were made. */
+  private void awaitAttempts(int count) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> attempts().size() >= count);
+  }
+
+  private <T> T onLoop(Callable<T> action) throws Exception {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    loop.runOnContext(v -> {
+      try {
+        result.complete(action.call());
+      } catch (Throwable e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result.get(10, TimeUnit.SECONDS);
+  }
+}
