@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One input partition's outputs (predictions and dead letters) on their way to Kafka, sent again
- * until they go, in the order they came. While sends succeed they go at once, many in flight
+ * One input partition's outputs of one kind (its predictions, or its dead letters) on their way to
+ * Kafka, sent again until they go, in the order they came. While sends succeed they go at once, many in flight
  * together. Once one fails (the producer gave up after its delivery timeout, or the topic refused
  * the record), it and every output that comes after it wait: the earliest waiting is sent alone,
  * after a delay that doubles from {@value #FIRST_DELAY_MS} ms up to {@value #MAX_DELAY_MS} ms, until
@@ -37,6 +37,8 @@ final class Outbox {
   /** Outputs that failed, and every output since, by arrival; the first is the one to try next. */
   private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
   private long arrivals;
+  /** Attempts handed to the producer and not back yet. */
+  private int sending;
   private long delayMs = FIRST_DELAY_MS;
   /** A retry is scheduled or running: set from the first failure until {@link #waiting} empties. */
   private boolean retrying;
@@ -61,13 +63,15 @@ final class Outbox {
     return sent.future();
   }
 
-  /** Whether nothing waits to be sent again. */
+  /** Whether nothing is being sent or waits to be sent again. */
   boolean isIdle() {
-    return waiting.isEmpty();
+    return waiting.isEmpty() && sending == 0;
   }
 
   private void attempt(long arrival, Waiting output) {
+    sending++;
     output.send().get().onComplete(ar -> {
+      sending--;
       if (ar.succeeded()) {
         output.sent().complete(ar.result());
       } else {
@@ -85,7 +89,9 @@ final class Outbox {
   /** Sends the earliest waiting output alone; once it goes, the rest, in order. */
   private void retryFirst() {
     Map.Entry<Long, Waiting> first = waiting.firstEntry();
+    sending++;
     first.getValue().send().get().onComplete(ar -> {
+      sending--;
       if (ar.failed()) {
         onFailure.accept(ar.cause());
         delayMs = Math.min(MAX_DELAY_MS, delayMs * 2);

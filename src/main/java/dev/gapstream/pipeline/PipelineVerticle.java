@@ -85,8 +85,13 @@ public final class PipelineVerticle extends VerticleBase {
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
   /** Consumed frames not yet handed to a decoder, in arrival order. */
   private final Deque<Frame> undecoded = new ArrayDeque<>();
-  /** Each partition's outputs on their way out (at-least-once; exactly-once stops on a failed send). */
-  private final Map<TopicPartition, Outbox> outboxes = new HashMap<>();
+  /**
+   * Each partition's predictions, and its dead letters, on their way out (at-least-once;
+   * exactly-once stops on a failed send). Apart, so that a dead-letter topic refusing writes holds
+   * up only the dead letters, not the predictions behind them.
+   */
+  private final Map<TopicPartition, Outbox> predictionOutboxes = new HashMap<>();
+  private final Map<TopicPartition, Outbox> deadLetterOutboxes = new HashMap<>();
   /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
   private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
@@ -138,14 +143,17 @@ public final class PipelineVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     committer = new OffsetCommitter(vertx, settings.exactlyOnce(), settings.commitInterval(), this::fail);
-    decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
-    inferencePool =
-        vertx.createSharedWorkerExecutor(
-            "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
     // Building Kafka clients loads classes and resolves addresses, which took seconds on a busy
-    // machine: that runs on a worker (with the exactly-once producer's fencing), and only the
-    // Vert.x wrapping happens here.
-    return vertx.executeBlocking(this::nativeClients, false).compose(this::wire);
+    // machine: that runs on a worker (with the exactly-once producer's fencing, and the worker pools,
+    // whose first creation loads classes too: 173 ms on this loop once), and only the Vert.x
+    // wrapping happens here.
+    return vertx.executeBlocking(() -> {
+      decodePool = vertx.createSharedWorkerExecutor("gapstream-decode", settings.decodeThreads());
+      inferencePool =
+          vertx.createSharedWorkerExecutor(
+              "gapstream-inference", settings.inferenceConcurrency(), 10, TimeUnit.MINUTES);
+      return nativeClients();
+    }, false).compose(this::wire);
   }
 
   private Future<Void> wire(NativeClients clients) {
@@ -388,7 +396,8 @@ public final class PipelineVerticle extends VerticleBase {
   private void onRevoked(Set<TopicPartition> partitions) {
     dropHeld(partitions);
     // Outputs still waiting to go out are sent all the same: at-least-once loses nothing.
-    outboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
+    predictionOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
+    deadLetterOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
@@ -419,12 +428,17 @@ public final class PipelineVerticle extends VerticleBase {
     decodeAhead();
   }
 
-  /** Takes the held records in, until the bound pauses the consumer again. */
+  /**
+   * Takes the held records in, until the bound pauses the consumer again; only if it does not does
+   * the consumer fetch again (a poll in between would add a poll's worth to the held ones).
+   */
   private void resumeConsuming() {
     paused = false;
-    polled.hold(false);
     while (!paused && !held.isEmpty() && !stopping) {
       accept(held.poll());
+    }
+    if (!paused) {
+      polled.hold(false);
     }
   }
 
@@ -557,7 +571,7 @@ public final class PipelineVerticle extends VerticleBase {
   // ---- publish and commit ----
 
   private void publish(Frame frame, byte[] json) {
-    output(frame, () -> publisher.publish(frame, json), () -> {
+    output(frame, predictionOutboxes, () -> publisher.publish(frame, json), () -> {
       metrics.predictionPublished();
       metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
     });
@@ -566,7 +580,7 @@ public final class PipelineVerticle extends VerticleBase {
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
-    output(frame, () -> deadLetterOrWithoutValue(frame, reason, error), () -> {});
+    output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), () -> {});
   }
 
   /**
@@ -578,12 +592,13 @@ public final class PipelineVerticle extends VerticleBase {
    * before the output goes out (exactly-once; a send can wait while a transaction commits), nothing
    * is sent and the frame is {@linkplain #dropped dropped}.
    */
-  private void output(Frame frame, Supplier<Future<RecordMetadata>> send, Runnable onSent) {
+  private void output(
+      Frame frame, Map<TopicPartition, Outbox> outboxes, Supplier<Future<RecordMetadata>> send, Runnable onSent) {
     Supplier<Future<RecordMetadata>> unlessRevoked =
         () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
     frame.tracker().release(
         frame.record().offset(),
-        () -> send(frame, unlessRevoked).onSuccess(meta -> {
+        () -> send(frame, outboxes, unlessRevoked).onSuccess(meta -> {
           if (meta == null) {
             dropped(frame);
             return;
@@ -625,10 +640,12 @@ public final class PipelineVerticle extends VerticleBase {
    * Sends until the broker takes it. The producer already retries within its delivery timeout, so
    * a failure here means the broker is away or refuses the record: the frame stays in flight (its
    * offset uncommitted), its partition's {@link Outbox} sends it again, the partition's later
-   * outputs behind it, and backpressure holds the consumer meanwhile. In a transaction a failed
+   * outputs of its kind (predictions, or dead letters) waiting behind it, and backpressure holds the
+   * consumer meanwhile. In a transaction a failed
    * send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
    */
-  private Future<RecordMetadata> send(Frame frame, Supplier<Future<RecordMetadata>> send) {
+  private Future<RecordMetadata> send(
+      Frame frame, Map<TopicPartition, Outbox> outboxes, Supplier<Future<RecordMetadata>> send) {
     if (settings.exactlyOnce()) {
       return delivery
           .send(send)

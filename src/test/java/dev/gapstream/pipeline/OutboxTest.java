@@ -57,6 +57,7 @@ class OutboxTest {
 
     succeed(2);
     succeed(1);
+    assertThat(onLoop(outbox::isIdle)).as("3 is still being sent").isFalse();
     succeed(3);
     assertThat(sent()).containsExactly(2, 1, 3);
     assertThat(onLoop(outbox::isIdle)).isTrue();
