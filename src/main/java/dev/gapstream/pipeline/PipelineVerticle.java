@@ -105,8 +105,8 @@ public final class PipelineVerticle extends VerticleBase {
   private OffsetCommitter committer;
 
   private KafkaConsumer<byte[], byte[]> consumer;
-  /** The consumer Vert.x polls, which {@linkplain HookedConsumer#hold holds} partitions for backpressure. */
-  private HookedConsumer polled;
+  /** The consumer Vert.x polls, which {@linkplain PipelineConsumer#hold holds} partitions for backpressure. */
+  private PipelineConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
   private PredictionPublisher publisher;
   private Delivery delivery;
@@ -273,7 +273,7 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private record NativeClients(
-      HookedConsumer consumer,
+      PipelineConsumer consumer,
       Producer<byte[], byte[]> producer,
       AutoCloseable metrics) {}
 
@@ -287,7 +287,7 @@ public final class PipelineVerticle extends VerticleBase {
         // Blocks until the broker fenced any earlier producer with this transactional.id.
         producer.initTransactions();
       }
-      var consumer = new HookedConsumer(
+      var consumer = new PipelineConsumer(
           consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new NoHook());
       return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {

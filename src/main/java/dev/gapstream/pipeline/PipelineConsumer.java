@@ -26,7 +26,7 @@ import org.apache.kafka.common.TopicPartition;
  * poll and to partitions assigned during one, so it never meets a partition the consumer no longer
  * has.
  */
-final class HookedConsumer extends KafkaConsumer<byte[], byte[]> {
+final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   /** The longest poll while held: how soon records flow again after {@code hold(false)}. */
   static final Duration HELD_POLL = Duration.ofMillis(20);
@@ -34,7 +34,7 @@ final class HookedConsumer extends KafkaConsumer<byte[], byte[]> {
   private final ConsumerRebalanceListener hook;
   private volatile boolean holding;
 
-  HookedConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
+  PipelineConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
     super(config);
     this.hook = hook;
   }
