@@ -4,6 +4,8 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -25,6 +27,10 @@ import org.apache.kafka.common.TopicPartition;
  * pipeline at its in-flight bound for five minutes cost a rebalance. Pausing is applied before each
  * poll and to partitions assigned during one, so it never meets a partition the consumer no longer
  * has.
+ *
+ * <p>And it keeps the group metadata (generation, member id) of its latest membership for
+ * exactly-once commits, read there on the polling thread: the consumer's own {@code groupMetadata()}
+ * cannot be called from another thread while Vert.x polls.
  */
 final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
@@ -33,10 +39,33 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   private final ConsumerRebalanceListener hook;
   private volatile boolean holding;
+  private volatile ConsumerGroupMetadata membership;
 
+  @SuppressWarnings("removal") // group-only metadata until the first join: nothing is committed before it
   PipelineConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
     super(config);
     this.hook = hook;
+    this.membership = new ConsumerGroupMetadata(String.valueOf(config.get(ConsumerConfig.GROUP_ID_CONFIG)));
+  }
+
+  /**
+   * From any thread: the group metadata of this consumer's latest membership, for {@code
+   * sendOffsetsToTransaction}. The broker refuses offsets committed with it once the group has
+   * moved on to a later generation, which fences a replica that was put out of the group while it
+   * stood still (a long GC pause, a stopped process) and wakes with a transaction open. After
+   * losing its membership the consumer's own metadata says "no generation", which the broker
+   * would not check; this keeps the last one it had instead.
+   */
+  ConsumerGroupMetadata membership() {
+    return membership;
+  }
+
+  /** On the polling thread. */
+  private void noteMembership() {
+    ConsumerGroupMetadata now = groupMetadata();
+    if (now.generationId() >= 0 && !now.memberId().isEmpty()) {
+      membership = now;
+    }
   }
 
   /**
@@ -51,13 +80,18 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
   public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
     if (holding) {
       pause(assignment());
-      return super.poll(timeout.compareTo(HELD_POLL) < 0 ? timeout : HELD_POLL);
+      return polled(super.poll(timeout.compareTo(HELD_POLL) < 0 ? timeout : HELD_POLL));
     }
     Set<TopicPartition> paused = paused();
     if (!paused.isEmpty()) {
       resume(paused);
     }
-    return super.poll(timeout);
+    return polled(super.poll(timeout));
+  }
+
+  private ConsumerRecords<byte[], byte[]> polled(ConsumerRecords<byte[], byte[]> records) {
+    noteMembership();
+    return records;
   }
 
   @Override
@@ -71,6 +105,7 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
       @Override
       public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        noteMembership(); // the new generation, before any commit of what is assigned now
         if (holding) {
           pause(partitions); // a new assignment starts unpaused, and this poll would fetch it
         }

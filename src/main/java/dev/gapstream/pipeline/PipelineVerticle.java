@@ -181,8 +181,7 @@ public final class PipelineVerticle extends VerticleBase {
         health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics")));
     delivery =
         settings.exactlyOnce()
-            ? new ExactlyOnceDelivery(
-                vertx, producer, settings.consumerConfig().get(ConsumerConfig.GROUP_ID_CONFIG))
+            ? new ExactlyOnceDelivery(vertx, producer, polled::membership)
             : new AtLeastOnceDelivery(consumer);
     committer.deliverThrough(delivery);
     health.set("topics", false);

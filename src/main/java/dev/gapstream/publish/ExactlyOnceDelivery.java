@@ -14,6 +14,7 @@ import java.util.Queue;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
 
 /**
  * Outputs and consumed offsets in one Kafka transaction: a {@code read_committed} reader of the
@@ -30,17 +31,22 @@ public final class ExactlyOnceDelivery implements Delivery {
 
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
-  private final String groupId;
+  private final Supplier<ConsumerGroupMetadata> membership;
   private final Queue<Runnable> waiting = new ArrayDeque<>();
   private boolean open;
   private boolean committing;
   private int unacknowledged;
   private Promise<Void> allAcknowledged;
 
-  public ExactlyOnceDelivery(Vertx vertx, KafkaProducer<byte[], byte[]> producer, String groupId) {
+  /**
+   * @param membership the consumer's group metadata of its current membership, read from any thread:
+   *     offsets committed with it are refused once the group has moved on without this replica
+   */
+  public ExactlyOnceDelivery(
+      Vertx vertx, KafkaProducer<byte[], byte[]> producer, Supplier<ConsumerGroupMetadata> membership) {
     this.vertx = vertx;
     this.producer = producer.unwrap();
-    this.groupId = groupId;
+    this.membership = membership;
   }
 
   @Override
@@ -64,10 +70,6 @@ public final class ExactlyOnceDelivery implements Delivery {
         });
   }
 
-  // The group-id-only metadata is deprecated in favour of consumer.groupMetadata(), but that call
-  // needs the consumer's lock, which Vert.x's polling thread holds almost always: from here it
-  // would fail with ConcurrentModificationException. Fencing then rests on the transactional.id.
-  @SuppressWarnings("removal")
   @Override
   public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
     if (!open) {
@@ -90,10 +92,15 @@ public final class ExactlyOnceDelivery implements Delivery {
           // record of its partition: its offset is in the map.
           var nativeOffsets = toNative(offsets.get());
           return vertx.executeBlocking(() -> {
-          if (!nativeOffsets.isEmpty()) {
-            producer.sendOffsetsToTransaction(nativeOffsets, new ConsumerGroupMetadata(groupId));
+          try {
+            if (!nativeOffsets.isEmpty()) {
+              producer.sendOffsetsToTransaction(nativeOffsets, membership.get());
+            }
+            producer.commitTransaction();
+          } catch (KafkaException e) {
+            abortQuietly(e);
+            throw e;
           }
-          producer.commitTransaction();
           return null;
         }, false);
         })
@@ -108,6 +115,20 @@ public final class ExactlyOnceDelivery implements Delivery {
           }
           return Future.succeededFuture();
         });
+  }
+
+  /**
+   * A commit refused (the group moved on without this replica, say) leaves the transaction open, and
+   * until it ends {@code read_committed} readers see nothing past its first output: up to {@code
+   * transaction.timeout.ms}, a minute by default. Aborted now, the pipeline's failure costs them
+   * nothing. A fenced producer cannot abort; its transaction is the broker's to end.
+   */
+  private void abortQuietly(KafkaException cause) {
+    try {
+      producer.abortTransaction();
+    } catch (KafkaException e) {
+      cause.addSuppressed(e);
+    }
   }
 
   private Future<Void> nextTurn() {

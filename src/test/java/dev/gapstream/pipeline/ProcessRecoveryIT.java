@@ -133,6 +133,60 @@ class ProcessRecoveryIT {
     }
   }
 
+  /**
+   * A zombie: the first replica stands still (SIGSTOP, as in a long GC pause) with a transaction
+   * open, the group gives its partitions to a second replica once its session expires, and then it
+   * wakes and goes on where it stood. Its commit must be refused: committed, its predictions and
+   * offsets would join the second replica's, which published the same frames (the group-id-only
+   * metadata it committed with before let the broker take it). Refused, it aborts its transaction
+   * and reports itself dead for a restart.
+   */
+  @Test
+  void exactlyOnceAReplicaThatWakesAfterTheGroupMovedOnCommitsNothing() throws Exception {
+    int frames = 3_000;
+    FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "zombie", 8, FrameFeed.jpegs(32, 64, 64, 4));
+    List<String> ids = feed.ids(frames);
+    try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
+      ServiceProcess first = service("first", eos("zombie-first"));
+      CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+        try {
+          feed.send(0, frames, 150);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      awaitPredictions(out, ids, 300);
+      first.freeze();
+      int atFreeze = out.tally(ids).predicted();
+      // Ready once it has the partitions, after the first one's session (6 s) expired. Its
+      // predictions stay invisible to read_committed readers while the first one's transaction is
+      // open; so it is woken within the transaction's timeout (a minute), with it still open.
+      ServiceProcess second = service("second", eos("zombie-second"));
+      TimeUnit.SECONDS.sleep(3);
+      first.wake();
+      sending.get(2, TimeUnit.MINUTES);
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(5));
+      int firstLive = first.status("/health/live");
+      String firstLog = first.log();
+      second.terminate();
+      second.awaitExit(Duration.ofSeconds(60));
+      System.out.printf(
+          "zombie: %d predicted at the freeze; the woken replica's liveness %d; final %s%n",
+          atFreeze, firstLive, settled);
+
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(frames);
+      assertThat(settled.duplicates()).as("the woken replica committed nothing").isZero();
+      assertThat(firstLog).contains("restart required");
+      assertThat(firstLive).as("it reports itself dead").isEqualTo(503);
+    }
+  }
+
+  private static Map<String, String> eos(String transactionalId) {
+    return Map.of("delivery.guarantee", "exactly-once", "delivery.transactional.id", transactionalId);
+  }
+
   /** What a kill -9 run saw: when the first process died, once all was done, and after settling. */
   private record KillNine(
       Outputs.Tally atKill, Outputs.Tally done, Outputs.Tally settled, double recoverySeconds, String secondLog) {}

@@ -160,6 +160,23 @@ public final class ServiceProcess implements AutoCloseable {
     process.destroyForcibly();
   }
 
+  /** SIGSTOP: the whole JVM stands still, as in a long GC pause, until {@link #wake()}. */
+  public void freeze() throws Exception {
+    signal("STOP");
+  }
+
+  /** SIGCONT after {@link #freeze()}. */
+  public void wake() throws Exception {
+    signal("CONT");
+  }
+
+  private void signal(String signal) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-" + signal, String.valueOf(process.pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + signal + " " + process.pid() + " failed");
+    }
+  }
+
   /** Waits for the process to exit and returns its status. */
   public int awaitExit(Duration timeout) throws InterruptedException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
