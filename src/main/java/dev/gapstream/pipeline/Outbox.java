@@ -34,14 +34,15 @@ final class Outbox {
 
   private final Vertx vertx;
   private final Consumer<Throwable> onFailure;
-  /** Outputs that failed, and every output since, by arrival; the first is the one to try next. */
+  /**
+   * Outputs that failed, and every output since, by arrival; the first is the one to try next. A
+   * retry is scheduled or running exactly while it is not empty.
+   */
   private final TreeMap<Long, Waiting> waiting = new TreeMap<>();
   private long arrivals;
   /** Attempts handed to the producer and not back yet. */
   private int sending;
   private long delayMs = FIRST_DELAY_MS;
-  /** A retry is scheduled or running: set from the first failure until {@link #waiting} empties. */
-  private boolean retrying;
 
   private record Waiting(Supplier<Future<RecordMetadata>> send, Promise<RecordMetadata> sent) {}
 
@@ -74,16 +75,22 @@ final class Outbox {
       sending--;
       if (ar.succeeded()) {
         output.sent().complete(ar.result());
+        return;
+      }
+      boolean first = waiting.isEmpty();
+      waiting.put(arrival, output);
+      if (first) {
+        retryLater(ar.cause(), "the partition's later outputs behind it");
       } else {
-        onFailure.accept(ar.cause());
-        waiting.put(arrival, output);
-        if (!retrying) {
-          retrying = true;
-          LOG.warn("Publish failed, sending again in {} ms, then what came after it: {}", delayMs, ar.cause().toString());
-          vertx.setTimer(delayMs, id -> retryFirst());
-        }
+        onFailure.accept(ar.cause()); // a retry is on its way already
       }
     });
+  }
+
+  private void retryLater(Throwable cause, String then) {
+    onFailure.accept(cause);
+    LOG.warn("Publish failed, sending it again in {} ms, {}: {}", delayMs, then, cause.toString());
+    vertx.setTimer(delayMs, id -> retryFirst());
   }
 
   /** Sends the earliest waiting output alone; once it goes, the rest, in order. */
@@ -93,15 +100,12 @@ final class Outbox {
     first.getValue().send().get().onComplete(ar -> {
       sending--;
       if (ar.failed()) {
-        onFailure.accept(ar.cause());
         delayMs = Math.min(MAX_DELAY_MS, delayMs * 2);
-        LOG.warn("Publish failed again, sending again in {} ms: {}", delayMs, ar.cause().toString());
-        vertx.setTimer(delayMs, id -> retryFirst());
+        retryLater(ar.cause(), "still first in line");
         return;
       }
       waiting.remove(first.getKey());
       first.getValue().sent().complete(ar.result());
-      retrying = false;
       delayMs = FIRST_DELAY_MS;
       var rest = new ArrayList<>(waiting.entrySet());
       waiting.clear();
