@@ -329,9 +329,31 @@ public final class PipelineVerticle extends VerticleBase {
     @Override
     public void onPartitionsAssigned(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
 
-    /** Lost, not revoked: the group has given them away already, so there is nothing to commit first. */
+    /**
+     * Lost, not revoked: the group gave them away while this replica stood still (a long pause, a
+     * missed session), and their next owner may have published their frames already. Nothing of
+     * them may be committed now, and the open transaction holds their outputs: the pipeline fails
+     * (a restart resumes from the committed offsets) and the transaction is aborted before this
+     * consumer rejoins, which would give the commit a generation the broker accepts.
+     */
     @Override
-    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+      if (partitions.isEmpty() || stopping) {
+        return;
+      }
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        fail("partitions " + partitions + " lost: the group moved on without this replica");
+        delivery.abandon().onComplete(ar -> done.complete(null));
+      });
+      try {
+        done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException | ExecutionException e) {
+        LOG.warn("Partitions {} lost: aborting the transaction did not end in {} ms", partitions, REVOKE_COMMIT_WAIT_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** At-least-once: nothing to do inside the rebalance; the event loop hears of it afterwards. */
@@ -659,8 +681,8 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
-   * Stops consuming for good and reports the pipeline dead, so that the orchestrator restarts it;
-   * the restart resumes from the last committed offsets.
+   * Stops consuming for good, leaves the group and reports the pipeline dead, so that the
+   * orchestrator restarts it; the restart resumes from the last committed offsets.
    */
   private void fail(String why) {
     if (!health.isLive()) {
@@ -670,6 +692,11 @@ public final class PipelineVerticle extends VerticleBase {
     health.setLive(false);
     stopping = true;
     consumer.pause();
+    vertx.cancelTimer(connectionTimer);
+    // Exactly-once: nothing sent from now on is committed, and the open transaction is aborted. Then
+    // the consumer leaves the group, so that its partitions go to the replicas that work now, not
+    // after the restart (a consumer that stopped polling keeps them for max.poll.interval.ms).
+    delivery.abandon().onComplete(ar -> consumer.close());
   }
 
   private void finish(Frame frame) {

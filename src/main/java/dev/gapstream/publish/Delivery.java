@@ -23,4 +23,12 @@ public interface Delivery {
    * been acknowledged. An empty map commits nothing.
    */
   Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets);
+
+  /**
+   * The pipeline has failed and will be restarted from the committed offsets: nothing sent from now
+   * on may be committed. Completes once that holds.
+   */
+  default Future<Void> abandon() {
+    return Future.succeededFuture();
+  }
 }

@@ -15,6 +15,8 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Outputs and consumed offsets in one Kafka transaction: a {@code read_committed} reader of the
@@ -29,11 +31,16 @@ import org.apache.kafka.common.KafkaException;
  */
 public final class ExactlyOnceDelivery implements Delivery {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceDelivery.class);
+
   private final Vertx vertx;
   private final Producer<byte[], byte[]> producer;
   private final Supplier<ConsumerGroupMetadata> membership;
   private final Queue<Runnable> waiting = new ArrayDeque<>();
   private boolean open;
+  private boolean abandoned;
+  /** The commit running now, if any. */
+  private Future<Void> committed = Future.succeededFuture();
   private boolean committing;
   private int unacknowledged;
   private Promise<Void> allAcknowledged;
@@ -51,6 +58,9 @@ public final class ExactlyOnceDelivery implements Delivery {
 
   @Override
   public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
+    if (abandoned) {
+      return Future.failedFuture(new IllegalStateException("the delivery was abandoned"));
+    }
     if (committing) {
       Promise<RecordMetadata> later = Promise.promise();
       waiting.add(() -> send(send).onComplete(later));
@@ -72,6 +82,9 @@ public final class ExactlyOnceDelivery implements Delivery {
 
   @Override
   public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
+    if (abandoned) {
+      return Future.failedFuture(new IllegalStateException("the delivery was abandoned"));
+    }
     if (!open) {
       return Future.succeededFuture(); // nothing sent since the last commit: offsets went with it
     }
@@ -80,13 +93,16 @@ public final class ExactlyOnceDelivery implements Delivery {
     if (unacknowledged == 0) {
       allAcknowledged.complete();
     }
-    return allAcknowledged
+    committed = allAcknowledged
         .future()
         // The last acknowledgement completes allAcknowledged from inside its own callbacks, before
         // the pipeline's handler has marked that record finished; asking for the offsets on the
         // next event-loop turn sees it, so the transaction commits the offset of every output in it.
         .compose(v -> nextTurn())
         .compose(v -> {
+          if (abandoned) {
+            return abortOnWorker().compose(x -> Future.failedFuture(new IllegalStateException("the delivery was abandoned")));
+          }
           // Asked only now: every send of this transaction is acknowledged, and outputs leave in
           // offset order, so every record whose output is in it has finished, as has every earlier
           // record of its partition: its offset is in the map.
@@ -115,6 +131,31 @@ public final class ExactlyOnceDelivery implements Delivery {
           }
           return Future.succeededFuture();
         });
+    return committed;
+  }
+
+  /**
+   * No commit from now on; a commit already running ends first (what it commits was decided
+   * before), and the open transaction is aborted, so that {@code read_committed} readers are not
+   * held up until it times out. Sends waiting for the next transaction fail.
+   */
+  @Override
+  public Future<Void> abandon() {
+    abandoned = true;
+    return committed
+        .transform(ar -> {
+          if (!open) {
+            return Future.<Void>succeededFuture(); // the running commit ended the transaction
+          }
+          open = false;
+          return abortOnWorker();
+        })
+        .andThen(ar -> {
+          Runnable next;
+          while ((next = waiting.poll()) != null) {
+            next.run(); // fails: abandoned
+          }
+        });
   }
 
   /**
@@ -129,6 +170,17 @@ public final class ExactlyOnceDelivery implements Delivery {
     } catch (KafkaException e) {
       cause.addSuppressed(e);
     }
+  }
+
+  private Future<Void> abortOnWorker() {
+    return vertx.executeBlocking(() -> {
+      try {
+        producer.abortTransaction();
+      } catch (KafkaException e) {
+        LOG.warn("Aborting the open transaction failed: {}", e.toString());
+      }
+      return null;
+    }, false);
   }
 
   private Future<Void> nextTurn() {
