@@ -18,16 +18,19 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
-import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.acl.AccessControlEntry;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourcePattern;
+import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The predictions topic refuses every prediction for a while (its {@code max.message.bytes} set
- * below a prediction's size, then removed), as a topic would whose writes fail for longer than the
- * producer's delivery timeout: the pipeline sends each again until the topic takes it, loses
+ * The predictions topic refuses every prediction for a while (an ACL denies writes to it, then is
+ * removed), as a topic would whose writes fail for longer than the producer's delivery timeout: the pipeline sends each again until the topic takes it, loses
  * nothing, and neither leaves its group nor reorders a camera's predictions meanwhile.
  *
  * <p>At-least-once only: in exactly-once mode a refused send dooms the transaction and the pipeline
@@ -51,7 +54,7 @@ class RefusedPredictionsIT {
   void aPauseLongerThanThePollIntervalKeepsTheConsumerInItsGroup() throws Exception {
     int frames = 60;
     long stallMs = 10_000;
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+    try (EmbeddedKafka broker = brokerWithAcls();
         Admin admin = broker.admin()) {
       refusePredictions(admin, true);
       try (GapstreamService service =
@@ -106,7 +109,7 @@ class RefusedPredictionsIT {
   void predictionsSentAgainKeepEachCamerasOrder() throws Exception {
     int frames = 480;
     long refusalMs = 5_000;
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+    try (EmbeddedKafka broker = brokerWithAcls();
         Admin admin = broker.admin();
         GapstreamService service = TestPipelines.start(Map.of("kafka.bootstrap.servers", broker.bootstrapServers()));
         Outputs out = Outputs.read(broker.bootstrapServers())) {
@@ -151,12 +154,33 @@ class RefusedPredictionsIT {
     return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_consumer_paused") == 1.0;
   }
 
-  /** Sets the predictions topic's {@code max.message.bytes} below any prediction's size, or removes it. */
+  /**
+   * A broker with gapstream's topics that checks ACLs, and lets every principal do everything where
+   * no ACL names the resource.
+   */
+  private static EmbeddedKafka brokerWithAcls() {
+    EmbeddedKafka broker = EmbeddedKafka.builder()
+        .brokerProperty("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
+        .brokerProperty("allow.everyone.if.no.acl.found", "true")
+        .start();
+    KafkaState.createTopics(broker, 4);
+    return broker;
+  }
+
+  /**
+   * Denies every principal writes to the predictions topic (everything else on it stays allowed),
+   * or lifts that: the broker answers each produce with an authorization error, which the producer
+   * does not retry.
+   */
   private static void refusePredictions(Admin admin, boolean refuse) throws Exception {
-    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "predictions");
-    AlterConfigOp op = refuse
-        ? new AlterConfigOp(new ConfigEntry("max.message.bytes", "64"), AlterConfigOp.OpType.SET)
-        : new AlterConfigOp(new ConfigEntry("max.message.bytes", ""), AlterConfigOp.OpType.DELETE);
-    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+    ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, "predictions", PatternType.LITERAL);
+    List<AclBinding> acls = List.of(
+        new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
+        new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.WRITE, AclPermissionType.DENY)));
+    if (refuse) {
+      admin.createAcls(acls).all().get();
+    } else {
+      admin.deleteAcls(acls.stream().map(AclBinding::toFilter).toList()).all().get();
+    }
   }
 }
