@@ -6,7 +6,10 @@ public enum RejectReason {
   UNSUPPORTED_FORMAT("unsupported-format"),
   /** Empty, truncated or corrupt image data. */
   DECODE_ERROR("decode-error"),
-  /** More bytes than {@code ingest.max.frame.bytes}, or more pixels than {@code ingest.max.pixels}. */
+  /**
+   * More bytes than {@code ingest.max.frame.bytes}, or more pixels than {@code ingest.max.pixels}; or
+   * a prediction larger than the predictions topic or the producer takes.
+   */
   TOO_LARGE("too-large"),
   /** Dimensions the model cannot take, or raw pixels whose size does not match their headers. */
   BAD_SHAPE("bad-shape"),

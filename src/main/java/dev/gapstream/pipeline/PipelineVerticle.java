@@ -14,6 +14,7 @@ import dev.gapstream.publish.AtLeastOnceDelivery;
 import dev.gapstream.publish.Delivery;
 import dev.gapstream.publish.ExactlyOnceDelivery;
 import dev.gapstream.publish.PredictionPublisher;
+import dev.gapstream.publish.RecordSize;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -23,6 +24,7 @@ import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -37,6 +39,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -108,6 +111,8 @@ public final class PipelineVerticle extends VerticleBase {
   private PipelineConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
   private PredictionPublisher publisher;
+  /** The producer's limit, and once the output topics are found, the predictions topic's too. */
+  private volatile PredictionLimit predictionLimit;
   private Delivery delivery;
   private WorkerExecutor decodePool;
   private WorkerExecutor inferencePool;
@@ -164,6 +169,7 @@ public final class PipelineVerticle extends VerticleBase {
     publisher =
         new PredictionPublisher(
             producer, settings.predictionsTopic(), settings.deadLetterTopic(), settings.deadLetterPayloadBytes());
+    predictionLimit = PredictionLimit.ofProducer(settings.producerConfig());
     polled = clients.consumer();
     consumer = KafkaConsumer.create(vertx, polled);
     consumer.partitionsAssignedHandler(this::onAssigned);
@@ -249,7 +255,10 @@ public final class PipelineVerticle extends VerticleBase {
     return Math.max(1, Math.min(SLOW_LOOKUP_WARNING_MS, maxBlockMs / 2));
   }
 
-  /** Runs on a worker: the producer's metadata of each output topic, or which one it lacks. */
+  /**
+   * Runs on a worker: the producer's metadata of each output topic, or which one it lacks; then the
+   * most bytes a prediction may take.
+   */
   private Void findOutputTopics() {
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put(settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS);
@@ -267,6 +276,11 @@ public final class PipelineVerticle extends VerticleBase {
             e);
       }
     }
+    predictionLimit =
+        PredictionLimit.ofProducer(settings.producerConfig())
+            .withTopic(settings.producerConfig(), settings.predictionsTopic());
+    LOG.info("Predictions over {} bytes ({}) go to {} as too large", predictionLimit.bytes(), predictionLimit.what(),
+        settings.deadLetterTopic());
     return null;
   }
 
@@ -590,22 +604,56 @@ public final class PipelineVerticle extends VerticleBase {
 
   // ---- publish and commit ----
 
+  /**
+   * Publishes a frame's prediction, or dead-letters it ({@code too-large}) where its record is over
+   * the {@linkplain PredictionLimit most a prediction may take}.
+   */
   private void publish(Frame frame, byte[] json) {
-    output(frame, predictionOutboxes, () -> publisher.publish(frame, json), () -> {
+    KafkaProducerRecord<byte[], byte[]> prediction = publisher.prediction(frame, json);
+    long bytes = RecordSize.upperBound(prediction);
+    PredictionLimit limit = predictionLimit;
+    if (bytes > limit.bytes()) {
+      deadLetter(frame, RejectReason.TOO_LARGE, limit.describe(bytes));
+      return;
+    }
+    output(frame, predictionOutboxes, () -> sendPrediction(frame, prediction, bytes), sent -> {
+      if (sent.getTopic().equals(settings.deadLetterTopic())) {
+        metrics.frameRejected(RejectReason.TOO_LARGE.wireName());
+        return;
+      }
       metrics.predictionPublished();
       metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+    });
+  }
+
+  /**
+   * The prediction; where the topic refuses it as too large (its {@code max.message.bytes} lowered
+   * since start-up, or not readable then), the frame's dead letter instead, since no retry could
+   * send it and its partition's later predictions would wait behind it for good. Not in exactly-once
+   * mode, where the refusal has doomed the transaction: the restart reads the topic's limit again.
+   */
+  private Future<RecordMetadata> sendPrediction(
+      Frame frame, KafkaProducerRecord<byte[], byte[]> prediction, long bytes) {
+    return publisher.send(prediction).recover(e -> {
+      if (settings.exactlyOnce() || !isTooLarge(e)) {
+        return Future.failedFuture(e);
+      }
+      String error = String.format(
+          "its prediction (up to %d bytes) was refused by topic '%s': %s", bytes, settings.predictionsTopic(), e);
+      LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), RejectReason.TOO_LARGE.wireName(), error);
+      return deadLetterOrWithoutValue(frame, RejectReason.TOO_LARGE, error);
     });
   }
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
     metrics.frameRejected(reason.wireName());
-    output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), () -> {});
+    output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> {});
   }
 
   /**
-   * Sends a frame's output once its partition's earlier outputs are out, then {@code onSent} and
-   * the frame is finished. Frames finish decoding and inference out of order; sending in offset
+   * Sends a frame's output once its partition's earlier outputs are out, then {@code onSent} (with
+   * where it went) and the frame is finished. Frames finish decoding and inference out of order; sending in offset
    * order per partition keeps each key's predictions in input order, and in exactly-once mode it
    * keeps a transaction from carrying an output whose offset it does not commit (an earlier frame
    * still in flight), which a crash would turn into a duplicate. Where the partition is revoked
@@ -613,7 +661,10 @@ public final class PipelineVerticle extends VerticleBase {
    * is sent and the frame is {@linkplain #dropped dropped}.
    */
   private void output(
-      Frame frame, Map<TopicPartition, Outbox> outboxes, Supplier<Future<RecordMetadata>> send, Runnable onSent) {
+      Frame frame,
+      Map<TopicPartition, Outbox> outboxes,
+      Supplier<Future<RecordMetadata>> send,
+      Consumer<RecordMetadata> onSent) {
     Supplier<Future<RecordMetadata>> unlessRevoked =
         () -> frame.tracker().isRevoked() ? Future.succeededFuture(null) : send.get();
     frame.tracker().release(
@@ -623,7 +674,7 @@ public final class PipelineVerticle extends VerticleBase {
             dropped(frame);
             return;
           }
-          onSent.run();
+          onSent.accept(meta);
           finish(frame);
         }),
         () -> dropped(frame));

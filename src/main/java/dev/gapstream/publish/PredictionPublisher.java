@@ -46,8 +46,17 @@ public final class PredictionPublisher {
     this.maxPayloadBytes = maxPayloadBytes;
   }
 
-  /** Sends one prediction; the future completes when the broker acknowledged it. */
-  public Future<RecordMetadata> publish(Frame frame, byte[] json) {
+  /** Sends a record made by {@link #prediction}; the future completes when the broker acknowledged it. */
+  public Future<RecordMetadata> send(KafkaProducerRecord<byte[], byte[]> prediction) {
+    return producer.send(prediction);
+  }
+
+  public String predictionsTopic() {
+    return predictionsTopic;
+  }
+
+  /** A frame's prediction record, with its frame's key and {@code frame-id} and {@code traceparent} headers. */
+  public KafkaProducerRecord<byte[], byte[]> prediction(Frame frame, byte[] json) {
     KafkaProducerRecord<byte[], byte[]> out =
         KafkaProducerRecord.create(predictionsTopic, frame.record().key(), json);
     List<KafkaHeader> headers = new ArrayList<>(3);
@@ -58,7 +67,7 @@ public final class PredictionPublisher {
     }
     headers.add(header(Frame.CONTENT_TYPE_HEADER, "application/json"));
     out.addHeaders(headers);
-    return producer.send(out);
+    return out;
   }
 
   /**

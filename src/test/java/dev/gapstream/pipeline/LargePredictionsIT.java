@@ -1,0 +1,163 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
+import dev.gapstream.testing.TestPipelines;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A prediction larger than the predictions topic takes: with {@code cam.heatmap} a 640×480 frame's
+ * prediction carries an 80×60 map (some 7 KB), a 64×64 frame's an 8×8 one (under 1 KB), and the
+ * topic here takes 3,000 bytes. Such a prediction is dead-lettered ({@code too-large}, saying why),
+ * and the frames behind it go on; before, the topic's refusal was retried for good, the partition's
+ * later predictions waited behind it, and once the in-flight bound filled the pipeline stopped.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class LargePredictionsIT {
+
+  private static final int TOPIC_LIMIT = 3_000;
+  private static final int FRAMES = 12;
+
+  /** At-least-once, the topic's limit lowered after start-up: the broker's refusal finds it. */
+  @Test
+  void aPredictionTheTopicRefusesAsTooLargeIsDeadLetteredAndTheFramesBehindItGoOn() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin();
+        GapstreamService service = TestPipelines.start(Map.of(
+            "kafka.bootstrap.servers", broker.bootstrapServers(),
+            "cam.heatmap", "true"));
+        Outputs out = Outputs.read(broker.bootstrapServers())) {
+      String group = service.config().kafka().groupId();
+      await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+      setPredictionsLimit(admin, TOPIC_LIMIT);
+
+      List<String> large = sendMixed(broker.bootstrapServers(), "refused");
+      List<String> ids = ids("refused");
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+      Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
+      System.out.println("refused as too large by the topic: " + settled);
+
+      assertSmallPredictedLargeDeadLettered(out, settled, large, "was refused by topic 'predictions'");
+      assertThat(done.lost()).isZero();
+      assertThat(rejectedTooLarge(service)).isEqualTo(large.size());
+      assertCommittedToTheEnd(admin, group);
+    }
+  }
+
+  /**
+   * Exactly-once, the topic's limit set before start-up: the service reads it and dead-letters the
+   * prediction before sending it. The broker's refusal would have doomed the transaction and stopped
+   * the pipeline, and its restart met the same frame again.
+   */
+  @Test
+  void exactlyOnceDeadLettersAPredictionOverTheTopicsLimitWithoutSendingIt() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin()) {
+      setPredictionsLimit(admin, TOPIC_LIMIT);
+      try (GapstreamService service = TestPipelines.start(Map.of(
+              "kafka.bootstrap.servers", broker.bootstrapServers(),
+              "cam.heatmap", "true",
+              "delivery.guarantee", "exactly-once"));
+          Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
+        String group = service.config().kafka().groupId();
+        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+
+        List<String> large = sendMixed(broker.bootstrapServers(), "checked");
+        List<String> ids = ids("checked");
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+        Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
+        System.out.println("over the topic's limit, exactly-once: " + settled);
+
+        assertSmallPredictedLargeDeadLettered(
+            out, settled, large, "over the " + TOPIC_LIMIT + " that max.message.bytes of topic 'predictions' allows");
+        assertThat(done.lost()).isZero();
+        assertThat(TestPipelines.get(service, "/health/live").statusCode()).as("the pipeline went on").isEqualTo(200);
+        assertThat(rejectedTooLarge(service)).isEqualTo(large.size());
+        assertCommittedToTheEnd(admin, group);
+      }
+    }
+  }
+
+  /** Frames 0..11 of one camera, every third one 640×480, the rest 64×64; returns the large ones' ids. */
+  private static List<String> sendMixed(String bootstrap, String run) throws Exception {
+    byte[] small = FrameFeed.jpegs(1, 64, 64, 3).get(0);
+    byte[] big = FrameFeed.jpegs(1, 640, 480, 4).get(0);
+    List<String> large = new ArrayList<>();
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+      for (int i = 0; i < FRAMES; i++) {
+        String id = run + "-" + i;
+        boolean isLarge = i % 3 == 1;
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>("frames", "camera".getBytes(StandardCharsets.UTF_8), isLarge ? big : small);
+        record.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8)).add("content-type", "image/jpeg".getBytes(StandardCharsets.UTF_8));
+        producer.send(record).get();
+        if (isLarge) {
+          large.add(id);
+        }
+      }
+    }
+    return large;
+  }
+
+  private static List<String> ids(String run) {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < FRAMES; i++) {
+      ids.add(run + "-" + i);
+    }
+    return ids;
+  }
+
+  private static void assertSmallPredictedLargeDeadLettered(
+      Outputs out, Outputs.Tally tally, List<String> large, String why) {
+    assertThat(tally.predicted()).as(tally.toString()).isEqualTo(FRAMES - large.size());
+    assertThat(tally.deadLettered()).as(tally.toString()).isEqualTo(large.size());
+    assertThat(tally.duplicates()).as(tally.toString()).isZero();
+    for (String id : large) {
+      assertThat(out.predictions(id)).as(id).isZero();
+      ConsumerRecord<byte[], byte[]> letter = out.deadLetters(id).get(0);
+      assertThat(Outputs.header(letter, "dlq-reason")).isEqualTo("too-large");
+      assertThat(Outputs.header(letter, "dlq-error")).contains(why);
+      assertThat(letter.value()).as("the frame itself, for a replay").isNotEmpty();
+    }
+    System.out.println("  dlq-error: " + Outputs.header(out.deadLetters(large.get(0)).get(0), "dlq-error"));
+  }
+
+  private static double rejectedTooLarge(GapstreamService service) throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body())
+        .value("gapstream_frames_rejected_total", Map.of("reason", "too-large"));
+  }
+
+  private static void assertCommittedToTheEnd(Admin admin, String group) throws Exception {
+    var ends = new HashMap<>(KafkaState.endOffsets(admin, "frames"));
+    ends.values().removeIf(end -> end == 0);
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(ends));
+  }
+
+  private static void setPredictionsLimit(Admin admin, int bytes) throws Exception {
+    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "predictions");
+    AlterConfigOp op =
+        new AlterConfigOp(new ConfigEntry("max.message.bytes", String.valueOf(bytes)), AlterConfigOp.OpType.SET);
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+  }
+}
