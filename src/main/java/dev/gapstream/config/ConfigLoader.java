@@ -109,6 +109,7 @@ public final class ConfigLoader {
     v.forEach((k, value) -> properties.put(k, String.valueOf(value)));
     Path model = resolveModel((String) v.get(ConfigKeys.INFERENCE_MODEL_PATH));
     properties.put(ConfigKeys.INFERENCE_MODEL_PATH, model.toString());
+    requireDistinctTopics(v);
     Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
     return new GapstreamConfig(
@@ -141,6 +142,29 @@ public final class ConfigLoader {
         bool(v, ConfigKeys.HTTP_LIVE_ENABLED),
         lng(v, ConfigKeys.SHUTDOWN_TIMEOUT_MS),
         properties);
+  }
+
+  /**
+   * The output topics differ from the input and from each other: dead letters written to the
+   * frames topic would be read again and dead-lettered again without end, and predictions read as
+   * frames would each come back as a dead letter.
+   */
+  private static void requireDistinctTopics(Map<String, Object> v) {
+    String frames = str(v, ConfigKeys.TOPICS_FRAMES);
+    String predictions = str(v, ConfigKeys.TOPICS_PREDICTIONS);
+    String dlq = str(v, ConfigKeys.TOPICS_DLQ);
+    if (predictions.equals(frames)) {
+      throw new ConfigException(ConfigKeys.TOPICS_PREDICTIONS + ": \"" + predictions + "\" is also "
+          + ConfigKeys.TOPICS_FRAMES + ": the pipeline would read its own predictions as frames");
+    }
+    if (dlq.equals(frames)) {
+      throw new ConfigException(ConfigKeys.TOPICS_DLQ + ": \"" + dlq + "\" is also " + ConfigKeys.TOPICS_FRAMES
+          + ": a dead letter would be read again and dead-lettered again, without end");
+    }
+    if (dlq.equals(predictions)) {
+      throw new ConfigException(ConfigKeys.TOPICS_DLQ + ": \"" + dlq + "\" is also " + ConfigKeys.TOPICS_PREDICTIONS
+          + ": the predictions' readers would meet frames");
+    }
   }
 
   private KafkaSettings kafka(

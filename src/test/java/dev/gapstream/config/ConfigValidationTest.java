@@ -49,6 +49,21 @@ shutdown.timeout.ms    | -5     | shutdown.timeout.ms: -5 is out of range [0, 60
         .hasMessage(message);
   }
 
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+topics.predictions | frames      | topics.predictions: "frames" is also topics.frames: the pipeline would read its own predictions as frames
+topics.dlq         | frames      | topics.dlq: "frames" is also topics.frames: a dead letter would be read again and dead-lettered again, without end
+topics.dlq         | predictions | topics.dlq: "predictions" is also topics.predictions: the predictions' readers would meet frames
+""")
+  void anOutputTopicThatIsAlsoAnotherTopicIsRejected(String key, String value, String message) {
+    assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
   @Test
   void everyDefinedKeyHasADocAndAValidDefault() {
     ConfigKeys.DEF
