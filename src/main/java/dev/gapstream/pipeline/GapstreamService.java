@@ -272,13 +272,16 @@ public final class GapstreamService implements AutoCloseable {
    * {@code kafka.producer.max.request.size} is set below it (less room for the key and headers).
    */
   static int deadLetterPayloadBytes(int maxFrameBytes, String maxRequestSize) {
-    long room;
     try {
-      room = Long.parseLong(maxRequestSize.trim()) - DEAD_LETTER_HEADROOM_BYTES;
+      return deadLetterPayloadBytes(maxFrameBytes, Long.parseLong(maxRequestSize.trim()));
     } catch (NumberFormatException e) {
       return maxFrameBytes; // the producer refuses it at start-up, naming the key
     }
-    return (int) Math.max(0, Math.min(maxFrameBytes, room));
+  }
+
+  /** The largest frame a dead letter carries whole, at most {@code maxFrameBytes}, in a record of at most {@code recordLimit}. */
+  static int deadLetterPayloadBytes(int maxFrameBytes, long recordLimit) {
+    return (int) Math.max(0, Math.min(maxFrameBytes, recordLimit - DEAD_LETTER_HEADROOM_BYTES));
   }
 
   /** How the engine runs, from {@code inference.threads} and {@code inference.provider}. */

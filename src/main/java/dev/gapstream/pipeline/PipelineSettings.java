@@ -11,7 +11,7 @@ import java.util.Map;
  * @param producerConfig native Kafka producer properties
  * @param deadLetterPayloadBytes the largest frame a dead letter carries whole: larger ones go
  *     without their bytes (their own topic keeps them), so that no dead letter is larger than the
- *     producer sends
+ *     producer sends; lowered at start-up to what the dead-letter topic takes ({@link OutputLimit})
  * @param maxInFlight frames consumed but not yet published or dead-lettered; the consumer pauses at
  *     this bound and resumes at half of it
  * @param decodeThreads size of the decode worker pool

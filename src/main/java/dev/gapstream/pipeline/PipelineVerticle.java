@@ -111,8 +111,8 @@ public final class PipelineVerticle extends VerticleBase {
   private PipelineConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
   private PredictionPublisher publisher;
-  /** The producer's limit, and once the output topics are found, the predictions topic's too. */
-  private volatile PredictionLimit predictionLimit;
+  /** The most bytes a prediction may take; known, with the publisher, once the output topics are found. */
+  private OutputLimit predictionLimit;
   private Delivery delivery;
   private WorkerExecutor decodePool;
   private WorkerExecutor inferencePool;
@@ -166,10 +166,6 @@ public final class PipelineVerticle extends VerticleBase {
     // A failed send also fails its own future, where it is handled (retried, or dead-lettered
     // without its bytes); without a handler Vert.x would log each one again as unhandled.
     producer.exceptionHandler(e -> LOG.debug("Kafka producer error: {}", e.toString()));
-    publisher =
-        new PredictionPublisher(
-            producer, settings.predictionsTopic(), settings.deadLetterTopic(), settings.deadLetterPayloadBytes());
-    predictionLimit = PredictionLimit.ofProducer(settings.producerConfig());
     polled = clients.consumer();
     consumer = KafkaConsumer.create(vertx, polled);
     consumer.partitionsAssignedHandler(this::onAssigned);
@@ -217,6 +213,7 @@ public final class PipelineVerticle extends VerticleBase {
             subscribeOnceOutputsFound(Math.min(MAX_RETRY_DELAY_MS, retryDelayMs * 2)));
         return;
       }
+      limitOutputs(found.result());
       health.set("topics", true);
       consumer
           .subscribe(settings.framesTopic())
@@ -255,11 +252,17 @@ public final class PipelineVerticle extends VerticleBase {
     return Math.max(1, Math.min(SLOW_LOOKUP_WARNING_MS, maxBlockMs / 2));
   }
 
+  /** The most bytes a prediction may take, and the most of its frame's a dead letter carries. */
+  private record OutputLimits(OutputLimit prediction, OutputLimit deadLetter, int deadLetterPayloadBytes) {}
+
   /**
-   * Runs on a worker: the producer's metadata of each output topic, or which one it lacks; then the
-   * most bytes a prediction may take.
+   * Runs on a worker: the producer's metadata of each output topic, or which one it lacks; then what
+   * each takes. In at-least-once mode that is the producer's limit: a topic's refusal is handled when
+   * it comes, so its limit counts as it is then. In exactly-once mode a refusal would doom the
+   * transaction, so the topics' own limits are read here, once (one raised later counts from the
+   * next start).
    */
-  private Void findOutputTopics() {
+  private OutputLimits findOutputTopics() {
     Map<String, String> outputs = new LinkedHashMap<>();
     outputs.put(settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS);
     outputs.put(settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ);
@@ -276,12 +279,27 @@ public final class PipelineVerticle extends VerticleBase {
             e);
       }
     }
-    predictionLimit =
-        PredictionLimit.ofProducer(settings.producerConfig())
-            .withTopic(settings.producerConfig(), settings.predictionsTopic());
-    LOG.info("Predictions over {} bytes ({}) go to {} as too large", predictionLimit.bytes(), predictionLimit.what(),
-        settings.deadLetterTopic());
-    return null;
+    Map<String, Long> topicLimits =
+        settings.exactlyOnce()
+            ? OutputLimit.readTopicLimits(settings.producerConfig(), List.copyOf(outputs.keySet()))
+            : Map.of();
+    OutputLimit producerLimit = OutputLimit.ofProducer(settings.producerConfig());
+    OutputLimit deadLetter = producerLimit.orTopics(topicLimits, settings.deadLetterTopic());
+    return new OutputLimits(
+        producerLimit.orTopics(topicLimits, settings.predictionsTopic()),
+        deadLetter,
+        GapstreamService.deadLetterPayloadBytes(settings.deadLetterPayloadBytes(), deadLetter.bytes()));
+  }
+
+  private void limitOutputs(OutputLimits limits) {
+    predictionLimit = limits.prediction();
+    publisher = new PredictionPublisher(
+        producer, settings.predictionsTopic(), settings.deadLetterTopic(), limits.deadLetterPayloadBytes());
+    LOG.info(
+        "Predictions over {} bytes ({}) are dead-lettered as too large; dead letters carry frames of up to {}"
+            + " bytes ({}, less room for the headers)",
+        limits.prediction().bytes(), limits.prediction().what(),
+        limits.deadLetterPayloadBytes(), limits.deadLetter().what());
   }
 
   private record NativeClients(
@@ -606,14 +624,15 @@ public final class PipelineVerticle extends VerticleBase {
 
   /**
    * Publishes a frame's prediction, or dead-letters it ({@code too-large}) where its record is over
-   * the {@linkplain PredictionLimit most a prediction may take}.
+   * the {@linkplain OutputLimit most a prediction may take}.
    */
   private void publish(Frame frame, byte[] json) {
     KafkaProducerRecord<byte[], byte[]> prediction = publisher.prediction(frame, json);
     long bytes = RecordSize.upperBound(prediction);
-    PredictionLimit limit = predictionLimit;
-    if (bytes > limit.bytes()) {
-      deadLetter(frame, RejectReason.TOO_LARGE, limit.describe(bytes));
+    if (bytes > predictionLimit.bytes()) {
+      deadLetter(frame, RejectReason.TOO_LARGE, String.format(
+          "its prediction %s (predictions grow with %s and %s)",
+          predictionLimit.describe(bytes), ConfigKeys.CAM_HEATMAP, ConfigKeys.PREDICTIONS_TOP_K));
       return;
     }
     output(frame, predictionOutboxes, () -> sendPrediction(frame, prediction, bytes), sent -> {
@@ -653,12 +672,12 @@ public final class PipelineVerticle extends VerticleBase {
 
   /**
    * Sends a frame's output once its partition's earlier outputs are out, then {@code onSent} (with
-   * where it went) and the frame is finished. Frames finish decoding and inference out of order; sending in offset
-   * order per partition keeps each key's predictions in input order, and in exactly-once mode it
-   * keeps a transaction from carrying an output whose offset it does not commit (an earlier frame
-   * still in flight), which a crash would turn into a duplicate. Where the partition is revoked
-   * before the output goes out (exactly-once; a send can wait while a transaction commits), nothing
-   * is sent and the frame is {@linkplain #dropped dropped}.
+   * where it went) and the frame is finished. Frames finish decoding and inference out of order;
+   * sending in offset order per partition keeps each key's predictions in input order, and in
+   * exactly-once mode it keeps a transaction from carrying an output whose offset it does not commit
+   * (an earlier frame still in flight), which a crash would turn into a duplicate. Where the
+   * partition is revoked before the output goes out (exactly-once; a send can wait while a
+   * transaction commits), nothing is sent and the frame is {@linkplain #dropped dropped}.
    */
   private void output(
       Frame frame,
@@ -681,11 +700,11 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
-   * The dead letter; where it is refused as too large (a dead-letter topic whose {@code
-   * max.message.bytes} is below the frame's size), the same without the frame's value, since no
-   * retry could change that and the frame's partition would wait on it for good. Not in
-   * exactly-once mode, where the refusal has already doomed the transaction: there the topic must
-   * take {@code ingest.max.frame.bytes}.
+   * The dead letter; where it is refused as too large (the dead-letter topic's {@code
+   * max.message.bytes} lowered since start-up, or not readable then), the same without the frame's
+   * value, since no retry could change that and the frame's partition would wait on it for good. Not
+   * in exactly-once mode, where the refusal has already doomed the transaction: the restart reads the
+   * topic's limit again.
    */
   private Future<RecordMetadata> deadLetterOrWithoutValue(Frame frame, RejectReason reason, String error) {
     return publisher.deadLetter(frame, reason, error).recover(e -> {

@@ -36,7 +36,7 @@ public final class PredictionPublisher {
 
   /**
    * @param maxPayloadBytes the largest value a dead letter carries; a larger frame's goes without it
-   *     (see {@link dev.gapstream.pipeline.PipelineSettings#deadLetterPayloadBytes()})
+   *     (the producer's and the dead-letter topic's limits, less room for the headers)
    */
   public PredictionPublisher(
       KafkaProducer<byte[], byte[]> producer, String predictionsTopic, String deadLetterTopic, int maxPayloadBytes) {
@@ -51,11 +51,7 @@ public final class PredictionPublisher {
     return producer.send(prediction);
   }
 
-  public String predictionsTopic() {
-    return predictionsTopic;
-  }
-
-  /** A frame's prediction record, with its frame's key and {@code frame-id} and {@code traceparent} headers. */
+  /** A frame's prediction: its key, and its {@code frame-id} and {@code traceparent} headers. */
   public KafkaProducerRecord<byte[], byte[]> prediction(Frame frame, byte[] json) {
     KafkaProducerRecord<byte[], byte[]> out =
         KafkaProducerRecord.create(predictionsTopic, frame.record().key(), json);

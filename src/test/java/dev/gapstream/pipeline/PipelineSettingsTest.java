@@ -43,4 +43,12 @@ class PipelineSettingsTest {
     assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "524288");
     assertThat(s.deadLetterPayloadBytes()).isEqualTo(524_288 - (64 << 10));
   }
+
+  @Test
+  void aDeadLetterTopicTakingLessLeavesLargerFramesOut() {
+    int payload = settings(Map.of()).deadLetterPayloadBytes();
+    assertThat(GapstreamService.deadLetterPayloadBytes(payload, 2L << 20)).isEqualTo((2 << 20) - (64 << 10));
+    assertThat(GapstreamService.deadLetterPayloadBytes(payload, 32L << 20)).isEqualTo(8 << 20);
+    assertThat(GapstreamService.deadLetterPayloadBytes(payload, 1_000)).as("a topic under the headroom").isZero();
+  }
 }

@@ -16,25 +16,29 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A prediction larger than the predictions topic takes: with {@code cam.heatmap} a 640×480 frame's
+ * Outputs larger than their topics take. A prediction: with {@code cam.heatmap} a 640×480 frame's
  * prediction carries an 80×60 map (some 7 KB), a 64×64 frame's an 8×8 one (under 1 KB), and the
  * topic here takes 3,000 bytes. Such a prediction is dead-lettered ({@code too-large}, saying why),
  * and the frames behind it go on; before, the topic's refusal was retried for good, the partition's
- * later predictions waited behind it, and once the in-flight bound filled the pipeline stopped.
+ * later predictions waited behind it, and once the in-flight bound filled the pipeline stopped. A
+ * dead letter: one larger than the dead-letter topic takes goes without its frame's bytes, in
+ * exactly-once mode too.
  */
 @ExtendWith(BlockedThreadGuard.class)
-class LargePredictionsIT {
+class LargeOutputsIT {
 
   private static final int TOPIC_LIMIT = 3_000;
   private static final int FRAMES = 12;
@@ -99,6 +103,59 @@ class LargePredictionsIT {
     }
   }
 
+  /**
+   * Exactly-once, the dead-letter topic taking 2 MB, set before start-up: an undecodable 3 MB frame's
+   * dead letter goes without the frame's bytes, and the frame behind it is predicted. Before, only
+   * at-least-once mode fell back so (on the broker's refusal); in exactly-once mode the refusal doomed
+   * the transaction and stopped the pipeline, and every restart met the frame again.
+   */
+  @Test
+  void exactlyOnceSendsADeadLetterOverItsTopicsLimitWithoutTheFrame() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin()) {
+      setMaxMessageBytes(admin, "frames", 8 << 20);
+      setMaxMessageBytes(admin, "frames.dlq", 2 << 20);
+      try (GapstreamService service = TestPipelines.start(Map.of(
+              "kafka.bootstrap.servers", broker.bootstrapServers(),
+              "delivery.guarantee", "exactly-once"));
+          Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
+          KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(
+              broker.bootstrapServers(), Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 << 20)))) {
+        String group = service.config().kafka().groupId();
+        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+        byte[] undecodable = new byte[3_000_000];
+        new Random(5).nextBytes(undecodable);
+        undecodable[0] = (byte) 0xff; // a JPEG's first marker, then noise
+        undecodable[1] = (byte) 0xd8;
+        undecodable[2] = (byte) 0xff;
+        producer.send(frame("three-mb", undecodable)).get();
+        producer.send(frame("after", FrameFeed.jpegs(1, 64, 64, 9).get(0))).get();
+
+        List<String> ids = List.of("three-mb", "after");
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+        System.out.println("a dead letter over its topic's limit, exactly-once: " + done);
+
+        assertThat(done.lost()).as(done.toString()).isZero();
+        assertThat(out.predictions("after")).isEqualTo(1);
+        ConsumerRecord<byte[], byte[]> bare = out.deadLetters("three-mb").get(0);
+        assertThat(Outputs.header(bare, "dlq-reason")).isEqualTo("decode-error");
+        assertThat(bare.value()).as("a 3 MB frame's dead letter, over the topic's 2 MB").isNull();
+        assertThat(Outputs.header(bare, "dlq-payload-omitted")).startsWith("3000000 bytes, over the");
+        System.out.println("  dlq-payload-omitted: " + Outputs.header(bare, "dlq-payload-omitted"));
+        assertThat(TestPipelines.get(service, "/health/live").statusCode()).as("the pipeline went on").isEqualTo(200);
+        assertCommittedToTheEnd(admin, group);
+      }
+    }
+  }
+
+  private static ProducerRecord<byte[], byte[]> frame(String id, byte[] value) {
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>("frames", "camera".getBytes(StandardCharsets.UTF_8), value);
+    record.headers()
+        .add("frame-id", id.getBytes(StandardCharsets.UTF_8))
+        .add("content-type", "image/jpeg".getBytes(StandardCharsets.UTF_8));
+    return record;
+  }
+
   /** Frames 0..11 of one camera, every third one 640×480, the rest 64×64; returns the large ones' ids. */
   private static List<String> sendMixed(String bootstrap, String run) throws Exception {
     byte[] small = FrameFeed.jpegs(1, 64, 64, 3).get(0);
@@ -108,9 +165,7 @@ class LargePredictionsIT {
       for (int i = 0; i < FRAMES; i++) {
         String id = run + "-" + i;
         boolean isLarge = i % 3 == 1;
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>("frames", "camera".getBytes(StandardCharsets.UTF_8), isLarge ? big : small);
-        record.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8)).add("content-type", "image/jpeg".getBytes(StandardCharsets.UTF_8));
-        producer.send(record).get();
+        producer.send(frame(id, isLarge ? big : small)).get();
         if (isLarge) {
           large.add(id);
         }
@@ -155,7 +210,11 @@ class LargePredictionsIT {
   }
 
   private static void setPredictionsLimit(Admin admin, int bytes) throws Exception {
-    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, "predictions");
+    setMaxMessageBytes(admin, "predictions", bytes);
+  }
+
+  private static void setMaxMessageBytes(Admin admin, String name, int bytes) throws Exception {
+    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, name);
     AlterConfigOp op =
         new AlterConfigOp(new ConfigEntry("max.message.bytes", String.valueOf(bytes)), AlterConfigOp.OpType.SET);
     admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
