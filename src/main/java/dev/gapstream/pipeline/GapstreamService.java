@@ -279,7 +279,10 @@ public final class GapstreamService implements AutoCloseable {
     }
   }
 
-  /** The largest frame a dead letter carries whole, at most {@code maxFrameBytes}, in a record of at most {@code recordLimit}. */
+  /**
+   * The largest frame a dead letter carries whole, at most {@code maxFrameBytes}, in a record of at
+   * most {@code recordLimit} bytes.
+   */
   static int deadLetterPayloadBytes(int maxFrameBytes, long recordLimit) {
     return (int) Math.max(0, Math.min(maxFrameBytes, recordLimit - DEAD_LETTER_HEADROOM_BYTES));
   }

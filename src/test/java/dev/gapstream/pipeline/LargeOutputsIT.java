@@ -149,7 +149,8 @@ class LargeOutputsIT {
   }
 
   private static ProducerRecord<byte[], byte[]> frame(String id, byte[] value) {
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>("frames", "camera".getBytes(StandardCharsets.UTF_8), value);
+    ProducerRecord<byte[], byte[]> record =
+        new ProducerRecord<>("frames", "camera".getBytes(StandardCharsets.UTF_8), value);
     record.headers()
         .add("frame-id", id.getBytes(StandardCharsets.UTF_8))
         .add("content-type", "image/jpeg".getBytes(StandardCharsets.UTF_8));
