@@ -111,7 +111,7 @@ public final class PipelineVerticle extends VerticleBase {
   private PipelineConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
   private PredictionPublisher publisher;
-  /** The most bytes a prediction may take; known, with the publisher, once the output topics are found. */
+  /** The most bytes a prediction may take; set, with the publisher, once the output topics are found. */
   private OutputLimit predictionLimit;
   private Delivery delivery;
   private WorkerExecutor decodePool;
@@ -636,7 +636,7 @@ public final class PipelineVerticle extends VerticleBase {
       return;
     }
     output(frame, predictionOutboxes, () -> sendPrediction(frame, prediction, bytes), sent -> {
-      if (sent.getTopic().equals(settings.deadLetterTopic())) {
+      if (sent.getTopic().equals(settings.deadLetterTopic())) { // refused as too large (topics differ)
         metrics.frameRejected(RejectReason.TOO_LARGE.wireName());
         return;
       }
@@ -646,10 +646,10 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
-   * The prediction; where the topic refuses it as too large (its {@code max.message.bytes} lowered
-   * since start-up, or not readable then), the frame's dead letter instead, since no retry could
+   * The prediction; where the topic refuses it as too large (over its {@code max.message.bytes},
+   * which at-least-once mode meets only here), the frame's dead letter instead, since no retry could
    * send it and its partition's later predictions would wait behind it for good. Not in exactly-once
-   * mode, where the refusal has doomed the transaction: the restart reads the topic's limit again.
+   * mode, where the refusal has doomed the transaction: the restart reads the topic's limit.
    */
   private Future<RecordMetadata> sendPrediction(
       Frame frame, KafkaProducerRecord<byte[], byte[]> prediction, long bytes) {
@@ -700,11 +700,11 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
-   * The dead letter; where it is refused as too large (the dead-letter topic's {@code
-   * max.message.bytes} lowered since start-up, or not readable then), the same without the frame's
+   * The dead letter; where it is refused as too large (over the dead-letter topic's {@code
+   * max.message.bytes}, which at-least-once mode meets only here), the same without the frame's
    * value, since no retry could change that and the frame's partition would wait on it for good. Not
    * in exactly-once mode, where the refusal has already doomed the transaction: the restart reads the
-   * topic's limit again.
+   * topic's limit.
    */
   private Future<RecordMetadata> deadLetterOrWithoutValue(Frame frame, RejectReason reason, String error) {
     return publisher.deadLetter(frame, reason, error).recover(e -> {

@@ -125,7 +125,7 @@ class StrimziUserAclsIT {
     return bindings;
   }
 
-  /** Strimzi's names to Kafka's: {@code transactionalId} → {@code TRANSACTIONAL_ID}, {@code DescribeConfigs} → … */
+  /** Strimzi's names to Kafka's enum names: {@code DescribeConfigs} → {@code DESCRIBE_CONFIGS}. */
   private static String upperSnake(String camel) {
     return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
   }
