@@ -70,7 +70,7 @@ class StrimziUserAclsIT {
           .all().get();
       System.out.println("ACLs of KafkaUser " + name + ": " + acls.size());
 
-      Map<String, String> settings = new HashMap<>(sasl(broker, name));
+      Map<String, String> settings = new HashMap<>(TestPipelines.saslPlain(broker.saslBootstrapServers(), name, PASSWORD));
       settings.put("delivery.guarantee", "exactly-once");
       settings.put("cam.heatmap", "true");
       try (GapstreamService service = TestPipelines.start(settings);
@@ -128,18 +128,5 @@ class StrimziUserAclsIT {
   /** Strimzi's names to Kafka's enum names: {@code DescribeConfigs} → {@code DESCRIBE_CONFIGS}. */
   private static String upperSnake(String camel) {
     return camel.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
-  }
-
-  private static Map<String, String> sasl(EmbeddedKafka broker, String user) {
-    String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
-        + "\" password=\"" + PASSWORD + "\";";
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.saslBootstrapServers());
-    for (String client : List.of("kafka.consumer.", "kafka.producer.")) {
-      s.put(client + "security.protocol", "SASL_PLAINTEXT");
-      s.put(client + "sasl.mechanism", "PLAIN");
-      s.put(client + "sasl.jaas.config", jaas);
-    }
-    return s;
   }
 }

@@ -7,9 +7,9 @@ import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.ServiceProcess;
+import dev.gapstream.testing.TestPipelines;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +36,9 @@ class SaslIT {
     try (EmbeddedKafka broker = EmbeddedKafka.builder().saslUsers(Map.of(USER, PASSWORD)).start()) {
       KafkaState.createTopics(broker, 4);
 
-      try (ServiceProcess good = ServiceProcess.start("sasl-right", dir, sasl(broker, PASSWORD), List.of());
+      String sasl = broker.saslBootstrapServers();
+      try (ServiceProcess good =
+              ServiceProcess.start("sasl-right", dir, TestPipelines.saslPlain(sasl, USER, PASSWORD), List.of());
           Outputs out = Outputs.read(broker.bootstrapServers())) {
         good.awaitRunning(Duration.ofSeconds(60)).awaitReady(Duration.ofSeconds(60));
         FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "sasl", 4, FrameFeed.jpegs(8, 64, 64, 8));
@@ -50,7 +52,8 @@ class SaslIT {
         assertThat(config).contains("sasl.jaas.config=[redacted]").doesNotContain(PASSWORD);
       }
 
-      try (ServiceProcess bad = ServiceProcess.start("sasl-wrong", dir, sasl(broker, WRONG), List.of())) {
+      try (ServiceProcess bad =
+          ServiceProcess.start("sasl-wrong", dir, TestPipelines.saslPlain(sasl, USER, WRONG), List.of())) {
         long start = System.nanoTime();
         String verdict = awaitVerdict(bad, Duration.ofSeconds(60));
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -89,19 +92,5 @@ class SaslIT {
       TimeUnit.MILLISECONDS.sleep(200);
     }
     return "undecided";
-  }
-
-  private static Map<String, String> sasl(EmbeddedKafka broker, String password) {
-    String jaas =
-        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + USER
-            + "\" password=\"" + password + "\";";
-    Map<String, String> s = new HashMap<>();
-    s.put("kafka.bootstrap.servers", broker.saslBootstrapServers());
-    for (String client : List.of("kafka.consumer.", "kafka.producer.")) {
-      s.put(client + "security.protocol", "SASL_PLAINTEXT");
-      s.put(client + "sasl.mechanism", "PLAIN");
-      s.put(client + "sasl.jaas.config", jaas);
-    }
-    return s;
   }
 }

@@ -9,6 +9,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /** Starts pipelines for integration tests: embedded broker, ephemeral port, tight event-loop check. */
@@ -48,6 +49,24 @@ public final class TestPipelines {
 
   public static GapstreamService start(Map<String, String> overrides) {
     return GapstreamService.start(config(overrides), TIGHT);
+  }
+
+  /**
+   * The settings that connect gapstream's consumer and producer to a SASL_PLAINTEXT listener
+   * (mechanism PLAIN) as {@code user}, through the {@code kafka.consumer.*} and {@code
+   * kafka.producer.*} pass-through.
+   */
+  public static Map<String, String> saslPlain(String bootstrapServers, String user, String password) {
+    String jaas = "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+        + "\" password=\"" + password + "\";";
+    Map<String, String> settings = new HashMap<>();
+    settings.put("kafka.bootstrap.servers", bootstrapServers);
+    for (String client : List.of("kafka.consumer.", "kafka.producer.")) {
+      settings.put(client + "security.protocol", "SASL_PLAINTEXT");
+      settings.put(client + "sasl.mechanism", "PLAIN");
+      settings.put(client + "sasl.jaas.config", jaas);
+    }
+    return settings;
   }
 
   /** GET on the management port; returns status and body. */
