@@ -40,6 +40,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -645,18 +646,10 @@ public final class PipelineVerticle extends VerticleBase {
     });
   }
 
-  /**
-   * The prediction; where the topic refuses it as too large (over its {@code max.message.bytes},
-   * which at-least-once mode meets only here), the frame's dead letter instead, since no retry could
-   * send it and its partition's later predictions would wait behind it for good. Not in exactly-once
-   * mode, where the refusal has doomed the transaction: the restart reads the topic's limit.
-   */
+  /** The prediction, or {@linkplain #unlessTooLarge where refused as too large} the frame's dead letter. */
   private Future<RecordMetadata> sendPrediction(
       Frame frame, KafkaProducerRecord<byte[], byte[]> prediction, long bytes) {
-    return publisher.send(prediction).recover(e -> {
-      if (settings.exactlyOnce() || !isTooLarge(e)) {
-        return Future.failedFuture(e);
-      }
+    return unlessTooLarge(publisher.send(prediction), e -> {
       String error = String.format(
           "its prediction (up to %d bytes) was refused by topic '%s': %s", bytes, settings.predictionsTopic(), e);
       LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), RejectReason.TOO_LARGE.wireName(), error);
@@ -699,22 +692,25 @@ public final class PipelineVerticle extends VerticleBase {
         () -> dropped(frame));
   }
 
-  /**
-   * The dead letter; where it is refused as too large (over the dead-letter topic's {@code
-   * max.message.bytes}, which at-least-once mode meets only here), the same without the frame's
-   * value, since no retry could change that and the frame's partition would wait on it for good. Not
-   * in exactly-once mode, where the refusal has already doomed the transaction: the restart reads the
-   * topic's limit.
-   */
+  /** The dead letter, or {@linkplain #unlessTooLarge where refused as too large} the same without the frame. */
   private Future<RecordMetadata> deadLetterOrWithoutValue(Frame frame, RejectReason reason, String error) {
-    return publisher.deadLetter(frame, reason, error).recover(e -> {
-      if (settings.exactlyOnce() || !isTooLarge(e)) {
-        return Future.failedFuture(e);
-      }
+    return unlessTooLarge(publisher.deadLetter(frame, reason, error), e -> {
       LOG.warn("Frame {}: the dead letter was refused as too large ({}); sending it without the frame's bytes",
           frame.source(), e.toString());
       return publisher.deadLetterWithoutValue(frame, reason, error, "refused as too large: " + e.getMessage());
     });
+  }
+
+  /**
+   * The send, or where its topic refuses it as too large (over its {@code max.message.bytes}, which
+   * at-least-once mode meets only here) {@code instead}: no retry could send it, and its partition's
+   * later outputs of its kind would wait behind it for good. Not in exactly-once mode, where the
+   * refusal has doomed the transaction: the restart reads the topics' limits and sends nothing over
+   * them.
+   */
+  private Future<RecordMetadata> unlessTooLarge(
+      Future<RecordMetadata> send, Function<Throwable, Future<RecordMetadata>> instead) {
+    return send.recover(e -> settings.exactlyOnce() || !isTooLarge(e) ? Future.failedFuture(e) : instead.apply(e));
   }
 
   private static boolean isTooLarge(Throwable e) {

@@ -48,12 +48,9 @@ class LargeOutputsIT {
   void aPredictionTheTopicRefusesAsTooLargeIsDeadLetteredAndTheFramesBehindItGoOn() throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin();
-        GapstreamService service = TestPipelines.start(Map.of(
-            "kafka.bootstrap.servers", broker.bootstrapServers(),
-            "cam.heatmap", "true"));
+        GapstreamService service = startAndJoin(broker, admin, Map.of("cam.heatmap", "true"));
         Outputs out = Outputs.read(broker.bootstrapServers())) {
       String group = service.config().kafka().groupId();
-      await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
       setPredictionsLimit(admin, TOPIC_LIMIT);
 
       List<String> large = sendMixed(broker.bootstrapServers(), "refused");
@@ -79,13 +76,10 @@ class LargeOutputsIT {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin()) {
       setPredictionsLimit(admin, TOPIC_LIMIT);
-      try (GapstreamService service = TestPipelines.start(Map.of(
-              "kafka.bootstrap.servers", broker.bootstrapServers(),
-              "cam.heatmap", "true",
-              "delivery.guarantee", "exactly-once"));
+      try (GapstreamService service =
+              startAndJoin(broker, admin, Map.of("cam.heatmap", "true", "delivery.guarantee", "exactly-once"));
           Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
         String group = service.config().kafka().groupId();
-        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
 
         List<String> large = sendMixed(broker.bootstrapServers(), "checked");
         List<String> ids = ids("checked");
@@ -115,14 +109,11 @@ class LargeOutputsIT {
         Admin admin = broker.admin()) {
       setMaxMessageBytes(admin, "frames", 8 << 20);
       setMaxMessageBytes(admin, "frames.dlq", 2 << 20);
-      try (GapstreamService service = TestPipelines.start(Map.of(
-              "kafka.bootstrap.servers", broker.bootstrapServers(),
-              "delivery.guarantee", "exactly-once"));
+      try (GapstreamService service = startAndJoin(broker, admin, Map.of("delivery.guarantee", "exactly-once"));
           Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(
               broker.bootstrapServers(), Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(8 << 20)))) {
         String group = service.config().kafka().groupId();
-        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
         byte[] undecodable = new byte[3_000_000];
         new Random(5).nextBytes(undecodable);
         undecodable[0] = (byte) 0xff; // a JPEG's first marker, then noise
@@ -145,6 +136,22 @@ class LargeOutputsIT {
         assertThat(TestPipelines.get(service, "/health/live").statusCode()).as("the pipeline went on").isEqualTo(200);
         assertCommittedToTheEnd(admin, group);
       }
+    }
+  }
+
+  /** A pipeline on {@code broker} with these settings, once its consumer has joined the group. */
+  private static GapstreamService startAndJoin(EmbeddedKafka broker, Admin admin, Map<String, String> settings)
+      throws Exception {
+    Map<String, String> all = new HashMap<>(settings);
+    all.put("kafka.bootstrap.servers", broker.bootstrapServers());
+    GapstreamService service = TestPipelines.start(all);
+    try {
+      String group = service.config().kafka().groupId();
+      await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+      return service;
+    } catch (RuntimeException | Error e) {
+      service.close();
+      throw e;
     }
   }
 
