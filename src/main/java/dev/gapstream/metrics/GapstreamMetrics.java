@@ -37,6 +37,7 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String FRAMES_RECEIVED = "gapstream.frames.received";
   public static final String FRAMES_REJECTED = "gapstream.frames.rejected";
   public static final String PREDICTIONS_PUBLISHED = "gapstream.predictions.published";
+  public static final String PUBLISH_FAILURES = "gapstream.publish.failures";
   public static final String BATCH_SIZE = "gapstream.batch.size";
   public static final String BATCH_WAIT = "gapstream.batch.wait";
   public static final String BATCH_MAX_FRAMES = "gapstream.batch.max.frames";
@@ -59,6 +60,8 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String TAG_HEAD = "head";
   public static final String TAG_APPLICATION = "application";
   public static final String TAG_BATCH = "batch";
+  public static final String TAG_TOPIC = "topic";
+  public static final String TAG_ERROR = "error";
 
   /** Base unit of frame counts; kept in Micrometer, not appended to Prometheus names. */
   static final String UNIT_FRAMES = "frames";
@@ -69,6 +72,7 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_frames_received_total",
           "gapstream_frames_rejected_total",
           "gapstream_predictions_published_total",
+          "gapstream_publish_failures_total",
           "gapstream_batch_size",
           "gapstream_batch_wait_seconds",
           "gapstream_batch_max_frames",

@@ -37,6 +37,14 @@ final class MeterDefinitions {
         .baseUnit("predictions");
   }
 
+  static Counter.Builder publishFailures(String topic, String error) {
+    return Counter.builder(GapstreamMetrics.PUBLISH_FAILURES)
+        .description("Sends of an output (a prediction or a dead letter) that failed, by topic and error")
+        .baseUnit("sends")
+        .tag(GapstreamMetrics.TAG_TOPIC, topic)
+        .tag(GapstreamMetrics.TAG_ERROR, error);
+  }
+
   static DistributionSummary.Builder batchSize() {
     return DistributionSummary.builder(GapstreamMetrics.BATCH_SIZE)
         .description("Frames per inference batch")

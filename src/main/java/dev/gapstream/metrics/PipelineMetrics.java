@@ -118,6 +118,30 @@ public final class PipelineMetrics {
     published.increment();
   }
 
+  /**
+   * A send to {@code topic} failed: the output waits to be sent again (at-least-once) or the
+   * pipeline stops for a restart (exactly-once). Counted by the error's {@linkplain #errorName name},
+   * which says what to fix: {@code TopicAuthorizationException} an ACL, {@code TimeoutException} a
+   * broker away or a partition without enough in-sync replicas.
+   */
+  public void publishFailed(String topic, Throwable error) {
+    MeterDefinitions.publishFailures(topic, errorName(error)).register(registry).increment();
+  }
+
+  /**
+   * The simple class name of the first Kafka exception in {@code error}'s causes, else of {@code
+   * error} itself: a label of few values (Kafka's errors are classes, one per cause), where the
+   * message would be one per record.
+   */
+  static String errorName(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t.getClass().getName().startsWith("org.apache.kafka.")) {
+        return t.getClass().getSimpleName();
+      }
+    }
+    return error.getClass().getSimpleName();
+  }
+
   /** A batch of {@code size} frames closed after its first frame waited {@code waitNanos}. */
   public void recordBatch(int size, long waitNanos) {
     batchSize.record(size);

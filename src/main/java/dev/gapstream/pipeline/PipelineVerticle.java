@@ -295,7 +295,8 @@ public final class PipelineVerticle extends VerticleBase {
   private void limitOutputs(OutputLimits limits) {
     predictionLimit = limits.prediction();
     publisher = new PredictionPublisher(
-        producer, settings.predictionsTopic(), settings.deadLetterTopic(), limits.deadLetterPayloadBytes());
+        producer, settings.predictionsTopic(), settings.deadLetterTopic(), limits.deadLetterPayloadBytes(),
+        metrics::publishFailed);
     LOG.info(
         "Predictions over {} bytes ({}) are dead-lettered as too large; dead letters carry frames of up to {}"
             + " bytes ({}, less room for the headers)",

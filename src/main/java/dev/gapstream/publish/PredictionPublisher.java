@@ -11,6 +11,7 @@ import io.vertx.kafka.client.producer.RecordMetadata;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 import org.apache.kafka.common.header.Header;
 
 /**
@@ -33,22 +34,29 @@ public final class PredictionPublisher {
   private final String predictionsTopic;
   private final String deadLetterTopic;
   private final int maxPayloadBytes;
+  private final BiConsumer<String, Throwable> failures;
 
   /**
    * @param maxPayloadBytes the largest value a dead letter carries; a larger frame's goes without it
    *     (the producer's and the dead-letter topic's limits, less room for the headers)
+   * @param failures told of every send that fails, with the record's topic (for the metrics)
    */
   public PredictionPublisher(
-      KafkaProducer<byte[], byte[]> producer, String predictionsTopic, String deadLetterTopic, int maxPayloadBytes) {
+      KafkaProducer<byte[], byte[]> producer,
+      String predictionsTopic,
+      String deadLetterTopic,
+      int maxPayloadBytes,
+      BiConsumer<String, Throwable> failures) {
     this.producer = producer;
     this.predictionsTopic = predictionsTopic;
     this.deadLetterTopic = deadLetterTopic;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.failures = failures;
   }
 
   /** Sends a record made by {@link #prediction}; the future completes when the broker acknowledged it. */
-  public Future<RecordMetadata> send(KafkaProducerRecord<byte[], byte[]> prediction) {
-    return producer.send(prediction);
+  public Future<RecordMetadata> send(KafkaProducerRecord<byte[], byte[]> record) {
+    return producer.send(record).onFailure(e -> failures.accept(record.topic(), e));
   }
 
   /** A frame's prediction: its key, and its {@code frame-id} and {@code traceparent} headers. */
@@ -76,7 +84,7 @@ public final class PredictionPublisher {
       return deadLetterWithoutValue(
           frame, reason, error, value.length + " bytes, over the " + maxPayloadBytes + " a dead letter carries");
     }
-    return producer.send(deadLetterRecord(frame, value, reason, error, null));
+    return send(deadLetterRecord(frame, value, reason, error, null));
   }
 
   /**
@@ -84,7 +92,7 @@ public final class PredictionPublisher {
    * dlq-payload-omitted} header: for a frame the producer or the dead-letter topic would refuse.
    */
   public Future<RecordMetadata> deadLetterWithoutValue(Frame frame, RejectReason reason, String error, String why) {
-    return producer.send(deadLetterRecord(frame, null, reason, error, why));
+    return send(deadLetterRecord(frame, null, reason, error, why));
   }
 
   private KafkaProducerRecord<byte[], byte[]> deadLetterRecord(

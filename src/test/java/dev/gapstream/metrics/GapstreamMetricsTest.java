@@ -130,10 +130,26 @@ class GapstreamMetricsTest {
     }
   }
 
+  @Test
+  void publishFailuresAreCountedByTopicAndTheKafkaErrorWithin() {
+    PipelineMetrics p = metrics.pipeline();
+    var timeout = new org.apache.kafka.common.errors.TimeoutException("Expiring 3 record(s)");
+    p.publishFailed("predictions", timeout);
+    p.publishFailed("predictions", new java.util.concurrent.CompletionException(timeout));
+    p.publishFailed("frames.dlq", new IllegalStateException("Producer closed"));
+
+    assertThat(metrics.scrape())
+        .contains("gapstream_publish_failures_total{application=\"gapstream\",error=\"TimeoutException\","
+            + "topic=\"predictions\",zone=\"test\"} 2.0")
+        .contains("gapstream_publish_failures_total{application=\"gapstream\",error=\"IllegalStateException\","
+            + "topic=\"frames.dlq\",zone=\"test\"} 1.0");
+  }
+
   private static void recordOneOfEach(PipelineMetrics p) {
     p.frameReceived();
     p.frameRejected("decode-error");
     p.predictionPublished();
+    p.publishFailed("predictions", new org.apache.kafka.common.errors.TopicAuthorizationException("denied"));
     p.recordBatch(16, 3_000_000);
     p.recordDecode(500_000);
     p.recordInference(12_000_000);

@@ -62,6 +62,10 @@ class LargeOutputsIT {
       assertSmallPredictedLargeDeadLettered(out, settled, large, "was refused by topic 'predictions'");
       assertThat(done.lost()).isZero();
       assertThat(rejectedTooLarge(service)).isEqualTo(large.size());
+      // Each refusal is a failed send too, under its own error (which the alert leaves out).
+      assertThat(PromText.parse(TestPipelines.get(service, "/metrics").body()).value(
+              "gapstream_publish_failures_total", Map.of("topic", "predictions", "error", "RecordTooLargeException")))
+          .isEqualTo(large.size());
       assertCommittedToTheEnd(admin, group);
     }
   }

@@ -78,16 +78,23 @@ class RefusedPredictionsIT {
         }
         boolean stillPaused = paused(service);
         int predictedInStall = out.tally(ids).predicted();
+        PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+        double refusals = metrics.value("gapstream_publish_failures_total",
+            Map.of("topic", "predictions", "error", "TopicAuthorizationException"));
+        double otherFailures = metrics.sum("gapstream_publish_failures_total") - refusals;
         refusePredictions(admin, false);
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(2));
         System.out.printf(
             "long pause: group members sampled during the %d ms stall %s; paused at its end %s;"
-                + " predicted in it %d; after it %s%n",
-            stallMs, members, stillPaused, predictedInStall, settled);
+                + " predicted in it %d; sends refused in it %.0f (other failures %.0f); after it %s%n",
+            stallMs, members, stillPaused, predictedInStall, refusals, otherFailures, settled);
 
         assertThat(stillPaused).as("the pipeline was held at its bound all along").isTrue();
         assertThat(predictedInStall).isZero();
+        // Each partition's first refused prediction is sent again and again, every refusal counted.
+        assertThat(refusals).as("refused sends, counted by topic and error").isGreaterThanOrEqualTo(2);
+        assertThat(otherFailures).isZero();
         assertThat(members).as("the consumer stayed in its group while paused").isNotEmpty().containsOnly(1);
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(frames);
