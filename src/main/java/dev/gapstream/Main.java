@@ -4,6 +4,7 @@ import dev.gapstream.cli.ConfigCommand;
 import dev.gapstream.cli.DemoCommand;
 import dev.gapstream.cli.LoadCommand;
 import dev.gapstream.cli.ProduceCommand;
+import dev.gapstream.cli.ReplayCommand;
 import dev.gapstream.cli.RunCommand;
 import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Command;
       RunCommand.class,
       DemoCommand.class,
       ProduceCommand.class,
+      ReplayCommand.class,
       ConfigCommand.class,
       SynthCommand.class,
       InspectCommand.class,

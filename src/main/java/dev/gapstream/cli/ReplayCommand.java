@@ -1,0 +1,257 @@
+package dev.gapstream.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.RejectReason;
+import dev.gapstream.publish.PredictionPublisher;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code replay}: sends dead letters' frames back to the frames topic once what rejected them is
+ * fixed (a limit raised, a model replaced, a topic's ACL granted). Reads the dead-letter topic from
+ * its start (or {@code --since}) to its end as it is when the command starts, so frames rejected
+ * again meanwhile wait for the next replay instead of going round for ever. Each frame goes back
+ * with its key, value and headers, without the {@code dlq-*} ones, and keeps its frame id: where
+ * the frame had no {@code frame-id} header, the pipeline had named it by where it was read ({@code
+ * dlq-source}), and the replayed frame carries that name, so its prediction answers the original
+ * frame. Dead letters sent without the frame ({@code dlq-payload-omitted}) cannot be replayed: the
+ * summary names where their frames are.
+ *
+ * <p>No consumer group: replaying a range twice sends its frames twice (at-least-once, as the
+ * pipeline itself is); {@code --since} and {@code --reason} choose what goes.
+ */
+@Command(
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = "Send frames from the dead-letter topic back to the frames topic (once the cause is fixed),"
+        + " then print a JSON summary.")
+public final class ReplayCommand implements Callable<Integer> {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration POLL = Duration.ofMillis(500);
+  /** Dead letters without their frame listed by source in the summary; the rest only counted. */
+  private static final int LISTED = 20;
+
+  @Mixin KafkaClientOptions kafka;
+
+  @Option(names = "--from", defaultValue = "frames.dlq", description = "Dead-letter topic (default: ${DEFAULT-VALUE}).")
+  String from;
+
+  @Option(names = {"-t", "--to"}, defaultValue = "frames", description = "Frames topic (default: ${DEFAULT-VALUE}).")
+  String to;
+
+  @Option(
+      names = "--reason",
+      paramLabel = "REASON",
+      description = "Only dead letters of this dlq-reason (repeatable): unsupported-format, decode-error,"
+          + " too-large, bad-shape, inference-error. Default: every reason.")
+  List<String> reasons = new ArrayList<>();
+
+  @Option(
+      names = "--since",
+      paramLabel = "WHEN",
+      description = "Only dead letters written since WHEN: an instant (2026-11-30T08:00:00Z) or a"
+          + " duration back from now (PT2H). Default: the topic's start.")
+  String since;
+
+  @Option(names = "--dry-run", description = "Count what would be replayed; send nothing.")
+  boolean dryRun;
+
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    Set<String> wanted = wantedReasons();
+    Long sinceMs = sinceMillis();
+    Map<String, Long> replayed = new TreeMap<>();
+    Map<String, Long> passedOver = new TreeMap<>();
+    List<String> withoutFrame = new ArrayList<>();
+    long withoutFrameCount = 0;
+    long read = 0;
+    AtomicLong acked = new AtomicLong();
+    AtomicLong failed = new AtomicLong();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig());
+        KafkaProducer<byte[], byte[]> producer = dryRun ? null : new KafkaProducer<>(producerConfig())) {
+      Map<TopicPartition, Long> end = startReading(consumer, sinceMs);
+      long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
+      Progress progress = new Progress("replay", total);
+      while (!reachedEnd(consumer, end)) {
+        for (ConsumerRecord<byte[], byte[]> letter : consumer.poll(POLL)) {
+          if (letter.offset() >= end.get(new TopicPartition(letter.topic(), letter.partition()))) {
+            continue; // written after the start: the next replay's
+          }
+          read++;
+          String reason = header(letter.headers(), PredictionPublisher.DLQ_REASON_HEADER);
+          reason = reason == null ? "(none)" : reason;
+          if (!wanted.isEmpty() && !wanted.contains(reason)) {
+            passedOver.merge(reason, 1L, Long::sum);
+          } else if (letter.value() == null) {
+            if (withoutFrame.size() < LISTED) {
+              withoutFrame.add(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));
+            }
+            withoutFrameCount++;
+          } else {
+            replayed.merge(reason, 1L, Long::sum);
+            if (!dryRun) {
+              producer.send(frame(letter), (meta, e) -> (e == null ? acked : failed).incrementAndGet());
+            }
+          }
+          progress.update(read, failed.get());
+        }
+      }
+      if (producer != null) {
+        producer.flush();
+      }
+      progress.finish(read, failed.get());
+    }
+    Map<String, Object> summary = new LinkedHashMap<>();
+    summary.put("from", from);
+    summary.put("to", to);
+    summary.put("dryRun", dryRun);
+    summary.put("read", read);
+    summary.put("replayed", replayed);
+    summary.put("sent", acked.get());
+    summary.put("failed", failed.get());
+    summary.put("passedOver", passedOver);
+    summary.put("withoutFrame", withoutFrameCount);
+    summary.put("withoutFrameSources", withoutFrame);
+    spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
+    spec.commandLine().getOut().flush();
+    return failed.get() == 0 ? 0 : 1;
+  }
+
+  /**
+   * Assigns every partition of the dead-letter topic, at its start or at {@code sinceMs}, and
+   * returns where each ends now: what this replay reads.
+   */
+  private Map<TopicPartition, Long> startReading(KafkaConsumer<byte[], byte[]> consumer, Long sinceMs) {
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(from, Duration.ofSeconds(30)).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
+    if (partitions.isEmpty()) {
+      throw new ParameterException(spec.commandLine(), "--from: topic '" + from + "' does not exist");
+    }
+    consumer.assign(partitions);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    if (sinceMs == null) {
+      consumer.seekToBeginning(partitions);
+    } else {
+      Map<TopicPartition, Long> at = new HashMap<>();
+      partitions.forEach(tp -> at.put(tp, sinceMs));
+      Map<TopicPartition, OffsetAndTimestamp> found = consumer.offsetsForTimes(at);
+      for (TopicPartition tp : partitions) {
+        OffsetAndTimestamp first = found.get(tp);
+        consumer.seek(tp, first == null ? end.get(tp) : first.offset()); // none since: nothing to read
+      }
+    }
+    return end;
+  }
+
+  private static boolean reachedEnd(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+    return end.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue());
+  }
+
+  /**
+   * The frame a dead letter carries, as it first came: its key, value and headers without the
+   * {@code dlq-*} ones, and its frame id kept (see the class comment).
+   */
+  private ProducerRecord<byte[], byte[]> frame(ConsumerRecord<byte[], byte[]> letter) {
+    ProducerRecord<byte[], byte[]> frame = new ProducerRecord<>(to, letter.key(), letter.value());
+    for (Header h : letter.headers()) {
+      if (!h.key().startsWith("dlq-")) {
+        frame.headers().add(h);
+      }
+    }
+    String source = header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER);
+    if (frame.headers().lastHeader(Frame.FRAME_ID_HEADER) == null && source != null) {
+      frame.headers().add(Frame.FRAME_ID_HEADER, source.getBytes(StandardCharsets.UTF_8));
+    }
+    return frame;
+  }
+
+  private static String header(Headers headers, String key) {
+    Header h = headers.lastHeader(key);
+    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+  }
+
+  private Set<String> wantedReasons() {
+    Set<String> known = Arrays.stream(RejectReason.values()).map(RejectReason::wireName).collect(Collectors.toSet());
+    for (String r : reasons) {
+      if (!known.contains(r)) {
+        throw new ParameterException(spec.commandLine(),
+            "--reason: unknown dlq-reason '" + r + "'; one of " + known.stream().sorted().toList());
+      }
+    }
+    return Set.copyOf(reasons);
+  }
+
+  private Long sinceMillis() {
+    if (since == null) {
+      return null;
+    }
+    try {
+      return since.startsWith("P") || since.startsWith("p")
+          ? System.currentTimeMillis() - Duration.parse(since).toMillis()
+          : Instant.parse(since).toEpochMilli();
+    } catch (DateTimeParseException e) {
+      throw new ParameterException(spec.commandLine(),
+          "--since: '" + since + "' is neither an instant (2026-11-30T08:00:00Z) nor a duration (PT2H)");
+    }
+  }
+
+  private Properties consumerConfig() {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // An exactly-once pipeline's aborted dead letters are not dead letters.
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.putAll(kafka.client());
+    return p;
+  }
+
+  private Properties producerConfig() {
+    Properties p = new Properties();
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.putAll(kafka.client());
+    return p;
+  }
+}

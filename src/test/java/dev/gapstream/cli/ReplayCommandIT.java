@@ -1,0 +1,218 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.TestPipelines;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * {@code replay} sends dead letters' frames back to the frames topic: as an operator uses it, after
+ * raising a limit that rejected them, and what it sends, passes over and cannot send, on dead
+ * letters written by hand.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class ReplayCommandIT {
+
+  /**
+   * A pipeline that takes frames of at most 10,000 pixels dead-letters four 320x240 frames as
+   * {@code too-large} and a broken one as {@code decode-error}; restarted with the default limit,
+   * it predicts the four once {@code replay --reason too-large} sends them back, and the broken
+   * frame stays where it is.
+   */
+  @Test
+  void framesRejectedAsTooLargeArePredictedOnceTheLimitIsRaisedAndTheyAreReplayed() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin();
+        Outputs out = Outputs.read(broker.bootstrapServers())) {
+      String bootstrap = broker.bootstrapServers();
+      FrameFeed small = new FrameFeed(bootstrap, "frames", "small", 2, FrameFeed.jpegs(4, 64, 64, 1));
+      FrameFeed large = new FrameFeed(bootstrap, "frames", "large", 2, FrameFeed.jpegs(4, 320, 240, 2));
+      List<String> smallIds = small.ids(4);
+      List<String> largeIds = large.ids(4);
+      try (GapstreamService strict =
+          TestPipelines.start(Map.of("kafka.bootstrap.servers", bootstrap, "ingest.max.pixels", "10000"))) {
+        small.send(0, 4, 0);
+        large.send(0, 4, 0);
+        try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+          ProducerRecord<byte[], byte[]> broken = new ProducerRecord<>("frames", bytes("camera-0"), bytes("not a jpeg"));
+          broken.headers().add("frame-id", bytes("broken-0")).add("content-type", bytes("image/jpeg"));
+          producer.send(broken).get();
+        }
+        await().atMost(Duration.ofMinutes(1)).until(() ->
+            smallIds.stream().allMatch(id -> out.predictions(id) == 1)
+                && largeIds.stream().allMatch(id -> out.deadLetters(id).size() == 1)
+                && out.deadLetters("broken-0").size() == 1);
+        assertEverythingCommitted(admin, strict.config().kafka().groupId());
+      }
+      assertThat(largeIds).allSatisfy(id ->
+          assertThat(Outputs.header(out.deadLetters(id).get(0), "dlq-reason")).isEqualTo("too-large"));
+
+      try (GapstreamService relaxed = TestPipelines.start(Map.of("kafka.bootstrap.servers", bootstrap))) {
+        CliRun run = CliRun.of("replay", "-b", bootstrap, "--reason", "too-large");
+        JsonNode summary = run.report();
+        System.out.println("replay: " + summary);
+
+        assertThat(summary.path("read").asLong()).isEqualTo(5);
+        assertThat(summary.path("replayed").path("too-large").asLong()).isEqualTo(4);
+        assertThat(summary.path("passedOver").path("decode-error").asLong()).isEqualTo(1);
+        assertThat(summary.path("sent").asLong()).isEqualTo(4);
+        assertThat(summary.path("failed").asLong()).isZero();
+        await().atMost(Duration.ofMinutes(1)).until(() -> largeIds.stream().allMatch(id -> out.predictions(id) == 1));
+        List<String> all = new ArrayList<>(smallIds);
+        all.addAll(largeIds);
+        Outputs.Tally settled = out.settle(all, Duration.ofSeconds(2));
+        assertThat(settled.duplicates()).as(settled.toString()).isZero();
+        assertThat(out.predictions("broken-0")).isZero();
+        assertThat(out.deadLetters("broken-0")).hasSize(1);
+        assertEverythingCommitted(admin, relaxed.config().kafka().groupId());
+      }
+    }
+  }
+
+  /**
+   * Four dead letters written by hand: one from two hours ago, two with their frames (one with a
+   * {@code frame-id}, one without), one sent without its frame. {@code --since PT1H} replays the
+   * two recent frames as they first came — key, value and headers, no {@code dlq-*} header, the
+   * frame id kept — and names where the frame without bytes is; {@code --dry-run} counts all four
+   * and sends nothing.
+   */
+  @Test
+  void replaysFramesAsTheyCameAndNamesWhatItCannotReplay() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
+      String bootstrap = broker.bootstrapServers();
+      broker.createTopic("replayed", 1);
+      long now = System.currentTimeMillis();
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+        producer.send(letter(now - Duration.ofHours(2).toMillis(), "camera-1", "old frame", "decode-error",
+            "frames-0-1", Map.of("frame-id", "old-1"))).get();
+        producer.send(letter(now, "camera-2", "named frame", "too-large", "frames-0-7",
+            Map.of("frame-id", "cam-2-7", "traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))).get();
+        producer.send(letter(now, "camera-3", "unnamed frame", "too-large", "frames-1-42", Map.of())).get();
+        ProducerRecord<byte[], byte[]> omitted =
+            letter(now, "camera-4", null, "too-large", "frames-0-9", Map.of("frame-id", "big-9"));
+        omitted.headers().add("dlq-payload-omitted", bytes("9000000 bytes, over the 8388608 a dead letter carries"));
+        producer.send(omitted).get();
+      }
+
+      JsonNode summary = CliRun.of("replay", "-b", bootstrap, "--to", "replayed", "--since", "PT1H").report();
+
+      assertThat(summary.path("read").asLong()).isEqualTo(3);
+      assertThat(summary.path("replayed").path("too-large").asLong()).isEqualTo(2);
+      assertThat(summary.path("sent").asLong()).isEqualTo(2);
+      assertThat(summary.path("withoutFrame").asLong()).isEqualTo(1);
+      assertThat(summary.path("withoutFrameSources").get(0).asText()).isEqualTo("frames-0-9");
+      List<ConsumerRecord<byte[], byte[]>> replayed = read(bootstrap, "replayed", 2);
+      assertThat(replayed).extracting(r -> text(r.key()) + ": " + text(r.value()))
+          .containsExactly("camera-2: named frame", "camera-3: unnamed frame");
+      assertThat(headers(replayed.get(0))).containsExactlyInAnyOrder(
+          "content-type=image/jpeg", "frame-id=cam-2-7",
+          "traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+      assertThat(headers(replayed.get(1)))
+          .as("the id the pipeline gave the frame, where it read it")
+          .containsExactlyInAnyOrder("content-type=image/jpeg", "frame-id=frames-1-42");
+
+      JsonNode dry = CliRun.of("replay", "-b", bootstrap, "--to", "replayed", "--dry-run").report();
+      assertThat(dry.path("read").asLong()).isEqualTo(4);
+      assertThat(dry.path("replayed").path("too-large").asLong()).isEqualTo(2);
+      assertThat(dry.path("replayed").path("decode-error").asLong()).isEqualTo(1);
+      assertThat(dry.path("sent").asLong()).isZero();
+      assertThat(read(bootstrap, "replayed", 2)).as("nothing more sent").hasSize(2);
+    }
+  }
+
+  @Test
+  void anUnknownReasonOrTopicIsAUsageError() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
+      CliRun reason = CliRun.of("replay", "-b", broker.bootstrapServers(), "--reason", "blurry");
+      assertThat(reason.code()).isEqualTo(2);
+      assertThat(reason.err()).contains("--reason: unknown dlq-reason 'blurry'; one of [bad-shape, decode-error,");
+
+      CliRun since = CliRun.of("replay", "-b", broker.bootstrapServers(), "--since", "yesterday");
+      assertThat(since.code()).isEqualTo(2);
+      assertThat(since.err()).contains("--since: 'yesterday' is neither an instant");
+
+      CliRun topic = CliRun.of("replay", "-b", broker.bootstrapServers(), "--from", "no.such.dlq");
+      assertThat(topic.code()).isEqualTo(2);
+      assertThat(topic.err()).contains("--from: topic 'no.such.dlq' does not exist");
+    }
+  }
+
+  private static void assertEverythingCommitted(Admin admin, String group) {
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+        assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(KafkaState.endOffsets(admin, "frames")));
+  }
+
+  /** A dead letter as the pipeline writes one: the frame's own headers, then the {@code dlq-*} ones. */
+  private static ProducerRecord<byte[], byte[]> letter(
+      long timestamp, String key, String value, String reason, String source, Map<String, String> frameHeaders) {
+    ProducerRecord<byte[], byte[]> r =
+        new ProducerRecord<>("frames.dlq", null, timestamp, bytes(key), value == null ? null : bytes(value));
+    r.headers().add("content-type", bytes("image/jpeg"));
+    frameHeaders.forEach((k, v) -> r.headers().add(k, bytes(v)));
+    r.headers().add("dlq-reason", bytes(reason));
+    r.headers().add("dlq-error", bytes(reason + ": as written by hand"));
+    r.headers().add("dlq-source", bytes(source));
+    return r;
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> read(String bootstrap, String topic, int count) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "replay-it-" + System.nanoTime());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      consumer.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (System.nanoTime() < deadline) {
+        consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+        if (records.size() >= count) {
+          break; // and then one more poll's worth would show any extra: the callers count exactly
+        }
+      }
+      consumer.poll(Duration.ofMillis(500)).forEach(records::add);
+    }
+    return records;
+  }
+
+  private static List<String> headers(ConsumerRecord<byte[], byte[]> r) {
+    List<String> out = new ArrayList<>();
+    for (Header h : r.headers()) {
+      out.add(h.key() + "=" + text(h.value()));
+    }
+    return out;
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String text(byte[] b) {
+    return new String(b, StandardCharsets.UTF_8);
+  }
+}
