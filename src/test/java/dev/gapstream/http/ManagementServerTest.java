@@ -72,6 +72,7 @@ class ManagementServerTest {
     metrics.pipeline().modelInfo("gapnet-shapes", "1", "gap");
     metrics.pipeline().batchLimits(16, 4L * 224 * 224);
     metrics.pipeline().batchCalibration(Map.of(4, 394.0), 4);
+    metrics.pipeline().publishFailed("predictions", new org.apache.kafka.common.errors.TimeoutException("expired"));
 
     expect(ctx, get("/metrics"), res -> {
       assertThat(res.statusCode()).isEqualTo(200);
