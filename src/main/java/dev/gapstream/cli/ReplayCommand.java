@@ -1,6 +1,8 @@
 package dev.gapstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.Frame;
 import dev.gapstream.ingest.RejectReason;
 import dev.gapstream.publish.PredictionPublisher;
@@ -20,6 +22,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -50,6 +53,10 @@ import picocli.CommandLine.Spec;
  * frame. Dead letters sent without the frame ({@code dlq-payload-omitted}) cannot be replayed: the
  * summary names where their frames are.
  *
+ * <p>Where the service runs it needs no options: without {@code -b} it takes the brokers, the
+ * clients' settings ({@code kafka.consumer.*}, {@code kafka.producer.*}: security) and the topics
+ * from the service's configuration, loaded as {@code run} loads it.
+ *
  * <p>No consumer group: replaying a range twice sends its frames twice (at-least-once, as the
  * pipeline itself is); {@code --since} and {@code --reason} choose what goes.
  */
@@ -65,12 +72,25 @@ public final class ReplayCommand implements Callable<Integer> {
   /** Dead letters without their frame listed by source in the summary; the rest only counted. */
   private static final int LISTED = 20;
 
-  @Mixin KafkaClientOptions kafka;
+  @Option(
+      names = {"-b", "--bootstrap-servers"},
+      description = "Kafka bootstrap servers. Without it, the service's own configuration (--config, GAPSTREAM_*"
+          + " environment, --set) gives the brokers, its kafka.consumer.* and kafka.producer.* settings, and the"
+          + " topics: where the service runs, `replay` needs no other setting.")
+  String bootstrapServers;
 
-  @Option(names = "--from", defaultValue = "frames.dlq", description = "Dead-letter topic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = {"-X", "--property"},
+      paramLabel = "KEY=VALUE",
+      description = "A Kafka client property for both clients (repeatable), e.g. -X security.protocol=SASL_SSL.")
+  Map<String, String> properties = new LinkedHashMap<>();
+
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--from", description = "Dead-letter topic (default: topics.dlq, frames.dlq).")
   String from;
 
-  @Option(names = {"-t", "--to"}, defaultValue = "frames", description = "Frames topic (default: ${DEFAULT-VALUE}).")
+  @Option(names = {"-t", "--to"}, description = "Frames topic (default: topics.frames, frames).")
   String to;
 
   @Option(
@@ -92,8 +112,14 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** Where the clients connect and what they read and write, from the options or the configuration. */
+  private record Clients(Map<String, String> consumer, Map<String, String> producer, String from, String to) {}
+
   @Override
   public Integer call() throws Exception {
+    Clients clients = clients();
+    from = clients.from(); // from here on, the topics resolved
+    to = clients.to();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
     Map<String, Long> replayed = new TreeMap<>();
@@ -103,8 +129,9 @@ public final class ReplayCommand implements Callable<Integer> {
     long read = 0;
     AtomicLong acked = new AtomicLong();
     AtomicLong failed = new AtomicLong();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig());
-        KafkaProducer<byte[], byte[]> producer = dryRun ? null : new KafkaProducer<>(producerConfig())) {
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
+        KafkaProducer<byte[], byte[]> producer =
+            dryRun ? null : new KafkaProducer<>(producerConfig(clients.producer()))) {
       Map<TopicPartition, Long> end = startReading(consumer, sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
@@ -233,25 +260,52 @@ public final class ReplayCommand implements Callable<Integer> {
     }
   }
 
-  private Properties consumerConfig() {
+  /**
+   * With {@code -b}: those brokers, {@code -X}, and the standard topic names. Without: the service's
+   * configuration, as {@code run} loads it, with {@code -X} on top.
+   */
+  private Clients clients() {
+    if (bootstrapServers != null) {
+      Map<String, String> client = new LinkedHashMap<>(properties);
+      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      return new Clients(client, client, from != null ? from : "frames.dlq", to != null ? to : "frames");
+    }
+    GapstreamConfig service = config.load(Map.of());
+    if (service.kafka().useEmbedded()) {
+      throw new ParameterException(spec.commandLine(),
+          "replay needs a broker: -b HOST:PORT, or " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + " in the configuration");
+    }
+    Map<String, String> consumer = new LinkedHashMap<>(service.kafka().consumer());
+    Map<String, String> producer = new LinkedHashMap<>(service.kafka().producer());
+    for (Map<String, String> client : List.of(consumer, producer)) {
+      client.putAll(properties);
+      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, service.kafka().bootstrapServers());
+    }
+    return new Clients(
+        consumer, producer,
+        from != null ? from : service.topics().dlq(),
+        to != null ? to : service.topics().frames());
+  }
+
+  private static Properties consumerConfig(Map<String, String> client) {
     Properties p = new Properties();
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     // An exactly-once pipeline's aborted dead letters are not dead letters.
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.putAll(kafka.client());
+    p.putAll(client);
     return p;
   }
 
-  private Properties producerConfig() {
+  private static Properties producerConfig(Map<String, String> client) {
     Properties p = new Properties();
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.putAll(kafka.client());
+    p.putAll(client);
     return p;
   }
 }

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@code replay} sends dead letters' frames back to the frames topic: as an operator uses it, after
  * raising a limit that rejected them, and what it sends, passes over and cannot send, on dead
- * letters written by hand.
+ * letters written by hand; with {@code -b} or with the service's configuration.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class ReplayCommandIT {
@@ -134,7 +134,11 @@ class ReplayCommandIT {
           .as("the id the pipeline gave the frame, where it read it")
           .containsExactlyInAnyOrder("content-type=image/jpeg", "frame-id=frames-1-42");
 
-      JsonNode dry = CliRun.of("replay", "-b", bootstrap, "--to", "replayed", "--dry-run").report();
+      // Without -b, as in the service's pod: the brokers and topics of its configuration.
+      JsonNode dry = CliRun.of("replay", "--set", "kafka.bootstrap.servers=" + bootstrap,
+          "--set", "topics.frames=replayed", "--dry-run").report();
+      assertThat(dry.path("from").asText()).isEqualTo("frames.dlq");
+      assertThat(dry.path("to").asText()).isEqualTo("replayed");
       assertThat(dry.path("read").asLong()).isEqualTo(4);
       assertThat(dry.path("replayed").path("too-large").asLong()).isEqualTo(2);
       assertThat(dry.path("replayed").path("decode-error").asLong()).isEqualTo(1);
@@ -157,6 +161,10 @@ class ReplayCommandIT {
       CliRun topic = CliRun.of("replay", "-b", broker.bootstrapServers(), "--from", "no.such.dlq");
       assertThat(topic.code()).isEqualTo(2);
       assertThat(topic.err()).contains("--from: topic 'no.such.dlq' does not exist");
+
+      CliRun noBroker = CliRun.of("replay", "--set", "kafka.bootstrap.servers=");
+      assertThat(noBroker.code()).isEqualTo(2);
+      assertThat(noBroker.err()).contains("replay needs a broker: -b HOST:PORT, or kafka.bootstrap.servers");
     }
   }
 
