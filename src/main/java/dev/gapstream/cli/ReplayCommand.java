@@ -5,6 +5,7 @@ import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.Frame;
 import dev.gapstream.ingest.RejectReason;
+import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.publish.PredictionPublisher;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -122,13 +123,7 @@ public final class ReplayCommand implements Callable<Integer> {
     to = clients.to();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
-    Map<String, Long> replayed = new TreeMap<>();
-    Map<String, Long> passedOver = new TreeMap<>();
-    List<String> withoutFrame = new ArrayList<>();
-    long withoutFrameCount = 0;
-    long read = 0;
-    AtomicLong acked = new AtomicLong();
-    AtomicLong failed = new AtomicLong();
+    Tally tally = new Tally();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
         KafkaProducer<byte[], byte[]> producer =
             dryRun ? null : new KafkaProducer<>(producerConfig(clients.producer()))) {
@@ -140,44 +135,74 @@ public final class ReplayCommand implements Callable<Integer> {
           if (letter.offset() >= end.get(new TopicPartition(letter.topic(), letter.partition()))) {
             continue; // written after the start: the next replay's
           }
-          read++;
           String reason = header(letter.headers(), PredictionPublisher.DLQ_REASON_HEADER);
           reason = reason == null ? "(none)" : reason;
           if (!wanted.isEmpty() && !wanted.contains(reason)) {
-            passedOver.merge(reason, 1L, Long::sum);
+            tally.passedOver(reason);
           } else if (letter.value() == null) {
-            if (withoutFrame.size() < LISTED) {
-              withoutFrame.add(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));
-            }
-            withoutFrameCount++;
+            tally.withoutFrame(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));
           } else {
-            replayed.merge(reason, 1L, Long::sum);
-            if (!dryRun) {
-              producer.send(frame(letter), (meta, e) -> (e == null ? acked : failed).incrementAndGet());
+            tally.replayed(reason);
+            if (producer != null) {
+              producer.send(frame(letter), (meta, e) -> (e == null ? tally.sent : tally.failed).incrementAndGet());
             }
           }
-          progress.update(read, failed.get());
+          progress.update(tally.read, tally.failed.get());
         }
       }
       if (producer != null) {
         producer.flush();
       }
-      progress.finish(read, failed.get());
+      progress.finish(tally.read, tally.failed.get());
     }
-    Map<String, Object> summary = new LinkedHashMap<>();
-    summary.put("from", from);
-    summary.put("to", to);
-    summary.put("dryRun", dryRun);
-    summary.put("read", read);
-    summary.put("replayed", replayed);
-    summary.put("sent", acked.get());
-    summary.put("failed", failed.get());
-    summary.put("passedOver", passedOver);
-    summary.put("withoutFrame", withoutFrameCount);
-    summary.put("withoutFrameSources", withoutFrame);
-    spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
+    spec.commandLine().getOut().println(JSON.writeValueAsString(tally.summary(from, to, dryRun)));
     spec.commandLine().getOut().flush();
-    return failed.get() == 0 ? 0 : 1;
+    return tally.failed.get() == 0 ? 0 : 1;
+  }
+
+  /** What a replay read, and what became of it. */
+  private static final class Tally {
+    long read;
+    final Map<String, Long> replayed = new TreeMap<>();
+    final Map<String, Long> passedOver = new TreeMap<>();
+    long withoutFrame;
+    final List<String> withoutFrameSources = new ArrayList<>();
+    /** Sends acknowledged, and failed: counted on the producer's thread. */
+    final AtomicLong sent = new AtomicLong();
+    final AtomicLong failed = new AtomicLong();
+
+    void replayed(String reason) {
+      read++;
+      replayed.merge(reason, 1L, Long::sum);
+    }
+
+    void passedOver(String reason) {
+      read++;
+      passedOver.merge(reason, 1L, Long::sum);
+    }
+
+    void withoutFrame(String source) {
+      read++;
+      withoutFrame++;
+      if (withoutFrameSources.size() < LISTED) {
+        withoutFrameSources.add(source);
+      }
+    }
+
+    Map<String, Object> summary(String from, String to, boolean dryRun) {
+      Map<String, Object> summary = new LinkedHashMap<>();
+      summary.put("from", from);
+      summary.put("to", to);
+      summary.put("dryRun", dryRun);
+      summary.put("read", read);
+      summary.put("replayed", replayed);
+      summary.put("sent", sent.get());
+      summary.put("failed", failed.get());
+      summary.put("passedOver", passedOver);
+      summary.put("withoutFrame", withoutFrame);
+      summary.put("withoutFrameSources", withoutFrameSources);
+      return summary;
+    }
   }
 
   /**
@@ -262,21 +287,27 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /**
    * With {@code -b}: those brokers, {@code -X}, and the standard topic names. Without: the service's
-   * configuration, as {@code run} loads it, with {@code -X} on top.
+   * configuration, as {@code run} loads it, with {@code -X} on top. Either way the producer takes
+   * frames as large as the configuration's {@code ingest.max.frame.bytes}.
    */
   private Clients clients() {
-    if (bootstrapServers != null) {
-      Map<String, String> client = new LinkedHashMap<>(properties);
-      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      return new Clients(client, client, from != null ? from : "frames.dlq", to != null ? to : "frames");
-    }
     GapstreamConfig service = config.load(Map.of());
+    // A replayed frame is as large as its dead letter's, up to ingest.max.frame.bytes.
+    Map<String, String> frameSized = GapstreamService.frameSizedRequests(service.ingest().maxFrameBytes());
+    if (bootstrapServers != null) {
+      Map<String, String> consumer = new LinkedHashMap<>(properties);
+      consumer.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      Map<String, String> producer = new LinkedHashMap<>(frameSized);
+      producer.putAll(consumer);
+      return new Clients(consumer, producer, from != null ? from : "frames.dlq", to != null ? to : "frames");
+    }
     if (service.kafka().useEmbedded()) {
       throw new ParameterException(spec.commandLine(),
           "replay needs a broker: -b HOST:PORT, or " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + " in the configuration");
     }
     Map<String, String> consumer = new LinkedHashMap<>(service.kafka().consumer());
-    Map<String, String> producer = new LinkedHashMap<>(service.kafka().producer());
+    Map<String, String> producer = new LinkedHashMap<>(frameSized);
+    producer.putAll(service.kafka().producer());
     for (Map<String, String> client : List.of(consumer, producer)) {
       client.putAll(properties);
       client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, service.kafka().bootstrapServers());

@@ -236,13 +236,8 @@ public final class GapstreamService implements AutoCloseable {
     producer.put(ProducerConfig.ACKS_CONFIG, "all");
     producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     producer.put(ProducerConfig.LINGER_MS_CONFIG, "2");
-    // A dead letter carries its frame, up to ingest.max.frame.bytes: the producer must send records
-    // that large (Kafka's default is 1 MiB), with room for the key and the headers.
-    long maxRequest = Math.max(DEFAULT_MAX_REQUEST_BYTES, (long) config.ingest().maxFrameBytes() + DEAD_LETTER_HEADROOM_BYTES);
-    producer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(Math.min(Integer.MAX_VALUE, maxRequest)));
-    if (2 * maxRequest > DEFAULT_BUFFER_MEMORY_BYTES) {
-      producer.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(2 * maxRequest));
-    }
+    // A dead letter carries its frame, up to ingest.max.frame.bytes.
+    producer.putAll(frameSizedRequests(config.ingest().maxFrameBytes()));
     producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     producer.putAll(config.kafka().producer());
@@ -265,6 +260,21 @@ public final class GapstreamService implements AutoCloseable {
         exactlyOnce,
         Duration.ofMillis(config.commitIntervalMs()),
         Duration.ofMillis(config.shutdownTimeoutMs()));
+  }
+
+  /**
+   * Producer settings for records that carry a frame of up to {@code maxFrameBytes} with its key and
+   * headers (a dead letter, a replayed frame): requests that large (Kafka's default is 1 MiB), and a
+   * buffer for two of them.
+   */
+  public static Map<String, String> frameSizedRequests(int maxFrameBytes) {
+    long maxRequest = Math.max(DEFAULT_MAX_REQUEST_BYTES, (long) maxFrameBytes + DEAD_LETTER_HEADROOM_BYTES);
+    Map<String, String> producer = new HashMap<>();
+    producer.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(Math.min(Integer.MAX_VALUE, maxRequest)));
+    if (2 * maxRequest > DEFAULT_BUFFER_MEMORY_BYTES) {
+      producer.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(2 * maxRequest));
+    }
+    return producer;
   }
 
   /**

@@ -93,8 +93,8 @@ class ReplayCommandIT {
   }
 
   /**
-   * Four dead letters written by hand: one from two hours ago, two with their frames (one with a
-   * {@code frame-id}, one without), one sent without its frame. {@code --since PT1H} replays the
+   * Five dead letters written by hand: one from two hours ago, three with their frames (one with a
+   * {@code frame-id}, one without, one of 2 MiB), one sent without its frame. {@code --since PT1H} replays the
    * two recent frames as they first came — key, value and headers, no {@code dlq-*} header, the
    * frame id kept — and names where the frame without bytes is; {@code --dry-run} counts all four
    * and sends nothing.
@@ -104,8 +104,15 @@ class ReplayCommandIT {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
       String bootstrap = broker.bootstrapServers();
       broker.createTopic("replayed", 1);
+      try (Admin admin = broker.admin()) {
+        KafkaState.setMaxMessageBytes(admin, "frames.dlq", 4 << 20);
+        KafkaState.setMaxMessageBytes(admin, "replayed", 4 << 20);
+      }
       long now = System.currentTimeMillis();
-      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+      byte[] large = new byte[2 << 20]; // over Kafka's default 1 MiB request, as a 4K PNG would be
+      new java.util.Random(7).nextBytes(large);
+      try (KafkaProducer<byte[], byte[]> producer =
+          FrameFeed.producer(bootstrap, Map.of("max.request.size", String.valueOf(4 << 20)))) {
         producer.send(letter(now - Duration.ofHours(2).toMillis(), "camera-1", "old frame", "decode-error",
             "frames-0-1", Map.of("frame-id", "old-1"))).get();
         producer.send(letter(now, "camera-2", "named frame", "too-large", "frames-0-7",
@@ -115,18 +122,23 @@ class ReplayCommandIT {
             letter(now, "camera-4", null, "too-large", "frames-0-9", Map.of("frame-id", "big-9"));
         omitted.headers().add("dlq-payload-omitted", bytes("9000000 bytes, over the 8388608 a dead letter carries"));
         producer.send(omitted).get();
+        ProducerRecord<byte[], byte[]> big = letter(now, "camera-5", null, "too-large", "frames-1-50", Map.of());
+        producer.send(new ProducerRecord<>(big.topic(), null, big.timestamp(), big.key(), large, big.headers())).get();
       }
 
       JsonNode summary = CliRun.of("replay", "-b", bootstrap, "--to", "replayed", "--since", "PT1H").report();
 
-      assertThat(summary.path("read").asLong()).isEqualTo(3);
-      assertThat(summary.path("replayed").path("too-large").asLong()).isEqualTo(2);
-      assertThat(summary.path("sent").asLong()).isEqualTo(2);
+      assertThat(summary.path("read").asLong()).isEqualTo(4);
+      assertThat(summary.path("replayed").path("too-large").asLong()).isEqualTo(3);
+      assertThat(summary.path("sent").asLong()).isEqualTo(3);
+      assertThat(summary.path("failed").asLong()).isZero();
       assertThat(summary.path("withoutFrame").asLong()).isEqualTo(1);
       assertThat(summary.path("withoutFrameSources").get(0).asText()).isEqualTo("frames-0-9");
-      List<ConsumerRecord<byte[], byte[]>> replayed = read(bootstrap, "replayed", 2);
-      assertThat(replayed).extracting(r -> text(r.key()) + ": " + text(r.value()))
+      List<ConsumerRecord<byte[], byte[]>> replayed = read(bootstrap, "replayed", 3);
+      assertThat(replayed).hasSize(3);
+      assertThat(replayed.subList(0, 2)).extracting(r -> text(r.key()) + ": " + text(r.value()))
           .containsExactly("camera-2: named frame", "camera-3: unnamed frame");
+      assertThat(replayed.get(2).value()).as("a frame over 1 MiB goes back whole").isEqualTo(large);
       assertThat(headers(replayed.get(0))).containsExactlyInAnyOrder(
           "content-type=image/jpeg", "frame-id=cam-2-7",
           "traceparent=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
@@ -139,11 +151,11 @@ class ReplayCommandIT {
           "--set", "topics.frames=replayed", "--dry-run").report();
       assertThat(dry.path("from").asText()).isEqualTo("frames.dlq");
       assertThat(dry.path("to").asText()).isEqualTo("replayed");
-      assertThat(dry.path("read").asLong()).isEqualTo(4);
-      assertThat(dry.path("replayed").path("too-large").asLong()).isEqualTo(2);
+      assertThat(dry.path("read").asLong()).isEqualTo(5);
+      assertThat(dry.path("replayed").path("too-large").asLong()).isEqualTo(3);
       assertThat(dry.path("replayed").path("decode-error").asLong()).isEqualTo(1);
       assertThat(dry.path("sent").asLong()).isZero();
-      assertThat(read(bootstrap, "replayed", 2)).as("nothing more sent").hasSize(2);
+      assertThat(read(bootstrap, "replayed", 3)).as("nothing more sent").hasSize(3);
     }
   }
 

@@ -18,13 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AlterConfigOp;
-import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -111,8 +108,8 @@ class LargeOutputsIT {
   void exactlyOnceSendsADeadLetterOverItsTopicsLimitWithoutTheFrame() throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin()) {
-      setMaxMessageBytes(admin, "frames", 8 << 20);
-      setMaxMessageBytes(admin, "frames.dlq", 2 << 20);
+      KafkaState.setMaxMessageBytes(admin, "frames", 8 << 20);
+      KafkaState.setMaxMessageBytes(admin, "frames.dlq", 2 << 20);
       try (GapstreamService service = startAndJoin(broker, admin, Map.of("delivery.guarantee", "exactly-once"));
           Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(
@@ -222,13 +219,6 @@ class LargeOutputsIT {
   }
 
   private static void setPredictionsLimit(Admin admin, int bytes) throws Exception {
-    setMaxMessageBytes(admin, "predictions", bytes);
-  }
-
-  private static void setMaxMessageBytes(Admin admin, String name, int bytes) throws Exception {
-    ConfigResource topic = new ConfigResource(ConfigResource.Type.TOPIC, name);
-    AlterConfigOp op =
-        new AlterConfigOp(new ConfigEntry("max.message.bytes", String.valueOf(bytes)), AlterConfigOp.OpType.SET);
-    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+    KafkaState.setMaxMessageBytes(admin, "predictions", bytes);
   }
 }

@@ -5,8 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 
 /**
  * Brokers and broker-side facts for the robustness tests: a broker with gapstream's topics,
@@ -28,6 +31,14 @@ public final class KafkaState {
     broker.createTopic("frames", partitions);
     broker.createTopic("predictions", partitions);
     broker.createTopic("frames.dlq", 1);
+  }
+
+  /** Sets a topic's {@code max.message.bytes}: the largest record batch it takes. */
+  public static void setMaxMessageBytes(Admin admin, String topic, int bytes) throws Exception {
+    ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+    AlterConfigOp op =
+        new AlterConfigOp(new ConfigEntry("max.message.bytes", String.valueOf(bytes)), AlterConfigOp.OpType.SET);
+    admin.incrementalAlterConfigs(Map.of(resource, List.of(op))).all().get();
   }
 
   /** The end offset of every partition of a topic. */
