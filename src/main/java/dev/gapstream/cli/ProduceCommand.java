@@ -1,5 +1,6 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.pipeline.GapstreamService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ public final class ProduceCommand implements Callable<Integer> {
     AtomicLong failed = new AtomicLong();
     Progress progress = new Progress("produce", total);
     long start = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig())) {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig(largest(files)))) {
       long sent = 0;
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
@@ -96,14 +97,24 @@ public final class ProduceCommand implements Callable<Integer> {
     }
   }
 
-  private Properties producerConfig() {
+  /** Producer settings for records as large as the largest file (Kafka's default request is 1 MiB). */
+  private Properties producerConfig(long largestFile) {
     Properties p = new Properties();
+    p.putAll(GapstreamService.frameSizedRequests((int) Math.min(largestFile, Integer.MAX_VALUE / 2)));
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.putAll(kafka.client());
     return p;
+  }
+
+  private static long largest(List<Path> files) throws IOException {
+    long largest = 0;
+    for (Path f : files) {
+      largest = Math.max(largest, Files.size(f));
+    }
+    return largest;
   }
 
   static List<Path> images(Path dir) throws IOException {

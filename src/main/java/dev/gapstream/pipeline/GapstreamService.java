@@ -177,7 +177,10 @@ public final class GapstreamService implements AutoCloseable {
 
   private static EmbeddedKafka startEmbeddedBroker(GapstreamConfig config) {
     GapstreamConfig.Embedded embedded = config.kafka().embedded();
-    var builder = EmbeddedKafka.builder().port(embedded.port());
+    // Frames of up to ingest.max.frame.bytes go in, and their dead letters with them come out:
+    // the broker takes what the pipeline's producer sends (Kafka's own default is 1 MB).
+    String frameSized = frameSizedRequests(config.ingest().maxFrameBytes()).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    var builder = EmbeddedKafka.builder().port(embedded.port()).brokerProperty("message.max.bytes", frameSized);
     if (embedded.dataDir() != null) {
       builder.dataDir(embedded.dataDir());
     }

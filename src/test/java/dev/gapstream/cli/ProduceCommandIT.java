@@ -3,7 +3,9 @@ package dev.gapstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.TestPipelines;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -88,6 +91,31 @@ class ProduceCommandIT {
     assertThat(run.err()).contains("no images in " + dir);
   }
 
+  /**
+   * {@code run} on its embedded broker, and {@code produce} of a directory with a 2 MiB file among
+   * small ones: the frame goes in whole (Kafka's defaults, a 1 MiB request and a 1 MB record batch,
+   * refused it on both sides) and, undecodable, comes out whole in its dead letter, while the small
+   * frame is predicted.
+   */
+  @Test
+  void framesOverOneMebibyteGoInWholeAndComeOutInTheirDeadLetter() throws Exception {
+    byte[] big = new byte[2 << 20];
+    new Random(3).nextBytes(big);
+    Files.write(dir.resolve("big.jpg"), big);
+    Files.write(dir.resolve("small.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    try (GapstreamService service = TestPipelines.start(Map.of())) { // no brokers named: the embedded one
+      CliRun run = CliRun.of("produce", dir.toString(), "-b", service.bootstrapServers());
+
+      assertThat(run.code()).as(run.err()).isZero();
+      List<ConsumerRecord<byte[], byte[]>> letters = read(service.bootstrapServers(), "frames.dlq", 1);
+      assertThat(letters).hasSize(1);
+      assertThat(text(letters.get(0).key())).isEqualTo("big.jpg");
+      assertThat(letters.get(0).value()).as("the frame, whole").isEqualTo(big);
+      assertThat(read(service.bootstrapServers(), "predictions", 1))
+          .extracting(r -> text(r.key())).containsExactly("small.jpg");
+    }
+  }
+
   /** The records on every partition of {@code topic}, from its end offsets. */
   private static long recordsIn(String topic) throws Exception {
     try (Admin admin = kafka.admin()) {
@@ -99,9 +127,13 @@ class ProduceCommandIT {
   }
 
   private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int expected) {
+    return read(kafka.bootstrapServers(), topic, expected);
+  }
+
+  private static List<ConsumerRecord<byte[], byte[]>> read(String bootstrap, String topic, int expected) {
     Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
-    p.put(ConsumerConfig.GROUP_ID_CONFIG, "produce-it");
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, "produce-it-" + topic);
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
