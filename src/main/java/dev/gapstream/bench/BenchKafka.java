@@ -30,7 +30,10 @@ final class BenchKafka implements AutoCloseable {
   private int runs;
 
   BenchKafka(int partitions) {
-    this.broker = EmbeddedKafka.builder().start();
+    // Kafka's default, a 1 MB record batch, refused a 1280x720 PNG frame (2.2 MB) while pre-loading.
+    this.broker = EmbeddedKafka.builder()
+        .brokerProperty("message.max.bytes", String.valueOf(OpenLoopSender.MAX_RECORD_BYTES))
+        .start();
     this.partitions = partitions;
   }
 

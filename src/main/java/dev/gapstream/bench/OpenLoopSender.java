@@ -42,6 +42,9 @@ final class OpenLoopSender {
     }
   }
 
+  /** The largest record the benchmark's producers send, and its broker takes: a large frame. */
+  static final int MAX_RECORD_BYTES = 16 << 20;
+
   private OpenLoopSender() {}
 
   /**
@@ -57,7 +60,7 @@ final class OpenLoopSender {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_RECORD_BYTES));
     p.putAll(client);
     return new KafkaProducer<>(p);
   }
