@@ -1,21 +1,17 @@
 package dev.gapstream.cli;
 
-import dev.gapstream.pipeline.GapstreamService;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,7 +57,7 @@ public final class ProduceCommand implements Callable<Integer> {
     AtomicLong failed = new AtomicLong();
     Progress progress = new Progress("produce", total);
     long start = System.nanoTime();
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerConfig(largest(files)))) {
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest(files), kafka.client()))) {
       long sent = 0;
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
@@ -95,18 +91,6 @@ public final class ProduceCommand implements Callable<Integer> {
     if (wait > 0) {
       TimeUnit.NANOSECONDS.sleep(wait);
     }
-  }
-
-  /** Producer settings for records as large as the largest file (Kafka's default request is 1 MiB). */
-  private Properties producerConfig(long largestFile) {
-    Properties p = new Properties();
-    p.putAll(GapstreamService.frameSizedRequests((int) Math.min(largestFile, Integer.MAX_VALUE / 2)));
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
-    p.putAll(kafka.client());
-    return p;
   }
 
   private static long largest(List<Path> files) throws IOException {

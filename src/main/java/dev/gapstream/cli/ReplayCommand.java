@@ -5,7 +5,6 @@ import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.Frame;
 import dev.gapstream.ingest.RejectReason;
-import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.publish.PredictionPublisher;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,13 +28,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -113,21 +110,23 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  /** Where the clients connect and what they read and write, from the options or the configuration. */
-  private record Clients(Map<String, String> consumer, Map<String, String> producer, String from, String to) {}
+  /**
+   * Where the clients connect and what they read and write, from the options or the configuration;
+   * {@code maxFrameBytes}: the largest frame a dead letter carries ({@code ingest.max.frame.bytes}).
+   */
+  private record Clients(
+      Map<String, String> consumer, Map<String, String> producer, String from, String to, int maxFrameBytes) {}
 
   @Override
   public Integer call() throws Exception {
     Clients clients = clients();
-    from = clients.from(); // from here on, the topics resolved
-    to = clients.to();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
     Tally tally = new Tally();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
         KafkaProducer<byte[], byte[]> producer =
-            dryRun ? null : new KafkaProducer<>(producerConfig(clients.producer()))) {
-      Map<TopicPartition, Long> end = startReading(consumer, sinceMs);
+            dryRun ? null : new KafkaProducer<>(FrameProducers.config(clients.maxFrameBytes(), clients.producer()))) {
+      Map<TopicPartition, Long> end = startReading(consumer, clients.from(), sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
       while (!reachedEnd(consumer, end)) {
@@ -144,7 +143,7 @@ public final class ReplayCommand implements Callable<Integer> {
           } else {
             tally.replayed(reason);
             if (producer != null) {
-              producer.send(frame(letter), (meta, e) -> (e == null ? tally.sent : tally.failed).incrementAndGet());
+              producer.send(frame(letter, clients.to()), (meta, e) -> (e == null ? tally.sent : tally.failed).incrementAndGet());
             }
           }
           progress.update(tally.read, tally.failed.get());
@@ -155,7 +154,7 @@ public final class ReplayCommand implements Callable<Integer> {
       }
       progress.finish(tally.read, tally.failed.get());
     }
-    spec.commandLine().getOut().println(JSON.writeValueAsString(tally.summary(from, to, dryRun)));
+    spec.commandLine().getOut().println(JSON.writeValueAsString(tally.summary(clients.from(), clients.to(), dryRun)));
     spec.commandLine().getOut().flush();
     return tally.failed.get() == 0 ? 0 : 1;
   }
@@ -209,7 +208,7 @@ public final class ReplayCommand implements Callable<Integer> {
    * Assigns every partition of the dead-letter topic, at its start or at {@code sinceMs}, and
    * returns where each ends now: what this replay reads.
    */
-  private Map<TopicPartition, Long> startReading(KafkaConsumer<byte[], byte[]> consumer, Long sinceMs) {
+  private Map<TopicPartition, Long> startReading(KafkaConsumer<byte[], byte[]> consumer, String from, Long sinceMs) {
     List<TopicPartition> partitions =
         consumer.partitionsFor(from, Duration.ofSeconds(30)).stream()
             .map(p -> new TopicPartition(p.topic(), p.partition()))
@@ -241,7 +240,7 @@ public final class ReplayCommand implements Callable<Integer> {
    * The frame a dead letter carries, as it first came: its key, value and headers without the
    * {@code dlq-*} ones, and its frame id kept (see the class comment).
    */
-  private ProducerRecord<byte[], byte[]> frame(ConsumerRecord<byte[], byte[]> letter) {
+  private static ProducerRecord<byte[], byte[]> frame(ConsumerRecord<byte[], byte[]> letter, String to) {
     ProducerRecord<byte[], byte[]> frame = new ProducerRecord<>(to, letter.key(), letter.value());
     for (Header h : letter.headers()) {
       if (!h.key().startsWith("dlq-")) {
@@ -292,22 +291,19 @@ public final class ReplayCommand implements Callable<Integer> {
    */
   private Clients clients() {
     GapstreamConfig service = config.load(Map.of());
-    // A replayed frame is as large as its dead letter's, up to ingest.max.frame.bytes.
-    Map<String, String> frameSized = GapstreamService.frameSizedRequests(service.ingest().maxFrameBytes());
+    int maxFrameBytes = service.ingest().maxFrameBytes();
     if (bootstrapServers != null) {
-      Map<String, String> consumer = new LinkedHashMap<>(properties);
-      consumer.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-      Map<String, String> producer = new LinkedHashMap<>(frameSized);
-      producer.putAll(consumer);
-      return new Clients(consumer, producer, from != null ? from : "frames.dlq", to != null ? to : "frames");
+      Map<String, String> client = new LinkedHashMap<>(properties);
+      client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+      return new Clients(
+          client, client, from != null ? from : "frames.dlq", to != null ? to : "frames", maxFrameBytes);
     }
     if (service.kafka().useEmbedded()) {
       throw new ParameterException(spec.commandLine(),
           "replay needs a broker: -b HOST:PORT, or " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + " in the configuration");
     }
     Map<String, String> consumer = new LinkedHashMap<>(service.kafka().consumer());
-    Map<String, String> producer = new LinkedHashMap<>(frameSized);
-    producer.putAll(service.kafka().producer());
+    Map<String, String> producer = new LinkedHashMap<>(service.kafka().producer());
     for (Map<String, String> client : List.of(consumer, producer)) {
       client.putAll(properties);
       client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, service.kafka().bootstrapServers());
@@ -315,7 +311,8 @@ public final class ReplayCommand implements Callable<Integer> {
     return new Clients(
         consumer, producer,
         from != null ? from : service.topics().dlq(),
-        to != null ? to : service.topics().frames());
+        to != null ? to : service.topics().frames(),
+        maxFrameBytes);
   }
 
   private static Properties consumerConfig(Map<String, String> client) {
@@ -325,17 +322,6 @@ public final class ReplayCommand implements Callable<Integer> {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     // An exactly-once pipeline's aborted dead letters are not dead letters.
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.putAll(client);
-    return p;
-  }
-
-  private static Properties producerConfig(Map<String, String> client) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.ACKS_CONFIG, "all");
-    p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.putAll(client);
     return p;
   }
