@@ -24,7 +24,7 @@ final class JmhFixtures {
     return new ModelSpec(
         "bench", "1", "input", "NCHW", ChannelOrder.RGB, 255f,
         new float[] {0.485f, 0.456f, 0.406f}, new float[] {0.229f, 0.224f, 0.225f},
-        1, 1, 0, 0, List.of("a", "b"), "logits", null, HeadKind.NONE, ModelSpec.CELL_MIDDLE);
+        1, 1, 0, 0, 0, List.of("a", "b"), "logits", null, HeadKind.NONE, ModelSpec.CELL_MIDDLE);
   }
 
   /** One synthetic frame of {@code size} ("WxH"), encoded as {@code format} ("jpeg" or "png"). */

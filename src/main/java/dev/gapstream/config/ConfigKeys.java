@@ -43,6 +43,7 @@ public final class ConfigKeys {
   public static final String INGEST_MAX_IN_FLIGHT = "ingest.max.in.flight";
   public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
   public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
+  public static final String INGEST_RESIZE_MAX_SIDE = "ingest.resize.max.side";
   public static final String INGEST_DECODE_THREADS = "ingest.decode.threads";
   public static final String INGEST_PIXEL_POOL_BYTES = "ingest.pixel.pool.bytes";
   public static final String PREDICTIONS_TOP_K = "predictions.top.k";
@@ -194,6 +195,17 @@ public final class ConfigKeys {
               16_777_216L,
               range(1, 1L << 30),
               "Largest decoded width*height accepted; larger ones are dead-lettered as too-large")
+          .define(
+              INGEST_RESIZE_MAX_SIDE,
+              INT,
+              -1,
+              range(-1, 65_535),
+              "Longest side a frame is classified at: longer frames are scaled down to it (area"
+                  + " average, aspect ratio kept) before inference. -1: the model's own (maxSide in"
+                  + " its model.json, the scale it was trained at: 256 for the shipped model), or"
+                  + " none; 0: every frame at its own size. CAM coordinates stay fractions of the"
+                  + " frame. Any-size models only (a fixed-size model's frames are resized to its"
+                  + " input)")
           .define(
               INGEST_DECODE_THREADS,
               INT,

@@ -109,9 +109,16 @@ public record GapstreamConfig(
    * @param maxPixels largest decoded width times height
    * @param decodeThreads worker threads for decoding
    * @param pixelPoolBytes decoded pixel arrays kept for reuse, bytes
+   * @param resizeMaxSide longest side a frame is classified at; 0 for its own size, -1 for the
+   *     model's {@code maxSide}
    */
   public record Ingest(
-      int maxInFlight, int maxFrameBytes, long maxPixels, int decodeThreads, long pixelPoolBytes) {}
+      int maxInFlight,
+      int maxFrameBytes,
+      long maxPixels,
+      int decodeThreads,
+      long pixelPoolBytes,
+      int resizeMaxSide) {}
 
   /** Class activation maps: whether to publish the peak/box, and the full heatmap. */
   public record Cam(boolean enabled, boolean heatmap) {}

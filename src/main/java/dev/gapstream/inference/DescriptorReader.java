@@ -54,6 +54,7 @@ final class DescriptorReader {
         (int) number(min, "height", 0),
         (int) number(fixed, "width", 0),
         (int) number(fixed, "height", 0),
+        wholeNumber(root, "maxSide"),
         labels(root),
         text(outputs, "logits", null),
         cam,
@@ -84,6 +85,15 @@ final class DescriptorReader {
       throw new IllegalArgumentException("field '" + field + "' must be a number");
     }
     return v.asDouble();
+  }
+
+  /** A field that counts pixels: a whole number, 0 when absent. */
+  private static int wholeNumber(JsonNode node, String field) {
+    double v = number(node, field, 0);
+    if (v != Math.rint(v) || v < 0 || v > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("field '" + field + "' must be a whole number of pixels, not " + v);
+    }
+    return (int) v;
   }
 
   private static float[] triple(JsonNode root, String field) {

@@ -11,8 +11,11 @@ import java.util.List;
  * preprocessing contract (value = (pixel / pixelScale − mean[c]) / std[c], channels in {@link
  * #channelOrder}, NCHW), the accepted input sizes, the labels and the head kind. Immutable: the
  * arrays are copied in and out. Sizes are pixels; 0 for {@code fixedWidth}/{@code fixedHeight}
- * means any size. {@code camOutput} is null when the graph has no class-map output; every other
- * field is non-null.
+ * means any size. {@code maxSide} is the longest side an any-size model expects a frame at (the
+ * scale of its training frames: an object drawn larger than any it learnt is not recognised), 0
+ * for no such bound; the pipeline scales longer frames down to it unless {@code
+ * ingest.resize.max.side} says otherwise. {@code camOutput} is null when the graph has no
+ * class-map output; every other field is non-null.
  */
 public record ModelSpec(
     String name,
@@ -27,6 +30,7 @@ public record ModelSpec(
     int minHeight,
     int fixedWidth,
     int fixedHeight,
+    int maxSide,
     List<String> labels,
     String logitsOutput,
     String camOutput,
@@ -65,6 +69,10 @@ public record ModelSpec(
     }
     require(minWidth >= 0 && minHeight >= 0, "minSize must not be negative");
     require(fixedWidth >= 0 && fixedHeight >= 0, "fixedSize must not be negative");
+    require(maxSide >= 0, "maxSide must not be negative");
+    require(
+        maxSide == 0 || maxSide >= Math.max(minWidth, minHeight),
+        "maxSide " + maxSide + " is below minSize " + minWidth + "x" + minHeight);
     require(logitsOutput != null && !logitsOutput.isBlank(), "logits output is missing");
     require(camCellCentre >= 0 && camCellCentre <= 1, "camCellCentre must be in [0, 1]");
     require(head != null, "head is missing");
@@ -73,13 +81,6 @@ public record ModelSpec(
     labels = List.copyOf(labels);
   }
 
-  /**
-   * Loads the spec of {@code onnxFile}: from {@value #DESCRIPTOR} in the same directory when
-   * present, else defaults for a bare ImageNet-style model (224×224 fixed, ImageNet mean/std, RGB,
-   * the graph's first input and output, labels {@code class-0…}).
-   *
-   * @throws ModelException naming the file and the problem when either file is missing or invalid
-   */
   /**
    * The model file a configured path names: the path itself, or {@code model.onnx} inside it when
    * it is a directory (a model directory holds the ONNX file and its descriptor).
@@ -90,6 +91,13 @@ public record ModelSpec(
         : fileOrDirectory;
   }
 
+  /**
+   * Loads the spec of {@code onnxFile}: from {@value #DESCRIPTOR} in the same directory when
+   * present, else defaults for a bare ImageNet-style model (224×224 fixed, ImageNet mean/std, RGB,
+   * the graph's first input and output, labels {@code class-0…}).
+   *
+   * @throws ModelException naming the file and the problem when either file is missing or invalid
+   */
   public static ModelSpec load(Path onnxFile) {
     return load(onnxFile, OnnxGraph.read(onnxFile));
   }
@@ -129,6 +137,7 @@ public record ModelSpec(
         DEFAULT_SIZE,
         DEFAULT_SIZE,
         DEFAULT_SIZE,
+        0,
         labels,
         logits.name(),
         null,
@@ -159,7 +168,7 @@ public record ModelSpec(
   @Override
   public String toString() {
     return String.format(
-        "ModelSpec[%s:%s input=%s %s %s scale=%s mean=%s std=%s min=%dx%d fixed=%dx%d"
+        "ModelSpec[%s:%s input=%s %s %s scale=%s mean=%s std=%s min=%dx%d fixed=%dx%d maxSide=%d"
             + " labels=%d logits=%s cam=%s head=%s]",
         name,
         version,
@@ -173,6 +182,7 @@ public record ModelSpec(
         minHeight,
         fixedWidth,
         fixedHeight,
+        maxSide,
         labels.size(),
         logitsOutput,
         camOutput,

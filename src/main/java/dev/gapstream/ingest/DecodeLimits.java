@@ -9,6 +9,21 @@ package dev.gapstream.ingest;
  * @param minHeight the model's smallest input height, for any-size models
  * @param fixedWidth the model's input width when it takes one size only, else 0
  * @param fixedHeight the model's input height when it takes one size only, else 0
+ * @param maxSide the longest side a frame runs at, for any-size models: longer frames are scaled
+ *     down to it ({@code ingest.resize.max.side}); 0 runs every frame at its own size
  */
 public record DecodeLimits(
-    long maxFrameBytes, long maxPixels, int minWidth, int minHeight, int fixedWidth, int fixedHeight) {}
+    long maxFrameBytes,
+    long maxPixels,
+    int minWidth,
+    int minHeight,
+    int fixedWidth,
+    int fixedHeight,
+    int maxSide) {
+
+  /** Limits that run every frame at its own size (or the fixed size of a fixed-size model). */
+  public DecodeLimits(
+      long maxFrameBytes, long maxPixels, int minWidth, int minHeight, int fixedWidth, int fixedHeight) {
+    this(maxFrameBytes, maxPixels, minWidth, minHeight, fixedWidth, fixedHeight, 0);
+  }
+}

@@ -37,6 +37,10 @@ public final class FrameDecoder {
     this.buffers = buffers;
   }
 
+  public DecodeLimits limits() {
+    return limits;
+  }
+
   /**
    * Decodes one frame.
    *
@@ -154,7 +158,10 @@ public final class FrameDecoder {
     }
   }
 
-  /** Applies the model's size rules: a minimum for any-size models, a resize for fixed-size ones. */
+  /**
+   * Applies the size rules: a fixed-size model's resize; for any-size models, the downscale to
+   * {@code ingest.resize.max.side}, then the model's minimum.
+   */
   private DecodedFrame fitted(DecodedFrame frame) {
     if (limits.fixedWidth() > 0) {
       if (frame.width() == limits.fixedWidth() && frame.height() == limits.fixedHeight()) {
@@ -162,13 +169,31 @@ public final class FrameDecoder {
       }
       return resized(frame, limits.fixedWidth(), limits.fixedHeight());
     }
-    if (frame.width() < limits.minWidth() || frame.height() < limits.minHeight()) {
+    DecodedFrame scaled = limits.maxSide() > 0 ? downscaled(frame, limits.maxSide()) : frame;
+    if (scaled.width() < limits.minWidth() || scaled.height() < limits.minHeight()) {
+      scaled.release();
+      String size = scaled == frame
+          ? frame.width() + "x" + frame.height()
+          : frame.width() + "x" + frame.height() + " (" + scaled.width() + "x" + scaled.height()
+              + " at ingest.resize.max.side=" + limits.maxSide() + ")";
       throw new FrameRejectedException(
           RejectReason.BAD_SHAPE,
-          "frame of " + frame.width() + "x" + frame.height() + " is smaller than the model's minimum "
+          "frame of " + size + " is smaller than the model's minimum "
               + limits.minWidth() + "x" + limits.minHeight());
     }
-    return frame;
+    return scaled;
+  }
+
+  /** The frame with its longer side at most {@code maxSide}, by area averaging; itself if it fits. */
+  private DecodedFrame downscaled(DecodedFrame frame, int maxSide) {
+    int[] size = AreaDownscale.fit(frame.width(), frame.height(), maxSide);
+    if (size[0] == frame.width() && size[1] == frame.height()) {
+      return frame;
+    }
+    byte[] rgb = buffers.take(3 * size[0] * size[1]);
+    AreaDownscale.scale(frame.rgb(), frame.width(), frame.height(), rgb, size[0], size[1]);
+    frame.release();
+    return new DecodedFrame(size[0], size[1], rgb, buffers);
   }
 
   private DecodedFrame resized(DecodedFrame frame, int width, int height) {

@@ -1,6 +1,7 @@
 package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.config.ConfigException;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.DeliveryGuarantee;
 import dev.gapstream.config.GapstreamConfig;
@@ -90,6 +91,15 @@ public final class GapstreamService implements AutoCloseable {
       bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
       Path modelFile = config.inference().modelPath();
       ModelSpec spec = ModelSpec.load(modelFile);
+      FrameDecoder decoder = decoder(config, spec);
+      int maxSide = decoder.limits().maxSide();
+      if (maxSide > 0) {
+        LOG.info(
+            "Frames longer than {} px are scaled down to it ({}{})",
+            maxSide,
+            ConfigKeys.INGEST_RESIZE_MAX_SIDE,
+            config.ingest().resizeMaxSide() < 0 ? ": the model's maxSide" : "");
+      }
       engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
       started.push(engine);
       Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config);
@@ -131,7 +141,7 @@ public final class GapstreamService implements AutoCloseable {
       PipelineVerticle pipeline =
           new PipelineVerticle(
               settings(config, bootstrapServers, batchPolicy),
-              decoder(config, spec),
+              decoder,
               new ModelBatchRunner(
                   engine, spec, config.cam(), config.predictions().topK(), batchPolicy, metrics, tap),
               metrics,
@@ -334,15 +344,30 @@ public final class GapstreamService implements AutoCloseable {
     return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(config.ingest().pixelPoolBytes()));
   }
 
-  /** The decoder's limits: the configured ingest bounds and the model's size rules. */
+  /**
+   * The decoder's limits: the configured ingest bounds and the model's size rules.
+   *
+   * @throws ConfigException when {@code ingest.resize.max.side} would scale every frame below the
+   *     model's minimum input size
+   */
   public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
+    int configured = config.ingest().resizeMaxSide();
+    int maxSide = configured < 0 ? spec.maxSide() : configured;
+    int minSide = Math.max(spec.minWidth(), spec.minHeight());
+    if (spec.fixedWidth() == 0 && maxSide > 0 && maxSide < minSide) {
+      throw new ConfigException(
+          ConfigKeys.INGEST_RESIZE_MAX_SIDE + ": " + maxSide + " is below the model's minimum input "
+              + spec.minWidth() + "x" + spec.minHeight() + " (" + spec.name() + "): every frame would"
+              + " be scaled too small; use 0 (off) or at least " + minSide);
+    }
     return new DecodeLimits(
         config.ingest().maxFrameBytes(),
         config.ingest().maxPixels(),
         spec.minWidth(),
         spec.minHeight(),
         spec.fixedWidth(),
-        spec.fixedHeight());
+        spec.fixedHeight(),
+        spec.fixedWidth() == 0 ? maxSide : 0);
   }
 
   public GapstreamConfig config() {

@@ -27,6 +27,8 @@ ingest.max.in.flight   | 0      | ingest.max.in.flight: 0 is out of range [1, 10
 ingest.max.frame.bytes | 2GiB   | ingest.max.frame.bytes: 2147483648 is out of range [1, 1073741824]
 ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte size (e.g. 8388608 or 8MiB)
 ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
+ingest.resize.max.side | -2     | ingest.resize.max.side: -2 is out of range [-1, 65535]
+ingest.resize.max.side | 4K     | ingest.resize.max.side: "4K" is not an integer
 ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
 ingest.pixel.pool.bytes | -1    | ingest.pixel.pool.bytes: -1 is out of range [0, 1099511627776]
 predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]

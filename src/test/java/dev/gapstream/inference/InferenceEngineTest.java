@@ -32,6 +32,7 @@ class InferenceEngineTest {
         0,
         0,
         0,
+        0,
         List.of("a", "b", "c", "d"),
         "logits",
         cam,

@@ -39,9 +39,27 @@ class ModelSpecTest {
     assertThat(spec.minWidth()).isEqualTo(48);
     assertThat(spec.minHeight()).isEqualTo(40);
     assertThat(spec.isFixedSize()).isFalse();
+    assertThat(spec.maxSide()).as("none unless the descriptor gives one").isZero();
     assertThat(spec.labels()).containsExactly("circle", "square", "triangle", "star");
     assertThat(spec.camOutput()).isEqualTo("cam");
     assertThat(spec.head()).isEqualTo(HeadKind.CLASS_MAPS_GAP);
+  }
+
+  @Test
+  void theDescriptorsMaxSideIsReadAndChecked() throws Exception {
+    Path onnx = modelWith(DESCRIPTOR.replace("\"fixedSize\":null,", "\"fixedSize\":null,\"maxSide\":320,"));
+    assertThat(ModelSpec.load(onnx).maxSide()).isEqualTo(320);
+    for (String bad : new String[] {"-1", "200.5", "\"big\""}) {
+      Files.writeString(
+          dir.resolve("model.json"), DESCRIPTOR.replace("\"fixedSize\":null,", "\"fixedSize\":null,\"maxSide\":" + bad + ","));
+      assertThatThrownBy(() -> ModelSpec.load(onnx))
+          .isInstanceOf(ModelException.class)
+          .hasMessageContaining("model.json")
+          .hasMessageContaining("'maxSide'");
+    }
+    Files.writeString(
+        dir.resolve("model.json"), DESCRIPTOR.replace("\"fixedSize\":null,", "\"fixedSize\":null,\"maxSide\":40,"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("maxSide 40 is below minSize 48x40");
   }
 
   @Test

@@ -30,6 +30,7 @@ class PreprocessorTest {
         0,
         0,
         0,
+        0,
         List.of("a"),
         "logits",
         null,

@@ -278,6 +278,44 @@ class FrameDecoderTest {
     assertThat(rgbAt(frame, 30, 8)[2]).isGreaterThan(200);
   }
 
+  @Test
+  void framesLongerThanTheMaxSideAreScaledDownAndTheirPixelsPooled() throws IOException {
+    PixelBuffers buffers = new PixelBuffers(1 << 20);
+    FrameDecoder capped = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 8, 8, 0, 0, 32), buffers);
+    DecodedFrame frame = capped.decode(encode(picture(), "png"), null, null, null);
+    assertThat(frame.width()).isEqualTo(32);
+    assertThat(frame.height()).isEqualTo(24);
+    // red left half, blue right half, as in the 64x48 frame
+    assertThat(rgbAt(frame, 4, 12)).containsExactly(255, 0, 0);
+    assertThat(rgbAt(frame, 28, 12)).containsExactly(0, 0, 255);
+    assertThat(buffers.keptBytes()).as("the full-size pixels, given back").isEqualTo(3 * 64 * 48);
+    frame.release();
+    assertThat(buffers.keptBytes()).isEqualTo(3 * 64 * 48 + 3 * 32 * 24);
+
+    byte[] raw = new byte[3 * 80 * 20];
+    DecodedFrame wide = capped.decode(raw, "image/x-raw-rgb", 80, 20);
+    assertThat(new int[] {wide.width(), wide.height()}).containsExactly(32, 8);
+  }
+
+  @Test
+  void framesThatFitTheMaxSideAndFramesWithoutOneKeepTheirSize() throws IOException {
+    FrameDecoder capped = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 8, 8, 0, 0, 64));
+    DecodedFrame frame = capped.decode(encode(picture(), "png"), null, null, null);
+    assertThat(new int[] {frame.width(), frame.height()}).containsExactly(64, 48);
+    DecodedFrame own = decoder.decode(encode(noise(300, 200, 3), "png"), null, null, null);
+    assertThat(new int[] {own.width(), own.height()}).containsExactly(300, 200);
+  }
+
+  @Test
+  void aFrameScaledBelowTheModelsMinimumIsABadShapeThatSaysWhy() {
+    FrameDecoder capped = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 32, 32, 0, 0, 64));
+    byte[] strip = new byte[3 * 400 * 40];
+    assertRejected(
+        () -> capped.decode(strip, "image/x-raw-rgb", 400, 40),
+        RejectReason.BAD_SHAPE,
+        "frame of 400x40 (64x6 at ingest.resize.max.side=64) is smaller than the model's minimum 32x32");
+  }
+
   private static void assertRejected(Runnable decode, RejectReason reason, String messagePart) {
     assertThatThrownBy(decode::run)
         .isInstanceOfSatisfying(FrameRejectedException.class, e -> assertThat(e.reason()).isEqualTo(reason))
