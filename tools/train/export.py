@@ -83,7 +83,12 @@ def write_reference(model, out_dir, eval_dir, eval_groups):
 def write_descriptor(out_dir):
     desc = {"name": "gapnet-shapes", "version": "1", "input": "input", "layout": "NCHW",
             "channelOrder": "RGB", "pixelScale": 255.0, "mean": MEAN, "std": STD,
-            "minSize": {"width": 32, "height": 32}, "fixedSize": None, "labels": LABELS,
+            "minSize": {"width": 32, "height": 32}, "fixedSize": None,
+            # The largest training frames' side: objects are 30-60% of the shorter side, so a
+            # frame much larger than this holds objects larger than any the net learnt. gapstream
+            # scales longer frames down to it (ingest.resize.max.side).
+            "maxSide": 256,
+            "labels": LABELS,
             "outputs": {"logits": "logits", "cam": "cam"}, "head": "class-maps-gap",
             # 3x3 stride-2 convolutions (padding 1) centre cell j of the 1/8 maps on pixel 8j:
             # 1/16 of a cell into it, not its middle.
