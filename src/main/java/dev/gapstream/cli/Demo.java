@@ -4,6 +4,7 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.publish.Prediction;
 import dev.gapstream.publish.PredictionJson;
+import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrame;
 import dev.gapstream.synth.SyntheticFrames;
 import java.nio.charset.StandardCharsets;
@@ -50,12 +51,20 @@ public final class Demo {
   private final int frames;
   private final double rate;
   private final long seed;
+  private final List<FrameSize> sizes;
 
+  /** Frames of the camera-like mixed sizes, 64×64 to 256×256. */
   public Demo(GapstreamService service, int frames, double rate, long seed) {
+    this(service, frames, rate, seed, SyntheticFrames.DEFAULT_SIZES);
+  }
+
+  /** Frames of the given sizes, each frame's picked at random. */
+  public Demo(GapstreamService service, int frames, double rate, long seed, List<FrameSize> sizes) {
     this.service = service;
     this.frames = frames;
     this.rate = rate;
     this.seed = seed;
+    this.sizes = List.copyOf(sizes);
   }
 
   /**
@@ -66,7 +75,7 @@ public final class Demo {
   public Summary run(Duration timeout, Consumer<String> progress) throws InterruptedException {
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(frames);
     int[] labels = new int[frames];
-    SyntheticFrames generator = new SyntheticFrames(seed);
+    SyntheticFrames generator = new SyntheticFrames(seed, sizes);
     String topic = service.config().topics().frames();
     for (int i = 0; i < frames; i++) {
       if (i % 100 == 0) {

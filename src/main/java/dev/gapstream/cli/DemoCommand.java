@@ -2,7 +2,10 @@ package dev.gapstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.synth.FrameSize;
+import dev.gapstream.synth.SyntheticFrames;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -32,6 +35,16 @@ public final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
   long seed;
 
+  @Option(
+      names = "--sizes",
+      split = ",",
+      paramLabel = "WxH",
+      description =
+          "Frame sizes, comma-separated, e.g. 1920x1080 (default: the camera-like set"
+              + " 64x64..256x256). Frames longer than the model's maxSide are scaled down to it"
+              + " (ingest.resize.max.side).")
+  List<String> sizes;
+
   @Option(names = "--timeout", defaultValue = "PT5M", description = "Give up after this long (ISO-8601, default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
@@ -45,7 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
         System.err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());
       }
       Demo.Summary summary =
-          new Demo(service, frames, rate, seed)
+          new Demo(service, frames, rate, seed, FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES))
               .run(timeout, status -> System.err.print("\rdemo: " + status + "   "));
       System.err.println();
       System.out.println(new ObjectMapper().writeValueAsString(summary));

@@ -58,17 +58,27 @@ public final class ExplainCommand implements Callable<Integer> {
   @Option(names = "--top", defaultValue = "5", description = "Classes to list (default 5).")
   int top;
 
+  @Option(
+      names = "--max-side",
+      defaultValue = "-1",
+      paramLabel = "PX",
+      description =
+          "Scale an image longer than this down to it first, as the pipeline does"
+              + " (ingest.resize.max.side; default: the model's maxSide; 0: the image's own size).")
+  int maxSide;
+
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() throws IOException {
-    if (!(threshold >= 0 && threshold <= 1) || top < 1) {
-      throw new GapstreamException("--threshold must be in [0, 1] and --top at least 1");
+    if (!(threshold >= 0 && threshold <= 1) || top < 1 || maxSide < -1) {
+      throw new GapstreamException(
+          "--threshold must be in [0, 1], --top at least 1 and --max-side at least -1");
     }
     BufferedImage frame = readImage(image);
     Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
     int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
-    try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads))) {
+    try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads), maxSide)) {
       Explainer.Explanation e = explainer.explain(frame, top, threshold);
       if (out != null) {
         writeOverlay(frame, e, explainer.engine().spec());

@@ -1,5 +1,6 @@
 package dev.gapstream.inference;
 
+import dev.gapstream.ingest.AreaDownscale;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -10,8 +11,9 @@ import java.util.List;
 /**
  * Classifies single decoded frames and localises the top class with its CAM: what {@code explain}
  * prints, reusable by anything that shows one frame at a time. A fully convolutional model gets
- * the frame at its own size; a fixed-size model gets it resized (stretched, so the CAM's
- * fractions of width and height still hold for the original frame).
+ * the frame as the pipeline would give it, scaled down to a longest side when it is longer; a
+ * fixed-size model gets it resized (stretched). Either way the CAM's fractions of width and
+ * height hold for the original frame.
  *
  * <p>Owns an {@link InferenceEngine}; {@link #explain} is blocking and as thread-safe as the
  * engine's {@code run}. Close it to release the session.
@@ -36,19 +38,25 @@ public final class Explainer implements AutoCloseable {
 
   private final InferenceEngine engine;
   private final Preprocessor preprocessor;
+  private final int maxSide;
 
-  private Explainer(InferenceEngine engine) {
+  private Explainer(InferenceEngine engine, int maxSide) {
     this.engine = engine;
     this.preprocessor = new Preprocessor(engine.spec());
+    this.maxSide = maxSide;
   }
 
   /**
    * Loads the model at {@code onnxFile} (with its {@code model.json} when present). Blocking.
    *
+   * @param maxSide the longest side a frame runs at, as {@code ingest.resize.max.side}: -1 for the
+   *     model's own {@code maxSide}, 0 for the frame's own size
    * @throws ModelException when the model or its descriptor cannot be loaded
    */
-  public static Explainer open(Path onnxFile, EngineOptions options) {
-    return new Explainer(InferenceEngine.open(onnxFile, ModelSpec.load(onnxFile), options));
+  public static Explainer open(Path onnxFile, EngineOptions options, int maxSide) {
+    ModelSpec spec = ModelSpec.load(onnxFile);
+    return new Explainer(
+        InferenceEngine.open(onnxFile, spec, options), maxSide < 0 ? spec.maxSide() : maxSide);
   }
 
   public InferenceEngine engine() {
@@ -79,19 +87,27 @@ public final class Explainer implements AutoCloseable {
     return new Explanation(w, h, top, cam);
   }
 
-  /** The frame as the model takes it: resized to a fixed size, else checked against the minimum. */
+  /**
+   * The frame as the model takes it: resized to a fixed size, else scaled down to the longest side
+   * and checked against the minimum.
+   */
   private BufferedImage modelInput(BufferedImage frame) {
     ModelSpec spec = engine.spec();
     if (spec.isFixedSize()) {
       return resize(frame, spec.fixedWidth(), spec.fixedHeight());
     }
-    if (frame.getWidth() < spec.minWidth() || frame.getHeight() < spec.minHeight()) {
+    BufferedImage input = maxSide > 0 ? AreaDownscale.fitted(frame, maxSide) : frame;
+    if (input.getWidth() < spec.minWidth() || input.getHeight() < spec.minHeight()) {
+      String scaled =
+          input == frame
+              ? ""
+              : " (" + input.getWidth() + "x" + input.getHeight() + " at longest side " + maxSide + ")";
       throw new ModelException(
           String.format(
-              "image %dx%d is smaller than the model's minimum %dx%d",
-              frame.getWidth(), frame.getHeight(), spec.minWidth(), spec.minHeight()));
+              "image %dx%d%s is smaller than the model's minimum %dx%d",
+              frame.getWidth(), frame.getHeight(), scaled, spec.minWidth(), spec.minHeight()));
     }
-    return frame;
+    return input;
   }
 
   private static BufferedImage resize(BufferedImage frame, int width, int height) {

@@ -1,5 +1,6 @@
 package dev.gapstream.synth;
 
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -27,6 +28,14 @@ public record FrameSize(int width, int height) {
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("expected WIDTHxHEIGHT, e.g. 128x96: " + text, e);
     }
+  }
+
+  /** Each of {@code texts} parsed; {@code fallback} when there are none (null or empty). */
+  public static List<FrameSize> parseAll(List<String> texts, List<FrameSize> fallback) {
+    if (texts == null || texts.isEmpty()) {
+      return fallback;
+    }
+    return texts.stream().map(FrameSize::parse).toList();
   }
 
   @Override

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -63,13 +62,7 @@ public final class SynthCommand implements Callable<Integer> {
     if (count < 0) {
       throw new IllegalArgumentException("--count must be >= 0: " + count);
     }
-    List<FrameSize> frameSizes = SyntheticFrames.DEFAULT_SIZES;
-    if (sizes != null && !sizes.isEmpty()) {
-      frameSizes = new ArrayList<>();
-      for (String s : sizes) {
-        frameSizes.add(FrameSize.parse(s));
-      }
-    }
+    List<FrameSize> frameSizes = FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES);
     Files.createDirectories(out);
     SyntheticFrames frames = new SyntheticFrames(seed, frameSizes);
     // A separate stream for the format choice, so --format does not change the frames themselves.

@@ -98,6 +98,35 @@ class ExplainCommandTest {
   }
 
   @Test
+  void aFrameLongerThanTheModelsMaxSideIsScaledAsThePipelineScalesIt(@TempDir Path dir) throws Exception {
+    Path model = Files.copy(TestModels.ensure("tiny-linear"), dir.resolve("m.onnx"));
+    Files.writeString(
+        dir.resolve("model.json"),
+        """
+        {"name": "tiny-linear", "version": "3", "input": "input", "maxSide": 120,
+         "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25],
+         "labels": ["circle", "square", "ring", "star"],
+         "outputs": {"logits": "logits"}, "head": "gap-linear"}
+        """);
+    Path frame = disk(dir, 480, 270);
+    Path overlay = dir.resolve("overlay.png");
+    Run r = explain(frame.toString(), "--model", model.toString(), "--out", overlay.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out());
+    assertThat(json.at("/frame/width").asInt()).isEqualTo(480);
+    assertThat(json.at("/input/width").asInt()).isEqualTo(120);
+    assertThat(json.at("/input/height").asInt()).isEqualTo(68);
+    assertThat(json.at("/cam/heatmap/width").asInt()).isEqualTo(60);
+    assertThat(ImageIO.read(overlay.toFile()).getWidth()).as("drawn over the original").isEqualTo(480);
+
+    Run own = explain(frame.toString(), "--model", model.toString(), "--max-side", "0");
+    assertThat(own.code()).as(own.err()).isZero();
+    assertThat(new ObjectMapper().readTree(own.out()).at("/input/width").asInt()).isEqualTo(480);
+    Run set = explain(frame.toString(), "--model", model.toString(), "--max-side", "200");
+    assertThat(new ObjectMapper().readTree(set.out()).at("/input/width").asInt()).isEqualTo(200);
+  }
+
+  @Test
   void nonImageIsAClearErrorWithNonZeroExit(@TempDir Path dir) throws Exception {
     Path text = Files.writeString(dir.resolve("cat.png"), "not pixels\n");
     String model = TestModels.ensure("tiny-cam").toString();
