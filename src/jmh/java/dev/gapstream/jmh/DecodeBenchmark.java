@@ -20,7 +20,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Per-frame image work on a decode worker: decoding alone, preprocessing alone (normalising RGB
- * bytes into the batch tensor), and both, for JPEG and PNG at 224×224 and 640×480.
+ * bytes into the batch tensor), and both, for JPEG and PNG at 224×224 and 640×480. {@code
+ * maxSide} scales frames down first, as {@code ingest.resize.max.side} does (0: off; e.g. {@code -p
+ * size=1920x1080 -p maxSide=0,256} for a camera frame at its own size and at the shipped model's).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,6 +38,9 @@ public class DecodeBenchmark {
   @Param({"224x224", "640x480"})
   public String size;
 
+  @Param({"0"})
+  public int maxSide;
+
   private FrameDecoder decoder;
   private Preprocessor preprocessor;
   private byte[] data;
@@ -45,7 +50,7 @@ public class DecodeBenchmark {
 
   @Setup
   public void setUp() {
-    decoder = JmhFixtures.decoder();
+    decoder = JmhFixtures.decoder(maxSide);
     preprocessor = new Preprocessor(JmhFixtures.spec());
     data = JmhFixtures.encoded(size, format);
     contentType = JmhFixtures.contentType(format);

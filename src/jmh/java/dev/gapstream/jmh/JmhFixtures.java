@@ -16,8 +16,14 @@ final class JmhFixtures {
   private JmhFixtures() {}
 
   static FrameDecoder decoder() {
+    return decoder(0);
+  }
+
+  /** A decoder that scales frames longer than {@code maxSide} down to it (0: never). */
+  static FrameDecoder decoder(int maxSide) {
     // Keeps pixel arrays for reuse as the service does (ingest.pixel.pool.bytes, 64 MiB).
-    return new FrameDecoder(new DecodeLimits(64L << 20, 1L << 26, 1, 1, 0, 0), new PixelBuffers(64L << 20));
+    return new FrameDecoder(
+        new DecodeLimits(64L << 20, 1L << 26, 1, 1, 0, 0, maxSide), new PixelBuffers(64L << 20));
   }
 
   static ModelSpec spec() {

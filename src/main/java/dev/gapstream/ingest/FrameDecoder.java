@@ -186,10 +186,10 @@ public final class FrameDecoder {
 
   /** The frame with its longer side at most {@code maxSide}, by area averaging; itself if it fits. */
   private DecodedFrame downscaled(DecodedFrame frame, int maxSide) {
-    int[] size = AreaDownscale.fit(frame.width(), frame.height(), maxSide);
-    if (size[0] == frame.width() && size[1] == frame.height()) {
+    if (Math.max(frame.width(), frame.height()) <= maxSide) {
       return frame;
     }
+    int[] size = AreaDownscale.fit(frame.width(), frame.height(), maxSide);
     byte[] rgb = buffers.take(3 * size[0] * size[1]);
     AreaDownscale.scale(frame.rgb(), frame.width(), frame.height(), rgb, size[0], size[1]);
     frame.release();
