@@ -95,7 +95,8 @@ public final class ReplayCommand implements Callable<Integer> {
       names = "--reason",
       paramLabel = "REASON",
       description = "Only dead letters of this dlq-reason (repeatable): unsupported-format, decode-error,"
-          + " too-large, bad-shape, inference-error. Default: every reason.")
+          + " too-large, bad-shape, inference-error, expired (these carry no frame: the summary says"
+          + " where each still is). Default: every reason.")
   List<String> reasons = new ArrayList<>();
 
   @Option(

@@ -44,6 +44,7 @@ public final class ConfigKeys {
   public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
   public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
   public static final String INGEST_RESIZE_MAX_SIDE = "ingest.resize.max.side";
+  public static final String INGEST_MAX_FRAME_AGE_MS = "ingest.max.frame.age.ms";
   public static final String INGEST_DECODE_THREADS = "ingest.decode.threads";
   public static final String INGEST_PIXEL_POOL_BYTES = "ingest.pixel.pool.bytes";
   public static final String PREDICTIONS_TOP_K = "predictions.top.k";
@@ -206,6 +207,15 @@ public final class ConfigKeys {
                   + " none; 0: every frame at its own size. CAM coordinates stay fractions of the"
                   + " frame. Any-size models only (a fixed-size model's frames are resized to its"
                   + " input)")
+          .define(
+              INGEST_MAX_FRAME_AGE_MS,
+              LONG,
+              0L,
+              range(0, 7L * 24 * 3600 * 1000),
+              "Oldest a frame may be (now minus its record timestamp) when its turn to decode comes;"
+                  + " older ones are not classified but dead-lettered as expired, without their bytes"
+                  + " (still in their topic), so that a pipeline behind live cameras catches up on"
+                  + " fresh frames. 0 classifies every frame, however old")
           .define(
               INGEST_DECODE_THREADS,
               INT,

@@ -111,6 +111,7 @@ public record GapstreamConfig(
    * @param pixelPoolBytes decoded pixel arrays kept for reuse, bytes
    * @param resizeMaxSide longest side a frame is classified at; 0 for its own size, -1 for the
    *     model's {@code maxSide}
+   * @param maxFrameAgeMs oldest a frame may be when its turn to decode comes, 0 for no limit
    */
   public record Ingest(
       int maxInFlight,
@@ -118,7 +119,8 @@ public record GapstreamConfig(
       long maxPixels,
       int decodeThreads,
       long pixelPoolBytes,
-      int resizeMaxSide) {}
+      int resizeMaxSide,
+      long maxFrameAgeMs) {}
 
   /** Class activation maps: whether to publish the peak/box, and the full heatmap. */
   public record Cam(boolean enabled, boolean heatmap) {}

@@ -14,7 +14,9 @@ public enum RejectReason {
   /** Dimensions the model cannot take, or raw pixels whose size does not match their headers. */
   BAD_SHAPE("bad-shape"),
   /** The model failed on the frame's batch, or gave a non-finite output for it. */
-  INFERENCE_ERROR("inference-error");
+  INFERENCE_ERROR("inference-error"),
+  /** Older than {@code ingest.max.frame.age.ms} when its turn came: skipped, not classified. */
+  EXPIRED("expired");
 
   private final String wireName;
 

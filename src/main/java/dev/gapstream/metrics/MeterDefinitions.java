@@ -1,9 +1,11 @@
 package dev.gapstream.metrics;
 
+import dev.gapstream.ingest.RejectReason;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,7 +16,7 @@ import java.util.List;
 final class MeterDefinitions {
   /** The dead-letter reasons of the message contract, pre-registered at zero. */
   static final List<String> DLQ_REASONS =
-      List.of("unsupported-format", "decode-error", "too-large", "bad-shape", "inference-error");
+      Arrays.stream(RejectReason.values()).map(RejectReason::wireName).toList();
 
   private MeterDefinitions() {}
 

@@ -268,6 +268,7 @@ public final class GapstreamService implements AutoCloseable {
         deadLetterPayloadBytes(config.ingest().maxFrameBytes(), producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)),
         batchPolicy,
         config.ingest().maxInFlight(),
+        Duration.ofMillis(config.ingest().maxFrameAgeMs()),
         config.ingest().decodeThreads(),
         config.inference().concurrency(),
         exactlyOnce,

@@ -14,6 +14,7 @@ import java.util.Map;
  *     producer sends; lowered at start-up to what the dead-letter topic takes ({@link OutputLimit})
  * @param maxInFlight frames consumed but not yet published or dead-lettered; the consumer pauses at
  *     this bound and resumes at half of it
+ * @param maxFrameAge the oldest a frame may be when its turn to decode comes; zero for no limit
  * @param decodeThreads size of the decode worker pool
  * @param inferenceConcurrency batches run at once on the inference worker pool
  * @param exactlyOnce publish and commit in Kafka transactions
@@ -31,6 +32,7 @@ public record PipelineSettings(
     int deadLetterPayloadBytes,
     BatchPolicy batchPolicy,
     int maxInFlight,
+    Duration maxFrameAge,
     int decodeThreads,
     int inferenceConcurrency,
     boolean exactlyOnce,

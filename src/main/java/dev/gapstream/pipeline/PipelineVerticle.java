@@ -83,6 +83,7 @@ public final class PipelineVerticle extends VerticleBase {
   private final BatchRunner runner;
   private final PipelineMetrics metrics;
   private final Health health;
+  private final FrameExpiry expiry;
 
   private final Batcher<Shape, Frame> batcher;
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
@@ -141,6 +142,7 @@ public final class PipelineVerticle extends VerticleBase {
     this.runner = runner;
     this.metrics = metrics;
     this.health = health;
+    this.expiry = new FrameExpiry(settings.maxFrameAge().toMillis());
     this.batcher = new Batcher<>(settings.batchPolicy(), Shape::pixels, System::nanoTime);
     this.freeSlots = settings.inferenceConcurrency();
   }
@@ -511,7 +513,8 @@ public final class PipelineVerticle extends VerticleBase {
    * last one decoded: a stream's frames mostly are), and the pool has fewer than {@link
    * PipelineSettings#decodeQueue()} to do. A backlog waits encoded: decoded all at once, 256 frames
    * of 1280×720 would take 700 MB for pixels the model reaches only seconds later, and they would
-   * leave the caches long before it does.
+   * leave the caches long before it does. A frame older than {@code ingest.max.frame.age.ms} when
+   * its turn comes is {@linkplain #expire expired} instead.
    */
   private void decodeAhead() {
     while (!undecoded.isEmpty()
@@ -519,12 +522,33 @@ public final class PipelineVerticle extends VerticleBase {
         && decodedPixels + decoding * lastFramePixels < settings.decodeAheadPixels()
         && decoding < settings.decodeQueue()) {
       Frame frame = undecoded.poll();
+      long now = System.currentTimeMillis();
+      long age = expiry.ageIfExpired(frame.record().timestamp(), now);
+      if (age >= 0) {
+        expire(frame, age, now);
+        continue;
+      }
       decodedAhead++;
       decoding++;
       decodePool
           .executeBlocking(() -> decode(frame), false)
           .onComplete(ar -> onDecoded(frame, ar));
     }
+  }
+
+  /**
+   * Dead-letters a frame too old to classify, without its bytes: a pipeline far behind live cameras
+   * skips a backlog's worth, which the dead-letter topic need not hold twice.
+   */
+  private void expire(Frame frame, long ageMs, long nowMs) {
+    expiry.skipped(frame.source(), ageMs, nowMs);
+    metrics.frameRejected(RejectReason.EXPIRED.wireName());
+    output(
+        frame,
+        deadLetterOutboxes,
+        () -> publisher.deadLetterWithoutValue(
+            frame, RejectReason.EXPIRED, expiry.error(ageMs), "expired: the frame is still in its topic (dlq-source)"),
+        sent -> {});
   }
 
   /** Runs on a decode worker. */

@@ -29,6 +29,7 @@ ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte
 ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
 ingest.resize.max.side | -2     | ingest.resize.max.side: -2 is out of range [-1, 65535]
 ingest.resize.max.side | 4K     | ingest.resize.max.side: "4K" is not an integer
+ingest.max.frame.age.ms | -1    | ingest.max.frame.age.ms: -1 is out of range [0, 604800000]
 ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
 ingest.pixel.pool.bytes | -1    | ingest.pixel.pool.bytes: -1 is out of range [0, 1099511627776]
 predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]

@@ -174,6 +174,59 @@ class DeadLetterIT {
     }
   }
 
+  /**
+   * With {@code ingest.max.frame.age.ms}, frames stamped longer ago than that are skipped:
+   * dead-lettered as {@code expired} without their bytes, counted, committed; the fresh frames
+   * between them are predicted.
+   */
+  @Test
+  void framesOlderThanTheMaxAgeAreDeadLetteredAsExpiredWithoutTheirBytes() throws Exception {
+    service = TestPipelines.start(Map.of("ingest.max.frame.age.ms", "60000"));
+    List<byte[]> jpegs = FrameFeed.jpegs(2, 64, 64, 11);
+    List<String> stale = new ArrayList<>();
+    List<String> fresh = new ArrayList<>();
+    long now = System.currentTimeMillis();
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
+        Outputs out = Outputs.read(service.bootstrapServers());
+        Admin admin = service.broker().admin()) {
+      for (int i = 0; i < 12; i++) {
+        boolean old = i % 3 == 0;
+        String id = (old ? "stale-" : "fresh-") + i;
+        (old ? stale : fresh).add(id);
+        ProducerRecord<byte[], byte[]> r = record(id, jpegs.get(i % 2), Map.of("content-type", "image/jpeg"));
+        // Stamped ten minutes ago, as a camera's frames are after an outage of the pipeline.
+        long timestamp = old ? now - 600_000 : System.currentTimeMillis();
+        producer.send(new ProducerRecord<>(r.topic(), null, timestamp, r.key(), r.value(), r.headers()));
+      }
+      producer.flush();
+
+      List<String> all = new ArrayList<>(stale);
+      all.addAll(fresh);
+      Outputs.Tally tally = out.await(all, Duration.ofMinutes(1));
+      assertThat(tally.lost()).as(tally.toString()).isZero();
+      assertThat(out.tally(fresh).predicted()).as("fresh frames").isEqualTo(fresh.size());
+      assertThat(out.tally(fresh).duplicates()).isZero();
+      for (String id : stale) {
+        assertThat(out.predictions(id)).as(id).isZero();
+        List<ConsumerRecord<byte[], byte[]>> letters = out.deadLetters(id);
+        assertThat(letters).as(id).hasSize(1);
+        ConsumerRecord<byte[], byte[]> dl = letters.get(0);
+        assertThat(Outputs.header(dl, "dlq-reason")).isEqualTo("expired");
+        assertThat(Outputs.header(dl, "dlq-error"))
+            .matches("the frame was 6\\d{5} ms old when its turn came, over ingest.max.frame.age.ms=60000: skipped unclassified");
+        assertThat(Outputs.header(dl, "dlq-payload-omitted")).startsWith("expired");
+        assertThat(Outputs.header(dl, "dlq-source")).matches("frames-\\d+-\\d+");
+        assertThat(dl.value()).as("an expired frame's dead letter carries no bytes").isNull();
+        assertThat(Outputs.header(dl, "frame-id")).isEqualTo(id);
+      }
+      PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+      assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", "expired")))
+          .isEqualTo((double) stale.size());
+      assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(fresh.size());
+      assertCommittedToTheEnd(admin);
+    }
+  }
+
   private static byte[] undecodableJpeg(int size, long seed) {
     byte[] data = new byte[size];
     new Random(seed).nextBytes(data);
