@@ -73,6 +73,8 @@ class StrimziUserAclsIT {
       Map<String, String> settings = new HashMap<>(TestPipelines.saslPlain(broker.saslBootstrapServers(), name, PASSWORD));
       settings.put("delivery.guarantee", "exactly-once");
       settings.put("cam.heatmap", "true");
+      // A 640x480 frame at its own size, so that its prediction's heatmap is over the topic's limit.
+      settings.put("ingest.resize.max.side", "0");
       try (GapstreamService service = TestPipelines.start(settings);
           Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
         String group = service.config().kafka().groupId();

@@ -29,6 +29,13 @@ class BackpressureIT {
   private static final int MAX_IN_FLIGHT = 256;
   private static final int MAX_POLL_RECORDS = 100;
 
+  /**
+   * The large-frame backlogs run their frames at their own size, as a model without a {@code
+   * maxSide} takes them: the shipped model's 256 would scale them small before they wait for a
+   * batch, and the bounds these tests are about would hold nothing large.
+   */
+  private static final String OWN_SIZE = "ingest.resize.max.side";
+
   @TempDir Path dir;
 
   @Test
@@ -75,7 +82,9 @@ class BackpressureIT {
   @Test
   void aBacklogOfLargeFramesIsDecodedOnlyAsFarAheadAsTheBatchesNeed() throws Exception {
     Backlog backlog =
-        Backlog.run(dir, 400, 1280, 720, 384, Map.of("ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT)));
+        Backlog.run(
+            dir, 400, 1280, 720, 384,
+            Map.of("ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT), OWN_SIZE, "0"));
 
     backlog.assertEveryFramePredicted();
     assertThat(backlog.peaks.inFlight).as("a backlog in flight").isGreaterThan(100);
@@ -90,7 +99,7 @@ class BackpressureIT {
    */
   @Test
   void aBacklogOfFullHdFramesRunsInBatchesBoundedByPixels() throws Exception {
-    Backlog backlog = Backlog.run(dir, 40, 1920, 1080, 384, Map.of());
+    Backlog backlog = Backlog.run(dir, 40, 1920, 1080, 384, Map.of(OWN_SIZE, "0"));
 
     backlog.assertEveryFramePredicted();
     assertThat(backlog.peaks.batch).as("batches of two frames of this size, never more").isEqualTo(2.0);
@@ -109,7 +118,7 @@ class BackpressureIT {
    */
   @Test
   void aBacklogOf4kFramesIsDecodedOnlyAFewBatchesOfPixelsAhead() throws Exception {
-    Backlog backlog = Backlog.run(dir, 24, 3840, 2160, 512, Map.of());
+    Backlog backlog = Backlog.run(dir, 24, 3840, 2160, 512, Map.of(OWN_SIZE, "0"));
 
     backlog.assertEveryFramePredicted();
     assertThat(backlog.peaks.batch).as("each frame alone").isEqualTo(1.0);

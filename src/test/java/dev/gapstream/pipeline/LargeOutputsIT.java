@@ -27,7 +27,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Outputs larger than their topics take. A prediction: with {@code cam.heatmap} a 640×480 frame's
- * prediction carries an 80×60 map (some 7 KB), a 64×64 frame's an 8×8 one (under 1 KB), and the
+ * prediction carries an 80×60 map (some 7 KB; at its own size, {@code ingest.resize.max.side=0}:
+ * the shipped model's maxSide would scale it to 256×192 first), a 64×64 frame's an 8×8 one (under
+ * 1 KB), and the
  * topic here takes 3,000 bytes. Such a prediction is dead-lettered ({@code too-large}, saying why),
  * and the frames behind it go on; before, the topic's refusal was retried for good, the partition's
  * later predictions waited behind it, and once the in-flight bound filled the pipeline stopped. A
@@ -145,6 +147,7 @@ class LargeOutputsIT {
       throws Exception {
     Map<String, String> all = new HashMap<>(settings);
     all.put("kafka.bootstrap.servers", broker.bootstrapServers());
+    all.put("ingest.resize.max.side", "0");
     GapstreamService service = TestPipelines.start(all);
     try {
       String group = service.config().kafka().groupId();
