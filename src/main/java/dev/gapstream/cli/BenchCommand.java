@@ -12,6 +12,7 @@ import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.pipeline.GapstreamService;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.HashMap;
@@ -146,7 +147,7 @@ public final class BenchCommand implements Callable<Integer> {
     ModelSpec modelSpec = ModelSpec.load(cfg.inference().modelPath());
     int count = frames != null ? frames : quick ? 24 : 400;
     List<EncodedFrame> encoded = frameSource.frames(count);
-    String source = frameSource.describe();
+    String source = frameSource.describe(GapstreamService.decodeLimits(cfg, modelSpec).maxSide());
     BenchSettings settings =
         new BenchSettings(
             batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),

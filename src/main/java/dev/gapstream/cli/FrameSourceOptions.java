@@ -33,4 +33,14 @@ final class FrameSourceOptions {
   String describe() {
     return images != null ? "from " + images : "synthetic " + encoding;
   }
+
+  /**
+   * As {@link #describe()}, and for synthetic frames longer than {@code maxSide} (where it is above
+   * 0) the size they are sent at: the report gives the size they are classified at.
+   */
+  String describe(int maxSide) {
+    FrameSize sent = FrameSize.parse(size);
+    boolean scaled = images == null && maxSide > 0 && Math.max(sent.width(), sent.height()) > maxSide;
+    return scaled ? describe() + " scaled from " + sent + " (ingest.resize.max.side)" : describe();
+  }
 }
