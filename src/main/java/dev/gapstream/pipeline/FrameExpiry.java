@@ -25,6 +25,11 @@ final class FrameExpiry {
     this.maxAgeMs = maxAgeMs;
   }
 
+  /** Whether frames expire at all ({@code ingest.max.frame.age.ms} above 0). */
+  boolean enabled() {
+    return maxAgeMs > 0;
+  }
+
   /**
    * How old a frame with record timestamp {@code timestampMs} is at {@code nowMs} when that is over
    * the limit, else -1 (always -1 without a limit, and for a record without a timestamp).

@@ -522,11 +522,13 @@ public final class PipelineVerticle extends VerticleBase {
         && decodedPixels + decoding * lastFramePixels < settings.decodeAheadPixels()
         && decoding < settings.decodeQueue()) {
       Frame frame = undecoded.poll();
-      long now = System.currentTimeMillis();
-      long age = expiry.ageIfExpired(frame.record().timestamp(), now);
-      if (age >= 0) {
-        expire(frame, age, now);
-        continue;
+      if (expiry.enabled()) {
+        long now = System.currentTimeMillis();
+        long age = expiry.ageIfExpired(frame.record().timestamp(), now);
+        if (age >= 0) {
+          expire(frame, age, now);
+          continue;
+        }
       }
       decodedAhead++;
       decoding++;
