@@ -79,8 +79,8 @@ public final class AreaDownscale {
     // a source pixel across and 1/dh down.
     long area = (long) sw * sh;
     for (int y = 0, k = 0; y < dh; y++) {
-      // Down first, over whole source rows: a plain loop over contiguous bytes that the JIT
-      // vectorises, and what is left to sum across is one row per output row, not per source row.
+      // Down first, over whole source rows (a plain loop over contiguous bytes), so that what is
+      // left to sum across is one row per output row, not one per source row.
       int sy = rows.first[y];
       addRow(src, rowBytes * sy, rows.weights[k++], down, rowBytes, true);
       for (int end = k - 1 + rows.count[y]; k < end; k++) {
