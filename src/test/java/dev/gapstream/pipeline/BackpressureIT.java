@@ -125,6 +125,21 @@ class BackpressureIT {
   }
 
   /**
+   * The same 4K backlog as the shipped model takes it by default, scaled to its {@code maxSide}
+   * (256×144) on the decode threads: each frame is still decoded whole first, 25 MB of pixels (two
+   * per decode thread at a time, the arrays reused), and the scaled frames batch together. A
+   * 384 MB heap.
+   */
+  @Test
+  void aBacklogOf4kFramesScaledToTheModelsSideBatchesTogetherInASmallHeap() throws Exception {
+    Backlog backlog = Backlog.run(dir, 24, 3840, 2160, 384, Map.of());
+
+    backlog.assertEveryFramePredicted();
+    assertThat(backlog.peaks.batch).as("4K frames scaled to 256x144 share batches").isGreaterThan(1.0);
+    assertThat(backlog.peaks.heap).isLessThan(384.0 * (1 << 20));
+  }
+
+  /**
    * {@code frames} JPEGs of one size sent at once to a service process with a heap of {@code heapMb}
    * and {@code settings}, and what became of them: its peaks while they ran, its log, its peak
    * resident memory.
