@@ -30,6 +30,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad frames on the real pipeline: each kind goes to {@code frames.dlq} with the contract headers,
@@ -177,17 +179,19 @@ class DeadLetterIT {
   /**
    * With {@code ingest.max.frame.age.ms}, frames stamped longer ago than that are skipped:
    * dead-lettered as {@code expired} without their bytes, counted, committed; the fresh frames
-   * between them are predicted.
+   * between them are predicted. In both delivery modes: exactly-once sends the dead letters in its
+   * transactions (read here with {@code read_committed}).
    */
-  @Test
-  void framesOlderThanTheMaxAgeAreDeadLetteredAsExpiredWithoutTheirBytes() throws Exception {
-    service = TestPipelines.start(Map.of("ingest.max.frame.age.ms", "60000"));
+  @ParameterizedTest
+  @ValueSource(strings = {"at-least-once", "exactly-once"})
+  void framesOlderThanTheMaxAgeAreDeadLetteredAsExpiredWithoutTheirBytes(String guarantee) throws Exception {
+    service = TestPipelines.start(Map.of("ingest.max.frame.age.ms", "60000", "delivery.guarantee", guarantee));
     List<byte[]> jpegs = FrameFeed.jpegs(2, 64, 64, 11);
     List<String> stale = new ArrayList<>();
     List<String> fresh = new ArrayList<>();
     long now = System.currentTimeMillis();
     try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
-        Outputs out = Outputs.read(service.bootstrapServers());
+        Outputs out = Outputs.read(service.bootstrapServers(), Map.of("isolation.level", "read_committed"));
         Admin admin = service.broker().admin()) {
       for (int i = 0; i < 12; i++) {
         boolean old = i % 3 == 0;
