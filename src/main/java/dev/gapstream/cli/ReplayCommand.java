@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,7 +20,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -261,7 +259,7 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   private Set<String> wantedReasons() {
-    Set<String> known = Arrays.stream(RejectReason.values()).map(RejectReason::wireName).collect(Collectors.toSet());
+    Set<String> known = Set.copyOf(RejectReason.wireNames());
     for (String r : reasons) {
       if (!known.contains(r)) {
         throw new ParameterException(spec.commandLine(),

@@ -56,7 +56,7 @@ public final class Explainer implements AutoCloseable {
   public static Explainer open(Path onnxFile, EngineOptions options, int maxSide) {
     ModelSpec spec = ModelSpec.load(onnxFile);
     return new Explainer(
-        InferenceEngine.open(onnxFile, spec, options), maxSide < 0 ? spec.maxSide() : maxSide);
+        InferenceEngine.open(onnxFile, spec, options), spec.maxSide(maxSide));
   }
 
   public InferenceEngine engine() {

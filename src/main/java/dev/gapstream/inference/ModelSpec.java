@@ -155,6 +155,18 @@ public record ModelSpec(
     return std.clone();
   }
 
+  /**
+   * The longest side this model's frames run at under {@code ingest.resize.max.side} = {@code
+   * configured}: the model's own {@link #maxSide} for -1, else {@code configured} (0: their own
+   * size); 0 for a fixed-size model, whose frames are resized to its input instead.
+   */
+  public int maxSide(int configured) {
+    if (isFixedSize()) {
+      return 0;
+    }
+    return configured < 0 ? maxSide : configured;
+  }
+
   /** True when the model only accepts one input size. */
   public boolean isFixedSize() {
     return fixedWidth > 0 && fixedHeight > 0;

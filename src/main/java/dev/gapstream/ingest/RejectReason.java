@@ -1,5 +1,8 @@
 package dev.gapstream.ingest;
 
+import java.util.Arrays;
+import java.util.List;
+
 /** Why a frame went to the dead-letter topic; the wire value is the {@code dlq-reason} header. */
 public enum RejectReason {
   /** Not an image format gapstream reads, or an unknown content type. */
@@ -22,6 +25,11 @@ public enum RejectReason {
 
   RejectReason(String wireName) {
     this.wireName = wireName;
+  }
+
+  /** Every reason's {@link #wireName()}, in declaration order. */
+  public static List<String> wireNames() {
+    return Arrays.stream(values()).map(RejectReason::wireName).toList();
   }
 
   /** The value of the {@code dlq-reason} header and of the {@code reason} metric tag. */

@@ -5,7 +5,6 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -15,8 +14,7 @@ import java.util.List;
  */
 final class MeterDefinitions {
   /** The dead-letter reasons of the message contract, pre-registered at zero. */
-  static final List<String> DLQ_REASONS =
-      Arrays.stream(RejectReason.values()).map(RejectReason::wireName).toList();
+  static final List<String> DLQ_REASONS = RejectReason.wireNames();
 
   private MeterDefinitions() {}
 

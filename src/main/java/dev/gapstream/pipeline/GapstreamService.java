@@ -352,10 +352,9 @@ public final class GapstreamService implements AutoCloseable {
    *     model's minimum input size
    */
   public static DecodeLimits decodeLimits(GapstreamConfig config, ModelSpec spec) {
-    int configured = config.ingest().resizeMaxSide();
-    int maxSide = configured < 0 ? spec.maxSide() : configured;
+    int maxSide = spec.maxSide(config.ingest().resizeMaxSide());
     int minSide = Math.max(spec.minWidth(), spec.minHeight());
-    if (spec.fixedWidth() == 0 && maxSide > 0 && maxSide < minSide) {
+    if (maxSide > 0 && maxSide < minSide) {
       throw new ConfigException(
           ConfigKeys.INGEST_RESIZE_MAX_SIDE + ": " + maxSide + " is below the model's minimum input "
               + spec.minWidth() + "x" + spec.minHeight() + " (" + spec.name() + "): every frame would"
@@ -368,7 +367,7 @@ public final class GapstreamService implements AutoCloseable {
         spec.minHeight(),
         spec.fixedWidth(),
         spec.fixedHeight(),
-        spec.fixedWidth() == 0 ? maxSide : 0);
+        maxSide);
   }
 
   public GapstreamConfig config() {
