@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.awt.image.BufferedImage;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class AreaDownscaleTest {
 
@@ -101,6 +103,48 @@ class AreaDownscaleTest {
     AreaDownscale.scale(src, w, h, dst, 256, 144);
     for (byte b : dst) {
       assertThat(b & 0xff).isBetween(110, 145);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}x{1} to {2}x{3}")
+  @CsvSource({
+    "1920, 1080, 256, 144", // a whole pixel weighs 2 units, a split one 1: summed in 16-bit lanes
+    "1280, 720, 256, 144", // an integer factor: every pixel whole
+    "1366, 768, 256, 144", // rows of 4098 bytes: two after the last whole eight
+    "641, 479, 256, 191",
+    "600, 1081, 80, 144", // 1081 rows onto 144 share no divisor: 1081 units, summed one byte at a time
+    "300, 2000, 7, 3", // a factor of 667 down: too many units for a lane
+    "5, 3, 2, 2",
+    "1, 9, 1, 4", // one byte short of a word: every byte after the last whole eight
+  })
+  void everyOutputPixelIsTheExactMeanOfTheAreaItCovers(int sw, int sh, int dw, int dh) {
+    byte[] src = new byte[3 * sw * sh];
+    new Random(sw * 31L + sh).nextBytes(src);
+    byte[] dst = new byte[3 * dw * dh];
+    AreaDownscale.scale(src, sw, sh, dst, dw, dh);
+    for (int y = 0; y < dh; y++) {
+      for (int x = 0; x < dw; x++) {
+        for (int c = 0; c < 3; c++) {
+          // The mean as a fraction sum / (sw·sh), over source pixels weighted by how much of them
+          // the output pixel covers, in 1/dw of a pixel across and 1/dh down.
+          long sum = 0;
+          for (int sy = y * sh / dh; sy < sh && (long) sy * dh < (long) (y + 1) * sh; sy++) {
+            long wy = Math.min((long) (y + 1) * sh, (long) (sy + 1) * dh) - Math.max((long) y * sh, (long) sy * dh);
+            for (int sx = x * sw / dw; sx < sw && (long) sx * dw < (long) (x + 1) * sw; sx++) {
+              long wx = Math.min((long) (x + 1) * sw, (long) (sx + 1) * dw) - Math.max((long) x * sw, (long) sx * dw);
+              sum += wx * wy * (src[3 * (sy * sw + sx) + c] & 0xff);
+            }
+          }
+          long area = (long) sw * sh;
+          long below = sum / area;
+          int got = dst[3 * (y * dw + x) + c] & 0xff;
+          if (2 * (sum % area) == area) {
+            assertThat(got).as("pixel %d,%d channel %d (halfway)", x, y, c).isBetween((int) below, (int) below + 1);
+          } else {
+            assertThat(got).as("pixel %d,%d channel %d", x, y, c).isEqualTo(Math.round((double) sum / area));
+          }
+        }
+      }
     }
   }
 
