@@ -12,10 +12,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the {@link GapstreamConfig} at start-up from layers, each overriding the one before:
@@ -27,6 +30,9 @@ import java.util.TreeMap;
  * <p>Not thread safe; use one loader from one thread. {@code load()} may be called repeatedly.
  */
 public final class ConfigLoader {
+  private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
+  private static final String COMMAND_LINE = "--set";
+
   private final Map<String, String> raw = new HashMap<>();
   private final Map<String, String> origin = new HashMap<>();
   private Path workingDir = Path.of("").toAbsolutePath();
@@ -62,16 +68,27 @@ public final class ConfigLoader {
     return layer(ConfigSources.yaml(text, "YAML"), "YAML");
   }
 
-  /** Adds the environment layer: {@code GAPSTREAM_*} variables only. */
+  /**
+   * Adds the environment layer: {@code GAPSTREAM_*} variables only, less the ones Kubernetes sets
+   * for Services whose names start with {@code gapstream} (logged, not rejected: the pod's owner
+   * did not write them).
+   */
   public ConfigLoader env(Map<String, String> env) {
     ConfigSources.envKeys(env)
         .forEach((key, var) -> put(key, env.get(var), "environment variable " + var));
+    List<String> links = ConfigSources.serviceLinks(env);
+    if (!links.isEmpty()) {
+      LOG.info(
+          "Ignoring {} Kubernetes service-link variable(s), not configuration: {} "
+              + "(the pod's enableServiceLinks: false leaves them out)",
+          links.size(), String.join(", ", links));
+    }
     return this;
   }
 
   /** Adds one explicit override (highest precedence). */
   public ConfigLoader set(String key, String value) {
-    put(key, Objects.requireNonNull(value, key), "--set");
+    put(key, Objects.requireNonNull(value, key), COMMAND_LINE);
     return this;
   }
 
@@ -94,6 +111,22 @@ public final class ConfigLoader {
   }
 
   /**
+   * {@code key}'s value, parsed and checked; a bad one's error names where it came from unless that
+   * was the command line, which the user has just typed.
+   */
+  private Object parse(String key) {
+    try {
+      return ConfigKeys.DEF.parse(key, raw.get(key));
+    } catch (ConfigException e) {
+      String source = origin.get(key);
+      if (source == null || source.equals(COMMAND_LINE)) {
+        throw e;
+      }
+      throw new ConfigException(e.getMessage() + " (from " + source + ")", e);
+    }
+  }
+
+  /**
    * Validates every layer and builds the config.
    *
    * @throws ConfigException naming the first bad key, its value and what is allowed
@@ -101,7 +134,7 @@ public final class ConfigLoader {
   public GapstreamConfig load() {
     rejectUnknownKeys();
     Map<String, Object> v = new HashMap<>();
-    ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, ConfigKeys.DEF.parse(k, raw.get(k))));
+    ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, parse(k)));
     if (!raw.containsKey(ConfigKeys.INFERENCE_THREADS)) {
       v.put(ConfigKeys.INFERENCE_THREADS, ConfigKeys.inferenceThreads(num(v, ConfigKeys.INFERENCE_CONCURRENCY)));
     }

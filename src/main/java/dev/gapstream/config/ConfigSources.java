@@ -8,8 +8,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -20,6 +22,17 @@ import java.util.stream.StreamSupport;
  */
 final class ConfigSources {
   static final String ENV_PREFIX = "GAPSTREAM_";
+
+  /**
+   * The variables Kubernetes gives every container for each Service in its namespace (unless the
+   * pod sets {@code enableServiceLinks: false}): {@code <NAME>_SERVICE_HOST}, {@code
+   * <NAME>_SERVICE_PORT[_<PORT NAME>]} and {@code <NAME>_PORT[_<n>_<PROTO>[_PROTO|_PORT|_ADDR]]}. A
+   * Service named {@code gapstream}, or {@code gapstream-} anything, gives a pod variables that
+   * look like configuration: {@code GAPSTREAM_PORT=tcp://10.0.0.7:8080}.
+   */
+  private static final Pattern SERVICE_LINK =
+      Pattern.compile(
+          "[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)");
   private static final YAMLMapper YAML = new YAMLMapper();
 
   private ConfigSources() {}
@@ -85,17 +98,37 @@ final class ConfigSources {
 
   /**
    * Maps {@code GAPSTREAM_BATCH_MAX_SIZE} to {@code batch.max.size} (strip the prefix, lowercase,
-   * {@code _} to {@code .}); other variables and the launcher's own are left out. The value maps
-   * each key to the variable it came from, for error messages.
+   * {@code _} to {@code .}); other variables, the launcher's own and {@linkplain #serviceLinks
+   * Kubernetes service links} are left out. The value maps each key to the variable it came from,
+   * for error messages.
    */
   static Map<String, String> envKeys(Map<String, String> env) {
     Map<String, String> keyToVar = new LinkedHashMap<>();
-    env.keySet().stream()
+    ours(env).stream()
+        .filter(name -> !isServiceLink(name))
+        .forEach(name -> keyToVar.put(envToKey(name), name));
+    return keyToVar;
+  }
+
+  /**
+   * The {@code GAPSTREAM_*} variables that are Kubernetes service links and name no key (a key's
+   * own variable, such as {@code GAPSTREAM_HTTP_PORT}, counts as the key even when a Service named
+   * {@code gapstream-http} set it), sorted.
+   */
+  static List<String> serviceLinks(Map<String, String> env) {
+    return ours(env).stream().filter(ConfigSources::isServiceLink).collect(Collectors.toList());
+  }
+
+  private static List<String> ours(Map<String, String> env) {
+    return env.keySet().stream()
         .filter(name -> name.startsWith(ENV_PREFIX) && name.length() > ENV_PREFIX.length())
         .filter(name -> !ConfigKeys.NON_CONFIG_ENV.contains(name))
         .sorted()
-        .forEach(name -> keyToVar.put(envToKey(name), name));
-    return keyToVar;
+        .collect(Collectors.toList());
+  }
+
+  private static boolean isServiceLink(String name) {
+    return SERVICE_LINK.matcher(name).matches() && !ConfigKeys.DEF.keys().containsKey(envToKey(name));
   }
 
   static String envToKey(String name) {

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -145,6 +147,55 @@ class ConfigLoaderTest {
 
     assertThat(fromHome.inference().modelPath()).isEqualTo(home.resolve("models/m.onnx"));
     assertThat(fromCwd.inference().modelPath()).isEqualTo(cwd.resolve("models/m.onnx"));
+  }
+
+  @Test
+  void kubernetesServiceLinksAreNotConfiguration() {
+    // What the kubelet gives a pod for its own Service and Strimzi's bootstrap Service, were both
+    // in its namespace.
+    Map<String, String> env = new HashMap<>();
+    env.putAll(serviceLinks("gapstream", "10.96.0.7", "http", 8080));
+    env.putAll(serviceLinks("gapstream-kafka-kafka-bootstrap", "10.96.0.9", "tcp-clients", 9092));
+    env.put("GAPSTREAM_BATCH_MAX_SIZE", "8");
+
+    GapstreamConfig c = ConfigLoader.builder().env(env).load();
+
+    assertThat(c.batch().maxSize()).isEqualTo(8);
+    assertThat(c.kafka().consumer()).isEmpty();
+    assertThat(ConfigSources.serviceLinks(env))
+        .hasSize(16)
+        .contains("GAPSTREAM_PORT", "GAPSTREAM_SERVICE_HOST", "GAPSTREAM_SERVICE_PORT_HTTP",
+            "GAPSTREAM_PORT_8080_TCP_ADDR", "GAPSTREAM_KAFKA_KAFKA_BOOTSTRAP_SERVICE_PORT")
+        .doesNotContain("GAPSTREAM_BATCH_MAX_SIZE");
+    // A key's own variable is the key's, whoever set it: a Service named gapstream-http would set
+    // GAPSTREAM_HTTP_PORT to a URL, which fails as http.port's value, naming the variable.
+    assertThatThrownBy(
+            () -> ConfigLoader.builder().env(Map.of("GAPSTREAM_HTTP_PORT", "tcp://10.96.0.8:8080")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("http.port")
+        .hasMessageContaining("GAPSTREAM_HTTP_PORT");
+    // And a misspelt key that does not look like a service link is still an error.
+    assertThatThrownBy(() -> ConfigLoader.builder().env(Map.of("GAPSTREAM_HTTP_PROT", "8080")).load())
+        .hasMessageContaining("did you mean http.port?");
+  }
+
+  /**
+   * The variables the kubelet sets for a Service with one named TCP port (Kubernetes'
+   * pkg/kubelet/envvars): the service's host and ports, and the Docker-link style ones.
+   */
+  private static Map<String, String> serviceLinks(String service, String ip, String portName, int port) {
+    String name = service.toUpperCase(Locale.ROOT).replace('-', '_');
+    String url = "tcp://" + ip + ":" + port;
+    String link = name + "_PORT_" + port + "_TCP";
+    return Map.of(
+        name + "_SERVICE_HOST", ip,
+        name + "_SERVICE_PORT", String.valueOf(port),
+        name + "_SERVICE_PORT_" + portName.toUpperCase(Locale.ROOT).replace('-', '_'), String.valueOf(port),
+        name + "_PORT", url,
+        link, url,
+        link + "_PROTO", "tcp",
+        link + "_PORT", String.valueOf(port),
+        link + "_ADDR", ip);
   }
 
   @Test
