@@ -10,9 +10,9 @@ import java.io.StringWriter;
 import picocli.CommandLine;
 
 /** One {@code gapstream} command line, run in this JVM: its exit code and what it printed. */
-record CliRun(int code, String out, String err) {
+public record CliRun(int code, String out, String err) {
 
-  static CliRun of(String... args) {
+  public static CliRun of(String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     CommandLine cli = Main.commandLine();
@@ -23,13 +23,13 @@ record CliRun(int code, String out, String err) {
   }
 
   /** Standard output as JSON, once the command has succeeded. */
-  JsonNode report() throws Exception {
+  public JsonNode report() throws Exception {
     assertThat(code).as(err).isZero();
     return json();
   }
 
   /** Standard output as JSON, whatever the exit code. */
-  JsonNode json() throws Exception {
+  public JsonNode json() throws Exception {
     return new ObjectMapper().readTree(out);
   }
 }

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gapstream.config.ConfigLoader;
+import dev.gapstream.config.GapstreamConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.Service;
@@ -16,6 +19,10 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -23,6 +30,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Renders the kustomize base and every overlay with the real kubectl and checks the result against
@@ -67,6 +75,7 @@ class KubernetesManifestsTest {
     assertThat(c.getStartupProbe()).as("startup probe").isNotNull();
     assertThat(pod.getTerminationGracePeriodSeconds()).as("grace > 30 s drain").isGreaterThan(30);
 
+    assertThat(pod.getEnableServiceLinks()).as("enableServiceLinks (GAPSTREAM_PORT=tcp://...)").isFalse();
     assertThat(pod.getSecurityContext().getRunAsNonRoot()).isTrue();
     assertThat(pod.getSecurityContext().getSeccompProfile().getType()).isEqualTo("RuntimeDefault");
     assertThat(c.getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
@@ -176,6 +185,61 @@ class KubernetesManifestsTest {
     double cpus = gapstream(pod(docs)).getResources().getRequests().get("cpu").getNumericalAmount().doubleValue();
     assertThat((double) threads * concurrency).as("%s: threads × concurrency vs %s CPUs requested", dir, cpus)
         .isLessThanOrEqualTo(Math.max(1, Math.ceil(cpus)));
+  }
+
+  /**
+   * Without a CPU limit the JVM sees the node's cores and sizes the collector's threads and the
+   * decode pool ({@code ingest.decode.threads}: the CPUs) by them; the pod tells it its request.
+   * The options are run by this JVM's own {@code java}, the request put in as the kubelet would.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void theJvmIsToldTheCpusThePodRequests(String dir) throws Exception {
+    Container c = gapstream(pod(Manifests.render(dir)));
+    List<String> names = c.getEnv().stream().map(EnvVar::getName).collect(Collectors.toList());
+    EnvVar request = c.getEnv().get(names.indexOf("POD_CPU_REQUEST"));
+    assertThat(request.getValueFrom().getResourceFieldRef().getResource()).isEqualTo("requests.cpu");
+    assertThat(request.getValueFrom().getResourceFieldRef().getDivisor().getAmount()).isEqualTo("1");
+    int options = names.indexOf("JAVA_TOOL_OPTIONS");
+    assertThat(options).as("JAVA_TOOL_OPTIONS after the variable it refers to")
+        .isGreaterThan(names.indexOf("POD_CPU_REQUEST"));
+    String value = c.getEnv().get(options).getValue();
+    assertThat(value).contains("-XX:ActiveProcessorCount=$(POD_CPU_REQUEST)", "-XX:+UseG1GC");
+
+    // The kubelet rounds the request up to whole CPUs (divisor 1): 250m gives 1.
+    int cpus = (int) Math.ceil(c.getResources().getRequests().get("cpu").getNumericalAmount().doubleValue());
+    ProcessBuilder java = new ProcessBuilder(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+PrintFlagsFinal", "-version");
+    java.environment().put("JAVA_TOOL_OPTIONS", value.replace("$(POD_CPU_REQUEST)", String.valueOf(cpus)));
+    java.redirectErrorStream(true);
+    Process process = java.start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(out).isZero();
+    assertThat(out).containsPattern("int ActiveProcessorCount +=  ?" + cpus + " ")
+        .containsPattern("bool UseG1GC +=  ?true ");
+  }
+
+  /** What the pod's configuration and environment give the loader is accepted, key by key. */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void thePodsConfigurationLoads(String dir, @TempDir Path tmp) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    Map<String, String> data = env(docs);
+    Path appYaml = Files.writeString(tmp.resolve("app.yaml"), data.get("app.yaml"));
+    Map<String, String> environment = new HashMap<>(data);
+    environment.remove("app.yaml");
+    // Secrets and the CPU request come from the cluster; any value stands in for them.
+    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), e.getValue() != null ? e.getValue() : "2"));
+
+    GapstreamConfig config = ConfigLoader.builder()
+        .file(appYaml)
+        .env(environment)
+        // The image's path, /app/models, is not here.
+        .set("inference.model.path", "models/gapnet-shapes/model.onnx")
+        .load();
+    assertThat(config.kafka().bootstrapServers()).isEqualTo(environment.get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
+    assertThat(config.inference().threads())
+        .isEqualTo(Integer.parseInt(environment.get("GAPSTREAM_INFERENCE_THREADS")));
   }
 
   @Test

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.gapstream.config.ConfigKeys;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -98,6 +100,22 @@ class ScalingAndKafkaResourcesTest {
         .get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS");
     assertThat(bootstrap).isEqualTo(cluster + "-kafka-bootstrap."
         + kafka.at("/metadata/namespace").asText() + ".svc:9092");
+  }
+
+  /**
+   * gapstream takes frames of up to {@code ingest.max.frame.bytes} and gives a dead letter 64 KiB
+   * more for its key and headers; both topics must take such a record, or a producer's frame that
+   * gapstream would classify is refused at the broker, and its dead letter goes without it.
+   */
+  @Test
+  void framesAndDeadLetterTopicsTakeTheLargestFrameWithItsHeaders() {
+    long maxFrameBytes = ((Number) ConfigKeys.DEF.keys().get(ConfigKeys.INGEST_MAX_FRAME_BYTES).defaultValue()).longValue();
+    Map<String, Long> limits = new HashMap<>();
+    Manifests.render("k8s/strimzi").stream()
+        .filter(d -> d.path("kind").asText().equals("KafkaTopic"))
+        .forEach(t -> limits.put(t.at("/metadata/name").asText(), t.at("/spec/config/max.message.bytes").asLong()));
+    assertThat(limits.get("frames")).isGreaterThanOrEqualTo(maxFrameBytes + (64L << 10));
+    assertThat(limits.get("frames.dlq")).isGreaterThanOrEqualTo(maxFrameBytes + (64L << 10));
   }
 
   private static int framesPartitions() {

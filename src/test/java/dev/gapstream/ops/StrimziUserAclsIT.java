@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.gapstream.cli.CliRun;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
@@ -12,6 +14,8 @@ import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,6 +37,7 @@ import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The {@code KafkaUser} that {@code k8s/strimzi} ships grants everything the pipeline does: its ACLs,
@@ -42,7 +47,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * offsets in transactions under its transactional id, and each output topic's {@code
  * max.message.bytes} read at start-up. A missing operation shows as a pipeline that never joins, or
  * that stops; without {@code DescribeConfigs} on the predictions topic, the prediction over its limit
- * here doomed a transaction and stopped the pipeline.
+ * here doomed a transaction and stopped the pipeline. And the runbook's {@code replay}, run in the
+ * service's pod with its configuration, as the same user.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class StrimziUserAclsIT {
@@ -51,7 +57,7 @@ class StrimziUserAclsIT {
   private static final int PREDICTIONS_LIMIT = 3_000;
 
   @Test
-  void theShippedUsersAclsAreEnoughForExactlyOnce() throws Exception {
+  void theShippedUsersAclsAreEnoughForExactlyOnceAndReplay(@TempDir Path tmp) throws Exception {
     JsonNode user = Manifests.only(Manifests.render("k8s/strimzi"), "KafkaUser");
     String name = user.at("/metadata/name").asText();
     try (EmbeddedKafka broker = EmbeddedKafka.builder()
@@ -105,6 +111,16 @@ class StrimziUserAclsIT {
         ends.values().removeIf(end -> end == 0);
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
             assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(ends));
+
+        // The runbook's replay, run with the service's configuration and so as the same user
+        // (docs/OPERATIONS.md): it reads frames.dlq and sends the broken frame back to frames,
+        // where the pipeline dead-letters it again.
+        Path config = Files.writeString(tmp.resolve("service.yaml"), new YAMLMapper().writeValueAsString(settings));
+        JsonNode summary = CliRun.of("replay", "--config", config.toString(), "--reason", "unsupported-format").report();
+        System.out.println("replay as the shipped KafkaUser: " + summary);
+        assertThat(summary.path("sent").asLong()).isEqualTo(1);
+        assertThat(summary.path("failed").asLong()).isZero();
+        await().atMost(Duration.ofMinutes(1)).until(() -> out.deadLetters("acl-7").size() == 2);
       }
     }
   }
