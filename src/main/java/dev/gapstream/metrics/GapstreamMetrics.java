@@ -26,7 +26,7 @@ import org.apache.kafka.clients.producer.Producer;
 
 /**
  * Every gapstream meter name, and the Prometheus registry they live in. Names are dotted Micrometer
- * names; Prometheus scrapes them as in ARCHITECTURE.md, e.g. {@code gapstream.frames.received} as
+ * names; Prometheus scrapes them as in the README ("Metrics"), e.g. {@code gapstream.frames.received} as
  * {@code gapstream_frames_received_total}. Dashboards and alerts rely on them: extend, never
  * rename.
  *

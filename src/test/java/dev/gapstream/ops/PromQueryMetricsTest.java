@@ -12,7 +12,7 @@ class PromQueryMetricsTest {
   static final Path DASHBOARD = ExternalTool.repoRoot().resolve("grafana/dashboards/gapstream.json");
   static final Path RULES = ExternalTool.repoRoot().resolve("deploy/prometheus/alerts.yml");
 
-  /** What ARCHITECTURE.md and the Micrometer binders export; dashboards and rules may use these. */
+  /** What the README ("Metrics") and the Micrometer binders export; dashboards and rules may use these. */
   /** gapstream's own metrics, plus the client and JVM metrics the dashboard and alerts rely on. */
   static final Set<String> CONTRACT =
       java.util.stream.Stream.concat(
