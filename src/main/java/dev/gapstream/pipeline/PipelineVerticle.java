@@ -335,7 +335,8 @@ public final class PipelineVerticle extends VerticleBase {
    * revoked partitions' outputs not sent yet and commits the open transaction with the offsets of
    * what was sent, so that the partitions' next owner starts after it. Without this the revocation
    * reached the event loop after Kafka had moved the partitions on, and the next owner published
-   * again what this replica still committed.
+   * again what this replica still committed. A commit that cannot end in time fails the pipeline
+   * and is aborted.
    */
   private final class CommitBeforeRevoking implements ConsumerRebalanceListener {
     @Override
@@ -353,8 +354,14 @@ public final class PipelineVerticle extends VerticleBase {
       try {
         done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        LOG.warn("Revoking {}: the commit took over {} ms; the next owner may publish some frames again",
-            revoked, REVOKE_COMMIT_WAIT_MS);
+        // The commit still waits for its outputs (the output topic's leader away, say). Once the
+        // rebalance goes on, the revoked partitions' offsets leave the committer, and a commit then
+        // would publish their outputs without them: their next owner would publish those frames
+        // again. So the transaction is aborted, whenever its sends end, and the pipeline fails; a
+        // restart resumes from the committed offsets.
+        context.runOnContext(v -> fail(
+            "revoking " + revoked + ": the open transaction did not commit within " + REVOKE_COMMIT_WAIT_MS
+                + " ms (its outputs unacknowledged); aborted, so that the partitions' next owner publishes them"));
       } catch (ExecutionException e) {
         LOG.warn("Revoking {}: {}", revoked, e.getCause().toString());
       } catch (InterruptedException e) {

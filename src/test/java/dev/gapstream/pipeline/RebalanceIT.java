@@ -1,11 +1,13 @@
 package dev.gapstream.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.StalledAcks;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
 import java.util.HashMap;
@@ -55,8 +57,53 @@ class RebalanceIT {
     }
   }
 
+  /**
+   * The first replica's transaction cannot commit while its partitions are revoked: its producer
+   * hears no acknowledgement ({@link StalledAcks}, as behind an output topic's leader that does not
+   * answer). After the revocation's 30 s wait the replica fails and aborts that transaction instead
+   * of committing it later, when the revoked partitions' offsets would have gone from it and their
+   * next owner would publish their frames too. Once acknowledgements flow again, a
+   * {@code read_committed} reader sees each frame's prediction once.
+   */
+  @Test
+  void aRevocationWhoseTransactionCannotCommitInTimeAbortsIt() throws Exception {
+    int frames = 200;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "stuck", 8, FrameFeed.jpegs(16, 64, 64, 5));
+      List<String> ids = feed.ids(frames);
+      try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
+          GapstreamService first =
+              replica(broker, "first", Map.of("kafka.producer.interceptor.classes", StalledAcks.class.getName()))) {
+        feed.send(0, frames / 2, 0);
+        await().atMost(Duration.ofMinutes(1)).until(() -> out.predictions(ids.get(0)) == 1);
+        StalledAcks.stall();
+        try {
+          feed.send(frames / 2, frames, 0);
+          TimeUnit.SECONDS.sleep(2); // the first replica takes the second half, and cannot publish it
+          try (GapstreamService second = replica(broker, "second")) {
+            await().atMost(Duration.ofSeconds(60)).until(() -> !first.health().isLive());
+            StalledAcks.release();
+            Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+            Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+            System.out.println("a revocation whose transaction could not commit in time: " + settled);
+            assertThat(done.lost()).as(done.toString()).isZero();
+            assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+            assertThat(second.health().isLive()).isTrue();
+          }
+        } finally {
+          StalledAcks.release();
+        }
+      }
+    }
+  }
+
   private static GapstreamService replica(EmbeddedKafka broker, String name) {
+    return replica(broker, name, Map.of());
+  }
+
+  private static GapstreamService replica(EmbeddedKafka broker, String name, Map<String, String> extra) {
     Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
+    settings.putAll(extra);
     settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
     settings.put("kafka.group.id", "gapstream");
     settings.put("delivery.guarantee", "exactly-once");
