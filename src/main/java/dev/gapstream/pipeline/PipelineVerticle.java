@@ -84,6 +84,7 @@ public final class PipelineVerticle extends VerticleBase {
   private final PipelineMetrics metrics;
   private final Health health;
   private final FrameExpiry expiry;
+  private final DeadLetterLog deadLetterLog = new DeadLetterLog();
 
   private final Batcher<Shape, Frame> batcher;
   private final Deque<Batch<Shape, Frame>> draining = new ArrayDeque<>();
@@ -686,13 +687,13 @@ public final class PipelineVerticle extends VerticleBase {
     return unlessTooLarge(publisher.send(prediction), e -> {
       String error = String.format(
           "its prediction (up to %d bytes) was refused by topic '%s': %s", bytes, settings.predictionsTopic(), e);
-      LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), RejectReason.TOO_LARGE.wireName(), error);
+      deadLetterLog.deadLettered(frame.source(), RejectReason.TOO_LARGE, error, System.currentTimeMillis());
       return deadLetterOrWithoutValue(frame, RejectReason.TOO_LARGE, error);
     });
   }
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
-    LOG.warn("Frame {} dead-lettered ({}): {}", frame.source(), reason.wireName(), error);
+    deadLetterLog.deadLettered(frame.source(), reason, error, System.currentTimeMillis());
     metrics.frameRejected(reason.wireName());
     output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> {});
   }

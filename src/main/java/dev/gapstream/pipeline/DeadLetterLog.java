@@ -1,0 +1,42 @@
+package dev.gapstream.pipeline;
+
+import dev.gapstream.ingest.RejectReason;
+import java.util.EnumMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log's account of dead letters: for each reason, a line for the first, then at most one every
+ * {@link #LOG_EVERY_MS}, which gives how many more there were since (each of those at DEBUG). A
+ * camera that sends what cannot be decoded sends it with every frame, 30 a second, and a line each
+ * would bury the log; the dead-letter topic keeps every one with its error, and
+ * {@code gapstream_frames_rejected_total} counts them.
+ *
+ * <p>Confined to the event loop; not thread-safe.
+ */
+final class DeadLetterLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetterLog.class);
+  static final long LOG_EVERY_MS = 10_000;
+
+  /** Per reason: when its last line was logged, and how many dead letters went unlogged since. */
+  private final Map<RejectReason, long[]> windows = new EnumMap<>(RejectReason.class);
+
+  void deadLettered(String source, RejectReason reason, String error, long nowMs) {
+    long[] window = windows.get(reason);
+    if (window != null && nowMs - window[0] < LOG_EVERY_MS) {
+      window[1]++;
+      LOG.debug("Frame {} dead-lettered ({}): {}", source, reason.wireName(), error);
+      return;
+    }
+    if (window == null || window[1] == 0) {
+      LOG.warn("Frame {} dead-lettered ({}): {}", source, reason.wireName(), error);
+    } else {
+      LOG.warn(
+          "Frame {} dead-lettered ({}): {} [{} more dead-lettered ({}) in the {} s before, logged at DEBUG]",
+          source, reason.wireName(), error, window[1], reason.wireName(), (nowMs - window[0]) / 1000);
+    }
+    windows.put(reason, new long[] {nowMs, 0});
+  }
+}
