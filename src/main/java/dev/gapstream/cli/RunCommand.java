@@ -4,10 +4,18 @@ import dev.gapstream.pipeline.GapstreamService;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-/** {@code run}: the service. Runs until SIGTERM or SIGINT, then drains gracefully. */
+/**
+ * {@code run}: the service. Runs until SIGTERM or SIGINT, then drains gracefully; or until the
+ * pipeline fails in a way only a restart mends, when it closes and exits with status 1, so that
+ * whatever supervises it (Kubernetes, compose's restart policy, systemd) starts it again. Staying
+ * up and answering 503 on {@code /health/live} left that to a liveness probe, which compose and
+ * systemd do not have.
+ */
 @Command(
     name = "run",
     mixinStandardHelpOptions = true,
@@ -15,9 +23,12 @@ import picocli.CommandLine.Mixin;
       "Run the pipeline: consume frames, predict, publish. Without kafka.bootstrap.servers an"
           + " embedded Kafka broker is started (zero setup).",
       "Stops gracefully on SIGTERM: polling stops, open batches finish, predictions are published"
-          + " and offsets committed."
+          + " and offsets committed.",
+      "Exits with status 1 when the pipeline fails in a way only a restart mends (the log says why)."
     })
 public final class RunCommand implements Callable<Integer> {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
   @Mixin ConfigOptions config;
 
@@ -33,7 +44,13 @@ public final class RunCommand implements Callable<Integer> {
                   stopped.countDown();
                 },
                 "gapstream-shutdown"));
+    service.health().whenDown().thenRun(stopped::countDown);
     stopped.await();
-    return 0;
+    if (service.health().isLive()) {
+      return 0;
+    }
+    LOG.error("Exiting with status 1 so that gapstream is restarted");
+    service.close();
+    return 1;
   }
 }

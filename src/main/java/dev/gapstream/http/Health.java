@@ -3,6 +3,8 @@ package dev.gapstream.http;
 import java.util.Map;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 /**
@@ -16,6 +18,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 public final class Health {
   private final ConcurrentSkipListMap<String, Boolean> checks = new ConcurrentSkipListMap<>();
   private volatile boolean live = true;
+  private final CompletableFuture<Void> down = new CompletableFuture<>();
 
   /** A health with these checks declared and down, so readiness waits for each of them. */
   public static Health requiring(String... names) {
@@ -34,6 +37,14 @@ public final class Health {
   /** Marks the process live or not; not live means it should be restarted. */
   public void setLive(boolean live) {
     this.live = live;
+    if (!live) {
+      down.complete(null);
+    }
+  }
+
+  /** Completes when the process is first marked not live. */
+  public CompletionStage<Void> whenDown() {
+    return down;
   }
 
   public boolean isLive() {

@@ -77,6 +77,7 @@ public final class GapstreamService implements AutoCloseable {
   private final String deploymentId;
   private final String bootstrapServers;
   private final BatchPolicy batchPolicy;
+  private boolean closed;
 
   private GapstreamService(GapstreamConfig config, Options options) throws Exception {
     // What has started, latest first: a failed start closes it before rethrowing.
@@ -409,9 +410,13 @@ public final class GapstreamService implements AutoCloseable {
     return vertx;
   }
 
-  /** Drains the pipeline and releases everything, in dependency order. Idempotent enough for a shutdown hook. */
+  /** Drains the pipeline and releases everything, in dependency order. Only the first call does. */
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     LOG.info("Stopping gapstream");
     health.set("stopping", false);
     try {
