@@ -286,7 +286,7 @@ public final class ConfigKeys {
               LONG,
               30_000L,
               range(0, 600_000),
-              "Milliseconds to drain batches and commit offsets on shutdown");
+              "Milliseconds a graceful stop drains batches in; the final commit and leaving the group then get what is left, at least 5 s each");
 
   /**
    * {@code GAPSTREAM_*} environment variables that are not configuration keys (read by the launcher

@@ -77,6 +77,8 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long CONNECTION_CHECK_MS = 1_000;
   /** How long a rebalance waits for the revoked partitions' transaction to commit. */
   private static final long REVOKE_COMMIT_WAIT_MS = 30_000;
+  /** The least each step of a stop after the drain is given: the final commit, leaving the group. */
+  private static final long STOP_STEP_MIN_MS = 5_000;
 
   private final PipelineSettings settings;
   private final FrameDecoder decoder;
@@ -425,6 +427,7 @@ public final class PipelineVerticle extends VerticleBase {
     dispatch();
     finishDrainIfIdle();
     LOG.info("Draining {} frames in flight", inFlight);
+    long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
     return drained
         .future()
         .timeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
@@ -432,15 +435,36 @@ public final class PipelineVerticle extends VerticleBase {
           LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
           return Future.succeededFuture();
         })
-        .compose(v -> committer.commitFinal())
+        .compose(v -> inTime(committer.commitFinal(), deadline,
+            "The final commit", "frames since the last commit will be consumed again"))
         .eventually(() -> {
           closeQuietly(clientMetrics);
-          return consumer.close();
+          return inTime(consumer.close(), deadline,
+              "Leaving the consumer group", "the partitions move on once the session times out");
         })
-        .eventually(() -> producer.close())
+        .eventually(() -> producer.close(stepBudgetMs(deadline)))
         .eventually(() -> decodePool.close())
         .eventually(() -> inferencePool.close())
         .onComplete(ar -> LOG.info("Pipeline stopped"));
+  }
+
+  /**
+   * {@code step}, given up on once what is left of the stop's time has passed (or {@link
+   * #STOP_STEP_MIN_MS}): with the broker away the final commit and leaving the group each waited a
+   * minute or more, and a pod not done within its grace period is killed.
+   */
+  private static Future<Void> inTime(Future<Void> step, long deadline, String what, String consequence) {
+    long budgetMs = stepBudgetMs(deadline);
+    return step
+        .timeout(budgetMs, TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          LOG.warn("{} did not end within {} ms ({}): {}", what, budgetMs, e.toString(), consequence);
+          return Future.succeededFuture();
+        });
+  }
+
+  private static long stepBudgetMs(long deadline) {
+    return Math.max(STOP_STEP_MIN_MS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
   }
 
   private static void closeQuietly(AutoCloseable closeable) {

@@ -85,6 +85,41 @@ class BrokerOutageIT {
     }
   }
 
+  /**
+   * SIGTERM while the broker is away: the final commit and leaving the group each wait on a broker
+   * that does not answer, and Kubernetes kills a pod that is not done within its grace period (60 s
+   * in the manifests). The stop ends within {@code shutdown.timeout.ms} plus a few seconds for each
+   * step after the drain (it took the two minutes {@code close()} waits for the pipeline, and then
+   * gave up).
+   */
+  @Test
+  void aStopDuringAnOutageEndsInTime() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2)) {
+      Map<String, String> settings = Map.of(
+          "kafka.bootstrap.servers", broker.bootstrapServers(),
+          "shutdown.timeout.ms", "5000",
+          // Nothing committed before the stop: the final commit has work to do.
+          "delivery.commit.interval.ms", "60000");
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "stop", 4, FrameFeed.jpegs(8, 64, 64, 6));
+      List<String> ids = feed.ids(40);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        GapstreamService service = GapstreamService.start(TestPipelines.config(settings), GapstreamService.Options.DEFAULT);
+        long stopMs;
+        try {
+          feed.send(0, 40, 0);
+          out.await(ids, Duration.ofMinutes(1));
+        } finally {
+          broker.stop();
+          long t0 = System.nanoTime();
+          service.close();
+          stopMs = (System.nanoTime() - t0) / 1_000_000;
+        }
+        System.out.printf("a stop in a broker outage took %d ms%n", stopMs);
+        assertThat(stopMs).as("the stop, with shutdown.timeout.ms=5000").isLessThan(30_000);
+      }
+    }
+  }
+
   private static int status(GapstreamService service) {
     try {
       return TestPipelines.get(service, "/health/ready").statusCode();
