@@ -4,6 +4,7 @@ import dev.gapstream.pipeline.GapstreamService;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -36,18 +37,20 @@ public final class RunCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     GapstreamService service = GapstreamService.start(config.load(Map.of()));
     CountDownLatch stopped = new CountDownLatch(1);
+    AtomicBoolean signalled = new AtomicBoolean();
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  signalled.set(true);
                   service.close();
                   stopped.countDown();
                 },
                 "gapstream-shutdown"));
     service.health().whenDown().thenRun(stopped::countDown);
     stopped.await();
-    if (service.health().isLive()) {
-      return 0;
+    if (signalled.get() || service.health().isLive()) {
+      return 0; // a signal: the JVM is exiting already, with the signal's status
     }
     LOG.error("Exiting with status 1 so that gapstream is restarted");
     service.close();

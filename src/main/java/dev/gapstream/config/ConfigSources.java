@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.regex.Pattern;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
 
@@ -24,15 +24,13 @@ final class ConfigSources {
   static final String ENV_PREFIX = "GAPSTREAM_";
 
   /**
-   * The variables Kubernetes gives every container for each Service in its namespace (unless the
-   * pod sets {@code enableServiceLinks: false}): {@code <NAME>_SERVICE_HOST}, {@code
+   * The suffix of the one variable Kubernetes gives every container for each Service with a cluster
+   * address in its namespace (unless the pod sets {@code enableServiceLinks: false}), beside {@code
    * <NAME>_SERVICE_PORT[_<PORT NAME>]} and {@code <NAME>_PORT[_<n>_<PROTO>[_PROTO|_PORT|_ADDR]]}. A
    * Service named {@code gapstream}, or {@code gapstream-} anything, gives a pod variables that
    * look like configuration: {@code GAPSTREAM_PORT=tcp://10.0.0.7:8080}.
    */
-  private static final Pattern SERVICE_LINK =
-      Pattern.compile(
-          "[A-Z0-9_]+_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)");
+  private static final String SERVICE_HOST = "_SERVICE_HOST";
   private static final YAMLMapper YAML = new YAMLMapper();
 
   private ConfigSources() {}
@@ -103,20 +101,37 @@ final class ConfigSources {
    * for error messages.
    */
   static Map<String, String> envKeys(Map<String, String> env) {
+    List<String> links = serviceLinks(env);
     Map<String, String> keyToVar = new LinkedHashMap<>();
     ours(env).stream()
-        .filter(name -> !isServiceLink(name))
+        .filter(name -> !links.contains(name))
         .forEach(name -> keyToVar.put(envToKey(name), name));
     return keyToVar;
   }
 
   /**
-   * The {@code GAPSTREAM_*} variables that are Kubernetes service links and name no key (a key's
-   * own variable, such as {@code GAPSTREAM_HTTP_PORT}, counts as the key even when a Service named
-   * {@code gapstream-http} set it), sorted.
+   * The {@code GAPSTREAM_*} variables that are Kubernetes service links, sorted: those of a Service
+   * whose {@code <NAME>_SERVICE_HOST} is set too, so that a misspelt key ending in {@code _PORT} is
+   * still refused, and that name no key (a key's own variable, such as {@code GAPSTREAM_HTTP_PORT},
+   * counts as the key even when a Service named {@code gapstream-http} set it).
    */
   static List<String> serviceLinks(Map<String, String> env) {
-    return ours(env).stream().filter(ConfigSources::isServiceLink).collect(Collectors.toList());
+    Set<String> services = env.keySet().stream()
+        .filter(name -> name.endsWith(SERVICE_HOST))
+        .map(name -> name.substring(0, name.length() - SERVICE_HOST.length()))
+        .collect(Collectors.toSet());
+    return ours(env).stream()
+        .filter(name -> !ConfigKeys.DEF.keys().containsKey(envToKey(name)))
+        .filter(name -> services.stream().anyMatch(service -> isLinkOf(name, service)))
+        .collect(Collectors.toList());
+  }
+
+  private static boolean isLinkOf(String name, String service) {
+    return name.equals(service + SERVICE_HOST)
+        || name.equals(service + "_SERVICE_PORT")
+        || name.startsWith(service + "_SERVICE_PORT_")
+        || name.equals(service + "_PORT")
+        || name.startsWith(service + "_PORT_");
   }
 
   private static List<String> ours(Map<String, String> env) {
@@ -125,10 +140,6 @@ final class ConfigSources {
         .filter(name -> !ConfigKeys.NON_CONFIG_ENV.contains(name))
         .sorted()
         .collect(Collectors.toList());
-  }
-
-  private static boolean isServiceLink(String name) {
-    return SERVICE_LINK.matcher(name).matches() && !ConfigKeys.DEF.keys().containsKey(envToKey(name));
   }
 
   static String envToKey(String name) {

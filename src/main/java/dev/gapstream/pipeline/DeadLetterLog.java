@@ -8,7 +8,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The log's account of dead letters: for each reason, a line for the first, then at most one every
- * {@link #LOG_EVERY_MS}, which gives how many more there were since (each of those at DEBUG). A
+ * {@link #LOG_EVERY_MS}, which gives how many more there were in the {@link #LOG_EVERY_MS} after
+ * the one before (each of those at DEBUG; they are summed up when the next one comes). A
  * camera that sends what cannot be decoded sends it with every frame, 30 a second, and a line each
  * would bury the log; the dead-letter topic keeps every one with its error, and
  * {@code gapstream_frames_rejected_total} counts them.
@@ -34,8 +35,9 @@ final class DeadLetterLog {
       LOG.warn("Frame {} dead-lettered ({}): {}", source, reason.wireName(), error);
     } else {
       LOG.warn(
-          "Frame {} dead-lettered ({}): {} [{} more dead-lettered ({}) in the {} s before, logged at DEBUG]",
-          source, reason.wireName(), error, window[1], reason.wireName(), (nowMs - window[0]) / 1000);
+          "Frame {} dead-lettered ({}): {} [{} more dead-lettered ({}) in the {} s after the last such line,"
+              + " logged at DEBUG]",
+          source, reason.wireName(), error, window[1], reason.wireName(), LOG_EVERY_MS / 1000);
     }
     windows.put(reason, new long[] {nowMs, 0});
   }

@@ -458,7 +458,11 @@ public final class PipelineVerticle extends VerticleBase {
     return step
         .timeout(budgetMs, TimeUnit.MILLISECONDS)
         .recover(e -> {
-          LOG.warn("{} did not end within {} ms ({}): {}", what, budgetMs, e.toString(), consequence);
+          if (e instanceof TimeoutException) {
+            LOG.warn("{} did not end within {} ms: {}", what, budgetMs, consequence);
+          } else {
+            LOG.warn("{} failed ({}): {}", what, e.toString(), consequence);
+          }
           return Future.succeededFuture();
         });
   }

@@ -174,9 +174,10 @@ class ConfigLoaderTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageContaining("http.port")
         .hasMessageContaining("GAPSTREAM_HTTP_PORT");
-    // And a misspelt key that does not look like a service link is still an error.
-    assertThatThrownBy(() -> ConfigLoader.builder().env(Map.of("GAPSTREAM_HTTP_PROT", "8080")).load())
-        .hasMessageContaining("did you mean http.port?");
+    // And a misspelt key is still an error, even one shaped like a link: no Service set its host.
+    env.put("GAPSTREAM_KAFKA_EMBEDED_PORT", "19092");
+    assertThatThrownBy(() -> ConfigLoader.builder().env(env).load())
+        .hasMessageContaining("did you mean kafka.embedded.port?");
   }
 
   /**

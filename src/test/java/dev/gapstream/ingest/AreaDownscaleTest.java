@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -72,6 +73,18 @@ class AreaDownscaleTest {
     }
   }
 
+  @ParameterizedTest(name = "{0} rows to 1")
+  @CsvSource({"257", "258", "300", "1000"})
+  void aWhiteFrameStaysWhiteAtTheLimitOfWhatALaneHolds(int rows) {
+    // 257 rows onto 1: a column's sum is 257 x 255 = 65535, all a 16-bit lane holds; from 258 on
+    // the rows are summed one byte at a time.
+    byte[] src = new byte[3 * 5 * rows];
+    Arrays.fill(src, (byte) 255);
+    byte[] dst = new byte[3 * 2];
+    AreaDownscale.scale(src, 5, rows, dst, 2, 1);
+    assertThat(unsigned(dst)).containsOnly(255);
+  }
+
   @Test
   void theFramesMeanBrightnessIsKept() {
     Random random = new Random(5);
@@ -115,7 +128,7 @@ class AreaDownscaleTest {
     "600, 1081, 80, 144", // 1081 rows onto 144 share no divisor: 1081 units, summed one byte at a time
     "300, 2000, 7, 3", // a factor of 667 down: too many units for a lane
     "5, 3, 2, 2",
-    "1, 9, 1, 4", // one byte short of a word: every byte after the last whole eight
+    "1, 9, 1, 4", // rows of three bytes: every byte after the last whole eight
   })
   void everyOutputPixelIsTheExactMeanOfTheAreaItCovers(int sw, int sh, int dw, int dh) {
     byte[] src = new byte[3 * sw * sh];

@@ -40,7 +40,7 @@ class DeadLetterLogTest {
           "Frame frames-0-0 dead-lettered (decode-error): JPEG is corrupt",
           "Frame frames-1-7 dead-lettered (too-large): frame of 9000000 bytes",
           "Frame frames-0-300 dead-lettered (decode-error): JPEG is corrupt"
-              + " [299 more dead-lettered (decode-error) in the 10 s before, logged at DEBUG]");
+              + " [299 more dead-lettered (decode-error) in the 10 s after the last such line, logged at DEBUG]");
     } finally {
       logger.setLevel(level);
       logger.detachAppender(log);
