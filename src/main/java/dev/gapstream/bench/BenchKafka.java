@@ -26,6 +26,8 @@ final class BenchKafka implements AutoCloseable {
   record Topics(String frames, String predictions, String dlq) {}
 
   private final EmbeddedKafka broker;
+  /** Ctrl-C in a run of half an hour: the broker's data directory (often hundreds of MB) goes too. */
+  private final Thread onExit;
   private final int partitions;
   private int runs;
 
@@ -34,6 +36,8 @@ final class BenchKafka implements AutoCloseable {
     this.broker = EmbeddedKafka.builder()
         .brokerProperty("message.max.bytes", String.valueOf(OpenLoopSender.MAX_RECORD_BYTES))
         .start();
+    this.onExit = new Thread(broker::close, "bench-kafka-cleanup");
+    Runtime.getRuntime().addShutdownHook(onExit);
     this.partitions = partitions;
   }
 
@@ -108,6 +112,11 @@ final class BenchKafka implements AutoCloseable {
 
   @Override
   public void close() {
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (IllegalStateException e) {
+      // the JVM is exiting: the hook closes the broker
+    }
     broker.close();
   }
 }

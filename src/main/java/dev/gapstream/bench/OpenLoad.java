@@ -173,6 +173,7 @@ public final class OpenLoad {
         });
     try (LatencyReader reader = new LatencyReader(settings.client(), settings.predictionsTopic(), idPrefix, warm);
         KafkaProducer<byte[], byte[]> producer = OpenLoopSender.producer(settings.client())) {
+      OpenLoopSender.requireTopic(producer, settings.framesTopic());
       Duration wait = settings.warmUp().plus(settings.duration()).plus(settings.timeout());
       Thread readerThread = new Thread(() -> reader.readUntil(count, wait), "load-reader");
       readerThread.start();

@@ -1,5 +1,6 @@
 package dev.gapstream.bench;
 
+import dev.gapstream.GapstreamException;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -8,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -61,8 +63,20 @@ final class OpenLoopSender {
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_RECORD_BYTES));
+    // Kafka's default, a minute, applies to every send: a missing topic would fail one a minute.
+    p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
     p.putAll(client);
     return new KafkaProducer<>(p);
+  }
+
+  /** Fails at once, saying why, when the frames cannot be sent to {@code topic}. */
+  static void requireTopic(KafkaProducer<byte[], byte[]> producer, String topic) {
+    try {
+      producer.partitionsFor(topic);
+    } catch (KafkaException e) {
+      throw new GapstreamException(
+          "cannot send frames to topic " + topic + " (does it exist, and do the brokers answer?): " + e.getMessage(), e);
+    }
   }
 
   /**

@@ -137,6 +137,9 @@ public final class BenchCommand implements Callable<Integer> {
     if (loads != null && rates != null) {
       throw new ParameterException(spec.commandLine(), "--loads and --rates both set the latency runs' loads: give one");
     }
+    if (frames != null && frames < 1) {
+      throw new ParameterException(spec.commandLine(), "--frames: at least 1, got " + frames);
+    }
     GapstreamConfig cfg = config.load(overrides());
     if (!compare.isEmpty()) {
       // A bad key or value fails here, naming it, not minutes in.

@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code demo}: the whole product on one machine with zero setup. An embedded Kafka broker, the
@@ -50,15 +53,32 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions config;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws Exception {
+    // Checked before the broker and the model start, which take a while.
+    if (frames < 1) {
+      throw new ParameterException(spec.commandLine(), "--frames: at least 1, got " + frames);
+    }
+    if (!(rate >= 0)) {
+      throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);
+    }
+    List<FrameSize> frameSizes;
+    try {
+      frameSizes = FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--sizes: " + e.getMessage());
+    }
     try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
+      // Ctrl-C: the embedded broker's data directory goes too (try-with-resources does not run then).
+      Runtime.getRuntime().addShutdownHook(new Thread(service::close, "demo-shutdown"));
       System.err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
       if (service.config().liveViewEnabled()) {
         System.err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());
       }
       Demo.Summary summary =
-          new Demo(service, frames, rate, seed, FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES))
+          new Demo(service, frames, rate, seed, frameSizes)
               .run(timeout, status -> System.err.print("\rdemo: " + status + "   "));
       System.err.println();
       System.out.println(new ObjectMapper().writeValueAsString(summary));

@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,6 +17,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -47,6 +49,15 @@ public final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (!Files.isDirectory(dir)) {
+      throw new ParameterException(spec.commandLine(), "DIR: " + dir + " is not a directory");
+    }
+    if (repeat < 1) {
+      throw new ParameterException(spec.commandLine(), "--repeat: at least 1, got " + repeat);
+    }
+    if (!(rate >= 0)) {
+      throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);
+    }
     List<Path> files = images(dir);
     if (files.isEmpty()) {
       spec.commandLine().getErr().println("produce: no images in " + dir);
@@ -55,15 +66,20 @@ public final class ProduceCommand implements Callable<Integer> {
     long total = (long) files.size() * repeat;
     AtomicLong acked = new AtomicLong();
     AtomicLong failed = new AtomicLong();
+    AtomicReference<Exception> firstFailure = new AtomicReference<>();
     Progress progress = new Progress("produce", total);
     long start = System.nanoTime();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest(files), kafka.client()))) {
+      FrameProducers.requireTopic(producer, topic, "--topic");
       long sent = 0;
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
           pace(start, sent);
           ProducerRecord<byte[], byte[]> record = record(file);
-          producer.send(record, (meta, e) -> (e == null ? acked : failed).incrementAndGet());
+          producer.send(record, (meta, e) -> {
+            FrameProducers.keepFirst(firstFailure, e);
+            (e == null ? acked : failed).incrementAndGet();
+          });
           sent++;
           progress.update(acked.get(), failed.get());
         }
@@ -71,6 +87,10 @@ public final class ProduceCommand implements Callable<Integer> {
       producer.flush();
     }
     progress.finish(acked.get(), failed.get());
+    if (firstFailure.get() != null) {
+      spec.commandLine().getErr().println(
+          "produce: " + failed.get() + " frame(s) not sent; the first because: " + firstFailure.get());
+    }
     return failed.get() == 0 ? 0 : 1;
   }
 

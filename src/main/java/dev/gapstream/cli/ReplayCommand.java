@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -125,6 +126,9 @@ public final class ReplayCommand implements Callable<Integer> {
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
         KafkaProducer<byte[], byte[]> producer =
             dryRun ? null : new KafkaProducer<>(FrameProducers.config(clients.maxFrameBytes(), clients.producer()))) {
+      if (producer != null) {
+        FrameProducers.requireTopic(producer, clients.to(), "--to");
+      }
       Map<TopicPartition, Long> end = startReading(consumer, clients.from(), sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
@@ -142,7 +146,10 @@ public final class ReplayCommand implements Callable<Integer> {
           } else {
             tally.replayed(reason);
             if (producer != null) {
-              producer.send(frame(letter, clients.to()), (meta, e) -> (e == null ? tally.sent : tally.failed).incrementAndGet());
+              producer.send(frame(letter, clients.to()), (meta, e) -> {
+                FrameProducers.keepFirst(tally.firstFailure, e);
+                (e == null ? tally.sent : tally.failed).incrementAndGet();
+              });
             }
           }
           progress.update(tally.read, tally.failed.get());
@@ -168,6 +175,7 @@ public final class ReplayCommand implements Callable<Integer> {
     /** Sends acknowledged, and failed: counted on the producer's thread. */
     final AtomicLong sent = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
+    final AtomicReference<Exception> firstFailure = new AtomicReference<>();
 
     void replayed(String reason) {
       read++;
@@ -196,6 +204,9 @@ public final class ReplayCommand implements Callable<Integer> {
       summary.put("replayed", replayed);
       summary.put("sent", sent.get());
       summary.put("failed", failed.get());
+      if (firstFailure.get() != null) {
+        summary.put("firstFailure", firstFailure.get().toString());
+      }
       summary.put("passedOver", passedOver);
       summary.put("withoutFrame", withoutFrame);
       summary.put("withoutFrameSources", withoutFrameSources);

@@ -43,7 +43,11 @@ class ProduceCommandIT {
 
   @BeforeAll
   static void startBroker() {
-    kafka = EmbeddedKafka.builder().saslUsers(Map.of(USER, PASSWORD)).start();
+    // As most clusters are: a topic is created on purpose, not by the first client to name it.
+    kafka = EmbeddedKafka.builder()
+        .saslUsers(Map.of(USER, PASSWORD))
+        .brokerProperty("auto.create.topics.enable", "false")
+        .start();
   }
 
   @AfterAll
@@ -89,6 +93,41 @@ class ProduceCommandIT {
 
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("no images in " + dir);
+  }
+
+  /**
+   * A topic that does not exist (or brokers that do not answer) fails the command once, naming the
+   * topic, after {@code max.block.ms} (15 s by default, 2 here); Kafka's default, a minute a send,
+   * took a directory of a hundred images an hour and a half to report.
+   */
+  @Test
+  void aTopicThatDoesNotExistIsReportedOnceNamingIt() throws Exception {
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.write(dir.resolve("b.jpg"), FrameFeed.jpegs(1, 64, 48, 2).get(0));
+
+    CliRun run = CliRun.of(
+        "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "no-such-topic", "-X", "max.block.ms=2000");
+
+    assertThat(run.code()).isEqualTo(1);
+    assertThat(run.err()).contains("--topic: cannot send to topic 'no-such-topic' (does it exist");
+  }
+
+  @Test
+  void badArgumentsAreUsageErrors() throws Exception {
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    String broker = kafka.bootstrapServers();
+
+    CliRun missing = CliRun.of("produce", dir.resolve("no-such-dir").toString(), "-b", broker);
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("no-such-dir is not a directory");
+
+    CliRun repeat = CliRun.of("produce", dir.toString(), "-b", broker, "--repeat", "0");
+    assertThat(repeat.code()).isEqualTo(2);
+    assertThat(repeat.err()).contains("--repeat: at least 1, got 0");
+
+    CliRun rate = CliRun.of("produce", dir.toString(), "-b", broker, "--rate", "-5");
+    assertThat(rate.code()).isEqualTo(2);
+    assertThat(rate.err()).contains("--rate: 0 (as fast as possible) or more");
   }
 
   /**

@@ -1,0 +1,43 @@
+package dev.gapstream.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.testing.TestPipelines;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** {@code demo}, the README's first command: what it counts, and arguments it refuses up front. */
+class DemoCommandIT {
+
+  /**
+   * Sending that outlasts {@code --timeout}: 40 frames at 5 a second take 8 s, and the timeout, 1 s,
+   * counts from the last one. The reader used to stop at timeout + 5 s from the start, before the
+   * last frames were sent, and the demo then reported predictions missing and exited 1.
+   */
+  @Test
+  void everyPredictionIsCountedWhenSendingTakesLongerThanTheTimeout() throws Exception {
+    try (GapstreamService service = TestPipelines.start(Map.of())) {
+      Demo.Summary summary = new Demo(service, 40, 5.0, 11).run(Duration.ofSeconds(1), status -> {});
+
+      assertThat(summary.frames()).isEqualTo(40);
+      assertThat(summary.predictions() + summary.deadLetters()).as(summary.toString()).isEqualTo(40);
+    }
+  }
+
+  @Test
+  void badArgumentsAreRefusedBeforeAnythingStarts() {
+    CliRun none = CliRun.of("demo", "--frames", "0");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("--frames: at least 1, got 0");
+
+    CliRun rate = CliRun.of("demo", "--rate", "-5");
+    assertThat(rate.code()).isEqualTo(2);
+    assertThat(rate.err()).contains("--rate: 0 (as fast as possible) or more, got -5.0");
+
+    CliRun sizes = CliRun.of("demo", "--sizes", "19x");
+    assertThat(sizes.code()).isEqualTo(2);
+    assertThat(sizes.err()).contains("--sizes: expected WIDTHxHEIGHT");
+  }
+}
