@@ -135,6 +135,9 @@ public final class GapstreamService implements AutoCloseable {
           config.liveViewEnabled()
               ? new LiveView(gapstreamMetrics.registry(), spec.name(), spec.version())
               : null;
+      if (liveView != null) {
+        started.push(liveView::close); // its sampling and rendering threads, should the server not start
+      }
       List<Consumer<Router>> routes = liveView == null ? List.of() : List.of(liveView::install);
       server =
           await(ManagementServer.start(vertx, config.httpPort(), gapstreamMetrics.registry(), health, routes));
