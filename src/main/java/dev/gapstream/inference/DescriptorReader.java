@@ -117,7 +117,13 @@ final class DescriptorReader {
       throw new IllegalArgumentException("field 'labels' must be a non-empty array of strings");
     }
     List<String> out = new ArrayList<>();
-    v.forEach(l -> out.add(l.asText()));
+    for (JsonNode label : v) {
+      if (!label.isTextual()) {
+        throw new IllegalArgumentException(
+            "field 'labels' must be a non-empty array of strings; element " + out.size() + " is " + label);
+      }
+      out.add(label.asText());
+    }
     return out;
   }
 }

@@ -1,5 +1,6 @@
 package dev.gapstream.inference;
 
+import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
@@ -11,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -94,6 +96,7 @@ public final class InferenceEngine implements AutoCloseable {
               ? env.createSession(graph.withOutputs(List.of(plan.tensor())), opts)
               : env.createSession(onnxFile.toString(), opts);
       checkNames(onnxFile, spec, session);
+      checkShapes(onnxFile, spec, session, plan);
       return new InferenceEngine(spec, opts, session, plan, weights);
     } catch (OrtException e) {
       closeQuietly(session, opts);
@@ -352,6 +355,47 @@ public final class InferenceEngine implements AutoCloseable {
             file + ": no output '" + out + "' (outputs: " + session.getOutputNames() + ")");
       }
     }
+  }
+
+  /**
+   * The logits' class count against the labels, and a class-map tensor against the logits, where
+   * the graph fixes them: labels one short (a background class at 0) would name every prediction
+   * after its neighbour, and maps of another layout or count would put every CAM in the wrong
+   * place; both silently.
+   */
+  private static void checkShapes(Path file, ModelSpec spec, OrtSession session, CamPlan plan)
+      throws OrtException {
+    long[] logits = shape(session, spec.logitsOutput());
+    long classes = logits != null && logits.length >= 2 ? logits[1] : -1;
+    if (classes > 0 && spec.labels().size() != classes) {
+      throw new ModelException(
+          file + ": output '" + spec.logitsOutput() + "' has " + classes + " classes, and the model's labels are "
+              + spec.labels().size() + " (model.json 'labels'): each class needs its label, in order");
+    }
+    if (plan.kind() != CamPlan.Kind.CLASS_MAPS) {
+      return;
+    }
+    long[] maps = shape(session, plan.tensor());
+    if (maps == null) {
+      return;
+    }
+    if (maps.length != 4) {
+      throw new ModelException(
+          file + ": class-map tensor '" + plan.tensor() + "' has shape " + Arrays.toString(maps)
+              + "; class maps are 4-D, NCHW: [batch, classes, height, width]");
+    }
+    if (classes > 0 && maps[1] > 0 && maps[1] != classes) {
+      throw new ModelException(
+          file + ": class-map tensor '" + plan.tensor() + "' has shape " + Arrays.toString(maps) + ", " + maps[1]
+              + " maps for " + classes + " classes; class maps are NCHW, one per class"
+              + " (an NHWC tensor needs a Transpose to NCHW in the graph)");
+    }
+  }
+
+  /** The shape the graph gives {@code output} (-1 where it is dynamic), or null when it gives none. */
+  private static long[] shape(OrtSession session, String output) throws OrtException {
+    NodeInfo info = session.getOutputInfo().get(output);
+    return info != null && info.getInfo() instanceof ai.onnxruntime.TensorInfo t ? t.getShape() : null;
   }
 
   private static void closeQuietly(OrtSession session, SessionOptions opts) {

@@ -19,6 +19,10 @@ import org.junit.jupiter.api.Test;
 class InferenceEngineTest {
 
   private static ModelSpec spec(String cam) {
+    return spec(cam, List.of("a", "b", "c", "d"));
+  }
+
+  private static ModelSpec spec(String cam, List<String> labels) {
     return new ModelSpec(
         "tiny",
         "1",
@@ -33,7 +37,7 @@ class InferenceEngineTest {
         0,
         0,
         0,
-        List.of("a", "b", "c", "d"),
+        labels,
         "logits",
         cam,
         HeadKind.CLASS_MAPS_GAP,
@@ -103,6 +107,22 @@ class InferenceEngineTest {
     assertThatThrownBy(() -> InferenceEngine.open(model, spec("heat"), EngineOptions.cpu(1)))
         .isInstanceOf(ModelException.class)
         .hasMessageContaining("no output 'heat'");
+  }
+
+  /**
+   * Labels that do not match the classes (a background class at 0 with one label short would name
+   * every prediction after its neighbour), and a class-map output that is not one NCHW map per
+   * class, fail the load naming what is wrong, not the predictions later.
+   */
+  @Test
+  void labelsAndClassMapsThatDoNotFitTheLogitsFailTheLoad() {
+    Path model = TestModels.ensure("tiny-cam");
+    assertThatThrownBy(() -> InferenceEngine.open(model, spec(null, List.of("a", "b", "c")), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("output 'logits' has 4 classes, and the model's labels are 3 (model.json 'labels')");
+    assertThatThrownBy(() -> InferenceEngine.open(model, spec("logits"), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("class-map tensor 'logits' has shape [-1, 4]; class maps are 4-D, NCHW");
   }
 
   /**

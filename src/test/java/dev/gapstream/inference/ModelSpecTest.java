@@ -91,6 +91,9 @@ class ModelSpecTest {
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("not valid JSON");
     Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("class-maps-gap", "mlp"));
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown head 'mlp'");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"star\"", "7"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx))
+        .hasMessageContaining("field 'labels' must be a non-empty array of strings; element 3 is 7");
   }
 
   @Test
