@@ -35,7 +35,10 @@ public final class Batcher<K, T> {
   private final LongSupplier nanoClock;
   /** Open batches, one per shape, in the order they were opened (the oldest first). */
   private final Map<K, Open<T>> open = new LinkedHashMap<>();
-  /** Batches that reached the maximum size, in the order they filled up. */
+  /**
+   * Batches that reached the maximum size, in the order they filled up, stamped with when they
+   * did; {@link #takeReady} stamps them again when it takes them.
+   */
   private final Deque<Batch<K, T>> full = new ArrayDeque<>();
   private int size;
 
@@ -69,21 +72,27 @@ public final class Batcher<K, T> {
   }
 
   /**
-   * Takes the next batch that is ready: the first full one, else the oldest open one whose delay
-   * has passed; {@code null} when none is ready yet.
+   * Takes the next batch that is ready, in the order they became ready: the first full one, unless
+   * the oldest open one's delay passed before that one filled; {@code null} when none is ready yet.
+   * (Full first, always, starved a rare frame size while the model was behind: full batches of the
+   * common size never ran out, and a lone frame of another size waited until its batch filled.)
+   * A batch's wait runs until it is taken.
    */
   public Batch<K, T> takeReady() {
-    Batch<K, T> batch = full.poll();
-    if (batch == null) {
-      long now = nanoClock.getAsLong();
-      Iterator<Map.Entry<K, Open<T>>> it = open.entrySet().iterator();
-      if (it.hasNext()) {
-        Map.Entry<K, Open<T>> oldest = it.next();
-        if (now - oldest.getValue().openedAt >= policy.maxDelayNanos()) {
-          it.remove();
-          batch = new Batch<>(oldest.getKey(), oldest.getValue().items, oldest.getValue().openedAt, now);
-        }
-      }
+    long now = nanoClock.getAsLong();
+    Batch<K, T> filled = full.peek();
+    Iterator<Map.Entry<K, Open<T>>> it = open.entrySet().iterator();
+    Map.Entry<K, Open<T>> oldest = it.hasNext() ? it.next() : null;
+    long delay = policy.maxDelayNanos();
+    Batch<K, T> batch = null;
+    if (oldest != null
+        && now - oldest.getValue().openedAt >= delay
+        && (filled == null || filled.closedAtNanos() - oldest.getValue().openedAt > delay)) {
+      it.remove();
+      batch = new Batch<>(oldest.getKey(), oldest.getValue().items, oldest.getValue().openedAt, now);
+    } else if (filled != null) {
+      full.poll();
+      batch = new Batch<>(filled.key(), filled.items(), filled.openedAtNanos(), now);
     }
     if (batch != null) {
       size -= batch.size();

@@ -56,7 +56,8 @@ final class MeterDefinitions {
 
   static Timer.Builder batchWait() {
     return timer(
-            GapstreamMetrics.BATCH_WAIT, "Time a batch's first frame waited for the batch to close")
+            GapstreamMetrics.BATCH_WAIT,
+            "Time a batch's first frame waited until the batch was taken for inference (to fill or reach its delay, then for a free inference slot)")
         .minimumExpectedValue(Duration.ofNanos(100_000))
         .maximumExpectedValue(Duration.ofSeconds(10));
   }

@@ -80,6 +80,38 @@ class BatcherTest {
   }
 
   @Test
+  void aFullBatchWaitsFromItsFirstItemUntilItIsTaken() {
+    batcher.add("a", 1);
+    advanceMillis(2);
+    batcher.add("a", 2);
+    batcher.add("a", 3);
+    advanceMillis(7); // full, but no inference slot was free
+
+    assertThat(batcher.takeReady().waitNanos()).isEqualTo(Duration.ofMillis(9).toNanos());
+  }
+
+  /**
+   * With the model behind, full batches of a common size keep coming: a batch of another size whose
+   * delay passed before they filled goes first, not once it has filled too.
+   */
+  @Test
+  void anExpiredBatchGoesBeforeFullBatchesThatFilledAfterItsDeadline() {
+    batcher.add("rare", 1);
+    advanceMillis(20); // its delay passed at 10
+    batcher.add("a", 2);
+    batcher.add("a", 3);
+    batcher.add("a", 4);
+    batcher.add("a", 5);
+    batcher.add("a", 6);
+    batcher.add("a", 7);
+
+    assertThat(batcher.takeReady().key()).isEqualTo("rare");
+    assertThat(batcher.takeReady().items()).containsExactly(2, 3, 4);
+    assertThat(batcher.takeReady().items()).containsExactly(5, 6, 7);
+    assertThat(batcher.takeReady()).isNull();
+  }
+
+  @Test
   void aBatchNotTakenKeepsFillingUpToMaxSizeThenANewOneOpens() {
     batcher.add("a", 1);
     advanceMillis(50); // ready by delay, but the caller had no free inference slot
