@@ -6,7 +6,8 @@ Usage: /usr/bin/python3 tools/export_torchvision.py OUT_DIR [MODEL ...]
 Models: resnet18, mobilenet_v2, squeezenet1_1 (torchvision architectures with random weights:
 nothing is downloaded) and three tiny nets for unit tests: tiny-cam (class maps + GAP, with a
 `cam` output), tiny-linear (GAP then a linear layer) and tiny-fc (a flattened fixed-size map into
-a linear layer: no GAP). With no MODEL, all are exported. A model whose .onnx already exists is
+a linear layer: no GAP); and tiny-cam-batch1, tiny-cam with its batch dimension fixed at 1, as
+PyTorch exports a model without a dynamic batch axis. With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -109,7 +110,7 @@ def build(name):
     if name == "squeezenet1_1":
         m = tv.squeezenet1_1(weights=None)
         return m, m.classifier[1], "class-maps-gap", m.classifier[1], True, NOMINAL, False, ["logits"]
-    if name == "tiny-cam":
+    if name in ("tiny-cam", "tiny-cam-batch1"):
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
     if name == "tiny-linear":
@@ -139,11 +140,14 @@ def export(name, out_dir):
         "classes": classes,
     }
     if not os.path.exists(path):
-        axes = {"input": {0: "batch"}}
+        # "-batch1": exported as PyTorch does without dynamic_axes for the batch, fixed at 1.
+        fixed_batch = name.endswith("-batch1")
+        axes = {"input": {} if fixed_batch else {0: "batch"}}
         if dynamic_hw:
             axes["input"].update({2: "height", 3: "width"})
         for o in outputs:
-            axes[o] = {0: "batch"}
+            if not fixed_batch:
+                axes[o] = {0: "batch"}
         tmp = path + ".tmp"
         torch.onnx.export(
             model, torch.zeros(1, 3, size, size), tmp, opset_version=OPSET,
@@ -157,7 +161,8 @@ def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     out_dir = argv[1]
-    names = argv[2:] or ["resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc"]
+    names = argv[2:] or [
+        "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1"]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")

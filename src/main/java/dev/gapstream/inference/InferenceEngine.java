@@ -48,6 +48,8 @@ public final class InferenceEngine implements AutoCloseable {
   /** [classes][K] for {@link CamPlan.Kind#FEATURES}, else null. Never written after load. */
   private final float[][] classWeights;
   private final Set<String> outputs;
+  /** The most images a batch may hold: 1 where the graph fixes its batch dimension at 1. */
+  private final int maxBatch;
   /** Runs hold it shared, {@link #close} whole. */
   private final ReentrantReadWriteLock runs = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -57,8 +59,10 @@ public final class InferenceEngine implements AutoCloseable {
       SessionOptions options,
       OrtSession session,
       CamPlan camPlan,
-      float[][] classWeights) {
+      float[][] classWeights,
+      int maxBatch) {
     this.env = OrtEnvironment.getEnvironment();
+    this.maxBatch = maxBatch;
     this.spec = spec;
     this.options = options;
     this.session = session;
@@ -97,7 +101,7 @@ public final class InferenceEngine implements AutoCloseable {
               : env.createSession(onnxFile.toString(), opts);
       checkNames(onnxFile, spec, session);
       checkShapes(onnxFile, spec, session, plan);
-      return new InferenceEngine(spec, opts, session, plan, weights);
+      return new InferenceEngine(spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session));
     } catch (OrtException e) {
       closeQuietly(session, opts);
       throw new ModelException(onnxFile + ": cannot load model: " + e.getMessage(), e);
@@ -136,6 +140,14 @@ public final class InferenceEngine implements AutoCloseable {
 
   public ModelSpec spec() {
     return spec;
+  }
+
+  /**
+   * The most images one batch may hold: 1 for a graph exported with its batch dimension fixed at 1
+   * (PyTorch's export without a dynamic batch axis), else unbounded.
+   */
+  public int maxBatch() {
+    return maxBatch;
   }
 
   /** Where this engine's class activation maps come from. */
@@ -390,6 +402,32 @@ public final class InferenceEngine implements AutoCloseable {
               + " maps for " + classes + " classes; class maps are NCHW, one per class"
               + " (an NHWC tensor needs a Transpose to NCHW in the graph)");
     }
+  }
+
+  /**
+   * The input's batch bound, after checking what gapstream feeds it, NCHW with 3 channels, where
+   * the graph fixes those dimensions: a mismatch failed every batch with ONNX Runtime's "Got: 16
+   * Expected: 1", or at start-up in the calibration, without saying what to change.
+   */
+  private static int maxBatch(Path file, ModelSpec spec, OrtSession session) throws OrtException {
+    NodeInfo info = session.getInputInfo().get(spec.inputName());
+    long[] shape = info != null && info.getInfo() instanceof ai.onnxruntime.TensorInfo t ? t.getShape() : null;
+    if (shape == null) {
+      return Integer.MAX_VALUE;
+    }
+    String input = file + ": input '" + spec.inputName() + "' has shape " + Arrays.toString(shape);
+    if (shape.length != 4) {
+      throw new ModelException(input + "; gapstream feeds images as 4-D NCHW: [batch, 3, height, width]");
+    }
+    if (shape[1] > 0 && shape[1] != 3) {
+      throw new ModelException(input + ": " + shape[1] + " channels; gapstream feeds 3 (RGB or BGR, NCHW)");
+    }
+    if (shape[0] > 1) {
+      throw new ModelException(input + ", a batch fixed at " + shape[0] + "; gapstream runs batches of 1 up to"
+          + " batch.max.size: export it with a dynamic batch dimension (PyTorch: dynamic_axes={'"
+          + spec.inputName() + "': {0: 'batch'}}), or with a batch of 1");
+    }
+    return shape[0] == 1 ? 1 : Integer.MAX_VALUE;
   }
 
   /** The shape the graph gives {@code output} (-1 where it is dynamic), or null when it gives none. */

@@ -103,8 +103,8 @@ public final class GapstreamService implements AutoCloseable {
       }
       engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
       started.push(engine);
-      Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config);
-      BatchPolicy configured = config.batch().policy();
+      BatchPolicy configured = modelBound(config.batch().policy(), engine);
+      Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config, configured);
       batchPolicy = calibration.map(c -> c.apply(configured)).orElse(configured);
       String jpeg = JpegLibrary.load();
       JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
@@ -213,12 +213,11 @@ public final class GapstreamService implements AutoCloseable {
    * size, else 224×224 or its minimum). Empty when calibration is off.
    */
   private static Optional<BatchCalibration.Result> warmUp(
-      InferenceEngine engine, ModelSpec spec, GapstreamConfig config) {
+      InferenceEngine engine, ModelSpec spec, GapstreamConfig config, BatchPolicy configured) {
     long start = System.nanoTime();
     int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
     int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
-    BatchPolicy configured = config.batch().policy();
-    if (!config.batch().calibrate()) {
+    if (!config.batch().calibrate() || configured.maxSize() == 1) {
       engine.warmUp(w, h, 1, configured.maxSizeFor((long) w * h));
       LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
       return Optional.empty();
@@ -229,6 +228,18 @@ public final class GapstreamService implements AutoCloseable {
         "Model warmed up and batch size calibrated in {} ms: {}",
         (System.nanoTime() - start) / 1_000_000, calibration.describe());
     return Optional.of(calibration);
+  }
+
+  /** {@code policy} with batches of one frame where the model's graph takes no more. */
+  private static BatchPolicy modelBound(BatchPolicy policy, InferenceEngine engine) {
+    if (engine.maxBatch() >= policy.maxSize()) {
+      return policy;
+    }
+    LOG.warn(
+        "The model takes {} frame(s) a batch (its input's batch dimension is fixed): {}={} is {} here;"
+            + " a model exported with a dynamic batch dimension runs larger batches",
+        engine.maxBatch(), ConfigKeys.BATCH_MAX_SIZE, policy.maxSize(), engine.maxBatch());
+    return new BatchPolicy(engine.maxBatch(), policy.maxPixels(), policy.maxDelayNanos());
   }
 
   static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {

@@ -109,6 +109,19 @@ class InferenceEngineTest {
         .hasMessageContaining("no output 'heat'");
   }
 
+  /** A graph exported with its batch fixed at 1 (PyTorch without dynamic_axes) takes batches of 1. */
+  @Test
+  void aModelWithItsBatchFixedAtOneTakesBatchesOfOne() {
+    try (InferenceEngine fixed = InferenceEngine.open(TestModels.ensure("tiny-cam-batch1"), spec(null), EngineOptions.cpu(1));
+        InferenceEngine dynamic = InferenceEngine.open(TestModels.ensure("tiny-cam"), spec(null), EngineOptions.cpu(1))) {
+      assertThat(fixed.maxBatch()).isEqualTo(1);
+      assertThat(dynamic.maxBatch()).isEqualTo(Integer.MAX_VALUE);
+      BatchResult r = fixed.run(randomBatch(1, 32, 48), 1, 32, 48);
+      assertThat(r.classes()).isEqualTo(4);
+      assertThat(r.hasCams()).isTrue();
+    }
+  }
+
   /**
    * Labels that do not match the classes (a background class at 0 with one label short would name
    * every prediction after its neighbour), and a class-map output that is not one NCHW map per
