@@ -1,6 +1,7 @@
 package dev.gapstream.inference;
 
 import dev.gapstream.ingest.AreaDownscale;
+import dev.gapstream.ingest.RgbPixels;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
@@ -70,7 +71,7 @@ public final class Explainer implements AutoCloseable {
    * @throws ModelException when the frame is below the model's minimum size or inference fails
    */
   public Explanation explain(BufferedImage frame, int k, float threshold) {
-    BufferedImage input = modelInput(frame);
+    BufferedImage input = modelInput(RgbPixels.asFrame(frame));
     int w = input.getWidth();
     int h = input.getHeight();
     FloatBuffer batch = InferenceEngine.allocateBatch(Preprocessor.floatsPerImage(w, h));

@@ -52,6 +52,17 @@ public final class RgbPixels {
     return rgb;
   }
 
+  /**
+   * {@code image} as the decoder hands a frame to the pipeline: 8-bit RGB, grey values copied as
+   * they are (Java2D's {@code getRGB} and {@code drawImage} treat a grey image as linear and turn
+   * 128 into 186), for tools that show one frame as the pipeline sees it ({@code explain}).
+   */
+  public static BufferedImage asFrame(BufferedImage image) {
+    byte[] rgb = new byte[3 * image.getWidth() * image.getHeight()];
+    copy(image, rgb);
+    return image(rgb, image.getWidth(), image.getHeight());
+  }
+
   /** Writes every byte of {@code rgb}: the image's pixels, as interleaved 8-bit RGB, row-major. */
   static void copy(BufferedImage image, byte[] rgb) {
     switch (image.getType()) {
