@@ -6,8 +6,9 @@ Usage: /usr/bin/python3 tools/export_torchvision.py OUT_DIR [MODEL ...]
 Models: resnet18, mobilenet_v2, squeezenet1_1 (torchvision architectures with random weights:
 nothing is downloaded) and three tiny nets for unit tests: tiny-cam (class maps + GAP, with a
 `cam` output), tiny-linear (GAP then a linear layer) and tiny-fc (a flattened fixed-size map into
-a linear layer: no GAP); and tiny-cam-batch1, tiny-cam with its batch dimension fixed at 1, as
-PyTorch exports a model without a dynamic batch axis. With no MODEL, all are exported. A model whose .onnx already exists is
+a linear layer: no GAP); tiny-cam-batch1, tiny-cam with its batch dimension fixed at 1, as
+PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, tiny-linear with
+Softmax on its output (probabilities, as many exported classifiers give). With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -52,6 +53,13 @@ class TinyLinear(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.body(x)), 1))
+
+
+class TinyLinearSoftmax(TinyLinear):
+    """tiny-linear with its scores put through Softmax: a model whose output is probabilities."""
+
+    def forward(self, x):
+        return torch.softmax(super().forward(x), dim=1)
 
 
 class TinyFc(nn.Module):
@@ -116,6 +124,9 @@ def build(name):
     if name == "tiny-linear":
         m = TinyLinear()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
+    if name == "tiny-linear-softmax":
+        m = TinyLinearSoftmax()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
     if name == "tiny-fc":
         m = TinyFc()
         return m, m.fc, "none", m.body, False, 32, False, ["logits"]
@@ -162,7 +173,8 @@ def main(argv):
         raise SystemExit(__doc__)
     out_dir = argv[1]
     names = argv[2:] or [
-        "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1"]
+        "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
+        "tiny-linear-softmax"]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")

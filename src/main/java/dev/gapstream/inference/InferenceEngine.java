@@ -12,6 +12,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -95,10 +96,17 @@ public final class InferenceEngine implements AutoCloseable {
     SessionOptions opts = sessionOptions(engineOptions);
     OrtSession session = null;
     try {
+      List<String> extra = new ArrayList<>();
+      if (isInner(graph, spec.logitsOutput())) {
+        extra.add(spec.logitsOutput()); // the scores before the graph's own Softmax
+      }
+      if (plan.needsExtraOutput(graph) && !extra.contains(plan.tensor())) {
+        extra.add(plan.tensor());
+      }
       session =
-          plan.needsExtraOutput(graph)
-              ? env.createSession(graph.withOutputs(List.of(plan.tensor())), opts)
-              : env.createSession(onnxFile.toString(), opts);
+          extra.isEmpty()
+              ? env.createSession(onnxFile.toString(), opts)
+              : env.createSession(graph.withOutputs(extra), opts);
       checkNames(onnxFile, spec, session);
       checkShapes(onnxFile, spec, session, plan);
       return new InferenceEngine(spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session));
@@ -109,6 +117,11 @@ public final class InferenceEngine implements AutoCloseable {
       closeQuietly(session, opts);
       throw e;
     }
+  }
+
+  /** A tensor a node of the graph computes that is not one of its outputs. */
+  private static boolean isInner(OnnxGraph graph, String tensor) {
+    return graph.producer(tensor).isPresent() && graph.outputs().stream().noneMatch(o -> o.name().equals(tensor));
   }
 
   /** The classifier's weights, or null (logged) when they are not usable for CAMs. */

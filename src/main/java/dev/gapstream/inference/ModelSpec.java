@@ -102,14 +102,33 @@ public record ModelSpec(
     return load(onnxFile, OnnxGraph.read(onnxFile));
   }
 
-  /** As {@link #load(Path)}, reusing an already parsed graph of {@code onnxFile}. */
+  /**
+   * As {@link #load(Path)}, reusing an already parsed graph of {@code onnxFile}. A logits output
+   * computed by a {@code Softmax} (a model whose output is probabilities) is read before it: the
+   * pipeline takes the softmax of what it reads, and a second one flattened the scores (0.9 of 6
+   * classes came out as 0.33), while the GAP head, behind the Softmax, went undetected.
+   */
   public static ModelSpec load(Path onnxFile, OnnxGraph graph) {
     Path dir = onnxFile.toAbsolutePath().getParent();
     Path descriptor = dir == null ? Path.of(DESCRIPTOR) : dir.resolve(DESCRIPTOR);
-    if (Files.exists(descriptor)) {
-      return DescriptorReader.read(descriptor);
-    }
-    return defaults(onnxFile, graph);
+    ModelSpec spec = Files.exists(descriptor) ? DescriptorReader.read(descriptor) : defaults(onnxFile, graph);
+    String logits = beforeSoftmax(graph, spec.logitsOutput());
+    return logits.equals(spec.logitsOutput()) ? spec : spec.withLogits(logits, GapHeadDetector.detect(graph, logits).kind());
+  }
+
+  /** The input of the {@code Softmax} that computes {@code tensor}, else {@code tensor}. */
+  static String beforeSoftmax(OnnxGraph graph, String tensor) {
+    return graph.producer(tensor)
+        .filter(node -> node.getOpType().equals("Softmax"))
+        .map(node -> node.getInput(0))
+        .orElse(tensor);
+  }
+
+  /** This spec reading its scores from {@code logits}, whose head is {@code head}. */
+  ModelSpec withLogits(String logits, HeadKind head) {
+    return new ModelSpec(
+        name, version, inputName, layout, channelOrder, pixelScale, mean, std, minWidth, minHeight,
+        fixedWidth, fixedHeight, maxSide, labels, logits, camOutput, head, camCellCentre);
   }
 
   /** The defaults for a bare ImageNet-style model, from its graph. */

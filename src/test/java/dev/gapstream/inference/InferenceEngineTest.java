@@ -109,6 +109,27 @@ class InferenceEngineTest {
         .hasMessageContaining("no output 'heat'");
   }
 
+  /**
+   * A model whose output is a Softmax's (probabilities): its scores are read before the Softmax, so
+   * the pipeline's softmax is the only one, and its GAP head is found behind it.
+   */
+  @Test
+  void aModelThatOutputsProbabilitiesIsReadBeforeItsSoftmax() {
+    Path probabilities = TestModels.ensure("tiny-linear-softmax");
+    Path logits = TestModels.ensure("tiny-linear");
+    ModelSpec spec = ModelSpec.load(probabilities);
+    assertThat(spec.logitsOutput()).isEqualTo("/fc/Gemm_output_0");
+    assertThat(spec.head()).isEqualTo(HeadKind.GAP_LINEAR);
+    try (InferenceEngine withSoftmax = InferenceEngine.open(probabilities, spec, EngineOptions.cpu(1));
+        InferenceEngine without = InferenceEngine.open(logits, ModelSpec.load(logits), EngineOptions.cpu(1))) {
+      FloatBuffer batch = randomBatch(2, 32, 40);
+      BatchResult a = withSoftmax.run(batch, 2, 32, 40);
+      BatchResult b = without.run(batch, 2, 32, 40);
+      assertThat(a.logits(1)).containsExactly(b.logits(1), within(1e-5f));
+      assertThat(a.hasCams()).isTrue();
+    }
+  }
+
   /** A graph exported with its batch fixed at 1 (PyTorch without dynamic_axes) takes batches of 1. */
   @Test
   void aModelWithItsBatchFixedAtOneTakesBatchesOfOne() {
