@@ -11,7 +11,7 @@ import java.util.Set;
 /**
  * Finds a global-average-pooling head by walking back from the logits output.
  *
- * <p>Recognised: {@code Conv → [Relu] → GAP → [Flatten|Reshape|Squeeze] → logits} (class maps, e.g.
+ * <p>Recognised: {@code Conv → [an activation] → GAP → [Flatten|Reshape|Squeeze] → logits} (class maps, e.g.
  * SqueezeNet) and {@code GAP → [Flatten|Reshape|Squeeze] → Gemm|MatMul[+Add]|1×1 Conv → logits}
  * (e.g. ResNet, MobileNetV2). GAP is {@code GlobalAveragePool} or {@code ReduceMean} over axes 2
  * and 3, given as an attribute or (opset 18) as a constant second input. Anything else, e.g. a
@@ -23,8 +23,14 @@ public final class GapHeadDetector {
   private static final Set<String> RESHAPES =
       Set.of("Flatten", "Reshape", "Squeeze", "Identity", "Dropout");
 
-  /** Per-element ops allowed between the class-map convolution and the GAP. */
-  private static final Set<String> ACTIVATIONS = Set.of("Relu", "Identity", "Dropout");
+  /**
+   * Per-element ops allowed between the class-map convolution and the GAP: whatever they do to a
+   * map, the GAP averages what comes out of them, so that is the class map (ReLU6 is exported as
+   * Clip).
+   */
+  private static final Set<String> ACTIVATIONS =
+      Set.of("Relu", "LeakyRelu", "PRelu", "Clip", "Sigmoid", "HardSigmoid", "Elu", "Selu", "Softplus",
+          "Identity", "Dropout");
 
   private GapHeadDetector() {}
 

@@ -106,6 +106,24 @@ class GapHeadDetectorTest {
     assertThat(g.parameterCount()).isEqualTo(4 * 27 + 10);
   }
 
+  /** An activation after the class-map convolution: the GAP averages its output, the class maps. */
+  @Test
+  void classMapsThroughALeakyReluOrAClip() {
+    for (String activation : List.of("LeakyRelu", "Clip", "Sigmoid")) {
+      OnnxGraph g =
+          new G()
+              .floats("wc", 2, 4, 1, 1)
+              .node("Conv", "cls", List.of("f", "wc"), "raw")
+              .node(activation, "act", List.of("raw"), "maps")
+              .node("GlobalAveragePool", "gap", List.of("maps"), "pooled")
+              .node("Flatten", "flat", List.of("pooled"), "logits")
+              .build();
+      GapHead h = GapHeadDetector.detect(g, "logits");
+      assertThat(h.kind()).as(activation).isEqualTo(HeadKind.CLASS_MAPS_GAP);
+      assertThat(h.preGapTensor()).as(activation).isEqualTo("maps");
+    }
+  }
+
   @Test
   void reduceMeanWithOpset18AxesInputThenMatMulAndAdd() {
     OnnxGraph g =
