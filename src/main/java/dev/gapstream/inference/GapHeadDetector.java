@@ -14,9 +14,9 @@ import java.util.Set;
  * <p>Recognised: {@code Conv → [an activation] → GAP → [Flatten|Reshape|Squeeze] → logits}
  * (class maps, e.g. SqueezeNet) and {@code GAP → [Flatten|Reshape|Squeeze] → Gemm|MatMul[+Add]|1×1
  * Conv → logits} (e.g. ResNet, MobileNetV2). GAP is {@code GlobalAveragePool} or {@code
- * ReduceMean} over axes 2 and 3, given as an attribute or (opset 18) as a constant second input. Anything else, e.g. a
- * dense layer over a flattened map or an MLP after the GAP, is {@link HeadKind#NONE}: its class
- * scores have no per-location map. Stateless and thread-safe.
+ * ReduceMean} over axes 2 and 3, given as an attribute or (opset 18) as a constant second input.
+ * Anything else, e.g. a dense layer over a flattened map or an MLP after the GAP, is {@link
+ * HeadKind#NONE}: its class scores have no per-location map. Stateless and thread-safe.
  */
 public final class GapHeadDetector {
   /** Ops that only reshape or pass values through between the GAP and the logits. */
