@@ -819,6 +819,8 @@ public final class PipelineVerticle extends VerticleBase {
     }
     LOG.error("Pipeline failed, restart required: {}", why);
     health.setLive(false);
+    // Not ready either: until the process exits, its readiness kept its last checks (up).
+    health.set("running", false);
     stopping = true;
     consumer.pause();
     vertx.cancelTimer(connectionTimer);

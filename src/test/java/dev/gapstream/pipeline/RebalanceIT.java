@@ -82,6 +82,7 @@ class RebalanceIT {
           TimeUnit.SECONDS.sleep(2); // the first replica takes the second half, and cannot publish it
           try (GapstreamService second = replica(broker, "second")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> !first.health().isLive());
+            assertThat(first.health().isReady()).as("a failed pipeline is not ready").isFalse();
             StalledAcks.release();
             Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
             Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
