@@ -423,8 +423,7 @@ public final class InferenceEngine implements AutoCloseable {
    * Expected: 1", or at start-up in the calibration, without saying what to change.
    */
   private static int maxBatch(Path file, ModelSpec spec, OrtSession session) throws OrtException {
-    NodeInfo info = session.getInputInfo().get(spec.inputName());
-    long[] shape = info != null && info.getInfo() instanceof ai.onnxruntime.TensorInfo t ? t.getShape() : null;
+    long[] shape = shape(session.getInputInfo().get(spec.inputName()));
     if (shape == null) {
       return Integer.MAX_VALUE;
     }
@@ -445,7 +444,11 @@ public final class InferenceEngine implements AutoCloseable {
 
   /** The shape the graph gives {@code output} (-1 where it is dynamic), or null when it gives none. */
   private static long[] shape(OrtSession session, String output) throws OrtException {
-    NodeInfo info = session.getOutputInfo().get(output);
+    return shape(session.getOutputInfo().get(output));
+  }
+
+  /** A tensor's shape (-1 where it is dynamic), or null for a missing or non-tensor value. */
+  private static long[] shape(NodeInfo info) {
     return info != null && info.getInfo() instanceof ai.onnxruntime.TensorInfo t ? t.getShape() : null;
   }
 

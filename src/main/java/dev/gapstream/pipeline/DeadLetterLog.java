@@ -22,23 +22,33 @@ final class DeadLetterLog {
   static final long LOG_EVERY_MS = 10_000;
 
   /** Per reason: when its last line was logged, and how many dead letters went unlogged since. */
-  private final Map<RejectReason, long[]> windows = new EnumMap<>(RejectReason.class);
+  private final Map<RejectReason, Window> windows = new EnumMap<>(RejectReason.class);
+
+  private static final class Window {
+    long loggedAtMs;
+    long unlogged;
+  }
 
   void deadLettered(String source, RejectReason reason, String error, long nowMs) {
-    long[] window = windows.get(reason);
-    if (window != null && nowMs - window[0] < LOG_EVERY_MS) {
-      window[1]++;
+    Window window = windows.get(reason);
+    if (window != null && nowMs - window.loggedAtMs < LOG_EVERY_MS) {
+      window.unlogged++;
       LOG.debug("Frame {} dead-lettered ({}): {}", source, reason.wireName(), error);
       return;
     }
-    if (window == null || window[1] == 0) {
+    if (window == null) {
+      window = new Window();
+      windows.put(reason, window);
+    }
+    if (window.unlogged == 0) {
       LOG.warn("Frame {} dead-lettered ({}): {}", source, reason.wireName(), error);
     } else {
       LOG.warn(
           "Frame {} dead-lettered ({}): {} [{} more dead-lettered ({}) in the {} s after the last such line,"
               + " logged at DEBUG]",
-          source, reason.wireName(), error, window[1], reason.wireName(), LOG_EVERY_MS / 1000);
+          source, reason.wireName(), error, window.unlogged, reason.wireName(), LOG_EVERY_MS / 1000);
     }
-    windows.put(reason, new long[] {nowMs, 0});
+    window.loggedAtMs = nowMs;
+    window.unlogged = 0;
   }
 }
