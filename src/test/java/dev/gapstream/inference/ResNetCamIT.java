@@ -29,6 +29,7 @@ class ResNetCamIT {
     ModelSpec spec = ModelSpec.load(model);
     try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(2))) {
       assertThat(engine.camPlan().kind()).isEqualTo(CamPlan.Kind.FEATURES);
+      assertThat(index.get("cases")).as("reference cases").isNotEmpty();
       for (JsonNode c : index.get("cases")) {
         checkCase(engine, dir, c);
       }

@@ -47,23 +47,42 @@ final class ExternalTool {
 
   static Result run(Path workDir, String... command) {
     List<String> cmd = new ArrayList<>(List.of(command));
+    Path log = null;
     try {
+      // Output to a file, not a pipe: reading a pipe to its end would wait on a hung tool past the
+      // timeout, and an unread full pipe would block it.
+      log = Files.createTempFile("external-tool", ".log");
       Process p =
-          new ProcessBuilder(cmd).directory(workDir.toFile()).redirectErrorStream(true).start();
+          new ProcessBuilder(cmd)
+              .directory(workDir.toFile())
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       p.getOutputStream().close();
-      // Read before waiting: a full pipe would block the child.
-      byte[] out = p.getInputStream().readAllBytes();
       if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
         p.destroyForcibly();
-        return fail("timed out after " + TIMEOUT_SECONDS + " s: " + cmd);
+        return fail("timed out after " + TIMEOUT_SECONDS + " s: " + cmd + "\n" + read(log));
       }
-      return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
+      return new Result(p.exitValue(), read(log));
     } catch (IOException e) {
       return fail("could not run " + cmd + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return fail("interrupted running " + cmd);
+    } finally {
+      if (log != null) {
+        try {
+          Files.deleteIfExists(log);
+        } catch (IOException ignored) {
+          // a temp file left behind
+        }
+      }
     }
+  }
+
+  /** Lenient: a tool's output need not be valid UTF-8. */
+  private static String read(Path log) throws IOException {
+    return new String(Files.readAllBytes(log), StandardCharsets.UTF_8);
   }
 
   static Path kubectl() {

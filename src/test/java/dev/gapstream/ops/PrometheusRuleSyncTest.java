@@ -25,12 +25,14 @@ class PrometheusRuleSyncTest {
 
   @Test
   void everyAlertCarriesSeverityTimingAndRunbook() {
+    int alerts = 0;
     for (JsonNode group : Manifests.read(PromQueryMetricsTest.RULES).path("groups")) {
       for (JsonNode rule : group.path("rules")) {
         if (!rule.has("alert")) {
           continue;
         }
         String name = rule.path("alert").asText();
+        alerts++;
         assertThat(rule.path("for").asText()).as(name + " for").isNotEmpty();
         assertThat(rule.at("/labels/severity").asText()).as(name + " severity")
             .isIn("critical", "warning", "info");
@@ -39,5 +41,6 @@ class PrometheusRuleSyncTest {
             .contains("docs/OPERATIONS.md#" + name.toLowerCase(java.util.Locale.ROOT));
       }
     }
+    assertThat(alerts).as("alerts read from " + PromQueryMetricsTest.RULES).isPositive();
   }
 }
