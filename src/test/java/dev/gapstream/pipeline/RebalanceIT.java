@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.StalledAcks;
 import dev.gapstream.testing.TestPipelines;
+import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -16,12 +19,14 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A second replica joins the group mid-stream and leaves it gracefully, in exactly-once mode: a
  * {@code read_committed} reader sees every frame's prediction once. Each rebalance revokes every
  * partition of the first replica (Kafka's default, eager assignment) with frames in flight.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class RebalanceIT {
 
   private static final int FRAMES = 3_000;
@@ -40,10 +45,14 @@ class RebalanceIT {
             Thread.currentThread().interrupt();
           }
         });
-        TimeUnit.SECONDS.sleep(5);
+        await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         try (GapstreamService second = replica(broker, "second")) {
-          assertThat(second.health().isLive()).isTrue();
-          TimeUnit.SECONDS.sleep(6);
+          // Mid-stream: the second replica takes partitions from the first and publishes frames of
+          // its own, while the first goes on with what it kept.
+          await().atMost(Duration.ofMinutes(1)).until(() -> published(second) >= 50);
+          double firstSoFar = published(first);
+          await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > firstSoFar);
+          assertThat(sending).as("the second replica joined and left while frames were still coming").isNotDone();
         }
         sending.get(2, TimeUnit.MINUTES);
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
@@ -96,6 +105,12 @@ class RebalanceIT {
         }
       }
     }
+  }
+
+  private static double published(GapstreamService replica) {
+    return replica.registry().find(GapstreamMetrics.PREDICTIONS_PUBLISHED).counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 
   private static GapstreamService replica(EmbeddedKafka broker, String name) {
