@@ -3,12 +3,15 @@ package dev.gapstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** {@code demo}, the README's first command: what it counts, and arguments it refuses up front. */
+@ExtendWith(BlockedThreadGuard.class)
 class DemoCommandIT {
 
   /**

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.TestPipelines;
 import java.nio.charset.StandardCharsets;
@@ -26,6 +27,7 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --repeat}, keyed by its name, with its {@code content-type}; other files are left alone.
  * {@code -X} carries client settings, here a SASL listener's.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class ProduceCommandIT {
 
   private static final String USER = "camera";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The broker (same port, same data) goes away for ten seconds mid-stream and comes back: {@code
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
  * is lost, and the committed offsets still reach the end (a commit that failed in the outage is
  * retried).
  */
+@ExtendWith(BlockedThreadGuard.class)
 class BrokerOutageIT {
 
   private static final int FRAMES = 1_000;
@@ -33,7 +36,7 @@ class BrokerOutageIT {
       GapstreamService service =
           GapstreamService.start(
               TestPipelines.config(Map.of("kafka.bootstrap.servers", broker.bootstrapServers())),
-              GapstreamService.Options.DEFAULT);
+              TestPipelines.TIGHT);
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "outage", 8, FrameFeed.jpegs(16, 64, 64, 4));
       List<String> ids = feed.ids(FRAMES);
       try (Outputs out = Outputs.read(broker.bootstrapServers());
@@ -103,11 +106,12 @@ class BrokerOutageIT {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "stop", 4, FrameFeed.jpegs(8, 64, 64, 6));
       List<String> ids = feed.ids(40);
       try (Outputs out = Outputs.read(broker.bootstrapServers())) {
-        GapstreamService service = GapstreamService.start(TestPipelines.config(settings), GapstreamService.Options.DEFAULT);
+        GapstreamService service = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT);
         long stopMs;
         try {
           feed.send(0, 40, 0);
-          out.await(ids, Duration.ofMinutes(1));
+          Outputs.Tally before = out.await(ids, Duration.ofMinutes(1));
+          assertThat(before.lost()).as("predicted before the outage: " + before).isZero();
         } finally {
           broker.stop();
           long t0 = System.nanoTime();

@@ -3,6 +3,7 @@ package dev.gapstream.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.inference.TestModels;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
@@ -10,6 +11,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A user's model exported without a dynamic batch dimension (PyTorch's default): its input takes
@@ -17,6 +19,7 @@ import org.junit.jupiter.api.Test;
  * start-up, in the warm-up's first full batch, with ONNX Runtime's "Got: 16 Expected: 1"; it now
  * runs batches of one, says so, and predicts every frame.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class FixedBatchModelIT {
 
   @Test
