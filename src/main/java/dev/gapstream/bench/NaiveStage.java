@@ -114,6 +114,9 @@ final class NaiveStage {
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    // It waits for each send, so there is never a second record to batch with: Kafka 4's default
+    // linger (5 ms) would only delay every frame's request by that much.
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, org.apache.kafka.common.serialization.ByteArraySerializer.class.getName());
     return new KafkaProducer<>(p);
