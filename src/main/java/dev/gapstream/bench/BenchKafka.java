@@ -49,7 +49,9 @@ final class BenchKafka implements AutoCloseable {
     String prefix = "bench-" + (++runs) + "-" + name + "-";
     Topics t = new Topics(prefix + "frames", prefix + "predictions", prefix + "dlq");
     broker.createTopic(t.frames(), partitions);
-    broker.createTopic(t.predictions(), partitions);
+    // A prediction's timestamp is when the broker appended it, not when the pipeline called send():
+    // the latency runs' end point then includes the producer's linger and the request to the broker.
+    broker.createTopic(t.predictions(), partitions, Map.of("message.timestamp.type", "LogAppendTime"));
     broker.createTopic(t.dlq(), 1);
     return t;
   }

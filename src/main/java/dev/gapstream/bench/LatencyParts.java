@@ -16,8 +16,9 @@ import java.util.Arrays;
  *   <li><b>decode, batch, wait</b>: consumed → inference start (decoding, the batch's delay, and
  *       waiting for a free inference slot);
  *   <li><b>inference</b>: the model's run of the frame's batch;
- *   <li><b>to publish</b>: the prediction made → sent to Kafka (the rest of the batch's predictions,
- *       the hand-back to the event loop, offset order).
+ *   <li><b>to publish</b>: the prediction made → its record's timestamp: on {@code bench}'s topics
+ *       appended by the broker (the rest of the batch's predictions, the hand-back to the event
+ *       loop, offset order, the producer's linger, the produce request).
  * </ul>
  *
  * <p>Each part is summarised by its own p50 and p99, and by its mean over the slowest 1% of frames

@@ -20,8 +20,10 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads a latency run's predictions back and records, per frame, its prediction's publish time
- * (the record timestamp the pipeline's producer set) minus the frame's scheduled send time (the
- * source timestamp the prediction carries). Both are wall-clock milliseconds from this JVM, so the
+ * (the record's timestamp: on {@code bench}'s topics the time the broker appended it, {@code
+ * LogAppendTime}; on a deployment's, whatever its topic keeps, by default the time the pipeline's
+ * producer sent it) minus the frame's scheduled send time (the source timestamp the prediction
+ * carries). Both are wall-clock milliseconds from this JVM, so the
  * histogram resolves to 1 ms; {@link LatencyParts} splits each frame's time into the parts its
  * prediction reports. A run's frames carry {@code frame-id} {@code <prefix><i>}; predictions of
  * other frames (another run's, a camera's on a shared topic) are passed over. Frames numbered below

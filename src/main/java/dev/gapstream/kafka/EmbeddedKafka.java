@@ -134,9 +134,14 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws KafkaBrokerException if the broker does not answer in time or refuses the topic
    */
   public void createTopic(String name, int partitions) {
+    createTopic(name, partitions, Map.of());
+  }
+
+  /** As {@link #createTopic(String, int)}, with topic-level configuration ({@code retention.ms}…). */
+  public void createTopic(String name, int partitions, Map<String, String> configs) {
     try (Admin admin = admin()) {
       admin
-          .createTopics(List.of(new NewTopic(name, partitions, (short) 1)))
+          .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
           .all()
           .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (ExecutionException e) {
