@@ -182,7 +182,13 @@ public final class OpenLoad {
           () -> progress.accept(String.format(Locale.ROOT, "sent %d/%d  predictions back %d%s",
               sends.sent(), count, reader.received(), sends.failed() > 0 ? "  not sent " + sends.failed() : "")),
           1, 1, TimeUnit.SECONDS);
-      OpenLoopSender.send(producer, settings.framesTopic(), idPrefix, frames, count, settings.fps(), sends);
+      try {
+        OpenLoopSender.send(producer, settings.framesTopic(), idPrefix, frames, count, settings.fps(), sends);
+      } catch (RuntimeException | InterruptedException e) {
+        reader.expect(0); // the reader ends within a poll, before its consumer is closed here
+        readerThread.join();
+        throw e;
+      }
       reader.expect((int) sends.acknowledged());
       readerThread.join();
       Histogram h = reader.histogram();

@@ -103,6 +103,7 @@ final class PipelineStage {
           startCount = done;
           cpu = ThreadCpu.now();
           model = ModelTime.of(registry);
+          batches = BatchSizes.of(registry);
         }
         TimeUnit.MILLISECONDS.sleep(SAMPLE_MS);
       }
@@ -171,7 +172,13 @@ final class PipelineStage {
         ThreadCpu cpu = ThreadCpu.now();
         long start = System.nanoTime();
         readerThread.start();
-        sendOpenLoop(topics.frames(), count, fps);
+        try {
+          sendOpenLoop(topics.frames(), count, fps);
+        } catch (RuntimeException | InterruptedException e) {
+          reader.expect(0); // the reader ends within a poll, before its consumer is closed here
+          readerThread.join();
+          throw e;
+        }
         readerThread.join();
         BenchReport.Cpu used = ThreadCpu.now().since(cpu, (System.nanoTime() - start) / 1e9);
         if (reader.received() < count) {
