@@ -13,14 +13,19 @@ import java.util.Map;
  * @param machine where and under what load it ran
  * @param setup the model, frames and pipeline settings every stage shared
  * @param ort (1) bare ONNX Runtime, one row per batch size
- * @param inProcess (2) decode, preprocess and infer in process, no Kafka
+ * @param inProcess (2) decode, preprocess and infer in process, no Kafka: the fastest of {@code
+ *     inProcessRounds}
+ * @param inProcessRounds (2) every run, in the order they ran: one before stage 3, then one after
+ *     each of stage 3's counted rounds, in a JVM as warm as theirs
  * @param pipelineWarmUp (3) the uncounted runs before the counted ones: one, and more while the JIT
  *     was still compiling (empty with {@code --quick})
  * @param pipeline (3) the pipeline over the embedded broker at saturation, CAMs on
  * @param pipelineNoCam (3) the same with {@code cam.enabled=false}
  * @param pipelineRounds (3) every counted round with CAMs on, in the order they ran: {@code
  *     pipeline} is the fastest of them, and (4)'s loads are fractions of it
- * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit
+ * @param naive (5) single-threaded consume, decode, infer at batch 1, produce, commit: the fastest
+ *     of {@code naiveRounds}
+ * @param naiveRounds (5) every run, in the order they ran (as many as stage 3's rounds)
  * @param latency (4) end-to-end latency under open-loop load, one row per load
  * @param latencyWarmUp (4) the uncounted runs that came before each of those on the same service
  *     ({@code --latency-warmup}, then any while the JIT was still compiling)
@@ -36,11 +41,13 @@ public record BenchReport(
     Setup setup,
     List<OrtRow> ort,
     Throughput inProcess,
+    List<Throughput> inProcessRounds,
     List<Throughput> pipelineWarmUp,
     Throughput pipeline,
     Throughput pipelineNoCam,
     List<Throughput> pipelineRounds,
     Throughput naive,
+    List<Throughput> naiveRounds,
     List<LatencyRow> latency,
     List<LatencyRow> latencyWarmUp,
     Ratios ratios,
@@ -204,7 +211,10 @@ public record BenchReport(
    * @param pipelineVsInProcess pipeline ÷ in-process (target ≥ 0.8)
    * @param pipelineVsNaive pipeline ÷ naive loop (target ≥ 2)
    * @param camCost 1 − pipeline with CAMs ÷ without (target ≤ 0.05)
-   * @param p99At80VsBound p99 at 80% load ÷ its bound (target ≤ 1)
+   * @param p99At80VsBound p99 at 80% load ÷ its bound (target ≤ 1): {@code batch.max.delay.ms} + 2 ×
+   *     stage 1's time for a full batch as configured
+   * @param p99At80VsCalibratedBound the same ÷ the bound at the batch calibration chose, which is
+   *     the largest batch the calibrated pipeline runs (NaN where calibration chose none smaller)
    * @param cpuAt80 the machine's CPUs 80% of saturation needs at the CPU per frame its run took
    *     (all threads: pipeline, broker, load generator); near 1, frames queue for the cores
    * @param cpuAt80AtSaturationCost the same at the CPU per frame of the saturated run, which reads
@@ -217,6 +227,7 @@ public record BenchReport(
       double pipelineVsNaive,
       double camCost,
       double p99At80VsBound,
+      double p99At80VsCalibratedBound,
       double cpuAt80,
       double cpuAt80AtSaturationCost) {}
 

@@ -24,7 +24,8 @@ import java.util.Map;
  *     rate and latency histogram): a fresh service's first batches pay for first runs and the JIT
  * @param timeout a stage that has not finished by then fails the run
  * @param rounds measurements of each stage-1 batch size and each stage-3 variant, taken in turns
- *     (sizes in turn; with CAMs, without, with, ...); each keeps its best
+ *     (sizes in turn; with CAMs, without, then stage 2, with, ...), and of stage 5; each keeps its
+ *     best
  * @param compareSpinWait also run stage 2 with ONNX Runtime's spin-waiting flipped, for the A/B ratio
  * @param compare configuration keys to set in an A/B run of stage 3 against the configuration as
  *     it is (none: no such run)

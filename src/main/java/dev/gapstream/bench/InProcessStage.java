@@ -55,6 +55,8 @@ final class InProcessStage {
   private int finished;
   private long batches;
   private long warmBatches;
+  /** Frames finished when the clock started: a batch's frames finish together, so at least warm. */
+  private int warmFinished;
   private long warmAt;
   private ThreadCpu warmCpu;
   private ModelTime warmModel;
@@ -87,7 +89,7 @@ final class InProcessStage {
     try {
       loop.execute(() -> {
         if (warm == 0) {
-          markWarm();
+          markWarm(0);
         }
         feed();
       });
@@ -103,7 +105,7 @@ final class InProcessStage {
       // Read on the loop thread, which owns the counters and the warm-up mark.
       return loop.submit(() -> {
         double seconds = (end - warmAt) / 1e9;
-        int counted = total - warm;
+        int counted = total - warmFinished;
         return new Throughput(
             counted, Stats.round(seconds), Stats.round(counted / seconds),
             Stats.round((double) counted / Math.max(1, batches - warmBatches)),
@@ -119,8 +121,9 @@ final class InProcessStage {
     }
   }
 
-  private void markWarm() {
+  private void markWarm(int finishedNow) {
     warmAt = System.nanoTime();
+    warmFinished = finishedNow;
     warmBatches = batches;
     warmCpu = ThreadCpu.now();
     warmModel = ModelTime.of(runnerMetrics);
@@ -188,7 +191,7 @@ final class InProcessStage {
   private void finished(int frames) {
     inFlight -= frames;
     if (finished < warm && finished + frames >= warm) {
-      markWarm();
+      markWarm(finished + frames);
     }
     finished += frames;
     for (int i = 0; i < frames; i++) {

@@ -54,11 +54,13 @@ public final class ReportTable {
       line(b, "%-44s %10.1f %10.2f %8d %6.2f", "(1) bare ORT, batch " + o.batchSize(), o.imagesPerSecond(), o.msPerBatch(), o.batchSize(), o.coresBusy());
     }
     throughput(b, "(2) decode+preprocess+infer, in process", r.inProcess());
+    rounds(b, r.inProcessRounds());
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
-    pipelineRounds(b, r.pipelineRounds());
+    rounds(b, r.pipelineRounds());
     pipelineWarmUp(b, r.pipelineWarmUp());
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
+    rounds(b, r.naiveRounds());
     line(b, "");
     line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
     for (LatencyRow l : r.latency()) {
@@ -101,6 +103,10 @@ public final class ReportTable {
       line(b, "p99 at 80%% / bound                   not measured: no latency run at 80%% of saturation");
     } else {
       line(b, "p99 at 80%% / bound                   %6.3f   (target <= 1)", x.p99At80VsBound());
+      if (!Double.isNaN(x.p99At80VsCalibratedBound())) {
+        line(b, "    / bound at the calibrated batch  %6.3f   (batches of %d, the largest this pipeline ran)",
+            x.p99At80VsCalibratedBound(), r.setup().calibratedBatch());
+      }
     }
     if (!Double.isNaN(x.cpuAt80())) {
       line(b, "CPUs busy at 80%% of saturation       %6.3f   (at saturation's CPU per frame: %.3f)",
@@ -172,10 +178,11 @@ public final class ReportTable {
   }
 
   /**
-   * Stage 3's counted rounds with CAMs on, when there was more than one: the fastest is the
-   * saturation (4)'s loads are fractions of, and on a shared machine the rounds spread.
+   * A stage's counted rounds (stage 3's with CAMs on), when there was more than one: the fastest
+   * counts (for stage 3, the saturation (4)'s loads are fractions of), and on a shared machine the
+   * rounds spread.
    */
-  private static void pipelineRounds(StringBuilder b, List<Throughput> rounds) {
+  private static void rounds(StringBuilder b, List<Throughput> rounds) {
     if (rounds.size() < 2) {
       return;
     }

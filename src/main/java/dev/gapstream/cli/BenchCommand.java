@@ -101,8 +101,8 @@ public final class BenchCommand implements Callable<Integer> {
   Integer searchRuns;
 
   @Option(names = "--rounds",
-      description = "Measurements per stage-1 batch size and per stage-3 variant, taken in turns;"
-          + " each keeps its best (default: 3; quick: 1).")
+      description = "Measurements per stage-1 batch size and per stage-3 variant, taken in turns,"
+          + " each followed by one of stage 2; and runs of stage 5. Each keeps its best (default: 3; quick: 1).")
   Integer rounds;
 
   @Option(names = "--timeout", defaultValue = "PT15M", description = "Fail a stage that runs longer (default: ${DEFAULT-VALUE}).")

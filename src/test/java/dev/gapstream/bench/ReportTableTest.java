@@ -43,17 +43,19 @@ class ReportTableTest {
     BenchReport report =
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 8, false),
             List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
-            new Throughput(1800, 4, 450, 16.2, CPU, MODEL),
+            new Throughput(1800, 4, 470, 16.2, CPU, MODEL),
+            List.of(new Throughput(1800, 4, 450, 16.2, CPU, MODEL), new Throughput(1800, 4, 470, 16.2, CPU, MODEL)),
             warmUp,
             pipeline,
             pipeline,
             List.of(new Throughput(1800, 3.3, 545.5, 15.9, CPU, MODEL), pipeline, new Throughput(1800, 3.1, 580, 15.9, CPU, MODEL)),
             new Throughput(180, 2, 95, 1, new Cpu(0.6, Map.of("java", 1.0), new BenchReport.Pauses(1, 12, 12)), MODEL),
+            List.of(new Throughput(180, 2, 95, 1, CPU, MODEL), new Throughput(180, 2, 90, 1, CPU, MODEL)),
             List.of(at80),
             List.of(at80),
-            new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 0.95, 0.76),
+            new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 1.9, 0.95, 0.76),
             List.of(),
             List.of(new BenchReport.LatencyExperiment("as configured", "ingest.decode.threads=1", 480, 72, 89, 1.236, List.of(other, at80), List.of(at80, at80))),
             null);
@@ -62,6 +64,12 @@ class ReportTableTest {
 
     assertThat(table)
         .contains("JPEG decoding: libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62)\n")
+        .contains("(2) decode+preprocess+infer, in process           470.0                16.2   1.90\n"
+            + "    its rounds: 450.0, 470.0 frames/s; the fastest counts (the median is 98% of it)\n")
+        .contains("(5) naive loop (batch 1, sync commit)              95.0                 1.0   0.60\n"
+            + "    its rounds: 95.0, 90.0 frames/s; the fastest counts (the median is 97% of it)\n")
+        .contains("p99 at 80% / bound                    1.000   (target <= 1)\n"
+            + "    / bound at the calibrated batch   1.900   (batches of 8, the largest this pipeline ran)\n")
         .contains("    its rounds: 545.5, 600.0, 580.0 frames/s; the fastest counts (the median is 97% of it)\n"
             + "    before them, not counted: 2 runs, 450-590 frames/s, JIT 21% of the CPU in the first, 3% in the last\n")
         .contains("    at 80%:  to the pipeline              7.5     17.3         10.5\n")
@@ -88,7 +96,7 @@ class ReportTableTest {
     LatencyRow most = new LatencyRow(0.75, 450, 449, 8100, 60, 210, 260, 280, 80, 12, CPU, PARTS);
     BenchReport.LoadSearch search = new BenchReport.LoadSearch(80, 0.5, 300, 0.75, List.of(half, most), List.of(warm));
 
-    String table = ReportTable.format(report(List.of(most), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6, 1.1, 0.8), search));
+    String table = ReportTable.format(report(List.of(most), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 2.6, Double.NaN, 1.1, 0.8), search));
 
     assertThat(table)
         .contains("    the highest load within the bound, by bisection on one service:\n"
@@ -105,7 +113,7 @@ class ReportTableTest {
     LatencyRow rate = new LatencyRow(0.74, 400, 399.6, 7200, 31, 65, 95, 113, 102, 5.7, CPU, PARTS);
 
     String table =
-        ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN, Double.NaN, 0.7), null));
+        ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN, Double.NaN, Double.NaN, 0.7), null));
 
     assertThat(table)
         .contains("    at 74% of saturation         400.0     399.6       31       65       95      113     102.0    5.7\n")
@@ -120,7 +128,7 @@ class ReportTableTest {
   void cpuPerFrameIsNotSplitWhenTheModelRunsOnItsOwnPool() {
     LatencyRow at80 = new LatencyRow(0.8, 480, 479.5, 6400, 41, 89, 115, 132, 89.06, 7.3, CPU, PARTS);
 
-    String table = ReportTable.format(report(List.of(at80), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 0.85, 0.76), null, 4));
+    String table = ReportTable.format(report(List.of(at80), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, Double.NaN, 0.85, 0.76), null, 4));
 
     assertThat(table)
         .contains("CPU per frame, ms (all threads: pipeline, broker, load generator)\n"
@@ -166,9 +174,9 @@ class ReportTableTest {
         new BenchReport(
             MACHINE,
             new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, quick),
-            ort, saturated, List.of(), saturated, saturated, List.of(saturated), saturated,
+            ort, saturated, List.of(), List.of(), saturated, saturated, List.of(saturated), saturated, List.of(),
             List.of(usual, slow), List.of(),
-            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, 1.19, 0.79), List.of(), List.of(), null);
+            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, Double.NaN, 1.19, 0.79), List.of(), List.of(), null);
 
     String table = ReportTable.format(report.apply(false));
 
@@ -182,9 +190,9 @@ class ReportTableTest {
         new BenchReport(
             MACHINE,
             new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
-            ort, noWorkers, List.of(), noWorkers, noWorkers, List.of(noWorkers), noWorkers,
+            ort, noWorkers, List.of(), List.of(), noWorkers, noWorkers, List.of(noWorkers), noWorkers, List.of(),
             List.of(slow), List.of(),
-            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, 1.19, 0.79), List.of(), List.of(), null);
+            new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, Double.NaN, 1.19, 0.79), List.of(), List.of(), null);
     assertThat(ReportTable.format(unnamed)).as("no model threads seen saturated: nothing to compare")
         .doesNotContain("the model took")
         .doesNotContain("Infinity");
@@ -205,6 +213,6 @@ class ReportTableTest {
         new BenchReport.Setup(
             "model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, inferenceThreads, 2, 2, 256, 0, false),
         List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
-        t, List.of(), t, t, List.of(t), t, latency, List.of(), ratios, List.of(), List.of(), search);
+        t, List.of(), List.of(), t, t, List.of(t), t, List.of(), latency, List.of(), ratios, List.of(), List.of(), search);
   }
 }
