@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * Writes predictions and dead letters. A prediction keeps its frame's key (so per-camera order
@@ -84,7 +86,7 @@ public final class PredictionPublisher {
       return deadLetterWithoutValue(
           frame, reason, error, value.length + " bytes, over the " + maxPayloadBytes + " a dead letter carries");
     }
-    return send(deadLetterRecord(frame, value, reason, error, null));
+    return sendDeadLetter(deadLetterRecord(frame, value, reason, error, null));
   }
 
   /**
@@ -92,24 +94,38 @@ public final class PredictionPublisher {
    * dlq-payload-omitted} header: for a frame the producer or the dead-letter topic would refuse.
    */
   public Future<RecordMetadata> deadLetterWithoutValue(Frame frame, RejectReason reason, String error, String why) {
-    return send(deadLetterRecord(frame, null, reason, error, why));
+    return sendDeadLetter(deadLetterRecord(frame, null, reason, error, why));
   }
 
-  private KafkaProducerRecord<byte[], byte[]> deadLetterRecord(
+  /**
+   * Sends a dead letter as Kafka's own record, past the Vert.x one: that turns each header's value
+   * into bytes and cannot carry a header without one, which the frame's may have.
+   */
+  private Future<RecordMetadata> sendDeadLetter(ProducerRecord<byte[], byte[]> record) {
+    return producer.asStream()
+        .send(record)
+        .map(m -> new RecordMetadata(m.offset(), m.partition(), m.timestamp(), m.topic()))
+        .onFailure(e -> failures.accept(record.topic(), e));
+  }
+
+  /** The dead letter: the frame's key, the given value, the frame's headers as they came, the dlq-* ones. */
+  ProducerRecord<byte[], byte[]> deadLetterRecord(
       Frame frame, byte[] value, RejectReason reason, String error, String omitted) {
-    KafkaProducerRecord<byte[], byte[]> out = KafkaProducerRecord.create(deadLetterTopic, frame.record().key(), value);
-    List<KafkaHeader> headers = new ArrayList<>();
+    RecordHeaders headers = new RecordHeaders();
     for (Header h : frame.record().headers()) {
-      headers.add(KafkaHeader.header(h.key(), Buffer.buffer(h.value() == null ? new byte[0] : h.value())));
+      headers.add(h.key(), h.value());
     }
-    headers.add(header(DLQ_REASON_HEADER, reason.wireName()));
-    headers.add(header(DLQ_ERROR_HEADER, error == null ? reason.wireName() : error));
-    headers.add(header(DLQ_SOURCE_HEADER, frame.source()));
+    headers.add(DLQ_REASON_HEADER, utf8(reason.wireName()));
+    headers.add(DLQ_ERROR_HEADER, utf8(error == null ? reason.wireName() : error));
+    headers.add(DLQ_SOURCE_HEADER, utf8(frame.source()));
     if (omitted != null) {
-      headers.add(header(DLQ_PAYLOAD_OMITTED_HEADER, omitted));
+      headers.add(DLQ_PAYLOAD_OMITTED_HEADER, utf8(omitted));
     }
-    out.addHeaders(headers);
-    return out;
+    return new ProducerRecord<>(deadLetterTopic, null, null, frame.record().key(), value, headers);
+  }
+
+  private static byte[] utf8(String value) {
+    return value.getBytes(StandardCharsets.UTF_8);
   }
 
   private static KafkaHeader header(String key, String value) {
