@@ -2,10 +2,13 @@ package dev.gapstream.ingest;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.util.List;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a frame's bytes into RGB pixels, or rejects it with a reason. Limits are checked before
@@ -23,6 +26,25 @@ public final class FrameDecoder {
     // not in temporary files: a read-only root filesystem has none. Frames are read where they are.
     ImageIO.setUseCache(false);
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
+
+  /**
+   * Parts of the reader warnings that mean pixels are missing or wrong. The JDK's {@code
+   * "Truncated File - Missing EOI marker"}: the data ended before the image (after a libjpeg
+   * warning it is the only one: libjpeg reports its first warning per image alone). libjpeg's: the
+   * same from its own source ({@code "Premature end of JPEG file"}), a scan's data ending early
+   * ({@code "Corrupt JPEG data: premature end of data segment"}), undecodable scan data ({@code
+   * "bad Huffman code"}, {@code "bad arithmetic code"}), a restart marker lost ({@code "found
+   * marker 0x.. instead of RST.."}).
+   */
+  private static final List<String> PIXELS_LOST = List.of(
+      "Missing EOI marker",
+      "Premature end of JPEG file",
+      "premature end of data segment",
+      "bad Huffman code",
+      "bad arithmetic code",
+      "instead of RST");
 
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
@@ -118,11 +140,7 @@ public final class FrameDecoder {
       checkPixels(width, height);
       rgb = buffers.take(3 * width * height);
       BufferedImage image = reader.read(0, lease.params(rgb, width, height));
-      if (!lease.warnings.isEmpty()) {
-        // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
-        throw new FrameRejectedException(
-            RejectReason.DECODE_ERROR, format + " decoded with errors: " + lease.warnings.get(0));
-      }
+      checkWarnings(format, lease.warnings);
       clean = true;
       if (!RgbPixels.isBackedBy(image, rgb)) {
         RgbPixels.copy(image, rgb);
@@ -147,6 +165,23 @@ public final class FrameDecoder {
       } else {
         ImageReaders.discard(lease);
       }
+    }
+  }
+
+  /**
+   * Rejects a frame whose reader warned that pixels are missing or wrong: ImageIO decodes a
+   * truncated or corrupt JPEG with a warning and grey pixels. Other warnings leave the pixels whole
+   * (libjpeg's extraneous bytes before a marker, an invalid embedded colour profile, the PNG
+   * reader's ignored chunks) and are logged at debug only.
+   */
+  private static void checkWarnings(ImageFormat format, List<String> warnings) {
+    for (String warning : warnings) {
+      if (PIXELS_LOST.stream().anyMatch(warning::contains)) {
+        throw new FrameRejectedException(RejectReason.DECODE_ERROR, format + " decoded with errors: " + warning);
+      }
+    }
+    for (String warning : warnings) {
+      LOG.debug("{} frame decoded whole despite a warning: {}", format, warning);
     }
   }
 

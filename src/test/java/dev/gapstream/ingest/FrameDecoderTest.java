@@ -247,6 +247,53 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(Arrays.copyOf(png, 40), "image/png", null, null), RejectReason.DECODE_ERROR, "PNG");
   }
 
+  /**
+   * A JPEG cut in its scan data decodes with warnings and grey pixels: rejected, whether libjpeg
+   * says so ("premature end of data segment") or only the JDK does ("Missing EOI marker", after an
+   * earlier harmless libjpeg warning, which is the only one libjpeg reports); so is one without its
+   * end marker.
+   */
+  @Test
+  void jpegsCutInTheirScanDataAreDecodeErrors() throws IOException {
+    byte[] jpeg = encode(noise(256, 256, 5), "jpeg");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length * 7 / 10), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "JPEG decoded with errors: Truncated File - Missing EOI marker");
+    byte[] extraneous = withBytesBefore(jpeg, 0xda, 3);
+    assertRejected(() -> decoder.decode(Arrays.copyOf(extraneous, extraneous.length * 7 / 10), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "Missing EOI marker");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length - 2), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "Missing EOI marker");
+  }
+
+  /**
+   * libjpeg warns of bytes between two markers ("Corrupt JPEG data: 3 extraneous bytes before
+   * marker 0xda"), as some cameras write them, and skips them: the pixels are whole. Before, every
+   * warning rejected the frame.
+   */
+  @Test
+  void extraneousBytesBeforeAMarkerLeaveTheSamePixels() throws IOException {
+    byte[] jpeg = encode(noise(256, 256, 6), "jpeg");
+    byte[] expected = decoder.decode(jpeg, "image/jpeg", null, null).rgb().clone();
+
+    DecodedFrame frame = decoder.decode(withBytesBefore(jpeg, 0xda, 3), "image/jpeg", null, null);
+
+    assertThat(frame.rgb()).isEqualTo(expected);
+  }
+
+  /** The JPEG with {@code count} bytes inserted before its first {@code marker}. */
+  private static byte[] withBytesBefore(byte[] jpeg, int marker, int count) {
+    for (int i = 2; i < jpeg.length - 1; i++) {
+      if ((jpeg[i] & 0xff) == 0xff && (jpeg[i + 1] & 0xff) == marker) {
+        byte[] out = new byte[jpeg.length + count];
+        System.arraycopy(jpeg, 0, out, 0, i);
+        Arrays.fill(out, i, i + count, (byte) 0x55);
+        System.arraycopy(jpeg, i, out, i + count, jpeg.length - i);
+        return out;
+      }
+    }
+    throw new IllegalArgumentException("no marker 0x" + Integer.toHexString(marker));
+  }
+
   @Test
   void tooManyBytesIsRejectedBeforeDecoding() {
     FrameDecoder small = new FrameDecoder(new DecodeLimits(10, 1 << 20, 1, 1, 0, 0));
