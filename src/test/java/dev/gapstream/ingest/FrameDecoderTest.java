@@ -5,7 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -292,6 +297,52 @@ class FrameDecoderTest {
       }
     }
     throw new IllegalArgumentException("no marker 0x" + Integer.toHexString(marker));
+  }
+
+  /**
+   * Grey PNGs the reader gives as two-band or 16-bit CS_GRAY images keep their grey values, as
+   * 8-bit grey ones do: Java2D's redraw treated the grey as linear and turned an opaque 128 into
+   * 188. Alpha applies over black, as for an RGBA PNG (200 at alpha 128 gives 100).
+   */
+  @Test
+  void greyPngsWithAlphaOrSixteenBitsKeepTheirGrey() throws IOException {
+    byte[] greyAlpha = greyPng(DataBuffer.TYPE_BYTE, true, 128, 255);
+    BufferedImage read = ImageIO.read(new ByteArrayInputStream(greyAlpha));
+    assertThat(read.getColorModel().getNumComponents()).as("grey and alpha").isEqualTo(2);
+    assertThat(read.getColorModel().getColorSpace().getType()).isEqualTo(ColorSpace.TYPE_GRAY);
+
+    assertThat(rgbAt(decoder.decode(greyAlpha, "image/png", null, null), 5, 5)).containsExactly(128, 128, 128);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_BYTE, true, 200, 128), null, null, null), 5, 5))
+        .containsExactly(100, 100, 100);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_USHORT, false, 0x8080, 0), null, null, null), 5, 5))
+        .containsExactly(128, 128, 128);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_USHORT, true, 0x8080, 0xffff), null, null, null), 5, 5))
+        .containsExactly(128, 128, 128);
+
+    BufferedImage rgba = new BufferedImage(40, 40, BufferedImage.TYPE_INT_ARGB);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        rgba.setRGB(x, y, (128 << 24) | (200 << 16) | (200 << 8) | 200);
+      }
+    }
+    assertThat(rgbAt(decoder.decode(encode(rgba, "png"), null, null, null), 5, 5)).containsExactly(100, 100, 100);
+  }
+
+  /** A 40x40 grey PNG of one value, of 8 or 16 bits ({@code DataBuffer} type), with alpha or not. */
+  private static byte[] greyPng(int dataType, boolean alpha, int grey, int alphaValue) throws IOException {
+    ComponentColorModel cm = new ComponentColorModel(
+        ColorSpace.getInstance(ColorSpace.CS_GRAY), alpha, false,
+        alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, dataType);
+    WritableRaster raster = cm.createCompatibleWritableRaster(40, 40);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        raster.setSample(x, y, 0, grey);
+        if (alpha) {
+          raster.setSample(x, y, 1, alphaValue);
+        }
+      }
+    }
+    return encode(new BufferedImage(cm, raster, false, null), "png");
   }
 
   @Test
