@@ -46,6 +46,9 @@ public final class FrameDecoder {
       "bad arithmetic code",
       "instead of RST");
 
+  /** What the JDK's readers throw where they have no image type for the data (JPEGImageReader). */
+  private static final String UNSUPPORTED_IMAGE_TYPE = "Unsupported Image Type";
+
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
 
@@ -151,6 +154,9 @@ public final class FrameDecoder {
     } catch (FrameRejectedException e) {
       throw e;
     } catch (IIOException e) {
+      if (UNSUPPORTED_IMAGE_TYPE.equals(e.getMessage())) {
+        throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, unsupportedColours(data, format), e);
+      }
       throw new FrameRejectedException(RejectReason.DECODE_ERROR, format + " is corrupt: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       // ImageIO's readers throw unchecked exceptions (index, array, arithmetic) on malformed input.
@@ -183,6 +189,38 @@ public final class FrameDecoder {
     for (String warning : warnings) {
       LOG.debug("{} frame decoded whole despite a warning: {}", format, warning);
     }
+  }
+
+  /**
+   * Why ImageIO made no image of a frame whose header it read: a colour space it has no RGB for. A
+   * JPEG's is told by its number of components: older JDK 17 builds read no CMYK or YCCK JPEG (four
+   * components), and none reads two.
+   */
+  private static String unsupportedColours(byte[] data, ImageFormat format) {
+    int components = format == ImageFormat.JPEG ? jpegComponents(data) : -1;
+    return (components < 0 ? format + " has a colour space" : format + " has " + components + " colour components")
+        + " that this JDK's ImageIO does not convert to RGB (it reads 1: grey, 3: YCbCr or RGB; and 4:"
+        + " CMYK or YCCK where the JDK is recent enough)";
+  }
+
+  /** The number of components in a JPEG's frame header (its SOF marker), or -1 where none comes first. */
+  static int jpegComponents(byte[] jpeg) {
+    int i = 2; // past SOI
+    while (i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
+      int marker = jpeg[i + 1] & 0xff;
+      if (marker == 0xff) { // fill byte
+        i++;
+        continue;
+      }
+      if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
+        return i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1; // length 2, precision 1, height 2, width 2
+      }
+      if (marker == 0xda || marker == 0xd9) {
+        return -1;
+      }
+      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+    }
+    return -1;
   }
 
   private void checkPixels(long width, long height) {

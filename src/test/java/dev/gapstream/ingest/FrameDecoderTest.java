@@ -10,14 +10,19 @@ import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ComponentColorModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
 import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Random;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -343,6 +348,56 @@ class FrameDecoderTest {
       }
     }
     return encode(new BufferedImage(cm, raster, false, null), "png");
+  }
+
+  /**
+   * A 64x48 CMYK JPEG of pure red (C 0, M 255, Y 255, K 0), as Pillow 9.4 writes one (Adobe marker,
+   * inverted values, 493 bytes).
+   */
+  private static final String CMYK_RED_JPEG_BASE64 =
+      "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwAIBgYHBgUIBwcHCQkICgwUDQwLCwwZEhMPFB0aHx4dGhwcICQuJyAiLCMc"
+      + "HCg3KSwwMTQ0NB8nOT04MjwuMzQy/8AAFAgAMABABEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAAB"
+      + "AgMEBQYHCAkKC//EALUQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNi"
+      + "coIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SV"
+      + "lpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4E"
+      + "QwBNAFkASwAAPwD3+vn+vn+vf6KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK"
+      + "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK"
+      + "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK//2Q==";
+
+  /** This JDK reads CMYK JPEGs (older JDK 17 builds did not): red comes out red. */
+  @Test
+  void cmykJpegsDecodeToTheirColours() {
+    byte[] cmyk = Base64.getDecoder().decode(CMYK_RED_JPEG_BASE64);
+    assertThat(FrameDecoder.jpegComponents(cmyk)).isEqualTo(4);
+
+    int[] pixel = rgbAt(decoder.decode(cmyk, "image/jpeg", null, null), 8, 24);
+
+    assertThat(pixel[0]).isGreaterThan(240);
+    assertThat(pixel[1]).isLessThan(15);
+    assertThat(pixel[2]).isLessThan(15);
+  }
+
+  /**
+   * A JPEG whose colour space ImageIO has no RGB for (here two components; CMYK on older JDKs), for
+   * which the reader throws "Unsupported Image Type": an unsupported format, not a corrupt JPEG.
+   */
+  @Test
+  void aJpegOfAColourSpaceImageIoCannotConvertIsAnUnsupportedFormat() throws IOException {
+    WritableRaster twoBands = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 40, 40, 2, null);
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(stream);
+      writer.write(null, new IIOImage(twoBands, null, null), writer.getDefaultWriteParam());
+    } finally {
+      writer.dispose();
+    }
+    byte[] jpeg = out.toByteArray();
+    assertThat(FrameDecoder.jpegComponents(jpeg)).isEqualTo(2);
+
+    assertRejected(() -> decoder.decode(jpeg, "image/jpeg", null, null), RejectReason.UNSUPPORTED_FORMAT,
+        "JPEG has 2 colour components that this JDK's ImageIO does not convert to RGB");
+    assertRejected(() -> decoder.decode(jpeg, "image/jpeg", null, null), RejectReason.UNSUPPORTED_FORMAT, "CMYK");
   }
 
   @Test
