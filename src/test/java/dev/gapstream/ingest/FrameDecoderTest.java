@@ -415,6 +415,15 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(new byte[3], "image/x-raw-rgb", 100_000, 100_000), RejectReason.TOO_LARGE, "ingest.max.pixels");
   }
 
+  /** A frame's RGB bytes are counted in an int: no pixel limit lets that overflow. */
+  @Test
+  void thePixelLimitKeepsAFramesBytesWithinAnInt() {
+    assertThat(3 * DecodeLimits.MAX_PIXELS).isLessThanOrEqualTo(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> new DecodeLimits(1 << 20, DecodeLimits.MAX_PIXELS + 1, 1, 1, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPixels 536870913 is out of range [1, 536870912]");
+  }
+
   @Test
   void framesBelowTheModelsMinimumAreABadShape() throws IOException {
     byte[] tiny = encode(new BufferedImage(16, 64, BufferedImage.TYPE_INT_RGB), "png");
