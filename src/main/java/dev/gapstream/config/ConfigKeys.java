@@ -194,7 +194,8 @@ public final class ConfigKeys {
               INGEST_MAX_PIXELS,
               LONG,
               16_777_216L,
-              range(1, 1L << 30),
+              // DecodeLimits.MAX_PIXELS: a frame's RGB bytes, 3 a pixel, are counted in an int
+              range(1, 1L << 29),
               "Largest decoded width*height accepted; larger ones are dead-lettered as too-large")
           .define(
               INGEST_RESIZE_MAX_SIDE,

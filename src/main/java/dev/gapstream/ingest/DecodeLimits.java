@@ -21,6 +21,18 @@ public record DecodeLimits(
     int fixedHeight,
     int maxSide) {
 
+  /**
+   * The most {@code maxPixels} may be ({@code ingest.max.pixels}): a frame's RGB bytes, 3 a pixel,
+   * are counted in an int and held in one array, which 512 Mi pixels (1.5 GiB) leave room for.
+   */
+  public static final long MAX_PIXELS = 1L << 29;
+
+  public DecodeLimits {
+    if (maxPixels < 1 || maxPixels > MAX_PIXELS) {
+      throw new IllegalArgumentException("maxPixels " + maxPixels + " is out of range [1, " + MAX_PIXELS + "]");
+    }
+  }
+
   /** Limits that run every frame at its own size (or the fixed size of a fixed-size model). */
   public DecodeLimits(
       long maxFrameBytes, long maxPixels, int minWidth, int minHeight, int fixedWidth, int fixedHeight) {

@@ -2,10 +2,13 @@ package dev.gapstream.ingest;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.util.List;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns a frame's bytes into RGB pixels, or rejects it with a reason. Limits are checked before
@@ -23,6 +26,28 @@ public final class FrameDecoder {
     // not in temporary files: a read-only root filesystem has none. Frames are read where they are.
     ImageIO.setUseCache(false);
   }
+
+  private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
+
+  /**
+   * Parts of the reader warnings that mean pixels are missing or wrong. The JDK's {@code
+   * "Truncated File - Missing EOI marker"}: the data ended before the image (after a libjpeg
+   * warning it is the only one: libjpeg reports its first warning per image alone). libjpeg's: the
+   * same from its own source ({@code "Premature end of JPEG file"}), a scan's data ending early
+   * ({@code "Corrupt JPEG data: premature end of data segment"}), undecodable scan data ({@code
+   * "bad Huffman code"}, {@code "bad arithmetic code"}), a restart marker lost ({@code "found
+   * marker 0x.. instead of RST.."}).
+   */
+  private static final List<String> PIXELS_LOST = List.of(
+      "Missing EOI marker",
+      "Premature end of JPEG file",
+      "premature end of data segment",
+      "bad Huffman code",
+      "bad arithmetic code",
+      "instead of RST");
+
+  /** What the JDK's readers throw where they have no image type for the data (JPEGImageReader). */
+  private static final String UNSUPPORTED_IMAGE_TYPE = "Unsupported Image Type";
 
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
@@ -118,11 +143,7 @@ public final class FrameDecoder {
       checkPixels(width, height);
       rgb = buffers.take(3 * width * height);
       BufferedImage image = reader.read(0, lease.params(rgb, width, height));
-      if (!lease.warnings.isEmpty()) {
-        // ImageIO decodes a truncated JPEG with a warning and grey pixels; that is a corrupt frame.
-        throw new FrameRejectedException(
-            RejectReason.DECODE_ERROR, format + " decoded with errors: " + lease.warnings.get(0));
-      }
+      checkWarnings(format, lease.warnings);
       clean = true;
       if (!RgbPixels.isBackedBy(image, rgb)) {
         RgbPixels.copy(image, rgb);
@@ -133,6 +154,9 @@ public final class FrameDecoder {
     } catch (FrameRejectedException e) {
       throw e;
     } catch (IIOException e) {
+      if (UNSUPPORTED_IMAGE_TYPE.equals(e.getMessage())) {
+        throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, unsupportedColours(data, format), e);
+      }
       throw new FrameRejectedException(RejectReason.DECODE_ERROR, format + " is corrupt: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       // ImageIO's readers throw unchecked exceptions (index, array, arithmetic) on malformed input.
@@ -148,6 +172,55 @@ public final class FrameDecoder {
         ImageReaders.discard(lease);
       }
     }
+  }
+
+  /**
+   * Rejects a frame whose reader warned that pixels are missing or wrong: ImageIO decodes a
+   * truncated or corrupt JPEG with a warning and grey pixels. Other warnings leave the pixels whole
+   * (libjpeg's extraneous bytes before a marker, an invalid embedded colour profile, the PNG
+   * reader's ignored chunks) and are logged at debug only.
+   */
+  private static void checkWarnings(ImageFormat format, List<String> warnings) {
+    for (String warning : warnings) {
+      if (PIXELS_LOST.stream().anyMatch(warning::contains)) {
+        throw new FrameRejectedException(RejectReason.DECODE_ERROR, format + " decoded with errors: " + warning);
+      }
+    }
+    for (String warning : warnings) {
+      LOG.debug("{} frame decoded whole despite a warning: {}", format, warning);
+    }
+  }
+
+  /**
+   * Why ImageIO made no image of a frame whose header it read: a colour space it has no RGB for. A
+   * JPEG's is told by its number of components: older JDK 17 builds read no CMYK or YCCK JPEG (four
+   * components), and none reads two.
+   */
+  private static String unsupportedColours(byte[] data, ImageFormat format) {
+    int components = format == ImageFormat.JPEG ? jpegComponents(data) : -1;
+    return (components < 0 ? format + " has a colour space" : format + " has " + components + " colour components")
+        + " that this JDK's ImageIO does not convert to RGB (it reads 1: grey, 3: YCbCr or RGB; and 4:"
+        + " CMYK or YCCK where the JDK is recent enough)";
+  }
+
+  /** The number of components in a JPEG's frame header (its SOF marker), or -1 where none comes first. */
+  static int jpegComponents(byte[] jpeg) {
+    int i = 2; // past SOI
+    while (i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
+      int marker = jpeg[i + 1] & 0xff;
+      if (marker == 0xff) { // fill byte
+        i++;
+        continue;
+      }
+      if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
+        return i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1; // length 2, precision 1, height 2, width 2
+      }
+      if (marker == 0xda || marker == 0xd9) {
+        return -1;
+      }
+      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+    }
+    return -1;
   }
 
   private void checkPixels(long width, long height) {

@@ -69,7 +69,13 @@ public final class RgbPixels {
       case BufferedImage.TYPE_3BYTE_BGR -> fromBgr(bytes(image), rgb);
       case BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB -> fromInts(ints(image), rgb);
       case BufferedImage.TYPE_BYTE_GRAY -> fromGray(bytes(image), rgb);
-      default -> fromBgr(bytes(redraw(image)), rgb);
+      default -> {
+        if (isGrey(image.getColorModel())) {
+          fromGreyRaster(image, rgb);
+        } else {
+          fromBgr(bytes(redraw(image)), rgb);
+        }
+      }
     }
   }
 
@@ -124,7 +130,46 @@ public final class RgbPixels {
     }
   }
 
-  /** Any other layout (palette, 16-bit, alpha over a background): let Java2D convert it. */
+  /**
+   * A grey image other than {@code TYPE_BYTE_GRAY}: PNG's 16-bit grey, and grey with alpha. Java2D
+   * would treat its grey as linear as well and brighten it (128 to 186), so it is not redrawn.
+   */
+  private static boolean isGrey(ColorModel cm) {
+    int transfer = cm.getTransferType();
+    return cm instanceof ComponentColorModel
+        && cm.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+        && cm.getNumColorComponents() == 1
+        && (transfer == DataBuffer.TYPE_BYTE || transfer == DataBuffer.TYPE_USHORT);
+  }
+
+  /**
+   * A grey image's values as they are, scaled to 8 bits; alpha, where there is one, applied over
+   * black, as the redraw applies an RGBA PNG's ({@code TYPE_4BYTE_ABGR}: 200 at alpha 128 gives
+   * 100), so that a PNG's transparency means the same in grey and in colour.
+   */
+  private static void fromGreyRaster(BufferedImage image, byte[] rgb) {
+    ColorModel cm = image.getColorModel();
+    Raster raster = image.getRaster();
+    boolean alpha = cm.hasAlpha() && !cm.isAlphaPremultiplied();
+    int bands = raster.getNumBands();
+    long greyMax = (1L << cm.getComponentSize(0)) - 1;
+    long alphaMax = alpha ? (1L << cm.getComponentSize(1)) - 1 : 1;
+    long scale = greyMax * alphaMax;
+    int width = image.getWidth();
+    int[] row = new int[bands * width];
+    for (int y = 0, i = 0; y < image.getHeight(); y++) {
+      raster.getPixels(0, y, width, 1, row);
+      for (int s = 0; s < row.length; s += bands, i += 3) {
+        long weighted = (long) row[s] * (alpha ? row[s + 1] : 1);
+        byte v = (byte) ((255 * weighted + scale / 2) / scale);
+        rgb[i] = v;
+        rgb[i + 1] = v;
+        rgb[i + 2] = v;
+      }
+    }
+  }
+
+  /** Any other layout (palette, 16-bit colour, alpha over a background): let Java2D convert it. */
   private static BufferedImage redraw(BufferedImage image) {
     BufferedImage out =
         new BufferedImage(image.getWidth(), image.getHeight(), BufferedImage.TYPE_3BYTE_BGR);

@@ -301,7 +301,7 @@ public final class PipelineVerticle extends VerticleBase {
     predictionLimit = limits.prediction();
     publisher = new PredictionPublisher(
         producer, settings.predictionsTopic(), settings.deadLetterTopic(), limits.deadLetterPayloadBytes(),
-        metrics::publishFailed);
+        limits.deadLetter().bytes(), limits.deadLetter().what(), metrics::publishFailed);
     LOG.info(
         "Predictions over {} bytes ({}) are dead-lettered as too large; dead letters carry frames of up to {}"
             + " bytes ({}, less room for the headers)",
@@ -584,7 +584,7 @@ public final class PipelineVerticle extends VerticleBase {
     output(
         frame,
         deadLetterOutboxes,
-        () -> publisher.deadLetterWithoutValue(
+        () -> withoutValueOrFrame(
             frame, RejectReason.EXPIRED, expiry.error(ageMs), "expired: the frame is still in its topic (dlq-source)"),
         sent -> {});
   }
@@ -760,7 +760,19 @@ public final class PipelineVerticle extends VerticleBase {
     return unlessTooLarge(publisher.deadLetter(frame, reason, error), e -> {
       LOG.warn("Frame {}: the dead letter was refused as too large ({}); sending it without the frame's bytes",
           frame.source(), e.toString());
-      return publisher.deadLetterWithoutValue(frame, reason, error, "refused as too large: " + e.getMessage());
+      return withoutValueOrFrame(frame, reason, error, "refused as too large: " + e.getMessage());
+    });
+  }
+
+  /**
+   * The dead letter without the frame's value, or {@linkplain #unlessTooLarge where that is refused
+   * as too large} without its headers too: the frame's headers can be as large as its value.
+   */
+  private Future<RecordMetadata> withoutValueOrFrame(Frame frame, RejectReason reason, String error, String why) {
+    return unlessTooLarge(publisher.deadLetterWithoutValue(frame, reason, error, why), e -> {
+      LOG.warn("Frame {}: the dead letter without the frame's bytes was refused as too large ({}); sending it"
+          + " without the frame's headers too", frame.source(), e.toString());
+      return publisher.deadLetterWithoutFrame(frame, reason, error, why + "; then without the value: " + e.getMessage());
     });
   }
 

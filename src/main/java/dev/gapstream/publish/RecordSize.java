@@ -3,6 +3,8 @@ package dev.gapstream.publish;
 import io.vertx.kafka.client.producer.KafkaHeader;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.nio.charset.StandardCharsets;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
  * The most bytes a record can take in a batch of its own, as the producer's {@code
@@ -24,6 +26,20 @@ public final class RecordSize {
     long bytes = BATCH_HEADER + RECORD_FIELDS + length(record.key()) + length(record.value());
     for (KafkaHeader header : record.headers()) {
       bytes += HEADER_FIELDS + header.key().getBytes(StandardCharsets.UTF_8).length + header.value().length();
+    }
+    return bytes;
+  }
+
+  /** The same for Kafka's own record (a dead letter), whose headers may have no value. */
+  public static long upperBound(ProducerRecord<byte[], byte[]> record) {
+    return BATCH_HEADER + RECORD_FIELDS + length(record.key()) + length(record.value()) + headers(record.headers());
+  }
+
+  /** What {@code headers} add to a record. */
+  public static long headers(Iterable<Header> headers) {
+    long bytes = 0;
+    for (Header header : headers) {
+      bytes += HEADER_FIELDS + header.key().getBytes(StandardCharsets.UTF_8).length + length(header.value());
     }
     return bytes;
   }

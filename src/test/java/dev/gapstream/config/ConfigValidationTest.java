@@ -26,7 +26,8 @@ inference.provider     | tpu    | inference.provider: "tpu" is not one of [cpu, 
 ingest.max.in.flight   | 0      | ingest.max.in.flight: 0 is out of range [1, 100000]
 ingest.max.frame.bytes | 2GiB   | ingest.max.frame.bytes: 2147483648 is out of range [1, 1073741824]
 ingest.max.frame.bytes | 8 megs | ingest.max.frame.bytes: "8 megs" is not a byte size (e.g. 8388608 or 8MiB)
-ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 1073741824]
+ingest.max.pixels      | 0      | ingest.max.pixels: 0 is out of range [1, 536870912]
+ingest.max.pixels      | 536870913 | ingest.max.pixels: 536870913 is out of range [1, 536870912]
 ingest.resize.max.side | -2     | ingest.resize.max.side: -2 is out of range [-1, 65535]
 ingest.resize.max.side | 4K     | ingest.resize.max.side: "4K" is not an integer
 ingest.max.frame.age.ms | -1    | ingest.max.frame.age.ms: -1 is out of range [0, 604800000]

@@ -5,14 +5,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.Color;
 import java.awt.Graphics2D;
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Random;
+import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -247,6 +257,149 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(Arrays.copyOf(png, 40), "image/png", null, null), RejectReason.DECODE_ERROR, "PNG");
   }
 
+  /**
+   * A JPEG cut in its scan data decodes with warnings and grey pixels: rejected, whether libjpeg
+   * says so ("premature end of data segment") or only the JDK does ("Missing EOI marker", after an
+   * earlier harmless libjpeg warning, which is the only one libjpeg reports); so is one without its
+   * end marker.
+   */
+  @Test
+  void jpegsCutInTheirScanDataAreDecodeErrors() throws IOException {
+    byte[] jpeg = encode(noise(256, 256, 5), "jpeg");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length * 7 / 10), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "JPEG decoded with errors: Truncated File - Missing EOI marker");
+    byte[] extraneous = withBytesBefore(jpeg, 0xda, 3);
+    assertRejected(() -> decoder.decode(Arrays.copyOf(extraneous, extraneous.length * 7 / 10), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "Missing EOI marker");
+    assertRejected(() -> decoder.decode(Arrays.copyOf(jpeg, jpeg.length - 2), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR, "Missing EOI marker");
+  }
+
+  /**
+   * libjpeg warns of bytes between two markers ("Corrupt JPEG data: 3 extraneous bytes before
+   * marker 0xda"), as some cameras write them, and skips them: the pixels are whole. Before, every
+   * warning rejected the frame.
+   */
+  @Test
+  void extraneousBytesBeforeAMarkerLeaveTheSamePixels() throws IOException {
+    byte[] jpeg = encode(noise(256, 256, 6), "jpeg");
+    byte[] expected = decoder.decode(jpeg, "image/jpeg", null, null).rgb().clone();
+
+    DecodedFrame frame = decoder.decode(withBytesBefore(jpeg, 0xda, 3), "image/jpeg", null, null);
+
+    assertThat(frame.rgb()).isEqualTo(expected);
+  }
+
+  /** The JPEG with {@code count} bytes inserted before its first {@code marker}. */
+  private static byte[] withBytesBefore(byte[] jpeg, int marker, int count) {
+    for (int i = 2; i < jpeg.length - 1; i++) {
+      if ((jpeg[i] & 0xff) == 0xff && (jpeg[i + 1] & 0xff) == marker) {
+        byte[] out = new byte[jpeg.length + count];
+        System.arraycopy(jpeg, 0, out, 0, i);
+        Arrays.fill(out, i, i + count, (byte) 0x55);
+        System.arraycopy(jpeg, i, out, i + count, jpeg.length - i);
+        return out;
+      }
+    }
+    throw new IllegalArgumentException("no marker 0x" + Integer.toHexString(marker));
+  }
+
+  /**
+   * Grey PNGs the reader gives as two-band or 16-bit CS_GRAY images keep their grey values, as
+   * 8-bit grey ones do: Java2D's redraw treated the grey as linear and turned an opaque 128 into
+   * 188. Alpha applies over black, as for an RGBA PNG (200 at alpha 128 gives 100).
+   */
+  @Test
+  void greyPngsWithAlphaOrSixteenBitsKeepTheirGrey() throws IOException {
+    byte[] greyAlpha = greyPng(DataBuffer.TYPE_BYTE, true, 128, 255);
+    BufferedImage read = ImageIO.read(new ByteArrayInputStream(greyAlpha));
+    assertThat(read.getColorModel().getNumComponents()).as("grey and alpha").isEqualTo(2);
+    assertThat(read.getColorModel().getColorSpace().getType()).isEqualTo(ColorSpace.TYPE_GRAY);
+
+    assertThat(rgbAt(decoder.decode(greyAlpha, "image/png", null, null), 5, 5)).containsExactly(128, 128, 128);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_BYTE, true, 200, 128), null, null, null), 5, 5))
+        .containsExactly(100, 100, 100);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_USHORT, false, 0x8080, 0), null, null, null), 5, 5))
+        .containsExactly(128, 128, 128);
+    assertThat(rgbAt(decoder.decode(greyPng(DataBuffer.TYPE_USHORT, true, 0x8080, 0xffff), null, null, null), 5, 5))
+        .containsExactly(128, 128, 128);
+
+    BufferedImage rgba = new BufferedImage(40, 40, BufferedImage.TYPE_INT_ARGB);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        rgba.setRGB(x, y, (128 << 24) | (200 << 16) | (200 << 8) | 200);
+      }
+    }
+    assertThat(rgbAt(decoder.decode(encode(rgba, "png"), null, null, null), 5, 5)).containsExactly(100, 100, 100);
+  }
+
+  /** A 40x40 grey PNG of one value, of 8 or 16 bits ({@code DataBuffer} type), with alpha or not. */
+  private static byte[] greyPng(int dataType, boolean alpha, int grey, int alphaValue) throws IOException {
+    ComponentColorModel cm = new ComponentColorModel(
+        ColorSpace.getInstance(ColorSpace.CS_GRAY), alpha, false,
+        alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, dataType);
+    WritableRaster raster = cm.createCompatibleWritableRaster(40, 40);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        raster.setSample(x, y, 0, grey);
+        if (alpha) {
+          raster.setSample(x, y, 1, alphaValue);
+        }
+      }
+    }
+    return encode(new BufferedImage(cm, raster, false, null), "png");
+  }
+
+  /**
+   * A 64x48 CMYK JPEG of pure red (C 0, M 255, Y 255, K 0), as Pillow 9.4 writes one (Adobe marker,
+   * inverted values, 493 bytes).
+   */
+  private static final String CMYK_RED_JPEG_BASE64 =
+      "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwAIBgYHBgUIBwcHCQkICgwUDQwLCwwZEhMPFB0aHx4dGhwcICQuJyAiLCMc"
+      + "HCg3KSwwMTQ0NB8nOT04MjwuMzQy/8AAFAgAMABABEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAAB"
+      + "AgMEBQYHCAkKC//EALUQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNi"
+      + "coIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SV"
+      + "lpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4E"
+      + "QwBNAFkASwAAPwD3+vn+vn+vf6KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK"
+      + "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK"
+      + "KKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKKK//2Q==";
+
+  /** This JDK reads CMYK JPEGs (older JDK 17 builds did not): red comes out red. */
+  @Test
+  void cmykJpegsDecodeToTheirColours() {
+    byte[] cmyk = Base64.getDecoder().decode(CMYK_RED_JPEG_BASE64);
+    assertThat(FrameDecoder.jpegComponents(cmyk)).isEqualTo(4);
+
+    int[] pixel = rgbAt(decoder.decode(cmyk, "image/jpeg", null, null), 8, 24);
+
+    assertThat(pixel[0]).isGreaterThan(240);
+    assertThat(pixel[1]).isLessThan(15);
+    assertThat(pixel[2]).isLessThan(15);
+  }
+
+  /**
+   * A JPEG whose colour space ImageIO has no RGB for (here two components; CMYK on older JDKs), for
+   * which the reader throws "Unsupported Image Type": an unsupported format, not a corrupt JPEG.
+   */
+  @Test
+  void aJpegOfAColourSpaceImageIoCannotConvertIsAnUnsupportedFormat() throws IOException {
+    WritableRaster twoBands = Raster.createInterleavedRaster(DataBuffer.TYPE_BYTE, 40, 40, 2, null);
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream stream = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(stream);
+      writer.write(null, new IIOImage(twoBands, null, null), writer.getDefaultWriteParam());
+    } finally {
+      writer.dispose();
+    }
+    byte[] jpeg = out.toByteArray();
+    assertThat(FrameDecoder.jpegComponents(jpeg)).isEqualTo(2);
+
+    assertRejected(() -> decoder.decode(jpeg, "image/jpeg", null, null), RejectReason.UNSUPPORTED_FORMAT,
+        "JPEG has 2 colour components that this JDK's ImageIO does not convert to RGB");
+    assertRejected(() -> decoder.decode(jpeg, "image/jpeg", null, null), RejectReason.UNSUPPORTED_FORMAT, "CMYK");
+  }
+
   @Test
   void tooManyBytesIsRejectedBeforeDecoding() {
     FrameDecoder small = new FrameDecoder(new DecodeLimits(10, 1 << 20, 1, 1, 0, 0));
@@ -260,6 +413,15 @@ class FrameDecoderTest {
     ByteBuffer.wrap(png, 16, 8).putInt(100_000).putInt(100_000);
     assertRejected(() -> decoder.decode(png, null, null, null), RejectReason.TOO_LARGE, "100000x100000");
     assertRejected(() -> decoder.decode(new byte[3], "image/x-raw-rgb", 100_000, 100_000), RejectReason.TOO_LARGE, "ingest.max.pixels");
+  }
+
+  /** A frame's RGB bytes are counted in an int: no pixel limit lets that overflow. */
+  @Test
+  void thePixelLimitKeepsAFramesBytesWithinAnInt() {
+    assertThat(3 * DecodeLimits.MAX_PIXELS).isLessThanOrEqualTo(Integer.MAX_VALUE);
+    assertThatThrownBy(() -> new DecodeLimits(1 << 20, DecodeLimits.MAX_PIXELS + 1, 1, 1, 0, 0))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("maxPixels 536870913 is out of range [1, 536870912]");
   }
 
   @Test

@@ -13,6 +13,7 @@ import dev.gapstream.testing.TestPipelines;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -123,9 +125,19 @@ class LargeOutputsIT {
         undecodable[1] = (byte) 0xd8;
         undecodable[2] = (byte) 0xff;
         producer.send(frame("three-mb", undecodable)).get();
+        // Under the most a dead letter carries, but over the topic's 2 MB with a 700 KB header: without
+        // its value, headers kept. A 2.5 MB header: without the frame's headers too. Before, neither
+        // was measured whole, and the topic's refusal doomed the transaction.
+        ProducerRecord<byte[], byte[]> bigHeaders = frame("big-headers", Arrays.copyOf(undecodable, 1_500_000));
+        bigHeaders.headers().add("note", new byte[700_000]);
+        producer.send(bigHeaders).get();
+        ProducerRecord<byte[], byte[]> hugeHeaders = frame("huge-headers", Arrays.copyOf(undecodable, 10_000));
+        hugeHeaders.headers().add("note", new byte[2_500_000]);
+        RecordMetadata huge = producer.send(hugeHeaders).get();
+        String hugeSource = "frames-" + huge.partition() + "-" + huge.offset(); // its frame-id goes too
         producer.send(frame("after", FrameFeed.jpegs(1, 64, 64, 9).get(0))).get();
 
-        List<String> ids = List.of("three-mb", "after");
+        List<String> ids = List.of("three-mb", "big-headers", hugeSource, "after");
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
         System.out.println("a dead letter over its topic's limit, exactly-once: " + done);
 
@@ -136,6 +148,15 @@ class LargeOutputsIT {
         assertThat(bare.value()).as("a 3 MB frame's dead letter, over the topic's 2 MB").isNull();
         assertThat(Outputs.header(bare, "dlq-payload-omitted")).startsWith("3000000 bytes, over the");
         System.out.println("  dlq-payload-omitted: " + Outputs.header(bare, "dlq-payload-omitted"));
+        ConsumerRecord<byte[], byte[]> withHeaders = out.deadLetters("big-headers").get(0);
+        assertThat(withHeaders.value()).isNull();
+        assertThat(withHeaders.headers().lastHeader("note").value()).hasSize(700_000);
+        assertThat(Outputs.header(withHeaders, "dlq-payload-omitted"))
+            .startsWith("1500000 bytes: with them the dead letter would take up to");
+        ConsumerRecord<byte[], byte[]> withoutHeaders = out.deadLetters(hugeSource).get(0);
+        assertThat(withoutHeaders.value()).isNull();
+        assertThat(withoutHeaders.headers().lastHeader("note")).isNull();
+        assertThat(Outputs.header(withoutHeaders, "dlq-headers-omitted")).startsWith("3 headers of ");
         assertThat(TestPipelines.get(service, "/health/live").statusCode()).as("the pipeline went on").isEqualTo(200);
         assertCommittedToTheEnd(admin, group);
       }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.internal.AbstractRecords;
@@ -59,6 +60,24 @@ class RecordSizeTest {
     KafkaProducerRecord<byte[], byte[]> accented = KafkaProducerRecord.create("t", null, new byte[0]);
     accented.addHeader(KafkaHeader.header("éé", Buffer.buffer("v".getBytes(StandardCharsets.UTF_8))));
     assertThat(RecordSize.upperBound(accented) - RecordSize.upperBound(ascii)).isEqualTo(2);
+  }
+
+  /** Kafka's own record (a dead letter) counts the same, a header without a value as none. */
+  @Test
+  void countsKafkasRecordTheSameAndAHeaderWithoutAValue() {
+    byte[] key = {1, 2};
+    byte[] value = new byte[1_000];
+    KafkaProducerRecord<byte[], byte[]> vertx = KafkaProducerRecord.create("t", key, value);
+    vertx.addHeader(KafkaHeader.header("a", Buffer.buffer(new byte[300])));
+    ProducerRecord<byte[], byte[]> kafka = new ProducerRecord<>("t", key, value);
+    kafka.headers().add("a", new byte[300]);
+    assertThat(RecordSize.upperBound(kafka)).isEqualTo(RecordSize.upperBound(vertx));
+
+    kafka.headers().add("b", null);
+    Header[] headers = kafka.headers().toArray();
+    int kafkas = AbstractRecords.estimateSizeInBytesUpperBound(
+        RecordBatch.CURRENT_MAGIC_VALUE, CompressionType.NONE, key, value, headers);
+    assertThat(RecordSize.upperBound(kafka)).isGreaterThanOrEqualTo(kafkas).isLessThanOrEqualTo(kafkas + 60L);
   }
 
   private static byte[] bytes(Random random, int size) {

@@ -91,7 +91,8 @@ public final class Outputs implements AutoCloseable {
       String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
       perKey.computeIfAbsent(key, k -> new ArrayList<>()).add(id);
     } else {
-      deadLetters.computeIfAbsent(id, k -> new ArrayList<>()).add(r);
+      // One sent without the frame's headers: by its source, the frame id the service gives one without.
+      deadLetters.computeIfAbsent(id != null ? id : header(r, "dlq-source"), k -> new ArrayList<>()).add(r);
     }
   }
 
