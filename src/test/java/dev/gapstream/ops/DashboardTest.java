@@ -61,4 +61,21 @@ class DashboardTest {
         "gapstream_batch_size_bucket", "gapstream_frames_in_flight", "gapstream_consumer_paused",
         "sum by (reason)");
   }
+
+  /** gapstream_model_info is always 1: its stat panel shows the series' name, model and version. */
+  @Test
+  void modelPanelShowsTheModelNotTheValue() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    int infos = 0;
+    for (JsonNode p : dash.path("panels")) {
+      for (JsonNode t : p.path("targets")) {
+        if (t.path("expr").asText().contains("gapstream_model_info")) {
+          assertThat(p.at("/options/textMode").asText()).as(p.path("title").asText()).isEqualTo("name");
+          assertThat(t.path("legendFormat").asText()).contains("{{model}}", "{{version}}");
+          infos++;
+        }
+      }
+    }
+    assertThat(infos).isPositive();
+  }
 }
