@@ -78,4 +78,27 @@ class DashboardTest {
     }
     assertThat(infos).isPositive();
   }
+
+  /**
+   * Units say what a panel shows: no rate reads "req/s" (gapstream serves no requests), and seconds
+   * spent per second (a rate of a *_seconds_sum alone) are a share of time, not seconds.
+   */
+  @Test
+  void unitsFitWhatPanelsShow() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    int shares = 0;
+    for (JsonNode p : dash.path("panels")) {
+      String title = p.path("title").asText();
+      String unit = p.at("/fieldConfig/defaults/unit").asText();
+      assertThat(unit).as(title).isNotIn("reqps", "rps");
+      for (JsonNode t : p.path("targets")) {
+        String expr = t.path("expr").asText();
+        if (expr.matches("(?s).*rate\\(\\w+_seconds_sum\\b.*") && !expr.contains("/")) {
+          assertThat(unit).as(title + ": seconds per second").isEqualTo("percentunit");
+          shares++;
+        }
+      }
+    }
+    assertThat(shares).as("the GC pause panel").isPositive();
+  }
 }
