@@ -174,14 +174,33 @@
     };
   }
 
+  var RETRY_MIN_MS = 1000;
+  var RETRY_MAX_MS = 30000;
+  var retryMs = RETRY_MIN_MS;
+
   function connect() {
     var source = new EventSource('/live/events');
     source.addEventListener('hello', handler(onHello));
     source.addEventListener('stats', handler(onStats));
     source.addEventListener('frame', handler(onFrame));
-    source.onopen = function () { statusEl.textContent = 'live'; statusEl.className = 'status online'; };
-    // EventSource reconnects by itself (after the server's retry interval); just show it.
-    source.onerror = function () { statusEl.textContent = 'reconnecting'; statusEl.className = 'status offline'; };
+    source.onopen = function () {
+      retryMs = RETRY_MIN_MS;
+      statusEl.textContent = 'live';
+      statusEl.className = 'status online';
+    };
+    source.onerror = function () {
+      statusEl.textContent = 'reconnecting';
+      statusEl.className = 'status offline';
+      // A broken stream is reopened by EventSource itself (after the server's retry interval), but
+      // an answer other than 200 (a proxy's 502 during a rollout, a full or closing hub's 503)
+      // closes it for good: open a new one, backing off up to RETRY_MAX_MS.
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        count('reconnects');
+        setTimeout(connect, retryMs);
+        retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+      }
+    };
   }
 
   window.addEventListener('resize', drawAll);

@@ -95,7 +95,7 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "gapstream-live-stats"));
     ticker.scheduleAtFixedRate(this::publishStats, 1, 1, TimeUnit.SECONDS);
     ticker.scheduleAtFixedRate(
-        () -> hub.broadcast(SseEvent.comment("heartbeat")), HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+        hub::heartbeat, HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
   }
 
   private static Thread daemon(Runnable r, String name) {

@@ -13,21 +13,46 @@ import java.util.concurrent.atomic.AtomicLong;
  * The connected Server-Sent Events clients. {@link #broadcast(String)} may be called from any
  * thread: each client's writes are handed to the event loop that owns its connection. A client
  * that cannot keep up loses events instead of growing a queue: when its write queue is full
- * ({@link HttpServerResponse#writeQueueFull()}) the event is dropped for that client alone.
+ * ({@link HttpServerResponse#writeQueueFull()}) the event is dropped for that client alone. One
+ * whose queue is still full at the next {@link #heartbeat()} has stopped reading and is closed.
+ * At most {@link #MAX_CLIENTS} are connected at once; more get 503.
  */
 final class SseHub {
+  /**
+   * Viewers at once. Each one costs the event loop a write per event and up to a full write queue
+   * of memory; a management port serves a few operators, not an audience.
+   */
+  static final int MAX_CLIENTS = 32;
+
+  private final int maxClients;
   private final List<Client> clients = new CopyOnWriteArrayList<>();
   private final AtomicLong dropped = new AtomicLong();
-  private volatile boolean closed;
+  private boolean closed;
+
+  SseHub() {
+    this(MAX_CLIENTS);
+  }
+
+  SseHub(int maxClients) {
+    this.maxClients = maxClients;
+  }
 
   /**
    * Turns the request into an event stream and sends {@code greeting}, in order, before any
-   * broadcast. Runs on the request's event loop.
+   * broadcast; answers 503 when the hub is closed or full. Runs on the request's event loop.
    */
   void accept(RoutingContext ctx, List<String> greeting) {
     HttpServerResponse response = ctx.response();
-    if (closed) {
-      response.setStatusCode(503).end();
+    Client client = new Client(Vertx.currentContext(), response);
+    // Added before the greeting: broadcasts from other threads queue behind this task on the
+    // same event loop, so the client sees the greeting first and misses nothing after it.
+    String refusal = admit(client);
+    if (refusal != null) {
+      response
+          .setStatusCode(503)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
+          .putHeader(HttpHeaders.RETRY_AFTER, "30")
+          .end(refusal + "\n");
       return;
     }
     response
@@ -36,20 +61,40 @@ final class SseHub {
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         // reverse proxies (nginx) must pass events through as they come, not buffer them
         .putHeader("X-Accel-Buffering", "no");
-    Client client = new Client(Vertx.currentContext(), response);
     response.closeHandler(v -> clients.remove(client));
     response.exceptionHandler(e -> clients.remove(client));
-    // Added before the greeting: broadcasts from other threads queue behind this task on the
-    // same event loop, so the client sees the greeting first and misses nothing after it.
-    clients.add(client);
     // one write, not one per replayed event: a replay is ~130 events
     client.send(String.join("", greeting));
+  }
+
+  /** Adds the client, or says why not. Locked with {@link #close()}: none joins after it. */
+  private synchronized String admit(Client client) {
+    if (closed) {
+      return "The live view is shutting down.";
+    }
+    if (clients.size() >= maxClients) {
+      return "The live view has " + maxClients + " viewers already, its limit; try again later.";
+    }
+    clients.add(client);
+    return null;
   }
 
   /** Sends one formatted event (see {@link SseEvent}) to every client. Any thread. */
   void broadcast(String event) {
     for (Client client : clients) {
       client.context.runOnContext(v -> client.send(event));
+    }
+  }
+
+  /**
+   * Sends a heartbeat comment to every client and closes those whose write queue was full at this
+   * heartbeat and the one before: they stopped reading (a frozen tab, a peer gone behind a proxy
+   * that keeps the connection), and would hold a place and a full queue for good. Any thread.
+   */
+  void heartbeat() {
+    String event = SseEvent.comment("heartbeat");
+    for (Client client : clients) {
+      client.context.runOnContext(v -> client.heartbeat(event));
     }
   }
 
@@ -64,17 +109,21 @@ final class SseHub {
 
   /** Ends every stream; later connections get 503. Any thread. */
   void close() {
-    closed = true;
+    synchronized (this) {
+      closed = true;
+    }
     for (Client client : clients) {
       clients.remove(client);
       client.context.runOnContext(v -> client.response.end());
     }
   }
 
-  /** One connection; {@link #send(String)} runs on {@link #context}, the connection's event loop. */
+  /** One connection; its methods run on {@link #context}, the connection's event loop. */
   private final class Client {
     final Context context;
     final HttpServerResponse response;
+    /** Whether the write queue was full at the last heartbeat. */
+    private boolean fullAtLastHeartbeat;
 
     Client(Context context, HttpServerResponse response) {
       this.context = context;
@@ -89,6 +138,19 @@ final class SseHub {
       } else {
         response.write(event);
       }
+    }
+
+    void heartbeat(String event) {
+      boolean full = response.writeQueueFull();
+      if (full && fullAtLastHeartbeat && !response.closed()) {
+        clients.remove(this);
+        // Not end(): its last chunk would wait behind the full queue. A reset closes the
+        // connection (HTTP/1.1) or the stream (HTTP/2) and drops what is queued.
+        response.reset();
+        return;
+      }
+      fullAtLastHeartbeat = full;
+      send(event);
     }
   }
 }

@@ -3,13 +3,17 @@ package dev.gapstream.live;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.SyntheticFrames;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.HeadlessChromium;
 import dev.gapstream.testing.TestPipelines;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +21,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -31,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The live view in a real browser: the pipeline with the shipped model and synthetic frames
  * flowing, the page in headless Chromium, and the DOM read twice over the DevTools Protocol to
  * show that frames, labels and charts appear and keep updating. Leaves a screenshot in {@code
- * target/live-view.png}.
+ * target/live-view.png}. And, on a bare live view, that the page reconnects after a 503.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class LiveViewBrowserIT {
@@ -105,6 +111,61 @@ class LiveViewBrowserIT {
     assertThat(Files.size(SCREENSHOT)).isGreaterThan(10_000);
   }
 
+  /**
+   * A browser gives up an EventSource for good after an answer other than 200 (a proxy's 503 during
+   * a rollout): the page must open a new one, not say "reconnecting" forever. No pipeline needed.
+   */
+  @Test
+  @Timeout(120)
+  void pageReconnectsAfterTheStreamIsAnsweredWith503(@TempDir Path profile) throws Exception {
+    HeadlessChromium.executable();
+    Vertx vertx = Vertx.vertx();
+    try (GapstreamMetrics metrics = GapstreamMetrics.create();
+        LiveView view = new LiveView(metrics.registry(), "m", "7")) {
+      AtomicInteger requests = new AtomicInteger();
+      Router router = Router.router(vertx);
+      router.get("/live/events").handler(ctx -> {
+        if (requests.incrementAndGet() == 1) {
+          ctx.response().setStatusCode(503).end("starting");
+        } else {
+          ctx.next();
+        }
+      });
+      view.install(router);
+      HttpServer server =
+          vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      try (HeadlessChromium browser = HeadlessChromium.launch(profile, 800, 600)) {
+        browser.navigate("http://127.0.0.1:" + server.actualPort() + "/live");
+        String page =
+            "document.readyState !== 'complete' ? '{}' : JSON.stringify({"
+                + " status: document.getElementById('status').textContent,"
+                + " model: document.getElementById('model').textContent,"
+                + " reconnects: +(document.body.dataset.reconnects || 0) })";
+        AtomicReference<JsonObject> state = new AtomicReference<>(new JsonObject());
+        HeadlessChromium.await(
+            Duration.ofSeconds(30),
+            () -> {
+              state.set(evaluate(browser, page));
+              return "live".equals(state.get().getString("status"));
+            },
+            () -> "the page did not reconnect after a 503: " + state.get().encode() + ", " + requests.get() + " requests");
+        assertThat(state.get().getString("model")).isEqualTo("m v7");
+        assertThat(state.get().getInteger("reconnects")).isEqualTo(1);
+        assertThat(requests.get()).isEqualTo(2);
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static JsonObject evaluate(HeadlessChromium browser, String expression) {
+    try {
+      return browser.evaluateJson(expression);
+    } catch (Exception e) {
+      throw new AssertionError("reading the page failed", e);
+    }
+  }
+
   private static void assertShowsFramesAndCharts(JsonObject state, List<String> labels) {
     assertThat(state.getString("status")).isEqualTo("live");
     assertThat(state.getString("model")).startsWith("gapnet-shapes v").doesNotContain("connecting");
@@ -127,11 +188,7 @@ class LiveViewBrowserIT {
   }
 
   private static JsonObject read(HeadlessChromium browser) {
-    try {
-      return browser.evaluateJson(STATE);
-    } catch (Exception e) {
-      throw new AssertionError("reading the page failed", e);
-    }
+    return evaluate(browser, STATE);
   }
 
   /** Synthetic JPEG frames at {@link #RATE} per second until interrupted. */

@@ -11,11 +11,14 @@ import dev.gapstream.testing.BlockedThreadGuard;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.BufferedReader;
 import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -173,6 +176,92 @@ class LiveViewTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * A client that stopped reading (its write queue full at two heartbeats in a row) is closed and
+   * its place freed; one that reads stays; above the cap a client gets 503 with a reason.
+   */
+  @Test
+  @Timeout(60)
+  void aClientThatStopsReadingIsClosedAndOneAboveTheCapGets503() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    SseHub hub = new SseHub(2);
+    try {
+      Router router = Router.router(vertx);
+      router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
+      // Small socket buffers: a peer that does not read fills the write queue after a few KB.
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
+          .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      URI events = URI.create("http://127.0.0.1:" + server.actualPort() + "/events");
+      HttpClient http = HttpClient.newHttpClient();
+
+      HttpResponse<InputStream> reader =
+          http.send(HttpRequest.newBuilder(events).build(), HttpResponse.BodyHandlers.ofInputStream());
+      assertThat(reader.statusCode()).isEqualTo(200);
+      Thread drain = new Thread(() -> {
+        try (InputStream in = reader.body()) {
+          in.transferTo(java.io.OutputStream.nullOutputStream());
+        } catch (java.io.IOException e) {
+          // closed at the end of the test
+        }
+      });
+      drain.setDaemon(true);
+      drain.start();
+
+      try (Socket stalled = new Socket()) {
+        stalled.setReceiveBufferSize(4096);
+        stalled.connect(new InetSocketAddress("127.0.0.1", server.actualPort()));
+        stalled.getOutputStream().write(
+            "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        awaitClients(hub, 2);
+
+        HttpResponse<InputStream> third =
+            http.send(HttpRequest.newBuilder(events).build(), HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream body = third.body()) {
+          assertThat(third.statusCode()).isEqualTo(503);
+          assertThat(new String(body.readAllBytes(), StandardCharsets.UTF_8)).contains("2 viewers");
+        }
+
+        String big = SseEvent.comment("x".repeat(16 * 1024));
+        for (int i = 0; i < 32; i++) { // 512 KB, slowly enough for the reader to keep up
+          hub.broadcast(big);
+          Thread.sleep(10);
+        }
+        Thread.sleep(200);
+        hub.heartbeat();
+        Thread.sleep(200);
+        assertThat(hub.clientCount()).as("one full queue is not yet a stalled client").isEqualTo(2);
+        hub.heartbeat();
+        awaitClients(hub, 1);
+
+        stalled.setSoTimeout(10_000);
+        InputStream in = stalled.getInputStream();
+        try {
+          while (in.read(new byte[8192]) >= 0) {
+            // what the kernel buffered before the close
+          }
+        } catch (java.net.SocketException reset) {
+          // closed with data unsent: a reset
+        }
+        HttpResponse<InputStream> again =
+            http.send(HttpRequest.newBuilder(events).build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertThat(again.statusCode()).as("the closed client's place is free").isEqualTo(200);
+        again.body().close();
+      }
+      reader.body().close();
+    } finally {
+      hub.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void awaitClients(SseHub hub, int count) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (hub.clientCount() != count && System.nanoTime() < deadline) {
+      Thread.sleep(10);
+    }
+    assertThat(hub.clientCount()).isEqualTo(count);
   }
 
   /** Reads up to the next blank line; skips comments and the retry field. */

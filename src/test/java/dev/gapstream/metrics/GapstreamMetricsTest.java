@@ -2,13 +2,19 @@ package dev.gapstream.metrics;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.lang.reflect.Proxy;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -130,6 +136,31 @@ class GapstreamMetricsTest {
     }
   }
 
+  /**
+   * The lag the alert rules sum: Kafka reports records-lag per assigned partition, and the binder
+   * exports it with the topic and partition as labels (the rule counts each partition once).
+   */
+  @Test
+  void consumerLagIsExportedPerTopicPartition() throws Exception {
+    Map<MetricName, Metric> kafka = new HashMap<>();
+    kafkaMetric(kafka, "records-lag-max", Map.of("client-id", "c1"), 801);
+    for (int partition = 0; partition < 2; partition++) {
+      Map<String, String> tags =
+          Map.of("client-id", "c1", "topic", "frames", "partition", String.valueOf(partition));
+      kafkaMetric(kafka, "records-lag", tags, 800 + partition);
+    }
+    AutoCloseable binding =
+        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()));
+    String text = metrics.scrape();
+    binding.close();
+
+    assertThat(text)
+        .contains("kafka_consumer_fetch_manager_records_lag{application=\"gapstream\",client=\"consumer\","
+            + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"0\",topic=\"frames\",zone=\"test\"} 800.0")
+        .contains("kafka_consumer_fetch_manager_records_lag{application=\"gapstream\",client=\"consumer\","
+            + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"1\",topic=\"frames\",zone=\"test\"} 801.0");
+  }
+
   @Test
   void publishFailuresAreCountedByTopicAndTheKafkaErrorWithin() {
     PipelineMetrics p = metrics.pipeline();
@@ -143,6 +174,34 @@ class GapstreamMetricsTest {
             + "topic=\"predictions\",zone=\"test\"} 2.0")
         .contains("gapstream_publish_failures_total{application=\"gapstream\",error=\"IllegalStateException\","
             + "topic=\"frames.dlq\",zone=\"test\"} 1.0");
+  }
+
+  private static void kafkaMetric(
+      Map<MetricName, Metric> into, String name, Map<String, String> tags, double value) {
+    MetricName id = new MetricName(name, "consumer-fetch-manager-metrics", "", tags);
+    into.put(id, new Metric() {
+      @Override
+      public MetricName metricName() {
+        return id;
+      }
+
+      @Override
+      public Object metricValue() {
+        return value;
+      }
+    });
+  }
+
+  /** A Kafka client whose only working method is {@code metrics()}, all the binder calls. */
+  private static <T> T client(Class<T> type, Map<MetricName, Metric> kafkaMetrics) {
+    return type.cast(Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type},
+        (proxy, method, args) -> switch (method.getName()) {
+          case "metrics" -> kafkaMetrics;
+          case "hashCode" -> System.identityHashCode(proxy);
+          case "equals" -> proxy == args[0];
+          case "toString" -> type.getSimpleName();
+          default -> throw new UnsupportedOperationException(method.getName());
+        }));
   }
 
   private static void recordOneOfEach(PipelineMetrics p) {

@@ -61,4 +61,44 @@ class DashboardTest {
         "gapstream_batch_size_bucket", "gapstream_frames_in_flight", "gapstream_consumer_paused",
         "sum by (reason)");
   }
+
+  /** gapstream_model_info is always 1: its stat panel shows the series' name, model and version. */
+  @Test
+  void modelPanelShowsTheModelNotTheValue() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    int infos = 0;
+    for (JsonNode p : dash.path("panels")) {
+      for (JsonNode t : p.path("targets")) {
+        if (t.path("expr").asText().contains("gapstream_model_info")) {
+          assertThat(p.at("/options/textMode").asText()).as(p.path("title").asText()).isEqualTo("name");
+          assertThat(t.path("legendFormat").asText()).contains("{{model}}", "{{version}}");
+          infos++;
+        }
+      }
+    }
+    assertThat(infos).isPositive();
+  }
+
+  /**
+   * Units say what a panel shows: no rate reads "req/s" (gapstream serves no requests), and seconds
+   * spent per second (a rate of a *_seconds_sum alone) are a share of time, not seconds.
+   */
+  @Test
+  void unitsFitWhatPanelsShow() throws Exception {
+    JsonNode dash = new ObjectMapper().readTree(PromQueryMetricsTest.DASHBOARD.toFile());
+    int shares = 0;
+    for (JsonNode p : dash.path("panels")) {
+      String title = p.path("title").asText();
+      String unit = p.at("/fieldConfig/defaults/unit").asText();
+      assertThat(unit).as(title).isNotIn("reqps", "rps");
+      for (JsonNode t : p.path("targets")) {
+        String expr = t.path("expr").asText();
+        if (expr.matches("(?s).*rate\\(\\w+_seconds_sum\\b.*") && !expr.contains("/")) {
+          assertThat(unit).as(title + ": seconds per second").isEqualTo("percentunit");
+          shares++;
+        }
+      }
+    }
+    assertThat(shares).as("the GC pause panel").isPositive();
+  }
 }

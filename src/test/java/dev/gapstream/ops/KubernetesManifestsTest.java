@@ -120,6 +120,9 @@ class KubernetesManifestsTest {
     PodDisruptionBudget pdb =
         StrictModel.bind(Manifests.only(docs, "PodDisruptionBudget"), PodDisruptionBudget.class);
     assertThat(podLabels).containsAllEntriesOf(pdb.getSpec().getSelector().getMatchLabels());
+    assertThat(pdb.getSpec().getUnhealthyPodEvictionPolicy())
+        .as("pods unready in a Kafka outage must not block node drains")
+        .isEqualTo("AlwaysAllow");
 
     PodMonitor pm = StrictModel.bind(Manifests.only(docs, "PodMonitor"), PodMonitor.class);
     assertThat(podLabels).containsAllEntriesOf(pm.getSpec().getSelector().getMatchLabels());
