@@ -146,6 +146,7 @@ class LiveViewTest {
       while (view.clients() == 0 && System.nanoTime() < deadline) {
         Thread.sleep(10);
       }
+      assertThat(view.clients()).as("the event stream's client, registered").isEqualTo(1);
 
       clock.set(1_000); // one interval: of 500 predictions at once, one is sampled
       for (int i = 0; i < 500; i++) {
