@@ -11,6 +11,7 @@ import dev.gapstream.ingest.FrameDecoder;
 import dev.gapstream.ingest.RejectReason;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
@@ -28,12 +29,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Inference failures at the verticle level, with a stand-in {@link BatchRunner}: frames whose model
  * output is not finite are dead-lettered one by one; a batch whose run throws dead-letters its own
  * frames and nothing else. Both with reason {@code inference-error}, counted, and committed.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class BatchFailureIT {
 
   private static final String GROUP = "batch-failure";
@@ -64,47 +67,50 @@ class BatchFailureIT {
           TestPipelines.config(Map.of(
               "kafka.bootstrap.servers", broker.bootstrapServers(), "kafka.group.id", GROUP,
               "batch.max.size", "8", "batch.max.delay.ms", "20"));
-      Vertx vertx = Vertx.vertx();
-      PipelineVerticle verticle =
-          new PipelineVerticle(
-              GapstreamService.settings(config, broker.bootstrapServers()),
-              new FrameDecoder(new DecodeLimits(1 << 20, 1 << 22, 32, 32, 0, 0)),
-              STAND_IN,
-              metrics.pipeline(),
-              Health.requiring("partitions"));
-      vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+      try {
+        PipelineVerticle verticle =
+            new PipelineVerticle(
+                GapstreamService.settings(config, broker.bootstrapServers()),
+                new FrameDecoder(new DecodeLimits(1 << 20, 1 << 22, 32, 32, 0, 0)),
+                STAND_IN,
+                metrics.pipeline(),
+                Health.requiring("partitions"));
+        vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
 
-      byte[] small = FrameFeed.jpegs(1, 64, 64, 1).get(0);
-      byte[] large = FrameFeed.jpegs(1, 80, 80, 2).get(0);
-      List<String> ok = new ArrayList<>();
-      List<String> nan = new ArrayList<>();
-      List<String> boom = new ArrayList<>();
-      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
-        for (int i = 0; i < 60; i++) {
-          String id = i % 10 == 3 ? "nan-" + i : i % 10 == 7 ? "boom-" + i : "ok-" + i;
-          (id.startsWith("nan") ? nan : id.startsWith("boom") ? boom : ok).add(id);
-          ProducerRecord<byte[], byte[]> r = new ProducerRecord<>("frames", null, id.startsWith("boom") ? large : small);
-          r.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8));
-          producer.send(r);
+        byte[] small = FrameFeed.jpegs(1, 64, 64, 1).get(0);
+        byte[] large = FrameFeed.jpegs(1, 80, 80, 2).get(0);
+        List<String> ok = new ArrayList<>();
+        List<String> nan = new ArrayList<>();
+        List<String> boom = new ArrayList<>();
+        try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+          for (int i = 0; i < 60; i++) {
+            String id = i % 10 == 3 ? "nan-" + i : i % 10 == 7 ? "boom-" + i : "ok-" + i;
+            (id.startsWith("nan") ? nan : id.startsWith("boom") ? boom : ok).add(id);
+            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>("frames", null, id.startsWith("boom") ? large : small);
+            r.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8));
+            producer.send(r);
+          }
         }
-      }
-      List<String> all = new ArrayList<>(ok);
-      all.addAll(nan);
-      all.addAll(boom);
-      Outputs.Tally tally = out.await(all, Duration.ofMinutes(1));
-      System.out.println("inference failures: " + tally);
+        List<String> all = new ArrayList<>(ok);
+        all.addAll(nan);
+        all.addAll(boom);
+        Outputs.Tally tally = out.await(all, Duration.ofMinutes(1));
+        System.out.println("inference failures: " + tally);
 
-      assertThat(tally.lost()).as(tally.toString()).isZero();
-      assertThat(out.tally(ok).predicted()).isEqualTo(ok.size());
-      assertDeadLettered(out, nan, "non-finite");
-      assertDeadLettered(out, boom, "batch failed");
-      PromText scrape = PromText.parse(metrics.scrape());
-      assertThat(scrape.value("gapstream_frames_rejected_total", Map.of("reason", "inference-error")))
-          .isEqualTo(nan.size() + boom.size());
-      var ends = KafkaState.endOffsets(admin, "frames");
-      await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
-          assertThat(KafkaState.committed(admin, GROUP, "frames")).isEqualTo(ends));
-      vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+        assertThat(tally.lost()).as(tally.toString()).isZero();
+        assertThat(out.tally(ok).predicted()).isEqualTo(ok.size());
+        assertDeadLettered(out, nan, "non-finite");
+        assertDeadLettered(out, boom, "batch failed");
+        PromText scrape = PromText.parse(metrics.scrape());
+        assertThat(scrape.value("gapstream_frames_rejected_total", Map.of("reason", "inference-error")))
+            .isEqualTo(nan.size() + boom.size());
+        var ends = KafkaState.endOffsets(admin, "frames");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+            assertThat(KafkaState.committed(admin, GROUP, "frames")).isEqualTo(ends));
+      } finally {
+        vertx.close().toCompletionStage().toCompletableFuture().get(1, TimeUnit.MINUTES);
+      }
     }
   }
 
