@@ -20,6 +20,11 @@ package dev.gapstream.inference;
  * @param nonFinite per image: true when any of its logits is NaN or infinite (the pipeline
  *     dead-letters such frames with reason {@code inference-error})
  * @param features pre-GAP features and classifier weights of a GAP→linear model, or null
+ * @param camSpanX how much of the frame's width the maps' columns span: 1 where they tile it
+ *     exactly; above 1 where the frame's width is not a multiple of the model's stride and the
+ *     last column, one stride wide like the others, reaches past the frame's edge (e.g. 32 columns
+ *     of 8 pixels over a 250-pixel frame: 256/250)
+ * @param camSpanY the same for the maps' rows and the frame's height
  */
 public record BatchResult(
     int size,
@@ -29,9 +34,11 @@ public record BatchResult(
     int camHeight,
     int camWidth,
     boolean[] nonFinite,
-    CamFeatures features) {
+    CamFeatures features,
+    float camSpanX,
+    float camSpanY) {
 
-  /** A batch whose maps, if any, are the model's class-map output. */
+  /** A batch whose maps, if any, are the model's class-map output, tiling the frame. */
   public BatchResult(
       int size,
       int classes,
@@ -40,7 +47,7 @@ public record BatchResult(
       int camHeight,
       int camWidth,
       boolean[] nonFinite) {
-    this(size, classes, logits, cams, camHeight, camWidth, nonFinite, null);
+    this(size, classes, logits, cams, camHeight, camWidth, nonFinite, null, 1f, 1f);
   }
 
   /** The logits of image {@code i}, copied. */

@@ -35,7 +35,9 @@ public final class CamExtractor {
         result.camWidth(),
         classIndex,
         threshold,
-        cellCentre);
+        cellCentre,
+        result.camSpanX(),
+        result.camSpanY());
   }
 
   /**
@@ -65,12 +67,24 @@ public final class CamExtractor {
     int cells = height * width;
     float[] heat = new float[cells];
     System.arraycopy(maps, offset, heat, 0, cells);
-    return localise(heat, height, width, classIndex, threshold, cellCentre);
+    return localise(heat, height, width, classIndex, threshold, cellCentre, 1f, 1f);
   }
 
-  /** As {@link #extract}, for a map the caller hands over: {@code heat} is kept, not copied. */
-  private static ClassActivationMap localise(
-      float[] heat, int height, int width, int classIndex, float threshold, float cellCentre) {
+  /**
+   * As {@link #extract}, for a map the caller hands over ({@code heat} is kept, not copied) whose
+   * grid spans {@code spanX} of the frame's width and {@code spanY} of its height (see {@link
+   * BatchResult#camSpanX()}): a cell's place in the grid, as a fraction, times the span is its
+   * place in the frame.
+   */
+  static ClassActivationMap localise(
+      float[] heat,
+      int height,
+      int width,
+      int classIndex,
+      float threshold,
+      float cellCentre,
+      float spanX,
+      float spanY) {
     int cells = height * width;
     int peak = Scores.argmax(heat, 0, cells);
     float min = heat[0];
@@ -81,15 +95,23 @@ public final class CamExtractor {
     int[] bounds = region(heat, width, height, peak, cut);
     float shift = cellCentre - ModelSpec.CELL_MIDDLE; // cells are one wide around their centre
     float[] box = {
-      clamp((bounds[0] + shift) / width),
-      clamp((bounds[1] + shift) / height),
-      clamp((bounds[2] + 1 + shift) / width),
-      clamp((bounds[3] + 1 + shift) / height)
+      clamp((bounds[0] + shift) / width * spanX),
+      clamp((bounds[1] + shift) / height * spanY),
+      clamp((bounds[2] + 1 + shift) / width * spanX),
+      clamp((bounds[3] + 1 + shift) / height * spanY)
     };
     int pi = peak / width;
     int pj = peak % width;
     return new ClassActivationMap(
-        classIndex, width, height, heat, (pj + cellCentre) / width, (pi + cellCentre) / height, box);
+        classIndex,
+        width,
+        height,
+        heat,
+        clamp((pj + cellCentre) / width * spanX),
+        clamp((pi + cellCentre) / height * spanY),
+        box,
+        spanX,
+        spanY);
   }
 
   /**

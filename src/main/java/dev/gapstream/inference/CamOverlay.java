@@ -39,7 +39,7 @@ public final class CamOverlay {
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     int[] pixels = frame.getRGB(0, 0, w, h, null, 0, w);
     if (cam != null) {
-      float[] heat = upsample(cam.heatmap(), cam.width(), cam.height(), w, h);
+      float[] heat = upsample(cam.heatmap(), cam.width(), cam.height(), w, h, cam.spanX(), cam.spanY());
       for (int i = 0; i < pixels.length; i++) {
         pixels[i] = blend(pixels[i], colour(heat[i]), DEFAULT_OPACITY);
       }
@@ -66,6 +66,14 @@ public final class CamOverlay {
    * cell centres (edges clamped), scaled to [0, 1]; a flat map gives zeros.
    */
   static float[] upsample(float[] map, int mapW, int mapH, int outW, int outH) {
+    return upsample(map, mapW, mapH, outW, outH, 1f, 1f);
+  }
+
+  /**
+   * As {@link #upsample(float[], int, int, int, int)}, for a map whose grid spans {@code spanX} of
+   * the frame's width and {@code spanY} of its height (see {@link ClassActivationMap#spanX()}).
+   */
+  static float[] upsample(float[] map, int mapW, int mapH, int outW, int outH, float spanX, float spanY) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < mapW * mapH; i++) {
@@ -75,12 +83,12 @@ public final class CamOverlay {
     float range = max > min ? max - min : 1f;
     float[] out = new float[outW * outH];
     for (int y = 0; y < outH; y++) {
-      float fy = clamp((y + 0.5f) * mapH / outH - 0.5f, 0, mapH - 1);
+      float fy = clamp((y + 0.5f) * mapH / (outH * spanY) - 0.5f, 0, mapH - 1);
       int y0 = (int) fy;
       int y1 = Math.min(y0 + 1, mapH - 1);
       float dy = fy - y0;
       for (int x = 0; x < outW; x++) {
-        float fx = clamp((x + 0.5f) * mapW / outW - 0.5f, 0, mapW - 1);
+        float fx = clamp((x + 0.5f) * mapW / (outW * spanX) - 0.5f, 0, mapW - 1);
         int x0 = (int) fx;
         int x1 = Math.min(x0 + 1, mapW - 1);
         float dx = fx - x0;

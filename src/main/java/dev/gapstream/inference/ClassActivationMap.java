@@ -9,12 +9,31 @@ package dev.gapstream.inference;
  * @param width map width in cells
  * @param height map height in cells
  * @param heatmap the raw map, row-major, {@code height × width}
- * @param peakX centre of the highest cell, (j + 0.5) / width
- * @param peakY centre of the highest cell, (i + 0.5) / height
- * @param box [x0, y0, x1, y1]: the cell edges bounding the connected region around the peak
+ * @param peakX where the highest cell's receptive field is centred, (j + cellCentre) / width ×
+ *     {@code spanX}
+ * @param peakY the same down the frame, (i + cellCentre) / height × {@code spanY}
+ * @param box [x0, y0, x1, y1]: the cell edges bounding the connected region around the peak,
+ *     clamped to the frame
+ * @param spanX how much of the frame's width the map's columns span (see {@link
+ *     BatchResult#camSpanX()}): 1 where they tile it, above 1 where the last reaches past its edge
+ * @param spanY the same for the rows and the frame's height
  */
 public record ClassActivationMap(
-    int classIndex, int width, int height, float[] heatmap, float peakX, float peakY, float[] box) {
+    int classIndex,
+    int width,
+    int height,
+    float[] heatmap,
+    float peakX,
+    float peakY,
+    float[] box,
+    float spanX,
+    float spanY) {
+
+  /** A map whose cells tile the frame. */
+  public ClassActivationMap(
+      int classIndex, int width, int height, float[] heatmap, float peakX, float peakY, float[] box) {
+    this(classIndex, width, height, heatmap, peakX, peakY, box, 1f, 1f);
+  }
 
   /**
    * The share of the map's heat, measured above its minimum, that lies in the cells of {@link
@@ -26,10 +45,11 @@ public record ClassActivationMap(
     for (float v : heatmap) {
       min = Math.min(min, v);
     }
-    int x0 = Math.round(box[0] * width);
-    int y0 = Math.round(box[1] * height);
-    int x1 = Math.round(box[2] * width);
-    int y1 = Math.round(box[3] * height);
+    // Back from fractions of the frame to cells; a clamped edge is the grid's.
+    int x0 = box[0] <= 0 ? 0 : Math.round(box[0] / spanX * width);
+    int y0 = box[1] <= 0 ? 0 : Math.round(box[1] / spanY * height);
+    int x1 = box[2] >= 1 ? width : Math.round(box[2] / spanX * width);
+    int y1 = box[3] >= 1 ? height : Math.round(box[3] / spanY * height);
     double total = 0;
     double inside = 0;
     for (int i = 0; i < height; i++) {

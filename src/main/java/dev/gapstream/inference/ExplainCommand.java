@@ -180,7 +180,11 @@ public final class ExplainCommand implements Callable<Integer> {
     for (float v : c.box()) {
       box.add(v);
     }
-    cam.putObject("heatmap").put("width", c.width()).put("height", c.height());
+    cam.putObject("heatmap")
+        .put("width", c.width())
+        .put("height", c.height())
+        .put("cellWidth", Math.round((double) c.spanX() / c.width() * 1e6) / 1e6)
+        .put("cellHeight", Math.round((double) c.spanY() / c.height() * 1e6) / 1e6);
     return cam;
   }
 }

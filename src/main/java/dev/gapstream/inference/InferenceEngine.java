@@ -51,6 +51,11 @@ public final class InferenceEngine implements AutoCloseable {
   private final Set<String> outputs;
   /** The most images a batch may hold: 1 where the graph fixes its batch dimension at 1. */
   private final int maxBatch;
+  /**
+   * Pixels per CAM cell {x, y}, measured at load; null where not measured (no CAMs, a fixed input
+   * size, a stride that two sizes did not tell): maps are then taken to tile the frame.
+   */
+  private final int[] camStride;
   /** Runs hold it shared, {@link #close} whole. */
   private final ReentrantReadWriteLock runs = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -61,9 +66,11 @@ public final class InferenceEngine implements AutoCloseable {
       OrtSession session,
       CamPlan camPlan,
       float[][] classWeights,
-      int maxBatch) {
+      int maxBatch,
+      int[] camStride) {
     this.env = OrtEnvironment.getEnvironment();
     this.maxBatch = maxBatch;
+    this.camStride = camStride;
     this.spec = spec;
     this.options = options;
     this.session = session;
@@ -109,7 +116,8 @@ public final class InferenceEngine implements AutoCloseable {
               : env.createSession(graph.withOutputs(extra), opts);
       checkNames(onnxFile, spec, session);
       checkShapes(onnxFile, spec, session, plan);
-      return new InferenceEngine(spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session));
+      return new InferenceEngine(
+          spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session), camStride(onnxFile, spec, session, plan));
     } catch (OrtException e) {
       closeQuietly(session, opts);
       throw new ModelException(onnxFile + ": cannot load model: " + e.getMessage(), e);
@@ -117,6 +125,63 @@ public final class InferenceEngine implements AutoCloseable {
       closeQuietly(session, opts);
       throw e;
     }
+  }
+
+  /**
+   * How many pixels of the input one cell of the CAM grid stands for, {x, y}: the difference of its
+   * size at two input sizes 256 apart (a multiple of any power-of-two stride) divided into 256.
+   * Where a frame's size is not a multiple of that stride, padded strided convolutions round the
+   * grid up, and its last cell reaches past the frame's edge: the grid spans more than the frame,
+   * and peaks and boxes placed as fractions of the grid alone fall short of where they are (up to a
+   * cell). Null where there is nothing to measure (no CAMs, a fixed input size) or the two sizes do
+   * not tell (logged).
+   */
+  private static int[] camStride(Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan) {
+    if (plan.kind() == CamPlan.Kind.NONE || spec.isFixedSize()) {
+      return null;
+    }
+    int small = Math.max(256, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
+    int large = small + 256;
+    try {
+      long[] a = probeShape(session, spec, plan, small);
+      long[] b = probeShape(session, spec, plan, large);
+      long dx = b[3] - a[3];
+      long dy = b[2] - a[2];
+      if (dx <= 0 || dy <= 0 || 256 % dx != 0 || 256 % dy != 0) {
+        LOG.info(
+            "{}: the CAM grid grows by {}x{} cells from {} to {} pixels, no whole stride: peaks and boxes"
+                + " are placed as if it tiled each frame",
+            onnxFile, dx, dy, small, large);
+        return null;
+      }
+      int[] stride = {(int) (256 / dx), (int) (256 / dy)};
+      LOG.info("{}: one CAM cell per {}x{} pixels", onnxFile, stride[0], stride[1]);
+      return stride;
+    } catch (OrtException | RuntimeException e) {
+      LOG.info(
+          "{}: the CAM grid's stride could not be measured ({}): peaks and boxes are placed as if it"
+              + " tiled each frame",
+          onnxFile, e.toString());
+      return null;
+    }
+  }
+
+  /** The CAM tensor's shape for one blank {@code size}×{@code size} image. */
+  private static long[] probeShape(OrtSession session, ModelSpec spec, CamPlan plan, int size) throws OrtException {
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    long[] shape = {1, 3, size, size};
+    try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.allocate(3 * size * size), shape);
+        OrtSession.Result r = session.run(Map.of(spec.inputName(), in), Set.of(plan.tensor()))) {
+      long[] s = ((OnnxTensor) r.get(0)).getInfo().getShape();
+      if (s.length != 4) {
+        throw new ModelException("CAM tensor '" + plan.tensor() + "' is not 4-D NCHW");
+      }
+      return s;
+    }
+  }
+
+  private static int roundUp(int value, int multiple) {
+    return (value + multiple - 1) / multiple * multiple;
   }
 
   /** A tensor a node of the graph computes that is not one of its outputs. */
@@ -166,6 +231,11 @@ public final class InferenceEngine implements AutoCloseable {
   /** Where this engine's class activation maps come from. */
   public CamPlan camPlan() {
     return camPlan;
+  }
+
+  /** Pixels per CAM cell {x, y} as measured at load (a copy), or null where not measured. */
+  public int[] camStride() {
+    return camStride == null ? null : camStride.clone();
   }
 
   /**
@@ -229,7 +299,7 @@ public final class InferenceEngine implements AutoCloseable {
     long[] shape = {n, 3, height, width};
     try (OnnxTensor input = OnnxTensor.createTensor(env, view.slice(), shape);
         OrtSession.Result result = session.run(Map.of(spec.inputName(), input), outputs)) {
-      return toBatchResult(result, n);
+      return toBatchResult(result, n, height, width);
     } catch (OrtException e) {
       throw new ModelException(
           spec.name()
@@ -245,7 +315,7 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  private BatchResult toBatchResult(OrtSession.Result result, int n) {
+  private BatchResult toBatchResult(OrtSession.Result result, int n, int height, int width) {
     float[] logits = floats(result, spec.logitsOutput());
     int classes = logits.length / n;
     boolean[] bad = nonFinite(logits, n, classes);
@@ -261,11 +331,13 @@ public final class InferenceEngine implements AutoCloseable {
     int h = (int) s[2];
     int w = (int) s[3];
     float[] values = floats(result, camPlan.tensor());
+    float spanX = camStride == null ? 1f : (float) w * camStride[0] / width;
+    float spanY = camStride == null ? 1f : (float) h * camStride[1] / height;
     if (camPlan.kind() == CamPlan.Kind.CLASS_MAPS) {
-      return new BatchResult(n, classes, logits, values, h, w, bad);
+      return new BatchResult(n, classes, logits, values, h, w, bad, null, spanX, spanY);
     }
     CamFeatures features = new CamFeatures(values, (int) s[1], h, w, classWeights);
-    return new BatchResult(n, classes, logits, null, h, w, bad, features);
+    return new BatchResult(n, classes, logits, null, h, w, bad, features, spanX, spanY);
   }
 
   /**

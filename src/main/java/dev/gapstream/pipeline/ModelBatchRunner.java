@@ -131,7 +131,9 @@ public final class ModelBatchRunner implements BatchRunner {
     Prediction.Heatmap heatmap = null;
     if (cam.heatmap()) {
       var q = map.quantized();
-      heatmap = new Prediction.Heatmap(q.width(), q.height(), q.base64());
+      heatmap =
+          new Prediction.Heatmap(
+              q.width(), q.height(), cellShare(map.spanX(), q.width()), cellShare(map.spanY(), q.height()), q.base64());
     }
     return new Prediction.Cam(
         best.label(),
@@ -171,6 +173,11 @@ public final class ModelBatchRunner implements BatchRunner {
 
   private static FloatBuffer allocate(int floats) {
     return ByteBuffer.allocateDirect(floats * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+  }
+
+  /** A cell's share of the frame: six decimals, as 1/32 = 0.03125 takes five. */
+  private static double cellShare(float span, int cells) {
+    return Math.round((double) span / cells * 1e6) / 1e6;
   }
 
   private static double round(double v) {

@@ -38,8 +38,15 @@ public record Prediction(
 
   public record Point(double x, double y) {}
 
-  /** The class map quantised to 8 bits (0 = the map's minimum, 255 its maximum), row-major, base64. */
-  public record Heatmap(int width, int height, String data) {}
+  /**
+   * The class map quantised to 8 bits (0 = the map's minimum, 255 its maximum), row-major, base64.
+   *
+   * @param cellWidth the share of the frame's width one cell covers, from its left edge: {@code 1 /
+   *     width} where the cells tile the frame, more where the frame's width is not a multiple of
+   *     the model's stride and the last column reaches past its edge
+   * @param cellHeight the same down the frame
+   */
+  public record Heatmap(int width, int height, double cellWidth, double cellHeight, String data) {}
 
   /**
    * Milliseconds: {@code queue} from consumption to the start of inference (decode and batching

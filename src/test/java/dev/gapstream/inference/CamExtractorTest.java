@@ -87,7 +87,7 @@ class CamExtractorTest {
     BatchResult r =
         new BatchResult(
             2, 2, new float[4], null, 1, 3, new boolean[2],
-            new CamFeatures(features, 2, 1, 3, weights));
+            new CamFeatures(features, 2, 1, 3, weights), 1f, 1f);
     assertThat(r.hasCams()).isTrue();
     assertThat(r.cam(0, 1)).containsExactly(2 - 5f, 4 - 10f, 6 - 15f);
     ClassActivationMap cam = CamExtractor.fromBatch(r, 1, 0, 0.5f);
@@ -146,5 +146,24 @@ class CamExtractorTest {
     float[] corner = new float[8 * 4];
     corner[0] = 1;
     assertThat(CamExtractor.extract(corner, 0, 4, 8, 0, 0.5f, 0.0625f).box()[0]).isZero();
+  }
+
+  /**
+   * A 30-pixel-wide frame through a stride-8 net: 4 columns of 8 pixels, the last reaching 2 past
+   * the frame's edge. The peak in that column is at its centre, pixel 28 of 30, not at 7/8 of the
+   * frame (26.25) as if the 4 columns tiled it.
+   */
+  @Test
+  void aGridReachingPastTheFramesEdgeIsPlacedByItsSpan() {
+    float[] heat = {0, 0, 0, 1};
+    float span = 32f / 30;
+    ClassActivationMap cam = CamExtractor.localise(heat, 1, 4, 0, 0.5f, ModelSpec.CELL_MIDDLE, span, 1f);
+
+    assertThat(cam.peakX() * 30).isCloseTo(28f, within(1e-4f));
+    assertThat(cam.box()[0] * 30).as("the column's left edge, pixel 24").isCloseTo(24f, within(1e-4f));
+    assertThat(cam.box()[2]).as("its right edge, past the frame's, clamped").isEqualTo(1f);
+    assertThat(cam.heatInBox()).isEqualTo(1.0);
+    assertThat(CamExtractor.localise(heat, 1, 4, 0, 0.5f, ModelSpec.CELL_MIDDLE, 1f, 1f).peakX())
+        .as("tiling the frame instead").isEqualTo(3.5f / 4);
   }
 }

@@ -27,16 +27,63 @@ class ShippedModelAccuracyIT {
 
   @Test
   void top1AtLeast97PercentAndCamPeakInBoxAtLeast90Percent() {
+    Localisation l = measure(new SyntheticFrames(SEED), FRAMES, IOU_FRAMES);
+    System.out.println("shipped model on fresh frames: " + l);
+    assertThat(l.top1()).as("top-1 accuracy").isGreaterThanOrEqualTo(0.97);
+    assertThat(l.peakInBox()).as("CAM peak in box").isGreaterThanOrEqualTo(0.90);
+    // Floors a little under the shipped model's figures (0.484 and 0.513 on this seed): a model or
+    // CAM post-processing change that localises worse fails here.
+    assertThat(l.meanIou()).as("mean CAM-box IoU").isGreaterThanOrEqualTo(0.40);
+    assertThat(l.iouAtLeastHalf()).as("share with IoU >= 0.5").isGreaterThanOrEqualTo(0.40);
+  }
+
+  /**
+   * Frames whose sides are not multiples of the net's stride (8): its maps are rounded up, and the
+   * last row and column of cells reach past the frame's edges. Peaks and boxes are placed by the
+   * grid's span (see {@link BatchResult#camSpanX()}), and localise as well as at exact sizes.
+   */
+  @Test
+  void framesNotAMultipleOfTheStrideAreLocalisedAsWell() {
+    List<FrameSize> odd =
+        List.of(
+            new FrameSize(70, 97), new FrameSize(131, 101), new FrameSize(150, 110), new FrameSize(203, 157),
+            new FrameSize(250, 170), new FrameSize(251, 251));
+    Localisation l = measure(new SyntheticFrames(SEED + 2, odd), 600, 600);
+    System.out.println("shipped model on frames not a multiple of its stride: " + l);
+    assertThat(l.top1()).as("top-1 accuracy").isGreaterThanOrEqualTo(0.97);
+    assertThat(l.peakInBox()).as("CAM peak in box").isGreaterThanOrEqualTo(0.90);
+    assertThat(l.meanIou()).as("mean CAM-box IoU").isGreaterThanOrEqualTo(0.40);
+    assertThat(l.iouAtLeastHalf()).as("share with IoU >= 0.5").isGreaterThanOrEqualTo(0.40);
+  }
+
+  /**
+   * @param peakInBox of the correct predictions, the share whose CAM peak lies in the true box
+   * @param peakToCentre of those, the mean distance from the peak to the true box's centre, as a
+   *     fraction of the frame's diagonal
+   */
+  private record Localisation(
+      int frames, double top1, double peakInBox, double peakToCentre, double meanIou, double iouAtLeastHalf) {
+    @Override
+    public String toString() {
+      return String.format(
+          "%d frames: top-1 %.4f, CAM peak in box %.4f, peak to box centre %.4f of the diagonal;"
+              + " mean CAM-box IoU %.3f, IoU >= 0.5 for %.3f",
+          frames, top1, peakInBox, peakToCentre, meanIou, iouAtLeastHalf);
+    }
+  }
+
+  /** The model on {@code count} frames, IoU over the first {@code iouFrames}, at the frames' own size. */
+  private static Localisation measure(SyntheticFrames frames, int count, int iouFrames) {
     ModelSpec spec = ModelSpec.load(ShippedModelIT.MODEL);
     Preprocessor pre = new Preprocessor(spec);
-    SyntheticFrames frames = new SyntheticFrames(SEED);
     int correct = 0;
     int peakInBox = 0;
+    double peakToCentre = 0;
     double iouSum = 0;
     int iouHalf = 0;
     try (InferenceEngine engine =
         InferenceEngine.open(ShippedModelIT.MODEL, spec, EngineOptions.cpu(2))) {
-      for (int n = 0; n < FRAMES; n++) {
+      for (int n = 0; n < count; n++) {
         SyntheticFrame f = frames.next();
         BufferedImage img = f.image();
         int w = img.getWidth();
@@ -45,33 +92,26 @@ class ShippedModelAccuracyIT {
         pre.toChw(img.getRGB(0, 0, w, h, null, 0, w), w, h, in);
         BatchResult r = engine.run(in.flip(), 1, h, w);
         int top = Scores.argmax(r.logits(), 0, r.classes());
+        ClassActivationMap cam = CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre());
         if (top == f.label()) {
           correct++;
-          ClassActivationMap cam =
-              CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre());
           if (f.box().contains(cam.peakX() * w, cam.peakY() * h)) {
             peakInBox++;
           }
+          double dx = cam.peakX() * w - (f.box().x0() + f.box().x1()) / 2.0;
+          double dy = cam.peakY() * h - (f.box().y0() + f.box().y1()) / 2.0;
+          peakToCentre += Math.hypot(dx, dy) / Math.hypot(w, h);
         }
-        if (n < IOU_FRAMES) {
-          ClassActivationMap cam = CamExtractor.fromBatch(r, 0, top, CamExtractor.DEFAULT_THRESHOLD, spec.camCellCentre());
+        if (n < iouFrames) {
           double iou = iou(cam.box(), f.box(), w, h);
           iouSum += iou;
           iouHalf += iou >= 0.5 ? 1 : 0;
         }
       }
     }
-    System.out.printf(
-        "shipped model on %d fresh frames: top-1 %.4f, CAM peak in box %.4f; over %d frames: mean"
-            + " CAM-box IoU %.3f, IoU >= 0.5 for %.3f%n",
-        FRAMES, (double) correct / FRAMES, (double) peakInBox / correct, IOU_FRAMES,
-        iouSum / IOU_FRAMES, (double) iouHalf / IOU_FRAMES);
-    assertThat((double) correct / FRAMES).as("top-1 accuracy").isGreaterThanOrEqualTo(0.97);
-    assertThat((double) peakInBox / correct).as("CAM peak in box").isGreaterThanOrEqualTo(0.90);
-    // Floors a little under the shipped model's figures (0.484 and 0.513 on this seed): a model or
-    // CAM post-processing change that localises worse fails here.
-    assertThat(iouSum / IOU_FRAMES).as("mean CAM-box IoU").isGreaterThanOrEqualTo(0.40);
-    assertThat((double) iouHalf / IOU_FRAMES).as("share with IoU >= 0.5").isGreaterThanOrEqualTo(0.40);
+    return new Localisation(
+        count, (double) correct / count, (double) peakInBox / correct, peakToCentre / correct,
+        iouSum / iouFrames, (double) iouHalf / iouFrames);
   }
 
   /**

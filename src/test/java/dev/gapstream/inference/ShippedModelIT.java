@@ -70,6 +70,26 @@ class ShippedModelIT {
     assertThat(a.fcHeadParams()).isGreaterThan(10 * a.headParams());
   }
 
+  /**
+   * Three padded stride-2 convolutions: one CAM cell per 8×8 pixels, and a grid rounded up where a
+   * frame is not a multiple of 8 (250×170: 32×22 cells, 256×176 pixels).
+   */
+  @Test
+  void theCamGridsStrideIsMeasuredAndItsSpanGivenPerBatch() {
+    ModelSpec spec = ModelSpec.load(MODEL);
+    try (InferenceEngine engine = InferenceEngine.open(MODEL, spec, EngineOptions.cpu(1))) {
+      assertThat(engine.camStride()).containsExactly(8, 8);
+      BatchResult odd = engine.run(InferenceEngine.allocateBatch(Preprocessor.floatsPerImage(250, 170)), 1, 170, 250);
+      assertThat(odd.camWidth()).isEqualTo(32);
+      assertThat(odd.camHeight()).isEqualTo(22);
+      assertThat(odd.camSpanX()).isEqualTo(256f / 250);
+      assertThat(odd.camSpanY()).isEqualTo(176f / 170);
+      BatchResult exact = engine.run(InferenceEngine.allocateBatch(Preprocessor.floatsPerImage(256, 192)), 1, 192, 256);
+      assertThat(exact.camSpanX()).isEqualTo(1f);
+      assertThat(exact.camSpanY()).isEqualTo(1f);
+    }
+  }
+
   @Test
   void onnxRuntimeAgreesWithPyTorch() throws IOException {
     JsonNode index = new ObjectMapper().readTree(DIR.resolve("reference/index.json").toFile());

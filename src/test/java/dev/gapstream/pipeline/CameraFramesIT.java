@@ -77,6 +77,9 @@ class CameraFramesIT {
       // 1280x720 frame at its own size would give 160x90.
       assertThat(p.cam().heatmap().width()).as("class map width of " + p.frameId()).isEqualTo(32);
       assertThat(p.cam().heatmap().height()).as("class map height of " + p.frameId()).isEqualTo(18);
+      // 256x144 is a multiple of the stride: the cells tile the frame.
+      assertThat(p.cam().heatmap().cellWidth()).isEqualTo(0.03125);
+      assertThat(p.cam().heatmap().cellHeight()).isEqualTo(0.055556);
       if (p.top().get(0).index() == frame.label()) {
         correct++;
         if (frame.box().contains(p.cam().peak().x() * frame.width(), p.cam().peak().y() * frame.height())) {
