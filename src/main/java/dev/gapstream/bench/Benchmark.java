@@ -415,7 +415,7 @@ public final class Benchmark {
             .filter(r -> r.batchSize() <= largest)
             .map(r -> new BatchCalibration.Point(r.batchSize(), r.imagesPerSecond()))
             .toList();
-    int chosen = BatchCalibration.choose(points);
+    int chosen = BatchCalibration.choose(points, c.inference().concurrency());
     Map<String, String> properties = new HashMap<>(c.properties());
     properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
     properties.put(ConfigKeys.BATCH_CALIBRATE, "false");

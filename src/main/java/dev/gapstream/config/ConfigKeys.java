@@ -149,8 +149,8 @@ public final class ConfigKeys {
               true,
               Validator.ANY,
               "At start-up, time the model at batches of 1, 2, 4, ... up to batch.max.size (at its"
-                  + " input size, else 224x224) and close batches at the largest at most 20% slower"
-                  + " than the fastest: a batch past the CPU's caches costs more per frame. Lowers"
+                  + " input size, else 224x224) and close batches at the size fastest once the pipeline's"
+                  + " own work per batch is counted: a batch past the CPU's caches costs more per frame. Lowers"
                   + " batch.max.pixels to that batch's pixels; takes a few seconds")
           .define(
               INFERENCE_MODEL_PATH,

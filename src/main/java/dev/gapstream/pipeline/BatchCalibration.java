@@ -30,29 +30,32 @@ import java.util.stream.Collectors;
  *
  * <p>{@link #measure} times batches of 1, 2, 4, … up to the policy's largest at the model's input
  * size, {@code concurrency} at once as the pipeline runs them, twice (ascending, then descending),
- * keeping each size's better rate; the choice is the largest size at most {@link #TOLERANCE} slower
- * than the fastest. {@link Result#apply} turns
+ * keeping each size's better rate; the choice is the size fastest once the pipeline's own work per
+ * batch ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's. {@link Result#apply} turns
  * it into a bound on a batch's pixels, since what grows with the batch is its pixels: frames
  * smaller than the calibrated size batch more, larger ones fewer.
  */
 public final class BatchCalibration {
 
   /**
-   * Sizes at most this much slower than the fastest count as fast as it. The pipeline does work of
-   * its own per batch (hand-offs, a publish), which favours larger batches than bare ONNX Runtime
-   * does: on one host the shipped model ran faster in batches of 4 than of 16 in both, but in
-   * batches of 1 (as fast as 4 alone) the pipeline ran no faster than with 16. And on a shared
-   * host the rates of neighbouring sizes swing by 10-15% from one measurement to the next: what
-   * this rules out is a size clearly past the fastest, such as 16 there (20-40% slower).
+   * What a batch costs an inference slot besides the model's run, in milliseconds: the hand-offs
+   * between the event loop and the slot's thread, the batch's assembly and completion, the thread
+   * wake-ups, on cores the decoders and Kafka share. It favours larger batches than bare ONNX Runtime
+   * does, and by this much on a 2-CPU host, where two measurements agree: the shipped model in
+   * batches of 1, as fast as 4 alone, ran the pipeline no faster than batches of 16, 28% slower
+   * alone (thirteenth session: 2.2 ms); and batches of 4 and 8, the 8 7% slower alone, ran it
+   * equally fast in one run side by side (twenty-second session: 2.0 ms). The tolerance this
+   * replaces (the largest size at most 20% slower than the fastest) chose 8 and 16 for the shipped
+   * model there, and 16 ran the pipeline 0.80 times as fast as 4 side by side.
    */
-  static final double TOLERANCE = 0.20;
+  static final double PIPELINE_MS_PER_BATCH = 2.0;
 
   /** One batch size's rate: frames per second with {@code concurrency} batches running at once. */
   public record Point(int batchSize, double framesPerSecond) {}
 
   /**
    * @param points each size's rate, ascending by size
-   * @param chosen the largest size at most {@link #TOLERANCE} slower than the fastest
+   * @param chosen the size {@link #choose} chose
    */
   public record Result(int width, int height, List<Point> points, int chosen) {
 
@@ -87,16 +90,25 @@ public final class BatchCalibration {
 
   private BatchCalibration() {}
 
-  /** The largest size at most {@link #TOLERANCE} slower than the fastest. */
-  public static int choose(List<Point> points) {
+  /**
+   * The size whose frames take a slot the least time, the model's ({@code concurrency} ÷ the
+   * measured rate) and the pipeline's share of a batch ({@link #PIPELINE_MS_PER_BATCH} ÷ the size);
+   * the smaller size where two tie. For ResNet-18, 60 ms a frame, the second term is noise and the
+   * fastest size wins; for the shipped model, 2-3 ms, it weighs against batches of 1 and 2.
+   *
+   * @param points each size's rate with {@code concurrency} batches running at once
+   */
+  public static int choose(List<Point> points, int concurrency) {
     if (points.isEmpty()) {
       throw new IllegalArgumentException("no batch size was measured");
     }
-    double best = points.stream().mapToDouble(Point::framesPerSecond).max().orElseThrow();
-    int chosen = 1;
+    int chosen = 0;
+    double least = Double.POSITIVE_INFINITY;
     for (Point p : points) {
-      if (p.framesPerSecond() >= (1 - TOLERANCE) * best) {
-        chosen = Math.max(chosen, p.batchSize());
+      double ms = 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
+      if (ms < least || (ms == least && p.batchSize() < chosen)) {
+        least = ms;
+        chosen = p.batchSize();
       }
     }
     return chosen;
@@ -141,7 +153,7 @@ public final class BatchCalibration {
     }
     List<Point> points = new ArrayList<>();
     best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
-    return new Result(width, height, points, choose(points));
+    return new Result(width, height, points, choose(points, concurrency));
   }
 
   /** Frames per second of {@code concurrency} callers each running batches of {@code n}. */
