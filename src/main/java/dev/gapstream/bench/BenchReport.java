@@ -214,7 +214,8 @@ public record BenchReport(
    * @param p99At80VsBound p99 at 80% load ÷ its bound (target ≤ 1): {@code batch.max.delay.ms} + 2 ×
    *     stage 1's time for a full batch as configured
    * @param p99At80VsCalibratedBound the same ÷ the bound at the batch calibration chose, which is
-   *     the largest batch the calibrated pipeline runs (NaN where calibration chose none smaller)
+   *     the largest batch the calibrated pipeline runs (NaN where calibration did not run or chose
+   *     the full batch)
    * @param cpuAt80 the machine's CPUs 80% of saturation needs at the CPU per frame its run took
    *     (all threads: pipeline, broker, load generator); near 1, frames queue for the cores
    * @param cpuAt80AtSaturationCost the same at the CPU per frame of the saturated run, which reads

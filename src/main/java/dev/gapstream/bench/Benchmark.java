@@ -172,7 +172,7 @@ public final class Benchmark {
         naiveRounds,
         latency,
         latencyWarmUp,
-        ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency),
+        ratios(ort, inProcess, pipeline, pipelineNoCam, naive, latency, fullBatch),
         experiments,
         latencyExperiments,
         loadSearch);
@@ -399,8 +399,8 @@ public final class Benchmark {
 
   /**
    * With {@code batch.calibrate} (the default), what a service does at start-up, from stage 1's
-   * own rates at the frames' size: the largest batch within {@link BatchCalibration}'s tolerance of
-   * the fastest bounds {@code batch.max.pixels} for every later stage, and their services skip
+   * own rates at the frames' size: the batch {@link BatchCalibration#choose} chooses from them
+   * bounds {@code batch.max.pixels} for every later stage, and their services skip
    * their own calibration, so that one choice holds for the whole run.
    */
   private Workload calibrated(List<OrtRow> ort, DecodedFrame sample) {
@@ -467,12 +467,13 @@ public final class Benchmark {
       Throughput pipeline,
       Throughput noCam,
       Throughput naive,
-      List<LatencyRow> latency) {
+      List<LatencyRow> latency,
+      int fullBatch) {
     OrtRow best = ort.stream().max((a, b) -> Double.compare(a.imagesPerSecond(), b.imagesPerSecond())).orElseThrow();
     Optional<LatencyRow> at80 = latency.stream().filter(r -> Math.abs(r.loadFraction() - 0.8) < 1e-9).findFirst();
     double p99Ratio = at80.map(r -> Stats.ratio(r.p99Ms(), r.boundMs())).orElse(Double.NaN);
     double calibratedBound =
-        calibratedBatch > 0
+        calibratedBatch > 0 && calibratedBatch < fullBatch
             ? Stats.round(workload.config().batch().maxDelayMs() + 2 * batchMs(ort, calibratedBatch))
             : Double.NaN;
     double p99CalibratedRatio = at80.map(r -> Stats.ratio(r.p99Ms(), calibratedBound)).orElse(Double.NaN);

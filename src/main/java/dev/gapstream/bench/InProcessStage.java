@@ -53,7 +53,8 @@ final class InProcessStage {
   private int inFlight;
   private int freeSlots;
   private int finished;
-  private long batches;
+  /** Batches finished, counted as {@code finished} frames are, for the mean batch of the window. */
+  private long finishedBatches;
   private long warmBatches;
   /** Frames finished when the clock started: a batch's frames finish together, so at least warm. */
   private int warmFinished;
@@ -108,7 +109,7 @@ final class InProcessStage {
         int counted = total - warmFinished;
         return new Throughput(
             counted, Stats.round(seconds), Stats.round(counted / seconds),
-            Stats.round((double) counted / Math.max(1, batches - warmBatches)),
+            Stats.round((double) counted / Math.max(1, finishedBatches - warmBatches)),
             cpuAfter.since(warmCpu, seconds),
             modelAfter.since(warmModel, counted, seconds, concurrency));
       }).get();
@@ -124,7 +125,7 @@ final class InProcessStage {
   private void markWarm(int finishedNow) {
     warmAt = System.nanoTime();
     warmFinished = finishedNow;
-    warmBatches = batches;
+    warmBatches = finishedBatches;
     warmCpu = ThreadCpu.now();
     warmModel = ModelTime.of(runnerMetrics);
   }
@@ -161,7 +162,6 @@ final class InProcessStage {
         break;
       }
       freeSlots--;
-      batches++;
       inferencePool.execute(() -> infer(batch));
     }
     if (deadline == null && freeSlots > 0) {
@@ -183,6 +183,7 @@ final class InProcessStage {
     batch.items().forEach(Frame::releasePixels); // as the pipeline does once a batch has run
     loop.execute(() -> {
       freeSlots++;
+      finishedBatches++;
       finished(batch.size());
       dispatch();
     });

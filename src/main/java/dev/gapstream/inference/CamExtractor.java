@@ -111,7 +111,8 @@ public final class CamExtractor {
         clamp((pi + cellCentre) / height * spanY),
         box,
         spanX,
-        spanY);
+        spanY,
+        new int[] {bounds[0], bounds[1], bounds[2] + 1, bounds[3] + 1});
   }
 
   /**

@@ -17,6 +17,8 @@ package dev.gapstream.inference;
  * @param spanX how much of the frame's width the map's columns span (see {@link
  *     BatchResult#camSpanX()}): 1 where they tile it, above 1 where the last reaches past its edge
  * @param spanY the same for the rows and the frame's height
+ * @param cells [x0, y0, x1, y1]: the region's cells, ends exclusive ({@code box} in cells, before
+ *     it was placed and clamped)
  */
 public record ClassActivationMap(
     int classIndex,
@@ -27,12 +29,18 @@ public record ClassActivationMap(
     float peakY,
     float[] box,
     float spanX,
-    float spanY) {
+    float spanY,
+    int[] cells) {
 
-  /** A map whose cells tile the frame. */
+  /** A map whose cells tile the frame, its region the cells {@code box} rounds to. */
   public ClassActivationMap(
       int classIndex, int width, int height, float[] heatmap, float peakX, float peakY, float[] box) {
-    this(classIndex, width, height, heatmap, peakX, peakY, box, 1f, 1f);
+    this(
+        classIndex, width, height, heatmap, peakX, peakY, box, 1f, 1f,
+        new int[] {
+          Math.round(box[0] * width), Math.round(box[1] * height),
+          Math.round(box[2] * width), Math.round(box[3] * height)
+        });
   }
 
   /**
@@ -45,11 +53,10 @@ public record ClassActivationMap(
     for (float v : heatmap) {
       min = Math.min(min, v);
     }
-    // Back from fractions of the frame to cells; a clamped edge is the grid's.
-    int x0 = box[0] <= 0 ? 0 : Math.round(box[0] / spanX * width);
-    int y0 = box[1] <= 0 ? 0 : Math.round(box[1] / spanY * height);
-    int x1 = box[2] >= 1 ? width : Math.round(box[2] / spanX * width);
-    int y1 = box[3] >= 1 ? height : Math.round(box[3] / spanY * height);
+    int x0 = cells[0];
+    int y0 = cells[1];
+    int x1 = cells[2];
+    int y1 = cells[3];
     double total = 0;
     double inside = 0;
     for (int i = 0; i < height; i++) {

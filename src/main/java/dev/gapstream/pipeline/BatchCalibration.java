@@ -102,9 +102,12 @@ public final class BatchCalibration {
     if (points.isEmpty()) {
       throw new IllegalArgumentException("no batch size was measured");
     }
-    int chosen = 0;
+    int chosen = points.get(0).batchSize();
     double least = Double.POSITIVE_INFINITY;
     for (Point p : points) {
+      if (!(p.framesPerSecond() > 0)) {
+        continue; // not measured (a model slower than the rate's rounding): no case for that size
+      }
       double ms = 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
       if (ms < least || (ms == least && p.batchSize() < chosen)) {
         least = ms;

@@ -166,4 +166,19 @@ class CamExtractorTest {
     assertThat(CamExtractor.localise(heat, 1, 4, 0, 0.5f, ModelSpec.CELL_MIDDLE, 1f, 1f).peakX())
         .as("tiling the frame instead").isEqualTo(3.5f / 4);
   }
+
+  /**
+   * A 26-pixel frame, 4 cells of 8, fields centred 3/4 into their cells: the region of cells 1 and 2
+   * ends past the frame's edge and its box is clamped there, but the heat in it is still theirs, not
+   * the last cell's too.
+   */
+  @Test
+  void theHeatInABoxClampedAtTheFramesEdgeIsItsCellsHeat() {
+    float[] heat = {0, 1, 1, 0.2f};
+    ClassActivationMap cam = CamExtractor.localise(heat, 1, 4, 0, 0.5f, 0.75f, 32f / 26, 1f);
+
+    assertThat(cam.box()[2]).isEqualTo(1f);
+    assertThat(cam.cells()).containsExactly(1, 0, 3, 1);
+    assertThat(cam.heatInBox()).isCloseTo(2 / 2.2, within(1e-6));
+  }
 }

@@ -35,6 +35,7 @@ class BatchCalibrationTest {
     // Two equal estimates: the smaller batch, which waits less to fill.
     assertThat(BatchCalibration.choose(List.of(new Point(2, 500), new Point(1, 1000)), 1)).isEqualTo(1);
     assertThat(BatchCalibration.choose(List.of(new Point(1, 50)), 2)).isEqualTo(1);
+    assertThat(BatchCalibration.choose(List.of(new Point(1, 0), new Point(2, 0)), 2)).as("nothing measured").isEqualTo(1);
     assertThatThrownBy(() -> BatchCalibration.choose(List.of(), 2)).isInstanceOf(IllegalArgumentException.class);
   }
 
