@@ -8,6 +8,8 @@ import io.vertx.kafka.client.producer.KafkaHeader;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -211,19 +213,10 @@ public final class PredictionPublisher {
     if (utf8(text).length <= maxBytes) {
       return text;
     }
-    int room = maxBytes - utf8(ELLIPSIS).length;
-    int end = 0;
-    int bytes = 0;
-    while (end < text.length()) {
-      int cp = text.codePointAt(end);
-      int cpBytes = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-      if (bytes + cpBytes > room) {
-        break;
-      }
-      bytes += cpBytes;
-      end += Character.charCount(cp);
-    }
-    return text.substring(0, end) + ELLIPSIS;
+    // The encoder stops before the first character that no longer fits, never inside one.
+    CharBuffer in = CharBuffer.wrap(text);
+    StandardCharsets.UTF_8.newEncoder().encode(in, ByteBuffer.allocate(maxBytes - utf8(ELLIPSIS).length), true);
+    return text.substring(0, in.position()) + ELLIPSIS;
   }
 
   private static byte[] utf8(String value) {

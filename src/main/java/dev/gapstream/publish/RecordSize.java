@@ -25,7 +25,7 @@ public final class RecordSize {
   public static long upperBound(KafkaProducerRecord<byte[], byte[]> record) {
     long bytes = BATCH_HEADER + RECORD_FIELDS + length(record.key()) + length(record.value());
     for (KafkaHeader header : record.headers()) {
-      bytes += HEADER_FIELDS + header.key().getBytes(StandardCharsets.UTF_8).length + header.value().length();
+      bytes += header(header.key(), header.value().length());
     }
     return bytes;
   }
@@ -39,9 +39,13 @@ public final class RecordSize {
   public static long headers(Iterable<Header> headers) {
     long bytes = 0;
     for (Header header : headers) {
-      bytes += HEADER_FIELDS + header.key().getBytes(StandardCharsets.UTF_8).length + length(header.value());
+      bytes += header(header.key(), length(header.value()));
     }
     return bytes;
+  }
+
+  private static long header(String key, int valueBytes) {
+    return HEADER_FIELDS + key.getBytes(StandardCharsets.UTF_8).length + valueBytes;
   }
 
   private static int length(byte[] bytes) {
