@@ -23,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -543,18 +545,24 @@ public final class Benchmark {
    */
   private static String cpuModel() {
     try {
-      List<String> info = Files.readAllLines(Path.of("/proc/cpuinfo"));
-      String name = cpuField(info, "model name");
-      String family = cpuField(info, "cpu family");
-      String model = cpuField(info, "model");
-      Set<String> flags = Set.of(cpuField(info, "flags").split(" "));
-      String vector =
-          VECTOR_EXTENSIONS.stream().filter(flags::contains).collect(Collectors.joining(" "));
-      return String.format(
-          "%s (family %s, model %s; %s)", name, family, model, vector.isEmpty() ? "no AVX" : vector);
+      return cpuModel(Files.readAllLines(Path.of("/proc/cpuinfo")));
     } catch (IOException | RuntimeException e) {
       return "unknown";
     }
+  }
+
+  /**
+   * {@link #cpuModel()} from the lines of {@code /proc/cpuinfo}. Its flags are split on runs of
+   * blanks: some kernels leave several spaces between two flags.
+   */
+  static String cpuModel(List<String> cpuinfo) {
+    String name = cpuField(cpuinfo, "model name");
+    String family = cpuField(cpuinfo, "cpu family");
+    String model = cpuField(cpuinfo, "model");
+    Set<String> flags = new HashSet<>(Arrays.asList(cpuField(cpuinfo, "flags").split("\\s+")));
+    String vector = VECTOR_EXTENSIONS.stream().filter(flags::contains).collect(Collectors.joining(" "));
+    return String.format(
+        "%s (family %s, model %s; %s)", name, family, model, vector.isEmpty() ? "no AVX" : vector);
   }
 
   private static String cpuField(List<String> cpuinfo, String key) {
