@@ -40,6 +40,8 @@ public final class InferenceEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
   /** How long {@link #close} waits for running batches; one takes seconds at most. */
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+  /** The CAM stride probe's smaller input side and the step to its larger one, in pixels. */
+  private static final int PROBE_STEP = 128;
 
   private final OrtEnvironment env;
   private final ModelSpec spec;
@@ -129,7 +131,10 @@ public final class InferenceEngine implements AutoCloseable {
 
   /**
    * How many pixels of the input one cell of the CAM grid stands for, {x, y}: the difference of its
-   * size at two input sizes 256 apart (a multiple of any power-of-two stride) divided into 256.
+   * size at two input sizes 128 apart (a multiple of any power-of-two stride up to 128) divided
+   * into 128. The sizes are small (128 and 256 pixels where the model takes them) because the
+   * probe runs on the serving session: ONNX Runtime's arena keeps what its largest run needed, and
+   * a batch of two 224×224 frames needs more than one 256×256 input.
    * Where a frame's size is not a multiple of that stride, padded strided convolutions round the
    * grid up, and its last cell reaches past the frame's edge: the grid spans more than the frame,
    * and peaks and boxes placed as fractions of the grid alone fall short of where they are (up to a
@@ -140,21 +145,21 @@ public final class InferenceEngine implements AutoCloseable {
     if (plan.kind() == CamPlan.Kind.NONE || spec.isFixedSize()) {
       return null;
     }
-    int small = Math.max(256, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
-    int large = small + 256;
+    int small = Math.max(PROBE_STEP, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
+    int large = small + PROBE_STEP;
     try {
       long[] a = probeShape(session, spec, plan, small);
       long[] b = probeShape(session, spec, plan, large);
       long dx = b[3] - a[3];
       long dy = b[2] - a[2];
-      if (dx <= 0 || dy <= 0 || 256 % dx != 0 || 256 % dy != 0) {
+      if (dx <= 0 || dy <= 0 || PROBE_STEP % dx != 0 || PROBE_STEP % dy != 0) {
         LOG.info(
             "{}: the CAM grid grows by {}x{} cells from {} to {} pixels, no whole stride: peaks and boxes"
                 + " are placed as if it tiled each frame",
             onnxFile, dx, dy, small, large);
         return null;
       }
-      int[] stride = {(int) (256 / dx), (int) (256 / dy)};
+      int[] stride = {(int) (PROBE_STEP / dx), (int) (PROBE_STEP / dy)};
       LOG.info("{}: one CAM cell per {}x{} pixels", onnxFile, stride[0], stride[1]);
       return stride;
     } catch (OrtException | RuntimeException e) {

@@ -36,6 +36,28 @@ class ResNetCamIT {
     }
   }
 
+  /**
+   * Five stride-2 stages: one CAM cell per 32×32 pixels, measured at load. (The reference model has
+   * no descriptor, so its spec is the fixed 224×224 of a bare model, for which nothing is measured:
+   * the same spec taking any size.)
+   */
+  @Test
+  void theCamGridsStrideIsMeasuredAtLoad() {
+    Path model = TestModels.referenceCams().resolve("resnet18.onnx");
+    ModelSpec fixed = ModelSpec.load(model);
+    ModelSpec anySize =
+        new ModelSpec(
+            fixed.name(), fixed.version(), fixed.inputName(), fixed.layout(), fixed.channelOrder(),
+            fixed.pixelScale(), fixed.mean(), fixed.std(), 32, 32, 0, 0, fixed.maxSide(), fixed.labels(),
+            fixed.logitsOutput(), fixed.camOutput(), fixed.head(), fixed.camCellCentre());
+    try (InferenceEngine engine = InferenceEngine.open(model, anySize, EngineOptions.cpu(2))) {
+      assertThat(engine.camStride()).containsExactly(32, 32);
+    }
+    try (InferenceEngine engine = InferenceEngine.open(model, fixed, EngineOptions.cpu(2))) {
+      assertThat(engine.camStride()).isNull();
+    }
+  }
+
   private static void checkCase(InferenceEngine engine, Path dir, JsonNode c) throws IOException {
     JsonNode shape = c.get("input").get("shape");
     int h = shape.get(2).asInt();
