@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -25,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * At-least-once across a rebalance: a replica's offsets of a revoked partition are committed
@@ -32,6 +36,7 @@ import org.junit.jupiter.api.Test;
  * the new generation and move the next owner's committed offset back. The group's second member is
  * a plain consumer driven by the test, so that each step happens in a known order.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class RevocationCommitIT {
 
   private static final String GROUP = "gapstream";
@@ -111,6 +116,58 @@ class RevocationCommitIT {
         assertThat(KafkaState.committed(admin, GROUP, TOPIC))
             .as("what the consumer holds it commits")
             .isEqualTo(Map.of(moved, 15L, kept, 12L));
+      }
+    }
+  }
+
+  /**
+   * The pipeline, at-least-once, with every frame published and most of them not committed yet
+   * (the commit interval defers them): when another member joins, the rebalance waits while the
+   * replica commits what it finished, so that the partition's next owner starts after it rather than
+   * publishing those frames again.
+   */
+  @Test
+  void theNextOwnerStartsAfterWhatTheRevokedReplicaFinished() throws Exception {
+    int frames = 40;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin()) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), TOPIC, "handover", 8, FrameFeed.jpegs(8, 64, 64, 11));
+      List<String> ids = feed.ids(frames);
+      Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
+      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+      settings.put("kafka.group.id", GROUP);
+      settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+      try (Outputs out = Outputs.read(broker.bootstrapServers());
+          GapstreamService replica = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT)) {
+        feed.send(0, frames, 0);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+        assertThat(done.lost()).as(done.toString()).isZero();
+        Map<TopicPartition, Long> end = KafkaState.endOffsets(admin, TOPIC);
+        assertThat(end.values()).as("frames on both partitions").allMatch(offset -> offset > 0);
+        assertThat(KafkaState.sum(KafkaState.committed(admin, GROUP, TOPIC)))
+            .as("most finished frames wait for the commit interval")
+            .isLessThan(frames);
+
+        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
+        try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
+          next.subscribe(List.of(TOPIC), new NoListener() {
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+              next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
+            }
+          });
+          await().atMost(Duration.ofSeconds(60)).until(() -> {
+            next.poll(Duration.ofMillis(100));
+            return !startedAt.isEmpty();
+          });
+          TopicPartition moved = startedAt.keySet().iterator().next();
+          System.out.println("revocation at-least-once: the next owner of " + moved + " started at " + startedAt
+              + "; end offsets " + end);
+          assertThat(startedAt).as("the next owner starts after every frame the replica finished")
+              .isEqualTo(Map.of(moved, end.get(moved)));
+          assertThat(KafkaState.committed(admin, GROUP, TOPIC)).isEqualTo(end);
+        }
+        assertThat(replica.health().isLive()).isTrue();
       }
     }
   }
