@@ -65,6 +65,31 @@ final class OffsetCommitter {
     }
   }
 
+  /**
+   * At-least-once, while Kafka waits in a rebalance: the revoked partitions' offsets finished since
+   * their last commit, for the rebalance to commit on the consumer's thread before the partitions
+   * move on; and the partitions are forgotten at once, so that no later commit carries them. Their
+   * frames still in flight go out all the same (at-least-once loses nothing); their next owner reads
+   * them again.
+   */
+  Map<TopicPartition, OffsetAndMetadata> handOver(Collection<TopicPartition> partitions) {
+    Map<TopicPartition, OffsetAndMetadata> finished = new HashMap<>();
+    for (TopicPartition tp : partitions) {
+      OffsetTracker tracker = trackers.remove(tp);
+      Long last = committed.remove(tp);
+      if (tracker != null && tracker.committablePosition() > (last == null ? -1 : last)) {
+        finished.put(tp, new OffsetAndMetadata(tracker.committablePosition(), ""));
+      }
+    }
+    return finished;
+  }
+
+  /** Forgets partitions the group gave away without a revocation: nothing of them is committed. */
+  void forget(Collection<TopicPartition> partitions) {
+    trackers.keySet().removeAll(partitions);
+    committed.keySet().removeAll(partitions);
+  }
+
   /** Commits what finished, now, then forgets the partitions. */
   void revoked(Collection<TopicPartition> partitions) {
     commit(true);
@@ -166,7 +191,11 @@ final class OffsetCommitter {
               taken.putAll(moved());
               return taken;
             })
-            .onSuccess(done -> taken.forEach((tp, o) -> committed.merge(tp, o.getOffset(), Math::max)))
+            .onSuccess(done -> taken.forEach((tp, o) -> {
+              if (trackers.containsKey(tp)) { // not one forgotten meanwhile
+                committed.merge(tp, o.getOffset(), Math::max);
+              }
+            }))
             .onFailure(this::failed)
             .eventually(() -> {
               running = false;

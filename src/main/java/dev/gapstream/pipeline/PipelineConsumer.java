@@ -2,6 +2,7 @@ package dev.gapstream.pipeline;
 
 import java.time.Duration;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -9,10 +10,13 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The pipeline's Kafka consumer: a plain one, with two things done on the polling thread, where
+ * The pipeline's Kafka consumer: a plain one, with a few things done on the polling thread, where
  * Vert.x leaves no room for them.
  *
  * <p>It runs a hook inside Kafka's rebalance, before the listener it was subscribed with. Vert.x's
@@ -31,15 +35,26 @@ import org.apache.kafka.common.TopicPartition;
  * <p>And it keeps the group metadata (generation, member id) of its latest membership for
  * exactly-once commits, read there on the polling thread: the consumer's own {@code groupMetadata()}
  * cannot be called from another thread while Vert.x polls.
+ *
+ * <p>And its offset commits (at-least-once: Vert.x runs them there) {@linkplain #commitSync(Map)
+ * carry only partitions it holds}, never moving one back.
  */
 final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   /** The longest poll while held: how soon records flow again after {@code hold(false)}. */
   static final Duration HELD_POLL = Duration.ofMillis(20);
 
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineConsumer.class);
+
   private final ConsumerRebalanceListener hook;
   private volatile boolean holding;
   private volatile ConsumerGroupMetadata membership;
+  /**
+   * Polling thread only: per partition held, the highest offset committed for it since it was
+   * assigned (an eager rebalance revokes a partition and assigns it straight back: that counts as
+   * held throughout).
+   */
+  private final Map<TopicPartition, Long> committedHere = new HashMap<>();
 
   @SuppressWarnings("removal") // group-only metadata until the first join: nothing is committed before it
   PipelineConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
@@ -94,6 +109,68 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
     return records;
   }
 
+  /**
+   * On the polling thread (where Vert.x runs its commits): commits the offsets of partitions this
+   * consumer holds now, and of those only the ones above what it committed for them already.
+   *
+   * <p>Vert.x queues a commit behind the poll running at the time, and hands a revocation to the
+   * event loop only after Kafka has finished the rebalance: a commit the event loop sent before it
+   * heard of one runs after it, under the new generation, which the broker accepts for any
+   * partition. Carrying a partition that went to another replica, it would move that replica's
+   * committed offset back, and a later rebalance or restart would publish its frames again; carrying
+   * one revoked and assigned straight back (an eager rebalance), it would undo the commit made on
+   * its {@linkplain #commitRevoked revocation}. Such offsets are left out here, where the current
+   * assignment is known.
+   */
+  @Override
+  public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Map<TopicPartition, OffsetAndMetadata> owned = owned(offsets);
+    if (!owned.isEmpty()) {
+      super.commitSync(owned);
+      noteCommitted(owned);
+    }
+  }
+
+  /** As {@link #commitSync(Map)}, waiting at most {@code timeout}. */
+  @Override
+  public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
+    Map<TopicPartition, OffsetAndMetadata> owned = owned(offsets);
+    if (!owned.isEmpty()) {
+      super.commitSync(owned, timeout);
+      noteCommitted(owned);
+    }
+  }
+
+  /**
+   * On the polling thread, inside {@code onPartitionsRevoked}: commits the revoked partitions'
+   * offsets before the rebalance goes on, while the group still counts them as this consumer's (the
+   * partitions' next owner then starts after them), waiting at most {@code timeout}.
+   */
+  void commitRevoked(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
+    super.commitSync(offsets, timeout);
+    noteCommitted(offsets);
+  }
+
+  private Map<TopicPartition, OffsetAndMetadata> owned(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Set<TopicPartition> assigned = assignment();
+    Map<TopicPartition, OffsetAndMetadata> owned = new HashMap<>();
+    offsets.forEach((tp, offset) -> {
+      if (assigned.contains(tp) && offset.offset() > committedHere.getOrDefault(tp, -1L)) {
+        owned.put(tp, offset);
+      }
+    });
+    if (owned.size() < offsets.size()) {
+      LOG.debug("Not committing {}: no longer held, or already committed further", offsets.entrySet().stream()
+          .filter(e -> !owned.containsKey(e.getKey()))
+          .toList());
+    }
+    return owned;
+  }
+
+  private void noteCommitted(Map<TopicPartition, OffsetAndMetadata> offsets) {
+    offsets.forEach((tp, offset) -> committedHere.merge(tp, offset.offset(), Math::max));
+  }
+
   @Override
   public void subscribe(Collection<String> topics, ConsumerRebalanceListener listener) {
     super.subscribe(topics, new ConsumerRebalanceListener() {
@@ -106,6 +183,7 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
       @Override
       public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
         noteMembership(); // the new generation, before any commit of what is assigned now
+        committedHere.keySet().retainAll(assignment()); // the next owner commits the others now
         if (holding) {
           pause(partitions); // a new assignment starts unpaused, and this poll would fetch it
         }
@@ -115,6 +193,7 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
       @Override
       public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        committedHere.keySet().removeAll(partitions);
         hook.onPartitionsLost(partitions);
         listener.onPartitionsLost(partitions);
       }

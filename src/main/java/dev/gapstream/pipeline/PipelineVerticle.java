@@ -26,6 +26,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.Deque;
@@ -47,7 +48,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -325,7 +328,7 @@ public final class PipelineVerticle extends VerticleBase {
         producer.initTransactions();
       }
       var consumer = new PipelineConsumer(
-          consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new NoHook());
+          consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking());
       return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {
       producer.close();
@@ -347,8 +350,7 @@ public final class PipelineVerticle extends VerticleBase {
       if (partitions.isEmpty() || stopping) {
         return; // a stop has committed already (the consumer's close revokes too)
       }
-      Set<TopicPartition> revoked = new HashSet<>();
-      partitions.forEach(tp -> revoked.add(new TopicPartition(tp.topic(), tp.partition())));
+      Set<TopicPartition> revoked = vertxPartitions(partitions);
       CompletableFuture<Void> done = new CompletableFuture<>();
       context.runOnContext(v -> {
         dropHeld(revoked);
@@ -402,16 +404,100 @@ public final class PipelineVerticle extends VerticleBase {
     }
   }
 
-  /** At-least-once: nothing to do inside the rebalance; the event loop hears of it afterwards. */
-  private static final class NoHook implements ConsumerRebalanceListener {
+  /**
+   * At-least-once: the rebalance waits (on the polling thread) while the event loop hands over the
+   * revoked partitions' offsets finished since their last commit, and forgets the partitions; they
+   * are then committed here, under the generation that still counts them as this replica's, so that
+   * their next owner starts after them. Vert.x would hand the revocation to the event loop only
+   * after Kafka had moved the partitions on, and the commit it made then, or one the event loop sent
+   * before it heard, ran under the new generation, which the broker accepts for any partition: it
+   * could move the next owner's committed offset back (frames published again at a later
+   * rebalance; none lost). {@link PipelineConsumer#commitSync(Map)} leaves such offsets out of a
+   * commit still queued. The commit never carries a frame whose output is not acknowledged: a
+   * tracker's committable position only moves over finished frames.
+   */
+  private final class CommitFinishedBeforeRevoking implements ConsumerRebalanceListener {
     @Override
-    public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+    public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+      if (partitions.isEmpty() || stopping) {
+        return; // a stop commits on its own (the consumer's close revokes too)
+      }
+      Set<TopicPartition> revoked = vertxPartitions(partitions);
+      Map<TopicPartition, io.vertx.kafka.client.consumer.OffsetAndMetadata> finished =
+          onEventLoop(revoked, "Revoking", () -> {
+            dropHeld(revoked);
+            return committer.handOver(revoked);
+          });
+      if (finished == null || finished.isEmpty()) {
+        return;
+      }
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
+          new HashMap<>();
+      finished.forEach((tp, o) -> offsets.put(
+          new org.apache.kafka.common.TopicPartition(tp.getTopic(), tp.getPartition()),
+          new org.apache.kafka.clients.consumer.OffsetAndMetadata(o.getOffset(), o.getMetadata())));
+      try {
+        polled.commitRevoked(offsets, Duration.ofMillis(REVOKE_COMMIT_WAIT_MS));
+        LOG.debug("Revoking {}: committed {}", revoked, offsets);
+      } catch (WakeupException | InterruptException e) {
+        throw e; // the consumer is closing: Kafka's rebalance gives up too
+      } catch (KafkaException e) {
+        // Their next owner starts from the last commit and publishes some frames again.
+        LOG.warn("Revoking {}: committing {} failed: {}", revoked, offsets, e.toString());
+      }
+    }
 
     @Override
     public void onPartitionsAssigned(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
 
+    /**
+     * Lost, not revoked: the group gave them away while this replica stood still, and their next
+     * owner may have committed further already. Nothing of them is committed from here on.
+     */
     @Override
-    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {}
+    public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+      if (partitions.isEmpty() || stopping) {
+        return;
+      }
+      Set<TopicPartition> lost = vertxPartitions(partitions);
+      onEventLoop(lost, "Forgetting lost partitions", () -> {
+        dropHeld(lost);
+        committer.forget(lost);
+        return null;
+      });
+    }
+
+    /**
+     * Runs {@code task} on the event loop and waits for it, up to the rebalance's 30 s wait (the loop
+     * never blocks: it answers at once); {@code null} where it did not answer in time. Then the
+     * partitions are forgotten when it does, and nothing of them is committed.
+     */
+    private <T> T onEventLoop(Set<TopicPartition> partitions, String what, Supplier<T> task) {
+      CompletableFuture<T> done = new CompletableFuture<>();
+      context.runOnContext(v -> {
+        try {
+          done.complete(task.get());
+        } catch (RuntimeException e) {
+          done.completeExceptionally(e);
+        }
+      });
+      try {
+        return done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        LOG.warn("{} {}: the event loop did not answer within {} ms", what, partitions, REVOKE_COMMIT_WAIT_MS);
+      } catch (ExecutionException e) {
+        LOG.warn("{} {}: {}", what, partitions, e.getCause().toString());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return null;
+    }
+  }
+
+  private static Set<TopicPartition> vertxPartitions(Collection<org.apache.kafka.common.TopicPartition> partitions) {
+    Set<TopicPartition> out = new HashSet<>();
+    partitions.forEach(tp -> out.add(new TopicPartition(tp.topic(), tp.partition())));
+    return out;
   }
 
   /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
@@ -490,6 +576,8 @@ public final class PipelineVerticle extends VerticleBase {
     // Outputs still waiting to go out are sent all the same: at-least-once loses nothing.
     predictionOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
     deadLetterOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
+    // Both modes' rebalance hooks have committed and forgotten these partitions already, inside the
+    // rebalance; what is left is a close's revocation, after its own final commit.
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());

@@ -12,6 +12,7 @@ import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,6 +32,7 @@ class OffsetCommitterTest {
 
   private static final String TOPIC = "frames";
   private static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+  private static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
 
   private final Vertx vertx = Vertx.vertx();
   private final Context context = vertx.getOrCreateContext();
@@ -84,6 +86,43 @@ class OffsetCommitterTest {
     assertThat(delivery.offsets()).containsExactly(1L, 3L, 1L, 2L);
   }
 
+  /**
+   * At-least-once, in a rebalance: the revoked partition's finished offsets are handed over for the
+   * rebalance to commit, and from then on no commit carries the partition, not even for frames that
+   * were in flight and finish afterwards (their outputs still go out); other partitions commit as
+   * before.
+   */
+  @Test
+  void aHandedOverPartitionIsLeftToTheRebalanceAndNoLaterCommitCarriesIt() throws Exception {
+    OffsetCommitter committer = onContext(() -> committer(Duration.ofMinutes(1)));
+    onContext(() -> {
+      committer.assigned(List.of(P1));
+      return null;
+    });
+    onContext(() -> finishAndCommit(committer, 0, 1)); // the first commit goes out at once: P0 at 1
+    onContext(() -> finishAndCommit(committer, 1, 4)); // waits for the interval
+    OffsetTracker inFlight = onContext(() -> committer.consumed(record(0, 4)));
+    onContext(() -> {
+      for (long offset = 0; offset < 3; offset++) {
+        committer.consumed(record(1, offset)).finished(offset);
+      }
+      return null;
+    });
+
+    Map<TopicPartition, OffsetAndMetadata> handed = onContext(() -> committer.handOver(List.of(P0)));
+    assertThat(handed).containsOnlyKeys(P0);
+    assertThat(handed.get(P0).getOffset()).as("finished since the last commit").isEqualTo(4L);
+
+    onContext(() -> {
+      inFlight.finished(4); // its output went out after the revocation
+      return committer.commitFinal().toCompletionStage().toCompletableFuture();
+    });
+    assertThat(delivery.commits())
+        .as("P0 at 1 before the hand-over; then only P1")
+        .containsExactly(Map.of(P0, 1L), Map.of(P1, 3L));
+    assertThat(onContext(() -> committer.handOver(List.of(P0)))).as("nothing handed over twice").isEmpty();
+  }
+
   private OffsetCommitter committer(Duration interval) {
     OffsetCommitter committer =
         new OffsetCommitter(vertx, false, interval, fatal::add);
@@ -92,10 +131,14 @@ class OffsetCommitterTest {
     return committer;
   }
 
+  private static ConsumerRecord<byte[], byte[]> record(int partition, long offset) {
+    return new ConsumerRecord<>(TOPIC, partition, offset, new byte[0], new byte[0]);
+  }
+
   /** Consumes and finishes offsets [from, to) of partition 0, committing after each. */
   private static Void finishAndCommit(OffsetCommitter committer, long from, long to) {
     for (long offset = from; offset < to; offset++) {
-      OffsetTracker tracker = committer.consumed(new ConsumerRecord<>(TOPIC, 0, offset, new byte[0], new byte[0]));
+      OffsetTracker tracker = committer.consumed(record(0, offset));
       if (tracker.finished(offset)) {
         committer.commit();
       }
@@ -132,9 +175,10 @@ class OffsetCommitterTest {
     return value;
   }
 
-  /** A delivery that commits by remembering partition 0's offset. */
+  /** A delivery that commits by remembering what it was asked to commit (partition 0's offsets apart). */
   private static final class RecordingDelivery implements Delivery {
     private final List<Long> offsets = new CopyOnWriteArrayList<>();
+    private final List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
 
     @Override
     public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
@@ -143,15 +187,25 @@ class OffsetCommitterTest {
 
     @Override
     public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
-      OffsetAndMetadata p0 = taken.get().get(P0);
+      Map<TopicPartition, OffsetAndMetadata> now = taken.get();
+      OffsetAndMetadata p0 = now.get(P0);
       if (p0 != null) {
         offsets.add(p0.getOffset());
+      }
+      if (!now.isEmpty()) {
+        Map<TopicPartition, Long> commit = new HashMap<>();
+        now.forEach((tp, o) -> commit.put(tp, o.getOffset()));
+        commits.add(commit);
       }
       return Future.succeededFuture();
     }
 
     List<Long> offsets() {
       return List.copyOf(offsets);
+    }
+
+    List<Map<TopicPartition, Long>> commits() {
+      return List.copyOf(commits);
     }
   }
 }

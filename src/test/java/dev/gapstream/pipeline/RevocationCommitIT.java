@@ -1,0 +1,195 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
+import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.TestPipelines;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * At-least-once across a rebalance: a replica's offsets of a revoked partition are committed
+ * before the partition moves on, and none is committed after, when the broker would take it under
+ * the new generation and move the next owner's committed offset back. The group's second member is
+ * a plain consumer driven by the test, so that each step happens in a known order.
+ */
+@ExtendWith(BlockedThreadGuard.class)
+class RevocationCommitIT {
+
+  private static final String GROUP = "gapstream";
+  private static final String TOPIC = "frames";
+  private static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
+  private static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
+
+  /**
+   * The pipeline's consumer, driven by hand: it commits its partitions' offsets on revocation (as
+   * the pipeline's rebalance hook does); then a commit made before the rebalance but run after it
+   * (as Vert.x runs one queued behind the poll that rebalances) must move neither the partition the
+   * other member took, whose committed offset that member has moved on since, nor the one assigned
+   * straight back (Kafka's default, eager assignment revokes both). The broker takes both: the
+   * generation is current.
+   */
+  @Test
+  void aCommitQueuedAcrossARebalanceCarriesNoPartitionTheConsumerNoLongerHolds() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin()) {
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+        for (int i = 0; i < 20; i++) {
+          producer.send(new ProducerRecord<>(TOPIC, 0, null, new byte[] {1}));
+          producer.send(new ProducerRecord<>(TOPIC, 1, null, new byte[] {1}));
+        }
+        producer.flush();
+      }
+      AtomicReference<PipelineConsumer> replica = new AtomicReference<>();
+      AtomicBoolean revoking = new AtomicBoolean(true);
+      ConsumerRebalanceListener commitOnRevoking = new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          if (!partitions.isEmpty() && revoking.getAndSet(false)) { // the rebalance, not the close
+            Map<TopicPartition, OffsetAndMetadata> finished = new HashMap<>();
+            partitions.forEach(tp -> finished.put(tp, new OffsetAndMetadata(7)));
+            replica.get().commitRevoked(finished, Duration.ofSeconds(30));
+          }
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+      };
+      try (PipelineConsumer first = new PipelineConsumer(consumerConfig(broker), commitOnRevoking);
+          KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(consumerConfig(broker))) {
+        replica.set(first);
+        first.subscribe(List.of(TOPIC), new NoListener());
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          first.poll(Duration.ofMillis(100));
+          return first.assignment().size() == 2;
+        });
+        first.commitSync(Map.of(P0, new OffsetAndMetadata(5), P1, new OffsetAndMetadata(5)));
+
+        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
+        second.subscribe(List.of(TOPIC), new NoListener() {
+          @Override
+          public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            second.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o.offset()));
+          }
+        });
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          first.poll(Duration.ofMillis(100));
+          second.poll(Duration.ofMillis(100));
+          return second.assignment().size() == 1 && first.assignment().size() == 1;
+        });
+        TopicPartition moved = second.assignment().iterator().next();
+        TopicPartition kept = first.assignment().iterator().next();
+        assertThat(startedAt).as("the next owner starts after the revocation's commit").isEqualTo(Map.of(moved, 7L));
+
+        second.commitSync(Map.of(moved, new OffsetAndMetadata(15)));
+        // Finished frames counted before the rebalance (above the commit before it, below the one
+        // on revocation), committed after it.
+        first.commitSync(Map.of(moved, new OffsetAndMetadata(6), kept, new OffsetAndMetadata(6)));
+        assertThat(KafkaState.committed(admin, GROUP, TOPIC))
+            .as("the next owner's offset and the one committed on revocation stay")
+            .isEqualTo(Map.of(moved, 15L, kept, 7L));
+
+        first.commitSync(Map.of(kept, new OffsetAndMetadata(12)));
+        assertThat(KafkaState.committed(admin, GROUP, TOPIC))
+            .as("what the consumer holds it commits")
+            .isEqualTo(Map.of(moved, 15L, kept, 12L));
+      }
+    }
+  }
+
+  /**
+   * The pipeline, at-least-once, with every frame published and most of them not committed yet
+   * (the commit interval defers them): when another member joins, the rebalance waits while the
+   * replica commits what it finished, so that the partition's next owner starts after it rather than
+   * publishing those frames again.
+   */
+  @Test
+  void theNextOwnerStartsAfterWhatTheRevokedReplicaFinished() throws Exception {
+    int frames = 40;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
+        Admin admin = broker.admin()) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), TOPIC, "handover", 8, FrameFeed.jpegs(8, 64, 64, 11));
+      List<String> ids = feed.ids(frames);
+      Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
+      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+      settings.put("kafka.group.id", GROUP);
+      settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+      try (Outputs out = Outputs.read(broker.bootstrapServers());
+          GapstreamService replica = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT)) {
+        feed.send(0, frames, 0);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+        assertThat(done.lost()).as(done.toString()).isZero();
+        Map<TopicPartition, Long> end = KafkaState.endOffsets(admin, TOPIC);
+        assertThat(end.values()).as("frames on both partitions").allMatch(offset -> offset > 0);
+        assertThat(KafkaState.sum(KafkaState.committed(admin, GROUP, TOPIC)))
+            .as("most finished frames wait for the commit interval")
+            .isLessThan(frames);
+
+        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
+        try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
+          next.subscribe(List.of(TOPIC), new NoListener() {
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+              next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
+            }
+          });
+          await().atMost(Duration.ofSeconds(60)).until(() -> {
+            next.poll(Duration.ofMillis(100));
+            return !startedAt.isEmpty();
+          });
+          TopicPartition moved = startedAt.keySet().iterator().next();
+          System.out.println("revocation at-least-once: the next owner of " + moved + " started at " + startedAt
+              + "; end offsets " + end);
+          assertThat(startedAt).as("the next owner starts after every frame the replica finished")
+              .isEqualTo(Map.of(moved, end.get(moved)));
+          assertThat(KafkaState.committed(admin, GROUP, TOPIC)).isEqualTo(end);
+        }
+        assertThat(replica.health().isLive()).isTrue();
+      }
+    }
+  }
+
+  private static Map<String, Object> consumerConfig(EmbeddedKafka broker) {
+    Map<String, Object> config = new HashMap<>();
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
+    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return config;
+  }
+
+  private static class NoListener implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+  }
+}
