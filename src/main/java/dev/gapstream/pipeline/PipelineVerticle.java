@@ -580,13 +580,12 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private void expire(Frame frame, long ageMs, long nowMs) {
     expiry.skipped(frame.source(), ageMs, nowMs);
-    metrics.frameRejected(RejectReason.EXPIRED.wireName());
     output(
         frame,
         deadLetterOutboxes,
         () -> withoutValueOrFrame(
             frame, RejectReason.EXPIRED, expiry.error(ageMs), "expired: the frame is still in its topic (dlq-source)"),
-        sent -> {});
+        sent -> countRejected(RejectReason.EXPIRED));
   }
 
   /** Runs on a decode worker. */
@@ -701,7 +700,7 @@ public final class PipelineVerticle extends VerticleBase {
     }
     output(frame, predictionOutboxes, () -> sendPrediction(frame, prediction, bytes), sent -> {
       if (sent.getTopic().equals(settings.deadLetterTopic())) { // refused as too large (topics differ)
-        metrics.frameRejected(RejectReason.TOO_LARGE.wireName());
+        countRejected(RejectReason.TOO_LARGE);
         return;
       }
       metrics.predictionPublished();
@@ -722,8 +721,20 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     deadLetterLog.deadLettered(frame.source(), reason, error, System.currentTimeMillis());
-    metrics.frameRejected(reason.wireName());
-    output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> {});
+    output(
+        frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> countRejected(reason));
+  }
+
+  /**
+   * Counts a frame's dead letter in {@code gapstream_frames_rejected_total} once the broker has it
+   * for good: {@linkplain Delivery#whenDurable at its acknowledgement, or once its transaction
+   * commits}. Counted when the pipeline chose to dead-letter the frame, it was counted before it
+   * was there (in at-least-once mode still waiting to be sent again), and twice where exactly-once
+   * mode sent it again after an aborted transaction or left the frame to its partition's next
+   * owner.
+   */
+  private void countRejected(RejectReason reason) {
+    delivery.whenDurable(() -> metrics.frameRejected(reason.wireName()));
   }
 
   /**

@@ -142,6 +142,11 @@ class OffsetCommitterTest {
     }
 
     @Override
+    public void whenDurable(Runnable action) {
+      action.run();
+    }
+
+    @Override
     public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
       OffsetAndMetadata p0 = taken.get().get(P0);
       if (p0 != null) {
