@@ -99,6 +99,8 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private final Map<TopicPartition, Outbox> predictionOutboxes = new HashMap<>();
   private final Map<TopicPartition, Outbox> deadLetterOutboxes = new HashMap<>();
+  /** Readiness's {@code broker} check, down while any of those outboxes has outputs waiting. */
+  private final OutboxReadiness outboxReadiness;
   /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
   private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
@@ -145,6 +147,7 @@ public final class PipelineVerticle extends VerticleBase {
     this.runner = runner;
     this.metrics = metrics;
     this.health = health;
+    this.outboxReadiness = new OutboxReadiness(health);
     this.expiry = new FrameExpiry(settings.maxFrameAge().toMillis());
     this.batcher = new Batcher<>(settings.batchPolicy(), Shape::pixels, System::nanoTime);
     this.freeSlots = settings.inferenceConcurrency();
@@ -813,23 +816,19 @@ public final class PipelineVerticle extends VerticleBase {
    * a failure here means the broker is away or refuses the record: the frame stays in flight (its
    * offset uncommitted), its partition's {@link Outbox} sends it again, the partition's later
    * outputs of its kind (predictions, or dead letters) waiting behind it, and backpressure holds the
-   * consumer meanwhile. In a transaction a failed
-   * send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
+   * consumer meanwhile; readiness is down until it goes ({@link OutboxReadiness}). In a transaction
+   * a failed send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
    */
   private Future<RecordMetadata> send(
       Frame frame, Map<TopicPartition, Outbox> outboxes, Supplier<Future<RecordMetadata>> send) {
     if (settings.exactlyOnce()) {
-      return delivery
-          .send(send)
-          .onSuccess(meta -> health.set("broker", true))
-          .onFailure(e -> fail("a transactional send failed: " + e));
+      return delivery.send(send).onFailure(e -> fail("a transactional send failed: " + e));
     }
     ConsumerRecord<byte[], byte[]> record = frame.record();
     return outboxes
         .computeIfAbsent(
-            new TopicPartition(record.topic(), record.partition()),
-            tp -> new Outbox(vertx, e -> health.set("broker", false)))
-        .send(() -> delivery.send(send).onSuccess(meta -> health.set("broker", true)));
+            new TopicPartition(record.topic(), record.partition()), tp -> new Outbox(vertx, outboxReadiness))
+        .send(() -> delivery.send(send));
   }
 
   /**
