@@ -108,7 +108,10 @@ public final class PipelineMetrics {
     received.increment();
   }
 
-  /** One frame was dead-lettered; {@code reason} is a DLQ reason such as {@code decode-error}. */
+  /**
+   * One frame's dead letter is durable (acknowledged by the broker; in exactly-once mode, its
+   * transaction committed); {@code reason} is a DLQ reason such as {@code decode-error}.
+   */
   public void frameRejected(String reason) {
     rejectedCounter(Objects.requireNonNull(reason, "reason")).increment();
   }

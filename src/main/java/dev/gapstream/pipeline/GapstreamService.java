@@ -116,7 +116,7 @@ public final class GapstreamService implements AutoCloseable {
       calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
       health = Health.requiring("model", "partitions");
       health.set("model", true);
-      health.set("broker", true);
+      health.set(OutboxReadiness.CHECK, true);
       // Vert.x's own meters in the same registry: worker pools (queue delay, usage, in use for
       // gapstream-decode and gapstream-inference) and the management server.
       vertx =

@@ -7,7 +7,6 @@ import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayList;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +32,7 @@ final class Outbox {
   static final long MAX_DELAY_MS = 5_000;
 
   private final Vertx vertx;
-  private final Consumer<Throwable> onFailure;
+  private final Listener listener;
   /**
    * Outputs that failed, and every output since, by arrival; the first is the one to try next. A
    * retry is scheduled or running exactly while it is not empty.
@@ -46,10 +45,22 @@ final class Outbox {
 
   private record Waiting(Supplier<Future<RecordMetadata>> send, Promise<RecordMetadata> sent) {}
 
-  /** {@code onFailure}: told of each failed send, before it waits (for logs and readiness). */
-  Outbox(Vertx vertx, Consumer<Throwable> onFailure) {
+  /** Told when an outbox's outputs start waiting to be sent again, and when none waits any more. */
+  interface Listener {
+    /** A send failed; it waits, with every output after it, until it goes. */
+    void failed(Outbox outbox, Throwable cause);
+
+    /**
+     * The output that waited first went, and the rest were handed to the producer: nothing waits
+     * now (one of them failing at once fails the outbox again, see {@link #failed}).
+     */
+    void recovered(Outbox outbox);
+  }
+
+  /** {@code listener}: told of each failed send, before it waits, and of the recovery (for readiness). */
+  Outbox(Vertx vertx, Listener listener) {
     this.vertx = vertx;
-    this.onFailure = onFailure;
+    this.listener = listener;
   }
 
   /** Sends now, or after the outputs that wait; the future completes once the broker has it. */
@@ -82,13 +93,13 @@ final class Outbox {
       if (first) {
         retryLater(ar.cause(), "the partition's later outputs behind it");
       } else {
-        onFailure.accept(ar.cause()); // a retry is on its way already
+        listener.failed(this, ar.cause()); // a retry is on its way already
       }
     });
   }
 
   private void retryLater(Throwable cause, String then) {
-    onFailure.accept(cause);
+    listener.failed(this, cause);
     LOG.warn("Publish failed, sending it again in {} ms, {}: {}", delayMs, then, cause.toString());
     vertx.setTimer(delayMs, id -> retryFirst());
   }
@@ -115,6 +126,9 @@ final class Outbox {
         } else {
           waiting.put(next.getKey(), next.getValue()); // one failed at once: the rest wait behind it
         }
+      }
+      if (waiting.isEmpty()) {
+        listener.recovered(this);
       }
     });
   }

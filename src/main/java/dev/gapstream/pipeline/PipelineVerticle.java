@@ -102,6 +102,8 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private final Map<TopicPartition, Outbox> predictionOutboxes = new HashMap<>();
   private final Map<TopicPartition, Outbox> deadLetterOutboxes = new HashMap<>();
+  /** Readiness's {@code broker} check, down while any of those outboxes has outputs waiting. */
+  private final OutboxReadiness outboxReadiness;
   /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
   private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
@@ -148,6 +150,7 @@ public final class PipelineVerticle extends VerticleBase {
     this.runner = runner;
     this.metrics = metrics;
     this.health = health;
+    this.outboxReadiness = new OutboxReadiness(health);
     this.expiry = new FrameExpiry(settings.maxFrameAge().toMillis());
     this.batcher = new Batcher<>(settings.batchPolicy(), Shape::pixels, System::nanoTime);
     this.freeSlots = settings.inferenceConcurrency();
@@ -668,13 +671,12 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private void expire(Frame frame, long ageMs, long nowMs) {
     expiry.skipped(frame.source(), ageMs, nowMs);
-    metrics.frameRejected(RejectReason.EXPIRED.wireName());
     output(
         frame,
         deadLetterOutboxes,
         () -> withoutValueOrFrame(
             frame, RejectReason.EXPIRED, expiry.error(ageMs), "expired: the frame is still in its topic (dlq-source)"),
-        sent -> {});
+        sent -> countRejected(RejectReason.EXPIRED));
   }
 
   /** Runs on a decode worker. */
@@ -789,7 +791,7 @@ public final class PipelineVerticle extends VerticleBase {
     }
     output(frame, predictionOutboxes, () -> sendPrediction(frame, prediction, bytes), sent -> {
       if (sent.getTopic().equals(settings.deadLetterTopic())) { // refused as too large (topics differ)
-        metrics.frameRejected(RejectReason.TOO_LARGE.wireName());
+        countRejected(RejectReason.TOO_LARGE);
         return;
       }
       metrics.predictionPublished();
@@ -810,8 +812,20 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void deadLetter(Frame frame, RejectReason reason, String error) {
     deadLetterLog.deadLettered(frame.source(), reason, error, System.currentTimeMillis());
-    metrics.frameRejected(reason.wireName());
-    output(frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> {});
+    output(
+        frame, deadLetterOutboxes, () -> deadLetterOrWithoutValue(frame, reason, error), sent -> countRejected(reason));
+  }
+
+  /**
+   * Counts a frame's dead letter in {@code gapstream_frames_rejected_total} once the broker has it
+   * for good: {@linkplain Delivery#whenDurable at its acknowledgement, or once its transaction
+   * commits}. Counted when the pipeline chose to dead-letter the frame, it was counted before it
+   * was there (in at-least-once mode still waiting to be sent again), and twice where exactly-once
+   * mode sent it again after an aborted transaction or left the frame to its partition's next
+   * owner.
+   */
+  private void countRejected(RejectReason reason) {
+    delivery.whenDurable(() -> metrics.frameRejected(reason.wireName()));
   }
 
   /**
@@ -890,23 +904,19 @@ public final class PipelineVerticle extends VerticleBase {
    * a failure here means the broker is away or refuses the record: the frame stays in flight (its
    * offset uncommitted), its partition's {@link Outbox} sends it again, the partition's later
    * outputs of its kind (predictions, or dead letters) waiting behind it, and backpressure holds the
-   * consumer meanwhile. In a transaction a failed
-   * send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
+   * consumer meanwhile; readiness is down until it goes ({@link OutboxReadiness}). In a transaction
+   * a failed send dooms the transaction, so exactly-once mode stops instead (see {@link #fail}).
    */
   private Future<RecordMetadata> send(
       Frame frame, Map<TopicPartition, Outbox> outboxes, Supplier<Future<RecordMetadata>> send) {
     if (settings.exactlyOnce()) {
-      return delivery
-          .send(send)
-          .onSuccess(meta -> health.set("broker", true))
-          .onFailure(e -> fail("a transactional send failed: " + e));
+      return delivery.send(send).onFailure(e -> fail("a transactional send failed: " + e));
     }
     ConsumerRecord<byte[], byte[]> record = frame.record();
     return outboxes
         .computeIfAbsent(
-            new TopicPartition(record.topic(), record.partition()),
-            tp -> new Outbox(vertx, e -> health.set("broker", false)))
-        .send(() -> delivery.send(send).onSuccess(meta -> health.set("broker", true)));
+            new TopicPartition(record.topic(), record.partition()), tp -> new Outbox(vertx, outboxReadiness))
+        .send(() -> delivery.send(send));
   }
 
   /**

@@ -25,6 +25,15 @@ public final class AtLeastOnceDelivery implements Delivery {
     return send.get();
   }
 
+  /**
+   * At once: the broker's acknowledgement is as durable as an output gets here (with the producer's
+   * default {@code acks=all}, every in-sync replica has it).
+   */
+  @Override
+  public void whenDurable(Runnable action) {
+    action.run();
+  }
+
   @Override
   public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets) {
     Map<TopicPartition, OffsetAndMetadata> now = offsets.get();

@@ -25,6 +25,13 @@ public interface Delivery {
   Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> offsets);
 
   /**
+   * Runs {@code action} once the outputs acknowledged so far are durable, or never if they will not
+   * be: for what must count an output once, when it is there to stay, such as {@code
+   * gapstream_frames_rejected_total}. Call it where a send's acknowledgement is handled.
+   */
+  void whenDurable(Runnable action);
+
+  /**
    * The pipeline has failed and will be restarted from the committed offsets: nothing sent from now
    * on may be committed. Completes once that holds.
    */

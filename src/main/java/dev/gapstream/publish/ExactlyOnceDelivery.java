@@ -8,7 +8,9 @@ import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.function.Supplier;
@@ -44,6 +46,8 @@ public final class ExactlyOnceDelivery implements Delivery {
   private boolean committing;
   private int unacknowledged;
   private Promise<Void> allAcknowledged;
+  /** {@linkplain #whenDurable Actions} waiting for the open transaction to commit. */
+  private List<Runnable> onCommit = new ArrayList<>();
 
   /**
    * @param membership the consumer's group metadata of its current membership, read from any thread:
@@ -121,6 +125,7 @@ public final class ExactlyOnceDelivery implements Delivery {
         }, false);
         })
         .<Void>mapEmpty()
+        .andThen(ar -> transactionEnded(ar.succeeded()))
         .eventually(() -> {
           open = false;
           committing = false;
@@ -132,6 +137,37 @@ public final class ExactlyOnceDelivery implements Delivery {
           return Future.succeededFuture();
         });
     return committed;
+  }
+
+  /**
+   * Once the open transaction has committed: its outputs acknowledged, a {@code read_committed}
+   * reader sees them only then, and an abort would send them again after the restart (counted
+   * again, had they been counted at their acknowledgement). Never if it is aborted. With no
+   * transaction open, whatever was acknowledged has committed already.
+   *
+   * <p>An acknowledgement's handlers run before the transaction that holds it can commit (the
+   * commit waits for them, see {@link #commit}), so an action added there waits for that
+   * transaction.
+   */
+  @Override
+  public void whenDurable(Runnable action) {
+    if (abandoned) {
+      return; // the open transaction is aborted, or was
+    }
+    if (open) {
+      onCommit.add(action);
+    } else {
+      action.run();
+    }
+  }
+
+  /** Runs the transaction's actions if it committed; the next one starts without them either way. */
+  private void transactionEnded(boolean committed) {
+    List<Runnable> actions = onCommit;
+    onCommit = new ArrayList<>();
+    if (committed) {
+      actions.forEach(Runnable::run);
+    }
   }
 
   /**
@@ -148,6 +184,7 @@ public final class ExactlyOnceDelivery implements Delivery {
             return Future.<Void>succeededFuture(); // the running commit ended the transaction
           }
           open = false;
+          onCommit.clear(); // what they waited for is aborted
           return abortOnWorker();
         })
         .andThen(ar -> {

@@ -110,13 +110,17 @@ class DeadLetterIT {
         System.out.printf("  %-22s -> %-18s %s%n", b.id(), b.reason(), Outputs.header(dl, "dlq-error"));
       }
 
-      PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
-      byReason.forEach((reason, count) ->
-          assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", reason)))
-              .as(reason)
-              .isEqualTo((double) count));
-      assertThat(metrics.sum("gapstream_frames_rejected_total")).isEqualTo(bad.size());
-      assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(goodIds.size());
+      // Counted at the broker's acknowledgement, which can reach the pipeline after the reader here
+      // has the record.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+        byReason.forEach((reason, count) ->
+            assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", reason)))
+                .as(reason)
+                .isEqualTo((double) count));
+        assertThat(metrics.sum("gapstream_frames_rejected_total")).isEqualTo(bad.size());
+        assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(goodIds.size());
+      });
       assertCommittedToTheEnd(admin);
     }
   }
@@ -225,12 +229,54 @@ class DeadLetterIT {
         assertThat(dl.value()).as("an expired frame's dead letter carries no bytes").isNull();
         assertThat(Outputs.header(dl, "frame-id")).isEqualTo(id);
       }
-      PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
-      assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", "expired")))
-          .isEqualTo((double) stale.size());
-      assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(fresh.size());
+      // Exactly-once counts a dead letter once its transaction has committed, which the pipeline
+      // can hear of after the reader here has the record.
+      await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+        PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+        assertThat(metrics.value("gapstream_frames_rejected_total", Map.of("reason", "expired")))
+            .isEqualTo((double) stale.size());
+        assertThat(metrics.sum("gapstream_predictions_published_total")).isEqualTo(fresh.size());
+      });
       assertCommittedToTheEnd(admin);
     }
+  }
+
+  /**
+   * Exactly-once: a dead letter is counted once the transaction that holds it commits, not when the
+   * broker acknowledges it (still to be aborted, and sent and counted again after the restart), nor
+   * when the pipeline chose to dead-letter the frame. With commits 20 s apart, the dead letters sit
+   * acknowledged in an open transaction (a {@code read_uncommitted} reader has them), uncounted,
+   * until it commits.
+   */
+  @Test
+  void exactlyOnceCountsADeadLetterOnceItsTransactionCommits() throws Exception {
+    service = TestPipelines.start(Map.of("delivery.guarantee", "exactly-once", "delivery.commit.interval.ms", "20000"));
+    List<byte[]> jpegs = FrameFeed.jpegs(1, 64, 64, 13);
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
+        Outputs committed = Outputs.read(service.bootstrapServers(), Map.of("isolation.level", "read_committed"));
+        Outputs sent = Outputs.read(service.bootstrapServers())) {
+      // The first commit goes at once; the next one 20 s after it.
+      producer.send(record("first", jpegs.get(0), Map.of("content-type", "image/jpeg"))).get();
+      assertThat(committed.await(List.of("first"), Duration.ofMinutes(1)).predicted()).isEqualTo(1);
+      List<String> bad = List.of("bad-0", "bad-1");
+      for (String id : bad) {
+        producer.send(record(id, "not an image".getBytes(StandardCharsets.UTF_8), Map.of())).get();
+      }
+      assertThat(sent.await(bad, Duration.ofSeconds(10)).deadLettered()).as("acknowledged").isEqualTo(bad.size());
+      double beforeCommit = rejected();
+      int committedBefore = committed.tally(bad).deadLettered();
+
+      Outputs.Tally done = committed.await(bad, Duration.ofSeconds(40));
+      System.out.printf("dead letters counted before their transaction committed: %.0f; after: %s%n", beforeCommit, done);
+      assertThat(committedBefore).as("the transaction was still open when counted").isZero();
+      assertThat(beforeCommit).as("counted before the transaction committed").isZero();
+      assertThat(done.deadLettered()).isEqualTo(bad.size());
+      await().atMost(Duration.ofSeconds(10)).until(() -> rejected() == bad.size());
+    }
+  }
+
+  private double rejected() throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_frames_rejected_total");
   }
 
   private static byte[] undecodableJpeg(int size, long seed) {

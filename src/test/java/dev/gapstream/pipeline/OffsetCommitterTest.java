@@ -186,6 +186,11 @@ class OffsetCommitterTest {
     }
 
     @Override
+    public void whenDurable(Runnable action) {
+      action.run();
+    }
+
+    @Override
     public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
       Map<TopicPartition, OffsetAndMetadata> now = taken.get();
       OffsetAndMetadata p0 = now.get(P0);

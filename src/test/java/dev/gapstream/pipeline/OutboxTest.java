@@ -37,12 +37,25 @@ class OutboxTest {
   private final Map<Integer, Promise<RecordMetadata>> open = new HashMap<>();
   private final List<Integer> sent = new ArrayList<>();
   private final List<Throwable> failures = new ArrayList<>();
+  /** Failures and recoveries as the listener heard them: {@code failed} or {@code recovered}. */
+  private final List<String> told = new ArrayList<>();
 
   @BeforeEach
   void start() throws Exception {
     vertx = Vertx.vertx();
     loop = vertx.getOrCreateContext();
-    outbox = onLoop(() -> new Outbox(vertx, failures::add));
+    outbox = onLoop(() -> new Outbox(vertx, new Outbox.Listener() {
+      @Override
+      public void failed(Outbox failing, Throwable cause) {
+        failures.add(cause);
+        told.add("failed");
+      }
+
+      @Override
+      public void recovered(Outbox recovered) {
+        told.add("recovered");
+      }
+    }));
   }
 
   @AfterEach
@@ -61,6 +74,7 @@ class OutboxTest {
     succeed(3);
     assertThat(sent()).containsExactly(2, 1, 3);
     assertThat(onLoop(outbox::isIdle)).isTrue();
+    assertThat(told()).isEmpty();
   }
 
   @Test
@@ -78,7 +92,9 @@ class OutboxTest {
     awaitAttempts(5);
     assertThat(attempts()).as("2 alone again").containsExactly(1, 2, 3, 2, 2);
     send(6);
+    assertThat(told()).as("3 went meanwhile; 2 still waits").containsExactly("failed", "failed");
     succeed(2);
+    assertThat(told()).as("nothing waits once 2 went").containsExactly("failed", "failed", "recovered");
     assertThat(attempts()).as("then the rest, together, in order").containsExactly(1, 2, 3, 2, 2, 4, 5, 6);
     succeed(4);
     succeed(5);
@@ -101,12 +117,15 @@ class OutboxTest {
     succeed(3);
     send(4);
     assertThat(attempts()).as("4 waits behind 2").containsExactly(1, 2, 3, 1, 2, 3);
+    assertThat(told()).as("recovered once 1 went, failed again with 2")
+        .containsExactly("failed", "failed", "failed", "recovered", "failed");
 
     awaitAttempts(7);
     succeed(2);
     assertThat(attempts()).containsExactly(1, 2, 3, 1, 2, 3, 2, 4);
     succeed(4);
     assertThat(sent()).containsExactly(1, 3, 2, 4);
+    assertThat(told()).endsWith("failed", "recovered");
   }
 
   private void send(int... outputs) throws Exception {
@@ -151,6 +170,10 @@ class OutboxTest {
 
   private List<Throwable> failures() throws Exception {
     return onLoop(() -> List.copyOf(failures));
+  }
+
+  private List<String> told() throws Exception {
+    return onLoop(() -> List.copyOf(told));
   }
 
   /** Waits (the retry delays are real timers) until {@code count} attempts were made. */

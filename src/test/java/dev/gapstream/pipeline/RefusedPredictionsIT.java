@@ -10,6 +10,8 @@ import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.TestPipelines;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +20,8 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
@@ -31,7 +35,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The predictions topic refuses every prediction for a while (an ACL denies writes to it, then is
  * removed), as a topic would whose writes fail for longer than the producer's delivery timeout: the pipeline sends each again until the topic takes it, loses
- * nothing, and neither leaves its group nor reorders a camera's predictions meanwhile.
+ * nothing, and neither leaves its group nor reorders a camera's predictions meanwhile. The
+ * dead-letter topic refusing writes the same way: readiness is down and no dead letter counted until
+ * they go, though predictions go out meanwhile.
  *
  * <p>At-least-once only: in exactly-once mode a refused send dooms the transaction and the pipeline
  * stops for a restart, by design.
@@ -157,6 +163,88 @@ class RefusedPredictionsIT {
     }
   }
 
+  /**
+   * Two bad frames while the dead-letter topic refuses writes, and good frames predicted all along.
+   * The {@code broker} readiness check stays down from the first refusal until the dead letters go:
+   * set by whichever send had ended last, it came up with every prediction acknowledged between the
+   * refusals. And {@code gapstream_frames_rejected_total} counts the dead letters once the topic has
+   * them, not when the pipeline chose to dead-letter the frames (it said 2 all through the refusal).
+   */
+  @Test
+  void aRefusingDeadLetterTopicKeepsReadinessDownAndItsDeadLettersUncountedUntilTheyGo() throws Exception {
+    int frames = 60;
+    long watchMs = 3_000;
+    try (EmbeddedKafka broker = brokerWithAcls();
+        Admin admin = broker.admin();
+        GapstreamService service = TestPipelines.start(Map.of("kafka.bootstrap.servers", broker.bootstrapServers()));
+        Outputs out = Outputs.read(broker.bootstrapServers());
+        KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+      await().atMost(Duration.ofMinutes(1)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
+      refuseWrites(admin, "frames.dlq", true);
+      List<String> bad = List.of("bad-0", "bad-1");
+      for (String id : bad) {
+        ProducerRecord<byte[], byte[]> r =
+            new ProducerRecord<>("frames", id.getBytes(StandardCharsets.UTF_8), "not an image".getBytes(StandardCharsets.UTF_8));
+        r.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8));
+        producer.send(r).get();
+      }
+      await().atMost(Duration.ofSeconds(30)).until(() -> refusedDeadLetters(service) >= 1);
+
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "good", 4, FrameFeed.jpegs(8, 64, 64, 7));
+      List<String> good = feed.ids(frames);
+      CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+        try {
+          feed.send(0, frames, frames * 1000.0 / watchMs);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      List<Boolean> brokerCheck = new ArrayList<>();
+      long watchEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(watchMs);
+      while (System.nanoTime() < watchEnd) {
+        brokerCheck.add(service.health().checks().get("broker"));
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+      int predictedMeanwhile = out.tally(good).predicted();
+      double countedMeanwhile = rejected(service);
+      int deadLettersMeanwhile = out.tally(bad).deadLettered();
+      HttpResponse<String> readyMeanwhile = TestPipelines.get(service, "/health/ready");
+      double refusals = refusedDeadLetters(service);
+      sending.get(1, TimeUnit.MINUTES);
+
+      refuseWrites(admin, "frames.dlq", false);
+      List<String> all = new ArrayList<>(good);
+      all.addAll(bad);
+      Outputs.Tally done = out.await(all, Duration.ofMinutes(1));
+      await().atMost(Duration.ofSeconds(30)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
+      Outputs.Tally settled = out.settle(all, Duration.ofSeconds(1));
+      System.out.printf(
+          "dead-letter topic refusing: %d predictions in %d ms, %.0f dead-letter sends refused, broker check %d times"
+              + " down and %d up; dead letters counted meanwhile %.0f; after it %s%n",
+          predictedMeanwhile, watchMs, refusals, brokerCheck.stream().filter(up -> !up).count(),
+          brokerCheck.stream().filter(up -> up).count(), countedMeanwhile, settled);
+
+      assertThat(predictedMeanwhile).as("predictions went out while the dead letters were refused").isPositive();
+      assertThat(deadLettersMeanwhile).isZero();
+      assertThat(brokerCheck).as("the broker check while the dead-letter topic refused").isNotEmpty().containsOnly(false);
+      assertThat(readyMeanwhile.statusCode()).as(readyMeanwhile.body()).isEqualTo(503);
+      assertThat(countedMeanwhile).as("dead letters counted before the topic took them").isZero();
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(frames);
+      assertThat(settled.deadLettered()).isEqualTo(bad.size());
+      assertThat(rejected(service)).as("each dead letter counted once it went").isEqualTo(bad.size());
+    }
+  }
+
+  private static double rejected(GapstreamService service) throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_frames_rejected_total");
+  }
+
+  private static double refusedDeadLetters(GapstreamService service) throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).value(
+        "gapstream_publish_failures_total", Map.of("topic", "frames.dlq", "error", "TopicAuthorizationException"));
+  }
+
   private static boolean paused(GapstreamService service) throws Exception {
     return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_consumer_paused") == 1.0;
   }
@@ -174,13 +262,17 @@ class RefusedPredictionsIT {
     return broker;
   }
 
-  /**
-   * Denies every principal writes to the predictions topic (everything else on it stays allowed),
-   * or lifts that: the broker answers each produce with an authorization error, which the producer
-   * does not retry.
-   */
   private static void refusePredictions(Admin admin, boolean refuse) throws Exception {
-    ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, "predictions", PatternType.LITERAL);
+    refuseWrites(admin, "predictions", refuse);
+  }
+
+  /**
+   * Denies every principal writes to {@code name} (everything else on it stays allowed), or lifts
+   * that: the broker answers each produce with an authorization error, which the producer does not
+   * retry.
+   */
+  private static void refuseWrites(Admin admin, String name, boolean refuse) throws Exception {
+    ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, name, PatternType.LITERAL);
     List<AclBinding> acls = List.of(
         new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
         new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.WRITE, AclPermissionType.DENY)));
