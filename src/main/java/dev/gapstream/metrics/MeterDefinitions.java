@@ -33,7 +33,7 @@ final class MeterDefinitions {
 
   static Counter.Builder predictionsPublished() {
     return Counter.builder(GapstreamMetrics.PREDICTIONS_PUBLISHED)
-        .description("Predictions acknowledged by the broker")
+        .description("Predictions acknowledged by the broker (exactly-once: committed)")
         .baseUnit("predictions");
   }
 

@@ -116,7 +116,10 @@ public final class PipelineMetrics {
     rejectedCounter(Objects.requireNonNull(reason, "reason")).increment();
   }
 
-  /** One prediction was acknowledged by the broker. */
+  /**
+   * One prediction is there for good: acknowledged by the broker, and in exactly-once mode its
+   * transaction committed (one aborted is sent again after the restart, and counted then).
+   */
   public void predictionPublished() {
     published.increment();
   }

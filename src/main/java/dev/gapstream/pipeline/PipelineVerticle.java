@@ -794,7 +794,7 @@ public final class PipelineVerticle extends VerticleBase {
         countRejected(RejectReason.TOO_LARGE);
         return;
       }
-      metrics.predictionPublished();
+      delivery.whenDurable(metrics::predictionPublished); // as dead letters, see countRejected
       metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
     });
   }

@@ -249,34 +249,50 @@ class DeadLetterIT {
    * until it commits.
    */
   @Test
-  void exactlyOnceCountsADeadLetterOnceItsTransactionCommits() throws Exception {
+  void exactlyOnceCountsADeadLetterOrAPredictionOnceItsTransactionCommits() throws Exception {
     service = TestPipelines.start(Map.of("delivery.guarantee", "exactly-once", "delivery.commit.interval.ms", "20000"));
-    List<byte[]> jpegs = FrameFeed.jpegs(1, 64, 64, 13);
+    List<byte[]> jpegs = FrameFeed.jpegs(3, 64, 64, 13);
     try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
         Outputs committed = Outputs.read(service.bootstrapServers(), Map.of("isolation.level", "read_committed"));
         Outputs sent = Outputs.read(service.bootstrapServers())) {
       // The first commit goes at once; the next one 20 s after it.
       producer.send(record("first", jpegs.get(0), Map.of("content-type", "image/jpeg"))).get();
       assertThat(committed.await(List.of("first"), Duration.ofMinutes(1)).predicted()).isEqualTo(1);
+      await().atMost(Duration.ofSeconds(10)).until(() -> published() == 1);
       List<String> bad = List.of("bad-0", "bad-1");
       for (String id : bad) {
         producer.send(record(id, "not an image".getBytes(StandardCharsets.UTF_8), Map.of())).get();
       }
+      List<String> good = List.of("good-0", "good-1");
+      for (int i = 0; i < good.size(); i++) {
+        producer.send(record(good.get(i), jpegs.get(i + 1), Map.of("content-type", "image/jpeg"))).get();
+      }
       assertThat(sent.await(bad, Duration.ofSeconds(10)).deadLettered()).as("acknowledged").isEqualTo(bad.size());
+      assertThat(sent.await(good, Duration.ofSeconds(10)).predicted()).as("acknowledged").isEqualTo(good.size());
       double beforeCommit = rejected();
-      int committedBefore = committed.tally(bad).deadLettered();
+      double publishedBeforeCommit = published();
+      int committedBefore = committed.tally(bad).deadLettered() + committed.tally(good).predicted();
 
       Outputs.Tally done = committed.await(bad, Duration.ofSeconds(40));
-      System.out.printf("dead letters counted before their transaction committed: %.0f; after: %s%n", beforeCommit, done);
+      System.out.printf(
+          "dead letters counted before their transaction committed: %.0f, predictions %.0f; after: %s%n",
+          beforeCommit, publishedBeforeCommit - 1, done);
       assertThat(committedBefore).as("the transaction was still open when counted").isZero();
-      assertThat(beforeCommit).as("counted before the transaction committed").isZero();
+      assertThat(beforeCommit).as("dead letters counted before the transaction committed").isZero();
+      assertThat(publishedBeforeCommit).as("predictions counted before the transaction committed").isEqualTo(1);
       assertThat(done.deadLettered()).isEqualTo(bad.size());
+      assertThat(committed.await(good, Duration.ofSeconds(10)).predicted()).isEqualTo(good.size());
       await().atMost(Duration.ofSeconds(10)).until(() -> rejected() == bad.size());
+      await().atMost(Duration.ofSeconds(10)).until(() -> published() == 1 + good.size());
     }
   }
 
   private double rejected() throws Exception {
     return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_frames_rejected_total");
+  }
+
+  private double published() throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_predictions_published_total");
   }
 
   private static byte[] undecodableJpeg(int size, long seed) {
