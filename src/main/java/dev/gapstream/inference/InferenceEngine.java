@@ -132,7 +132,7 @@ public final class InferenceEngine implements AutoCloseable {
   /**
    * How many pixels of the input one cell of the CAM grid stands for, {x, y}: the difference of its
    * size at two input sizes 128 apart (a multiple of any power-of-two stride up to 128) divided
-   * into 128. The sizes are small (128 and 256 pixels where the model takes them) because the
+   * into 128. The sizes are as small as the model takes (128 and 256 pixels for most) because the
    * probe runs on the serving session: ONNX Runtime's arena keeps what its largest run needed, and
    * a batch of two 224×224 frames needs more than one 256×256 input.
    * Where a frame's size is not a multiple of that stride, padded strided convolutions round the

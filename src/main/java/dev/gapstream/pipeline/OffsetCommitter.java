@@ -69,24 +69,37 @@ final class OffsetCommitter {
    * At-least-once, while Kafka waits in a rebalance: the revoked partitions' offsets finished since
    * their last commit, for the rebalance to commit on the consumer's thread before the partitions
    * move on; and the partitions are forgotten at once, so that no later commit carries them. Their
-   * frames still in flight go out all the same (at-least-once loses nothing); their next owner reads
-   * them again.
+   * frames still in flight are {@linkplain OffsetTracker#revoke() dropped} as their outputs come up
+   * (their next owner reads them again, from the offsets handed over: sent from here too, they
+   * would be published twice).
    */
   Map<TopicPartition, OffsetAndMetadata> handOver(Collection<TopicPartition> partitions) {
     Map<TopicPartition, OffsetAndMetadata> finished = new HashMap<>();
     for (TopicPartition tp : partitions) {
       OffsetTracker tracker = trackers.remove(tp);
       Long last = committed.remove(tp);
-      if (tracker != null && tracker.committablePosition() > (last == null ? -1 : last)) {
+      if (tracker == null) {
+        continue;
+      }
+      tracker.revoke();
+      if (tracker.committablePosition() > (last == null ? -1 : last)) {
         finished.put(tp, new OffsetAndMetadata(tracker.committablePosition(), ""));
       }
     }
     return finished;
   }
 
-  /** Forgets partitions the group gave away without a revocation: nothing of them is committed. */
+  /**
+   * Forgets partitions the group gave away without a revocation: nothing of them is committed, and
+   * their frames in flight are dropped (their next owner reads them again).
+   */
   void forget(Collection<TopicPartition> partitions) {
-    trackers.keySet().removeAll(partitions);
+    for (TopicPartition tp : partitions) {
+      OffsetTracker tracker = trackers.remove(tp);
+      if (tracker != null) {
+        tracker.revoke();
+      }
+    }
     committed.keySet().removeAll(partitions);
   }
 

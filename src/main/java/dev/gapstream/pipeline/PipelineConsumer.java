@@ -3,6 +3,7 @@ package dev.gapstream.pipeline;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -37,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * cannot be called from another thread while Vert.x polls.
  *
  * <p>And its offset commits (at-least-once: Vert.x runs them there) {@linkplain #commitSync(Map)
- * carry only partitions it holds}, never moving one back.
+ * carry only partitions it holds}, and none lost in the latest poll.
  */
 final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
@@ -55,6 +56,14 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
    * held throughout).
    */
   private final Map<TopicPartition, Long> committedHere = new HashMap<>();
+  /**
+   * Polling thread only: the partitions lost in the latest poll. A commit the event loop queued
+   * before it heard of that rebalance runs before the next poll, and carries none of them: one lost
+   * and assigned straight back in the same poll is held again, but what its owner in between
+   * committed is unknown here. (A revoked one needs no such fence: its hand-over's commit is
+   * {@linkplain #committedHere known}, and a stale offset is below it.)
+   */
+  private final Set<TopicPartition> lostInLastPoll = new HashSet<>();
 
   @SuppressWarnings("removal") // group-only metadata until the first join: nothing is committed before it
   PipelineConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
@@ -93,6 +102,7 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   @Override
   public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+    lostInLastPoll.clear();
     if (holding) {
       pause(assignment());
       return polled(super.poll(timeout.compareTo(HELD_POLL) < 0 ? timeout : HELD_POLL));
@@ -111,7 +121,8 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   /**
    * On the polling thread (where Vert.x runs its commits): commits the offsets of partitions this
-   * consumer holds now, and of those only the ones above what it committed for them already.
+   * consumer holds now and did not lose in the latest poll, and of those only the ones above what
+   * it committed for them already.
    *
    * <p>Vert.x queues a commit behind the poll running at the time, and hands a revocation to the
    * event loop only after Kafka has finished the rebalance: a commit the event loop sent before it
@@ -119,8 +130,9 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
    * partition. Carrying a partition that went to another replica, it would move that replica's
    * committed offset back, and a later rebalance or restart would publish its frames again; carrying
    * one revoked and assigned straight back (an eager rebalance), it would undo the commit made on
-   * its {@linkplain #commitRevoked revocation}. Such offsets are left out here, where the current
-   * assignment is known.
+   * its {@linkplain #commitRevoked revocation}; carrying one lost and assigned back in the same poll,
+   * it could move back what another replica committed meanwhile. Such offsets are left out here,
+   * where the current assignment is known.
    */
   @Override
   public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
@@ -155,7 +167,9 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
     Set<TopicPartition> assigned = assignment();
     Map<TopicPartition, OffsetAndMetadata> owned = new HashMap<>();
     offsets.forEach((tp, offset) -> {
-      if (assigned.contains(tp) && offset.offset() > committedHere.getOrDefault(tp, -1L)) {
+      if (assigned.contains(tp)
+          && !lostInLastPoll.contains(tp)
+          && offset.offset() > committedHere.getOrDefault(tp, -1L)) {
         owned.put(tp, offset);
       }
     });
@@ -176,8 +190,11 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
     super.subscribe(topics, new ConsumerRebalanceListener() {
       @Override
       public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-        hook.onPartitionsRevoked(partitions);
-        listener.onPartitionsRevoked(partitions);
+        try {
+          hook.onPartitionsRevoked(partitions);
+        } finally {
+          listener.onPartitionsRevoked(partitions); // Vert.x's: the event loop hears of it either way
+        }
       }
 
       @Override
@@ -193,9 +210,13 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
       @Override
       public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        lostInLastPoll.addAll(partitions);
         committedHere.keySet().removeAll(partitions);
-        hook.onPartitionsLost(partitions);
-        listener.onPartitionsLost(partitions);
+        try {
+          hook.onPartitionsLost(partitions);
+        } finally {
+          listener.onPartitionsLost(partitions);
+        }
       }
     });
   }

@@ -78,7 +78,10 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
-  /** How long a rebalance waits for the revoked partitions' transaction to commit. */
+  /**
+   * How long a rebalance waits, inside Kafka's rebalance, for the revoked partitions' hand-over: the
+   * event loop's answer, and the commit of their offsets (exactly-once: the open transaction's).
+   */
   private static final long REVOKE_COMMIT_WAIT_MS = 30_000;
   /** The least each step of a stop after the drain is given: the final commit, leaving the group. */
   private static final long STOP_STEP_MIN_MS = 5_000;
@@ -137,6 +140,14 @@ public final class PipelineVerticle extends VerticleBase {
   private long slowLookupTimer = -1;
   /** Read by the polling thread too (the revocation hook). */
   private volatile boolean stopping;
+  /**
+   * Set just before the consumer closes, whose close revokes every partition: the rebalance hooks
+   * leave that revocation alone (a stop has made its final commit; a failure commits nothing more).
+   * Not {@link #stopping}: a rebalance during a drain (a replica joining) still hands its revoked
+   * partitions over, or their next owner would start from their last commit, and in exactly-once
+   * mode the drain's transaction would commit their offsets under the new generation.
+   */
+  private volatile boolean closing;
   private Promise<Void> drained;
 
   public PipelineVerticle(
@@ -350,8 +361,8 @@ public final class PipelineVerticle extends VerticleBase {
   private final class CommitBeforeRevoking implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {
-      if (partitions.isEmpty() || stopping) {
-        return; // a stop has committed already (the consumer's close revokes too)
+      if (partitions.isEmpty() || closing) {
+        return; // the consumer's close revokes everything: see closing
       }
       Set<TopicPartition> revoked = vertxPartitions(partitions);
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -389,7 +400,7 @@ public final class PipelineVerticle extends VerticleBase {
      */
     @Override
     public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {
-      if (partitions.isEmpty() || stopping) {
+      if (partitions.isEmpty() || closing) {
         return;
       }
       CompletableFuture<Void> done = new CompletableFuture<>();
@@ -422,8 +433,8 @@ public final class PipelineVerticle extends VerticleBase {
   private final class CommitFinishedBeforeRevoking implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<org.apache.kafka.common.TopicPartition> partitions) {
-      if (partitions.isEmpty() || stopping) {
-        return; // a stop commits on its own (the consumer's close revokes too)
+      if (partitions.isEmpty() || closing) {
+        return; // the consumer's close revokes everything: see closing
       }
       Set<TopicPartition> revoked = vertxPartitions(partitions);
       Map<TopicPartition, io.vertx.kafka.client.consumer.OffsetAndMetadata> finished =
@@ -459,7 +470,7 @@ public final class PipelineVerticle extends VerticleBase {
      */
     @Override
     public void onPartitionsLost(Collection<org.apache.kafka.common.TopicPartition> partitions) {
-      if (partitions.isEmpty() || stopping) {
+      if (partitions.isEmpty() || closing) {
         return;
       }
       Set<TopicPartition> lost = vertxPartitions(partitions);
@@ -528,6 +539,7 @@ public final class PipelineVerticle extends VerticleBase {
             "The final commit", "frames since the last commit will be consumed again"))
         .eventually(() -> {
           closeQuietly(clientMetrics);
+          closing = true;
           return inTime(consumer.close(), deadline,
               "Leaving the consumer group", "the partitions move on once the session times out");
         })
@@ -576,11 +588,12 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void onRevoked(Set<TopicPartition> partitions) {
     dropHeld(partitions);
-    // Outputs still waiting to go out are sent all the same: at-least-once loses nothing.
+    // Outputs of revoked partitions still waiting are dropped as they come up (their trackers are
+    // revoked), their offsets never committed here: their next owner reads those frames again.
     predictionOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
     deadLetterOutboxes.entrySet().removeIf(e -> partitions.contains(e.getKey()) && e.getValue().isIdle());
     // Both modes' rebalance hooks have committed and forgotten these partitions already, inside the
-    // rebalance; what is left is a close's revocation, after its own final commit.
+    // rebalance; what is left is the close's revocation (after a stop's final commit, or a failure).
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
@@ -937,7 +950,10 @@ public final class PipelineVerticle extends VerticleBase {
     // Exactly-once: nothing sent from now on is committed, and the open transaction is aborted. Then
     // the consumer leaves the group, so that its partitions go to the replicas that work now, not
     // after the restart (a consumer that stopped polling keeps them for max.poll.interval.ms).
-    delivery.abandon().onComplete(ar -> consumer.close());
+    delivery.abandon().onComplete(ar -> {
+      closing = true;
+      consumer.close();
+    });
   }
 
   private void finish(Frame frame) {

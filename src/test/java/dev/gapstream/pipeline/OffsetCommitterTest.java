@@ -89,8 +89,8 @@ class OffsetCommitterTest {
   /**
    * At-least-once, in a rebalance: the revoked partition's finished offsets are handed over for the
    * rebalance to commit, and from then on no commit carries the partition, not even for frames that
-   * were in flight and finish afterwards (their outputs still go out); other partitions commit as
-   * before.
+   * were in flight and finish afterwards; other partitions commit as before. Outputs of frames in
+   * flight not yet on their way are dropped: the partition's next owner reads those frames again.
    */
   @Test
   void aHandedOverPartitionIsLeftToTheRebalanceAndNoLaterCommitCarriesIt() throws Exception {
@@ -112,9 +112,10 @@ class OffsetCommitterTest {
     Map<TopicPartition, OffsetAndMetadata> handed = onContext(() -> committer.handOver(List.of(P0)));
     assertThat(handed).containsOnlyKeys(P0);
     assertThat(handed.get(P0).getOffset()).as("finished since the last commit").isEqualTo(4L);
+    assertThat(inFlight.isRevoked()).as("its frames in flight left to the next owner").isTrue();
 
     onContext(() -> {
-      inFlight.finished(4); // its output went out after the revocation
+      inFlight.finished(4); // its output was on its way before the revocation
       return committer.commitFinal().toCompletionStage().toCompletableFuture();
     });
     assertThat(delivery.commits())

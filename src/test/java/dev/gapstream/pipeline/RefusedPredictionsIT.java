@@ -254,11 +254,16 @@ class RefusedPredictionsIT {
    * no ACL names the resource.
    */
   private static EmbeddedKafka brokerWithAcls() {
+    return brokerWithAcls(4);
+  }
+
+  /** As {@link #brokerWithAcls()}, its topics with {@code partitions} partitions. */
+  static EmbeddedKafka brokerWithAcls(int partitions) {
     EmbeddedKafka broker = EmbeddedKafka.builder()
         .brokerProperty("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer")
         .brokerProperty("allow.everyone.if.no.acl.found", "true")
         .start();
-    KafkaState.createTopics(broker, 4);
+    KafkaState.createTopics(broker, partitions);
     return broker;
   }
 
@@ -271,7 +276,7 @@ class RefusedPredictionsIT {
    * that: the broker answers each produce with an authorization error, which the producer does not
    * retry.
    */
-  private static void refuseWrites(Admin admin, String name, boolean refuse) throws Exception {
+  static void refuseWrites(Admin admin, String name, boolean refuse) throws Exception {
     ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, name, PatternType.LITERAL);
     List<AclBinding> acls = List.of(
         new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW)),

@@ -8,6 +8,7 @@ import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
 import java.util.Collection;
@@ -15,7 +16,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.admin.Admin;
@@ -142,6 +145,8 @@ class RevocationCommitIT {
         feed.send(0, frames, 0);
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         assertThat(done.lost()).as(done.toString()).isZero();
+        // The reader can see the last outputs before the replica has their acknowledgements.
+        await().atMost(Duration.ofSeconds(10)).until(() -> inFlight(replica) == 0);
         Map<TopicPartition, Long> end = KafkaState.endOffsets(admin, TOPIC);
         assertThat(end.values()).as("frames on both partitions").allMatch(offset -> offset > 0);
         assertThat(KafkaState.sum(KafkaState.committed(admin, GROUP, TOPIC)))
@@ -170,6 +175,67 @@ class RevocationCommitIT {
         assertThat(replica.health().isLive()).isTrue();
       }
     }
+  }
+
+  /**
+   * A replica draining for its stop is still in the group: a replica that joins meanwhile takes
+   * partitions from it, and they are handed over as at any other rebalance. (The hook once stood
+   * aside from the moment the drain began, and the partitions' next owner started at their last
+   * commit.) The drain here waits on frames the predictions topic refuses to take.
+   */
+  @Test
+  void aReplicaDrainingForItsStopStillHandsItsRevokedPartitionsOver() throws Exception {
+    int frames = 40;
+    try (EmbeddedKafka broker = RefusedPredictionsIT.brokerWithAcls(2);
+        Admin admin = broker.admin()) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), TOPIC, "drain", 8, FrameFeed.jpegs(8, 64, 64, 12));
+      Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
+      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+      settings.put("kafka.group.id", GROUP);
+      settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+      settings.put("shutdown.timeout.ms", "20000");
+      GapstreamService replica = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT);
+      try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+        feed.send(0, frames, 0);
+        assertThat(out.await(feed.ids(frames), Duration.ofMinutes(2)).lost()).isZero();
+        await().atMost(Duration.ofSeconds(10)).until(() -> inFlight(replica) == 0);
+        Map<TopicPartition, Long> finished = KafkaState.endOffsets(admin, TOPIC);
+        assertThat(finished.values()).as("frames on both partitions").allMatch(offset -> offset > 0);
+
+        // The predictions topic refuses writes: these frames stay in flight, their outputs retried.
+        RefusedPredictionsIT.refuseWrites(admin, "predictions", true);
+        feed.send(frames, frames + 8, 0);
+        await().atMost(Duration.ofSeconds(30)).until(() -> inFlight(replica) >= 1);
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(replica::close);
+
+        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
+        try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
+          next.subscribe(List.of(TOPIC), new NoListener() {
+            @Override
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+              next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
+            }
+          });
+          await().atMost(Duration.ofSeconds(15)).until(() -> {
+            next.poll(Duration.ofMillis(100));
+            return !startedAt.isEmpty();
+          });
+          assertThat(stopped).as("still draining when the partitions moved").isNotDone();
+          TopicPartition moved = startedAt.keySet().iterator().next();
+          System.out.println("revocation while draining: the next owner of " + moved + " started at " + startedAt
+              + "; finished up to " + finished);
+          assertThat(startedAt).as("the next owner starts after every frame the draining replica finished")
+              .isEqualTo(Map.of(moved, finished.get(moved)));
+        }
+        stopped.get(60, TimeUnit.SECONDS);
+      } finally {
+        replica.close();
+      }
+    }
+  }
+
+  private static double inFlight(GapstreamService replica) throws Exception {
+    return PromText.parse(TestPipelines.get(replica, "/metrics").body()).sum("gapstream_frames_in_flight");
   }
 
   private static Map<String, Object> consumerConfig(EmbeddedKafka broker) {
