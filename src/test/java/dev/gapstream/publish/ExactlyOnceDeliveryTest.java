@@ -3,6 +3,7 @@ package dev.gapstream.publish;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gapstream.testing.OnContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -117,14 +118,6 @@ class ExactlyOnceDeliveryTest {
   }
 
   private <T> T onLoop(Callable<T> action) throws Exception {
-    CompletableFuture<T> result = new CompletableFuture<>();
-    loop.runOnContext(v -> {
-      try {
-        result.complete(action.call());
-      } catch (Throwable e) {
-        result.completeExceptionally(e);
-      }
-    });
-    return result.get(10, TimeUnit.SECONDS);
+    return OnContext.call(loop, action);
   }
 }
