@@ -514,7 +514,12 @@ public final class PipelineVerticle extends VerticleBase {
     return out;
   }
 
-  /** Graceful drain: stop polling, finish what is in flight, commit, then leave the group. */
+  /**
+   * Graceful drain: take no more records, finish what is in flight, commit, then leave the group.
+   * The consumer goes on polling, held (no records): a replica joining meanwhile (a rolling update's
+   * new pod) rebalances the group now, and this one hands its revoked partitions over, rather than
+   * the whole group waiting for the drain to end.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
@@ -522,7 +527,7 @@ public final class PipelineVerticle extends VerticleBase {
     vertx.cancelTimer(connectionTimer);
     vertx.cancelTimer(topicsTimer);
     vertx.cancelTimer(slowLookupTimer);
-    consumer.pause();
+    polled.hold(true);
     drained = Promise.promise();
     dispatch();
     finishDrainIfIdle();

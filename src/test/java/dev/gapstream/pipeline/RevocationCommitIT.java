@@ -153,25 +153,13 @@ class RevocationCommitIT {
             .as("most finished frames wait for the commit interval")
             .isLessThan(frames);
 
-        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
-        try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
-          next.subscribe(List.of(TOPIC), new NoListener() {
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-              next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
-            }
-          });
-          await().atMost(Duration.ofSeconds(60)).until(() -> {
-            next.poll(Duration.ofMillis(100));
-            return !startedAt.isEmpty();
-          });
-          TopicPartition moved = startedAt.keySet().iterator().next();
-          System.out.println("revocation at-least-once: the next owner of " + moved + " started at " + startedAt
-              + "; end offsets " + end);
-          assertThat(startedAt).as("the next owner starts after every frame the replica finished")
-              .isEqualTo(Map.of(moved, end.get(moved)));
-          assertThat(KafkaState.committed(admin, GROUP, TOPIC)).isEqualTo(end);
-        }
+        Map<TopicPartition, Long> startedAt = nextOwnerStartsAt(broker, Duration.ofSeconds(60), () -> {});
+        TopicPartition moved = startedAt.keySet().iterator().next();
+        System.out.println("revocation at-least-once: the next owner of " + moved + " started at " + startedAt
+            + "; end offsets " + end);
+        assertThat(startedAt).as("the next owner starts after every frame the replica finished")
+            .isEqualTo(Map.of(moved, end.get(moved)));
+        assertThat(KafkaState.committed(admin, GROUP, TOPIC)).isEqualTo(end);
         assertThat(replica.health().isLive()).isTrue();
       }
     }
@@ -208,30 +196,43 @@ class RevocationCommitIT {
         await().atMost(Duration.ofSeconds(30)).until(() -> inFlight(replica) >= 1);
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(replica::close);
 
-        Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
-        try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
-          next.subscribe(List.of(TOPIC), new NoListener() {
-            @Override
-            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-              next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
-            }
-          });
-          await().atMost(Duration.ofSeconds(15)).until(() -> {
-            next.poll(Duration.ofMillis(100));
-            return !startedAt.isEmpty();
-          });
-          assertThat(stopped).as("still draining when the partitions moved").isNotDone();
-          TopicPartition moved = startedAt.keySet().iterator().next();
-          System.out.println("revocation while draining: the next owner of " + moved + " started at " + startedAt
-              + "; finished up to " + finished);
-          assertThat(startedAt).as("the next owner starts after every frame the draining replica finished")
-              .isEqualTo(Map.of(moved, finished.get(moved)));
-        }
+        AtomicBoolean drainingWhenMoved = new AtomicBoolean();
+        Map<TopicPartition, Long> startedAt =
+            nextOwnerStartsAt(broker, Duration.ofSeconds(15), () -> drainingWhenMoved.set(!stopped.isDone()));
+        assertThat(drainingWhenMoved).as("still draining when the partitions moved").isTrue();
+        TopicPartition moved = startedAt.keySet().iterator().next();
+        System.out.println("revocation while draining: the next owner of " + moved + " started at " + startedAt
+            + "; finished up to " + finished);
+        assertThat(startedAt).as("the next owner starts after every frame the draining replica finished")
+            .isEqualTo(Map.of(moved, finished.get(moved)));
         stopped.get(60, TimeUnit.SECONDS);
       } finally {
         replica.close();
       }
     }
+  }
+
+  /**
+   * A plain consumer joins the group, takes partitions from the replica in it, and says where each
+   * would start: its committed offset, -1 for none. {@code onAssigned} runs when it has them.
+   */
+  private static Map<TopicPartition, Long> nextOwnerStartsAt(
+      EmbeddedKafka broker, Duration within, Runnable onAssigned) {
+    Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
+    try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
+      next.subscribe(List.of(TOPIC), new NoListener() {
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          next.committed(Set.copyOf(partitions)).forEach((tp, o) -> startedAt.put(tp, o == null ? -1 : o.offset()));
+          onAssigned.run();
+        }
+      });
+      await().atMost(within).until(() -> {
+        next.poll(Duration.ofMillis(100));
+        return !startedAt.isEmpty();
+      });
+    }
+    return startedAt;
   }
 
   private static double inFlight(GapstreamService replica) throws Exception {
