@@ -50,6 +50,17 @@ public final class BatchCalibration {
    */
   static final double PIPELINE_MS_PER_BATCH = 2.0;
 
+  /**
+   * Sizes whose frames take a slot at most this much longer than the least are as fast as the
+   * calibration can tell, and the smallest of them is chosen. Its passes and runs differ by more
+   * (bare ONNX Runtime's rate at one size moved 5–10% between runs on one host), and a batch's time
+   * counts twice in a frame's latency (it may wait for a running batch, then run in its own):
+   * batches of 8 against the 16 the least estimate chose on an AVX-512 host ran the pipeline 0.978
+   * times as fast and halved the p99 at 80% of saturation (0.505, side by side; twenty-third
+   * session).
+   */
+  static final double EQUALLY_FAST = 0.03;
+
   /** One batch size's rate: frames per second with {@code concurrency} batches running at once. */
   public record Point(int batchSize, double framesPerSecond) {}
 
@@ -91,10 +102,11 @@ public final class BatchCalibration {
   private BatchCalibration() {}
 
   /**
-   * The size whose frames take a slot the least time, the model's ({@code concurrency} ÷ the
-   * measured rate) and the pipeline's share of a batch ({@link #PIPELINE_MS_PER_BATCH} ÷ the size);
-   * the smaller size where two tie. For ResNet-18, 60 ms a frame, the second term is noise and the
-   * fastest size wins; for the shipped model, 2-3 ms, it weighs against batches of 1 and 2.
+   * The smallest size whose frames take a slot the least time, {@linkplain #EQUALLY_FAST within 3%}:
+   * the model's ({@code concurrency} ÷ the measured rate) and the pipeline's share of a batch
+   * ({@link #PIPELINE_MS_PER_BATCH} ÷ the size). For ResNet-18, 10–60 ms a frame, the second term is
+   * noise and the fastest sizes win; for the shipped model, 1–3 ms, it weighs against batches of 1
+   * and 2.
    *
    * @param points each size's rate with {@code concurrency} batches running at once
    */
@@ -102,19 +114,19 @@ public final class BatchCalibration {
     if (points.isEmpty()) {
       throw new IllegalArgumentException("no batch size was measured");
     }
-    int chosen = points.get(0).batchSize();
-    double least = Double.POSITIVE_INFINITY;
-    for (Point p : points) {
-      if (!(p.framesPerSecond() > 0)) {
-        continue; // not measured (a model slower than the rate's rounding): no case for that size
-      }
-      double ms = 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
-      if (ms < least || (ms == least && p.batchSize() < chosen)) {
-        least = ms;
-        chosen = p.batchSize();
-      }
-    }
-    return chosen;
+    // Not measured (a model slower than the rate's rounding): no case for that size.
+    List<Point> measured = points.stream().filter(p -> p.framesPerSecond() > 0).toList();
+    double least = measured.stream().mapToDouble(p -> slotMs(p, concurrency)).min().orElse(Double.NaN);
+    return measured.stream()
+        .filter(p -> slotMs(p, concurrency) <= least * (1 + EQUALLY_FAST))
+        .mapToInt(Point::batchSize)
+        .min()
+        .orElse(points.get(0).batchSize());
+  }
+
+  /** What a frame of a batch of this size takes of an inference slot, in milliseconds. */
+  private static double slotMs(Point p, int concurrency) {
+    return 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
   }
 
   /** 1, 2, 4, … below {@code largest}, then {@code largest}. */
