@@ -150,7 +150,8 @@ public final class ConfigKeys {
               Validator.ANY,
               "At start-up, time the model at batches of 1, 2, 4, ... up to batch.max.size (at its"
                   + " input size, else 224x224) and close batches at the size fastest once the pipeline's"
-                  + " own work per batch is counted: a batch past the CPU's caches costs more per frame. Lowers"
+                  + " own work per batch is counted (of sizes within 3% of it, the smallest): a batch past the"
+                  + " CPU's caches costs more per frame. Lowers"
                   + " batch.max.pixels to that batch's pixels; takes a few seconds")
           .define(
               INFERENCE_MODEL_PATH,
