@@ -94,13 +94,7 @@ final class OffsetCommitter {
    * their frames in flight are dropped (their next owner reads them again).
    */
   void forget(Collection<TopicPartition> partitions) {
-    for (TopicPartition tp : partitions) {
-      OffsetTracker tracker = trackers.remove(tp);
-      if (tracker != null) {
-        tracker.revoke();
-      }
-    }
-    committed.keySet().removeAll(partitions);
+    handOver(partitions); // what it hands over is not committed
   }
 
   /** Commits what finished, now, then forgets the partitions. */

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -136,21 +137,13 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
    */
   @Override
   public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    Map<TopicPartition, OffsetAndMetadata> owned = owned(offsets);
-    if (!owned.isEmpty()) {
-      super.commitSync(owned);
-      noteCommitted(owned);
-    }
+    commitOwned(offsets, owned -> super.commitSync(owned));
   }
 
   /** As {@link #commitSync(Map)}, waiting at most {@code timeout}. */
   @Override
   public void commitSync(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
-    Map<TopicPartition, OffsetAndMetadata> owned = owned(offsets);
-    if (!owned.isEmpty()) {
-      super.commitSync(owned, timeout);
-      noteCommitted(owned);
-    }
+    commitOwned(offsets, owned -> super.commitSync(owned, timeout));
   }
 
   /**
@@ -161,6 +154,15 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
   void commitRevoked(Map<TopicPartition, OffsetAndMetadata> offsets, Duration timeout) {
     super.commitSync(offsets, timeout);
     noteCommitted(offsets);
+  }
+
+  private void commitOwned(
+      Map<TopicPartition, OffsetAndMetadata> offsets, Consumer<Map<TopicPartition, OffsetAndMetadata>> commit) {
+    Map<TopicPartition, OffsetAndMetadata> owned = owned(offsets);
+    if (!owned.isEmpty()) {
+      commit.accept(owned);
+      noteCommitted(owned);
+    }
   }
 
   private Map<TopicPartition, OffsetAndMetadata> owned(Map<TopicPartition, OffsetAndMetadata> offsets) {

@@ -445,11 +445,7 @@ public final class PipelineVerticle extends VerticleBase {
       if (finished == null || finished.isEmpty()) {
         return;
       }
-      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets =
-          new HashMap<>();
-      finished.forEach((tp, o) -> offsets.put(
-          new org.apache.kafka.common.TopicPartition(tp.getTopic(), tp.getPartition()),
-          new org.apache.kafka.clients.consumer.OffsetAndMetadata(o.getOffset(), o.getMetadata())));
+      var offsets = Delivery.toNative(finished);
       try {
         polled.commitRevoked(offsets, Duration.ofMillis(REVOKE_COMMIT_WAIT_MS));
         LOG.debug("Revoking {}: committed {}", revoked, offsets);

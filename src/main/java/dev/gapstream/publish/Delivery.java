@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.RecordMetadata;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -37,5 +38,16 @@ public interface Delivery {
    */
   default Future<Void> abandon() {
     return Future.succeededFuture();
+  }
+
+  /** Vert.x's offsets as the Kafka client's own, for calls made on the client itself. */
+  static Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> toNative(
+      Map<TopicPartition, OffsetAndMetadata> offsets) {
+    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> out =
+        new HashMap<>();
+    offsets.forEach((tp, o) -> out.put(
+        new org.apache.kafka.common.TopicPartition(tp.getTopic(), tp.getPartition()),
+        new org.apache.kafka.clients.consumer.OffsetAndMetadata(o.getOffset(), o.getMetadata())));
+    return out;
   }
 }

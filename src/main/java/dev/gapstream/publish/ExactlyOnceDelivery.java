@@ -9,7 +9,6 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -110,7 +109,7 @@ public final class ExactlyOnceDelivery implements Delivery {
           // Asked only now: every send of this transaction is acknowledged, and outputs leave in
           // offset order, so every record whose output is in it has finished, as has every earlier
           // record of its partition: its offset is in the map.
-          var nativeOffsets = toNative(offsets.get());
+          var nativeOffsets = Delivery.toNative(offsets.get());
           return vertx.executeBlocking(() -> {
           try {
             if (!nativeOffsets.isEmpty()) {
@@ -224,16 +223,5 @@ public final class ExactlyOnceDelivery implements Delivery {
     Promise<Void> turn = Promise.promise();
     vertx.runOnContext(v -> turn.complete());
     return turn.future();
-  }
-
-  private static Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata>
-      toNative(Map<TopicPartition, OffsetAndMetadata> offsets) {
-    Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> out =
-        new HashMap<>();
-    offsets.forEach((tp, o) ->
-        out.put(
-            new org.apache.kafka.common.TopicPartition(tp.getTopic(), tp.getPartition()),
-            new org.apache.kafka.clients.consumer.OffsetAndMetadata(o.getOffset(), o.getMetadata())));
-    return out;
   }
 }
