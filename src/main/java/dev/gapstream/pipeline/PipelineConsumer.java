@@ -192,6 +192,9 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
     super.subscribe(topics, new ConsumerRebalanceListener() {
       @Override
       public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        // A cooperative rebalance (and the consumer protocol) revokes after the group has moved on
+        // to the next generation, under which the hook's commit must go.
+        noteMembership();
         try {
           hook.onPartitionsRevoked(partitions);
         } finally {

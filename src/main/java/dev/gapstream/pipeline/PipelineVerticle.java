@@ -15,6 +15,7 @@ import dev.gapstream.publish.Delivery;
 import dev.gapstream.publish.ExactlyOnceDelivery;
 import dev.gapstream.publish.PredictionPublisher;
 import dev.gapstream.publish.RecordSize;
+import dev.gapstream.publish.RecordingProducer;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -343,7 +344,10 @@ public final class PipelineVerticle extends VerticleBase {
       }
       var consumer = new PipelineConsumer(
           consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking());
-      return new NativeClients(consumer, producer, metrics.bindKafkaClients(consumer, producer));
+      return new NativeClients(
+          consumer,
+          settings.exactlyOnce() ? new RecordingProducer(producer) : producer, // see ExactlyOnceDelivery
+          metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {
       producer.close();
       throw e;

@@ -12,9 +12,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
-import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,9 +36,14 @@ import org.slf4j.LoggerFactory;
 public final class ExactlyOnceDelivery implements Delivery {
 
   private static final Logger LOG = LoggerFactory.getLogger(ExactlyOnceDelivery.class);
+  /** The most times one transaction's outputs are sent again (a cooperative rebalance moves the generation twice). */
+  private static final int MAX_REPLAYS = 4;
+  /** How long a refused commit waits for the consumer's next membership before it fails. */
+  private static final long REPLAY_WAIT_MS = 30_000;
+  private static final long MEMBERSHIP_CHECK_MS = 5;
 
   private final Vertx vertx;
-  private final Producer<byte[], byte[]> producer;
+  private final RecordingProducer producer;
   private final Supplier<ConsumerGroupMetadata> membership;
   private final Queue<Runnable> waiting = new ArrayDeque<>();
   private boolean open;
@@ -49,13 +57,17 @@ public final class ExactlyOnceDelivery implements Delivery {
   private List<Runnable> onCommit = new ArrayList<>();
 
   /**
+   * @param producer over a {@link RecordingProducer}, initialised for transactions
    * @param membership the consumer's group metadata of its current membership, read from any thread:
    *     offsets committed with it are refused once the group has moved on without this replica
    */
   public ExactlyOnceDelivery(
       Vertx vertx, KafkaProducer<byte[], byte[]> producer, Supplier<ConsumerGroupMetadata> membership) {
+    if (!(producer.unwrap() instanceof RecordingProducer recording)) {
+      throw new IllegalArgumentException("exactly-once delivery needs a producer over a RecordingProducer");
+    }
     this.vertx = vertx;
-    this.producer = producer.unwrap();
+    this.producer = recording;
     this.membership = membership;
   }
 
@@ -109,19 +121,7 @@ public final class ExactlyOnceDelivery implements Delivery {
           // Asked only now: every send of this transaction is acknowledged, and outputs leave in
           // offset order, so every record whose output is in it has finished, as has every earlier
           // record of its partition: its offset is in the map.
-          var nativeOffsets = Delivery.toNative(offsets.get());
-          return vertx.executeBlocking(() -> {
-          try {
-            if (!nativeOffsets.isEmpty()) {
-              producer.sendOffsetsToTransaction(nativeOffsets, membership.get());
-            }
-            producer.commitTransaction();
-          } catch (KafkaException e) {
-            abortQuietly(e);
-            throw e;
-          }
-          return null;
-        }, false);
+          return commitOnWorker(Delivery.toNative(offsets.get()), MAX_REPLAYS);
         })
         .<Void>mapEmpty()
         .andThen(ar -> transactionEnded(ar.succeeded()))
@@ -136,6 +136,100 @@ public final class ExactlyOnceDelivery implements Delivery {
           return Future.succeededFuture();
         });
     return committed;
+  }
+
+  /**
+   * Adds the offsets to the open transaction and commits it, on a worker: those calls block. The
+   * group's metadata is the consumer's as of its latest poll, and the consumer polls on while the
+   * transaction is open: where a rebalance moved the group to a new generation meanwhile (a
+   * cooperative one does so without revoking these partitions first), the broker refuses the
+   * offsets and the transaction is aborted. Nothing was wrong with its outputs, and the partitions
+   * are still this replica's: once the consumer has the new generation, they are {@linkplain #replay
+   * sent again} in a new transaction, which commits with it. (Failing the pipeline instead restarted
+   * a replica at every such rebalance.) A replica put out of the group waits for nothing: its
+   * consumer hears that its partitions were lost, and the pipeline fails and abandons the delivery.
+   */
+  private Future<Void> commitOnWorker(
+      Map<org.apache.kafka.common.TopicPartition, org.apache.kafka.clients.consumer.OffsetAndMetadata> offsets,
+      int replaysLeft) {
+    ConsumerGroupMetadata group = membership.get();
+    return vertx.<Void>executeBlocking(() -> {
+          try {
+            if (!offsets.isEmpty()) {
+              producer.sendOffsetsToTransaction(offsets, group);
+            }
+            producer.commitTransaction();
+          } catch (KafkaException e) {
+            abortQuietly(e);
+            throw e;
+          }
+          return null;
+        }, false)
+        .recover(e -> {
+          if (!groupMovedOn(e) || replaysLeft == 0 || abandoned) {
+            return Future.failedFuture(e);
+          }
+          LOG.info("The group moved on from generation {} while a transaction was open ({}); sending its {} outputs"
+              + " again in a new one", group.generationId(), e.getMessage(), producer.sentInTransaction().size());
+          return membershipAfter(group, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLAY_WAIT_MS), e)
+              .compose(v -> replay())
+              .compose(v -> abandoned // the partitions were lost meanwhile: nothing of them may commit
+                  ? abortOnWorker().compose(x -> Future.<Void>failedFuture(e))
+                  : commitOnWorker(offsets, replaysLeft - 1));
+        });
+  }
+
+  private static boolean groupMovedOn(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof CommitFailedException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Completes once the consumer has a membership other than {@code refused}. */
+  private Future<Void> membershipAfter(ConsumerGroupMetadata refused, long deadline, Throwable cause) {
+    ConsumerGroupMetadata now = membership.get();
+    if (abandoned) {
+      return Future.failedFuture(cause);
+    }
+    if (now.generationId() != refused.generationId() || !now.memberId().equals(refused.memberId())) {
+      return Future.succeededFuture();
+    }
+    if (System.nanoTime() - deadline > 0) {
+      return Future.failedFuture(cause);
+    }
+    Promise<Void> later = Promise.promise();
+    vertx.setTimer(MEMBERSHIP_CHECK_MS, id -> membershipAfter(refused, deadline, cause).onComplete(later));
+    return later.future();
+  }
+
+  /**
+   * On a worker: a new transaction with the aborted one's outputs, sent in their order, and all
+   * acknowledged. A send that fails aborts it, and the commit fails.
+   */
+  private Future<Void> replay() {
+    return vertx.executeBlocking(() -> {
+      List<ProducerRecord<byte[], byte[]>> outputs = producer.sentInTransaction();
+      producer.beginTransaction();
+      try {
+        List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> acks = new ArrayList<>();
+        outputs.forEach(record -> acks.add(producer.send(record)));
+        producer.flush();
+        for (var ack : acks) {
+          ack.get();
+        }
+      } catch (ExecutionException e) {
+        KafkaException failed = new KafkaException("sending the aborted transaction's outputs again failed", e.getCause());
+        abortQuietly(failed);
+        throw failed;
+      } catch (KafkaException e) {
+        abortQuietly(e);
+        throw e;
+      }
+      return null;
+    }, false);
   }
 
   /**

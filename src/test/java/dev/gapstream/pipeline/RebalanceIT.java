@@ -18,26 +18,33 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * A second replica joins the group mid-stream and leaves it gracefully, in exactly-once mode: a
- * {@code read_committed} reader sees every frame's prediction once. Each rebalance revokes every
- * partition of the first replica (Kafka's default, eager assignment) with frames in flight.
+ * {@code read_committed} reader sees every frame's prediction once. Under Kafka's default, eager
+ * assignment each rebalance revokes every partition of the first replica with frames in flight;
+ * under the consumer protocol (KIP-848) and cooperative assignment only those that move.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class RebalanceIT {
 
   private static final int FRAMES = 3_000;
 
-  @Test
-  void aReplicaJoiningAndLeavingMidStreamPublishesEachFrameOnce() throws Exception {
+  @ParameterizedTest
+  @EnumSource(value = GroupProtocol.class, names = {"EAGER", "CONSUMER"}) // COOPERATIVE: below
+  void aReplicaJoiningAndLeavingMidStreamPublishesEachFrameOnce(GroupProtocol protocol) throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "rb", 8, FrameFeed.jpegs(32, 64, 64, 3));
       List<String> ids = feed.ids(FRAMES);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
-          GapstreamService first = replica(broker, "first")) {
+          GapstreamService first = replica(broker, "first", protocol)) {
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
           try {
             feed.send(0, FRAMES, 150);
@@ -46,7 +53,7 @@ class RebalanceIT {
           }
         });
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
-        try (GapstreamService second = replica(broker, "second")) {
+        try (GapstreamService second = replica(broker, "second", protocol)) {
           // Mid-stream: the second replica takes partitions from the first and publishes frames of
           // its own, while the first goes on with what it kept.
           await().atMost(Duration.ofMinutes(1)).until(() -> published(second) >= 50);
@@ -57,11 +64,74 @@ class RebalanceIT {
         sending.get(2, TimeUnit.MINUTES);
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
-        System.out.println("a replica joined and left, exactly-once: " + settled);
+        System.out.println("a replica joined and left, exactly-once (" + protocol + "): " + settled);
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(FRAMES);
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
+      }
+    }
+  }
+
+  /**
+   * Cooperative rebalances while the replica commits a transaction every 10 ms: each moves the
+   * group to a new generation before the consumer has it (a cooperative rebalance revokes nothing
+   * first), and the broker refuses the offsets of a transaction open across it. The replica sends
+   * that transaction's outputs again under the new generation and goes on; a {@code read_committed}
+   * reader sees each frame's prediction once. (The replica failed at the first such rebalance.) The
+   * other member is a plain consumer that takes partitions for a second and commits nothing.
+   */
+  @Test
+  void cooperativeRebalancesAcrossOpenTransactionsKeepTheReplicaAndEachFrameOnce() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
+      List<String> ids = feed.ids(FRAMES);
+      try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
+          GapstreamService first = replica(
+              broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "10"))) {
+        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
+          try {
+            feed.send(0, FRAMES, 150);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+        await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
+        for (int round = 1; round <= 3; round++) {
+          takePartitionsForASecond(broker, GroupProtocol.COOPERATIVE);
+          TimeUnit.SECONDS.sleep(1); // the rebalance that gives them back
+          assertThat(first.health().isLive()).as("the replica after rebalances " + round * 2).isTrue();
+        }
+        assertThat(sending).as("the rebalances came while frames were still coming").isNotDone();
+        sending.get(2, TimeUnit.MINUTES);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+        Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+        System.out.println("cooperative rebalances across open transactions: " + settled);
+        assertThat(done.lost()).as(done.toString()).isZero();
+        assertThat(settled.predicted()).isEqualTo(FRAMES);
+        assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+        assertThat(first.health().isLive()).isTrue();
+      }
+    }
+  }
+
+  /** A plain consumer joins the group, holds what it is given for a second, commits nothing, leaves. */
+  private static void takePartitionsForASecond(EmbeddedKafka broker, GroupProtocol protocol) {
+    Map<String, Object> config = new HashMap<>(protocol.client);
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, "gapstream");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    try (KafkaConsumer<byte[], byte[]> other = new KafkaConsumer<>(config)) {
+      other.subscribe(List.of("frames"));
+      await().atMost(Duration.ofSeconds(30)).until(() -> {
+        other.poll(Duration.ofMillis(50));
+        return !other.assignment().isEmpty();
+      });
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+      while (System.nanoTime() < until) {
+        other.poll(Duration.ofMillis(50));
       }
     }
   }
@@ -82,7 +152,7 @@ class RebalanceIT {
       List<String> ids = feed.ids(frames);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first =
-              replica(broker, "first", Map.of("kafka.producer.interceptor.classes", StalledAcks.class.getName()))) {
+              replica(broker, "first", GroupProtocol.EAGER, Map.of("kafka.producer.interceptor.classes", StalledAcks.class.getName()))) {
         feed.send(0, frames / 2, 0);
         await().atMost(Duration.ofMinutes(1)).until(() -> out.predictions(ids.get(0)) == 1);
         StalledAcks.stall();
@@ -114,11 +184,16 @@ class RebalanceIT {
   }
 
   private static GapstreamService replica(EmbeddedKafka broker, String name) {
-    return replica(broker, name, Map.of());
+    return replica(broker, name, GroupProtocol.EAGER);
   }
 
-  private static GapstreamService replica(EmbeddedKafka broker, String name, Map<String, String> extra) {
-    Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
+  private static GapstreamService replica(EmbeddedKafka broker, String name, GroupProtocol protocol) {
+    return replica(broker, name, protocol, Map.of());
+  }
+
+  private static GapstreamService replica(
+      EmbeddedKafka broker, String name, GroupProtocol protocol, Map<String, String> extra) {
+    Map<String, String> settings = protocol.settings();
     settings.putAll(extra);
     settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
     settings.put("kafka.group.id", "gapstream");

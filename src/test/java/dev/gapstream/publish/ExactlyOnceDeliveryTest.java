@@ -2,6 +2,7 @@ package dev.gapstream.publish;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.gapstream.testing.OnContext;
 import io.vertx.core.Context;
@@ -16,9 +17,18 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.CommitFailedException;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +55,7 @@ class ExactlyOnceDeliveryTest {
     producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
     // No offsets are committed here, so the group membership is never asked for.
-    delivery = onLoop(() -> new ExactlyOnceDelivery(vertx, KafkaProducer.create(vertx, producer), () -> null));
+    delivery = onLoop(() -> new ExactlyOnceDelivery(vertx, KafkaProducer.create(vertx, new RecordingProducer(producer)), () -> null));
   }
 
   @AfterEach
@@ -94,6 +104,60 @@ class ExactlyOnceDeliveryTest {
     assertThatThrownBy(() -> await(commit)).hasRootCauseMessage("refused");
     assertThat(producer.transactionAborted()).as("aborted at once, see abortQuietly").isTrue();
     assertThat(durable()).isEmpty();
+  }
+
+  /**
+   * A rebalance moved the group to its next generation while a transaction was open (as a
+   * cooperative one does, revoking none of its partitions): the broker refuses its offsets with the
+   * generation the consumer had, and the transaction is aborted. Once the consumer has the new
+   * generation its outputs go out again, in order, in a new transaction that commits with it; they
+   * are durable once, then. (The pipeline failed, and its replica restarted, at such rebalances.)
+   */
+  @Test
+  @SuppressWarnings("removal") // a consumer's group metadata, made here as the consumer would
+  void aTransactionRefusedForAnOldGenerationIsSentAgainUnderTheNewOne() throws Exception {
+    AtomicInteger brokerGeneration = new AtomicInteger(2);
+    AtomicInteger consumerGeneration = new AtomicInteger(1);
+    List<Integer> refused = new ArrayList<>();
+    MockProducer<byte[], byte[]> checking =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public synchronized void sendOffsetsToTransaction(
+              Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+            if (group.generationId() != brokerGeneration.get()) {
+              refused.add(group.generationId());
+              throw new CommitFailedException("Specified group generation id is not valid.");
+            }
+            super.sendOffsetsToTransaction(offsets, group);
+          }
+        };
+    checking.initTransactions();
+    KafkaProducer<byte[], byte[]> outputs = KafkaProducer.create(vertx, new RecordingProducer(checking));
+    ExactlyOnceDelivery replaying = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
+        new ConsumerGroupMetadata("gapstream", consumerGeneration.get(), "member-1", Optional.empty())));
+    for (String output : List.of("a", "b", "c")) {
+      await(onLoop(() -> replaying
+          .send(() -> outputs.send(KafkaProducerRecord.create("predictions", output.getBytes(UTF_8))))
+          .onSuccess(meta -> replaying.whenDurable(() -> durable.add(output)))
+          .<Void>mapEmpty()));
+    }
+
+    Future<Void> commit = onLoop(() -> replaying.commit(
+        () -> Map.of(new TopicPartition("frames", 0), new io.vertx.kafka.client.consumer.OffsetAndMetadata(3, ""))));
+    Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !refused.isEmpty());
+    TimeUnit.MILLISECONDS.sleep(100);
+    assertThat(commit.isComplete()).as("waiting for the consumer's next generation").isFalse();
+    assertThat(checking.transactionAborted()).isTrue();
+    assertThat(durable()).isEmpty();
+
+    consumerGeneration.set(2); // the consumer's rebalance ends
+    await(commit);
+    assertThat(refused).containsExactly(1);
+    assertThat(checking.transactionCommitted()).isTrue();
+    assertThat(checking.history()).extracting(r -> new String(r.value(), UTF_8)).containsExactly("a", "b", "c");
+    assertThat(checking.consumerGroupOffsetsHistory()).containsExactly(Map.of("gapstream",
+        Map.of(new org.apache.kafka.common.TopicPartition("frames", 0), new OffsetAndMetadata(3, ""))));
+    assertThat(durable()).containsExactly("a", "b", "c");
   }
 
   /** Sends through the delivery; once acknowledged, the output's name goes to {@code whenDurable}. */
