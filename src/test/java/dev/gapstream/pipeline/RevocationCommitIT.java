@@ -32,6 +32,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * At-least-once across a rebalance: a replica's offsets of a revoked partition are committed
@@ -53,10 +55,12 @@ class RevocationCommitIT {
    * (as Vert.x runs one queued behind the poll that rebalances) must move neither the partition the
    * other member took, whose committed offset that member has moved on since, nor the one assigned
    * straight back (Kafka's default, eager assignment revokes both). The broker takes both: the
-   * generation is current.
+   * generation (the member epoch, in the consumer protocol) is current. Under the cooperative and
+   * consumer protocols the partition kept is not revoked, and the commit's offset for it is news.
    */
-  @Test
-  void aCommitQueuedAcrossARebalanceCarriesNoPartitionTheConsumerNoLongerHolds() throws Exception {
+  @ParameterizedTest
+  @EnumSource(GroupProtocol.class)
+  void aCommitQueuedAcrossARebalanceCarriesNoPartitionTheConsumerNoLongerHolds(GroupProtocol protocol) throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin()) {
       try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
@@ -81,8 +85,8 @@ class RevocationCommitIT {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
       };
-      try (PipelineConsumer first = new PipelineConsumer(consumerConfig(broker), commitOnRevoking);
-          KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(consumerConfig(broker))) {
+      try (PipelineConsumer first = new PipelineConsumer(consumerConfig(broker, protocol), commitOnRevoking);
+          KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(consumerConfig(broker, protocol))) {
         replica.set(first);
         first.subscribe(List.of(TOPIC), new NoListener());
         await().atMost(Duration.ofSeconds(60)).until(() -> {
@@ -113,7 +117,7 @@ class RevocationCommitIT {
         first.commitSync(Map.of(moved, new OffsetAndMetadata(6), kept, new OffsetAndMetadata(6)));
         assertThat(KafkaState.committed(admin, GROUP, TOPIC))
             .as("the next owner's offset and the one committed on revocation stay")
-            .isEqualTo(Map.of(moved, 15L, kept, 7L));
+            .isEqualTo(Map.of(moved, 15L, kept, protocol == GroupProtocol.EAGER ? 7L : 6L));
 
         first.commitSync(Map.of(kept, new OffsetAndMetadata(12)));
         assertThat(KafkaState.committed(admin, GROUP, TOPIC))
@@ -129,17 +133,15 @@ class RevocationCommitIT {
    * replica commits what it finished, so that the partition's next owner starts after it rather than
    * publishing those frames again.
    */
-  @Test
-  void theNextOwnerStartsAfterWhatTheRevokedReplicaFinished() throws Exception {
+  @ParameterizedTest
+  @EnumSource(GroupProtocol.class)
+  void theNextOwnerStartsAfterWhatTheRevokedReplicaFinished(GroupProtocol protocol) throws Exception {
     int frames = 40;
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin()) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), TOPIC, "handover", 8, FrameFeed.jpegs(8, 64, 64, 11));
       List<String> ids = feed.ids(frames);
-      Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
-      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
-      settings.put("kafka.group.id", GROUP);
-      settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+      Map<String, String> settings = replicaSettings(broker, protocol);
       try (Outputs out = Outputs.read(broker.bootstrapServers());
           GapstreamService replica = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT)) {
         feed.send(0, frames, 0);
@@ -153,13 +155,19 @@ class RevocationCommitIT {
             .as("most finished frames wait for the commit interval")
             .isLessThan(frames);
 
-        Map<TopicPartition, Long> startedAt = nextOwnerStartsAt(broker, Duration.ofSeconds(60), () -> {});
+        Map<TopicPartition, Long> startedAt = nextOwnerStartsAt(broker, protocol, Duration.ofSeconds(60), () -> {});
         TopicPartition moved = startedAt.keySet().iterator().next();
-        System.out.println("revocation at-least-once: the next owner of " + moved + " started at " + startedAt
-            + "; end offsets " + end);
+        Map<TopicPartition, Long> committed = KafkaState.committed(admin, GROUP, TOPIC);
+        System.out.println("revocation at-least-once (" + protocol + "): the next owner of " + moved + " started at " + startedAt
+            + "; end offsets " + end + ", committed " + committed);
         assertThat(startedAt).as("the next owner starts after every frame the replica finished")
             .isEqualTo(Map.of(moved, end.get(moved)));
-        assertThat(KafkaState.committed(admin, GROUP, TOPIC)).isEqualTo(end);
+        if (protocol == GroupProtocol.EAGER) {
+          assertThat(committed).as("an eager rebalance revokes the partition kept too").isEqualTo(end);
+        } else {
+          assertThat(committed).as("the partition kept is not revoked: its commit waits for the interval")
+              .containsEntry(moved, end.get(moved));
+        }
         assertThat(replica.health().isLive()).isTrue();
       }
     }
@@ -177,10 +185,7 @@ class RevocationCommitIT {
     try (EmbeddedKafka broker = RefusedPredictionsIT.brokerWithAcls(2);
         Admin admin = broker.admin()) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), TOPIC, "drain", 8, FrameFeed.jpegs(8, 64, 64, 12));
-      Map<String, String> settings = new HashMap<>(ProcessRecoveryIT.SHORT_SESSION);
-      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
-      settings.put("kafka.group.id", GROUP);
-      settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+      Map<String, String> settings = replicaSettings(broker, GroupProtocol.EAGER);
       settings.put("shutdown.timeout.ms", "20000");
       GapstreamService replica = GapstreamService.start(TestPipelines.config(settings), TestPipelines.TIGHT);
       try (Outputs out = Outputs.read(broker.bootstrapServers())) {
@@ -198,7 +203,7 @@ class RevocationCommitIT {
 
         AtomicBoolean drainingWhenMoved = new AtomicBoolean();
         Map<TopicPartition, Long> startedAt =
-            nextOwnerStartsAt(broker, Duration.ofSeconds(15), () -> drainingWhenMoved.set(!stopped.isDone()));
+            nextOwnerStartsAt(broker, GroupProtocol.EAGER, Duration.ofSeconds(15), () -> drainingWhenMoved.set(!stopped.isDone()));
         assertThat(drainingWhenMoved).as("still draining when the partitions moved").isTrue();
         TopicPartition moved = startedAt.keySet().iterator().next();
         System.out.println("revocation while draining: the next owner of " + moved + " started at " + startedAt
@@ -217,9 +222,9 @@ class RevocationCommitIT {
    * would start: its committed offset, -1 for none. {@code onAssigned} runs when it has them.
    */
   private static Map<TopicPartition, Long> nextOwnerStartsAt(
-      EmbeddedKafka broker, Duration within, Runnable onAssigned) {
+      EmbeddedKafka broker, GroupProtocol protocol, Duration within, Runnable onAssigned) {
     Map<TopicPartition, Long> startedAt = new ConcurrentHashMap<>();
-    try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker))) {
+    try (KafkaConsumer<byte[], byte[]> next = new KafkaConsumer<>(consumerConfig(broker, protocol))) {
       next.subscribe(List.of(TOPIC), new NoListener() {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
@@ -235,18 +240,25 @@ class RevocationCommitIT {
     return startedAt;
   }
 
+  /** A replica in the group, at-least-once, its commits after the first deferred for a minute. */
+  private static Map<String, String> replicaSettings(EmbeddedKafka broker, GroupProtocol protocol) {
+    Map<String, String> settings = protocol.settings();
+    settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+    settings.put("kafka.group.id", GROUP);
+    settings.put("delivery.commit.interval.ms", "60000"); // the first commit goes out; the rest wait
+    return settings;
+  }
+
   private static double inFlight(GapstreamService replica) throws Exception {
     return PromText.parse(TestPipelines.get(replica, "/metrics").body()).sum("gapstream_frames_in_flight");
   }
 
-  private static Map<String, Object> consumerConfig(EmbeddedKafka broker) {
-    Map<String, Object> config = new HashMap<>();
+  private static Map<String, Object> consumerConfig(EmbeddedKafka broker, GroupProtocol protocol) {
+    Map<String, Object> config = new HashMap<>(protocol.client);
     config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
     config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "6000");
-    config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
     config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     return config;
