@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -226,7 +227,13 @@ final class OffsetCommitter {
       onFatal.accept("a transaction failed to commit: " + e);
       return;
     }
-    LOG.warn("Offset commit failed (will retry): {}", e.toString());
+    if (e instanceof RebalanceInProgressException) {
+      // Refused while a cooperative rebalance (or the consumer protocol's) runs, which the commit
+      // interval meets at every one: the next commit carries the offsets.
+      LOG.debug("Offset commit refused during a rebalance (will retry): {}", e.toString());
+    } else {
+      LOG.warn("Offset commit failed (will retry): {}", e.toString());
+    }
     // Nothing else may come to commit again (the stream may have ended): retry on a timer.
     if (!closed) {
       vertx.setTimer(COMMIT_RETRY_MS, id -> commit());

@@ -50,6 +50,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -194,7 +195,13 @@ public final class PipelineVerticle extends VerticleBase {
     consumer = KafkaConsumer.create(vertx, polled);
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
-    consumer.exceptionHandler(e -> LOG.warn("Kafka consumer error: {}", e.toString()));
+    consumer.exceptionHandler(e -> {
+      if (e instanceof RebalanceInProgressException) {
+        LOG.debug("Kafka consumer: {}", e.toString()); // a commit during a rebalance: see OffsetCommitter
+      } else {
+        LOG.warn("Kafka consumer error: {}", e.toString());
+      }
+    });
     consumer.handler(this::onRecord);
     metrics.setInFlightSupplier(() -> inFlight);
     metrics.setPausedSupplier(() -> paused);
