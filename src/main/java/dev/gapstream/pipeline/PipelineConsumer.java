@@ -192,8 +192,16 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
     super.subscribe(topics, new ConsumerRebalanceListener() {
       @Override
       public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-        // A cooperative rebalance (and the consumer protocol) revokes after the group has moved on
-        // to the next generation, under which the hook's commit must go.
+        if (!groupMetadata().memberId().equals(membership.memberId()) && membership.generationId() >= 0) {
+          // Put out of the group during this rebalance and back in under a new member id, the
+          // consumer reports the partitions it no longer has as revoked (cooperative assignment):
+          // another member may have had them meanwhile, so they are lost, and nothing of them may
+          // be committed under the new membership.
+          onPartitionsLost(partitions);
+          return;
+        }
+        // A cooperative rebalance revokes after the group has moved on to the next generation, under
+        // which the hook's commit must go.
         noteMembership();
         try {
           hook.onPartitionsRevoked(partitions);

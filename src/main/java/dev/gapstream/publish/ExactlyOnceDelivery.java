@@ -125,6 +125,7 @@ public final class ExactlyOnceDelivery implements Delivery {
         })
         .<Void>mapEmpty()
         .andThen(ar -> transactionEnded(ar.succeeded()))
+        .onFailure(e -> producer.forgetSent()) // nothing of it will be sent again
         .eventually(() -> {
           open = false;
           committing = false;
@@ -188,13 +189,18 @@ public final class ExactlyOnceDelivery implements Delivery {
     return false;
   }
 
-  /** Completes once the consumer has a membership other than {@code refused}. */
+  /**
+   * Completes once the consumer has a later generation of the same membership than {@code refused};
+   * fails where it has a new member id: the group put this replica out and it joined again, so the
+   * transaction's partitions may have been another's meanwhile, and a replay would publish their
+   * outputs beside that replica's (the broker takes any offsets from a current member).
+   */
   private Future<Void> membershipAfter(ConsumerGroupMetadata refused, long deadline, Throwable cause) {
     ConsumerGroupMetadata now = membership.get();
-    if (abandoned) {
+    if (abandoned || !now.memberId().equals(refused.memberId())) {
       return Future.failedFuture(cause);
     }
-    if (now.generationId() != refused.generationId() || !now.memberId().equals(refused.memberId())) {
+    if (now.generationId() > refused.generationId()) {
       return Future.succeededFuture();
     }
     if (System.nanoTime() - deadline > 0) {
@@ -220,13 +226,15 @@ public final class ExactlyOnceDelivery implements Delivery {
         for (var ack : acks) {
           ack.get();
         }
-      } catch (ExecutionException e) {
-        KafkaException failed = new KafkaException("sending the aborted transaction's outputs again failed", e.getCause());
-        abortQuietly(failed);
+      } catch (ExecutionException | InterruptedException | RuntimeException e) {
+        KafkaException failed = new KafkaException(
+            "sending the aborted transaction's outputs again failed",
+            e instanceof ExecutionException ? e.getCause() : e);
+        abortQuietly(failed); // left open, it would hold read_committed readers up to its timeout
+        if (e instanceof InterruptedException) {
+          Thread.currentThread().interrupt();
+        }
         throw failed;
-      } catch (KafkaException e) {
-        abortQuietly(e);
-        throw e;
       }
       return null;
     }, false);

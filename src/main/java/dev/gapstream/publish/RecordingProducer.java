@@ -39,11 +39,14 @@ public final class RecordingProducer implements Producer<byte[], byte[]> {
     return List.copyOf(sent);
   }
 
+  /** Drops what the last transaction sent: it will not be sent again. */
+  synchronized void forgetSent() {
+    sent.clear();
+  }
+
   @Override
   public void beginTransaction() {
-    synchronized (this) {
-      sent.clear();
-    }
+    forgetSent();
     producer.beginTransaction();
   }
 
@@ -73,9 +76,7 @@ public final class RecordingProducer implements Producer<byte[], byte[]> {
   @Override
   public void commitTransaction() {
     producer.commitTransaction();
-    synchronized (this) {
-      sent.clear();
-    }
+    forgetSent();
   }
 
   @Override

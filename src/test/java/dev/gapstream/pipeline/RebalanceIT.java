@@ -3,7 +3,11 @@ package dev.gapstream.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.publish.ExactlyOnceDelivery;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
@@ -25,6 +29,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.slf4j.LoggerFactory;
 
 /**
  * A second replica joins the group mid-stream and leaves it gracefully, in exactly-once mode: a
@@ -83,6 +88,10 @@ class RebalanceIT {
    */
   @Test
   void cooperativeRebalancesAcrossOpenTransactionsKeepTheReplicaAndEachFrameOnce() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger deliveryLog = (Logger) LoggerFactory.getLogger(ExactlyOnceDelivery.class);
+    deliveryLog.addAppender(log);
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
       List<String> ids = feed.ids(FRAMES);
@@ -91,7 +100,7 @@ class RebalanceIT {
               broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "10"))) {
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
           try {
-            feed.send(0, FRAMES, 150);
+            feed.send(0, FRAMES, 120);
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
@@ -100,18 +109,26 @@ class RebalanceIT {
         for (int round = 1; round <= 3; round++) {
           takePartitionsForASecond(broker, GroupProtocol.COOPERATIVE);
           TimeUnit.SECONDS.sleep(1); // the rebalance that gives them back
-          assertThat(first.health().isLive()).as("the replica after rebalances " + round * 2).isTrue();
+          assertThat(first.health().isLive()).as("the replica after join and leave " + round).isTrue();
         }
         assertThat(sending).as("the rebalances came while frames were still coming").isNotDone();
         sending.get(2, TimeUnit.MINUTES);
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
-        System.out.println("cooperative rebalances across open transactions: " + settled);
+        long resent;
+        synchronized (log) { // AppenderBase appends under the appender's lock
+          resent = log.list.stream().filter(e -> e.getFormattedMessage().startsWith("The group moved on")).count();
+        }
+        System.out.println("cooperative rebalances across open transactions: " + settled + "; " + resent
+            + " transactions refused and sent again");
+        assertThat(resent).as("transactions refused for an old generation: what this test is about").isPositive();
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(FRAMES);
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
       }
+    } finally {
+      deliveryLog.detachAppender(log);
     }
   }
 

@@ -22,6 +22,7 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -158,6 +159,41 @@ class ExactlyOnceDeliveryTest {
     assertThat(checking.consumerGroupOffsetsHistory()).containsExactly(Map.of("gapstream",
         Map.of(new org.apache.kafka.common.TopicPartition("frames", 0), new OffsetAndMetadata(3, ""))));
     assertThat(durable()).containsExactly("a", "b", "c");
+  }
+
+  /**
+   * Refused, then the consumer is back under a new member id: the group had put this replica out,
+   * and another may have published the transaction's partitions meanwhile. Nothing is sent again;
+   * the commit fails (the pipeline fails, and restarts from the committed offsets).
+   */
+  @Test
+  @SuppressWarnings("removal") // a consumer's group metadata, made here as the consumer would
+  void aTransactionRefusedForAMemberPutOutOfTheGroupIsNotSentAgain() throws Exception {
+    AtomicReference<ConsumerGroupMetadata> consumer =
+        new AtomicReference<>(new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty()));
+    MockProducer<byte[], byte[]> refusing =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public synchronized void sendOffsetsToTransaction(
+              Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+            throw new CommitFailedException("The coordinator is not aware of this member.");
+          }
+        };
+    refusing.initTransactions();
+    KafkaProducer<byte[], byte[]> outputs = KafkaProducer.create(vertx, new RecordingProducer(refusing));
+    ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, consumer::get));
+    await(onLoop(() -> delivering
+        .send(() -> outputs.send(KafkaProducerRecord.create("predictions", "a".getBytes(UTF_8))))
+        .<Void>mapEmpty()));
+
+    Future<Void> commit = onLoop(() -> delivering.commit(
+        () -> Map.of(new TopicPartition("frames", 0), new io.vertx.kafka.client.consumer.OffsetAndMetadata(1, ""))));
+    TimeUnit.MILLISECONDS.sleep(100);
+    consumer.set(new ConsumerGroupMetadata("gapstream", 3, "member-2", Optional.empty())); // joined again
+    assertThatThrownBy(() -> await(commit)).hasRootCauseInstanceOf(CommitFailedException.class);
+    assertThat(refusing.transactionAborted()).isTrue();
+    assertThat(refusing.history()).as("committed: nothing").isEmpty();
+    assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
   }
 
   /** Sends through the delivery; once acknowledged, the output's name goes to {@code whenDurable}. */
