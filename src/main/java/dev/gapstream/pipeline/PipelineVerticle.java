@@ -2,6 +2,7 @@ package dev.gapstream.pipeline;
 
 import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.Batcher;
+import dev.gapstream.config.ConfigException;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.http.Health;
 import dev.gapstream.ingest.DecodedFrame;
@@ -339,18 +340,32 @@ public final class PipelineVerticle extends VerticleBase {
       Producer<byte[], byte[]> producer,
       AutoCloseable metrics) {}
 
+  /**
+   * A Kafka client; where the client refuses its settings (a value out of range, or settings that
+   * exclude each other, such as {@code session.timeout.ms} with {@code group.protocol=consumer}),
+   * a start-up failure that says they are the {@code prefix} settings: the client names its own key.
+   */
+  private static <T> T kafkaClient(String prefix, Supplier<T> create) {
+    try {
+      return create.get();
+    } catch (org.apache.kafka.common.config.ConfigException e) {
+      throw new ConfigException(prefix + "*: " + e.getMessage(), e);
+    }
+  }
+
   /** Runs on a worker: client construction, and in exactly-once mode the producer's fencing. */
   private NativeClients nativeClients() {
     Map<String, Object> consumerConfig = new HashMap<>(settings.consumerConfig());
     Map<String, Object> producerConfig = new HashMap<>(settings.producerConfig());
-    var producer = new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(producerConfig);
+    var producer = kafkaClient(ConfigKeys.KAFKA_PRODUCER_PREFIX,
+        () -> new org.apache.kafka.clients.producer.KafkaProducer<byte[], byte[]>(producerConfig));
     try {
       if (settings.exactlyOnce()) {
         // Blocks until the broker fenced any earlier producer with this transactional.id.
         producer.initTransactions();
       }
-      var consumer = new PipelineConsumer(
-          consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking());
+      var consumer = kafkaClient(ConfigKeys.KAFKA_CONSUMER_PREFIX, () -> new PipelineConsumer(
+          consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking()));
       return new NativeClients(
           consumer,
           settings.exactlyOnce() ? new RecordingProducer(producer) : producer, // see ExactlyOnceDelivery

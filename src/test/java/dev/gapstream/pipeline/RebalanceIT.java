@@ -41,6 +41,7 @@ import org.slf4j.LoggerFactory;
 class RebalanceIT {
 
   private static final int FRAMES = 3_000;
+  private static final int COOPERATIVE_FRAMES = 2_400;
 
   @ParameterizedTest
   @EnumSource(value = GroupProtocol.class, names = {"EAGER", "CONSUMER"}) // COOPERATIVE: below
@@ -94,13 +95,13 @@ class RebalanceIT {
     deliveryLog.addAppender(log);
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
-      List<String> ids = feed.ids(FRAMES);
+      List<String> ids = feed.ids(COOPERATIVE_FRAMES);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first = replica(
               broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "10"))) {
         CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
           try {
-            feed.send(0, FRAMES, 120);
+            feed.send(0, COOPERATIVE_FRAMES, 120); // 20 s: the three rounds take 10-15
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
@@ -123,7 +124,7 @@ class RebalanceIT {
             + " transactions refused and sent again");
         assertThat(resent).as("transactions refused for an old generation: what this test is about").isPositive();
         assertThat(done.lost()).as(done.toString()).isZero();
-        assertThat(settled.predicted()).isEqualTo(FRAMES);
+        assertThat(settled.predicted()).isEqualTo(COOPERATIVE_FRAMES);
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
       }

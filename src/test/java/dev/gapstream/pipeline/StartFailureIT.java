@@ -10,8 +10,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * A start that fails part-way (here the management port, after the embedded broker and the model)
- * says which key and closes what it had started: the broker's port is free again.
+ * A start that fails part-way (the management port, after the embedded broker and the model; the
+ * Kafka clients' settings) says which key and closes what it had started: the broker's port is
+ * free again.
  */
 class StartFailureIT {
 
@@ -31,5 +32,18 @@ class StartFailureIT {
     try (ServerSocket again = new ServerSocket(brokerPort)) {
       assertThat(again.getLocalPort()).as("the failed start's broker port, bound again").isEqualTo(brokerPort);
     }
+  }
+
+  /**
+   * Settings the Kafka client refuses together (the consumer protocol sets the session on the
+   * broker) fail the start, saying where they came from: the client names only its own key.
+   */
+  @Test
+  void kafkaClientSettingsTheClientRefusesFailTheStartNamingTheirPrefix() {
+    Map<String, String> settings = Map.of(
+        "kafka.consumer.group.protocol", "consumer", "kafka.consumer.session.timeout.ms", "6000");
+    assertThatThrownBy(() -> TestPipelines.start(settings))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessageContaining("kafka.consumer.*: session.timeout.ms cannot be set when group.protocol=CONSUMER");
   }
 }
