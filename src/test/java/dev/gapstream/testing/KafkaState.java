@@ -20,9 +20,16 @@ public final class KafkaState {
 
   private KafkaState() {}
 
-  /** A broker (temporary data) with {@code frames} over {@code partitions}, {@code predictions}, {@code frames.dlq}. */
+  /**
+   * A broker (temporary data) with {@code frames} over {@code partitions}, {@code predictions}, {@code
+   * frames.dlq}. Groups of the consumer protocol (KIP-848) heartbeat every second, as the tests'
+   * classic ones do (the broker's default, 5 s, is how long each step of their rebalances can wait).
+   */
   public static EmbeddedKafka brokerWithTopics(int partitions) {
-    EmbeddedKafka broker = EmbeddedKafka.builder().start();
+    EmbeddedKafka broker = EmbeddedKafka.builder()
+        .brokerProperty("group.consumer.min.heartbeat.interval.ms", "1000")
+        .brokerProperty("group.consumer.heartbeat.interval.ms", "1000")
+        .start();
     createTopics(broker, partitions);
     return broker;
   }
