@@ -2,7 +2,9 @@ package dev.gapstream.pipeline;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * How the group shares its partitions out. Kafka's classic protocol with its default assignor
@@ -25,6 +27,21 @@ enum GroupProtocol {
 
   GroupProtocol(Map<String, String> client) {
     this.client = client;
+  }
+
+  /**
+   * A plain member of {@code group} in this protocol, as the tests drive one: it commits only what
+   * they commit, and reads from the start where nothing is committed.
+   */
+  Map<String, Object> plainConsumer(String bootstrapServers, String group) {
+    Map<String, Object> config = new HashMap<>(client);
+    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+    return config;
   }
 
   /** The same as gapstream settings. */

@@ -17,14 +17,11 @@ import dev.gapstream.testing.StalledAcks;
 import dev.gapstream.testing.TestPipelines;
 import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -141,13 +138,8 @@ class RebalanceIT {
 
   /** A plain consumer joins the group, holds what it is given for a second, commits nothing, leaves. */
   private static void takePartitionsForASecond(EmbeddedKafka broker, GroupProtocol protocol) {
-    Map<String, Object> config = new HashMap<>(protocol.client);
-    config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers());
-    config.put(ConsumerConfig.GROUP_ID_CONFIG, "gapstream");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    config.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    config.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    try (KafkaConsumer<byte[], byte[]> other = new KafkaConsumer<>(config)) {
+    try (KafkaConsumer<byte[], byte[]> other =
+        new KafkaConsumer<>(protocol.plainConsumer(broker.bootstrapServers(), "gapstream"))) {
       other.subscribe(List.of("frames"));
       await().atMost(Duration.ofSeconds(30)).until(() -> {
         other.poll(Duration.ofMillis(50));

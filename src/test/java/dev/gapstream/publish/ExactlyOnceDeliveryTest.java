@@ -132,19 +132,14 @@ class ExactlyOnceDeliveryTest {
             super.sendOffsetsToTransaction(offsets, group);
           }
         };
-    checking.initTransactions();
-    KafkaProducer<byte[], byte[]> outputs = KafkaProducer.create(vertx, new RecordingProducer(checking));
+    KafkaProducer<byte[], byte[]> outputs = transactional(checking);
     ExactlyOnceDelivery replaying = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
         new ConsumerGroupMetadata("gapstream", consumerGeneration.get(), "member-1", Optional.empty())));
     for (String output : List.of("a", "b", "c")) {
-      await(onLoop(() -> replaying
-          .send(() -> outputs.send(KafkaProducerRecord.create("predictions", output.getBytes(UTF_8))))
-          .onSuccess(meta -> replaying.whenDurable(() -> durable.add(output)))
-          .<Void>mapEmpty()));
+      sendOutput(replaying, outputs, output);
     }
 
-    Future<Void> commit = onLoop(() -> replaying.commit(
-        () -> Map.of(new TopicPartition("frames", 0), new io.vertx.kafka.client.consumer.OffsetAndMetadata(3, ""))));
+    Future<Void> commit = commitFrames(replaying, 3);
     Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !refused.isEmpty());
     TimeUnit.MILLISECONDS.sleep(100);
     assertThat(commit.isComplete()).as("waiting for the consumer's next generation").isFalse();
@@ -179,21 +174,38 @@ class ExactlyOnceDeliveryTest {
             throw new CommitFailedException("The coordinator is not aware of this member.");
           }
         };
-    refusing.initTransactions();
-    KafkaProducer<byte[], byte[]> outputs = KafkaProducer.create(vertx, new RecordingProducer(refusing));
+    KafkaProducer<byte[], byte[]> outputs = transactional(refusing);
     ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, consumer::get));
-    await(onLoop(() -> delivering
-        .send(() -> outputs.send(KafkaProducerRecord.create("predictions", "a".getBytes(UTF_8))))
-        .<Void>mapEmpty()));
+    sendOutput(delivering, outputs, "a");
 
-    Future<Void> commit = onLoop(() -> delivering.commit(
-        () -> Map.of(new TopicPartition("frames", 0), new io.vertx.kafka.client.consumer.OffsetAndMetadata(1, ""))));
+    Future<Void> commit = commitFrames(delivering, 1);
     TimeUnit.MILLISECONDS.sleep(100);
     consumer.set(new ConsumerGroupMetadata("gapstream", 3, "member-2", Optional.empty())); // joined again
     assertThatThrownBy(() -> await(commit)).hasRootCauseInstanceOf(CommitFailedException.class);
     assertThat(refusing.transactionAborted()).isTrue();
     assertThat(refusing.history()).as("committed: nothing").isEmpty();
     assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
+  }
+
+  /** {@code producer}, ready for transactions, recorded and under Vert.x, as the pipeline has it. */
+  private KafkaProducer<byte[], byte[]> transactional(MockProducer<byte[], byte[]> producer) {
+    producer.initTransactions();
+    return KafkaProducer.create(vertx, new RecordingProducer(producer));
+  }
+
+  /** Sends {@code output} to the predictions topic through {@code through}, and waits for its acknowledgement. */
+  private void sendOutput(ExactlyOnceDelivery through, KafkaProducer<byte[], byte[]> outputs, String output)
+      throws Exception {
+    await(onLoop(() -> through
+        .send(() -> outputs.send(KafkaProducerRecord.create("predictions", output.getBytes(UTF_8))))
+        .onSuccess(meta -> through.whenDurable(() -> durable.add(output)))
+        .<Void>mapEmpty()));
+  }
+
+  /** Commits partition 0 of the frames topic up to {@code offset} through {@code through}. */
+  private Future<Void> commitFrames(ExactlyOnceDelivery through, long offset) throws Exception {
+    return onLoop(() -> through.commit(
+        () -> Map.of(new TopicPartition("frames", 0), new io.vertx.kafka.client.consumer.OffsetAndMetadata(offset, ""))));
   }
 
   /** Sends through the delivery; once acknowledged, the output's name goes to {@code whenDurable}. */
