@@ -474,7 +474,8 @@ public final class GapstreamService implements AutoCloseable {
       this(maxEventLoopExecuteTime, PredictionTap.NONE);
     }
 
-    VertxOptions vertxOptions() {
+    /** The Vert.x options these knobs make: the service's own, and what tests start Vert.x with. */
+    public VertxOptions vertxOptions() {
       long checkMs = Math.max(10, Math.min(1000, maxEventLoopExecuteTime.toMillis() / 2));
       return new VertxOptions()
           .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())

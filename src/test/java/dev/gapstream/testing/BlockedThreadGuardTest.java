@@ -2,10 +2,26 @@ package dev.gapstream.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 class BlockedThreadGuardTest {
+
+  private static final StackTraceElement[] OUR_HANDLER = {
+    at("dev.gapstream.pipeline.Outbox", "lambda$attempt$0"),
+    at("io.vertx.core.impl.future.FutureImpl", "emitResult"),
+    at("io.netty.channel.nio.NioIoHandler", "run")
+  };
 
   private static ThrowableProxy stack(StackTraceElement... frames) {
     Exception e = new Exception("Thread blocked");
@@ -15,6 +31,16 @@ class BlockedThreadGuardTest {
 
   private static StackTraceElement at(String cls, String method) {
     return new StackTraceElement(cls, method, null, 1);
+  }
+
+  /** A checker warning logged at {@code atMs}, for a task that had run {@code blockedMs} by then. */
+  private static ILoggingEvent warning(String thread, long atMs, long blockedMs, StackTraceElement... frames) {
+    LoggingEvent event = new LoggingEvent();
+    event.setLevel(Level.WARN);
+    event.setMessage("Thread " + thread + " has been blocked for " + blockedMs + " ms, time limit is 100 ms");
+    event.setTimeStamp(atMs);
+    event.setThrowableProxy(stack(frames));
+    return event;
   }
 
   @Test
@@ -40,5 +66,74 @@ class BlockedThreadGuardTest {
             at("io.netty.channel.socket.nio.NioSocketChannel", "doWrite"),
             at("io.netty.channel.nio.NioIoHandler", "run"))))
         .isFalse();
+  }
+
+  @Test
+  void aTaskSampledTwiceWithOurCodeIsABlockAndOneSampledOnceIsAStall() {
+    assertThat(BlockedThreadGuard.blocks(List.of(
+            warning("vert.x-eventloop-thread-1", 10_100, 100, OUR_HANDLER))))
+        .as("one sample: the machine stalled the loop, and by the next check the task was done")
+        .isEmpty();
+    assertThat(BlockedThreadGuard.blocks(List.of(
+            warning("vert.x-eventloop-thread-1", 10_100, 100, OUR_HANDLER),
+            warning("vert.x-eventloop-thread-1", 10_153, 150, OUR_HANDLER))))
+        .as("the same task, started at 10,000 ms, still running at the next check")
+        .hasSize(2);
+    assertThat(BlockedThreadGuard.blocks(List.of(
+            warning("vert.x-eventloop-thread-1", 10_100, 100, OUR_HANDLER),
+            warning("vert.x-eventloop-thread-1", 30_100, 100, OUR_HANDLER),
+            warning("vert.x-eventloop-thread-0", 10_150, 150, OUR_HANDLER))))
+        .as("two stalls of one loop 20 s apart, and one of another loop: three tasks, each seen once")
+        .isEmpty();
+    assertThat(BlockedThreadGuard.blocks(List.of(
+            warning("vert.x-eventloop-thread-1", 10_100, 100, at("sun.nio.ch.EPoll", "wait")),
+            warning("vert.x-eventloop-thread-1", 10_150, 150, at("sun.nio.ch.EPoll", "wait")))))
+        .as("a loop that long in its selector is starved, not blocked by us")
+        .isEmpty();
+  }
+
+  @Test
+  void aWarningInAFormTheGuardDoesNotKnowCountsOnItsOwn() {
+    LoggingEvent event = new LoggingEvent();
+    event.setLevel(Level.WARN);
+    event.setMessage("event loop stuck");
+    event.setThrowableProxy(stack(OUR_HANDLER));
+    assertThat(BlockedThreadGuard.blocks(List.of(event))).hasSize(1);
+  }
+
+  /** The checker's own warnings, for a real block and a real short task, under the tests' settings. */
+  @Test
+  void vertxsCheckerUnderTheTestSettingsCatchesARealBlockAndPassesAShortTask() throws Exception {
+    Logger checker = (Logger) LoggerFactory.getLogger("io.vertx.core.impl.BlockedThreadChecker");
+    ListAppender<ILoggingEvent> appender = new ListAppender<>();
+    appender.start();
+    checker.addAppender(appender);
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+    try {
+      runOnLoop(vertx, 2);
+      Thread.sleep(200);
+      assertThat(BlockedThreadGuard.blocks(appender.list)).as("a 2 ms task").isEmpty();
+      runOnLoop(vertx, 400);
+      assertThat(BlockedThreadGuard.blocks(appender.list))
+          .as("a 400 ms sleep on the loop")
+          .isNotEmpty()
+          .allSatisfy(block -> assertThat(block).contains(BlockedThreadGuardTest.class.getName()));
+    } finally {
+      checker.detachAppender(appender);
+      vertx.close().await();
+    }
+  }
+
+  private static void runOnLoop(Vertx vertx, long sleepMs) throws InterruptedException {
+    CountDownLatch done = new CountDownLatch(1);
+    vertx.runOnContext(v -> {
+      try {
+        Thread.sleep(sleepMs);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      done.countDown();
+    });
+    assertThat(done.await(10, TimeUnit.SECONDS)).isTrue();
   }
 }
