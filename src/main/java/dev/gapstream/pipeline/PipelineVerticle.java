@@ -353,6 +353,16 @@ public final class PipelineVerticle extends VerticleBase {
     }
   }
 
+  /**
+   * The producer's {@code buffer.memory}: what the user let it hold of outputs not yet acknowledged,
+   * and so what exactly-once keeps of an open transaction's outputs to send them again (see {@link
+   * ExactlyOnceDelivery}).
+   */
+  private static long bufferMemory(Map<String, Object> producerConfig) {
+    Object parsed = ProducerConfig.configDef().parse(producerConfig).get(ProducerConfig.BUFFER_MEMORY_CONFIG);
+    return ((Number) parsed).longValue();
+  }
+
   /** Runs on a worker: client construction, and in exactly-once mode the producer's fencing. */
   private NativeClients nativeClients() {
     Map<String, Object> consumerConfig = new HashMap<>(settings.consumerConfig());
@@ -368,7 +378,7 @@ public final class PipelineVerticle extends VerticleBase {
           consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking()));
       return new NativeClients(
           consumer,
-          settings.exactlyOnce() ? new RecordingProducer(producer) : producer, // see ExactlyOnceDelivery
+          settings.exactlyOnce() ? new RecordingProducer(producer, bufferMemory(producerConfig)) : producer,
           metrics.bindKafkaClients(consumer, producer));
     } catch (RuntimeException e) {
       producer.close();

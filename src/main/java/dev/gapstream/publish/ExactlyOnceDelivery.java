@@ -170,6 +170,11 @@ public final class ExactlyOnceDelivery implements Delivery {
           if (!groupMovedOn(e) || replaysLeft == 0 || abandoned) {
             return Future.failedFuture(e);
           }
+          if (!producer.keptAll()) {
+            return Future.failedFuture(new KafkaException("the group moved on while a transaction was open, and its"
+                + " outputs were more than the " + producer.maxBytes() + " bytes kept to send them again (the"
+                + " producer's buffer.memory)", e));
+          }
           LOG.info("The group moved on from generation {} while a transaction was open ({}); sending its {} outputs"
               + " again in a new one", group.generationId(), e.getMessage(), producer.sentInTransaction().size());
           return membershipAfter(group, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLAY_WAIT_MS), e)

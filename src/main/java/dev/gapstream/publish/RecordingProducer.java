@@ -16,6 +16,7 @@ import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.metrics.KafkaMetric;
 
 /**
@@ -23,18 +24,37 @@ import org.apache.kafka.common.metrics.KafkaMetric;
  * ExactlyOnceDelivery} can send it again in the next one when the first is aborted for a reason
  * that has nothing to do with its outputs (the consumer group moved to a new generation while it was
  * open). What it keeps is dropped once the transaction commits, or when the next one begins.
- * Thread-safe, as the producer is.
+ *
+ * <p>It keeps at most {@code maxBytes} of keys, values and headers per transaction (the pipeline
+ * gives it the producer's {@code buffer.memory}); a transaction that sends more keeps nothing, and
+ * cannot be sent again. Thread-safe, as the producer is.
  */
 public final class RecordingProducer implements Producer<byte[], byte[]> {
 
   private final Producer<byte[], byte[]> producer;
+  private final long maxBytes;
   private final List<ProducerRecord<byte[], byte[]>> sent = new ArrayList<>();
+  private long sentBytes;
 
-  public RecordingProducer(Producer<byte[], byte[]> producer) {
+  public RecordingProducer(Producer<byte[], byte[]> producer, long maxBytes) {
     this.producer = producer;
+    this.maxBytes = maxBytes;
   }
 
-  /** What the open transaction, or the last one aborted, sent, in the order it was sent. */
+  /** The most bytes of records it keeps for one transaction. */
+  long maxBytes() {
+    return maxBytes;
+  }
+
+  /** Whether it kept all that the open transaction, or the last one aborted, sent. */
+  synchronized boolean keptAll() {
+    return sentBytes <= maxBytes;
+  }
+
+  /**
+   * What the open transaction, or the last one aborted, sent, in the order it was sent; nothing
+   * where that was more than it keeps.
+   */
   synchronized List<ProducerRecord<byte[], byte[]>> sentInTransaction() {
     return List.copyOf(sent);
   }
@@ -42,6 +62,7 @@ public final class RecordingProducer implements Producer<byte[], byte[]> {
   /** Drops what the last transaction sent: it will not be sent again. */
   synchronized void forgetSent() {
     sent.clear();
+    sentBytes = 0;
   }
 
   @Override
@@ -58,9 +79,22 @@ public final class RecordingProducer implements Producer<byte[], byte[]> {
   @Override
   public Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
     synchronized (this) {
-      sent.add(record); // in send order: a partition's outputs keep their order when sent again
+      sentBytes += bytes(record);
+      if (sentBytes <= maxBytes) {
+        sent.add(record); // in send order: a partition's outputs keep their order when sent again
+      } else {
+        sent.clear(); // a part of a transaction cannot be sent again: keep none of it
+      }
     }
     return producer.send(record, callback);
+  }
+
+  private static long bytes(ProducerRecord<byte[], byte[]> record) {
+    long bytes = (record.key() == null ? 0 : record.key().length) + (record.value() == null ? 0 : record.value().length);
+    for (Header header : record.headers()) {
+      bytes += header.key().length() + (header.value() == null ? 0 : header.value().length);
+    }
+    return bytes;
   }
 
   @Override

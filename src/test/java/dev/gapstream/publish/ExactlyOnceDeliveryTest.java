@@ -42,6 +42,9 @@ import org.junit.jupiter.api.Test;
  */
 class ExactlyOnceDeliveryTest {
 
+  /** The producer's default {@code buffer.memory}: what the pipeline keeps of a transaction's outputs. */
+  private static final long BUFFER_MEMORY = 32 * 1024 * 1024;
+
   private Vertx vertx;
   private Context loop;
   private MockProducer<byte[], byte[]> producer;
@@ -56,7 +59,7 @@ class ExactlyOnceDeliveryTest {
     producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
     // No offsets are committed here, so the group membership is never asked for.
-    delivery = onLoop(() -> new ExactlyOnceDelivery(vertx, KafkaProducer.create(vertx, new RecordingProducer(producer)), () -> null));
+    delivery = onLoop(() -> new ExactlyOnceDelivery(vertx, KafkaProducer.create(vertx, new RecordingProducer(producer, BUFFER_MEMORY)), () -> null));
   }
 
   @AfterEach
@@ -187,10 +190,45 @@ class ExactlyOnceDeliveryTest {
     assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
   }
 
+  /**
+   * Refused for an old generation, with more outputs than the producer keeps to send them again:
+   * nothing is sent again, and the commit fails at once, naming the setting that bounds it.
+   */
+  @Test
+  @SuppressWarnings("removal") // a consumer's group metadata, made here as the consumer would
+  void aTransactionRefusedWithMoreOutputsThanAreKeptIsNotSentAgain() throws Exception {
+    MockProducer<byte[], byte[]> refusing =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public synchronized void sendOffsetsToTransaction(
+              Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+            throw new CommitFailedException("Specified group generation id is not valid.");
+          }
+        };
+    KafkaProducer<byte[], byte[]> outputs = transactional(refusing, 3);
+    ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
+        new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty())));
+    for (String output : List.of("a", "bb", "c")) { // 4 bytes
+      sendOutput(delivering, outputs, output);
+    }
+
+    assertThatThrownBy(() -> await(commitFrames(delivering, 3)))
+        .hasMessageContaining("more than the 3 bytes kept to send them again (the producer's buffer.memory)")
+        .hasRootCauseInstanceOf(CommitFailedException.class);
+    assertThat(refusing.transactionAborted()).isTrue();
+    assertThat(refusing.history()).as("committed: nothing").isEmpty();
+    assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
+    assertThat(durable()).isEmpty();
+  }
+
   /** {@code producer}, ready for transactions, recorded and under Vert.x, as the pipeline has it. */
   private KafkaProducer<byte[], byte[]> transactional(MockProducer<byte[], byte[]> producer) {
+    return transactional(producer, BUFFER_MEMORY);
+  }
+
+  private KafkaProducer<byte[], byte[]> transactional(MockProducer<byte[], byte[]> producer, long keptBytes) {
     producer.initTransactions();
-    return KafkaProducer.create(vertx, new RecordingProducer(producer));
+    return KafkaProducer.create(vertx, new RecordingProducer(producer, keptBytes));
   }
 
   /** Sends {@code output} to the predictions topic through {@code through}, and waits for its acknowledgement. */
