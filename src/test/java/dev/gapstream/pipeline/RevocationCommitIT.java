@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -121,6 +122,73 @@ class RevocationCommitIT {
         assertThat(KafkaState.committed(admin, GROUP, TOPIC))
             .as("what the consumer holds it commits")
             .isEqualTo(Map.of(moved, 15L, kept, 12L));
+      }
+    }
+  }
+
+  /**
+   * The pipeline's consumer stood still past {@code max.poll.interval.ms}, so its heartbeat thread
+   * left the group; another member took the partition and committed further. The next poll reports
+   * the partition lost and, rejoining, is assigned it straight back. A commit queued before that
+   * poll (as Vert.x runs one behind it) must not move the other member's offset back: the broker
+   * takes it under the new generation. The poll after, the partition is the consumer's again.
+   */
+  @Test
+  void aCommitQueuedBeforeAPollThatLostThePartitionAndGotItBackCarriesNoneOfIt() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1);
+        Admin admin = broker.admin()) {
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+        for (int i = 0; i < 20; i++) {
+          producer.send(new ProducerRecord<>(TOPIC, 0, null, new byte[] {1}));
+        }
+      }
+      List<String> rebalances = new CopyOnWriteArrayList<>();
+      ConsumerRebalanceListener recording = new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          rebalances.add("revoked " + partitions);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          rebalances.add("assigned " + partitions);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> partitions) {
+          rebalances.add("lost " + partitions);
+        }
+      };
+      Map<String, Object> standingStill = consumerConfig(broker, GroupProtocol.EAGER);
+      standingStill.put("max.poll.interval.ms", "1500");
+      try (PipelineConsumer first = new PipelineConsumer(standingStill, recording)) {
+        first.subscribe(List.of(TOPIC), new NoListener());
+        await().atMost(Duration.ofSeconds(60)).until(() -> {
+          first.poll(Duration.ofMillis(100));
+          return first.assignment().size() == 1;
+        });
+        first.commitSync(Map.of(P0, new OffsetAndMetadata(5)));
+        await("the heartbeat thread leaves the group").atMost(Duration.ofSeconds(30)).until(() ->
+            admin.describeConsumerGroups(List.of(GROUP)).all().get().get(GROUP).members().isEmpty());
+
+        try (KafkaConsumer<byte[], byte[]> second = new KafkaConsumer<>(consumerConfig(broker, GroupProtocol.EAGER))) {
+          second.subscribe(List.of(TOPIC));
+          await().atMost(Duration.ofSeconds(60)).until(() -> {
+            second.poll(Duration.ofMillis(100));
+            return second.assignment().size() == 1;
+          });
+          second.commitSync(Map.of(P0, new OffsetAndMetadata(15)));
+        } // and leaves the group
+
+        rebalances.clear();
+        first.poll(Duration.ofSeconds(20));
+        assertThat(rebalances).as("in one poll").containsExactly("lost [frames-0]", "assigned [frames-0]");
+        first.commitSync(Map.of(P0, new OffsetAndMetadata(6)));
+        assertThat(KafkaState.committed(admin, GROUP, TOPIC)).as("the other member's offset stays").isEqualTo(Map.of(P0, 15L));
+
+        first.poll(Duration.ofMillis(100));
+        first.commitSync(Map.of(P0, new OffsetAndMetadata(18)));
+        assertThat(KafkaState.committed(admin, GROUP, TOPIC)).as("held again, it commits").isEqualTo(Map.of(P0, 18L));
       }
     }
   }
