@@ -3,6 +3,8 @@ package dev.gapstream.pipeline;
 import dev.gapstream.batch.BatchPolicy;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 
 /**
  * What the pipeline verticle needs to know, derived from the validated configuration.
@@ -39,9 +41,29 @@ public record PipelineSettings(
     Duration commitInterval,
     Duration drainTimeout) {
 
+  /** The longest a rebalance waits for a hand-over, however long the group lets it. */
+  static final Duration HAND_OVER_WAIT_MAX = Duration.ofSeconds(30);
+
   public PipelineSettings {
     consumerConfig = Map.copyOf(consumerConfig);
     producerConfig = Map.copyOf(producerConfig);
+  }
+
+  /**
+   * How long a rebalance waits, on the polling thread, for the hand-over of the partitions it
+   * revokes: the event loop's answer, and the commit of their offsets (exactly-once: of the open
+   * transaction). 30 s, or half the group's rebalance timeout ({@code max.poll.interval.ms}) where
+   * that is shorter: the group puts out a member that holds its rebalance up past that timeout.
+   *
+   * @throws org.apache.kafka.common.config.ConfigException where the setting is not a number
+   */
+  public Duration handOverWait() {
+    String key = ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG;
+    Object interval = consumerConfig.containsKey(key)
+        ? ConfigDef.parseType(key, consumerConfig.get(key), ConfigDef.Type.INT)
+        : ConsumerConfig.configDef().defaultValues().get(key);
+    Duration half = Duration.ofMillis(((Number) interval).longValue() / 2);
+    return half.compareTo(HAND_OVER_WAIT_MAX) < 0 ? half : HAND_OVER_WAIT_MAX;
   }
 
   /**

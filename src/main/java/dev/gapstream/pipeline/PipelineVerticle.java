@@ -81,15 +81,12 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
-  /**
-   * How long a rebalance waits, inside Kafka's rebalance, for the revoked partitions' hand-over: the
-   * event loop's answer, and the commit of their offsets (exactly-once: the open transaction's).
-   */
-  private static final long REVOKE_COMMIT_WAIT_MS = 30_000;
   /** The least each step of a stop after the drain is given: the final commit, leaving the group. */
   private static final long STOP_STEP_MIN_MS = 5_000;
 
   private final PipelineSettings settings;
+  /** {@link PipelineSettings#handOverWait()}. */
+  private final long handOverWaitMs;
   private final FrameDecoder decoder;
   private final BatchRunner runner;
   private final PipelineMetrics metrics;
@@ -160,6 +157,7 @@ public final class PipelineVerticle extends VerticleBase {
       PipelineMetrics metrics,
       Health health) {
     this.settings = settings;
+    this.handOverWaitMs = kafkaClient(ConfigKeys.KAFKA_CONSUMER_PREFIX, () -> settings.handOverWait().toMillis());
     this.decoder = decoder;
     this.runner = runner;
     this.metrics = metrics;
@@ -407,7 +405,7 @@ public final class PipelineVerticle extends VerticleBase {
         committer.revokeNow(revoked).onComplete(ar -> done.complete(null));
       });
       try {
-        done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+        done.get(handOverWaitMs, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         // The commit still waits for its outputs (the output topic's leader away, say). Once the
         // rebalance goes on, the revoked partitions' offsets leave the committer, and a commit then
@@ -415,7 +413,7 @@ public final class PipelineVerticle extends VerticleBase {
         // again. So the transaction is aborted, whenever its sends end, and the pipeline fails; a
         // restart resumes from the committed offsets.
         context.runOnContext(v -> fail(
-            "revoking " + revoked + ": the open transaction did not commit within " + REVOKE_COMMIT_WAIT_MS
+            "revoking " + revoked + ": the open transaction did not commit within " + handOverWaitMs
                 + " ms (its outputs unacknowledged); aborted, so that the partitions' next owner publishes them"));
       } catch (ExecutionException e) {
         LOG.warn("Revoking {}: {}", revoked, e.getCause().toString());
@@ -445,9 +443,9 @@ public final class PipelineVerticle extends VerticleBase {
         delivery.abandon().onComplete(ar -> done.complete(null));
       });
       try {
-        done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+        done.get(handOverWaitMs, TimeUnit.MILLISECONDS);
       } catch (TimeoutException | ExecutionException e) {
-        LOG.warn("Partitions {} lost: aborting the transaction did not end in {} ms", partitions, REVOKE_COMMIT_WAIT_MS);
+        LOG.warn("Partitions {} lost: aborting the transaction did not end in {} ms", partitions, handOverWaitMs);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
@@ -483,7 +481,7 @@ public final class PipelineVerticle extends VerticleBase {
       }
       var offsets = Delivery.toNative(finished);
       try {
-        polled.commitRevoked(offsets, Duration.ofMillis(REVOKE_COMMIT_WAIT_MS));
+        polled.commitRevoked(offsets, Duration.ofMillis(handOverWaitMs));
         LOG.debug("Revoking {}: committed {}", revoked, offsets);
       } catch (WakeupException | InterruptException e) {
         throw e; // the consumer is closing: Kafka's rebalance gives up too
@@ -514,7 +512,7 @@ public final class PipelineVerticle extends VerticleBase {
     }
 
     /**
-     * Runs {@code task} on the event loop and waits for it, up to the rebalance's 30 s wait (the loop
+     * Runs {@code task} on the event loop and waits for it, up to the rebalance's hand-over wait (the loop
      * never blocks: it answers at once); {@code null} where it did not answer in time. Then the
      * partitions are forgotten when it does, and nothing of them is committed.
      */
@@ -528,9 +526,9 @@ public final class PipelineVerticle extends VerticleBase {
         }
       });
       try {
-        return done.get(REVOKE_COMMIT_WAIT_MS, TimeUnit.MILLISECONDS);
+        return done.get(handOverWaitMs, TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
-        LOG.warn("{} {}: the event loop did not answer within {} ms", what, partitions, REVOKE_COMMIT_WAIT_MS);
+        LOG.warn("{} {}: the event loop did not answer within {} ms", what, partitions, handOverWaitMs);
       } catch (ExecutionException e) {
         LOG.warn("{} {}: {}", what, partitions, e.getCause().toString());
       } catch (InterruptedException e) {

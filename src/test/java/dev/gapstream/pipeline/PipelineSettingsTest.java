@@ -7,7 +7,10 @@ import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
 
-/** The producer sends dead letters as large as the frames the pipeline takes, and no larger. */
+/**
+ * The producer sends dead letters as large as the frames the pipeline takes, and no larger; a
+ * rebalance waits for a hand-over no longer than the group lets it.
+ */
 class PipelineSettingsTest {
 
   private static PipelineSettings settings(Map<String, String> overrides) {
@@ -42,6 +45,13 @@ class PipelineSettingsTest {
     PipelineSettings s = settings(Map.of("kafka.producer.max.request.size", "524288"));
     assertThat(s.producerConfig()).containsEntry(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, "524288");
     assertThat(s.deadLetterPayloadBytes()).isEqualTo(524_288 - (64 << 10));
+  }
+
+  @Test
+  void aHandOverWaitsThirtySecondsOrHalfTheRebalanceTimeoutWhereThatIsLess() {
+    assertThat(settings(Map.of()).handOverWait()).as("max.poll.interval.ms: 5 minutes").hasSeconds(30);
+    assertThat(settings(Map.of("kafka.consumer.max.poll.interval.ms", "10000")).handOverWait()).hasMillis(5_000);
+    assertThat(settings(Map.of("kafka.consumer.max.poll.interval.ms", "60000")).handOverWait()).hasSeconds(30);
   }
 
   @Test

@@ -155,7 +155,8 @@ class RebalanceIT {
   /**
    * The first replica's transaction cannot commit while its partitions are revoked: its producer
    * hears no acknowledgement ({@link StalledAcks}, as behind an output topic's leader that does not
-   * answer). After the revocation's 30 s wait the replica fails and aborts that transaction instead
+   * answer). After the revocation's wait (half its rebalance timeout here: 5 s of 10; 30 s by
+   * default) the replica fails and aborts that transaction instead
    * of committing it later, when the revoked partitions' offsets would have gone from it and their
    * next owner would publish their frames too. Once acknowledgements flow again, a
    * {@code read_committed} reader sees each frame's prediction once.
@@ -163,12 +164,18 @@ class RebalanceIT {
   @Test
   void aRevocationWhoseTransactionCannotCommitInTimeAbortsIt() throws Exception {
     int frames = 200;
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
+    pipelineLog.addAppender(log);
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "stuck", 8, FrameFeed.jpegs(16, 64, 64, 5));
       List<String> ids = feed.ids(frames);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first =
-              replica(broker, "first", GroupProtocol.EAGER, Map.of("kafka.producer.interceptor.classes", StalledAcks.class.getName()))) {
+              replica(broker, "first", GroupProtocol.EAGER, Map.of(
+                  "kafka.producer.interceptor.classes", StalledAcks.class.getName(),
+                  "kafka.consumer.max.poll.interval.ms", "10000"))) {
         feed.send(0, frames / 2, 0);
         await().atMost(Duration.ofMinutes(1)).until(() -> out.predictions(ids.get(0)) == 1);
         StalledAcks.stall();
@@ -178,6 +185,10 @@ class RebalanceIT {
           try (GapstreamService second = replica(broker, "second")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> !first.health().isLive());
             assertThat(first.health().isReady()).as("a failed pipeline is not ready").isFalse();
+            synchronized (log) {
+              assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                  .anyMatch(m -> m.contains("the open transaction did not commit within 5000 ms"));
+            }
             StalledAcks.release();
             Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
             Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
@@ -190,6 +201,8 @@ class RebalanceIT {
           StalledAcks.release();
         }
       }
+    } finally {
+      pipelineLog.detachAppender(log);
     }
   }
 

@@ -45,5 +45,8 @@ class StartFailureIT {
     assertThatThrownBy(() -> TestPipelines.start(settings))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: session.timeout.ms cannot be set when group.protocol=CONSUMER");
+    assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.consumer.max.poll.interval.ms", "soon")))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessageContaining("kafka.consumer.*: Invalid value soon for configuration max.poll.interval.ms");
   }
 }
