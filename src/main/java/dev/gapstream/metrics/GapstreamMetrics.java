@@ -9,7 +9,6 @@ import io.micrometer.core.instrument.binder.jvm.ExecutorServiceMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.core.instrument.config.NamingConvention;
@@ -147,12 +146,12 @@ public final class GapstreamMetrics implements AutoCloseable {
    * kafkaConsumer.unwrap()}. Close the returned handle before closing the consumer.
    */
   public synchronized Binding bindKafkaConsumer(Consumer<?, ?> consumer, String clientName) {
-    return bind(new KafkaClientMetrics(consumer, Tags.of("client", clientName)));
+    return bind(new KafkaClientMeters(consumer, Tags.of("client", clientName)));
   }
 
   /** Binds a native Kafka producer's metrics; with Vert.x pass {@code kafkaProducer.unwrap()}. */
   public synchronized Binding bindKafkaProducer(Producer<?, ?> producer, String clientName) {
-    return bind(new KafkaClientMetrics(producer, Tags.of("client", clientName)));
+    return bind(new KafkaClientMeters(producer, Tags.of("client", clientName)));
   }
 
   /**
@@ -176,7 +175,7 @@ public final class GapstreamMetrics implements AutoCloseable {
     registry.close();
   }
 
-  private Binding bind(KafkaClientMetrics binder) {
+  private Binding bind(KafkaClientMeters binder) {
     binder.bindTo(registry);
     closeables.add(binder);
     return () -> {

@@ -89,12 +89,8 @@ public final class PipelineMetrics {
   public AutoCloseable bindKafkaClients(
       org.apache.kafka.clients.consumer.Consumer<?, ?> consumer,
       org.apache.kafka.clients.producer.Producer<?, ?> producer) {
-    var consumerMetrics =
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(
-            consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
-    var producerMetrics =
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(
-            producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
+    var consumerMetrics = new KafkaClientMeters(consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
+    var producerMetrics = new KafkaClientMeters(producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
     consumerMetrics.bindTo(registry);
     producerMetrics.bindTo(registry);
     return () -> {

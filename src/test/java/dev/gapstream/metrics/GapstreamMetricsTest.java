@@ -3,9 +3,11 @@ package dev.gapstream.metrics;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Proxy;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +18,7 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -159,6 +162,27 @@ class GapstreamMetricsTest {
             + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"0\",topic=\"frames\",zone=\"test\"} 800.0")
         .contains("kafka_consumer_fetch_manager_records_lag{application=\"gapstream\",client=\"consumer\","
             + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"1\",topic=\"frames\",zone=\"test\"} 801.0");
+  }
+
+  /**
+   * The client creates a partition's records-lag after its first fetch, after the binding: it is
+   * exported within seconds (Micrometer's default, a minute, kept it out of the first minute after
+   * every start and rebalance).
+   */
+  @Test
+  void theLagOfAPartitionAssignedAfterTheBindingIsExportedWithinSeconds() throws Exception {
+    Map<MetricName, Metric> kafka = new ConcurrentHashMap<>();
+    AutoCloseable binding =
+        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()));
+    try {
+      assertThat(metrics.scrape()).doesNotContain("kafka_consumer_fetch_manager_records_lag{");
+      kafkaMetric(kafka, "records-lag", Map.of("client-id", "c1", "topic", "frames", "partition", "3"), 42);
+      Awaitility.await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(metrics.scrape())
+          .contains("kafka_consumer_fetch_manager_records_lag{application=\"gapstream\",client=\"consumer\","
+              + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"3\",topic=\"frames\",zone=\"test\"} 42.0"));
+    } finally {
+      binding.close();
+    }
   }
 
   @Test
