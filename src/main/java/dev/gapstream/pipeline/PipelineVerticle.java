@@ -81,6 +81,8 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
+  /** The longest poll of the Vert.x consumer: see {@link #wire}. */
+  private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
   /** The least each step of a stop after the drain is given: the final commit, leaving the group. */
   private static final long STOP_STEP_MIN_MS = 5_000;
 
@@ -192,6 +194,10 @@ public final class PipelineVerticle extends VerticleBase {
     producer.exceptionHandler(e -> LOG.debug("Kafka producer error: {}", e.toString()));
     polled = clients.consumer();
     consumer = KafkaConsumer.create(vertx, polled);
+    // Vert.x runs commits, pauses and the close on the polling thread between polls, so each waits
+    // for the poll running: with its default of a second, an idle replica's commits and its stop
+    // waited up to that long. Polls with records return as soon as they have them.
+    consumer.pollTimeout(POLL_TIMEOUT);
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
     consumer.exceptionHandler(e -> {
@@ -208,8 +214,7 @@ public final class PipelineVerticle extends VerticleBase {
     health.set("kafka", false);
     // Readiness follows the consumer's connection to the cluster: during a broker outage nothing
     // fails on the consume side (the client only retries), so without this /health/ready stays up.
-    connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id ->
-        health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics")));
+    connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id -> checkConnection());
     delivery =
         settings.exactlyOnce()
             ? new ExactlyOnceDelivery(vertx, producer, polled::membership)
@@ -615,10 +620,15 @@ public final class PipelineVerticle extends VerticleBase {
     }
   }
 
+  private void checkConnection() {
+    health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics"));
+  }
+
   private void onAssigned(Set<TopicPartition> partitions) {
     committer.assigned(partitions);
     LOG.info("Assigned {}", partitions);
     health.set("partitions", committer.hasPartitions());
+    checkConnection(); // ready now, not at the next periodic check: up to a second later
   }
 
   private void onRevoked(Set<TopicPartition> partitions) {
