@@ -476,6 +476,7 @@ public final class PipelineVerticle extends VerticleBase {
         return; // the consumer's close revokes everything: see closing
       }
       Set<TopicPartition> revoked = vertxPartitions(partitions);
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(handOverWaitMs);
       Map<TopicPartition, io.vertx.kafka.client.consumer.OffsetAndMetadata> finished =
           onEventLoop(revoked, "Revoking", () -> {
             dropHeld(revoked);
@@ -486,7 +487,9 @@ public final class PipelineVerticle extends VerticleBase {
       }
       var offsets = Delivery.toNative(finished);
       try {
-        polled.commitRevoked(offsets, Duration.ofMillis(handOverWaitMs));
+        // One wait for the answer and the commit together: the rebalance timeout bounds both.
+        long leftMs = Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+        polled.commitRevoked(offsets, Duration.ofMillis(leftMs));
         LOG.debug("Revoking {}: committed {}", revoked, offsets);
       } catch (WakeupException | InterruptException e) {
         throw e; // the consumer is closing: Kafka's rebalance gives up too
