@@ -169,14 +169,7 @@ class ExactlyOnceDeliveryTest {
   void aTransactionRefusedForAMemberPutOutOfTheGroupIsNotSentAgain() throws Exception {
     AtomicReference<ConsumerGroupMetadata> consumer =
         new AtomicReference<>(new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty()));
-    MockProducer<byte[], byte[]> refusing =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
-          @Override
-          public synchronized void sendOffsetsToTransaction(
-              Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
-            throw new CommitFailedException("The coordinator is not aware of this member.");
-          }
-        };
+    MockProducer<byte[], byte[]> refusing = refusingOffsets("The coordinator is not aware of this member.");
     KafkaProducer<byte[], byte[]> outputs = transactional(refusing);
     ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, consumer::get));
     sendOutput(delivering, outputs, "a");
@@ -197,14 +190,7 @@ class ExactlyOnceDeliveryTest {
   @Test
   @SuppressWarnings("removal") // a consumer's group metadata, made here as the consumer would
   void aTransactionRefusedWithMoreOutputsThanAreKeptIsNotSentAgain() throws Exception {
-    MockProducer<byte[], byte[]> refusing =
-        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
-          @Override
-          public synchronized void sendOffsetsToTransaction(
-              Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
-            throw new CommitFailedException("Specified group generation id is not valid.");
-          }
-        };
+    MockProducer<byte[], byte[]> refusing = refusingOffsets("Specified group generation id is not valid.");
     KafkaProducer<byte[], byte[]> outputs = transactional(refusing, 3);
     ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
         new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty())));
@@ -219,6 +205,17 @@ class ExactlyOnceDeliveryTest {
     assertThat(refusing.history()).as("committed: nothing").isEmpty();
     assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
     assertThat(durable()).isEmpty();
+  }
+
+  /** A producer whose broker refuses every transaction's offsets, for {@code why}. */
+  private static MockProducer<byte[], byte[]> refusingOffsets(String why) {
+    return new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+      @Override
+      public synchronized void sendOffsetsToTransaction(
+          Map<org.apache.kafka.common.TopicPartition, OffsetAndMetadata> offsets, ConsumerGroupMetadata group) {
+        throw new CommitFailedException(why);
+      }
+    };
   }
 
   /** {@code producer}, ready for transactions, recorded and under Vert.x, as the pipeline has it. */
