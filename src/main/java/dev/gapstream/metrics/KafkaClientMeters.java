@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 
@@ -39,10 +40,20 @@ final class KafkaClientMeters implements AutoCloseable {
     binder.bindTo(registry);
   }
 
-  /** Removes the client's meters; the binder leaves a scheduler it was given running, so this stops it. */
+  /**
+   * Stops the refresh (the binder leaves a scheduler it was given running), then removes the
+   * client's meters: a refresh still going after the removal would register them again, reading a
+   * closed client.
+   */
   @Override
   public void close() {
-    binder.close();
     refresher.shutdownNow();
+    try {
+      refresher.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      binder.close();
+    }
   }
 }

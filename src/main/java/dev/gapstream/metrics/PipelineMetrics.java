@@ -91,12 +91,22 @@ public final class PipelineMetrics {
       org.apache.kafka.clients.producer.Producer<?, ?> producer) {
     var consumerMetrics = new KafkaClientMeters(consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
     var producerMetrics = new KafkaClientMeters(producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
-    consumerMetrics.bindTo(registry);
-    producerMetrics.bindTo(registry);
-    return () -> {
-      consumerMetrics.close();
-      producerMetrics.close();
+    AutoCloseable both = () -> {
+      try {
+        consumerMetrics.close();
+      } finally {
+        producerMetrics.close();
+      }
     };
+    try {
+      consumerMetrics.bindTo(registry);
+      producerMetrics.bindTo(registry);
+    } catch (RuntimeException e) {
+      consumerMetrics.close(); // and their refresh threads
+      producerMetrics.close();
+      throw e;
+    }
+    return both;
   }
 
   /** One record was taken from the frames topic. */

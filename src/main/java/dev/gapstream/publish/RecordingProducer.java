@@ -25,9 +25,11 @@ import org.apache.kafka.common.metrics.KafkaMetric;
  * that has nothing to do with its outputs (the consumer group moved to a new generation while it was
  * open). What it keeps is dropped once the transaction commits, or when the next one begins.
  *
- * <p>It keeps at most {@code maxBytes} of keys, values and headers per transaction (the pipeline
- * gives it the producer's {@code buffer.memory}); a transaction that sends more keeps nothing, and
- * cannot be sent again. Thread-safe, as the producer is.
+ * <p>It keeps at most {@code maxBytes} of keys, values and headers (their keys counted in
+ * characters) per transaction: the pipeline gives it the producer's {@code buffer.memory}. What it
+ * keeps is the records the pipeline sent, not copies, held from their acknowledgement to the
+ * commit. A transaction that sends more keeps nothing, and cannot be sent again. Thread-safe, as
+ * the producer is.
  */
 public final class RecordingProducer implements Producer<byte[], byte[]> {
 

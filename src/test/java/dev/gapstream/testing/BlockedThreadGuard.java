@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * warning.
  *
  * <p>A block counts when the checker saw the same task at least twice — it ran past the limit by
- * a check interval, 150 ms here — and one of those stacks holds a {@code dev.gapstream} frame (our
+ * a check interval: 150 to 200 ms here, by when the checker looks — and one of those stacks holds a {@code dev.gapstream} frame (our
  * handler, or whatever it called: a decoder, a model, a client constructor, a class loaded on first
  * use), or has no stack to judge by. A real block by our code is sampled at every check while it
  * lasts. A single sample is what a loaded 2-core machine does to a thread on its own: a garbage
@@ -35,8 +35,6 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
 
   private static final String CHECKER = "io.vertx.core.impl.BlockedThreadChecker";
   private static final Pattern WARNING = Pattern.compile("Thread (.+) has been blocked for (\\d+) ms");
-  /** How far apart two samples of one task may place its start: the checker's own lateness. */
-  private static final long SAME_TASK_MS = 20;
 
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
@@ -49,7 +47,11 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
   @Override
   public void afterAll(ExtensionContext context) {
     logger().detachAppender(appender);
-    List<String> blocked = blocks(appender.list);
+    List<ILoggingEvent> events;
+    synchronized (appender) { // an append may still be under way: it holds the appender's lock
+      events = List.copyOf(appender.list);
+    }
+    List<String> blocked = blocks(events);
     if (!blocked.isEmpty()) {
       throw new AssertionError("the event loop was blocked: " + blocked);
     }
@@ -89,8 +91,9 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
   }
 
   /**
-   * One warning: which thread, and when the task it found running had started. A warning in a form
-   * this does not know has no thread, and counts on its own.
+   * One warning: which thread, and when the task it found running had started, by the warning's
+   * time less the time blocked. A warning in a form this does not know has no thread, and counts on
+   * its own.
    */
   private record Sample(ILoggingEvent event, String thread, long startedAt, IThrowableProxy stack) {
     static Sample of(ILoggingEvent event) {
@@ -102,10 +105,19 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
       return new Sample(event, m.group(1), startedAt, event.getThrowableProxy());
     }
 
+    /**
+     * Whether both found one task running. The warning's time is taken after the check (the
+     * stack, the logging of the warnings before it), a little later on a loaded machine: so a task's
+     * start comes out late, never early, by a varying amount. A task that started before the other
+     * warning was logged is the one that warning saw: a later task only starts once that one ends.
+     */
     boolean sameTask(Sample other) {
-      return thread != null
-          && thread.equals(other.thread)
-          && Math.abs(startedAt - other.startedAt) <= SAME_TASK_MS;
+      if (thread == null || !thread.equals(other.thread)) {
+        return false;
+      }
+      Sample earlier = event.getTimeStamp() <= other.event.getTimeStamp() ? this : other;
+      Sample later = earlier == this ? other : this;
+      return later.startedAt < earlier.event.getTimeStamp();
     }
   }
 
