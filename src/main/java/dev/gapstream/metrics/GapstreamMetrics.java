@@ -37,6 +37,7 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String FRAMES_REJECTED = "gapstream.frames.rejected";
   public static final String PREDICTIONS_PUBLISHED = "gapstream.predictions.published";
   public static final String PUBLISH_FAILURES = "gapstream.publish.failures";
+  public static final String TRANSACTIONS_RESENT = "gapstream.transactions.resent";
   public static final String BATCH_SIZE = "gapstream.batch.size";
   public static final String BATCH_WAIT = "gapstream.batch.wait";
   public static final String BATCH_MAX_FRAMES = "gapstream.batch.max.frames";
@@ -72,6 +73,7 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_frames_rejected_total",
           "gapstream_predictions_published_total",
           "gapstream_publish_failures_total",
+          "gapstream_transactions_resent_total",
           "gapstream_batch_size",
           "gapstream_batch_wait_seconds",
           "gapstream_batch_max_frames",

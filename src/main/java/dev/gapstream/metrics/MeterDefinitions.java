@@ -37,6 +37,13 @@ final class MeterDefinitions {
         .baseUnit("predictions");
   }
 
+  static Counter.Builder transactionsResent() {
+    return Counter.builder(GapstreamMetrics.TRANSACTIONS_RESENT)
+        .description("Exactly-once transactions whose offsets the group refused for a generation it had moved on"
+            + " from, aborted and sent again in a new one")
+        .baseUnit("transactions");
+  }
+
   static Counter.Builder publishFailures(String topic, String error) {
     return Counter.builder(GapstreamMetrics.PUBLISH_FAILURES)
         .description("Sends of an output (a prediction or a dead letter) that failed, by topic and error")

@@ -24,6 +24,7 @@ public final class PipelineMetrics {
   private final MeterRegistry registry;
   private final Counter received;
   private final Counter published;
+  private final Counter transactionsResent;
   private final Map<String, Counter> rejected = new ConcurrentHashMap<>();
   private final DistributionSummary batchSize;
   private final Timer batchWait;
@@ -45,6 +46,7 @@ public final class PipelineMetrics {
     this.registry = registry;
     received = MeterDefinitions.framesReceived().register(registry);
     published = MeterDefinitions.predictionsPublished().register(registry);
+    transactionsResent = MeterDefinitions.transactionsResent().register(registry);
     // Known reasons start at 0 so rate() and alerts work before the first rejection.
     MeterDefinitions.DLQ_REASONS.forEach(this::rejectedCounter);
     batchSize = MeterDefinitions.batchSize().register(registry);
@@ -128,6 +130,15 @@ public final class PipelineMetrics {
    */
   public void predictionPublished() {
     published.increment();
+  }
+
+  /**
+   * Exactly-once: a transaction's offsets were refused because the group had moved to a new
+   * generation while it was open (a cooperative rebalance), and its outputs went out again in a new
+   * one.
+   */
+  public void transactionResent() {
+    transactionsResent.increment();
   }
 
   /**

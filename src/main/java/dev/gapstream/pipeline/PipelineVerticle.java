@@ -217,7 +217,7 @@ public final class PipelineVerticle extends VerticleBase {
     connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id -> checkConnection());
     delivery =
         settings.exactlyOnce()
-            ? new ExactlyOnceDelivery(vertx, producer, polled::membership)
+            ? new ExactlyOnceDelivery(vertx, producer, polled::membership, metrics::transactionResent)
             : new AtLeastOnceDelivery(consumer);
     committer.deliverThrough(delivery);
     health.set("topics", false);

@@ -45,6 +45,7 @@ public final class ExactlyOnceDelivery implements Delivery {
   private final Vertx vertx;
   private final RecordingProducer producer;
   private final Supplier<ConsumerGroupMetadata> membership;
+  private final Runnable onResent;
   private final Queue<Runnable> waiting = new ArrayDeque<>();
   private boolean open;
   private boolean abandoned;
@@ -60,15 +61,21 @@ public final class ExactlyOnceDelivery implements Delivery {
    * @param producer over a {@link RecordingProducer}, initialised for transactions
    * @param membership the consumer's group metadata of its current membership, read from any thread:
    *     offsets committed with it are refused once the group has moved on without this replica
+   * @param onResent runs on the event loop each time a refused transaction's outputs have gone out
+   *     again in a new one (counted for operators: {@code gapstream_transactions_resent_total})
    */
   public ExactlyOnceDelivery(
-      Vertx vertx, KafkaProducer<byte[], byte[]> producer, Supplier<ConsumerGroupMetadata> membership) {
+      Vertx vertx,
+      KafkaProducer<byte[], byte[]> producer,
+      Supplier<ConsumerGroupMetadata> membership,
+      Runnable onResent) {
     if (!(producer.unwrap() instanceof RecordingProducer recording)) {
       throw new IllegalArgumentException("exactly-once delivery needs a producer over a RecordingProducer");
     }
     this.vertx = vertx;
     this.producer = recording;
     this.membership = membership;
+    this.onResent = onResent;
   }
 
   @Override
@@ -179,6 +186,11 @@ public final class ExactlyOnceDelivery implements Delivery {
               + " again in a new one", group.generationId(), e.getMessage(), producer.sentInTransaction().size());
           return membershipAfter(group, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REPLAY_WAIT_MS), e)
               .compose(v -> replay())
+              .andThen(ar -> {
+                if (ar.succeeded()) {
+                  onResent.run();
+                }
+              })
               .compose(v -> abandoned // the partitions were lost meanwhile: nothing of them may commit
                   ? abortOnWorker().compose(x -> Future.<Void>failedFuture(e))
                   : commitOnWorker(offsets, replaysLeft - 1));

@@ -119,6 +119,10 @@ class RebalanceIT {
         System.out.println("cooperative rebalances across open transactions: " + settled + "; " + rounds
             + " joins and leaves; " + resent(log) + " transactions refused and sent again");
         assertThat(resent(log)).as("transactions refused for an old generation: what this test is about").isPositive();
+        assertThat(first.registry().get(GapstreamMetrics.TRANSACTIONS_RESENT).counter().count())
+            .as("gapstream_transactions_resent_total")
+            .isPositive()
+            .isLessThanOrEqualTo(resent(log));
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(COOPERATIVE_FRAMES);
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();

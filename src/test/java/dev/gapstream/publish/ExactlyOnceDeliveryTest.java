@@ -49,6 +49,8 @@ class ExactlyOnceDeliveryTest {
   private Context loop;
   private MockProducer<byte[], byte[]> producer;
   private ExactlyOnceDelivery delivery;
+  /** How many refused transactions went out again. */
+  private final AtomicInteger resent = new AtomicInteger();
   /** What ran through {@code whenDurable}, in order. */
   private final List<String> durable = new ArrayList<>();
 
@@ -59,7 +61,8 @@ class ExactlyOnceDeliveryTest {
     producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
     // No offsets are committed here, so the group membership is never asked for.
-    delivery = onLoop(() -> new ExactlyOnceDelivery(vertx, KafkaProducer.create(vertx, new RecordingProducer(producer, BUFFER_MEMORY)), () -> null));
+    delivery = onLoop(() -> new ExactlyOnceDelivery(
+        vertx, KafkaProducer.create(vertx, new RecordingProducer(producer, BUFFER_MEMORY)), () -> null, resent::incrementAndGet));
   }
 
   @AfterEach
@@ -137,7 +140,8 @@ class ExactlyOnceDeliveryTest {
         };
     KafkaProducer<byte[], byte[]> outputs = transactional(checking);
     ExactlyOnceDelivery replaying = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
-        new ConsumerGroupMetadata("gapstream", consumerGeneration.get(), "member-1", Optional.empty())));
+        new ConsumerGroupMetadata("gapstream", consumerGeneration.get(), "member-1", Optional.empty()),
+        resent::incrementAndGet));
     for (String output : List.of("a", "b", "c")) {
       sendOutput(replaying, outputs, output);
     }
@@ -157,6 +161,7 @@ class ExactlyOnceDeliveryTest {
     assertThat(checking.consumerGroupOffsetsHistory()).containsExactly(Map.of("gapstream",
         Map.of(new org.apache.kafka.common.TopicPartition("frames", 0), new OffsetAndMetadata(3, ""))));
     assertThat(durable()).containsExactly("a", "b", "c");
+    assertThat(resent).as("counted for operators").hasValue(1);
   }
 
   /**
@@ -171,7 +176,7 @@ class ExactlyOnceDeliveryTest {
         new AtomicReference<>(new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty()));
     MockProducer<byte[], byte[]> refusing = refusingOffsets("The coordinator is not aware of this member.");
     KafkaProducer<byte[], byte[]> outputs = transactional(refusing);
-    ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, consumer::get));
+    ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, consumer::get, resent::incrementAndGet));
     sendOutput(delivering, outputs, "a");
 
     Future<Void> commit = commitFrames(delivering, 1);
@@ -181,6 +186,7 @@ class ExactlyOnceDeliveryTest {
     assertThat(refusing.transactionAborted()).isTrue();
     assertThat(refusing.history()).as("committed: nothing").isEmpty();
     assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
+    assertThat(resent).hasValue(0);
   }
 
   /**
@@ -193,7 +199,7 @@ class ExactlyOnceDeliveryTest {
     MockProducer<byte[], byte[]> refusing = refusingOffsets("Specified group generation id is not valid.");
     KafkaProducer<byte[], byte[]> outputs = transactional(refusing, 3);
     ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () ->
-        new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty())));
+        new ConsumerGroupMetadata("gapstream", 1, "member-1", Optional.empty()), resent::incrementAndGet));
     for (String output : List.of("a", "bb", "c")) { // 4 bytes
       sendOutput(delivering, outputs, output);
     }
@@ -205,6 +211,7 @@ class ExactlyOnceDeliveryTest {
     assertThat(refusing.history()).as("committed: nothing").isEmpty();
     assertThat(refusing.uncommittedRecords()).as("sent again: nothing").isEmpty();
     assertThat(durable()).isEmpty();
+    assertThat(resent).hasValue(0);
   }
 
   /** A producer whose broker refuses every transaction's offsets, for {@code why}. */
