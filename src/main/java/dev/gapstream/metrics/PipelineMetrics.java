@@ -93,7 +93,7 @@ public final class PipelineMetrics {
       org.apache.kafka.clients.producer.Producer<?, ?> producer) {
     var consumerMetrics = new KafkaClientMeters(consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
     var producerMetrics = new KafkaClientMeters(producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
-    AutoCloseable both = () -> {
+    GapstreamMetrics.Binding both = () -> {
       try {
         consumerMetrics.close();
       } finally {
@@ -103,12 +103,11 @@ public final class PipelineMetrics {
     try {
       consumerMetrics.bindTo(registry);
       producerMetrics.bindTo(registry);
+      return both;
     } catch (RuntimeException e) {
-      consumerMetrics.close(); // and their refresh threads
-      producerMetrics.close();
+      both.close(); // and their refresh threads
       throw e;
     }
-    return both;
   }
 
   /** One record was taken from the frames topic. */

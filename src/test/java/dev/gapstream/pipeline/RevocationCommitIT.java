@@ -62,13 +62,7 @@ class RevocationCommitIT {
   void aCommitQueuedAcrossARebalanceCarriesNoPartitionTheConsumerNoLongerHolds(GroupProtocol protocol) throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(2);
         Admin admin = broker.admin()) {
-      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
-        for (int i = 0; i < 20; i++) {
-          producer.send(new ProducerRecord<>(TOPIC, 0, null, new byte[] {1}));
-          producer.send(new ProducerRecord<>(TOPIC, 1, null, new byte[] {1}));
-        }
-        producer.flush();
-      }
+      fill(broker, P0, P1);
       AtomicReference<PipelineConsumer> replica = new AtomicReference<>();
       AtomicBoolean revoking = new AtomicBoolean(true);
       ConsumerRebalanceListener commitOnRevoking = new ConsumerRebalanceListener() {
@@ -137,11 +131,7 @@ class RevocationCommitIT {
   void aCommitQueuedBeforeAPollThatLostThePartitionAndGotItBackCarriesNoneOfIt() throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1);
         Admin admin = broker.admin()) {
-      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
-        for (int i = 0; i < 20; i++) {
-          producer.send(new ProducerRecord<>(TOPIC, 0, null, new byte[] {1}));
-        }
-      }
+      fill(broker, P0);
       List<String> rebalances = new CopyOnWriteArrayList<>();
       ConsumerRebalanceListener recording = new ConsumerRebalanceListener() {
         @Override
@@ -317,6 +307,18 @@ class RevocationCommitIT {
 
   private static double inFlight(GapstreamService replica) throws Exception {
     return PromText.parse(TestPipelines.get(replica, "/metrics").body()).sum("gapstream_frames_in_flight");
+  }
+
+  /** Twenty one-byte records in each of {@code partitions}: offsets 0 to 19 to commit. */
+  private static void fill(EmbeddedKafka broker, TopicPartition... partitions) {
+    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+      for (TopicPartition tp : partitions) {
+        for (int i = 0; i < 20; i++) {
+          producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, new byte[] {1}));
+        }
+      }
+      producer.flush();
+    }
   }
 
   private static Map<String, Object> consumerConfig(EmbeddedKafka broker, GroupProtocol protocol) {
