@@ -398,7 +398,8 @@ public final class InferenceEngine implements AutoCloseable {
     return bad;
   }
 
-  private static SessionOptions sessionOptions(EngineOptions o) {
+  /** The options every session of this engine is opened with; package-private for CudaEngineTest. */
+  static SessionOptions sessionOptions(EngineOptions o) {
     SessionOptions opts = new SessionOptions();
     try {
       opts.setIntraOpNumThreads(o.intraOpThreads());
@@ -437,10 +438,11 @@ public final class InferenceEngine implements AutoCloseable {
       String version = OrtEnvironment.getEnvironment().getVersion();
       throw new ModelException(
           "inference.provider=cuda: cannot start the CUDA provider: " + e.getMessage()
-              + ". ONNX Runtime " + version + "'s CUDA provider needs an NVIDIA driver and CUDA"
-              + " 12's and cuDNN 9's libraries (libcudart.so.12, libcublas.so.12,"
-              + " libcublasLt.so.12, libcudnn.so.9) where the loader finds them (LD_LIBRARY_PATH);"
-              + " ONNX Runtime's log line above names the one it could not load",
+              + ". ONNX Runtime " + version + "'s CUDA provider needs an NVIDIA driver, CUDA 12's"
+              + " libraries (libcudart.so.12: 12.9's runs it, 12.5's lacks functions it calls;"
+              + " libcublas.so.12, libcublasLt.so.12, libcurand.so.10) and cuDNN 9's"
+              + " (libcudnn.so.9) where the loader finds them (LD_LIBRARY_PATH); ONNX Runtime's log"
+              + " line above names the one it could not load",
           e);
     }
   }

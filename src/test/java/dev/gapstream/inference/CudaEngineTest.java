@@ -2,22 +2,35 @@ package dev.gapstream.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.OrtSession.SessionOptions;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.inference.ShippedModelIT.Case;
+import java.io.File;
 import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code inference.provider=cuda} on the shipped model. Tagged {@code cuda}: the default build
  * leaves these out (its ONNX Runtime has no CUDA provider); {@code ./mvnw -Pcuda test} builds
  * against ONNX Runtime's CUDA build and runs them with the rest, on a machine with an NVIDIA GPU,
- * CUDA 12 and cuDNN 9 (see BENCHMARKS.md, "GPU"). Without a GPU they fail, as they should there.
+ * CUDA 12 and cuDNN 9. tools/gpu-check runs them where the GPU machine has neither CUDA 12 nor a
+ * JDK (they passed on an H200: BENCHMARKS.md, "GPU"). Without a GPU they fail, as they should.
  */
 @Tag("cuda")
 class CudaEngineTest {
@@ -80,6 +93,46 @@ class CudaEngineTest {
         assertClose(shape + " cams", onGpu.cams(), onCpu.cams());
       }
     }
+  }
+
+  /**
+   * The arithmetic ran on the GPU. ONNX Runtime hands a node that its CUDA provider does not take
+   * to the CPU without a word, and a session that did so for every node would pass the agreement
+   * tests above. Its profile names the provider that ran each node.
+   */
+  @Test
+  void theModelsArithmeticRunsOnTheGpu(@TempDir Path dir) throws OrtException, IOException {
+    ModelSpec spec = ModelSpec.load(ShippedModelIT.MODEL);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    Map<String, Set<String>> providersByOp = new TreeMap<>();
+    try (SessionOptions opts = InferenceEngine.sessionOptions(cuda())) {
+      opts.enableProfiling(dir.resolve("profile").toString());
+      try (OrtSession session = env.createSession(ShippedModelIT.MODEL.toString(), opts);
+          OnnxTensor input =
+              OnnxTensor.createTensor(
+                  env, InferenceEngine.allocateBatch(3 * 224 * 224), new long[] {1, 3, 224, 224})) {
+        session.run(Map.of(spec.inputName(), input)).close();
+        JsonNode events = new ObjectMapper().readTree(new File(session.endProfiling()));
+        for (JsonNode e : events) {
+          JsonNode args = e.path("args");
+          if (e.path("cat").asText().equals("Node") && args.has("provider")) {
+            providersByOp
+                .computeIfAbsent(args.path("op_name").asText(), op -> new TreeSet<>())
+                .add(args.path("provider").asText());
+          }
+        }
+      }
+    }
+    System.out.println("providers by operator: " + providersByOp);
+    // The operators that do the arithmetic; the CUDA provider may fuse a Relu into its Conv.
+    Set<String> arithmetic = Set.of("Conv", "FusedConv", "InstanceNormalization", "Relu", "ReduceMean");
+    assertThat(providersByOp.keySet()).contains("ReduceMean").containsAnyOf("Conv", "FusedConv");
+    providersByOp.forEach(
+        (op, providers) -> {
+          if (arithmetic.contains(op)) {
+            assertThat(providers).as(op).containsExactly("CUDAExecutionProvider");
+          }
+        });
   }
 
   private static EngineOptions cuda() {
