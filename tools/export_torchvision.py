@@ -17,6 +17,7 @@ preceding convolution: each BN's weight and bias go, the convolution gains a bia
 parameters an FC head over the flattened last feature map would need at the nominal input size.
 The Java tests compare the inspector's figures with these, computed from the torch modules.
 """
+import inspect
 import json
 import os
 import sys
@@ -26,6 +27,10 @@ import torch.nn as nn
 import torchvision
 
 OPSET = 13
+# PyTorch 2.9 and later export through dynamo unless told otherwise; these exports (dynamic_axes,
+# training mode) are written for the TorchScript exporter, the only one Debian's PyTorch has.
+TORCHSCRIPT_EXPORTER = (
+    {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {})
 NOMINAL = 224
 
 
@@ -163,7 +168,7 @@ def export(name, out_dir):
         torch.onnx.export(
             model, torch.zeros(1, 3, size, size), tmp, opset_version=OPSET,
             input_names=["input"], output_names=outputs, dynamic_axes=axes,
-            do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
+            do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, **TORCHSCRIPT_EXPORTER)
         os.replace(tmp, path)
     return expected
 
