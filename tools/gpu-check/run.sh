@@ -1,0 +1,33 @@
+#!/bin/bash
+# On the GPU machine, in a copy of the repository: joins bundle.sh's parts, checks them against
+# its SHA-256, unpacks them into /tmp/gpu (once), runs CudaEngineTest under JUnit's console
+# launcher, then, given arguments and when the tests passed, `bench --set inference.provider=cuda`
+# with them. cuDNN 9 and libcurand.so.10 are the machine's own.
+# Usage: PARTS=DIR OUT=DIR bash run.sh [BENCH ARGUMENTS...]   (OUT gets the reports and the bench's
+# JSON and table)
+set -u
+g=/tmp/gpu
+if [ ! -x $g/jre/bin/java ]; then
+  cat "$PARTS"/gpu.tar.xz.part* > /tmp/gpu.tar.xz || exit 9
+  (cd /tmp && sha256sum -c "$PARTS/gpu.tar.xz.sha256") || exit 9
+  xz -T0 -dc /tmp/gpu.tar.xz | tar -x -C /tmp || exit 9
+fi
+export LD_LIBRARY_PATH=$g/cuda12:$g/syslib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export JAVA_TOOL_OPTIONS="-Donnxruntime.native.path=$g/ort -Djava.awt.headless=true"
+java=$g/jre/bin/java
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; $java -version; nproc; } \
+  > "$OUT/machine.txt" 2>&1
+classpath="$g/test-classes:$g/gapstream.jar:$(ls $g/lib/*.jar $g/junit/assertj-core-*.jar | tr '\n' ':')"
+timeout 240 $java -jar $g/junit/junit-platform-console-standalone-*.jar execute \
+  --class-path "$classpath" --select-class dev.gapstream.inference.CudaEngineTest \
+  --reports-dir "$OUT/junit" --details tree > "$OUT/cuda-tests.txt" 2>&1
+rc=$?
+echo "CudaEngineTest: exit $rc"
+grep -v -E '^\s+(at )?[a-z][A-Za-z0-9_.$]*\(.*\)$' "$OUT/cuda-tests.txt" | tail -45
+[ $rc = 0 ] && [ $# -gt 0 ] || exit $rc
+timeout 420 $java -Dgapstream.home="$PWD" -jar $g/gapstream.jar bench --set inference.provider=cuda "$@" \
+  --json > "$OUT/bench-cuda.json" 2> "$OUT/bench-cuda.table"
+rc=$?
+echo "bench: exit $rc"
+grep -v -E 'INFO|^\s*[a-z.]+=|^bench:' "$OUT/bench-cuda.table" | tail -90
+exit $rc
