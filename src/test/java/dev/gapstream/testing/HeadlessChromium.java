@@ -22,7 +22,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -199,6 +201,12 @@ public final class HeadlessChromium implements AutoCloseable {
     Files.write(file, Base64.getDecoder().decode(result.getString("data")));
   }
 
+  /**
+   * Ends the browser and every process it started. Its helpers (renderer, network, storage) can
+   * outlive it by moments and write into the profile meanwhile, and a test's temporary profile
+   * directory then fails to delete ("DirectoryNotEmptyException: …/Default"), so they are waited
+   * for too; once the browser is gone they can no longer be found from it.
+   */
   @Override
   public void close() {
     try {
@@ -206,13 +214,25 @@ public final class HeadlessChromium implements AutoCloseable {
     } catch (RuntimeException e) {
       // the browser is going away regardless
     }
+    List<ProcessHandle> helpers = process.descendants().toList();
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
+      for (ProcessHandle helper : helpers) {
+        helper.destroy();
+      }
+      for (ProcessHandle helper : helpers) {
+        try {
+          helper.onExit().get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException | ExecutionException e) {
+          helper.destroyForcibly();
+        }
+      }
     } catch (InterruptedException e) {
       process.destroyForcibly();
+      helpers.forEach(ProcessHandle::destroyForcibly);
       Thread.currentThread().interrupt();
     }
   }
