@@ -5,13 +5,15 @@
 #   - ONNX Runtime's CUDA build's Linux libraries, read out of the onnxruntime_gpu jar on Maven
 #     Central by byte range (the jar is 742 MB);
 #   - CUDA 12's runtime (12.9: the provider calls cudaLibraryLoadData, which 12.5's lacks; from
-#     bytedeco's cuda-redist jar on Maven Central) and cuBLAS 12.5 (Debian experimental);
+#     bytedeco's cuda-redist jar on Maven Central) and cuBLAS 12.5 (Debian experimental, whose
+#     pool drops a version once a newer one comes; snapshot.debian.org keeps them);
 #   - the CUDA libraries' code for other GPUs than sm_SM zeroed (fatbin_prune.py), so that the
 #     bundle, 1.3 GB unpacked, is 305 MB of xz (for sm_90);
 #   - a jlink'd JRE 17 with the system libraries it loads, the build's jars and test
 #     classes, JUnit's console launcher and run.sh.
-# cuDNN 9 is the machine's own. The result: OUT_DIR/gpu.tar.xz split into parts of PART_BYTES, and
-# its SHA-256. Join them there and run run.sh (its header says how).
+# cuDNN 9 and libcurand.so.10 are the machine's own (CUDA 13's curand keeps the soname). The
+# result: OUT_DIR/gpu.tar.xz split into parts of PART_BYTES, and its SHA-256; run.sh joins and
+# runs them there (its header says how).
 # Run from the repository root on Debian 12 with a JDK 17, after ./mvnw -DskipTests package.
 # Usage: tools/gpu-check/bundle.sh OUT_DIR [SM (default 90)] [PART_BYTES (default 54000000)]
 set -euo pipefail

@@ -12,14 +12,17 @@ import zlib
 
 
 def fetch(url, first, last):
-    return subprocess.run(["curl", "-fsS", "-r", f"{first}-{last}", url],
+    data = subprocess.run(["curl", "-fsSL", "-r", f"{first}-{last}", url],
                           check=True, capture_output=True).stdout
+    if len(data) != last - first + 1:  # a server that ignores ranges sends the whole file
+        raise SystemExit(f"{url}: asked for bytes {first}-{last}, got {len(data)}")
+    return data
 
 
 def central_directory(url):
-    head = subprocess.run(["curl", "-fsSI", url], check=True, capture_output=True, text=True).stdout
-    length = next(int(line.split(":")[1]) for line in head.splitlines()
-                  if line.lower().startswith("content-length:"))
+    head = subprocess.run(["curl", "-fsSIL", url], check=True, capture_output=True, text=True).stdout
+    length = [int(line.split(":")[1]) for line in head.splitlines()
+              if line.lower().startswith("content-length:")][-1]  # the last response's
     tail = fetch(url, max(0, length - 65536), length - 1)
     end = tail.rfind(b"PK\x05\x06")
     if end < 0:
@@ -29,16 +32,16 @@ def central_directory(url):
     entries, p = {}, 0
     while p < len(directory):
         method, = struct.unpack_from("<H", directory, p + 10)
-        compressed, = struct.unpack_from("<I", directory, p + 20)
+        crc, compressed = struct.unpack_from("<II", directory, p + 16)
         name_len, extra_len, comment_len = struct.unpack_from("<HHH", directory, p + 28)
         local, = struct.unpack_from("<I", directory, p + 42)
         name = directory[p + 46:p + 46 + name_len].decode()
-        entries[name] = (method, compressed, local)
+        entries[name] = (method, crc, compressed, local)
         p += 46 + name_len + extra_len + comment_len
     return entries
 
 
-def copy(url, entry, method, compressed, local, out_dir):
+def copy(url, entry, method, crc, compressed, local, out_dir):
     header = fetch(url, local, local + 29)
     name_len, extra_len = struct.unpack_from("<HH", header, 26)
     start = local + 30 + name_len + extra_len
@@ -47,6 +50,8 @@ def copy(url, entry, method, compressed, local, out_dir):
         data = zlib.decompress(data, -15)
     elif method != 0:
         raise SystemExit(f"{entry}: compression method {method}")
+    if zlib.crc32(data) != crc:
+        raise SystemExit(f"{entry}: CRC-32 does not match the zip's")
     with open(os.path.join(out_dir, os.path.basename(entry)), "wb") as f:
         f.write(data)
 

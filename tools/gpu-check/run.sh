@@ -1,33 +1,41 @@
 #!/bin/bash
 # On the GPU machine, in a copy of the repository: joins bundle.sh's parts, checks them against
-# its SHA-256, unpacks them into /tmp/gpu (once), runs CudaEngineTest under JUnit's console
-# launcher, then, given arguments and when the tests passed, `bench --set inference.provider=cuda`
-# with them. cuDNN 9 and libcurand.so.10 are the machine's own.
+# its SHA-256, unpacks them into /tmp/gpu (again only for other parts), runs CudaEngineTest under
+# JUnit's console launcher, then, given arguments and when the tests passed,
+# `bench --set inference.provider=cuda` with them. cuDNN 9 and libcurand.so.10 are the machine's.
+# At most 2 + 7 minutes; a step that runs out exits 3, not timeout's 124.
 # Usage: PARTS=DIR OUT=DIR bash run.sh [BENCH ARGUMENTS...]   (OUT gets the reports and the bench's
 # JSON and table)
 set -u
 g=/tmp/gpu
-if [ ! -x $g/jre/bin/java ]; then
+PARTS=$(cd "$PARTS" && pwd) || exit 9
+sum=$(cut -d' ' -f1 "$PARTS/gpu.tar.xz.sha256")
+if [ "$(cat $g/.sha256 2>/dev/null)" != "$sum" ]; then
+  rm -rf $g
   cat "$PARTS"/gpu.tar.xz.part* > /tmp/gpu.tar.xz || exit 9
   (cd /tmp && sha256sum -c "$PARTS/gpu.tar.xz.sha256") || exit 9
   xz -T0 -dc /tmp/gpu.tar.xz | tar -x -C /tmp || exit 9
+  rm /tmp/gpu.tar.xz
+  echo "$sum" > $g/.sha256
 fi
 export LD_LIBRARY_PATH=$g/cuda12:$g/syslib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export JAVA_TOOL_OPTIONS="-Donnxruntime.native.path=$g/ort -Djava.awt.headless=true"
 java=$g/jre/bin/java
 { nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; $java -version; nproc; } \
   > "$OUT/machine.txt" 2>&1
-classpath="$g/test-classes:$g/gapstream.jar:$(ls $g/lib/*.jar $g/junit/assertj-core-*.jar | tr '\n' ':')"
-timeout 240 $java -jar $g/junit/junit-platform-console-standalone-*.jar execute \
-  --class-path "$classpath" --select-class dev.gapstream.inference.CudaEngineTest \
+classpath="$g/test-classes:$g/gapstream.jar:$(ls $g/lib/*.jar $g/junit/assertj-core-*.jar | paste -sd:)"
+timeout 120 $java -jar $g/junit/junit-platform-console-standalone-*.jar execute \
+  --class-path "$classpath" --select-class dev.gapstream.inference.CudaEngineTest --fail-if-no-tests \
   --reports-dir "$OUT/junit" --details tree > "$OUT/cuda-tests.txt" 2>&1
 rc=$?
+[ $rc = 124 ] && rc=3
 echo "CudaEngineTest: exit $rc"
 grep -v -E '^\s+(at )?[a-z][A-Za-z0-9_.$]*\(.*\)$' "$OUT/cuda-tests.txt" | tail -45
 [ $rc = 0 ] && [ $# -gt 0 ] || exit $rc
 timeout 420 $java -Dgapstream.home="$PWD" -jar $g/gapstream.jar bench --set inference.provider=cuda "$@" \
   --json > "$OUT/bench-cuda.json" 2> "$OUT/bench-cuda.table"
 rc=$?
+[ $rc = 124 ] && rc=3
 echo "bench: exit $rc"
 grep -v -E 'INFO|^\s*[a-z.]+=|^bench:' "$OUT/bench-cuda.table" | tail -90
 exit $rc
