@@ -1,0 +1,116 @@
+package dev.gapstream.jmh;
+
+import dev.gapstream.batch.Batch;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.BatchResult;
+import dev.gapstream.inference.EngineOptions;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.inference.Preprocessor;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.pipeline.ModelBatchRunner;
+import dev.gapstream.pipeline.Outcome;
+import dev.gapstream.pipeline.PredictionTap;
+import dev.gapstream.pipeline.Shape;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * What an inference worker does with a batch of the shipped model, side by side with ONNX
+ * Runtime's run alone: {@code worker} is the pipeline's batch runner (the frames' pixels to floats,
+ * the run, then top-k, the CAM and the prediction's JSON for each frame), {@code model} the run on
+ * the same tensor. {@code batch} 224×224 JPEG frames, one ONNX Runtime thread, on {@code provider}
+ * ({@code -p provider=cuda} on a GPU machine). Their difference is the worker's own part, which a
+ * GPU does not shorten.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class BatchRunnerBenchmark {
+
+  @Param({"16"})
+  public int batch;
+
+  @Param({"cpu"})
+  public String provider;
+
+  private InferenceEngine engine;
+  private GapstreamMetrics metrics;
+  private ModelBatchRunner runner;
+  private Batch<Shape, Frame> frames;
+  private FloatBuffer tensor;
+
+  @Setup
+  public void setUp() {
+    Path model =
+        Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
+    ModelSpec spec = ModelSpec.load(model);
+    engine =
+        InferenceEngine.open(
+            model, spec, new EngineOptions(1, EngineOptions.Provider.valueOf(provider.toUpperCase(Locale.ROOT))));
+    GapstreamConfig config = GapstreamConfig.defaults();
+    metrics = GapstreamMetrics.create();
+    runner =
+        new ModelBatchRunner(
+            engine,
+            spec,
+            config.cam(),
+            config.predictions().topK(),
+            config.batch().policy(),
+            metrics.pipeline(),
+            PredictionTap.NONE);
+    FrameDecoder decoder = JmhFixtures.decoder();
+    byte[] jpeg = JmhFixtures.encoded("224x224", "jpeg");
+    List<Frame> items = new ArrayList<>(batch);
+    tensor = InferenceEngine.allocateBatch(batch * Preprocessor.floatsPerImage(224, 224));
+    Preprocessor preprocessor = new Preprocessor(spec);
+    for (int i = 0; i < batch; i++) {
+      Frame frame = new Frame(new ConsumerRecord<>("frames", 0, i, null, jpeg), null, System.nanoTime());
+      DecodedFrame pixels = decoder.decode(jpeg, "image/jpeg", null, null);
+      frame.decoded(pixels, System.nanoTime());
+      preprocessor.toChw(pixels.rgb(), 224, 224, tensor);
+      items.add(frame);
+    }
+    tensor.flip();
+    frames = new Batch<>(new Shape(224, 224), items, 0, 0);
+  }
+
+  @Benchmark
+  public List<Outcome> worker() {
+    return runner.run(frames);
+  }
+
+  @Benchmark
+  public BatchResult model() {
+    return engine.run(tensor.duplicate(), batch, 224, 224);
+  }
+
+  @TearDown
+  public void tearDown() {
+    engine.close();
+    metrics.close();
+  }
+}
