@@ -26,6 +26,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -49,6 +50,8 @@ public final class Benchmark {
   private Workload workload;
   /** The batch of the frames' size calibration chose; 0 where it did not run. */
   private int calibratedBatch;
+  /** {@code batch.max.pixels} as configured, before calibration bounds it. */
+  private final long configuredMaxPixels;
   private final BenchSettings settings;
   private final String frameSource;
   private final boolean quick;
@@ -67,6 +70,7 @@ public final class Benchmark {
   public Benchmark(
       Workload workload, BenchSettings settings, String frameSource, boolean quick, Consumer<String> progress) {
     this.workload = workload;
+    this.configuredMaxPixels = workload.config().batch().maxPixels();
     this.settings = settings;
     this.frameSource = frameSource;
     this.quick = quick;
@@ -276,7 +280,7 @@ public final class Benchmark {
    * the order A, B, B, A, A, B (a JVM still getting faster favours neither); each keeps its best.
    */
   private BenchReport.Experiment compare(PipelineStage stage) throws InterruptedException {
-    Map<String, String> variant = settings.compare();
+    Map<String, String> variant = variant();
     String variantName = variantName();
     Throughput a = null;
     Throughput b = null;
@@ -303,7 +307,7 @@ public final class Benchmark {
    */
   private BenchReport.LatencyExperiment compareLatency(PipelineStage stage, Throughput saturated, double bound)
       throws InterruptedException {
-    Map<String, String> variant = settings.compare();
+    Map<String, String> variant = variant();
     String variantName = variantName();
     double load = lastLoad(saturated);
     List<LatencyRow> a = new ArrayList<>();
@@ -352,7 +356,28 @@ public final class Benchmark {
   }
 
   private String variantName() {
-    return settings.compare().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+    return variant().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
+  }
+
+  private Map<String, String> variant() {
+    return variant(settings.compare(), calibratedBatch > 0, configuredMaxPixels);
+  }
+
+  /**
+   * {@code --compare}'s keys, to set over the (calibrated) configuration. A variant that sets
+   * {@code batch.max.size} and not {@code batch.max.pixels} gets {@code batch.max.pixels} as
+   * configured too: the bound calibration set ({@link #calibrated}) would hold its batches to the
+   * calibrated size, and {@code --compare batch.max.size=64} would compare nothing (on an H200 its
+   * batches stayed at 16).
+   */
+  static Map<String, String> variant(Map<String, String> compare, boolean calibrated, long configuredMaxPixels) {
+    Map<String, String> variant = new LinkedHashMap<>(compare);
+    if (calibrated
+        && variant.containsKey(ConfigKeys.BATCH_MAX_SIZE)
+        && !variant.containsKey(ConfigKeys.BATCH_MAX_PIXELS)) {
+      variant.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(configuredMaxPixels));
+    }
+    return variant;
   }
 
   private static Throughput faster(Throughput best, Throughput next) {

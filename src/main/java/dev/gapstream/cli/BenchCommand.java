@@ -122,7 +122,9 @@ public final class BenchCommand implements Callable<Integer> {
           + " --latency-warmup), and report the ratios, e.g. --compare inference.threads=1"
           + " --compare inference.concurrency=2."
           + " The keys replace values of the effective configuration: a derived default"
-          + " (inference.threads from inference.concurrency) is not derived again, so set both.")
+          + " (inference.threads from inference.concurrency) is not derived again, so set both;"
+          + " a batch.max.size without batch.max.pixels gets batch.max.pixels as configured, not"
+          + " as calibration bounded it.")
   Map<String, String> compare = new LinkedHashMap<>();
 
   @Option(names = "--json", description = "Print the report as one JSON object on stdout instead of a table.")

@@ -138,14 +138,15 @@ class BenchCommandIT {
     assertThat(experiments.get(0).get("name").asText()).isEqualTo("ort-spin-wait");
     assertThat(experiments.get(0).get("ratio").isNumber()).isTrue();
     assertThat(experiments.get(1).get("name").asText()).isEqualTo("pipeline");
-    assertThat(experiments.get(1).get("variant").asText()).isEqualTo("batch.max.size=4");
+    // Calibration bounded batch.max.pixels; a variant's batch.max.size gets the configured bound.
+    assertThat(experiments.get(1).get("variant").asText()).isEqualTo("batch.max.size=4 batch.max.pixels=4194304");
     assertThat(experiments.get(1).get("ratio").isNumber()).isTrue();
 
     // The latency A/B: one offered rate for both, two counted runs of each, the lower p99 kept.
     JsonNode latencyAb = report.get("latencyExperiments");
     assertThat(latencyAb).hasSize(1);
     JsonNode ab = latencyAb.get(0);
-    assertThat(ab.get("variant").asText()).isEqualTo("batch.max.size=4");
+    assertThat(ab.get("variant").asText()).isEqualTo("batch.max.size=4 batch.max.pixels=4194304");
     assertThat(ab.get("baselineRuns")).hasSize(2);
     assertThat(ab.get("variantRuns")).hasSize(2);
     double offered = ab.get("offeredFps").asDouble();
