@@ -55,4 +55,14 @@ final class ByteArrayImageInputStream extends ImageInputStreamImpl {
   public boolean isCachedMemory() {
     return true;
   }
+
+  /**
+   * Nothing to release: an array, not a file. {@code ImageInputStreamImpl} closes its streams in
+   * a {@code finalize} (up to JDK 24), which made every frame's stream finalizable: registered
+   * under a lock all decode threads share, kept through one more collection, closed on the
+   * finalizer thread. The JVM registers no object whose class's {@code finalize} is empty.
+   */
+  @Override
+  @SuppressWarnings("deprecation") // Object.finalize, deprecated since 9
+  protected void finalize() {}
 }

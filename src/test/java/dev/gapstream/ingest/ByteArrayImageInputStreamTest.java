@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import org.junit.jupiter.api.Test;
 
 class ByteArrayImageInputStreamTest {
@@ -44,5 +47,20 @@ class ByteArrayImageInputStreamTest {
     assertThatThrownBy(() -> in.read(new byte[2], 1, 2)).isInstanceOf(IndexOutOfBoundsException.class);
     in.close();
     assertThatThrownBy(in::read).isInstanceOf(IOException.class);
+  }
+
+  /**
+   * A frame's stream goes in the first collection after its frame: not held for a finalizer (and
+   * the frame's bytes with it) as ImageInputStreamImpl's finalize would have it on JDK 17. A
+   * finalizable object reaches its phantom reference only after the finalizer thread ran and a
+   * second collection found it.
+   */
+  @Test
+  void aStreamIsCollectedWithoutFinalization() throws InterruptedException {
+    ReferenceQueue<Object> queue = new ReferenceQueue<>();
+    PhantomReference<Object> ref = new PhantomReference<>(new ByteArrayImageInputStream(new byte[1 << 20]), queue);
+    System.gc();
+    Reference<?> collected = queue.remove(2_000);
+    assertThat(collected).as("enqueued after one collection").isSameAs(ref);
   }
 }
