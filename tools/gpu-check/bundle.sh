@@ -8,9 +8,9 @@
 #     bytedeco's cuda-redist jar on Maven Central) and cuBLAS 12.5 (Debian experimental, whose
 #     pool drops a version once a newer one comes; snapshot.debian.org keeps them);
 #   - the CUDA libraries' code for other GPUs than sm_SM zeroed (fatbin_prune.py), so that the
-#     bundle, 1.3 GB unpacked, is 305 MB of xz (for sm_90);
-#   - a jlink'd JRE 17 with the system libraries it loads, the build's jars and test
-#     classes, JUnit's console launcher and run.sh.
+#     bundle, 1.3 GB unpacked, is 308 MB of xz (for sm_90);
+#   - a jlink'd JRE 17 with the system libraries it loads, the build's jars, test classes and
+#     JMH benchmarks, JUnit's console launcher, JMH and run.sh.
 # cuDNN 9 and libcurand.so.10 are the machine's own (CUDA 13's curand keeps the soname). The
 # result: OUT_DIR/gpu.tar.xz split into parts of PART_BYTES, and its SHA-256; run.sh joins and
 # runs them there (its header says how).
@@ -27,7 +27,7 @@ debian=http://deb.debian.org/debian/pool/non-free/n/nvidia-cuda-toolkit
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 g=$work/gpu
-mkdir -p "$g"/{ort,cuda12,lib,junit,syslib} "$out"
+mkdir -p "$g"/{ort,cuda12,lib,junit,jmh,syslib} "$out"
 
 echo "ONNX Runtime $ort's CUDA build, Linux libraries"
 $py "$tools/remote_zip.py" "$central/com/microsoft/onnxruntime/onnxruntime_gpu/$ort/onnxruntime_gpu-$ort.jar" \
@@ -59,7 +59,10 @@ done
 cp target/gapstream.jar "$g/"
 cp target/lib/*.jar "$g/lib/"
 zip -q -d "$g/lib/onnxruntime-$ort.jar" 'ai/onnxruntime/native/*'  # run.sh names the libraries' folder
+./mvnw -q -B -Pjmh test-compile  # the JMH benchmarks too, for run.sh's JMH=
 cp -r target/test-classes "$g/"
+./mvnw -q -B -Pjmh dependency:copy-dependencies -DincludeArtifactIds=jmh-core,jopt-simple,commons-math3 \
+  -DoutputDirectory="$g/jmh"
 ./mvnw -q -B dependency:get -Dartifact=org.junit.platform:junit-platform-console-standalone:$junit
 cp ~/.m2/repository/org/junit/platform/junit-platform-console-standalone/$junit/*-$junit.jar \
   ~/.m2/repository/org/assertj/assertj-core/$assertj/assertj-core-$assertj.jar "$g/junit/"

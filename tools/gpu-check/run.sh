@@ -1,11 +1,13 @@
 #!/bin/bash
 # On the GPU machine, in a copy of the repository: joins bundle.sh's parts, checks them against
 # its SHA-256, unpacks them into /tmp/gpu (again only for other parts), runs CudaEngineTest under
-# JUnit's console launcher, then, given arguments and when the tests passed,
-# `bench --set inference.provider=cuda` with them. cuDNN 9 and libcurand.so.10 are the machine's.
-# At most 2 + 7 minutes; a step that runs out exits 3, not timeout's 124.
-# Usage: PARTS=DIR OUT=DIR bash run.sh [BENCH ARGUMENTS...]   (OUT gets the reports and the bench's
-# JSON and table)
+# JUnit's console launcher, then, when the tests passed, JMH with $JMH's arguments if it is set
+# (JMH='BatchRunnerBenchmark -p provider=cuda'), and `bench --set inference.provider=cuda` with
+# run.sh's arguments if it has any. cuDNN 9 and libcurand.so.10 are the machine's. At most 2 + 5 +
+# 7 minutes (one call runs at most 10: JMH or bench, not both); a step that runs out exits 3, not
+# timeout's 124.
+# Usage: PARTS=DIR OUT=DIR [JMH=ARGS] bash run.sh [BENCH ARGUMENTS...]   (OUT gets the reports, JMH's
+# output, the bench's JSON and table)
 set -u
 g=/tmp/gpu
 PARTS=$(cd "$PARTS" && pwd) || exit 9
@@ -31,7 +33,18 @@ rc=$?
 [ $rc = 124 ] && rc=3
 echo "CudaEngineTest: exit $rc"
 grep -v -E '^\s+(at )?[a-z][A-Za-z0-9_.$]*\(.*\)$' "$OUT/cuda-tests.txt" | tail -45
-[ $rc = 0 ] && [ $# -gt 0 ] || exit $rc
+[ $rc = 0 ] || exit $rc
+if [ -n "${JMH:-}" ]; then
+  # shellcheck disable=SC2086 # JMH's arguments, split as given
+  timeout 300 $java -Dgapstream.home="$PWD" -cp "$classpath:$(ls $g/jmh/*.jar | paste -sd:)" \
+    org.openjdk.jmh.Main $JMH > "$OUT/jmh.txt" 2>&1
+  rc=$?
+  [ $rc = 124 ] && rc=3
+  echo "JMH: exit $rc"
+  grep -A20 '^Benchmark ' "$OUT/jmh.txt"
+  [ $rc = 0 ] || exit $rc
+fi
+[ $# -gt 0 ] || exit 0
 timeout 420 $java -Dgapstream.home="$PWD" -jar $g/gapstream.jar bench --set inference.provider=cuda "$@" \
   --json > "$OUT/bench-cuda.json" 2> "$OUT/bench-cuda.table"
 rc=$?
