@@ -125,7 +125,7 @@ public final class HeadlessChromium implements AutoCloseable {
       URI browser = URI.create(browserUrl.get(60, TimeUnit.SECONDS));
       return new HeadlessChromium(process, pageSocket(browser));
     } catch (Exception | AssertionError e) {
-      process.destroyForcibly();
+      stop(process);
       throw e;
     }
   }
@@ -201,12 +201,6 @@ public final class HeadlessChromium implements AutoCloseable {
     Files.write(file, Base64.getDecoder().decode(result.getString("data")));
   }
 
-  /**
-   * Ends the browser and every process it started. Its helpers (renderer, network, storage) can
-   * outlive it by moments and write into the profile meanwhile, and a test's temporary profile
-   * directory then fails to delete ("DirectoryNotEmptyException: …/Default"), so they are waited
-   * for too; once the browser is gone they can no longer be found from it.
-   */
   @Override
   public void close() {
     try {
@@ -214,22 +208,28 @@ public final class HeadlessChromium implements AutoCloseable {
     } catch (RuntimeException e) {
       // the browser is going away regardless
     }
+    stop(process);
+  }
+
+  /**
+   * Ends the browser and every process it started. Its helpers (renderer, network, storage) can
+   * outlive it by moments and write into the profile meanwhile (six of eight were still running
+   * once it had exited), and a test's temporary profile directory then fails to delete
+   * ("DirectoryNotEmptyException: …/Default"), so they are waited for too, within one deadline;
+   * once the browser is gone they can no longer be found from it.
+   */
+  private static void stop(Process process) {
     List<ProcessHandle> helpers = process.descendants().toList();
     process.destroy();
     try {
       if (!process.waitFor(10, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
       }
-      for (ProcessHandle helper : helpers) {
-        helper.destroy();
-      }
-      for (ProcessHandle helper : helpers) {
-        try {
-          helper.onExit().get(10, TimeUnit.SECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-          helper.destroyForcibly();
-        }
-      }
+      helpers.forEach(ProcessHandle::destroy);
+      CompletableFuture.allOf(helpers.stream().map(ProcessHandle::onExit).toArray(CompletableFuture[]::new))
+          .get(10, TimeUnit.SECONDS);
+    } catch (TimeoutException | ExecutionException e) {
+      helpers.forEach(ProcessHandle::destroyForcibly);
     } catch (InterruptedException e) {
       process.destroyForcibly();
       helpers.forEach(ProcessHandle::destroyForcibly);
