@@ -105,6 +105,11 @@ public final class Benchmark {
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
           .run(ortSizes, settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       workload = calibrated(ort, decoded.get(0));
+      if (!settings.compare().isEmpty()
+          && sameBatches(workload.config(), variant(), (long) decoded.get(0).width() * decoded.get(0).height())) {
+        progress.accept("warning: --compare " + variantName() + " runs the same batches of these frames as the"
+            + " configuration: batch.max.size and batch.max.pixels bound both alike");
+      }
       ModelBatchRunner runner = workload.runner(engine, runnerMetrics);
       inProcess = inProcess(runner, runnerMetrics, "before stage 3");
       inProcessRounds.add(inProcess);
@@ -361,6 +366,21 @@ public final class Benchmark {
 
   private Map<String, String> variant() {
     return variant(settings.compare(), calibratedBatch > 0, configuredMaxPixels);
+  }
+
+  /**
+   * Whether {@code variant} leaves batches of frames of {@code pixels} as {@code config} has them,
+   * though it sets a batch bound ({@code --compare batch.max.size=64} under a {@code
+   * batch.max.pixels} of 16 such frames compares nothing).
+   */
+  static boolean sameBatches(GapstreamConfig config, Map<String, String> variant, long pixels) {
+    if (!variant.containsKey(ConfigKeys.BATCH_MAX_SIZE) && !variant.containsKey(ConfigKeys.BATCH_MAX_PIXELS)) {
+      return false;
+    }
+    Map<String, String> properties = new HashMap<>(config.properties());
+    properties.putAll(variant);
+    GapstreamConfig varied = ConfigLoader.builder().set(properties).load();
+    return varied.batch().policy().maxSizeFor(pixels) == config.batch().policy().maxSizeFor(pixels);
   }
 
   /**
