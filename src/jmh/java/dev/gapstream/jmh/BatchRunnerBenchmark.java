@@ -1,6 +1,7 @@
 package dev.gapstream.jmh;
 
 import dev.gapstream.batch.Batch;
+import dev.gapstream.bench.Workload;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.BatchResult;
 import dev.gapstream.inference.EngineOptions;
@@ -13,7 +14,6 @@ import dev.gapstream.ingest.FrameDecoder;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import dev.gapstream.pipeline.Outcome;
-import dev.gapstream.pipeline.PredictionTap;
 import dev.gapstream.pipeline.Shape;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -71,17 +71,8 @@ public class BatchRunnerBenchmark {
     engine =
         InferenceEngine.open(
             model, spec, new EngineOptions(1, EngineOptions.Provider.valueOf(provider.toUpperCase(Locale.ROOT))));
-    GapstreamConfig config = GapstreamConfig.defaults();
     metrics = GapstreamMetrics.create();
-    runner =
-        new ModelBatchRunner(
-            engine,
-            spec,
-            config.cam(),
-            config.predictions().topK(),
-            config.batch().policy(),
-            metrics.pipeline(),
-            PredictionTap.NONE);
+    runner = new Workload(GapstreamConfig.defaults(), spec, List.of()).runner(engine, metrics);
     FrameDecoder decoder = JmhFixtures.decoder();
     byte[] jpeg = JmhFixtures.encoded("224x224", "jpeg");
     List<Frame> items = new ArrayList<>(batch);

@@ -105,8 +105,7 @@ public final class Benchmark {
       ort = new OrtStage(engine, decoded, config.inference().concurrency())
           .run(ortSizes, settings.ortDuration(), settings.ortMinIterations(), settings.rounds());
       workload = calibrated(ort, decoded.get(0));
-      if (!settings.compare().isEmpty()
-          && sameBatches(workload.config(), variant(), (long) decoded.get(0).width() * decoded.get(0).height())) {
+      if (sameBatches(workload.config(), variant(), (long) decoded.get(0).width() * decoded.get(0).height())) {
         progress.accept("warning: --compare " + variantName() + " runs the same batches of these frames as the"
             + " configuration: batch.max.size and batch.max.pixels bound both alike");
       }

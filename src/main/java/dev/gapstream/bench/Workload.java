@@ -39,9 +39,10 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
 
   /**
    * The pipeline's batch runner (preprocess, infer, top-k, CAM, JSON), recording into {@code
-   * metrics}, which nobody scrapes: the stages read its inference timer ({@link ModelTime}).
+   * metrics}, which nobody scrapes: the stages read its inference timer ({@link ModelTime}). Public
+   * for JMH's {@code BatchRunnerBenchmark}, which runs the same one.
    */
-  ModelBatchRunner runner(InferenceEngine engine, GapstreamMetrics metrics) {
+  public ModelBatchRunner runner(InferenceEngine engine, GapstreamMetrics metrics) {
     return new ModelBatchRunner(
         engine,
         spec,
