@@ -15,6 +15,7 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import dev.gapstream.pipeline.Outcome;
 import dev.gapstream.pipeline.Shape;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -41,7 +42,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * the run, then top-k, the CAM and the prediction's JSON for each frame), {@code model} the run on
  * the same tensor. {@code batch} 224×224 JPEG frames, one ONNX Runtime thread, on {@code provider}
  * ({@code -p provider=cuda} on a GPU machine). Their difference is the worker's own part, which a
- * GPU does not shorten.
+ * GPU does not shorten. At the end of each fork it prints {@code worker}'s batches split into the
+ * parts the pipeline times: the tensor, the run and the results, each a mean per batch.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -101,7 +103,22 @@ public class BatchRunnerBenchmark {
 
   @TearDown
   public void tearDown() {
+    MeterRegistry registry = metrics.registry();
+    long batches = registry.get(GapstreamMetrics.INFERENCE).timer().count();
+    if (batches > 0) {
+      System.out.printf(
+          Locale.ROOT,
+          "%nworker's %d batches, mean ms a batch: tensor %.3f, run %.3f, results %.3f%n",
+          batches,
+          meanMs(registry, GapstreamMetrics.BATCH_TENSOR),
+          meanMs(registry, GapstreamMetrics.INFERENCE),
+          meanMs(registry, GapstreamMetrics.BATCH_RESULTS));
+    }
     engine.close();
     metrics.close();
+  }
+
+  private static double meanMs(MeterRegistry registry, String timer) {
+    return registry.get(timer).timer().mean(TimeUnit.MILLISECONDS);
   }
 }

@@ -117,8 +117,21 @@ public record BenchReport(
    * @param msPerFrame model time per frame (with {@code inference.concurrency} runs at once, their
    *     summed time divided by it)
    * @param busy share of the window a run was going, the same way
+   * @param tensorMsPerBatch a worker's mean time filling a batch's input tensor, before the run
+   * @param runMsPerBatch the mean run of a batch
+   * @param resultsMsPerBatch a worker's mean time turning a batch's outputs into predictions
+   * @param workersBusy share of the window the workers were on a batch at all (tensor, run and
+   *     results; with {@code inference.concurrency} workers, their summed time divided by it). Near
+   *     1 with a low {@code busy}, the workers' own parts, not the model, set the rate: on a GPU,
+   *     more inference slots raise it
    */
-  public record Model(double msPerFrame, double busy) {}
+  public record Model(
+      double msPerFrame,
+      double busy,
+      double tensorMsPerBatch,
+      double runMsPerBatch,
+      double resultsMsPerBatch,
+      double workersBusy) {}
 
   /**
    * End-to-end latency at a fraction of the saturation rate: from each frame's scheduled send time

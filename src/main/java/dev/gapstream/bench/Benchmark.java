@@ -273,9 +273,10 @@ public final class Benchmark {
   private Throughput rate(Throughput t) {
     progress.accept(String.format(
         Locale.ROOT,
-        "    %.1f frames/s, mean batch %.1f, %.2f cores busy (JIT %.0f%%); model %.2f ms/frame, busy %.0f%%",
+        "    %.1f frames/s, mean batch %.1f, %.2f cores busy (JIT %.0f%%); model %.2f ms/frame, busy %.0f%%;"
+            + " workers busy %.0f%%",
         t.framesPerSecond(), t.meanBatchSize(), t.cpu().coresBusy(), 100 * compilerShare(t.cpu()),
-        t.model().msPerFrame(), 100 * t.model().busy()));
+        t.model().msPerFrame(), 100 * t.model().busy(), 100 * t.model().workersBusy()));
     return t;
   }
 

@@ -75,7 +75,8 @@ public final class ReportTable {
     loadSearch(b, r.loadSearch());
     parts(b, r);
     line(b, "");
-    line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going):");
+    line(b, "Model time (ONNX Runtime's run, per frame; busy: share of the time a run was going) and the inference");
+    line(b, "workers' time per batch (tensor: pixels in, run, results: predictions out; busy: on a batch at all):");
     OrtRow fastest = r.ort().stream().max((x, y) -> Double.compare(x.imagesPerSecond(), y.imagesPerSecond())).orElseThrow();
     line(b, "%-22s %6.2f ms/frame (batch %d)", "(1) bare ORT, best", 1000 / fastest.imagesPerSecond(), fastest.batchSize());
     model(b, "(2) in process", r.inProcess());
@@ -307,6 +308,11 @@ public final class ReportTable {
     return cpu.msPerFrame(fps) * cpu.share(INFERENCE_THREADS);
   }
 
+  /** Milliseconds with two decimals, or "-" where nothing was timed. */
+  private static String ms(double ms) {
+    return Double.isNaN(ms) ? "-" : String.format(Locale.ROOT, "%.2f", ms);
+  }
+
   private static String cores(List<LatencyRow> runs) {
     return runs.stream()
         .map(l -> String.format(Locale.ROOT, "%.2f", l.cpu().coresBusy()))
@@ -318,7 +324,10 @@ public final class ReportTable {
   }
 
   private static void model(StringBuilder b, String name, Throughput t) {
-    line(b, "%-22s %6.2f ms/frame, busy %3.0f%%", name, t.model().msPerFrame(), 100 * t.model().busy());
+    BenchReport.Model m = t.model();
+    line(b, "%-22s %6.2f ms/frame, busy %3.0f%%;  workers: tensor %s + run %s + results %s ms a batch, busy %3.0f%%",
+        name, m.msPerFrame(), 100 * m.busy(), ms(m.tensorMsPerBatch()), ms(m.runMsPerBatch()), ms(m.resultsMsPerBatch()),
+        100 * m.workersBusy());
   }
 
   /**

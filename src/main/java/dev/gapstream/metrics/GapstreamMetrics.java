@@ -46,6 +46,8 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String BATCH_CALIBRATION_RATE = "gapstream.batch.calibration.frames.per.second";
   public static final String DECODE = "gapstream.decode";
   public static final String INFERENCE = "gapstream.inference";
+  public static final String BATCH_TENSOR = "gapstream.batch.tensor";
+  public static final String BATCH_RESULTS = "gapstream.batch.results";
   public static final String END_TO_END = "gapstream.end.to.end";
   public static final String FRAMES_IN_FLIGHT = "gapstream.frames.in.flight";
   public static final String CONSUMER_PAUSED = "gapstream.consumer.paused";
@@ -82,6 +84,8 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_batch_calibration_frames_per_second",
           "gapstream_decode_seconds",
           "gapstream_inference_seconds",
+          "gapstream_batch_tensor_seconds",
+          "gapstream_batch_results_seconds",
           "gapstream_end_to_end_seconds",
           "gapstream_frames_in_flight",
           "gapstream_consumer_paused",

@@ -81,6 +81,22 @@ final class MeterDefinitions {
         .maximumExpectedValue(Duration.ofSeconds(60));
   }
 
+  /** The inference worker's own part before the run: its frames' pixels into the input tensor. */
+  static Timer.Builder batchTensor() {
+    return timer(GapstreamMetrics.BATCH_TENSOR, "Filling one batch's input tensor from its frames' pixels, on the inference worker")
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(10));
+  }
+
+  /** The inference worker's own part after the run: scores, CAMs and serialised predictions. */
+  static Timer.Builder batchResults() {
+    return timer(
+            GapstreamMetrics.BATCH_RESULTS,
+            "Turning one batch's model outputs into predictions (scores, CAMs, JSON), on the inference worker")
+        .minimumExpectedValue(Duration.ofNanos(10_000))
+        .maximumExpectedValue(Duration.ofSeconds(10));
+  }
+
   static Timer.Builder endToEnd() {
     return timer(
             GapstreamMetrics.END_TO_END, "From frame record timestamp to prediction acknowledged")

@@ -30,6 +30,8 @@ public final class PipelineMetrics {
   private final Timer batchWait;
   private final Timer decode;
   private final Timer inference;
+  private final Timer batchTensor;
+  private final Timer batchResults;
   private final Timer endToEnd;
   private final DistributionSummary camPeakX;
   private final DistributionSummary camPeakY;
@@ -53,6 +55,8 @@ public final class PipelineMetrics {
     batchWait = MeterDefinitions.batchWait().register(registry);
     decode = MeterDefinitions.decode().register(registry);
     inference = MeterDefinitions.inference().register(registry);
+    batchTensor = MeterDefinitions.batchTensor().register(registry);
+    batchResults = MeterDefinitions.batchResults().register(registry);
     endToEnd = MeterDefinitions.endToEnd().register(registry);
     camPeakX =
         MeterDefinitions.camFraction(
@@ -178,6 +182,17 @@ public final class PipelineMetrics {
   /** One batch's inference took {@code nanos}. */
   public void recordInference(long nanos) {
     inference.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * An inference worker's own part of one batch, around the run {@link #recordInference} times:
+   * {@code tensorNanos} filling the input tensor, {@code resultsNanos} turning the outputs into
+   * predictions. A GPU shortens the run, not these; where they outweigh it, more inference slots
+   * ({@code inference.concurrency}) raise the throughput.
+   */
+  public void recordWorkerParts(long tensorNanos, long resultsNanos) {
+    batchTensor.record(tensorNanos, TimeUnit.NANOSECONDS);
+    batchResults.record(resultsNanos, TimeUnit.NANOSECONDS);
   }
 
   /** From the record's timestamp to the prediction's acknowledgement, in milliseconds. */

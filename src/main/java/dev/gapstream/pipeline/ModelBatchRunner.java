@@ -69,6 +69,7 @@ public final class ModelBatchRunner implements BatchRunner {
 
   @Override
   public List<Outcome> run(Batch<Shape, Frame> batch) {
+    long tensorStart = System.nanoTime();
     int w = batch.key().width();
     int h = batch.key().height();
     int fullBatch = policy.maxSizeFor(batch.key().pixels());
@@ -92,6 +93,7 @@ public final class ModelBatchRunner implements BatchRunner {
         outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
       }
     }
+    metrics.recordWorkerParts(start - tensorStart, System.nanoTime() - start - inferenceNanos);
     return outcomes;
   }
 

@@ -34,7 +34,7 @@ class JitShareTest {
 
   private static BenchReport.Throughput run(Map<String, Double> seconds) {
     return new BenchReport.Throughput(
-        1800, 3, 600, 15.9, new BenchReport.Cpu(1.95, seconds), new BenchReport.Model(1.5, 0.93));
+        1800, 3, 600, 15.9, new BenchReport.Cpu(1.95, seconds), new BenchReport.Model(1.5, 0.93, 1.2, 24.0, 0.6, 0.97));
   }
 
   @Test

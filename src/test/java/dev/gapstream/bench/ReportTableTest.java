@@ -22,7 +22,7 @@ class ReportTableTest {
 
   private static final Cpu CPU =
       new Cpu(1.9, Map.of("gapstream-infer", 1.5, "C2 CompilerThre", 0.1, "GC Thread", 0.3), new BenchReport.Pauses(14, 230, 41));
-  private static final Model MODEL = new Model(1.5, 0.93);
+  private static final Model MODEL = new Model(1.5, 0.93, 1.2, 24.0, 0.6, 0.97);
   private static final Parts PARTS =
       new Parts(
           new Part("to the pipeline", 7.5, 17.3, 10.5),
@@ -64,6 +64,8 @@ class ReportTableTest {
 
     assertThat(table)
         .contains("JPEG decoding: libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62)\n")
+        .contains("(3) pipeline             1.50 ms/frame, busy  93%;  workers: tensor 1.20 + run 24.00 + results 0.60 ms a batch,"
+            + " busy  97%\n")
         .contains("(2) decode+preprocess+infer, in process           470.0                16.2   1.90\n"
             + "    its rounds: 450.0, 470.0 frames/s; the fastest counts (the median is 98% of it)\n")
         .contains("(5) naive loop (batch 1, sync commit)              95.0                 1.0   0.60\n"

@@ -9,6 +9,7 @@ import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.TestPipelines;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -108,6 +109,11 @@ class PipelineIT {
     double batches = metrics.sum("gapstream_batch_size_count");
     assertThat(batches).isBetween(1.0, FRAMES - 1.0);
     assertThat(metrics.sum("gapstream_inference_seconds_count")).isEqualTo(batches);
+    // The worker's own parts of each batch, around its run: both timed, both taking some time.
+    for (String part : List.of("gapstream_batch_tensor_seconds", "gapstream_batch_results_seconds")) {
+      assertThat(metrics.sum(part + "_count")).as(part).isEqualTo(batches);
+      assertThat(metrics.sum(part + "_sum")).as(part).isPositive();
+    }
     assertThat(metrics.sum("gapstream_decode_seconds_count")).isEqualTo(FRAMES);
     assertThat(metrics.sum("gapstream_end_to_end_seconds_count")).isEqualTo(FRAMES);
     assertThat(metrics.sum("gapstream_frames_in_flight")).isZero();
