@@ -68,6 +68,16 @@ public final class ConfigKeys {
    */
   static final int DEFAULT_INFERENCE_CONCURRENCY = 2;
 
+  /**
+   * {@code inference.concurrency} when it is not set and the provider is CUDA. A worker spends
+   * most of a batch on its own parts there, filling the input tensor and turning the outputs into
+   * predictions, which the GPU does not shorten: on an H200 the two default workers were on the CPU
+   * 94% of the time and in ONNX Runtime's run 33% (BENCHMARKS.md, "GPU"), so two more overlap
+   * those parts with the GPU's runs. Fixed rather than derived from the processors a container may
+   * not own: each slot holds its own tensor buffer and its own run's GPU memory.
+   */
+  static final int CUDA_INFERENCE_CONCURRENCY = 4;
+
   /** {@code inference.threads} when it is not set: the processors shared out between the batches. */
   static int inferenceThreads(int concurrency) {
     return Math.max(1, CPUS / concurrency);
@@ -172,7 +182,8 @@ public final class ConfigKeys {
               INT,
               DEFAULT_INFERENCE_CONCURRENCY,
               range(1, 64),
-              "Batches in inference at the same time, each on its own threads")
+              "Batches in inference at the same time, each on its own threads (default 2; 4 with"
+                  + " inference.provider=cuda, where a batch's own CPU work outweighs the GPU's run)")
           .define(
               INFERENCE_PROVIDER,
               STRING,

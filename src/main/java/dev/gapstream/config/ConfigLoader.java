@@ -135,6 +135,10 @@ public final class ConfigLoader {
     rejectUnknownKeys();
     Map<String, Object> v = new HashMap<>();
     ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, parse(k)));
+    InferenceProvider provider = InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER));
+    if (provider == InferenceProvider.CUDA && !raw.containsKey(ConfigKeys.INFERENCE_CONCURRENCY)) {
+      v.put(ConfigKeys.INFERENCE_CONCURRENCY, ConfigKeys.CUDA_INFERENCE_CONCURRENCY);
+    }
     if (!raw.containsKey(ConfigKeys.INFERENCE_THREADS)) {
       v.put(ConfigKeys.INFERENCE_THREADS, ConfigKeys.inferenceThreads(num(v, ConfigKeys.INFERENCE_CONCURRENCY)));
     }
@@ -160,7 +164,7 @@ public final class ConfigLoader {
             model,
             num(v, ConfigKeys.INFERENCE_THREADS),
             num(v, ConfigKeys.INFERENCE_CONCURRENCY),
-            InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER))),
+            provider),
         new Ingest(
             num(v, ConfigKeys.INGEST_MAX_IN_FLIGHT),
             num(v, ConfigKeys.INGEST_MAX_FRAME_BYTES),

@@ -55,6 +55,21 @@ class ConfigLoaderTest {
     assertThat(set.inference().threads()).isEqualTo(3);
   }
 
+  /** On a GPU the workers' own CPU work outweighs the run: four slots unless set, threads shared out among them. */
+  @Test
+  void cudaTakesFourInferenceSlotsUnlessSet() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    GapstreamConfig cuda = ConfigLoader.builder().set(Map.of("inference.provider", "cuda")).load();
+    GapstreamConfig set =
+        ConfigLoader.builder().set(Map.of("inference.provider", "CUDA", "inference.concurrency", "2")).load();
+
+    assertThat(cuda.inference().concurrency()).isEqualTo(4);
+    assertThat(cuda.properties()).containsEntry("inference.concurrency", "4");
+    assertThat(cuda.inference().threads()).isEqualTo(Math.max(1, cpus / 4));
+    assertThat(set.inference().concurrency()).isEqualTo(2);
+    assertThat(set.inference().threads()).isEqualTo(Math.max(1, cpus / 2));
+  }
+
   @Test
   void laterLayersWin(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("app.yaml");
