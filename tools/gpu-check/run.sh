@@ -42,6 +42,7 @@ if [ -n "${JMH:-}" ]; then
   rc=$?
   [ $rc = 124 ] && rc=3
   echo "JMH: exit $rc"
+  grep "^worker's" "$OUT/jmh.txt" # BatchRunnerBenchmark's split of a batch: tensor, run, results
   grep -A20 '^Benchmark ' "$OUT/jmh.txt"
   [ $rc = 0 ] || exit $rc
 fi
