@@ -19,6 +19,13 @@ public final class ReportTable {
   private static final double CROWDED = 0.9;
 
   /**
+   * The workers' busy share in stage 3 past which, with their own parts (tensor and results) at
+   * least the run's time, the table says the workers set the rate, not the model: on a GPU, more
+   * inference slots raise it.
+   */
+  private static final double WORKERS_FULL = 0.8;
+
+  /**
    * A latency run's model CPU per frame this far above the saturated run's, batch sizes allowed
    * for, is the machine running slower, not the pipeline. On the shared host of BENCHMARKS.md the
    * model's rate moved by up to 40% between one run's saturated rounds; open-loop runs that kept
@@ -82,6 +89,7 @@ public final class ReportTable {
     model(b, "(2) in process", r.inProcess());
     model(b, "(3) pipeline", r.pipeline());
     model(b, "(5) naive", r.naive());
+    workersBound(b, r.pipeline().model());
     line(b, "");
     line(b, "CPU by thread group (ONNX Runtime's pool threads are named after the thread that opened the session):");
     cpu(b, "(2) in process", r.inProcess().cpu());
@@ -328,6 +336,17 @@ public final class ReportTable {
     line(b, "%-22s %6.2f ms/frame, busy %3.0f%%;  workers: tensor %s + run %s + results %s ms a batch, busy %3.0f%%",
         name, m.msPerFrame(), 100 * m.busy(), ms(m.tensorMsPerBatch()), ms(m.runMsPerBatch()), ms(m.resultsMsPerBatch()),
         100 * m.workersBusy());
+  }
+
+  /** A line when stage 3's workers were nearly always on a batch, mostly on their own work. */
+  private static void workersBound(StringBuilder b, BenchReport.Model m) {
+    double own = m.tensorMsPerBatch() + m.resultsMsPerBatch();
+    if (m.workersBusy() >= WORKERS_FULL && own >= m.runMsPerBatch()) {
+      line(b, "    (3)'s workers were on a batch %.0f%% of the time and in the run %.0f%%: their own work, %.2f ms a batch",
+          100 * m.workersBusy(), 100 * m.busy(), own);
+      line(b, "    against the run's %.2f, set the rate, not the model; more inference slots (inference.concurrency) raise it",
+          m.runMsPerBatch());
+    }
   }
 
   /**

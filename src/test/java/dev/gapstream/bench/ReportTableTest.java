@@ -125,6 +125,26 @@ class ReportTableTest {
         .doesNotContain("NaN");
   }
 
+  /**
+   * On a GPU a worker's own work around the run (the H200's stage 3: busy 94%, runs 33%) outweighs
+   * the run: the table says the workers set the rate. Where the run outweighs it (MODEL: 1.8 ms
+   * against 24), or the workers idle, it says nothing.
+   */
+  @Test
+  void saysWhenTheWorkersOwnWorkSetsTheRate() {
+    BenchReport.Ratios ratios = new BenchReport.Ratios(16, 0.2, 0.7, 7.6, 0, Double.NaN, Double.NaN, Double.NaN, 0.3);
+
+    String gpu = ReportTable.format(report(List.of(), ratios, null, 1, new Model(0.08, 0.33, 2.9, 2.6, 1.8, 0.94)));
+    String cpu = ReportTable.format(report(List.of(), ratios, null, 1, MODEL));
+    String idle = ReportTable.format(report(List.of(), ratios, null, 1, new Model(0.08, 0.2, 2.9, 2.6, 1.8, 0.6)));
+
+    assertThat(gpu)
+        .contains("    (3)'s workers were on a batch 94% of the time and in the run 33%: their own work, 4.70 ms a batch\n"
+            + "    against the run's 2.60, set the rate, not the model; more inference slots (inference.concurrency) raise it\n");
+    assertThat(cpu).doesNotContain("(3)'s workers");
+    assertThat(idle).doesNotContain("(3)'s workers");
+  }
+
   /** With more than one intra-op thread, ONNX Runtime's pool threads are not the workers': no split. */
   @Test
   void cpuPerFrameIsNotSplitWhenTheModelRunsOnItsOwnPool() {
@@ -209,7 +229,12 @@ class ReportTableTest {
 
   private static BenchReport report(
       List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search, int inferenceThreads) {
-    Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, MODEL);
+    return report(latency, ratios, search, inferenceThreads, MODEL);
+  }
+
+  private static BenchReport report(
+      List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search, int inferenceThreads, Model model) {
+    Throughput t = new Throughput(1800, 3, 600, 15.9, CPU, model);
     return new BenchReport(
         MACHINE,
         new BenchReport.Setup(
