@@ -68,19 +68,30 @@ public final class ConfigKeys {
    */
   static final int DEFAULT_INFERENCE_CONCURRENCY = 2;
 
+  /** The most inference slots CUDA takes unless told: each holds a tensor buffer and a run's GPU memory. */
+  static final int MAX_CUDA_INFERENCE_CONCURRENCY = 4;
+
   /**
-   * {@code inference.concurrency} when it is not set and the provider is CUDA. A worker spends
-   * most of a batch on its own parts there, filling the input tensor and turning the outputs into
-   * predictions, which the GPU does not shorten: on an H200 the two default workers were on the CPU
-   * 94% of the time and in ONNX Runtime's run 33% (BENCHMARKS.md, "GPU"), so two more overlap
-   * those parts with the GPU's runs. Fixed rather than derived from the processors a container may
-   * not own: each slot holds its own tensor buffer and its own run's GPU memory.
+   * {@code inference.concurrency} when it is not set and the provider is CUDA: half the
+   * processors, at least two and at most four. A worker spends most of a batch on its own parts
+   * there, filling the input tensor and turning the outputs into predictions, which the GPU does
+   * not shorten: on an H200 the two default workers were on the CPU 94% of the time and in ONNX
+   * Runtime's run 33% (BENCHMARKS.md, "GPU"), so more slots overlap those parts with the GPU's
+   * runs. But a worker waiting on the GPU spins on its core (CUDA's default on a machine with more
+   * cores than GPUs), so the slots leave at least half the processors to decoding and Kafka.
    */
-  static final int CUDA_INFERENCE_CONCURRENCY = 4;
+  static int cudaInferenceConcurrency(int cpus) {
+    return Math.max(DEFAULT_INFERENCE_CONCURRENCY, Math.min(MAX_CUDA_INFERENCE_CONCURRENCY, cpus / 2));
+  }
 
   /** {@code inference.threads} when it is not set: the processors shared out between the batches. */
   static int inferenceThreads(int concurrency) {
-    return Math.max(1, CPUS / concurrency);
+    return inferenceThreads(CPUS, concurrency);
+  }
+
+  /** As {@link #inferenceThreads(int)}, on {@code cpus} processors. */
+  static int inferenceThreads(int cpus, int concurrency) {
+    return Math.max(1, cpus / concurrency);
   }
 
   private static final Validator PORT = range(0, 65_535);
@@ -182,8 +193,9 @@ public final class ConfigKeys {
               INT,
               DEFAULT_INFERENCE_CONCURRENCY,
               range(1, 64),
-              "Batches in inference at the same time, each on its own threads (default 2; 4 with"
-                  + " inference.provider=cuda, where a batch's own CPU work outweighs the GPU's run)")
+              "Batches in inference at the same time, each on its own threads (default 2; with"
+                  + " inference.provider=cuda, half the processors within 2 to 4, where a batch's own"
+                  + " CPU work outweighs the GPU's run)")
           .define(
               INFERENCE_PROVIDER,
               STRING,

@@ -37,6 +37,7 @@ public final class ConfigLoader {
   private final Map<String, String> origin = new HashMap<>();
   private Path workingDir = Path.of("").toAbsolutePath();
   private String home = System.getProperty("gapstream.home");
+  private int processors = ConfigKeys.CPUS;
 
   private ConfigLoader() {}
 
@@ -56,6 +57,16 @@ public final class ConfigLoader {
       loader.file(file);
     }
     return loader.env(System.getenv()).set(overrides).load();
+  }
+
+  /**
+   * The processors that {@code inference.concurrency} (with CUDA) and {@code inference.threads}
+   * are derived from where not set: by default the JVM's, as the other machine-dependent defaults
+   * are (tests give another machine's).
+   */
+  ConfigLoader processors(int cpus) {
+    this.processors = cpus;
+    return this;
   }
 
   /** Adds a YAML file layer (nested or flat dotted keys). */
@@ -137,10 +148,10 @@ public final class ConfigLoader {
     ConfigKeys.DEF.keys().keySet().forEach(k -> v.put(k, parse(k)));
     InferenceProvider provider = InferenceProvider.fromId(lower(v, ConfigKeys.INFERENCE_PROVIDER));
     if (provider == InferenceProvider.CUDA && !raw.containsKey(ConfigKeys.INFERENCE_CONCURRENCY)) {
-      v.put(ConfigKeys.INFERENCE_CONCURRENCY, ConfigKeys.CUDA_INFERENCE_CONCURRENCY);
+      v.put(ConfigKeys.INFERENCE_CONCURRENCY, ConfigKeys.cudaInferenceConcurrency(processors));
     }
     if (!raw.containsKey(ConfigKeys.INFERENCE_THREADS)) {
-      v.put(ConfigKeys.INFERENCE_THREADS, ConfigKeys.inferenceThreads(num(v, ConfigKeys.INFERENCE_CONCURRENCY)));
+      v.put(ConfigKeys.INFERENCE_THREADS, ConfigKeys.inferenceThreads(processors, num(v, ConfigKeys.INFERENCE_CONCURRENCY)));
     }
     TreeMap<String, String> properties = new TreeMap<>();
     v.forEach((k, value) -> properties.put(k, String.valueOf(value)));

@@ -55,19 +55,31 @@ class ConfigLoaderTest {
     assertThat(set.inference().threads()).isEqualTo(3);
   }
 
-  /** On a GPU the workers' own CPU work outweighs the run: four slots unless set, threads shared out among them. */
+  /**
+   * On a GPU the workers' own CPU work outweighs the run: half the processors in slots unless set,
+   * at least two, at most four; threads shared out among them.
+   */
   @Test
-  void cudaTakesFourInferenceSlotsUnlessSet() {
-    int cpus = Runtime.getRuntime().availableProcessors();
-    GapstreamConfig cuda = ConfigLoader.builder().set(Map.of("inference.provider", "cuda")).load();
+  void cudaTakesHalfTheProcessorsInInferenceSlotsUnlessSet() {
+    assertThat(ConfigKeys.cudaInferenceConcurrency(1)).isEqualTo(2);
+    assertThat(ConfigKeys.cudaInferenceConcurrency(2)).isEqualTo(2);
+    assertThat(ConfigKeys.cudaInferenceConcurrency(6)).isEqualTo(3);
+    assertThat(ConfigKeys.cudaInferenceConcurrency(16)).isEqualTo(4);
+    assertThat(ConfigKeys.cudaInferenceConcurrency(96)).isEqualTo(4);
+
+    // As on the H200 machine's 16 cores.
+    GapstreamConfig cuda = ConfigLoader.builder().processors(16).set(Map.of("inference.provider", "cuda")).load();
     GapstreamConfig set =
-        ConfigLoader.builder().set(Map.of("inference.provider", "CUDA", "inference.concurrency", "2")).load();
+        ConfigLoader.builder().processors(16).set(Map.of("inference.provider", "CUDA", "inference.concurrency", "5")).load();
+    GapstreamConfig cpu = ConfigLoader.builder().processors(16).set(Map.of("inference.provider", "cpu")).load();
 
     assertThat(cuda.inference().concurrency()).isEqualTo(4);
     assertThat(cuda.properties()).containsEntry("inference.concurrency", "4");
-    assertThat(cuda.inference().threads()).isEqualTo(Math.max(1, cpus / 4));
-    assertThat(set.inference().concurrency()).isEqualTo(2);
-    assertThat(set.inference().threads()).isEqualTo(Math.max(1, cpus / 2));
+    assertThat(cuda.inference().threads()).isEqualTo(4);
+    assertThat(set.inference().concurrency()).isEqualTo(5);
+    assertThat(set.inference().threads()).isEqualTo(3);
+    assertThat(cpu.inference().concurrency()).isEqualTo(2);
+    assertThat(cpu.inference().threads()).isEqualTo(8);
   }
 
   @Test
