@@ -26,6 +26,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -35,6 +36,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.IterationParams;
+import org.openjdk.jmh.runner.IterationType;
 
 /**
  * What an inference worker does with a batch of the shipped model, side by side with ONNX
@@ -42,8 +45,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * the run, then top-k, the CAM and the prediction's JSON for each frame), {@code model} the run on
  * the same tensor. {@code batch} 224×224 JPEG frames, one ONNX Runtime thread, on {@code provider}
  * ({@code -p provider=cuda} on a GPU machine). Their difference is the worker's own part, which a
- * GPU does not shorten. At the end of each fork it prints {@code worker}'s batches split into the
- * parts the pipeline times: the tensor, the run and the results, each a mean per batch.
+ * GPU does not shorten. At the end of each fork it prints {@code worker}'s batches of the
+ * measurement iterations split into the parts the pipeline times: the tensor, the run and the
+ * results, each a mean per batch.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -64,6 +68,8 @@ public class BatchRunnerBenchmark {
   private ModelBatchRunner runner;
   private Batch<Shape, Frame> frames;
   private FloatBuffer tensor;
+  /** The timers' readings when the first measurement iteration began; null before it. */
+  private double[] measuredFrom;
 
   @Setup
   public void setUp() {
@@ -91,6 +97,14 @@ public class BatchRunnerBenchmark {
     frames = new Batch<>(new Shape(224, 224), items, 0, 0);
   }
 
+  /** Reads the timers once, as the measurement begins: the warm-up's batches are left out of the split. */
+  @Setup(Level.Iteration)
+  public void iteration(IterationParams params) {
+    if (measuredFrom == null && params.getType() == IterationType.MEASUREMENT) {
+      measuredFrom = readings();
+    }
+  }
+
   @Benchmark
   public List<Outcome> worker() {
     return runner.run(frames);
@@ -103,22 +117,33 @@ public class BatchRunnerBenchmark {
 
   @TearDown
   public void tearDown() {
-    MeterRegistry registry = metrics.registry();
-    long batches = registry.get(GapstreamMetrics.INFERENCE).timer().count();
-    if (batches > 0) {
+    double[] now = readings();
+    double batches = now[0] - (measuredFrom == null ? 0 : measuredFrom[0]);
+    if (measuredFrom != null && batches > 0) {
       System.out.printf(
           Locale.ROOT,
-          "%nworker's %d batches, mean ms a batch: tensor %.3f, run %.3f, results %.3f%n",
+          "%nworker's %.0f measured batches, mean ms a batch: tensor %.3f, run %.3f, results %.3f%n",
           batches,
-          meanMs(registry, GapstreamMetrics.BATCH_TENSOR),
-          meanMs(registry, GapstreamMetrics.INFERENCE),
-          meanMs(registry, GapstreamMetrics.BATCH_RESULTS));
+          (now[1] - measuredFrom[1]) / batches,
+          (now[2] - measuredFrom[2]) / batches,
+          (now[3] - measuredFrom[3]) / batches);
     }
     engine.close();
     metrics.close();
   }
 
-  private static double meanMs(MeterRegistry registry, String timer) {
-    return registry.get(timer).timer().mean(TimeUnit.MILLISECONDS);
+  /** The worker's batches so far, and the tensor's, the run's and the results' summed milliseconds. */
+  private double[] readings() {
+    MeterRegistry registry = metrics.registry();
+    return new double[] {
+      registry.get(GapstreamMetrics.INFERENCE).timer().count(),
+      totalMs(registry, GapstreamMetrics.BATCH_TENSOR),
+      totalMs(registry, GapstreamMetrics.INFERENCE),
+      totalMs(registry, GapstreamMetrics.BATCH_RESULTS)
+    };
+  }
+
+  private static double totalMs(MeterRegistry registry, String timer) {
+    return registry.get(timer).timer().totalTime(TimeUnit.MILLISECONDS);
   }
 }

@@ -19,11 +19,13 @@ public final class ReportTable {
   private static final double CROWDED = 0.9;
 
   /**
-   * The workers' busy share in stage 3 past which, with their own parts (tensor and results) at
-   * least the run's time, the table says the workers set the rate, not the model: on a GPU, more
-   * inference slots raise it.
+   * The workers' busy share in stage 3 past which, with runs going less than {@link #MODEL_IDLE}
+   * of their time, the table says the workers' own work sets the rate, not the model: on a GPU,
+   * more inference slots raise it.
    */
   private static final double WORKERS_FULL = 0.8;
+
+  private static final double MODEL_IDLE = 0.5;
 
   /**
    * A latency run's model CPU per frame this far above the saturated run's, batch sizes allowed
@@ -338,12 +340,11 @@ public final class ReportTable {
         100 * m.workersBusy());
   }
 
-  /** A line when stage 3's workers were nearly always on a batch, mostly on their own work. */
+  /** A line when stage 3's workers were nearly always on a batch and the runs were not. */
   private static void workersBound(StringBuilder b, BenchReport.Model m) {
-    double own = m.tensorMsPerBatch() + m.resultsMsPerBatch();
-    if (m.workersBusy() >= WORKERS_FULL && own >= m.runMsPerBatch()) {
+    if (m.workersBusy() >= WORKERS_FULL && m.busy() < MODEL_IDLE) {
       line(b, "    (3)'s workers were on a batch %.0f%% of the time and in the run %.0f%%: their own work, %.2f ms a batch",
-          100 * m.workersBusy(), 100 * m.busy(), own);
+          100 * m.workersBusy(), 100 * m.busy(), m.tensorMsPerBatch() + m.resultsMsPerBatch());
       line(b, "    against the run's %.2f, set the rate, not the model; more inference slots (inference.concurrency) raise it",
           m.runMsPerBatch());
     }

@@ -78,7 +78,8 @@ public final class ConfigKeys {
    * not shorten: on an H200 the two default workers were on the CPU 94% of the time and in ONNX
    * Runtime's run 33% (BENCHMARKS.md, "GPU"), so more slots overlap those parts with the GPU's
    * runs. But a worker waiting on the GPU spins on its core (CUDA's default on a machine with more
-   * cores than GPUs), so the slots leave at least half the processors to decoding and Kafka.
+   * cores than GPUs), so above the CPU default's two the slots take at most half the processors,
+   * leaving the rest to decoding and Kafka.
    */
   static int cudaInferenceConcurrency(int cpus) {
     return Math.max(DEFAULT_INFERENCE_CONCURRENCY, Math.min(MAX_CUDA_INFERENCE_CONCURRENCY, cpus / 2));

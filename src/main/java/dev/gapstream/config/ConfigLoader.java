@@ -61,8 +61,7 @@ public final class ConfigLoader {
 
   /**
    * The processors that {@code inference.concurrency} (with CUDA) and {@code inference.threads}
-   * are derived from where not set: by default the JVM's, as the other machine-dependent defaults
-   * are (tests give another machine's).
+   * are derived from where not set: by default the JVM's (tests give another machine's).
    */
   ConfigLoader processors(int cpus) {
     this.processors = cpus;

@@ -9,8 +9,9 @@ import java.nio.FloatBuffer;
  * <p>Thread-safe: inference workers share one instance. It allocates nothing per call (a small
  * scratch array per thread is reused). The per-channel arithmetic is folded into one multiply and
  * one add a value, in float, the same for both layouts, so they give the same floats. The byte
- * path reads each pixel's three bytes at offsets the JIT sees as constants. With both, 0.72× the time of a 3×256 lookup table read at offsets held in variables
- * (JMH, BENCHMARKS.md, "Changes").
+ * path reads each pixel's three bytes at offsets the JIT sees as constants. With both, the batch
+ * tensor fills in 0.72× the time of a 3×256 lookup table read at offsets held in variables (JMH,
+ * BENCHMARKS.md, "Changes").
  */
 public final class Preprocessor {
   /** Pixels per chunk of {@link #toChw(byte[], int, int, FloatBuffer)}: three planes of it fit in L1. */

@@ -185,14 +185,21 @@ public final class PipelineMetrics {
   }
 
   /**
-   * An inference worker's own part of one batch, around the run {@link #recordInference} times:
-   * {@code tensorNanos} filling the input tensor, {@code resultsNanos} turning the outputs into
-   * predictions. A GPU shortens the run, not these; where they outweigh it, more inference slots
-   * ({@code inference.concurrency}) raise the throughput.
+   * An inference worker's own part of one batch before the run {@link #recordInference} times:
+   * filling the input tensor took {@code nanos}. A GPU shortens the run, not this nor {@link
+   * #recordBatchResults}; where they outweigh it, more inference slots ({@code
+   * inference.concurrency}) raise the throughput.
    */
-  public void recordWorkerParts(long tensorNanos, long resultsNanos) {
-    batchTensor.record(tensorNanos, TimeUnit.NANOSECONDS);
-    batchResults.record(resultsNanos, TimeUnit.NANOSECONDS);
+  public void recordBatchTensor(long nanos) {
+    batchTensor.record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /**
+   * An inference worker's own part of one batch after the run: turning the outputs into
+   * predictions took {@code nanos}.
+   */
+  public void recordBatchResults(long nanos) {
+    batchResults.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** From the record's timestamp to the prediction's acknowledgement, in milliseconds. */

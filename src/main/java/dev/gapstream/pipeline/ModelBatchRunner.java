@@ -82,19 +82,24 @@ public final class ModelBatchRunner implements BatchRunner {
     BatchResult result = engine.run(tensor, batch.size(), h, w);
     long inferenceNanos = System.nanoTime() - start;
     metrics.recordInference(inferenceNanos);
+    metrics.recordBatchTensor(start - tensorStart);
 
-    List<Outcome> outcomes = new ArrayList<>(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      Frame frame = batch.items().get(i);
-      if (!result.isFinite(i)) {
-        outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
-      } else {
-        Prediction p = prediction(frame, result, i, batch.size(), start, inferenceNanos);
-        outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
+    long resultsStart = start + inferenceNanos;
+    try {
+      List<Outcome> outcomes = new ArrayList<>(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        Frame frame = batch.items().get(i);
+        if (!result.isFinite(i)) {
+          outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
+        } else {
+          Prediction p = prediction(frame, result, i, batch.size(), start, inferenceNanos);
+          outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
+        }
       }
+      return outcomes;
+    } finally {
+      metrics.recordBatchResults(System.nanoTime() - resultsStart);
     }
-    metrics.recordWorkerParts(start - tensorStart, System.nanoTime() - start - inferenceNanos);
-    return outcomes;
   }
 
   private Prediction prediction(

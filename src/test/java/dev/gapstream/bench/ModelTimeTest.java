@@ -53,7 +53,8 @@ class ModelTimeTest {
   }
 
   private static void batch(PipelineMetrics pipeline, long tensorNanos, long runNanos, long resultsNanos) {
+    pipeline.recordBatchTensor(tensorNanos);
     pipeline.recordInference(runNanos);
-    pipeline.recordWorkerParts(tensorNanos, resultsNanos);
+    pipeline.recordBatchResults(resultsNanos);
   }
 }

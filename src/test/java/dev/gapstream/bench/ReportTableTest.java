@@ -126,21 +126,26 @@ class ReportTableTest {
   }
 
   /**
-   * On a GPU a worker's own work around the run (the H200's stage 3: busy 94%, runs 33%) outweighs
-   * the run: the table says the workers set the rate. Where the run outweighs it (MODEL: 1.8 ms
-   * against 24), or the workers idle, it says nothing.
+   * On a GPU the workers are on a batch nearly all the time and in the run for less than half of
+   * it (the H200's stage 2: on the CPU 94%, runs 33%; its stage 3: 85% and 45%): the table says
+   * their own work sets the rate. Where the run fills the workers' time (MODEL: 93% of it), or the
+   * workers idle, it says nothing.
    */
   @Test
   void saysWhenTheWorkersOwnWorkSetsTheRate() {
     BenchReport.Ratios ratios = new BenchReport.Ratios(16, 0.2, 0.7, 7.6, 0, Double.NaN, Double.NaN, Double.NaN, 0.3);
 
     String gpu = ReportTable.format(report(List.of(), ratios, null, 1, new Model(0.08, 0.33, 2.9, 2.6, 1.8, 0.94)));
+    String shorter = ReportTable.format(report(List.of(), ratios, null, 1, new Model(0.16, 0.45, 2.0, 5.1, 1.3, 0.85)));
     String cpu = ReportTable.format(report(List.of(), ratios, null, 1, MODEL));
     String idle = ReportTable.format(report(List.of(), ratios, null, 1, new Model(0.08, 0.2, 2.9, 2.6, 1.8, 0.6)));
 
     assertThat(gpu)
         .contains("    (3)'s workers were on a batch 94% of the time and in the run 33%: their own work, 4.70 ms a batch\n"
             + "    against the run's 2.60, set the rate, not the model; more inference slots (inference.concurrency) raise it\n");
+    assertThat(shorter)
+        .as("their own work shorter than the run, the GPU still idle half the time")
+        .contains("    (3)'s workers were on a batch 85% of the time and in the run 45%: their own work, 3.30 ms a batch\n");
     assertThat(cpu).doesNotContain("(3)'s workers");
     assertThat(idle).doesNotContain("(3)'s workers");
   }
