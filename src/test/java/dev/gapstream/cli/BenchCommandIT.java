@@ -75,8 +75,17 @@ class BenchCommandIT {
       assertThat(t.at("/model/msPerFrame").isNumber()).as(stage).isTrue();
       assertThat(t.at("/model/msPerFrame").asDouble()).as(stage).isGreaterThanOrEqualTo(0);
       assertThat(t.at("/model/busy").asDouble()).as(stage).isGreaterThanOrEqualTo(0);
+      // Beside it, the workers' own parts; per batch null where no batch ended in the window.
+      assertThat(fieldNames(t.get("model")))
+          .as(stage)
+          .containsExactlyInAnyOrder(
+              "msPerFrame", "busy", "tensorMsPerBatch", "runMsPerBatch", "resultsMsPerBatch", "workersBusy");
+      assertThat(t.at("/model/workersBusy").asDouble()).as(stage).isGreaterThanOrEqualTo(t.at("/model/busy").asDouble());
       if (stage.equals("naive")) {
         assertThat(t.at("/model/msPerFrame").asDouble()).as(stage).isPositive();
+        for (String part : List.of("tensorMsPerBatch", "runMsPerBatch", "resultsMsPerBatch")) {
+          assertThat(t.at("/model/" + part).asDouble()).as(part).isPositive();
+        }
       }
       assertCpu(t.get("cpu"), stage);
     }
