@@ -1,6 +1,7 @@
 package dev.gapstream.jmh;
 
 import dev.gapstream.batch.Batch;
+import dev.gapstream.bench.ModelTime;
 import dev.gapstream.bench.Workload;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.BatchResult;
@@ -15,7 +16,6 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.pipeline.ModelBatchRunner;
 import dev.gapstream.pipeline.Outcome;
 import dev.gapstream.pipeline.Shape;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,8 +68,8 @@ public class BatchRunnerBenchmark {
   private ModelBatchRunner runner;
   private Batch<Shape, Frame> frames;
   private FloatBuffer tensor;
-  /** The timers' readings when the first measurement iteration began; null before it. */
-  private double[] measuredFrom;
+  /** The timers' reading when the first measurement iteration began; null before it. */
+  private ModelTime measuredFrom;
 
   @Setup
   public void setUp() {
@@ -101,7 +101,7 @@ public class BatchRunnerBenchmark {
   @Setup(Level.Iteration)
   public void iteration(IterationParams params) {
     if (measuredFrom == null && params.getType() == IterationType.MEASUREMENT) {
-      measuredFrom = readings();
+      measuredFrom = ModelTime.of(metrics.registry());
     }
   }
 
@@ -117,33 +117,19 @@ public class BatchRunnerBenchmark {
 
   @TearDown
   public void tearDown() {
-    double[] now = readings();
-    double batches = now[0] - (measuredFrom == null ? 0 : measuredFrom[0]);
-    if (measuredFrom != null && batches > 0) {
+    ModelTime now = ModelTime.of(metrics.registry());
+    long batches = measuredFrom == null ? 0 : now.batches() - measuredFrom.batches();
+    if (batches > 0) {
+      double toMsPerBatch = 1e6 * batches; // summed nanoseconds to milliseconds a batch
       System.out.printf(
           Locale.ROOT,
-          "%nworker's %.0f measured batches, mean ms a batch: tensor %.3f, run %.3f, results %.3f%n",
+          "%nworker's %d measured batches, mean ms a batch: tensor %.3f, run %.3f, results %.3f%n",
           batches,
-          (now[1] - measuredFrom[1]) / batches,
-          (now[2] - measuredFrom[2]) / batches,
-          (now[3] - measuredFrom[3]) / batches);
+          (now.tensorNanos() - measuredFrom.tensorNanos()) / toMsPerBatch,
+          (now.runNanos() - measuredFrom.runNanos()) / toMsPerBatch,
+          (now.resultsNanos() - measuredFrom.resultsNanos()) / toMsPerBatch);
     }
     engine.close();
     metrics.close();
-  }
-
-  /** The worker's batches so far, and the tensor's, the run's and the results' summed milliseconds. */
-  private double[] readings() {
-    MeterRegistry registry = metrics.registry();
-    return new double[] {
-      registry.get(GapstreamMetrics.INFERENCE).timer().count(),
-      totalMs(registry, GapstreamMetrics.BATCH_TENSOR),
-      totalMs(registry, GapstreamMetrics.INFERENCE),
-      totalMs(registry, GapstreamMetrics.BATCH_RESULTS)
-    };
-  }
-
-  private static double totalMs(MeterRegistry registry, String timer) {
-    return registry.get(timer).timer().totalTime(TimeUnit.MILLISECONDS);
   }
 }

@@ -11,16 +11,17 @@ import java.util.concurrent.TimeUnit;
  * run ({@code gapstream.inference}) and the worker's parts around it, the input tensor before
  * ({@code gapstream.batch.tensor}) and the predictions after ({@code gapstream.batch.results}).
  * With the stage's frame count and window it splits a throughput into how fast ONNX Runtime ran,
- * how much of the time it was running at all, and what kept the workers busy besides.
+ * how much of the time it was running at all, and what kept the workers busy besides. Public for
+ * JMH's {@code BatchRunnerBenchmark}, which reads the same timers.
  *
  * @param runNanos the runs' summed time
  * @param tensorNanos the tensors' summed time
  * @param resultsNanos the results' summed time
  * @param batches runs timed
  */
-record ModelTime(double runNanos, double tensorNanos, double resultsNanos, long batches) {
+public record ModelTime(double runNanos, double tensorNanos, double resultsNanos, long batches) {
 
-  static ModelTime of(MeterRegistry registry) {
+  public static ModelTime of(MeterRegistry registry) {
     Timer run = registry.find(GapstreamMetrics.INFERENCE).timer();
     return new ModelTime(
         total(run),
