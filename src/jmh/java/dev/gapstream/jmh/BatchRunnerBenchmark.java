@@ -3,6 +3,8 @@ package dev.gapstream.jmh;
 import dev.gapstream.batch.Batch;
 import dev.gapstream.bench.ModelTime;
 import dev.gapstream.bench.Workload;
+import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.inference.BatchResult;
 import dev.gapstream.inference.EngineOptions;
@@ -21,6 +23,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -47,7 +50,8 @@ import org.openjdk.jmh.runner.IterationType;
  * ({@code -p provider=cuda} on a GPU machine). Their difference is the worker's own part, which a
  * GPU does not shorten. At the end of each fork it prints {@code worker}'s batches of the
  * measurement iterations split into the parts the pipeline times: the tensor, the run and the
- * results, each a mean per batch.
+ * results, each a mean per batch. {@code run}: frames per run of the model within the batch, as
+ * {@code batch.run.max.pixels} sets them (0: the whole batch in one run; e.g. {@code -p run=0,2}).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -62,6 +66,9 @@ public class BatchRunnerBenchmark {
 
   @Param({"cpu"})
   public String provider;
+
+  @Param({"0"})
+  public int run;
 
   private InferenceEngine engine;
   private GapstreamMetrics metrics;
@@ -80,7 +87,11 @@ public class BatchRunnerBenchmark {
         InferenceEngine.open(
             model, spec, new EngineOptions(1, EngineOptions.Provider.valueOf(provider.toUpperCase(Locale.ROOT))));
     metrics = GapstreamMetrics.create();
-    runner = new Workload(GapstreamConfig.defaults(), spec, List.of()).runner(engine, metrics);
+    GapstreamConfig config =
+        run > 0
+            ? ConfigLoader.builder().set(Map.of(ConfigKeys.BATCH_RUN_MAX_PIXELS, String.valueOf(run * 224 * 224))).load()
+            : GapstreamConfig.defaults();
+    runner = new Workload(config, spec, List.of()).runner(engine, metrics);
     FrameDecoder decoder = JmhFixtures.decoder();
     byte[] jpeg = JmhFixtures.encoded("224x224", "jpeg");
     List<Frame> items = new ArrayList<>(batch);

@@ -87,6 +87,7 @@ public record BenchReport(
       int decodeThreads,
       int maxInFlight,
       int calibratedBatch,
+      int calibratedRun,
       boolean quick) {}
 
   /**

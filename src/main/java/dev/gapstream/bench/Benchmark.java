@@ -50,6 +50,8 @@ public final class Benchmark {
   private Workload workload;
   /** The batch of the frames' size calibration chose; 0 where it did not run. */
   private int calibratedBatch;
+  /** The frames of that size one run took, as calibration chose; 0 where it did not choose. */
+  private int calibratedRun;
   /** {@code batch.max.pixels} as configured, before calibration bounds it. */
   private final long configuredMaxPixels;
   private final BenchSettings settings;
@@ -463,11 +465,17 @@ public final class Benchmark {
             .map(r -> new BatchCalibration.Point(r.batchSize(), r.imagesPerSecond()))
             .toList();
     int chosen = BatchCalibration.choose(points, c.inference().concurrency());
+    int run = Math.min(chosen, BatchCalibration.runSize(points));
     Map<String, String> properties = new HashMap<>(c.properties());
     properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
+    if (c.batch().runMaxPixels() == 0) {
+      properties.put(ConfigKeys.BATCH_RUN_MAX_PIXELS, String.valueOf(run * pixels));
+      calibratedRun = run;
+    }
     properties.put(ConfigKeys.BATCH_CALIBRATE, "false");
     calibratedBatch = chosen;
     progress.accept("batches close at " + chosen + " frames of " + sample.width() + "x" + sample.height()
+        + (calibratedRun > 0 ? " and run " + run + " at a time" : "")
         + " (calibrated from stage 1; batch.calibrate=false turns it off)");
     return new Workload(ConfigLoader.builder().set(properties).load(), workload.spec(), workload.frames());
   }
@@ -559,6 +567,7 @@ public final class Benchmark {
         c.ingest().decodeThreads(),
         c.ingest().maxInFlight(),
         calibratedBatch,
+        calibratedRun,
         quick);
   }
 

@@ -52,7 +52,8 @@ public final class ReportTable {
                 ? " (batch.max.pixels=" + s.batchMaxPixels() + ": " + s.fullBatch() + " frames of this size)"
                 : "")
             + (s.calibratedBatch() > 0
-                ? " (calibrated: batches of " + s.calibratedBatch() + " frames of this size)"
+                ? " (calibrated: batches of " + s.calibratedBatch() + " frames of this size"
+                    + (s.calibratedRun() > 0 ? ", runs of " + s.calibratedRun() : "") + ")"
                 : ""),
         s.batchMaxDelayMs(),
         s.inferenceThreads(), s.inferenceConcurrency(), s.decodeThreads(), s.maxInFlight(),

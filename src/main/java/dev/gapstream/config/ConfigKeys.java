@@ -36,6 +36,7 @@ public final class ConfigKeys {
   public static final String BATCH_MAX_PIXELS = "batch.max.pixels";
   public static final String BATCH_MAX_DELAY_MS = "batch.max.delay.ms";
   public static final String BATCH_CALIBRATE = "batch.calibrate";
+  public static final String BATCH_RUN_MAX_PIXELS = "batch.run.max.pixels";
   public static final String INFERENCE_MODEL_PATH = "inference.model.path";
   public static final String INFERENCE_THREADS = "inference.threads";
   public static final String INFERENCE_CONCURRENCY = "inference.concurrency";
@@ -174,7 +175,17 @@ public final class ConfigKeys {
                   + " input size, else 224x224) and close batches at the size fastest once the pipeline's"
                   + " own work per batch is counted (of sizes within 3% of it, the smallest): a batch past the"
                   + " CPU's caches costs more per frame. Lowers"
-                  + " batch.max.pixels to that batch's pixels; takes a few seconds")
+                  + " batch.max.pixels to that batch's pixels, and sets batch.run.max.pixels; takes a few"
+                  + " seconds")
+          .define(
+              BATCH_RUN_MAX_PIXELS,
+              LONG,
+              0L,
+              range(0, 1L << 27),
+              "Pixels of a batch one ONNX Runtime run takes at most: a larger batch runs in several, one"
+                  + " after another on its inference slot, each on less memory (a frame larger than this"
+                  + " runs alone). 0: as batch.calibrate chooses (the smallest run as fast as the fastest),"
+                  + " or the whole batch where it does not run")
           .define(
               INFERENCE_MODEL_PATH,
               STRING,

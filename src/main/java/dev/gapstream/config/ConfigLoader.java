@@ -169,7 +169,8 @@ public final class ConfigLoader {
             num(v, ConfigKeys.BATCH_MAX_SIZE),
             lng(v, ConfigKeys.BATCH_MAX_PIXELS),
             lng(v, ConfigKeys.BATCH_MAX_DELAY_MS),
-            bool(v, ConfigKeys.BATCH_CALIBRATE)),
+            bool(v, ConfigKeys.BATCH_CALIBRATE),
+            lng(v, ConfigKeys.BATCH_RUN_MAX_PIXELS)),
         new Inference(
             model,
             num(v, ConfigKeys.INFERENCE_THREADS),

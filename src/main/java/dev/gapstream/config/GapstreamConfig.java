@@ -86,10 +86,16 @@ public record GapstreamConfig(
    *
    * @param calibrate whether the service measures the model's fastest batch size at start-up and
    *     lowers {@code maxPixels} to it (see {@code BatchCalibration})
+   * @param runMaxPixels the most pixels of a batch one run of the model takes; 0 for what calibration
+   *     chooses, or the whole batch where it does not run
    */
-  public record Batch(int maxSize, long maxPixels, long maxDelayMs, boolean calibrate) {
+  public record Batch(int maxSize, long maxPixels, long maxDelayMs, boolean calibrate, long runMaxPixels) {
     public BatchPolicy policy() {
-      return new BatchPolicy(maxSize, maxPixels, TimeUnit.MILLISECONDS.toNanos(maxDelayMs));
+      return new BatchPolicy(
+          maxSize,
+          maxPixels,
+          TimeUnit.MILLISECONDS.toNanos(maxDelayMs),
+          runMaxPixels > 0 ? runMaxPixels : BatchPolicy.ANY_PIXELS);
     }
   }
 

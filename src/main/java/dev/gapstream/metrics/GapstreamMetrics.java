@@ -42,6 +42,7 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String BATCH_WAIT = "gapstream.batch.wait";
   public static final String BATCH_MAX_FRAMES = "gapstream.batch.max.frames";
   public static final String BATCH_MAX_PIXELS = "gapstream.batch.max.pixels";
+  public static final String BATCH_RUN_MAX_PIXELS = "gapstream.batch.run.max.pixels";
   public static final String BATCH_CALIBRATED_FRAMES = "gapstream.batch.calibrated.frames";
   public static final String BATCH_CALIBRATION_RATE = "gapstream.batch.calibration.frames.per.second";
   public static final String DECODE = "gapstream.decode";
@@ -80,6 +81,7 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_batch_wait_seconds",
           "gapstream_batch_max_frames",
           "gapstream_batch_max_pixels",
+          "gapstream_batch_run_max_pixels",
           "gapstream_batch_calibrated_frames",
           "gapstream_batch_calibration_frames_per_second",
           "gapstream_decode_seconds",

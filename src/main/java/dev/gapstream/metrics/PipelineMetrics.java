@@ -41,6 +41,7 @@ public final class PipelineMetrics {
   private final AtomicReference<Meter> modelInfo = new AtomicReference<>();
   private final AtomicLong batchMaxFrames = new AtomicLong();
   private final AtomicLong batchMaxPixels = new AtomicLong();
+  private final AtomicLong batchRunMaxPixels = new AtomicLong();
   private final AtomicLong calibratedFrames = new AtomicLong();
   private final Map<Integer, AtomicReference<Double>> calibrationRates = new ConcurrentHashMap<>();
 
@@ -234,13 +235,15 @@ public final class PipelineMetrics {
   }
 
   /**
-   * Publishes the batch limits in force, {@code gapstream_batch_max_frames} and {@code
-   * gapstream_batch_max_pixels} ({@code +Inf} for no pixel bound): with {@code batch.calibrate}
-   * the pixel bound is the calibrated one, which differs between nodes of different CPUs.
+   * Publishes the batch limits in force, {@code gapstream_batch_max_frames}, {@code
+   * gapstream_batch_max_pixels} and {@code gapstream_batch_run_max_pixels} ({@code +Inf} for no pixel
+   * bound): with {@code batch.calibrate} the pixel bounds are the calibrated ones, which differ
+   * between nodes of different CPUs.
    */
-  public void batchLimits(int maxFrames, long maxPixels) {
+  public void batchLimits(int maxFrames, long maxPixels, long runMaxPixels) {
     batchMaxFrames.set(maxFrames);
     batchMaxPixels.set(maxPixels);
+    batchRunMaxPixels.set(runMaxPixels);
     Gauge.builder(GapstreamMetrics.BATCH_MAX_FRAMES, batchMaxFrames, AtomicLong::doubleValue)
         .description("Frames per inference batch at most (batch.max.size)")
         .baseUnit(GapstreamMetrics.UNIT_FRAMES)
@@ -251,6 +254,13 @@ public final class PipelineMetrics {
             batchMaxPixels,
             v -> v.get() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v.get())
         .description("Pixels per inference batch at most, as calibrated at start-up or configured")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(
+            GapstreamMetrics.BATCH_RUN_MAX_PIXELS,
+            batchRunMaxPixels,
+            v -> v.get() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v.get())
+        .description("Pixels of a batch one ONNX Runtime run takes at most, as calibrated at start-up or configured")
         .strongReference(true)
         .register(registry);
   }

@@ -21,7 +21,7 @@ import java.util.concurrent.Future;
 import java.util.stream.Collectors;
 
 /**
- * The batch size a model runs fastest at on this machine. A larger batch is not always a faster
+ * The batch and run sizes a model runs fastest at on this machine. A larger batch is not always a faster
  * one: once a batch's activations outgrow the CPU's caches, each frame costs more. The shipped model
  * ran 395 frames/s in batches of 4 and 282 in batches of 16 on one host (AVX2, 512 KB of L2 a
  * core), 900 in batches of 2 and 824 in batches of 16 on another; ResNet-18 gains a little up to
@@ -30,10 +30,20 @@ import java.util.stream.Collectors;
  *
  * <p>{@link #measure} times batches of 1, 2, 4, … up to the policy's largest at the model's input
  * size, {@code concurrency} at once as the pipeline runs them, twice (ascending, then descending),
- * keeping each size's better rate; the choice is the size fastest once the pipeline's own work per
- * batch ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's. {@link Result#apply} turns
- * it into a bound on a batch's pixels, since what grows with the batch is its pixels: frames
- * smaller than the calibrated size batch more, larger ones fewer.
+ * keeping each size's better rate. It chooses two sizes. A run: the most frames one run of the
+ * model takes, the smallest size as fast as the fastest ({@link #runSize}); a larger batch runs in
+ * several, one after another. A batch: the size fastest once the pipeline's own work per batch
+ * ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's, at that run size ({@link #choose}).
+ * {@link Result#apply} turns both into bounds on pixels, since what grows with a batch is its
+ * pixels: frames smaller than the calibrated size batch more, larger ones fewer.
+ *
+ * <p>Why runs smaller than batches: alone, the shipped model runs as fast in batches of 2 as of 16,
+ * but next to the decoders, the Kafka clients and a broker a batch of 16 costs more per frame than
+ * smaller ones (eleventh session: a quarter more than 8): its activations leave the CPU's caches that
+ * the other threads share. Side by side in one run, the same batches of 16 in runs of 2 carried the
+ * saturated pipeline 1.034 times as fast, and at 80% of saturation kept up where whole batches fell
+ * behind (p99 120 ms against 365, best of two each; twenty-eighth session). Per batch the pipeline's
+ * own work stays as it was: one hand-over, one tensor, one publication.
  */
 public final class BatchCalibration {
 
@@ -51,13 +61,14 @@ public final class BatchCalibration {
   static final double PIPELINE_MS_PER_BATCH = 2.0;
 
   /**
-   * Sizes whose frames take a slot at most this much longer than the least are as fast as the
-   * calibration can tell, and the smallest of them is chosen. Its passes and runs differ by more
+   * Sizes whose frames take a slot (or, for runs, the model) at most this much longer than the least
+   * are as fast as the calibration can tell, and the smallest of them is chosen. Its passes and runs
+   * differ by more
    * (bare ONNX Runtime's rate at one size moved 5–10% between runs on one host), and a batch's time
    * counts twice in a frame's latency (it may wait for a running batch, then run in its own):
    * batches of 8 against the 16 the least estimate chose on an AVX-512 host ran the pipeline 0.978
    * times as fast and halved the p99 at 80% of saturation (0.505, side by side; twenty-third
-   * session).
+   * session). A smaller run keeps its activations in caches other threads share.
    */
   static final double EQUALLY_FAST = 0.03;
 
@@ -66,18 +77,25 @@ public final class BatchCalibration {
 
   /**
    * @param points each size's rate, ascending by size
-   * @param chosen the size {@link #choose} chose
+   * @param chosen the batch size {@link #choose} chose
+   * @param run the run size {@link #runSize} chose
    */
-  public record Result(int width, int height, List<Point> points, int chosen) {
+  public record Result(int width, int height, List<Point> points, int chosen, int run) {
 
     public Result {
       points = List.copyOf(points);
     }
 
-    /** {@code policy} with batches of at most {@code chosen} frames' worth of this size's pixels. */
+    /**
+     * {@code policy} with batches of at most {@code chosen} frames' worth of this size's pixels, and
+     * runs of at most {@code run} frames' worth where {@code policy} sets no bound on runs ({@code
+     * batch.run.max.pixels} as configured wins).
+     */
     public BatchPolicy apply(BatchPolicy policy) {
-      long pixels = (long) chosen * width * height;
-      return new BatchPolicy(policy.maxSize(), Math.min(policy.maxPixels(), pixels), policy.maxDelayNanos());
+      long pixels = (long) width * height;
+      long runPixels = policy.runPixels() == BatchPolicy.ANY_PIXELS ? run * pixels : policy.runPixels();
+      return new BatchPolicy(
+          policy.maxSize(), Math.min(policy.maxPixels(), chosen * pixels), policy.maxDelayNanos(), runPixels);
     }
 
     /** Each size's rate, by batch size, ascending. */
@@ -94,39 +112,69 @@ public final class BatchCalibration {
               .map(p -> String.format(Locale.ROOT, "%d: %.0f", p.batchSize(), p.framesPerSecond()))
               .collect(Collectors.joining(", "));
       return String.format(
-          Locale.ROOT, "frames/s by batch size at %dx%d: %s; batches close at %d frames of this size (%d pixels)",
-          width, height, rates, chosen, (long) chosen * width * height);
+          Locale.ROOT,
+          "frames/s by batch size at %dx%d: %s; batches close at %d frames of this size (%d pixels),"
+              + " and run %d frames at a time",
+          width, height, rates, chosen, (long) chosen * width * height, Math.min(run, chosen));
     }
   }
 
   private BatchCalibration() {}
 
   /**
-   * The smallest size whose frames take a slot the least time, {@linkplain #EQUALLY_FAST within 3%}:
-   * the model's ({@code concurrency} ÷ the measured rate) and the pipeline's share of a batch
-   * ({@link #PIPELINE_MS_PER_BATCH} ÷ the size). For ResNet-18, 10–60 ms a frame, the second term is
-   * noise and the fastest sizes win; for the shipped model, 1–3 ms, it weighs against batches of 1
-   * and 2.
+   * The smallest batch size whose frames take a slot the least time, {@linkplain #EQUALLY_FAST
+   * within 3%}: the model's ({@code concurrency} ÷ the measured rate, at the size it runs: the batch's,
+   * or {@link #runSize} where that is smaller) and the pipeline's share of a batch ({@link
+   * #PIPELINE_MS_PER_BATCH} ÷ the size). For ResNet-18, 10–60 ms a frame, the second term is noise
+   * and the fastest sizes win; for the shipped model, 1–3 ms, it weighs against batches of 1 and 2.
    *
    * @param points each size's rate with {@code concurrency} batches running at once
    */
   public static int choose(List<Point> points, int concurrency) {
+    List<Point> measured = measured(points);
+    int run = runSize(points);
+    Map<Integer, Double> rates = new TreeMap<>();
+    measured.forEach(p -> rates.put(p.batchSize(), p.framesPerSecond()));
+    // A batch runs at its own size up to the run size, and in runs of it above.
+    double runRate = rates.get(run);
+    Map<Integer, Double> slotMs = new TreeMap<>();
+    measured.forEach(p -> {
+      double rate = p.batchSize() > run ? runRate : p.framesPerSecond();
+      slotMs.put(p.batchSize(), 1000.0 * concurrency / rate + PIPELINE_MS_PER_BATCH / p.batchSize());
+    });
+    return smallestWithin(slotMs);
+  }
+
+  /**
+   * The smallest size whose frames the model runs {@linkplain #EQUALLY_FAST within 3%} as fast as
+   * at the fastest size: a batch's activations grow with its size, and past the CPU's caches, which
+   * other threads share, each frame costs more than the measurement alone shows.
+   *
+   * @param points each size's rate with the same number of runs going at once
+   */
+  public static int runSize(List<Point> points) {
+    Map<Integer, Double> msPerFrame = new TreeMap<>();
+    measured(points).forEach(p -> msPerFrame.put(p.batchSize(), 1000.0 / p.framesPerSecond()));
+    return smallestWithin(msPerFrame);
+  }
+
+  /** The points with a rate; not measured (a model slower than the rate's rounding): no case for that size. */
+  private static List<Point> measured(List<Point> points) {
     if (points.isEmpty()) {
       throw new IllegalArgumentException("no batch size was measured");
     }
-    // Not measured (a model slower than the rate's rounding): no case for that size.
     List<Point> measured = points.stream().filter(p -> p.framesPerSecond() > 0).toList();
-    double least = measured.stream().mapToDouble(p -> slotMs(p, concurrency)).min().orElse(Double.NaN);
-    return measured.stream()
-        .filter(p -> slotMs(p, concurrency) <= least * (1 + EQUALLY_FAST))
-        .mapToInt(Point::batchSize)
-        .min()
-        .orElse(points.get(0).batchSize());
+    return measured.isEmpty() ? List.of(points.get(0)) : measured;
   }
 
-  /** What a frame of a batch of this size takes of an inference slot, in milliseconds. */
-  private static double slotMs(Point p, int concurrency) {
-    return 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
+  /** The smallest size whose cost is within {@link #EQUALLY_FAST} of the least. */
+  private static int smallestWithin(Map<Integer, Double> costBySize) {
+    double least = costBySize.values().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
+    return costBySize.entrySet().stream()
+        .filter(e -> e.getValue() <= least * (1 + EQUALLY_FAST))
+        .mapToInt(Map.Entry::getKey)
+        .min()
+        .orElseThrow();
   }
 
   /** 1, 2, 4, … below {@code largest}, then {@code largest}. */
@@ -168,7 +216,7 @@ public final class BatchCalibration {
     }
     List<Point> points = new ArrayList<>();
     best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
-    return new Result(width, height, points, choose(points, concurrency));
+    return new Result(width, height, points, choose(points, concurrency), runSize(points));
   }
 
   /** Frames per second of {@code concurrency} callers each running batches of {@code n}. */

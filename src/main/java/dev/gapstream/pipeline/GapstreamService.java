@@ -112,7 +112,7 @@ public final class GapstreamService implements AutoCloseable {
       started.push(gapstreamMetrics);
       metrics = gapstreamMetrics.pipeline();
       metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
-      metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels());
+      metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels(), batchPolicy.runPixels());
       calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
       health = Health.requiring("model", "partitions");
       health.set("model", true);
@@ -239,7 +239,7 @@ public final class GapstreamService implements AutoCloseable {
         "The model takes {} frame(s) a batch (its input's batch dimension is fixed): {}={} is {} here;"
             + " a model exported with a dynamic batch dimension runs larger batches",
         engine.maxBatch(), ConfigKeys.BATCH_MAX_SIZE, policy.maxSize(), engine.maxBatch());
-    return new BatchPolicy(engine.maxBatch(), policy.maxPixels(), policy.maxDelayNanos());
+    return new BatchPolicy(engine.maxBatch(), policy.maxPixels(), policy.maxDelayNanos(), policy.runPixels());
   }
 
   static PipelineSettings settings(GapstreamConfig config, String bootstrapServers) {

@@ -25,7 +25,9 @@ import java.util.List;
  * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
  * (the tensor ONNX Runtime reads, without a copy), runs the session, and turns each image's outputs
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
- * activation map's peak and box).
+ * activation map's peak and box). A batch larger than the policy's run size ({@link
+ * BatchPolicy#runSizeFor}) goes through the model in several runs, one after another, each filling
+ * its part of the tensor just before it runs.
  *
  * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory: at
  * most a full batch of the largest frames it has seen, 12 bytes a pixel — {@code batch.max.pixels}
@@ -69,30 +71,48 @@ public final class ModelBatchRunner implements BatchRunner {
 
   @Override
   public List<Outcome> run(Batch<Shape, Frame> batch) {
-    long tensorStart = System.nanoTime();
     int w = batch.key().width();
     int h = batch.key().height();
-    int fullBatch = policy.maxSizeFor(batch.key().pixels());
-    FloatBuffer tensor = tensor(Preprocessor.floatsPerImage(w, h), batch.size(), fullBatch);
-    for (Frame frame : batch.items()) {
-      preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
+    int floatsPerImage = Preprocessor.floatsPerImage(w, h);
+    int size = batch.size();
+    int runSize = policy.runSizeFor(batch.key().pixels());
+    FloatBuffer tensor = tensor(floatsPerImage, size, policy.maxSizeFor(batch.key().pixels()));
+    List<BatchResult> results = new ArrayList<>((size + runSize - 1) / runSize);
+    long tensorNanos = 0;
+    long inferenceNanos = 0;
+    long firstRunStart = 0;
+    for (int from = 0; from < size; from += runSize) {
+      // Each run's frames fill their part of the tensor just before it runs, while in cache.
+      int n = Math.min(runSize, size - from);
+      long fillStart = System.nanoTime();
+      tensor.position(from * floatsPerImage);
+      for (Frame frame : batch.items().subList(from, from + n)) {
+        preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
+      }
+      FloatBuffer part = tensor.duplicate().position(from * floatsPerImage).limit((from + n) * floatsPerImage);
+      long start = System.nanoTime();
+      results.add(engine.run(part, n, h, w));
+      long end = System.nanoTime();
+      tensorNanos += start - fillStart;
+      inferenceNanos += end - start;
+      if (from == 0) {
+        firstRunStart = start;
+      }
     }
-    tensor.flip();
-    long start = System.nanoTime();
-    BatchResult result = engine.run(tensor, batch.size(), h, w);
-    long inferenceNanos = System.nanoTime() - start;
     metrics.recordInference(inferenceNanos);
-    metrics.recordBatchTensor(start - tensorStart);
+    metrics.recordBatchTensor(tensorNanos);
 
-    long resultsStart = start + inferenceNanos;
+    long resultsStart = System.nanoTime();
     try {
-      List<Outcome> outcomes = new ArrayList<>(batch.size());
-      for (int i = 0; i < batch.size(); i++) {
+      List<Outcome> outcomes = new ArrayList<>(size);
+      for (int i = 0; i < size; i++) {
         Frame frame = batch.items().get(i);
-        if (!result.isFinite(i)) {
+        BatchResult result = results.get(i / runSize);
+        int j = i % runSize;
+        if (!result.isFinite(j)) {
           outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
         } else {
-          Prediction p = prediction(frame, result, i, batch.size(), start, inferenceNanos);
+          Prediction p = prediction(frame, result, j, size, firstRunStart, inferenceNanos);
           outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
         }
       }

@@ -183,9 +183,23 @@ class BatcherTest {
   }
 
   @Test
+  void policySizesRunsByPixelsWithinTheBatch() {
+    BatchPolicy policy = new BatchPolicy(16, 4_194_304, 0, 2L * 224 * 224);
+    assertThat(policy.runSizeFor(224 * 224)).isEqualTo(2);
+    assertThat(policy.runSizeFor(112 * 112)).isEqualTo(8);
+    assertThat(policy.runSizeFor(64 * 64)).as("never more than a batch").isEqualTo(16);
+    assertThat(policy.runSizeFor(640 * 480)).as("a larger frame runs alone").isEqualTo(1);
+    assertThat(policy.runSizeFor(0)).as("size unknown: the batch").isEqualTo(16);
+    assertThat(new BatchPolicy(16, 4_194_304, 0).runSizeFor(224 * 224)).as("runs unbounded").isEqualTo(16);
+    assertThat(new BatchPolicy(16, 4_194_304, 0).runSizeFor(1920 * 1080)).isEqualTo(2);
+    assertThat(policy.withRunPixels(BatchPolicy.ANY_PIXELS)).isEqualTo(new BatchPolicy(16, 4_194_304, 0));
+  }
+
+  @Test
   void policyRejectsNonsense() {
     assertThatThrownBy(() -> new BatchPolicy(0, 1, 1)).hasMessageContaining("maxSize");
     assertThatThrownBy(() -> new BatchPolicy(1, 0, 1)).hasMessageContaining("maxPixels");
     assertThatThrownBy(() -> new BatchPolicy(1, 1, -1)).hasMessageContaining("maxDelayNanos");
+    assertThatThrownBy(() -> new BatchPolicy(1, 1, 1, 0)).hasMessageContaining("runPixels");
   }
 }

@@ -43,7 +43,7 @@ class ReportTableTest {
     BenchReport report =
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 8, false),
+            new BenchReport.Setup("model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 8, 2, false),
             List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
             new Throughput(1800, 4, 470, 16.2, CPU, MODEL),
             List.of(new Throughput(1800, 4, 450, 16.2, CPU, MODEL), new Throughput(1800, 4, 470, 16.2, CPU, MODEL)),
@@ -64,6 +64,7 @@ class ReportTableTest {
 
     assertThat(table)
         .contains("JPEG decoding: libjpeg-turbo 2.1.5 (/usr/lib/libjpeg.so.62)\n")
+        .contains("batch.max.size=16 (calibrated: batches of 8 frames of this size, runs of 2) batch.max.delay.ms=10")
         .contains("(3) pipeline             1.50 ms/frame, busy  93%;  workers: tensor 1.20 + run 24.00 + results 0.60 ms a batch,"
             + " busy  97%\n")
         .contains("(2) decode+preprocess+infer, in process           470.0                16.2   1.90\n"
@@ -200,7 +201,7 @@ class ReportTableTest {
     Function<Boolean, BenchReport> report = quick ->
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, quick),
+            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, 0, quick),
             ort, saturated, List.of(), List.of(), saturated, saturated, List.of(saturated), saturated, List.of(),
             List.of(usual, slow), List.of(),
             new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, Double.NaN, 1.19, 0.79), List.of(), List.of(), null);
@@ -216,7 +217,7 @@ class ReportTableTest {
     BenchReport unnamed =
         new BenchReport(
             MACHINE,
-            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, false),
+            new BenchReport.Setup("resnet18.onnx", "synthetic jpeg", "224x224", 400, 16, 4_194_304, 16, 10, 1, 2, 2, 256, 0, 0, false),
             ort, noWorkers, List.of(), List.of(), noWorkers, noWorkers, List.of(noWorkers), noWorkers, List.of(),
             List.of(slow), List.of(),
             new BenchReport.Ratios(16, 0.99, 0.96, 1.5, 0, 3.05, Double.NaN, 1.19, 0.79), List.of(), List.of(), null);
@@ -243,7 +244,7 @@ class ReportTableTest {
     return new BenchReport(
         MACHINE,
         new BenchReport.Setup(
-            "model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, inferenceThreads, 2, 2, 256, 0, false),
+            "model.onnx", "synthetic jpeg", "224x224", 2000, 16, 4_194_304, 16, 10, inferenceThreads, 2, 2, 256, 0, 0, false),
         List.of(new BenchReport.OrtRow(16, 40, 35.8, 894.8, 1.98)),
         t, List.of(), List.of(), t, t, List.of(t), t, List.of(), latency, List.of(), ratios, List.of(), List.of(), search);
   }

@@ -135,6 +135,9 @@ class BenchCommandIT {
     }
     // The stricter bound only where calibration chose a batch smaller than the full one.
     int calibrated = report.at("/setup/calibratedBatch").asInt();
+    assertThat(report.at("/setup/calibratedRun").asInt())
+        .as("the run calibration chose, within its batch")
+        .isBetween(calibrated > 0 ? 1 : 0, calibrated);
     boolean smaller = calibrated > 0 && calibrated < report.at("/setup/fullBatch").asInt();
     assertThat(report.at("/ratios/p99At80VsCalibratedBound").isNumber())
         .as("p99At80VsCalibratedBound with calibrated batch %d", calibrated)

@@ -3,6 +3,7 @@ package dev.gapstream.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gapstream.batch.BatchPolicy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -23,7 +24,10 @@ class ConfigLoaderTest {
     assertThat(c.kafka().consumer()).isEmpty();
     assertThat(c.topics())
         .isEqualTo(new GapstreamConfig.Topics("frames", "predictions", "frames.dlq"));
-    assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 4_194_304, 10, true));
+    assertThat(c.batch()).isEqualTo(new GapstreamConfig.Batch(16, 4_194_304, 10, true, 0));
+    assertThat(c.batch().policy().runPixels()).as("whole batches until calibration says").isEqualTo(BatchPolicy.ANY_PIXELS);
+    assertThat(ConfigLoader.builder().set(Map.of("batch.run.max.pixels", "100352")).load().batch().policy().runSizeFor(224 * 224))
+        .isEqualTo(2);
     assertThat(c.inference().concurrency()).isEqualTo(2);
     assertThat(c.inference().threads()).isEqualTo(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CPU);

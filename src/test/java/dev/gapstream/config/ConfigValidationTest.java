@@ -20,6 +20,7 @@ batch.max.size         | 1025   | batch.max.size: 1025 is out of range [1, 1024]
 batch.max.size         | many   | batch.max.size: "many" is not an integer
 batch.max.pixels       | 0      | batch.max.pixels: 0 is out of range [1, 134217728]
 batch.max.delay.ms     | -1     | batch.max.delay.ms: -1 is out of range [0, 10000]
+batch.run.max.pixels   | -1     | batch.run.max.pixels: -1 is out of range [0, 134217728]
 inference.threads      | 0      | inference.threads: 0 is out of range [1, 1024]
 inference.concurrency  | 65     | inference.concurrency: 65 is out of range [1, 64]
 inference.provider     | tpu    | inference.provider: "tpu" is not one of [cpu, cuda]

@@ -70,7 +70,7 @@ class ManagementServerTest {
   void servesPrometheusTextWithTheContractNames(VertxTestContext ctx) {
     metrics.pipeline().frameReceived();
     metrics.pipeline().modelInfo("gapnet-shapes", "1", "gap");
-    metrics.pipeline().batchLimits(16, 4L * 224 * 224);
+    metrics.pipeline().batchLimits(16, 4L * 224 * 224, Long.MAX_VALUE);
     metrics.pipeline().batchCalibration(Map.of(4, 394.0), 4);
     metrics.pipeline().publishFailed("predictions", new org.apache.kafka.common.errors.TimeoutException("expired"));
 

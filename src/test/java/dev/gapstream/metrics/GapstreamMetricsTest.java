@@ -79,6 +79,7 @@ class GapstreamMetricsTest {
         .contains("gapstream_end_to_end_seconds_sum{application=\"gapstream\",zone=\"test\"} 0.018")
         .contains("gapstream_batch_max_frames{application=\"gapstream\",zone=\"test\"} 16.0")
         .contains("gapstream_batch_max_pixels{application=\"gapstream\",zone=\"test\"} 200704.0")
+        .contains("gapstream_batch_run_max_pixels{application=\"gapstream\",zone=\"test\"} 100352.0")
         .contains("gapstream_batch_calibrated_frames{application=\"gapstream\",zone=\"test\"} 8.0")
         .contains(
             "gapstream_batch_calibration_frames_per_second{application=\"gapstream\",batch=\"4\","
@@ -89,11 +90,12 @@ class GapstreamMetricsTest {
   @Test
   void batchLimitsWithoutAPixelBoundReadInfinityAndALaterCallUpdatesThem() {
     PipelineMetrics p = metrics.pipeline();
-    p.batchLimits(16, Long.MAX_VALUE);
+    p.batchLimits(16, Long.MAX_VALUE, Long.MAX_VALUE);
     assertThat(metrics.scrape())
-        .contains("gapstream_batch_max_pixels{application=\"gapstream\",zone=\"test\"} +Inf");
+        .contains("gapstream_batch_max_pixels{application=\"gapstream\",zone=\"test\"} +Inf")
+        .contains("gapstream_batch_run_max_pixels{application=\"gapstream\",zone=\"test\"} +Inf");
 
-    p.batchLimits(8, 401_408);
+    p.batchLimits(8, 401_408, 100_352);
     p.batchCalibration(Map.of(1, 100.0), 1);
     p.batchCalibration(Map.of(1, 120.0), 1);
 
@@ -101,6 +103,7 @@ class GapstreamMetricsTest {
     assertThat(text)
         .contains("gapstream_batch_max_frames{application=\"gapstream\",zone=\"test\"} 8.0")
         .contains("gapstream_batch_max_pixels{application=\"gapstream\",zone=\"test\"} 401408.0")
+        .contains("gapstream_batch_run_max_pixels{application=\"gapstream\",zone=\"test\"} 100352.0")
         .contains(
             "gapstream_batch_calibration_frames_per_second{application=\"gapstream\",batch=\"1\","
                 + "zone=\"test\"} 120.0");
@@ -238,7 +241,7 @@ class GapstreamMetricsTest {
     p.recordInference(12_000_000);
     p.recordEndToEnd(18);
     p.modelInfo("gapnet-shapes", "1", "gap");
-    p.batchLimits(16, 4L * 224 * 224);
+    p.batchLimits(16, 4L * 224 * 224, 2L * 224 * 224);
     p.batchCalibration(Map.of(1, 350.5, 2, 371.0, 4, 394.25, 8, 341.5, 16, 300.0), 8);
   }
 }

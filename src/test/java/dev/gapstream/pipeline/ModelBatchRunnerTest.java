@@ -1,0 +1,135 @@
+package dev.gapstream.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.batch.Batch;
+import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.bench.ModelTime;
+import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.EngineOptions;
+import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelException;
+import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.inference.TestModels;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.Frame;
+import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.synth.FrameSize;
+import dev.gapstream.synth.SyntheticFrame;
+import dev.gapstream.synth.SyntheticFrames;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A batch through the real model, whole or in runs ({@code batch.run.max.pixels}): each frame gets
+ * the prediction one whole run gives it, and no run takes more frames than the policy's run size.
+ */
+class ModelBatchRunnerTest {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SIDE = 224;
+  private static final long FRAME = (long) SIDE * SIDE;
+  private static final BatchPolicy WHOLE = new BatchPolicy(16, BatchPolicy.ANY_PIXELS, 0);
+
+  @Test
+  void aBatchInRunsGivesEachFrameThePredictionOfOneWholeRun() throws IOException {
+    Path model = Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
+    ModelSpec spec = ModelSpec.load(model);
+    SyntheticFrames synth = new SyntheticFrames(28, List.of(new FrameSize(SIDE, SIDE)));
+    List<SyntheticFrame> frames = new ArrayList<>();
+    for (int i = 0; i < 7; i++) { // runs of 3 leave a last run of 1
+      frames.add(synth.next());
+    }
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      List<JsonNode> whole = predictions(engine, spec, WHOLE, frames, metrics);
+      List<JsonNode> inThrees = predictions(engine, spec, WHOLE.withRunPixels(3 * FRAME), frames, metrics);
+      List<JsonNode> inOnes = predictions(engine, spec, WHOLE.withRunPixels(FRAME), frames, metrics);
+
+      List<String> labels = new ArrayList<>();
+      for (int i = 0; i < frames.size(); i++) {
+        labels.add(whole.get(i).at("/top/0/label").asText());
+        for (List<JsonNode> parts : List.of(inThrees, inOnes)) {
+          JsonNode p = parts.get(i);
+          assertThat(p.get("frameId").asText()).isEqualTo(whole.get(i).get("frameId").asText());
+          assertThat(p.get("batchSize").asInt()).as("the batch's size, not the run's").isEqualTo(7);
+          assertThat(p.get("top")).as("frame %d's scores", i).isEqualTo(whole.get(i).get("top"));
+          assertThat(p.get("cam")).as("frame %d's CAM and heatmap", i).isEqualTo(whole.get(i).get("cam"));
+        }
+      }
+      // Frames of different classes, so that a frame given another's outputs would show.
+      assertThat(labels.stream().distinct().count()).as("the model's labels: %s", labels).isGreaterThan(2);
+      // One inference record a batch, however many runs it took.
+      assertThat(ModelTime.of(metrics.registry()).batches()).isEqualTo(3);
+    }
+  }
+
+  @Test
+  void noRunTakesMoreFramesThanTheRunSize() {
+    // A model whose input takes exactly one image: ONNX Runtime refuses any larger run.
+    Path model = TestModels.ensure("tiny-cam-batch1");
+    ModelSpec spec = ModelSpec.load(model);
+    SyntheticFrames synth = new SyntheticFrames(3, List.of(new FrameSize(64, 48)));
+    List<SyntheticFrame> frames = List.of(synth.next(), synth.next(), synth.next(), synth.next());
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      List<Outcome> outcomes = runner(engine, spec, WHOLE.withRunPixels(64 * 48), metrics).run(batch(frames));
+
+      assertThat(outcomes).hasSize(4).allSatisfy(o -> assertThat(o.isPrediction()).isTrue());
+      assertThatThrownBy(() -> runner(engine, spec, WHOLE, metrics).run(batch(frames)))
+          .as("the same batch in one run")
+          .isInstanceOf(ModelException.class);
+    }
+  }
+
+  private static List<JsonNode> predictions(
+      InferenceEngine engine, ModelSpec spec, BatchPolicy policy, List<SyntheticFrame> frames, GapstreamMetrics metrics)
+      throws IOException {
+    List<JsonNode> predictions = new ArrayList<>();
+    for (Outcome o : runner(engine, spec, policy, metrics).run(batch(frames))) {
+      assertThat(o.isPrediction()).as(o.error()).isTrue();
+      predictions.add(JSON.readTree(o.json()));
+    }
+    return predictions;
+  }
+
+  private static ModelBatchRunner runner(
+      InferenceEngine engine, ModelSpec spec, BatchPolicy policy, GapstreamMetrics metrics) {
+    return new ModelBatchRunner(
+        engine, spec, new GapstreamConfig.Cam(true, true), 3, policy, metrics.pipeline(), PredictionTap.NONE);
+  }
+
+  private static Batch<Shape, Frame> batch(List<SyntheticFrame> frames) {
+    List<Frame> items = new ArrayList<>();
+    for (int i = 0; i < frames.size(); i++) {
+      BufferedImage image = frames.get(i).image();
+      Frame frame = new Frame(new ConsumerRecord<>("frames", 0, i, null, new byte[0]), null, System.nanoTime());
+      frame.decoded(new DecodedFrame(image.getWidth(), image.getHeight(), rgb(image)), System.nanoTime());
+      items.add(frame);
+    }
+    BufferedImage first = frames.get(0).image();
+    return new Batch<>(new Shape(first.getWidth(), first.getHeight()), items, 0, 0);
+  }
+
+  private static byte[] rgb(BufferedImage image) {
+    byte[] rgb = new byte[3 * image.getWidth() * image.getHeight()];
+    int i = 0;
+    for (int y = 0; y < image.getHeight(); y++) {
+      for (int x = 0; x < image.getWidth(); x++) {
+        int p = image.getRGB(x, y);
+        rgb[i++] = (byte) (p >> 16);
+        rgb[i++] = (byte) (p >> 8);
+        rgb[i++] = (byte) p;
+      }
+    }
+    return rgb;
+  }
+}
