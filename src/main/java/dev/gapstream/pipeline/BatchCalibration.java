@@ -30,10 +30,10 @@ import java.util.stream.Collectors;
  *
  * <p>{@link #measure} times batches of 1, 2, 4, … up to the policy's largest at the model's input
  * size, {@code concurrency} at once as the pipeline runs them, twice (ascending, then descending),
- * keeping each size's better rate. It chooses two sizes. A run: the most frames one run of the
- * model takes, the smallest size as fast as the fastest ({@link #runSize}); a larger batch runs in
- * several, one after another. A batch: the size fastest once the pipeline's own work per batch
- * ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's, at that run size ({@link #choose}).
+ * keeping each size's better rate. It chooses two sizes. A batch: the size fastest once the
+ * pipeline's own work per batch ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's ({@link
+ * #choose}). A run: the most frames of a batch one run of the model takes, the smallest size as
+ * fast as the fastest ({@link #runSize}); a larger batch runs in several, one after another.
  * {@link Result#apply} turns both into bounds on pixels, since what grows with a batch is its
  * pixels: frames smaller than the calibrated size batch more, larger ones fewer.
  *
@@ -123,25 +123,19 @@ public final class BatchCalibration {
 
   /**
    * The smallest batch size whose frames take a slot the least time, {@linkplain #EQUALLY_FAST
-   * within 3%}: the model's ({@code concurrency} ÷ the measured rate, at the size it runs: the batch's,
-   * or {@link #runSize} where that is smaller) and the pipeline's share of a batch ({@link
-   * #PIPELINE_MS_PER_BATCH} ÷ the size). For ResNet-18, 10–60 ms a frame, the second term is noise
-   * and the fastest sizes win; for the shipped model, 1–3 ms, it weighs against batches of 1 and 2.
+   * within 3%}: the model's ({@code concurrency} ÷ the measured rate) and the pipeline's share of a
+   * batch ({@link #PIPELINE_MS_PER_BATCH} ÷ the size). For ResNet-18, 10–60 ms a frame, the second
+   * term is noise and the fastest sizes win; for the shipped model, 1–3 ms, it weighs against
+   * batches of 1 and 2. The model's term is each size's own rate, as a whole batch runs: in runs of
+   * {@link #runSize} a batch is no slower alone, and the choice stays what it was before batches ran
+   * in runs.
    *
    * @param points each size's rate with {@code concurrency} batches running at once
    */
   public static int choose(List<Point> points, int concurrency) {
-    List<Point> measured = measured(points);
-    int run = runSize(points);
-    Map<Integer, Double> rates = new TreeMap<>();
-    measured.forEach(p -> rates.put(p.batchSize(), p.framesPerSecond()));
-    // A batch runs at its own size up to the run size, and in runs of it above.
-    double runRate = rates.get(run);
     Map<Integer, Double> slotMs = new TreeMap<>();
-    measured.forEach(p -> {
-      double rate = p.batchSize() > run ? runRate : p.framesPerSecond();
-      slotMs.put(p.batchSize(), 1000.0 * concurrency / rate + PIPELINE_MS_PER_BATCH / p.batchSize());
-    });
+    measured(points).forEach(p -> slotMs.put(
+        p.batchSize(), 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize()));
     return smallestWithin(slotMs);
   }
 
@@ -216,7 +210,8 @@ public final class BatchCalibration {
     }
     List<Point> points = new ArrayList<>();
     best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
-    return new Result(width, height, points, choose(points, concurrency), runSize(points));
+    int chosen = choose(points, concurrency);
+    return new Result(width, height, points, chosen, Math.min(chosen, runSize(points)));
   }
 
   /** Frames per second of {@code concurrency} callers each running batches of {@code n}. */

@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
@@ -27,7 +28,9 @@ import java.util.List;
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
  * activation map's peak and box). A batch larger than the policy's run size ({@link
  * BatchPolicy#runSizeFor}) goes through the model in several runs, one after another, each filling
- * its part of the tensor just before it runs.
+ * its part of the tensor just before it runs, and each run's predictions go to the pipeline as soon
+ * as they are made, not when the batch ends. A prediction's {@code inference} time runs from the
+ * batch's first run to the end of its own.
  *
  * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory: at
  * most a full batch of the largest frames it has seen, 12 bytes a pixel — {@code batch.max.pixels}
@@ -70,56 +73,73 @@ public final class ModelBatchRunner implements BatchRunner {
   }
 
   @Override
-  public List<Outcome> run(Batch<Shape, Frame> batch) {
+  public List<Outcome> run(Batch<Shape, Frame> batch, Consumer<List<Outcome>> early) {
     int w = batch.key().width();
     int h = batch.key().height();
     int floatsPerImage = Preprocessor.floatsPerImage(w, h);
     int size = batch.size();
     int runSize = policy.runSizeFor(batch.key().pixels());
     FloatBuffer tensor = tensor(floatsPerImage, size, policy.maxSizeFor(batch.key().pixels()));
-    List<BatchResult> results = new ArrayList<>((size + runSize - 1) / runSize);
     long tensorNanos = 0;
     long inferenceNanos = 0;
+    long resultsNanos = 0;
     long firstRunStart = 0;
-    for (int from = 0; from < size; from += runSize) {
-      // Each run's frames fill their part of the tensor just before it runs, while in cache.
-      int n = Math.min(runSize, size - from);
-      long fillStart = System.nanoTime();
-      tensor.position(from * floatsPerImage);
-      for (Frame frame : batch.items().subList(from, from + n)) {
-        preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
-      }
-      FloatBuffer part = tensor.duplicate().position(from * floatsPerImage).limit((from + n) * floatsPerImage);
-      long start = System.nanoTime();
-      results.add(engine.run(part, n, h, w));
-      long end = System.nanoTime();
-      tensorNanos += start - fillStart;
-      inferenceNanos += end - start;
-      if (from == 0) {
-        firstRunStart = start;
-      }
-    }
-    metrics.recordInference(inferenceNanos);
-    metrics.recordBatchTensor(tensorNanos);
-
-    long resultsStart = System.nanoTime();
+    List<Outcome> last = List.of();
     try {
-      List<Outcome> outcomes = new ArrayList<>(size);
-      for (int i = 0; i < size; i++) {
-        Frame frame = batch.items().get(i);
-        BatchResult result = results.get(i / runSize);
-        int j = i % runSize;
-        if (!result.isFinite(j)) {
-          outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
-        } else {
-          Prediction p = prediction(frame, result, j, size, firstRunStart, inferenceNanos);
-          outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
+      for (int from = 0; from < size; from += runSize) {
+        int n = Math.min(runSize, size - from);
+        List<Frame> frames = batch.items().subList(from, from + n);
+        // Each run's frames fill their part of the tensor just before it runs, while in cache.
+        long fillStart = System.nanoTime();
+        tensor.position(from * floatsPerImage);
+        for (Frame frame : frames) {
+          preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
+        }
+        FloatBuffer part = tensor.duplicate().position(from * floatsPerImage).limit((from + n) * floatsPerImage);
+        long start = System.nanoTime();
+        if (from == 0) {
+          firstRunStart = start;
+        }
+        tensorNanos += start - fillStart;
+        BatchResult result = engine.run(part, n, h, w);
+        long end = System.nanoTime();
+        inferenceNanos += end - start;
+        try {
+          // A run's predictions go out while the next one runs; the last run's are returned.
+          List<Outcome> outcomes = outcomes(frames, result, size, firstRunStart, end);
+          if (from + n < size) {
+            early.accept(outcomes);
+          } else {
+            last = outcomes;
+          }
+        } finally {
+          resultsNanos += System.nanoTime() - end;
         }
       }
-      return outcomes;
+      return last;
     } finally {
-      metrics.recordBatchResults(System.nanoTime() - resultsStart);
+      if (inferenceNanos > 0) { // at least one run finished
+        metrics.recordInference(inferenceNanos);
+        metrics.recordBatchTensor(tensorNanos);
+        metrics.recordBatchResults(resultsNanos);
+      }
     }
+  }
+
+  /** One run's frames' outcomes; {@code runEnd}: when their run finished. */
+  private List<Outcome> outcomes(
+      List<Frame> frames, BatchResult result, int batchSize, long firstRunStart, long runEnd) {
+    List<Outcome> outcomes = new ArrayList<>(frames.size());
+    for (int j = 0; j < frames.size(); j++) {
+      Frame frame = frames.get(j);
+      if (!result.isFinite(j)) {
+        outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
+      } else {
+        Prediction p = prediction(frame, result, j, batchSize, firstRunStart, runEnd - firstRunStart);
+        outcomes.add(Outcome.predicted(frame, PredictionJson.toBytes(p)));
+      }
+    }
+    return outcomes;
   }
 
   private Prediction prediction(

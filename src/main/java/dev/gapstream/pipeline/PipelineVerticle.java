@@ -790,9 +790,16 @@ public final class PipelineVerticle extends VerticleBase {
       decodedAhead -= batch.size();
       decodedPixels -= batch.size() * batch.key().pixels();
       metrics.recordBatch(batch.size(), batch.waitNanos());
+      // A run's outcomes that come early are finished on the event loop before the batch's end: its
+      // tasks run in order, and the completion's comes after theirs.
+      int[] finished = {0};
+      Consumer<List<Outcome>> early = outcomes -> context.runOnContext(v -> {
+        finished[0] += outcomes.size();
+        finish(outcomes);
+      });
       inferencePool
-          .executeBlocking(() -> runner.run(batch), false)
-          .onComplete(ar -> onInferred(batch, ar));
+          .executeBlocking(() -> runner.run(batch, early), false)
+          .onComplete(ar -> onInferred(batch, finished[0], ar));
     }
     armDeadline();
     decodeAhead();
@@ -814,25 +821,30 @@ public final class PipelineVerticle extends VerticleBase {
         });
   }
 
-  private void onInferred(Batch<Shape, Frame> batch, AsyncResult<List<Outcome>> result) {
+  /** {@code finished}: how many of the batch's first frames had their outcomes early. */
+  private void onInferred(Batch<Shape, Frame> batch, int finished, AsyncResult<List<Outcome>> result) {
     freeSlots++;
     if (result.succeeded()) {
-      for (Outcome outcome : result.result()) {
-        outcome.frame().releasePixels();
-        if (outcome.isPrediction()) {
-          publish(outcome.frame(), outcome.json());
-        } else {
-          deadLetter(outcome.frame(), outcome.reason(), outcome.error());
-        }
-      }
+      finish(result.result());
     } else {
       LOG.warn("Batch of {} {} frames failed: {}", batch.size(), batch.key(), result.cause().toString());
-      for (Frame frame : batch.items()) {
+      for (Frame frame : batch.items().subList(finished, batch.size())) {
         frame.releasePixels();
         deadLetter(frame, RejectReason.INFERENCE_ERROR, "batch failed: " + result.cause());
       }
     }
     dispatch();
+  }
+
+  private void finish(List<Outcome> outcomes) {
+    for (Outcome outcome : outcomes) {
+      outcome.frame().releasePixels();
+      if (outcome.isPrediction()) {
+        publish(outcome.frame(), outcome.json());
+      } else {
+        deadLetter(outcome.frame(), outcome.reason(), outcome.error());
+      }
+    }
   }
 
   // ---- publish and commit ----

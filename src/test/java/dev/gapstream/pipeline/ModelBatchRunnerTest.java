@@ -73,6 +73,40 @@ class ModelBatchRunnerTest {
   }
 
   @Test
+  void eachRunsOutcomesButTheLastAreHandedOverAsTheRunEnds() throws IOException {
+    Path model = Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
+    ModelSpec spec = ModelSpec.load(model);
+    SyntheticFrames synth = new SyntheticFrames(5, List.of(new FrameSize(SIDE, SIDE)));
+    List<SyntheticFrame> frames = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      frames.add(synth.next());
+    }
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      List<List<Outcome>> early = new ArrayList<>();
+      List<Outcome> rest = runner(engine, spec, WHOLE.withRunPixels(3 * FRAME), metrics).run(batch(frames), early::add);
+
+      assertThat(early).extracting(List::size).containsExactly(3, 3);
+      assertThat(rest).hasSize(1);
+      List<Outcome> all = new ArrayList<>();
+      early.forEach(all::addAll);
+      all.addAll(rest);
+      assertThat(all).extracting(o -> o.frame().record().offset()).containsExactly(0L, 1L, 2L, 3L, 4L, 5L, 6L);
+      // A frame's inference time runs to the end of its own run: later runs' frames, longer.
+      List<Double> inferenceMs = new ArrayList<>();
+      for (Outcome o : all) {
+        inferenceMs.add(JSON.readTree(o.json()).at("/latencyMs/inference").asDouble());
+      }
+      assertThat(inferenceMs.get(3)).isGreaterThan(inferenceMs.get(2));
+      assertThat(inferenceMs.get(6)).isGreaterThan(inferenceMs.get(5));
+
+      List<List<Outcome>> none = new ArrayList<>();
+      assertThat(runner(engine, spec, WHOLE, metrics).run(batch(frames), none::add)).hasSize(7);
+      assertThat(none).as("a batch in one run hands nothing over early").isEmpty();
+    }
+  }
+
+  @Test
   void noRunTakesMoreFramesThanTheRunSize() {
     // A model whose input takes exactly one image: ONNX Runtime refuses any larger run.
     Path model = TestModels.ensure("tiny-cam-batch1");

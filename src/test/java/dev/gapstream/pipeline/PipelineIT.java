@@ -119,6 +119,8 @@ class PipelineIT {
     assertThat(metrics.sum("gapstream_frames_in_flight")).isZero();
     assertThat(metrics.sum("gapstream_consumer_paused")).isZero();
     assertThat(metrics.value("gapstream_model_info", Map.of("model", "gapnet-shapes"))).isEqualTo(1.0);
+    // Calibration off here: batches run whole.
+    assertThat(metrics.sum("gapstream_batch_run_max_pixels")).isEqualTo(Double.POSITIVE_INFINITY);
   }
 
   @Test

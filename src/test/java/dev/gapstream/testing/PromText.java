@@ -42,9 +42,19 @@ public final class PromText {
           labels.put(l.group(1), l.group(2));
         }
       }
-      samples.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(4))));
+      samples.add(new Sample(m.group(1), labels, value(m.group(4))));
     }
     return new PromText(samples);
+  }
+
+  /** A sample's value: a Go-style float, or {@code +Inf}, {@code -Inf} or {@code NaN}. */
+  private static double value(String text) {
+    return switch (text) {
+      case "+Inf" -> Double.POSITIVE_INFINITY;
+      case "-Inf" -> Double.NEGATIVE_INFINITY;
+      case "NaN" -> Double.NaN;
+      default -> Double.parseDouble(text);
+    };
   }
 
   public List<Sample> samples() {
