@@ -73,7 +73,7 @@ public final class Frame {
   }
 
   /**
-   * Hands the pixels back once they are in a batch tensor (see {@link DecodedFrame#release()}), so
+   * Hands the pixels back once the frame's outcome is known (see {@link DecodedFrame#release()}), so
    * a waiting publish holds no image and the next frame reuses the array. Safe to call twice.
    */
   public void releasePixels() {

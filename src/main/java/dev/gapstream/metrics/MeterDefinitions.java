@@ -76,7 +76,7 @@ final class MeterDefinitions {
   }
 
   static Timer.Builder inference() {
-    return timer(GapstreamMetrics.INFERENCE, "ONNX Runtime run of one batch")
+    return timer(GapstreamMetrics.INFERENCE, "ONNX Runtime's runs of one batch, summed")
         .minimumExpectedValue(Duration.ofMillis(1))
         .maximumExpectedValue(Duration.ofSeconds(60));
   }

@@ -180,14 +180,14 @@ public final class PipelineMetrics {
     decode.record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** One batch's inference took {@code nanos}. */
+  /** One batch's inference took {@code nanos}: its runs, summed. */
   public void recordInference(long nanos) {
     inference.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /**
-   * An inference worker's own part of one batch before the run {@link #recordInference} times:
-   * filling the input tensor took {@code nanos}. A GPU shortens the run, not this nor {@link
+   * An inference worker's own part of one batch before each run {@link #recordInference} times:
+   * filling the input tensor took {@code nanos}, summed over the runs. A GPU shortens the run, not this nor {@link
    * #recordBatchResults}; where they outweigh it, more inference slots ({@code
    * inference.concurrency}) raise the throughput.
    */
@@ -196,8 +196,8 @@ public final class PipelineMetrics {
   }
 
   /**
-   * An inference worker's own part of one batch after the run: turning the outputs into
-   * predictions took {@code nanos}.
+   * An inference worker's own part of one batch after each run: turning the outputs into
+   * predictions took {@code nanos}, summed over the runs.
    */
   public void recordBatchResults(long nanos) {
     batchResults.record(nanos, TimeUnit.NANOSECONDS);

@@ -42,8 +42,8 @@ import java.util.stream.Collectors;
  * smaller ones (eleventh session: a quarter more than 8): its activations leave the CPU's caches that
  * the other threads share. Side by side in one run, the same batches of 16 in runs of 2 carried the
  * saturated pipeline 1.034 times as fast, and at 80% of saturation kept up where whole batches fell
- * behind (p99 120 ms against 365, best of two each; twenty-eighth session). Per batch the pipeline's
- * own work stays as it was: one hand-over, one tensor, one publication.
+ * behind (p99 120 ms against 365, best of two each; twenty-eighth session). A batch is still one
+ * hand-over and one tensor; each run's predictions go out as it ends.
  */
 public final class BatchCalibration {
 

@@ -208,7 +208,7 @@ public final class GapstreamService implements AutoCloseable {
 
   /**
    * Runs the model before the first frame, so that ONNX Runtime's first runs are not a frame's: at
-   * batch sizes 1 and full, or with {@code batch.calibrate} at every size {@link BatchCalibration}
+   * batch sizes 1 and a full run, or with {@code batch.calibrate} at every size {@link BatchCalibration}
    * times, whose result then bounds the batches. Both at the model's nominal input size (its fixed
    * size, else 224×224 or its minimum). Empty when calibration is off.
    */
@@ -218,7 +218,7 @@ public final class GapstreamService implements AutoCloseable {
     int w = spec.isFixedSize() ? spec.fixedWidth() : Math.max(224, spec.minWidth());
     int h = spec.isFixedSize() ? spec.fixedHeight() : Math.max(224, spec.minHeight());
     if (!config.batch().calibrate() || configured.maxSize() == 1) {
-      engine.warmUp(w, h, 1, configured.maxSizeFor((long) w * h));
+      engine.warmUp(w, h, 1, configured.runSizeFor((long) w * h)); // a full run: batches run no larger
       LOG.info("Model warmed up at {}x{} in {} ms", w, h, (System.nanoTime() - start) / 1_000_000);
       return Optional.empty();
     }

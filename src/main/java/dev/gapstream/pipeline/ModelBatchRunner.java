@@ -32,9 +32,10 @@ import java.util.function.Consumer;
  * as they are made, not when the batch ends. A prediction's {@code inference} time runs from the
  * batch's first run to the end of its own.
  *
- * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory: at
- * most a full batch of the largest frames it has seen, 12 bytes a pixel — {@code batch.max.pixels}
- * × 12 bytes, or one frame's worth where a frame is larger.
+ * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory, for
+ * each run: at most a full run of the largest frames it has seen, 12 bytes a pixel — {@code
+ * batch.run.max.pixels} (else {@code batch.max.pixels}) × 12 bytes, or one frame's worth where a
+ * frame is larger.
  */
 public final class ModelBatchRunner implements BatchRunner {
 
@@ -79,51 +80,44 @@ public final class ModelBatchRunner implements BatchRunner {
     int floatsPerImage = Preprocessor.floatsPerImage(w, h);
     int size = batch.size();
     int runSize = policy.runSizeFor(batch.key().pixels());
-    FloatBuffer tensor = tensor(floatsPerImage, size, policy.maxSizeFor(batch.key().pixels()));
+    // One run's tensor, filled again for each: the same memory, still in cache, run after run.
+    FloatBuffer tensor = tensor(floatsPerImage, Math.min(runSize, size), runSize);
     long tensorNanos = 0;
     long inferenceNanos = 0;
     long resultsNanos = 0;
     long firstRunStart = 0;
     List<Outcome> last = List.of();
-    try {
-      for (int from = 0; from < size; from += runSize) {
-        int n = Math.min(runSize, size - from);
-        List<Frame> frames = batch.items().subList(from, from + n);
-        // Each run's frames fill their part of the tensor just before it runs, while in cache.
-        long fillStart = System.nanoTime();
-        tensor.position(from * floatsPerImage);
-        for (Frame frame : frames) {
-          preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
-        }
-        FloatBuffer part = tensor.duplicate().position(from * floatsPerImage).limit((from + n) * floatsPerImage);
-        long start = System.nanoTime();
-        if (from == 0) {
-          firstRunStart = start;
-        }
-        tensorNanos += start - fillStart;
-        BatchResult result = engine.run(part, n, h, w);
-        long end = System.nanoTime();
-        inferenceNanos += end - start;
-        try {
-          // A run's predictions go out while the next one runs; the last run's are returned.
-          List<Outcome> outcomes = outcomes(frames, result, size, firstRunStart, end);
-          if (from + n < size) {
-            early.accept(outcomes);
-          } else {
-            last = outcomes;
-          }
-        } finally {
-          resultsNanos += System.nanoTime() - end;
-        }
+    for (int from = 0; from < size; from += runSize) {
+      int n = Math.min(runSize, size - from);
+      List<Frame> frames = batch.items().subList(from, from + n);
+      long fillStart = System.nanoTime();
+      tensor.clear();
+      for (Frame frame : frames) {
+        preprocessor.toChw(frame.pixels().rgb(), w, h, tensor);
       }
-      return last;
-    } finally {
-      if (inferenceNanos > 0) { // at least one run finished
-        metrics.recordInference(inferenceNanos);
-        metrics.recordBatchTensor(tensorNanos);
-        metrics.recordBatchResults(resultsNanos);
+      tensor.flip();
+      long start = System.nanoTime();
+      if (from == 0) {
+        firstRunStart = start;
+      }
+      tensorNanos += start - fillStart;
+      BatchResult result = engine.run(tensor, n, h, w);
+      long end = System.nanoTime();
+      inferenceNanos += end - start;
+      // A run's predictions go out while the next one runs; the last run's are returned.
+      List<Outcome> outcomes = outcomes(frames, result, size, firstRunStart, end);
+      resultsNanos += System.nanoTime() - end;
+      if (from + n < size) {
+        early.accept(outcomes);
+      } else {
+        last = outcomes;
       }
     }
+    // A batch that failed records nothing: its frames are dead-lettered, its times are no batch's.
+    metrics.recordInference(inferenceNanos);
+    metrics.recordBatchTensor(tensorNanos);
+    metrics.recordBatchResults(resultsNanos);
+    return last;
   }
 
   /** One run's frames' outcomes; {@code runEnd}: when their run finished. */
@@ -191,21 +185,21 @@ public final class ModelBatchRunner implements BatchRunner {
 
   /**
    * This thread's tensor buffer, limited to {@code images} × {@code floatsPerImage} floats. One too
-   * small is replaced by one for the next power of two of images, never more than a full batch of
-   * this size ({@code fullBatch}): at most twice what the batch needs, and at most a full batch. The
+   * small is replaced by one for the next power of two of images, never more than a full run of
+   * this size ({@code fullRun}): at most twice what the run needs, and at most a full run. The
    * outgrown buffer is dropped first, since direct memory is capped (by default at the heap's
    * maximum) and the JVM frees unreachable buffers when an allocation would pass the cap.
    */
-  private FloatBuffer tensor(int floatsPerImage, int images, int fullBatch) {
+  private FloatBuffer tensor(int floatsPerImage, int images, int fullRun) {
     long floats = (long) floatsPerImage * images;
     if (floats > MAX_FLOATS) {
       throw new IllegalArgumentException(
-          "a batch of " + images + " images of " + floatsPerImage + " floats takes more than the 2 GB"
-              + " one tensor buffer holds; lower batch.max.pixels (or ingest.max.pixels)");
+          "a run of " + images + " images of " + floatsPerImage + " floats takes more than the 2 GB"
+              + " one tensor buffer holds; lower batch.run.max.pixels or batch.max.pixels (or ingest.max.pixels)");
     }
     if (tensors.get().capacity() < floats) {
       tensors.remove();
-      long room = (long) floatsPerImage * Math.min(nextPowerOfTwo(images), fullBatch);
+      long room = (long) floatsPerImage * Math.min(nextPowerOfTwo(images), fullRun);
       tensors.set(allocate((int) Math.min(Math.max(floats, room), MAX_FLOATS)));
     }
     FloatBuffer buffer = tensors.get();

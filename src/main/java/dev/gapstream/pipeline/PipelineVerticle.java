@@ -42,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -790,16 +791,17 @@ public final class PipelineVerticle extends VerticleBase {
       decodedAhead -= batch.size();
       decodedPixels -= batch.size() * batch.key().pixels();
       metrics.recordBatch(batch.size(), batch.waitNanos());
-      // A run's outcomes that come early are finished on the event loop before the batch's end: its
-      // tasks run in order, and the completion's comes after theirs.
-      int[] finished = {0};
-      Consumer<List<Outcome>> early = outcomes -> context.runOnContext(v -> {
-        finished[0] += outcomes.size();
-        finish(outcomes);
-      });
+      // A run's outcomes that come early are delivered on the event loop as they come. Counted on
+      // the worker, before the batch's future completes: its completion may run before their tasks
+      // (where the batch ended before onComplete was set), and must leave those frames alone.
+      AtomicInteger handedOver = new AtomicInteger();
+      Consumer<List<Outcome>> early = outcomes -> {
+        handedOver.addAndGet(outcomes.size());
+        context.runOnContext(v -> deliver(outcomes));
+      };
       inferencePool
           .executeBlocking(() -> runner.run(batch, early), false)
-          .onComplete(ar -> onInferred(batch, finished[0], ar));
+          .onComplete(ar -> onInferred(batch, handedOver.get(), ar));
     }
     armDeadline();
     decodeAhead();
@@ -821,14 +823,14 @@ public final class PipelineVerticle extends VerticleBase {
         });
   }
 
-  /** {@code finished}: how many of the batch's first frames had their outcomes early. */
-  private void onInferred(Batch<Shape, Frame> batch, int finished, AsyncResult<List<Outcome>> result) {
+  /** {@code handedOver}: how many of the batch's first frames had their outcomes early. */
+  private void onInferred(Batch<Shape, Frame> batch, int handedOver, AsyncResult<List<Outcome>> result) {
     freeSlots++;
     if (result.succeeded()) {
-      finish(result.result());
+      deliver(result.result());
     } else {
       LOG.warn("Batch of {} {} frames failed: {}", batch.size(), batch.key(), result.cause().toString());
-      for (Frame frame : batch.items().subList(finished, batch.size())) {
+      for (Frame frame : batch.items().subList(handedOver, batch.size())) {
         frame.releasePixels();
         deadLetter(frame, RejectReason.INFERENCE_ERROR, "batch failed: " + result.cause());
       }
@@ -836,7 +838,8 @@ public final class PipelineVerticle extends VerticleBase {
     dispatch();
   }
 
-  private void finish(List<Outcome> outcomes) {
+  /** Publishes or dead-letters each frame as its outcome says. */
+  private void deliver(List<Outcome> outcomes) {
     for (Outcome outcome : outcomes) {
       outcome.frame().releasePixels();
       if (outcome.isPrediction()) {

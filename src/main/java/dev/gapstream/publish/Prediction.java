@@ -50,8 +50,9 @@ public record Prediction(
 
   /**
    * Milliseconds: {@code queue} from consumption to the start of inference (decode and batching
-   * included), {@code inference} for the whole batch, {@code endToEnd} from the record's timestamp
-   * to the moment the prediction was handed to the producer.
+   * included), {@code inference} from the start of its batch's first run to the end of its own (the
+   * whole batch's where it runs in one), {@code endToEnd} from the record's timestamp to the moment
+   * the prediction was handed to the producer.
    */
   public record Latency(double queue, double inference, double endToEnd) {}
 }
