@@ -20,7 +20,6 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 
 /**
  * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
@@ -28,9 +27,9 @@ import java.util.function.Consumer;
  * into a serialised prediction — top-k scores, and where the top class was seen (its class
  * activation map's peak and box). A batch larger than the policy's run size ({@link
  * BatchPolicy#runSizeFor}) goes through the model in several runs, one after another, each filling
- * its part of the tensor just before it runs, and each run's predictions go to the pipeline as soon
- * as they are made, not when the batch ends. A prediction's {@code inference} time runs from the
- * batch's first run to the end of its own.
+ * one run's tensor just before it runs; the batch's predictions go to the pipeline together when
+ * its last run ends. A prediction's {@code inference} time runs from the batch's first run to the
+ * end of its own.
  *
  * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory, for
  * each run: at most a full run of the largest frames it has seen, 12 bytes a pixel — {@code
@@ -74,7 +73,7 @@ public final class ModelBatchRunner implements BatchRunner {
   }
 
   @Override
-  public List<Outcome> run(Batch<Shape, Frame> batch, Consumer<List<Outcome>> early) {
+  public List<Outcome> run(Batch<Shape, Frame> batch) {
     int w = batch.key().width();
     int h = batch.key().height();
     int floatsPerImage = Preprocessor.floatsPerImage(w, h);
@@ -86,7 +85,7 @@ public final class ModelBatchRunner implements BatchRunner {
     long inferenceNanos = 0;
     long resultsNanos = 0;
     long firstRunStart = 0;
-    List<Outcome> last = List.of();
+    List<Outcome> outcomes = new ArrayList<>(size);
     for (int from = 0; from < size; from += runSize) {
       int n = Math.min(runSize, size - from);
       List<Frame> frames = batch.items().subList(from, from + n);
@@ -104,20 +103,14 @@ public final class ModelBatchRunner implements BatchRunner {
       BatchResult result = engine.run(tensor, n, h, w);
       long end = System.nanoTime();
       inferenceNanos += end - start;
-      // A run's predictions go out while the next one runs; the last run's are returned.
-      List<Outcome> outcomes = outcomes(frames, result, size, firstRunStart, end);
+      outcomes.addAll(outcomes(frames, result, size, firstRunStart, end));
       resultsNanos += System.nanoTime() - end;
-      if (from + n < size) {
-        early.accept(outcomes);
-      } else {
-        last = outcomes;
-      }
     }
     // A batch that failed records nothing: its frames are dead-lettered, its times are no batch's.
     metrics.recordInference(inferenceNanos);
     metrics.recordBatchTensor(tensorNanos);
     metrics.recordBatchResults(resultsNanos);
-    return last;
+    return outcomes;
   }
 
   /** One run's frames' outcomes; {@code runEnd}: when their run finished. */

@@ -42,7 +42,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -791,17 +790,9 @@ public final class PipelineVerticle extends VerticleBase {
       decodedAhead -= batch.size();
       decodedPixels -= batch.size() * batch.key().pixels();
       metrics.recordBatch(batch.size(), batch.waitNanos());
-      // A run's outcomes that come early are delivered on the event loop as they come. Counted on
-      // the worker, before the batch's future completes: its completion may run before their tasks
-      // (where the batch ended before onComplete was set), and must leave those frames alone.
-      AtomicInteger handedOver = new AtomicInteger();
-      Consumer<List<Outcome>> early = outcomes -> {
-        handedOver.addAndGet(outcomes.size());
-        context.runOnContext(v -> deliver(outcomes));
-      };
       inferencePool
-          .executeBlocking(() -> runner.run(batch, early), false)
-          .onComplete(ar -> onInferred(batch, handedOver.get(), ar));
+          .executeBlocking(() -> runner.run(batch), false)
+          .onComplete(ar -> onInferred(batch, ar));
     }
     armDeadline();
     decodeAhead();
@@ -823,31 +814,25 @@ public final class PipelineVerticle extends VerticleBase {
         });
   }
 
-  /** {@code handedOver}: how many of the batch's first frames had their outcomes early. */
-  private void onInferred(Batch<Shape, Frame> batch, int handedOver, AsyncResult<List<Outcome>> result) {
+  private void onInferred(Batch<Shape, Frame> batch, AsyncResult<List<Outcome>> result) {
     freeSlots++;
     if (result.succeeded()) {
-      deliver(result.result());
+      for (Outcome outcome : result.result()) {
+        outcome.frame().releasePixels();
+        if (outcome.isPrediction()) {
+          publish(outcome.frame(), outcome.json());
+        } else {
+          deadLetter(outcome.frame(), outcome.reason(), outcome.error());
+        }
+      }
     } else {
       LOG.warn("Batch of {} {} frames failed: {}", batch.size(), batch.key(), result.cause().toString());
-      for (Frame frame : batch.items().subList(handedOver, batch.size())) {
+      for (Frame frame : batch.items()) {
         frame.releasePixels();
         deadLetter(frame, RejectReason.INFERENCE_ERROR, "batch failed: " + result.cause());
       }
     }
     dispatch();
-  }
-
-  /** Publishes or dead-letters each frame as its outcome says. */
-  private void deliver(List<Outcome> outcomes) {
-    for (Outcome outcome : outcomes) {
-      outcome.frame().releasePixels();
-      if (outcome.isPrediction()) {
-        publish(outcome.frame(), outcome.json());
-      } else {
-        deadLetter(outcome.frame(), outcome.reason(), outcome.error());
-      }
-    }
   }
 
   // ---- publish and commit ----

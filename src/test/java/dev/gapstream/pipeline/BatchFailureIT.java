@@ -23,8 +23,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -36,37 +34,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Inference failures at the verticle level, with a stand-in {@link BatchRunner}: frames whose model
  * output is not finite are dead-lettered one by one; a batch whose run throws dead-letters its own
- * frames and nothing else, and one that throws after handing its first frames' outcomes over early
- * dead-letters only the rest. With reason {@code inference-error}, counted, and committed.
+ * frames and nothing else. Both with reason {@code inference-error}, counted, and committed.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class BatchFailureIT {
 
   private static final String GROUP = "batch-failure";
 
-  /** The frames whose outcomes the stand-in handed over early. */
-  private static final Set<String> HANDED_EARLY = ConcurrentHashMap.newKeySet();
-
-  /**
-   * 64x64 frames: NaN logits for {@code nan-*}, a prediction otherwise; an 80x80 batch throws; a
-   * 96x96 batch hands its first half's predictions over early (one run of two), then throws.
-   */
-  private static final BatchRunner STAND_IN = (batch, early) -> {
+  /** 64x64 frames: NaN logits for {@code nan-*}, a prediction otherwise; an 80x80 batch throws. */
+  private static final BatchRunner STAND_IN = batch -> {
     if (batch.key().width() == 80) {
       throw new IllegalStateException("stand-in model crashed on an 80x80 batch");
     }
-    if (batch.key().width() == 96) {
-      int half = (batch.size() + 1) / 2;
-      batch.items().subList(0, half).forEach(f -> HANDED_EARLY.add(f.frameId()));
-      early.accept(outcomes(batch.items().subList(0, half)));
-      throw new IllegalStateException("stand-in model crashed in a 96x96 batch's second run");
-    }
-    return outcomes(batch.items());
-  };
-
-  private static List<Outcome> outcomes(List<Frame> frames) {
     List<Outcome> outcomes = new ArrayList<>();
-    for (Frame frame : frames) {
+    for (Frame frame : batch.items()) {
       float logit = frame.frameId().startsWith("nan-") ? Float.NaN : 1.0f;
       outcomes.add(
           Float.isFinite(logit)
@@ -74,7 +55,7 @@ class BatchFailureIT {
               : Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "the model gave non-finite logits"));
     }
     return outcomes;
-  }
+  };
 
   @Test
   void nonFiniteOutputsAndAFailedBatchDeadLetterOnlyTheirOwnFrames() throws Exception {
@@ -99,17 +80,14 @@ class BatchFailureIT {
 
         byte[] small = FrameFeed.jpegs(1, 64, 64, 1).get(0);
         byte[] large = FrameFeed.jpegs(1, 80, 80, 2).get(0);
-        byte[] larger = FrameFeed.jpegs(1, 96, 96, 3).get(0);
         List<String> ok = new ArrayList<>();
         List<String> nan = new ArrayList<>();
         List<String> boom = new ArrayList<>();
-        List<String> half = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
-          for (int i = 0; i < 80; i++) {
-            String id = i % 10 == 3 ? "nan-" + i : i % 10 == 7 ? "boom-" + i : i >= 60 && i % 2 == 0 ? "half-" + i : "ok-" + i;
-            (id.startsWith("nan") ? nan : id.startsWith("boom") ? boom : id.startsWith("half") ? half : ok).add(id);
-            byte[] value = id.startsWith("boom") ? large : id.startsWith("half") ? larger : small;
-            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>("frames", null, value);
+          for (int i = 0; i < 60; i++) {
+            String id = i % 10 == 3 ? "nan-" + i : i % 10 == 7 ? "boom-" + i : "ok-" + i;
+            (id.startsWith("nan") ? nan : id.startsWith("boom") ? boom : ok).add(id);
+            ProducerRecord<byte[], byte[]> r = new ProducerRecord<>("frames", null, id.startsWith("boom") ? large : small);
             r.headers().add("frame-id", id.getBytes(StandardCharsets.UTF_8));
             producer.send(r);
           }
@@ -117,7 +95,6 @@ class BatchFailureIT {
         List<String> all = new ArrayList<>(ok);
         all.addAll(nan);
         all.addAll(boom);
-        all.addAll(half);
         Outputs.Tally tally = out.await(all, Duration.ofMinutes(1));
         System.out.println("inference failures: " + tally);
 
@@ -125,17 +102,9 @@ class BatchFailureIT {
         assertThat(out.tally(ok).predicted()).isEqualTo(ok.size());
         assertDeadLettered(out, nan, "non-finite");
         assertDeadLettered(out, boom, "batch failed");
-        // A frame handed over early is predicted, and not dead-lettered with the rest of its batch.
-        assertThat(HANDED_EARLY).isNotEmpty();
-        List<String> halfLettered = half.stream().filter(id -> !HANDED_EARLY.contains(id)).toList();
-        for (String id : HANDED_EARLY) {
-          assertThat(out.predictions(id)).as(id).isEqualTo(1);
-          assertThat(out.deadLetters(id)).as(id).isEmpty();
-        }
-        assertDeadLettered(out, halfLettered, "batch failed");
         PromText scrape = PromText.parse(metrics.scrape());
         assertThat(scrape.value("gapstream_frames_rejected_total", Map.of("reason", "inference-error")))
-            .isEqualTo(nan.size() + boom.size() + halfLettered.size());
+            .isEqualTo(nan.size() + boom.size());
         var ends = KafkaState.endOffsets(admin, "frames");
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
             assertThat(KafkaState.committed(admin, GROUP, "frames")).isEqualTo(ends));
