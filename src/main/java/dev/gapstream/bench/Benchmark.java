@@ -465,7 +465,7 @@ public final class Benchmark {
             .map(r -> new BatchCalibration.Point(r.batchSize(), r.imagesPerSecond()))
             .toList();
     int chosen = BatchCalibration.choose(points, c.inference().concurrency());
-    int run = Math.min(chosen, BatchCalibration.runSize(points));
+    int run = BatchCalibration.runSize(points, chosen);
     Map<String, String> properties = new HashMap<>(c.properties());
     properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
     if (c.batch().runMaxPixels() == 0) {

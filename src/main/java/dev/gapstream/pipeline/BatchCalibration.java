@@ -32,8 +32,9 @@ import java.util.stream.Collectors;
  * size, {@code concurrency} at once as the pipeline runs them, twice (ascending, then descending),
  * keeping each size's better rate. It chooses two sizes. A batch: the size fastest once the
  * pipeline's own work per batch ({@link #PIPELINE_MS_PER_BATCH}) is added to the model's ({@link
- * #choose}). A run: the most frames of a batch one run of the model takes, the smallest size as
- * fast as the fastest ({@link #runSize}); a larger batch runs in several, one after another.
+ * #choose}). A run: the most frames of a batch one run of the model takes, the smallest size at
+ * least as fast as the batch's ({@link #runSize}); a larger batch runs in several, one after
+ * another.
  * {@link Result#apply} turns both into bounds on pixels, since what grows with a batch is its
  * pixels: frames smaller than the calibrated size batch more, larger ones fewer.
  *
@@ -61,14 +62,13 @@ public final class BatchCalibration {
   static final double PIPELINE_MS_PER_BATCH = 2.0;
 
   /**
-   * Sizes whose frames take a slot (or, for runs, the model) at most this much longer than the least
-   * are as fast as the calibration can tell, and the smallest of them is chosen. Its passes and runs
-   * differ by more
+   * Sizes whose frames take a slot at most this much longer than the least are as fast as the
+   * calibration can tell, and the smallest of them is chosen. Its passes and runs differ by more
    * (bare ONNX Runtime's rate at one size moved 5–10% between runs on one host), and a batch's time
    * counts twice in a frame's latency (it may wait for a running batch, then run in its own):
    * batches of 8 against the 16 the least estimate chose on an AVX-512 host ran the pipeline 0.978
    * times as fast and halved the p99 at 80% of saturation (0.505, side by side; twenty-third
-   * session). A smaller run keeps its activations in caches other threads share.
+   * session).
    */
   static final double EQUALLY_FAST = 0.03;
 
@@ -140,16 +140,24 @@ public final class BatchCalibration {
   }
 
   /**
-   * The smallest size whose frames the model runs {@linkplain #EQUALLY_FAST within 3%} as fast as
-   * at the fastest size: a batch's activations grow with its size, and past the CPU's caches, which
-   * other threads share, each frame costs more than the measurement alone shows.
+   * The most frames of a batch of {@code batch} one run takes: the smallest size the model ran at
+   * least as fast as at {@code batch} itself. A batch's activations grow with its size, and past the
+   * CPU's caches, which other threads share, each frame costs more than the measurement alone shows;
+   * so a smaller run where it gives up nothing alone. For a model that runs faster with every size
+   * (ResNet-18) that is the batch; for one that runs as fast at any (the shipped model, within the
+   * measurement's scatter), a smaller size measures faster more often than not.
    *
    * @param points each size's rate with the same number of runs going at once
    */
-  public static int runSize(List<Point> points) {
-    Map<Integer, Double> msPerFrame = new TreeMap<>();
-    measured(points).forEach(p -> msPerFrame.put(p.batchSize(), 1000.0 / p.framesPerSecond()));
-    return smallestWithin(msPerFrame);
+  public static int runSize(List<Point> points, int batch) {
+    List<Point> measured = measured(points);
+    double batchRate =
+        measured.stream().filter(p -> p.batchSize() == batch).mapToDouble(Point::framesPerSecond).findFirst().orElse(0);
+    return measured.stream()
+        .filter(p -> p.batchSize() <= batch && p.framesPerSecond() >= batchRate)
+        .mapToInt(Point::batchSize)
+        .min()
+        .orElse(batch);
   }
 
   /** The points with a rate; not measured (a model slower than the rate's rounding): no case for that size. */
@@ -211,7 +219,7 @@ public final class BatchCalibration {
     List<Point> points = new ArrayList<>();
     best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
     int chosen = choose(points, concurrency);
-    return new Result(width, height, points, chosen, Math.min(chosen, runSize(points)));
+    return new Result(width, height, points, chosen, runSize(points, chosen));
   }
 
   /** Frames per second of {@code concurrency} callers each running batches of {@code n}. */
