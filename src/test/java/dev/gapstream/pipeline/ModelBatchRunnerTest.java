@@ -38,17 +38,14 @@ class ModelBatchRunnerTest {
   private static final int SIDE = 224;
   private static final long FRAME = (long) SIDE * SIDE;
   private static final BatchPolicy WHOLE = new BatchPolicy(16, BatchPolicy.ANY_PIXELS, 0);
+  private static final Path SHIPPED =
+      Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
 
   @Test
   void aBatchInRunsGivesEachFrameThePredictionOfOneWholeRun() throws IOException {
-    Path model = Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
-    ModelSpec spec = ModelSpec.load(model);
-    SyntheticFrames synth = new SyntheticFrames(28, List.of(new FrameSize(SIDE, SIDE)));
-    List<SyntheticFrame> frames = new ArrayList<>();
-    for (int i = 0; i < 7; i++) { // runs of 3 leave a last run of 1
-      frames.add(synth.next());
-    }
-    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+    ModelSpec spec = ModelSpec.load(SHIPPED);
+    List<SyntheticFrame> frames = sevenFrames(28); // runs of 3 leave a last run of 1
+    try (InferenceEngine engine = InferenceEngine.open(SHIPPED, spec, EngineOptions.cpu(1));
         GapstreamMetrics metrics = GapstreamMetrics.create()) {
       List<JsonNode> whole = predictions(engine, spec, WHOLE, frames, metrics);
       List<JsonNode> inThrees = predictions(engine, spec, WHOLE.withRunPixels(3 * FRAME), frames, metrics);
@@ -74,14 +71,9 @@ class ModelBatchRunnerTest {
 
   @Test
   void aFramesInferenceTimeRunsToTheEndOfItsOwnRun() throws IOException {
-    Path model = Path.of(System.getProperty("gapstream.home", ".")).resolve("models/gapnet-shapes/model.onnx");
-    ModelSpec spec = ModelSpec.load(model);
-    SyntheticFrames synth = new SyntheticFrames(5, List.of(new FrameSize(SIDE, SIDE)));
-    List<SyntheticFrame> frames = new ArrayList<>();
-    for (int i = 0; i < 7; i++) {
-      frames.add(synth.next());
-    }
-    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+    ModelSpec spec = ModelSpec.load(SHIPPED);
+    List<SyntheticFrame> frames = sevenFrames(5);
+    try (InferenceEngine engine = InferenceEngine.open(SHIPPED, spec, EngineOptions.cpu(1));
         GapstreamMetrics metrics = GapstreamMetrics.create()) {
       List<Outcome> outcomes = runner(engine, spec, WHOLE.withRunPixels(3 * FRAME), metrics).run(batch(frames));
 
@@ -114,6 +106,15 @@ class ModelBatchRunnerTest {
           .as("the same batch in one run")
           .isInstanceOf(ModelException.class);
     }
+  }
+
+  private static List<SyntheticFrame> sevenFrames(long seed) {
+    SyntheticFrames synth = new SyntheticFrames(seed, List.of(new FrameSize(SIDE, SIDE)));
+    List<SyntheticFrame> frames = new ArrayList<>();
+    for (int i = 0; i < 7; i++) {
+      frames.add(synth.next());
+    }
+    return frames;
   }
 
   private static List<JsonNode> predictions(
