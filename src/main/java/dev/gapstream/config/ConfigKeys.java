@@ -184,8 +184,8 @@ public final class ConfigKeys {
               range(0, 1L << 27),
               "Pixels of a batch one ONNX Runtime run takes at most: a larger batch runs in several, one"
                   + " after another on its inference slot, each on less memory (a frame larger than this"
-                  + " runs alone). 0: as batch.calibrate chooses (the smallest run as fast as the fastest),"
-                  + " or the whole batch where it does not run")
+                  + " runs alone). 0: as batch.calibrate chooses (the smallest size the model ran at least as"
+                  + " fast alone as the batch), or the whole batch where it does not run")
           .define(
               INFERENCE_MODEL_PATH,
               STRING,

@@ -41,9 +41,9 @@ import java.util.stream.Collectors;
  * <p>Why runs smaller than batches: alone, the shipped model runs as fast in batches of 2 as of 16,
  * but next to the decoders, the Kafka clients and a broker a batch of 16 costs more per frame than
  * smaller ones (eleventh session: a quarter more than 8): its activations leave the CPU's caches that
- * the other threads share. Side by side in one run, the same batches of 16 in runs of 2 carried the
- * saturated pipeline 1.034 times as fast, and at 80% of saturation kept up where whole batches fell
- * behind (p99 120 ms against 365, best of two each; twenty-eighth session). A batch is still one
+ * the other threads share. Side by side, batches of 16 in runs of 2 or 4 against whole, three runs:
+ * the saturated pipeline 1.03–1.16 times as fast, and at 80% of saturation a third to a quarter of
+ * the p99, where whole batches fell behind (twenty-eighth session). A batch is still one
  * hand-over and one tensor; each run's predictions go out as it ends.
  */
 public final class BatchCalibration {
