@@ -187,8 +187,8 @@ public final class PipelineMetrics {
 
   /**
    * An inference worker's own part of one batch before each run {@link #recordInference} times:
-   * filling the input tensor took {@code nanos}, summed over the runs. A GPU shortens the run, not this nor {@link
-   * #recordBatchResults}; where they outweigh it, more inference slots ({@code
+   * filling the input tensor took {@code nanos}, summed over the runs. A GPU shortens the runs, not
+   * this nor {@link #recordBatchResults}; where they outweigh them, more inference slots ({@code
    * inference.concurrency}) raise the throughput.
    */
   public void recordBatchTensor(long nanos) {

@@ -44,7 +44,7 @@ import java.util.stream.Collectors;
  * the other threads share. Side by side, batches of 16 in runs of 2 or 4 against whole, three runs:
  * the saturated pipeline 1.03–1.16 times as fast, and at 80% of saturation a third to a quarter of
  * the p99, where whole batches fell behind (twenty-eighth session). A batch is still one
- * hand-over and one tensor; each run's predictions go out as it ends.
+ * hand-over and one publication.
  */
 public final class BatchCalibration {
 
@@ -115,7 +115,7 @@ public final class BatchCalibration {
           Locale.ROOT,
           "frames/s by batch size at %dx%d: %s; batches close at %d frames of this size (%d pixels),"
               + " and run %d frames at a time",
-          width, height, rates, chosen, (long) chosen * width * height, Math.min(run, chosen));
+          width, height, rates, chosen, (long) chosen * width * height, run);
     }
   }
 
@@ -133,10 +133,18 @@ public final class BatchCalibration {
    * @param points each size's rate with {@code concurrency} batches running at once
    */
   public static int choose(List<Point> points, int concurrency) {
-    Map<Integer, Double> slotMs = new TreeMap<>();
-    measured(points).forEach(p -> slotMs.put(
-        p.batchSize(), 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize()));
-    return smallestWithin(slotMs);
+    List<Point> measured = measured(points);
+    double least = measured.stream().mapToDouble(p -> slotMs(p, concurrency)).min().orElseThrow();
+    return measured.stream()
+        .filter(p -> slotMs(p, concurrency) <= least * (1 + EQUALLY_FAST))
+        .mapToInt(Point::batchSize)
+        .min()
+        .orElseThrow();
+  }
+
+  /** What a frame of a batch of this size takes of an inference slot, in milliseconds. */
+  private static double slotMs(Point p, int concurrency) {
+    return 1000.0 * concurrency / p.framesPerSecond() + PIPELINE_MS_PER_BATCH / p.batchSize();
   }
 
   /**
@@ -167,16 +175,6 @@ public final class BatchCalibration {
     }
     List<Point> measured = points.stream().filter(p -> p.framesPerSecond() > 0).toList();
     return measured.isEmpty() ? List.of(points.get(0)) : measured;
-  }
-
-  /** The smallest size whose cost is within {@link #EQUALLY_FAST} of the least. */
-  private static int smallestWithin(Map<Integer, Double> costBySize) {
-    double least = costBySize.values().stream().mapToDouble(Double::doubleValue).min().orElseThrow();
-    return costBySize.entrySet().stream()
-        .filter(e -> e.getValue() <= least * (1 + EQUALLY_FAST))
-        .mapToInt(Map.Entry::getKey)
-        .min()
-        .orElseThrow();
   }
 
   /** 1, 2, 4, … below {@code largest}, then {@code largest}. */
