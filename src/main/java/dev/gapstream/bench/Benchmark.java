@@ -2,6 +2,7 @@ package dev.gapstream.bench;
 
 import ai.onnxruntime.OrtEnvironment;
 import dev.gapstream.GapstreamException;
+import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.bench.BenchReport.LatencyRow;
 import dev.gapstream.bench.BenchReport.OrtRow;
 import dev.gapstream.bench.BenchReport.Throughput;
@@ -448,8 +449,9 @@ public final class Benchmark {
 
   /**
    * With {@code batch.calibrate} (the default), what a service does at start-up, from stage 1's
-   * own rates at the frames' size: the batch {@link BatchCalibration#choose} chooses from them
-   * bounds {@code batch.max.pixels} for every later stage, and their services skip
+   * own rates at the frames' size: the batch and the run {@link BatchCalibration#choice} chooses
+   * from them bound {@code batch.max.pixels} and, where it is not configured, {@code
+   * batch.run.max.pixels} for every later stage, and their services skip
    * their own calibration, so that one choice holds for the whole run.
    */
   private Workload calibrated(List<OrtRow> ort, DecodedFrame sample) {
@@ -464,18 +466,19 @@ public final class Benchmark {
             .filter(r -> r.batchSize() <= largest)
             .map(r -> new BatchCalibration.Point(r.batchSize(), r.imagesPerSecond()))
             .toList();
-    int chosen = BatchCalibration.choose(points, c.inference().concurrency());
-    int run = BatchCalibration.runSize(points, chosen);
+    BatchCalibration.Result choice =
+        BatchCalibration.choice(sample.width(), sample.height(), points, c.inference().concurrency());
+    BatchPolicy policy = choice.apply(c.batch().policy());
     Map<String, String> properties = new HashMap<>(c.properties());
-    properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(Math.min(c.batch().maxPixels(), chosen * pixels)));
+    properties.put(ConfigKeys.BATCH_MAX_PIXELS, String.valueOf(policy.maxPixels()));
     if (c.batch().runMaxPixels() == 0) {
-      properties.put(ConfigKeys.BATCH_RUN_MAX_PIXELS, String.valueOf(run * pixels));
-      calibratedRun = run;
+      properties.put(ConfigKeys.BATCH_RUN_MAX_PIXELS, String.valueOf(policy.runPixels()));
+      calibratedRun = choice.run();
     }
     properties.put(ConfigKeys.BATCH_CALIBRATE, "false");
-    calibratedBatch = chosen;
-    progress.accept("batches close at " + chosen + " frames of " + sample.width() + "x" + sample.height()
-        + (calibratedRun > 0 ? " and run " + run + " at a time" : "")
+    calibratedBatch = choice.chosen();
+    progress.accept("batches close at " + calibratedBatch + " frames of " + sample.width() + "x" + sample.height()
+        + (calibratedRun > 0 ? " and run " + calibratedRun + " at a time" : "")
         + " (calibrated from stage 1; batch.calibrate=false turns it off)");
     return new Workload(ConfigLoader.builder().set(properties).load(), workload.spec(), workload.frames());
   }

@@ -249,20 +249,20 @@ public final class PipelineMetrics {
         .baseUnit(GapstreamMetrics.UNIT_FRAMES)
         .strongReference(true)
         .register(registry);
-    Gauge.builder(
-            GapstreamMetrics.BATCH_MAX_PIXELS,
-            batchMaxPixels,
-            v -> v.get() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v.get())
+    Gauge.builder(GapstreamMetrics.BATCH_MAX_PIXELS, batchMaxPixels, PipelineMetrics::pixelBound)
         .description("Pixels per inference batch at most, as calibrated at start-up or configured")
         .strongReference(true)
         .register(registry);
-    Gauge.builder(
-            GapstreamMetrics.BATCH_RUN_MAX_PIXELS,
-            batchRunMaxPixels,
-            v -> v.get() == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v.get())
+    Gauge.builder(GapstreamMetrics.BATCH_RUN_MAX_PIXELS, batchRunMaxPixels, PipelineMetrics::pixelBound)
         .description("Pixels of a batch one ONNX Runtime run takes at most, as calibrated at start-up or configured")
         .strongReference(true)
         .register(registry);
+  }
+
+  /** A pixel bound as a gauge reads it: {@code +Inf} for none ({@link Long#MAX_VALUE}). */
+  private static double pixelBound(AtomicLong pixels) {
+    long v = pixels.get();
+    return v == Long.MAX_VALUE ? Double.POSITIVE_INFINITY : v;
   }
 
   /**

@@ -216,6 +216,14 @@ public final class BatchCalibration {
     }
     List<Point> points = new ArrayList<>();
     best.forEach((n, fps) -> points.add(new Point(n, Math.round(fps * 10) / 10.0)));
+    return choice(width, height, points, concurrency);
+  }
+
+  /**
+   * The batch ({@link #choose}) and the run ({@link #runSize}) chosen from rates measured at {@code
+   * width}×{@code height} with {@code concurrency} batches running at once.
+   */
+  public static Result choice(int width, int height, List<Point> points, int concurrency) {
     int chosen = choose(points, concurrency);
     return new Result(width, height, points, chosen, runSize(points, chosen));
   }
