@@ -232,7 +232,8 @@ public final class ConfigKeys {
               16_777_216L,
               // DecodeLimits.MAX_PIXELS: a frame's RGB bytes, 3 a pixel, are counted in an int
               range(1, 1L << 29),
-              "Largest decoded width*height accepted; larger ones are dead-lettered as too-large")
+              "Largest decoded width*height accepted; larger ones are dead-lettered as too-large"
+                  + " (as is a side longer than 65535, whatever the area)")
           .define(
               INGEST_RESIZE_MAX_SIDE,
               INT,

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a frame's bytes into RGB pixels, or rejects it with a reason. Limits are checked before
- * any pixel is decompressed: the byte size first, then the dimensions read from the image header,
- * so a decompression bomb never reaches memory.
+ * any pixel is decompressed: the byte size first, then the dimensions read from the image header
+ * (the area, the longer side, the size the model needs), so a decompression bomb never reaches
+ * memory.
  *
  * <p>Thread-safe: called on decode worker threads, never on an event loop (decoding takes
  * milliseconds). Decoded pixels come from the decoder's {@link PixelBuffers}; a frame's {@link
@@ -48,6 +49,13 @@ public final class FrameDecoder {
 
   /** What the JDK's readers throw where they have no image type for the data (JPEGImageReader). */
   private static final String UNSUPPORTED_IMAGE_TYPE = "Unsupported Image Type";
+
+  /**
+   * The longest side a frame may have, whatever its area: a JPEG's own limit. Decoding and scaling
+   * hold a few rows' worth of memory, and a 16,777,216x1 PNG strip within {@code ingest.max.pixels}
+   * took about 370 MB of it, kept by the decode thread (the scaler's row sums, the PNG reader's rows).
+   */
+  public static final int MAX_SIDE = 65_535;
 
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
@@ -117,7 +125,7 @@ public final class FrameDecoder {
       throw new FrameRejectedException(
           RejectReason.BAD_SHAPE, "raw RGB frame has non-positive size " + width + "x" + height);
     }
-    checkPixels(width, height);
+    checkSize(width, height);
     long expected = 3L * width * height;
     if (data.length != expected) {
       throw new FrameRejectedException(
@@ -140,7 +148,7 @@ public final class FrameDecoder {
       reader.setInput(in, true, true);
       int width = reader.getWidth(0);
       int height = reader.getHeight(0);
-      checkPixels(width, height);
+      checkSize(width, height);
       rgb = buffers.take(3 * width * height);
       BufferedImage image = reader.read(0, lease.params(rgb, width, height));
       checkWarnings(format, lease.warnings);
@@ -223,17 +231,39 @@ public final class FrameDecoder {
     return -1;
   }
 
-  private void checkPixels(long width, long height) {
-    if (width * height > limits.maxPixels()) {
+  /**
+   * Rejects a frame by the size its header gives, before a pixel is decoded: too many pixels, a side
+   * too long, or too small for the model once scaled (a strip 1 pixel high ends up 256x1).
+   */
+  private void checkSize(int width, int height) {
+    if ((long) width * height > limits.maxPixels()) {
       throw new FrameRejectedException(
           RejectReason.TOO_LARGE,
           "frame of " + width + "x" + height + " exceeds ingest.max.pixels=" + limits.maxPixels());
+    }
+    if (Math.max(width, height) > MAX_SIDE) {
+      throw new FrameRejectedException(
+          RejectReason.TOO_LARGE,
+          "frame of " + width + "x" + height + " has a side longer than " + MAX_SIDE + " pixels");
+    }
+    if (limits.fixedWidth() > 0) {
+      return; // resized to the model's input, whatever its shape
+    }
+    int[] scaled = limits.maxSide() > 0 ? AreaDownscale.fit(width, height, limits.maxSide()) : new int[] {width, height};
+    if (scaled[0] < limits.minWidth() || scaled[1] < limits.minHeight()) {
+      String size = scaled[0] == width && scaled[1] == height
+          ? width + "x" + height
+          : width + "x" + height + " (" + scaled[0] + "x" + scaled[1]
+              + " at ingest.resize.max.side=" + limits.maxSide() + ")";
+      throw new FrameRejectedException(
+          RejectReason.BAD_SHAPE,
+          "frame of " + size + " is smaller than the model's minimum " + limits.minWidth() + "x" + limits.minHeight());
     }
   }
 
   /**
    * Applies the size rules: a fixed-size model's resize; for any-size models, the downscale to
-   * {@code ingest.resize.max.side}, then the model's minimum.
+   * {@code ingest.resize.max.side}.
    */
   private DecodedFrame fitted(DecodedFrame frame) {
     if (limits.fixedWidth() > 0) {
@@ -242,19 +272,8 @@ public final class FrameDecoder {
       }
       return resized(frame, limits.fixedWidth(), limits.fixedHeight());
     }
-    DecodedFrame scaled = limits.maxSide() > 0 ? downscaled(frame, limits.maxSide()) : frame;
-    if (scaled.width() < limits.minWidth() || scaled.height() < limits.minHeight()) {
-      scaled.release();
-      String size = scaled == frame
-          ? frame.width() + "x" + frame.height()
-          : frame.width() + "x" + frame.height() + " (" + scaled.width() + "x" + scaled.height()
-              + " at ingest.resize.max.side=" + limits.maxSide() + ")";
-      throw new FrameRejectedException(
-          RejectReason.BAD_SHAPE,
-          "frame of " + size + " is smaller than the model's minimum "
-              + limits.minWidth() + "x" + limits.minHeight());
-    }
-    return scaled;
+    // checkSize turned away frames too small for the model at their scaled size.
+    return limits.maxSide() > 0 ? downscaled(frame, limits.maxSide()) : frame;
   }
 
   /** The frame with its longer side at most {@code maxSide}, by area averaging; itself if it fits. */

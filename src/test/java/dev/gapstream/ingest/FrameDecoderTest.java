@@ -415,6 +415,33 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(new byte[3], "image/x-raw-rgb", 100_000, 100_000), RejectReason.TOO_LARGE, "ingest.max.pixels");
   }
 
+  /**
+   * A strip within the pixel limit but longer than a JPEG can be is turned away from its header:
+   * decoding and scaling one took hundreds of megabytes of row buffers. The PNG's pixels are those
+   * of a 64x48 picture, so decoding it at all would fail as a decode error instead.
+   */
+  @Test
+  void aSideLongerThanAJpegsIsRejectedFromTheHeader() throws IOException {
+    FrameDecoder roomy = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 24, 0, 0, 0, 0, 256));
+    byte[] png = encode(picture(), "png");
+    ByteBuffer.wrap(png, 16, 8).putInt(FrameDecoder.MAX_SIDE + 1).putInt(1);
+    assertRejected(() -> roomy.decode(png, null, null, null), RejectReason.TOO_LARGE, "65536x1 has a side longer than 65535");
+    byte[] raw = new byte[3 * (FrameDecoder.MAX_SIDE + 1)];
+    assertRejected(() -> roomy.decode(raw, "image/x-raw-rgb", 1, FrameDecoder.MAX_SIDE + 1), RejectReason.TOO_LARGE, "1x65536");
+  }
+
+  /** The model's minimum applies to the size a frame is scaled to, checked before decoding it. */
+  @Test
+  void aFrameTooSmallOnceScaledIsRejectedBeforeItsPixelsAreDecoded() throws IOException {
+    FrameDecoder capped = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 32, 32, 0, 0, 64));
+    byte[] png = encode(picture(), "png");
+    ByteBuffer.wrap(png, 16, 8).putInt(4000).putInt(40);
+    assertRejected(
+        () -> capped.decode(png, null, null, null),
+        RejectReason.BAD_SHAPE,
+        "frame of 4000x40 (64x1 at ingest.resize.max.side=64) is smaller than the model's minimum 32x32");
+  }
+
   /** A frame's RGB bytes are counted in an int: no pixel limit lets that overflow. */
   @Test
   void thePixelLimitKeepsAFramesBytesWithinAnInt() {
