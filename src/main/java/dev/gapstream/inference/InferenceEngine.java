@@ -497,9 +497,11 @@ public final class InferenceEngine implements AutoCloseable {
   }
 
   /**
-   * The input's batch bound, after checking what gapstream feeds it, NCHW with 3 channels, where
-   * the graph fixes those dimensions: a mismatch failed every batch with ONNX Runtime's "Got: 16
-   * Expected: 1", or at start-up in the calibration, without saying what to change.
+   * The input's batch bound, after checking what gapstream feeds it, NCHW with 3 channels at the
+   * spec's size, where the graph fixes those dimensions: a mismatch failed every batch with ONNX
+   * Runtime's "Got: 16 Expected: 1", or at start-up in the calibration, without saying what to
+   * change. A graph fixed at 224x224 under a spec with no fixedSize passed the warm-up (at 224) and
+   * then failed every frame of another size.
    */
   private static int maxBatch(Path file, ModelSpec spec, OrtSession session) throws OrtException {
     long[] shape = shape(session.getInputInfo().get(spec.inputName()));
@@ -512,6 +514,18 @@ public final class InferenceEngine implements AutoCloseable {
     }
     if (shape[1] > 0 && shape[1] != 3) {
       throw new ModelException(input + ": " + shape[1] + " channels; gapstream feeds 3 (RGB or BGR, NCHW)");
+    }
+    long height = shape[2];
+    long width = shape[3];
+    if ((width > 0 || height > 0) && !spec.isFixedSize()) {
+      throw new ModelException(input + ", a fixed image size, but " + ModelSpec.DESCRIPTOR + " gives no fixedSize:"
+          + " frames would run at their own size and fail; set \"fixedSize\": {\"width\": " + width
+          + ", \"height\": " + height + "}, or export the model with dynamic height and width");
+    }
+    if ((width > 0 && width != spec.fixedWidth()) || (height > 0 && height != spec.fixedHeight())) {
+      throw new ModelException(input + ", but " + ModelSpec.DESCRIPTOR + " gives a fixedSize of "
+          + spec.fixedWidth() + "x" + spec.fixedHeight() + " (width x height): frames would be resized to it and"
+          + " fail; make them agree");
     }
     if (shape[0] > 1) {
       throw new ModelException(input + ", a batch fixed at " + shape[0] + "; gapstream runs batches of 1 up to"

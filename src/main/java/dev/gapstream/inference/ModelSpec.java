@@ -69,6 +69,7 @@ public record ModelSpec(
     }
     require(minWidth >= 0 && minHeight >= 0, "minSize must not be negative");
     require(fixedWidth >= 0 && fixedHeight >= 0, "fixedSize must not be negative");
+    require((fixedWidth > 0) == (fixedHeight > 0), "fixedSize needs both width and height, not only one");
     require(maxSide >= 0, "maxSide must not be negative");
     require(
         maxSide == 0 || maxSide >= Math.max(minWidth, minHeight),
@@ -93,8 +94,9 @@ public record ModelSpec(
 
   /**
    * Loads the spec of {@code onnxFile}: from {@value #DESCRIPTOR} in the same directory when
-   * present, else defaults for a bare ImageNet-style model (224×224 fixed, ImageNet mean/std, RGB,
-   * the graph's first input and output, labels {@code class-0…}).
+   * present, else defaults for a bare ImageNet-style model (a fixed size: the input's, else
+   * 224×224; ImageNet mean/std, RGB, the graph's first input and output, labels {@code
+   * class-0…}).
    *
    * @throws ModelException naming the file and the problem when either file is missing or invalid
    */
@@ -131,11 +133,17 @@ public record ModelSpec(
         fixedWidth, fixedHeight, maxSide, labels, logits, camOutput, head, camCellCentre);
   }
 
-  /** The defaults for a bare ImageNet-style model, from its graph. */
+  /**
+   * The defaults for a bare ImageNet-style model, from its graph: a fixed size of the input's height
+   * and width where the graph fixes them, else 224.
+   */
   static ModelSpec defaults(Path onnxFile, OnnxGraph graph) {
     if (graph.inputs().isEmpty() || graph.outputs().isEmpty()) {
       throw new ModelException(onnxFile + ": model has no inputs or no outputs");
     }
+    TensorInfo input = graph.inputs().get(0);
+    int width = input.dim(3) > 0 ? (int) input.dim(3) : DEFAULT_SIZE;
+    int height = input.dim(2) > 0 ? (int) input.dim(2) : DEFAULT_SIZE;
     TensorInfo logits = graph.outputs().get(0);
     List<String> labels = new ArrayList<>();
     for (long c = 0; c < logits.dim(1); c++) {
@@ -146,16 +154,16 @@ public record ModelSpec(
     return new ModelSpec(
         name,
         "0",
-        graph.inputs().get(0).name(),
+        input.name(),
         "NCHW",
         ChannelOrder.RGB,
         255f,
         IMAGENET_MEAN,
         IMAGENET_STD,
-        DEFAULT_SIZE,
-        DEFAULT_SIZE,
-        DEFAULT_SIZE,
-        DEFAULT_SIZE,
+        width,
+        height,
+        width,
+        height,
         0,
         labels,
         logits.name(),

@@ -144,6 +144,32 @@ class InferenceEngineTest {
   }
 
   /**
+   * A graph fixed at one image size (tiny-fc: 32x32) under a spec of another, or of none, fails the
+   * load naming both: the warm-up at the spec's size may pass, and every other frame failed.
+   */
+  @Test
+  void aGraphFixedAtOneSizeNeedsTheSpecsFixedSize() {
+    Path model = TestModels.ensure("tiny-fc");
+    ModelSpec bare = ModelSpec.load(model);
+    assertThatThrownBy(() -> InferenceEngine.open(model, sized(bare, 0, 0), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("input 'input' has shape [-1, 3, 32, 32], a fixed image size, but model.json gives no"
+            + " fixedSize: frames would run at their own size and fail; set \"fixedSize\": {\"width\": 32, \"height\": 32}");
+    assertThatThrownBy(() -> InferenceEngine.open(model, sized(bare, 32, 48), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("model.json gives a fixedSize of 32x48 (width x height)");
+    try (InferenceEngine engine = InferenceEngine.open(model, bare, EngineOptions.cpu(1))) {
+      assertThat(engine.run(randomBatch(1, 32, 32), 1, 32, 32).classes()).isEqualTo(4);
+    }
+  }
+
+  private static ModelSpec sized(ModelSpec s, int width, int height) {
+    return new ModelSpec(
+        s.name(), s.version(), s.inputName(), s.layout(), s.channelOrder(), s.pixelScale(), s.mean(), s.std(), 0, 0,
+        width, height, 0, s.labels(), s.logitsOutput(), s.camOutput(), s.head(), s.camCellCentre());
+  }
+
+  /**
    * Labels that do not match the classes (a background class at 0 with one label short would name
    * every prediction after its neighbour), and a class-map output that is not one NCHW map per
    * class, fail the load naming what is wrong, not the predictions later.

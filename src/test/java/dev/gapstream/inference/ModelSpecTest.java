@@ -78,6 +78,14 @@ class ModelSpecTest {
     assertThat(spec.camOutput()).isNull();
   }
 
+  /** A bare model fixed at a size other than 224 gets its own size, not 224 to fail every run. */
+  @Test
+  void aBareModelFixedAtItsOwnSizeKeepsIt() {
+    ModelSpec spec = ModelSpec.load(TestModels.ensure("tiny-fc"));
+    assertThat(new int[] {spec.fixedWidth(), spec.fixedHeight()}).containsExactly(32, 32);
+    assertThat(new int[] {spec.minWidth(), spec.minHeight()}).containsExactly(32, 32);
+  }
+
   @Test
   void invalidDescriptorsNameTheFileAndTheProblem() throws Exception {
     Path onnx = modelWith(DESCRIPTOR.replace("\"NCHW\"", "\"NHWC\""));
@@ -91,6 +99,9 @@ class ModelSpecTest {
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("not valid JSON");
     Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("class-maps-gap", "mlp"));
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown head 'mlp'");
+    // Frames were resized to 224x0 and every one failed to decode.
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"fixedSize\":null", "\"fixedSize\":{\"width\":224}"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("fixedSize needs both width and height");
     Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"star\"", "7"));
     assertThatThrownBy(() -> ModelSpec.load(onnx))
         .hasMessageContaining("field 'labels' must be a non-empty array of strings; element 3 is 7");
