@@ -84,6 +84,8 @@ public final class ConfigDef {
     } catch (NumberFormatException e) {
       String what = key.type() == Type.BYTES ? "a byte size (e.g. 8388608 or 8MiB)" : "an integer";
       throw new ConfigException(key.name() + ": \"" + raw + "\" is not " + what, e);
+    } catch (ArithmeticException e) { // a byte size times its unit past a long
+      throw new ConfigException(key.name() + ": \"" + raw + "\" is too large a byte size", e);
     }
   }
 

@@ -159,6 +159,7 @@ public final class ConfigLoader {
     requireDistinctTopics(v);
     Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
+    rejectOwnedClientSettings(consumer, producer);
     return new GapstreamConfig(
         kafka(v, consumer, producer),
         new Topics(
@@ -214,6 +215,43 @@ public final class ConfigLoader {
     if (dlq.equals(predictions)) {
       throw new ConfigException(ConfigKeys.TOPICS_DLQ + ": \"" + dlq + "\" is also " + ConfigKeys.TOPICS_PREDICTIONS
           + ": the predictions' readers would meet frames");
+    }
+  }
+
+  /**
+   * Pass-through settings the delivery guarantee depends on, or that gapstream's own keys set, fail
+   * the start: auto-commit commits frames still in flight (a crash loses them), weaker acks let an
+   * offset be committed for an output a broker may still lose, another group or broker list than
+   * the service's keys, or other (de)serialisers than bytes, break the pipeline quietly.
+   */
+  private static void rejectOwnedClientSettings(Map<String, String> consumer, Map<String, String> producer) {
+    String consumerPrefix = ConfigKeys.KAFKA_CONSUMER_PREFIX;
+    String producerPrefix = ConfigKeys.KAFKA_PRODUCER_PREFIX;
+    String replaced = "set by gapstream's own key ";
+    String bytes = "gapstream reads and writes records as bytes";
+    reject(consumerPrefix, consumer, "bootstrap.servers", replaced + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS);
+    reject(producerPrefix, producer, "bootstrap.servers", replaced + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS);
+    reject(consumerPrefix, consumer, "group.id", replaced + ConfigKeys.KAFKA_GROUP_ID);
+    reject(consumerPrefix, consumer, "key.deserializer", bytes);
+    reject(consumerPrefix, consumer, "value.deserializer", bytes);
+    reject(producerPrefix, producer, "key.serializer", bytes);
+    reject(producerPrefix, producer, "value.serializer", bytes);
+    String autoCommit = consumer.get("enable.auto.commit");
+    if (autoCommit != null && !autoCommit.strip().equalsIgnoreCase("false")) {
+      throw new ConfigException(consumerPrefix + "enable.auto.commit: \"" + autoCommit + "\": gapstream commits a"
+          + " frame's offset once its outputs are acknowledged; auto-commit would commit frames still in flight,"
+          + " and a crash would lose them");
+    }
+    String acks = producer.get("acks");
+    if (acks != null && !List.of("all", "-1").contains(acks.strip().toLowerCase(Locale.ROOT))) {
+      throw new ConfigException(producerPrefix + "acks: \"" + acks + "\" is not all: a frame's offset is committed"
+          + " once its outputs are acknowledged, which must mean every in-sync replica has them");
+    }
+  }
+
+  private static void reject(String prefix, Map<String, String> settings, String name, String why) {
+    if (settings.containsKey(name)) {
+      throw new ConfigException(prefix + name + " cannot be set: " + why);
     }
   }
 

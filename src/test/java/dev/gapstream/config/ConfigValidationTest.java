@@ -34,6 +34,7 @@ ingest.resize.max.side | 4K     | ingest.resize.max.side: "4K" is not an integer
 ingest.max.frame.age.ms | -1    | ingest.max.frame.age.ms: -1 is out of range [0, 604800000]
 ingest.decode.threads  | 0      | ingest.decode.threads: 0 is out of range [1, 256]
 ingest.pixel.pool.bytes | -1    | ingest.pixel.pool.bytes: -1 is out of range [0, 1099511627776]
+ingest.pixel.pool.bytes | 99999999999GiB | ingest.pixel.pool.bytes: "99999999999GiB" is too large a byte size
 predictions.top.k      | 0      | predictions.top.k: 0 is out of range [1, 1000]
 delivery.commit.interval.ms | 60001 | delivery.commit.interval.ms: 60001 is out of range [0, 60000]
 cam.enabled            | yes    | cam.enabled: "yes" is not one of [true, false]
@@ -67,6 +68,33 @@ topics.dlq         | predictions | topics.dlq: "predictions" is also topics.pred
     assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
         .isInstanceOf(ConfigException.class)
         .hasMessage(message);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+kafka.consumer.enable.auto.commit | true | kafka.consumer.enable.auto.commit: "true": gapstream commits a frame's offset once its outputs are acknowledged; auto-commit would commit frames still in flight, and a crash would lose them
+kafka.producer.acks               | 1    | kafka.producer.acks: "1" is not all: a frame's offset is committed once its outputs are acknowledged, which must mean every in-sync replica has them
+kafka.consumer.group.id           | g2   | kafka.consumer.group.id cannot be set: set by gapstream's own key kafka.group.id
+kafka.producer.bootstrap.servers  | b:9092 | kafka.producer.bootstrap.servers cannot be set: set by gapstream's own key kafka.bootstrap.servers
+kafka.consumer.value.deserializer | org.apache.kafka.common.serialization.StringDeserializer | kafka.consumer.value.deserializer cannot be set: gapstream reads and writes records as bytes
+""")
+  void aPassThroughSettingTheDeliveryGuaranteeDependsOnIsRejected(String key, String value, String message) {
+    assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void passThroughSettingsThatKeepTheGuaranteeAreAccepted() {
+    GapstreamConfig c = ConfigLoader.builder()
+        .set(Map.of("kafka.producer.acks", "all", "kafka.consumer.enable.auto.commit", "false",
+            "kafka.consumer.auto.offset.reset", "latest"))
+        .load();
+    assertThat(c.kafka().producer()).containsEntry("acks", "all");
+    assertThat(c.kafka().consumer()).containsEntry("auto.offset.reset", "latest");
   }
 
   @Test
