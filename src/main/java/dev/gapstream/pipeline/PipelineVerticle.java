@@ -109,6 +109,8 @@ public final class PipelineVerticle extends VerticleBase {
   private final Map<TopicPartition, Outbox> deadLetterOutboxes = new HashMap<>();
   /** Readiness's {@code broker} check, down while any of those outboxes has outputs waiting. */
   private final OutboxReadiness outboxReadiness;
+  /** Readiness's {@code polling} check: down while the consumer's polls end with errors. */
+  private final PollErrors pollErrors = new PollErrors();
   /** Records delivered after the consumer paused, not yet in flight, in arrival order. */
   private final Deque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
   /** Frames being decoded, or decoded and waiting for their batch to start. */
@@ -204,7 +206,7 @@ public final class PipelineVerticle extends VerticleBase {
       if (e instanceof RebalanceInProgressException) {
         LOG.debug("Kafka consumer: {}", e.toString()); // a commit during a rebalance: see OffsetCommitter
       } else {
-        LOG.warn("Kafka consumer error: {}", e.toString());
+        pollErrors.record(e);
       }
     });
     consumer.handler(this::onRecord);
@@ -212,6 +214,7 @@ public final class PipelineVerticle extends VerticleBase {
     metrics.setPausedSupplier(() -> paused);
     health.set("partitions", false);
     health.set("kafka", false);
+    health.set(PollErrors.CHECK, true);
     // Readiness follows the consumer's connection to the cluster: during a broker outage nothing
     // fails on the consume side (the client only retries), so without this /health/ready stays up.
     connectionTimer = vertx.setPeriodic(1, CONNECTION_CHECK_MS, id -> checkConnection());
@@ -625,6 +628,7 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void checkConnection() {
     health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics"));
+    health.set(PollErrors.CHECK, !pollErrors.failing());
   }
 
   private void onAssigned(Set<TopicPartition> partitions) {
