@@ -137,13 +137,14 @@ public final class FrameDecoder {
   }
 
   private DecodedFrame encoded(byte[] data, ImageFormat format) {
+    byte[] input = format == ImageFormat.JPEG ? jpegInput(data) : data;
     ImageReaders.Lease lease = ImageReaders.take(format);
     if (lease == null) {
       throw new FrameRejectedException(RejectReason.UNSUPPORTED_FORMAT, "no reader for " + format);
     }
     boolean clean = false;
     byte[] rgb = null;
-    try (ImageInputStream in = new ByteArrayImageInputStream(data)) {
+    try (ImageInputStream in = new ByteArrayImageInputStream(input)) {
       ImageReader reader = lease.reader;
       reader.setInput(in, true, true);
       int width = reader.getWidth(0);
@@ -183,6 +184,20 @@ public final class FrameDecoder {
   }
 
   /**
+   * A JPEG as the reused reader must get it: with the standard Huffman tables where it has none (a
+   * Motion-JPEG frame), and rejected where it has no quantisation table (the reader would take the
+   * frame before's; a lossless JPEG has none, and ImageIO says it does not read those). See {@link
+   * JpegSegments}.
+   */
+  private static byte[] jpegInput(byte[] jpeg) {
+    if (JpegSegments.lacksQuantisationTables(jpeg)) {
+      throw new FrameRejectedException(
+          RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
+    }
+    return JpegSegments.withStandardHuffmanTables(jpeg);
+  }
+
+  /**
    * Rejects a frame whose reader warned that pixels are missing or wrong: ImageIO decodes a
    * truncated or corrupt JPEG with a warning and grey pixels. Other warnings leave the pixels whole
    * (libjpeg's extraneous bytes before a marker, an invalid embedded colour profile, the PNG
@@ -205,30 +220,10 @@ public final class FrameDecoder {
    * components), and none reads two.
    */
   private static String unsupportedColours(byte[] data, ImageFormat format) {
-    int components = format == ImageFormat.JPEG ? jpegComponents(data) : -1;
+    int components = format == ImageFormat.JPEG ? JpegSegments.components(data) : -1;
     return (components < 0 ? format + " has a colour space" : format + " has " + components + " colour components")
         + " that this JDK's ImageIO does not convert to RGB (it reads 1: grey, 3: YCbCr or RGB; and 4:"
         + " CMYK or YCCK where the JDK is recent enough)";
-  }
-
-  /** The number of components in a JPEG's frame header (its SOF marker), or -1 where none comes first. */
-  static int jpegComponents(byte[] jpeg) {
-    int i = 2; // past SOI
-    while (i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
-      int marker = jpeg[i + 1] & 0xff;
-      if (marker == 0xff) { // fill byte
-        i++;
-        continue;
-      }
-      if (marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc) {
-        return i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1; // length 2, precision 1, height 2, width 2
-      }
-      if (marker == 0xda || marker == 0xd9) {
-        return -1;
-      }
-      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
-    }
-    return -1;
   }
 
   /**

@@ -22,6 +22,7 @@ import java.util.Random;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;
+import javax.imageio.plugins.jpeg.JPEGImageWriteParam;
 import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -290,6 +291,67 @@ class FrameDecoderTest {
     assertThat(frame.rgb()).isEqualTo(expected);
   }
 
+  /**
+   * A Motion-JPEG frame (no Huffman tables: the standard ones apply) decodes to the same pixels
+   * whatever the thread decoded before. The reused reader kept the tables of the frame before: after
+   * a JPEG with optimised tables, "bad Huffman code".
+   */
+  @Test
+  void framesWithoutHuffmanTablesGetTheStandardOnesWhateverCameBefore() throws IOException {
+    byte[] optimised = encodeJpeg(noise(128, 96, 1), true);
+    byte[] standard = encodeJpeg(noise(128, 96, 2), false);
+    byte[] motionJpeg = withoutSegments(standard, 0xc4);
+    assertThat(motionJpeg.length).as("DHT segments dropped").isLessThan(standard.length);
+    byte[] expected = decoder.decode(standard, "image/jpeg", null, null).rgb().clone();
+
+    decoder.decode(optimised, "image/jpeg", null, null).release();
+    DecodedFrame frame = decoder.decode(motionJpeg, "image/jpeg", null, null);
+
+    assertThat(frame.rgb()).isEqualTo(expected);
+    assertThat(JpegSegments.withStandardHuffmanTables(standard)).as("a JPEG with its own tables").isSameAs(standard);
+  }
+
+  /** Without quantisation tables the reused reader took the frame before's: rejected instead. */
+  @Test
+  void aJpegWithoutQuantisationTablesIsADecodeError() throws IOException {
+    byte[] jpeg = encode(noise(64, 48, 3), "jpeg");
+    decoder.decode(jpeg, "image/jpeg", null, null).release();
+    assertRejected(
+        () -> decoder.decode(withoutSegments(jpeg, 0xdb), "image/jpeg", null, null),
+        RejectReason.DECODE_ERROR,
+        "JPEG defines no quantisation table (DQT) before its first scan");
+  }
+
+  private static byte[] encodeJpeg(BufferedImage image, boolean optimiseHuffman) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    JPEGImageWriteParam param = new JPEGImageWriteParam(null);
+    param.setOptimizeHuffmanTables(optimiseHuffman);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(ios);
+      writer.write(null, new IIOImage(image, null, null), param);
+    } finally {
+      writer.dispose();
+    }
+    return out.toByteArray();
+  }
+
+  /** The JPEG without its {@code marker} segments before the first scan. */
+  private static byte[] withoutSegments(byte[] jpeg, int marker) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, 2);
+    int i = 2;
+    while ((jpeg[i + 1] & 0xff) != 0xda) {
+      int length = ((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff);
+      if ((jpeg[i + 1] & 0xff) != marker) {
+        out.write(jpeg, i, 2 + length);
+      }
+      i += 2 + length;
+    }
+    out.write(jpeg, i, jpeg.length - i);
+    return out.toByteArray();
+  }
+
   /** The JPEG with {@code count} bytes inserted before its first {@code marker}. */
   private static byte[] withBytesBefore(byte[] jpeg, int marker, int count) {
     for (int i = 2; i < jpeg.length - 1; i++) {
@@ -368,7 +430,7 @@ class FrameDecoderTest {
   @Test
   void cmykJpegsDecodeToTheirColours() {
     byte[] cmyk = Base64.getDecoder().decode(CMYK_RED_JPEG_BASE64);
-    assertThat(FrameDecoder.jpegComponents(cmyk)).isEqualTo(4);
+    assertThat(JpegSegments.components(cmyk)).isEqualTo(4);
 
     int[] pixel = rgbAt(decoder.decode(cmyk, "image/jpeg", null, null), 8, 24);
 
@@ -393,7 +455,7 @@ class FrameDecoderTest {
       writer.dispose();
     }
     byte[] jpeg = out.toByteArray();
-    assertThat(FrameDecoder.jpegComponents(jpeg)).isEqualTo(2);
+    assertThat(JpegSegments.components(jpeg)).isEqualTo(2);
 
     assertRejected(() -> decoder.decode(jpeg, "image/jpeg", null, null), RejectReason.UNSUPPORTED_FORMAT,
         "JPEG has 2 colour components that this JDK's ImageIO does not convert to RGB");

@@ -1,0 +1,118 @@
+package dev.gapstream.ingest;
+
+import java.io.ByteArrayOutputStream;
+import java.util.function.IntPredicate;
+import javax.imageio.plugins.jpeg.JPEGHuffmanTable;
+
+/**
+ * What a JPEG's marker segments say before its first scan, read without decoding it: its number
+ * of colour components, and whether it defines its own tables.
+ *
+ * <p>Motion-JPEG cameras leave out the Huffman tables (DHT) of every frame, which then decodes with
+ * the standard ones (JPEG Annex K.3). ImageIO's JPEG reader, reused for the next frame, keeps the
+ * tables of the frame before instead, and decoded such a frame with those: "bad Huffman code", or
+ * wrong pixels, depending on what the thread had decoded last. {@link #withStandardHuffmanTables}
+ * gives such a frame the standard tables in its own bytes.
+ */
+final class JpegSegments {
+
+  private static final int SOS = 0xda;
+  private static final int EOI = 0xd9;
+  private static final int DHT = 0xc4;
+  private static final int DQT = 0xdb;
+
+  /** One DHT segment holding the four standard tables, as a frame without its own gets them. */
+  private static final byte[] STANDARD_HUFFMAN_TABLES = standardHuffmanTables();
+
+  private JpegSegments() {}
+
+  /** The number of components in the frame header (its SOF marker), or -1 where none comes first. */
+  static int components(byte[] jpeg) {
+    int i = find(jpeg, JpegSegments::isFrameHeader);
+    // length 2, precision 1, height 2, width 2, then the component count
+    return i >= 0 && i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1;
+  }
+
+  /**
+   * True when a DCT frame header comes before the first scan and no quantisation table (DQT) does:
+   * a lossless frame (SOF3, 7, 11, 15) needs none, and where the header is missing the reader says
+   * what is wrong.
+   */
+  static boolean lacksQuantisationTables(byte[] jpeg) {
+    int sof = find(jpeg, JpegSegments::isFrameHeader);
+    return sof >= 0 && (jpeg[sof + 1] & 0x03) != 0x03 && find(jpeg, m -> m == DQT) < 0;
+  }
+
+  private static boolean isFrameHeader(int marker) {
+    return marker >= 0xc0 && marker <= 0xcf && marker != DHT && marker != 0xc8 && marker != 0xcc;
+  }
+
+  /**
+   * {@code jpeg} itself when it defines a Huffman table before its first scan, or has no frame
+   * header there; else a copy with the standard tables right after its start marker (where its own
+   * DHT segments would have been).
+   */
+  static byte[] withStandardHuffmanTables(byte[] jpeg) {
+    if (find(jpeg, JpegSegments::isFrameHeader) < 0 || find(jpeg, m -> m == DHT) >= 0) {
+      return jpeg;
+    }
+    byte[] out = new byte[jpeg.length + STANDARD_HUFFMAN_TABLES.length];
+    System.arraycopy(jpeg, 0, out, 0, 2); // SOI
+    System.arraycopy(STANDARD_HUFFMAN_TABLES, 0, out, 2, STANDARD_HUFFMAN_TABLES.length);
+    System.arraycopy(jpeg, 2, out, 2 + STANDARD_HUFFMAN_TABLES.length, jpeg.length - 2);
+    return out;
+  }
+
+  /**
+   * The offset of the first marker segment before the first scan whose marker {@code wanted} takes,
+   * or -1: none, or the segments end (or stop making sense) first.
+   */
+  private static int find(byte[] jpeg, IntPredicate wanted) {
+    if (jpeg.length < 2 || (jpeg[0] & 0xff) != 0xff || (jpeg[1] & 0xff) != 0xd8) {
+      return -1; // no SOI: not a JPEG, which the reader says
+    }
+    int i = 2; // past SOI
+    while (i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
+      int marker = jpeg[i + 1] & 0xff;
+      if (marker == 0xff) { // fill byte
+        i++;
+        continue;
+      }
+      if (marker == SOS || marker == EOI) {
+        return -1;
+      }
+      if (wanted.test(marker)) {
+        return i;
+      }
+      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+    }
+    return -1;
+  }
+
+  private static byte[] standardHuffmanTables() {
+    ByteArrayOutputStream tables = new ByteArrayOutputStream();
+    table(tables, 0x00, JPEGHuffmanTable.StdDCLuminance);
+    table(tables, 0x10, JPEGHuffmanTable.StdACLuminance);
+    table(tables, 0x01, JPEGHuffmanTable.StdDCChrominance);
+    table(tables, 0x11, JPEGHuffmanTable.StdACChrominance);
+    int length = 2 + tables.size();
+    ByteArrayOutputStream segment = new ByteArrayOutputStream();
+    segment.write(0xff);
+    segment.write(DHT);
+    segment.write(length >> 8);
+    segment.write(length & 0xff);
+    segment.writeBytes(tables.toByteArray());
+    return segment.toByteArray();
+  }
+
+  /** One table: its class (high nibble: 0 DC, 1 AC) and id, the 16 code-length counts, the values. */
+  private static void table(ByteArrayOutputStream out, int classAndId, JPEGHuffmanTable table) {
+    out.write(classAndId);
+    for (short n : table.getLengths()) {
+      out.write(n);
+    }
+    for (short v : table.getValues()) {
+      out.write(v);
+    }
+  }
+}
