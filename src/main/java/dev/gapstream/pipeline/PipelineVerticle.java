@@ -782,11 +782,13 @@ public final class PipelineVerticle extends VerticleBase {
   // ---- batch and infer ----
 
   private void dispatch() {
-    if (stopping) {
+    if (stopping && decoding == 0 && undecoded.isEmpty()) {
+      // No frame can join the open batches any more: run them now, not at their deadlines. Drained
+      // with every frame decoded, the frames still to decode after a stop each ran as a batch of one.
       draining.addAll(batcher.drain());
     }
     while (freeSlots > 0) {
-      Batch<Shape, Frame> batch = stopping ? draining.poll() : batcher.takeReady();
+      Batch<Shape, Frame> batch = draining.isEmpty() ? batcher.takeReady() : draining.poll();
       if (batch == null) {
         break;
       }
