@@ -193,14 +193,18 @@ final class OffsetCommitter {
     running = true;
     nextCommitAt = System.nanoTime() + intervalNanos;
     Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
+    Map<TopicPartition, OffsetTracker> owners = new HashMap<>();
     current =
         delivery
             .commit(() -> {
               taken.putAll(moved());
+              taken.keySet().forEach(tp -> owners.put(tp, trackers.get(tp)));
               return taken;
             })
             .onSuccess(done -> taken.forEach((tp, o) -> {
-              if (trackers.containsKey(tp)) { // not one forgotten meanwhile
+              // Not one forgotten meanwhile, nor assigned again since (a new tracker, whose records
+              // start where the group's commit is, not where this one was)
+              if (trackers.get(tp) == owners.get(tp)) {
                 committed.merge(tp, o.getOffset(), Math::max);
               }
             }))

@@ -583,8 +583,12 @@ public final class PipelineVerticle extends VerticleBase {
         })
         .compose(v -> inTime(committer.commitFinal(), deadline,
             "The final commit", "frames since the last commit will be consumed again"))
-        .eventually(() -> {
+        // On a worker: the close waits for a metrics refresh still running, up to seconds.
+        .eventually(() -> vertx.executeBlocking(() -> {
           closeQuietly(clientMetrics);
+          return null;
+        }))
+        .eventually(() -> {
           closing = true;
           return inTime(consumer.close(), deadline,
               "Leaving the consumer group", "the partitions move on once the session times out");

@@ -7,11 +7,13 @@ import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.publish.Delivery;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -124,6 +127,33 @@ class OffsetCommitterTest {
     assertThat(onContext(() -> committer.handOver(List.of(P0)))).as("nothing handed over twice").isEmpty();
   }
 
+  /**
+   * A partition lost and assigned again while a commit that carried it was running: its new tracker
+   * commits from where its records start. The commit's success recorded the old tracker's offset for
+   * the partition, and the new one's commits were held back until they passed it.
+   */
+  @Test
+  void aPartitionAssignedAgainDuringACommitCommitsFromItsNewRecords() throws Exception {
+    OffsetCommitter committer = onContext(() -> committer(Duration.ZERO));
+    Promise<Void> held = Promise.promise();
+    delivery.holdNext(held);
+    onContext(() -> {
+      for (long offset = 0; offset < 100; offset++) {
+        committer.consumed(record(0, offset)).finished(offset);
+      }
+      committer.commit(); // P0 at 100, held
+      committer.forget(List.of(P0));
+      committer.assigned(List.of(P0));
+      held.complete();
+      return null;
+    });
+    onContext(() -> finishAndCommit(committer, 40, 60)); // the group's commit was older: 40 on
+
+    List<Long> expected = new ArrayList<>(List.of(100L));
+    LongStream.rangeClosed(41, 60).forEach(expected::add); // one commit a frame: no interval
+    assertThat(delivery.offsets()).isEqualTo(expected);
+  }
+
   private OffsetCommitter committer(Duration interval) {
     OffsetCommitter committer =
         new OffsetCommitter(vertx, false, interval, fatal::add);
@@ -180,6 +210,12 @@ class OffsetCommitterTest {
   private static final class RecordingDelivery implements Delivery {
     private final List<Long> offsets = new CopyOnWriteArrayList<>();
     private final List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    private Promise<Void> held;
+
+    /** The next commit completes with {@code promise}, not at once. */
+    void holdNext(Promise<Void> promise) {
+      held = promise;
+    }
 
     @Override
     public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
@@ -203,7 +239,9 @@ class OffsetCommitterTest {
         now.forEach((tp, o) -> commit.put(tp, o.getOffset()));
         commits.add(commit);
       }
-      return Future.succeededFuture();
+      Promise<Void> completion = held;
+      held = null;
+      return completion == null ? Future.succeededFuture() : completion.future();
     }
 
     List<Long> offsets() {
