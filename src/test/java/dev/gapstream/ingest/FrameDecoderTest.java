@@ -519,6 +519,31 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(tiny, null, null, null), RejectReason.BAD_SHAPE, "smaller than the model's minimum 32x32");
   }
 
+  /**
+   * One-pixel black and white stripes shrunk 700 to 224 average to greys: bilinear filtering, which
+   * reads 4 source pixels an output pixel, gave bands from near black to near white.
+   */
+  @Test
+  void fixedSizeModelsGetFramesShrunkWithoutAliasing() throws IOException {
+    BufferedImage stripes = new BufferedImage(700, 500, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 700; x += 2) {
+      for (int y = 0; y < 500; y++) {
+        stripes.setRGB(x, y, 0xffffff);
+      }
+    }
+    FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 224, 224));
+    DecodedFrame frame = fixed.decode(encode(stripes, "png"), null, null, null);
+    assertThat(new int[] {frame.width(), frame.height()}).containsExactly(224, 224);
+    int min = 255;
+    int max = 0;
+    for (byte b : frame.rgb()) {
+      min = Math.min(min, b & 0xff);
+      max = Math.max(max, b & 0xff);
+    }
+    // Each output pixel covers 3.125 stripes: from 1.125 white (92) to 2 (163).
+    assertThat(new int[] {min, max}).as("darkest and brightest grey").containsExactly(92, 163);
+  }
+
   @Test
   void fixedSizeModelsGetFramesResized() throws IOException {
     FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 32, 16));
