@@ -3,10 +3,13 @@ package dev.gapstream.ops;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gapstream.config.ConfigKeys;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,5 +56,30 @@ class ComposeTest {
         "apt-get install -y --no-install-recommends openjdk-17-jre-headless",
         "target/gapstream.jar", "target/lib/", "COPY models/ /app/models/", "WORKDIR /app",
         "USER 10001", "EXPOSE 8080", "\"-jar\", \"/app/gapstream.jar\"]", "CMD [\"run\"]");
+  }
+
+  /**
+   * The image sets no configuration (it would beat app.yaml and compose's environment), so
+   * gapstream's defaults must find the shipped model from the image's working directory and listen
+   * on the port the image exposes and compose maps.
+   */
+  @Test
+  void theImagesDefaultsFindTheShippedModelAndPort() throws Exception {
+    String df = Files.readString(DEPLOY.resolve("Dockerfile"));
+    Matcher copy = Pattern.compile("(?m)^COPY models/ (/\\S+?)/?$").matcher(df);
+    assertThat(copy.find()).as("the Dockerfile copies models/").isTrue();
+    Path models = Path.of(copy.group(1));
+    String defaultModel = (String) ConfigKeys.DEF.keys().get(ConfigKeys.INFERENCE_MODEL_PATH).defaultValue();
+    Path model = Path.of(Dockerfile.read().workdir().orElseThrow()).resolve(defaultModel).normalize();
+    assertThat(model).as("the default model path from the WORKDIR").startsWithRaw(models);
+    assertThat(ExternalTool.repoRoot().resolve("models").resolve(models.relativize(model).toString())).isRegularFile();
+    assertThat(Files.readAllLines(ExternalTool.repoRoot().resolve(".dockerignore")))
+        .noneMatch(l -> l.strip().startsWith("models"));
+
+    int port = ((Number) ConfigKeys.DEF.keys().get(ConfigKeys.HTTP_PORT).defaultValue()).intValue();
+    assertThat(df).containsPattern("(?m)^EXPOSE " + port + "$");
+    JsonNode gapstream = Manifests.read(DEPLOY.resolve("docker-compose.yml")).at("/services/gapstream");
+    assertThat(gapstream.path("ports")).extracting(JsonNode::asText).contains("8080:" + port);
+    assertThat(gapstream.has("working_dir")).as("compose keeps the image's WORKDIR").isFalse();
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.ConfigLoader;
 import dev.gapstream.config.GapstreamConfig;
 import io.fabric8.kubernetes.api.model.ConfigMap;
@@ -243,6 +244,37 @@ class KubernetesManifestsTest {
     assertThat(config.kafka().bootstrapServers()).isEqualTo(environment.get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
     assertThat(config.inference().threads())
         .isEqualTo(Integer.parseInt(environment.get("GAPSTREAM_INFERENCE_THREADS")));
+  }
+
+  /**
+   * An operator edits app.yaml and the pod serves the edit. The container's environment is the
+   * image's with the pod's over it, and the environment beats the file: a configuration variable
+   * baked into the image would win over app.yaml while nothing in the manifests shows it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void anEditOfAppYamlTakesEffectInThePod(String dir, @TempDir Path tmp) throws Exception {
+    Map<String, String> image = Dockerfile.read().env();
+    List<JsonNode> docs = Manifests.render(dir);
+    Map<String, String> data = env(docs);
+    String edited = data.get("app.yaml")
+        .replaceFirst("(?m)^inference\\.model\\.path: .*$", "inference.model.path: /models/ours/model.onnx")
+        .replaceFirst("(?m)^http\\.port: .*$", "http.port: 9464");
+    assertThat(edited).as("app.yaml sets both keys").isNotEqualTo(data.get("app.yaml"))
+        .contains("inference.model.path: /models/ours/model.onnx", "http.port: 9464");
+    Map<String, String> environment = new HashMap<>(image);
+    data.forEach((k, v) -> { if (!k.equals("app.yaml")) environment.put(k, v); });
+    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), e.getValue() != null ? e.getValue() : "2"));
+
+    GapstreamConfig config = ConfigLoader.builder()
+        .file(Files.writeString(tmp.resolve("app.yaml"), edited))
+        .env(environment)
+        .load();
+    assertThat(config.inference().modelPath()).isEqualTo(Path.of("/models/ours/model.onnx"));
+    assertThat(config.httpPort()).isEqualTo(9464);
+    // Nor any key app.yaml may come to set.
+    assertThat(image.keySet()).as("the image's configuration variables")
+        .noneMatch(name -> name.startsWith("GAPSTREAM_") && !ConfigKeys.NON_CONFIG_ENV.contains(name));
   }
 
   @Test
