@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gapstream.config.ConfigKeys;
+import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -75,9 +82,10 @@ class ScalingAndKafkaResourcesTest {
     });
   }
 
-  @Test
-  void strimziClusterIsKraftWithTheTopicsGapstreamUses() throws Exception {
-    List<JsonNode> docs = Manifests.render("k8s/strimzi");
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/strimzi", "k8s/strimzi-dev"})
+  void strimziClusterIsKraftWithTheTopicsGapstreamUses(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
     assertThat(docs).allSatisfy(d ->
         assertThat(d.path("apiVersion").asText()).isEqualTo("kafka.strimzi.io/v1"));
     JsonNode kafka = Manifests.only(docs, "Kafka");
@@ -85,8 +93,6 @@ class ScalingAndKafkaResourcesTest {
     JsonNode pool = Manifests.only(docs, "KafkaNodePool");
     assertThat(pool.at("/metadata/labels/strimzi.io~1cluster").asText()).isEqualTo(cluster);
     assertThat(pool.at("/spec/roles")).extracting(JsonNode::asText).contains("controller", "broker");
-    assertThat(kafka.at("/spec/kafka/listeners")).extracting(l -> l.path("port").asInt())
-        .contains(9092, 9093);
 
     Map<String, String> config = appConfig(Manifests.render("k8s/base"));
     Set<String> topics = new HashSet<>();
@@ -96,10 +102,97 @@ class ScalingAndKafkaResourcesTest {
     });
     assertThat(topics).contains(config.get("topics.frames"), config.get("topics.predictions"),
         config.get("topics.dlq"));
-    String bootstrap = KubernetesManifestsTest.env(Manifests.render("k8s/base"))
-        .get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS");
-    assertThat(bootstrap).isEqualTo(cluster + "-kafka-bootstrap."
-        + kafka.at("/metadata/namespace").asText() + ".svc:9092");
+  }
+
+  /**
+   * What the production steps of docs/OPERATIONS.md apply lets no client in unauthenticated: with
+   * a plain listener and ANONYMOUS a superuser, any pod reaching the brokers would bypass SCRAM and
+   * every KafkaUser's ACLs. The prod overlay reaches it over TLS with SCRAM-SHA-512.
+   */
+  @Test
+  void theProductionStepsApplyAKafkaThatAuthenticatesEveryClient() throws Exception {
+    JsonNode kafka = Manifests.only(Manifests.render(kafkaTheStepsApplyWith("prod")), "Kafka");
+    assertThat(kafka.at("/spec/kafka/listeners")).isNotEmpty().allSatisfy(l -> {
+      assertThat(l.path("tls").asBoolean()).as("listener %s uses TLS", l.path("name").asText()).isTrue();
+      assertThat(l.at("/authentication/type").asText()).as("listener %s authenticates", l.path("name").asText())
+          .isNotEmpty();
+    });
+    assertThat(kafka.at("/spec/kafka/authorization/type").asText()).isEqualTo("simple");
+    assertThat(kafka.at("/spec/kafka/authorization/superUsers")).extracting(JsonNode::asText)
+        .noneMatch(user -> user.toUpperCase(Locale.ROOT).endsWith("ANONYMOUS"));
+
+    JsonNode listener = listenerOf(kafka, "k8s/overlays/prod");
+    assertThat(listener.at("/authentication/type").asText()).isEqualTo("scram-sha-512");
+    assertThat(KubernetesManifestsTest.env(Manifests.render("k8s/overlays/prod")))
+        .containsEntry("GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "SASL_SSL")
+        .containsEntry("GAPSTREAM_KAFKA_PRODUCER_SECURITY_PROTOCOL", "SASL_SSL")
+        .containsEntry("GAPSTREAM_KAFKA_CONSUMER_SASL_MECHANISM", "SCRAM-SHA-512")
+        .containsEntry("GAPSTREAM_KAFKA_PRODUCER_SASL_MECHANISM", "SCRAM-SHA-512");
+  }
+
+  /**
+   * The dev steps' Kafka is the production one plus what the dev and gpu overlays use: a plain
+   * listener, whose clients are ANONYMOUS and so must be superusers (no KafkaUser can grant them
+   * ACLs), and nothing else.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "gpu"})
+  void theDevStepsApplyTheListenerTheDevOverlaysUse(String overlay) throws Exception {
+    String dir = kafkaTheStepsApplyWith(overlay);
+    List<JsonNode> docs = Manifests.render(dir);
+    JsonNode kafka = Manifests.only(docs, "Kafka");
+    JsonNode listener = listenerOf(kafka, "k8s/overlays/" + overlay);
+    assertThat(listener.path("tls").asBoolean()).isFalse();
+    assertThat(listener.has("authentication")).isFalse();
+    assertThat(KubernetesManifestsTest.env(Manifests.render("k8s/overlays/" + overlay)))
+        .doesNotContainKeys("GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "GAPSTREAM_KAFKA_PRODUCER_SECURITY_PROTOCOL");
+    assertThat(kafka.at("/spec/kafka/authorization/superUsers")).extracting(JsonNode::asText)
+        .contains("ANONYMOUS");
+
+    // Less the listener and the superuser, what production applies.
+    ArrayNode listeners = (ArrayNode) kafka.at("/spec/kafka/listeners");
+    for (int i = listeners.size() - 1; i >= 0; i--) {
+      if (listeners.get(i) == listener) {
+        listeners.remove(i);
+      }
+    }
+    ((ObjectNode) kafka.at("/spec/kafka/authorization")).remove("superUsers");
+    assertThat(docs).containsExactlyInAnyOrderElementsOf(Manifests.render(kafkaTheStepsApplyWith("prod")));
+  }
+
+  /** The Kafka listener that {@code overlay}'s bootstrap servers (the pods' and KEDA's) name. */
+  private static JsonNode listenerOf(JsonNode kafka, String overlay) throws Exception {
+    String bootstrap = KubernetesManifestsTest.env(Manifests.render(overlay)).get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS");
+    String host = kafka.at("/metadata/name").asText() + "-kafka-bootstrap."
+        + kafka.at("/metadata/namespace").asText() + ".svc:";
+    assertThat(bootstrap).as("%s's bootstrap servers", overlay).startsWith(host);
+    int port = Integer.parseInt(bootstrap.substring(host.length()));
+    List<JsonNode> listeners = new ArrayList<>();
+    kafka.at("/spec/kafka/listeners").forEach(l -> { if (l.path("port").asInt() == port) listeners.add(l); });
+    assertThat(listeners).as("%s's Kafka has a listener on %s", overlay, port).hasSize(1);
+    return listeners.get(0);
+  }
+
+  /**
+   * The directory the fenced block of docs/OPERATIONS.md that deploys {@code overlay} (named in its
+   * {@code kubectl kustomize} line, or after "# or" there) gives {@code kubectl apply -k}.
+   */
+  private static String kafkaTheStepsApplyWith(String overlay) throws Exception {
+    String docs = Files.readString(ExternalTool.repoRoot().resolve("docs/OPERATIONS.md"));
+    Pattern deploys = Pattern.compile("(?m)^kubectl kustomize k8s/overlays/(" + Pattern.quote(overlay)
+        + "\\b|\\S+ .*# or .*\\b" + Pattern.quote(overlay) + "\\b)");
+    List<String> applied = new ArrayList<>();
+    String[] parts = docs.split("(?m)^```.*$");
+    for (int i = 1; i < parts.length; i += 2) {
+      if (deploys.matcher(parts[i]).find()) {
+        Matcher apply = Pattern.compile("(?m)^kubectl apply -k (\\S+)").matcher(parts[i]);
+        while (apply.find()) {
+          applied.add(apply.group(1));
+        }
+      }
+    }
+    assertThat(applied).as("Kafka applied in the steps that deploy the %s overlay", overlay).hasSize(1);
+    return applied.get(0);
   }
 
   /**
