@@ -14,6 +14,7 @@ import io.fabric8.kubernetes.api.model.ContainerPort;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.Quantity;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -23,10 +24,13 @@ import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -221,6 +225,42 @@ class KubernetesManifestsTest {
     assertThat(process.waitFor()).as(out).isZero();
     assertThat(out).containsPattern("int ActiveProcessorCount +=  ?" + cpus + " ")
         .containsPattern("bool UseG1GC +=  ?true ");
+  }
+
+  /**
+   * The heap the JVM takes in the pod leaves the memory limit room for what lives outside it:
+   * {@code BackpressureIT}'s backlog of 1920x1080 frames at their own size peaked at 882 MiB
+   * resident with a 384 MiB heap (docs/OPERATIONS.md), so 498 MiB of metaspace, code cache,
+   * threads, direct-memory batch tensors and ONNX Runtime's working memory. The heap is what this
+   * JVM's own {@code java} makes of the image's ENTRYPOINT options (which beat JAVA_TOOL_OPTIONS)
+   * and the pod's JAVA_TOOL_OPTIONS, given the limit as its memory.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void theHeapLeavesTheMeasuredNativeMemoryWithinTheLimit(String dir) throws Exception {
+    long outsideHeap = (882L - 384) << 20;
+    Container c = gapstream(pod(Manifests.render(dir)));
+    long limit = Quantity.getAmountInBytes(c.getResources().getLimits().get("memory")).longValueExact();
+    String options = c.getEnv().stream().filter(e -> e.getName().equals("JAVA_TOOL_OPTIONS")).findFirst()
+        .orElseThrow().getValue().replace("$(POD_CPU_REQUEST)", "2");
+
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.addAll(Dockerfile.read().jvmOptions());
+    command.addAll(List.of("-XX:MaxRAM=" + limit, "-XX:+PrintFlagsFinal", "-version"));
+    ProcessBuilder java = new ProcessBuilder(command);
+    java.environment().put("JAVA_TOOL_OPTIONS", options);
+    java.redirectErrorStream(true);
+    Process process = java.start();
+    String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(process.waitFor()).as(out).isZero();
+    Matcher heap = Pattern.compile("size_t MaxHeapSize += (\\d+) ").matcher(out);
+    assertThat(heap.find()).as(out).isTrue();
+    long maxHeap = Long.parseLong(heap.group(1));
+    assertThat(limit - maxHeap)
+        .as("%s: %d MiB limit less a %d MiB heap, against the %d MiB measured outside the heap",
+            dir, limit >> 20, maxHeap >> 20, outsideHeap >> 20)
+        .isGreaterThanOrEqualTo(outsideHeap);
   }
 
   /** What the pod's configuration and environment give the loader is accepted, key by key. */
