@@ -1,5 +1,6 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.pipeline.GapstreamService;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -35,7 +36,12 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws InterruptedException {
-    GapstreamService service = GapstreamService.start(config.load(Map.of()));
+    GapstreamConfig loaded = config.load(Map.of());
+    if (loaded.kafka().useEmbedded()) {
+      // Zero setup on a laptop; in a deployment, a lost setting: ready, consuming a broker of its own.
+      LOG.warn("kafka.bootstrap.servers is empty: consuming an embedded broker in this process, not a cluster");
+    }
+    GapstreamService service = GapstreamService.start(loaded);
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
     Runtime.getRuntime()

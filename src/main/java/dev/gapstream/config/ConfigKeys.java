@@ -112,7 +112,7 @@ public final class ConfigKeys {
               STRING,
               "",
               Validator.ANY,
-              "Kafka brokers host:port,...; empty starts an embedded single-node broker")
+              "Kafka brokers host:port,...; empty starts an embedded single-node broker (`run` warns that it does)")
           .define(
               KAFKA_GROUP_ID,
               STRING,

@@ -263,6 +263,24 @@ class KubernetesManifestsTest {
         .isGreaterThanOrEqualTo(outsideHeap);
   }
 
+  /**
+   * The brokers' address comes from the ConfigMap by key, not only through envFrom: a ConfigMap
+   * without it stops the pod at its start, where {@code run} would start an embedded broker.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
+  void aPodWithoutTheBrokersAddressDoesNotStart(String dir) throws Exception {
+    List<JsonNode> docs = Manifests.render(dir);
+    Container c = gapstream(pod(docs));
+    EnvVar servers = c.getEnv().stream().filter(e -> e.getName().equals("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"))
+        .findFirst().orElseThrow();
+    var ref = servers.getValueFrom().getConfigMapKeyRef();
+    assertThat(ref.getName()).as("the rendered ConfigMap, hash and all").isEqualTo(c.getEnvFrom().get(0).getConfigMapRef().getName());
+    assertThat(ref.getKey()).isEqualTo("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS");
+    assertThat(ref.getOptional()).as("optional").isNotEqualTo(Boolean.TRUE);
+    assertThat(env(docs).get(ref.getKey())).as("the address the pod starts with").isNotBlank();
+  }
+
   /** What the pod's configuration and environment give the loader is accepted, key by key. */
   @ParameterizedTest
   @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
@@ -272,8 +290,7 @@ class KubernetesManifestsTest {
     Path appYaml = Files.writeString(tmp.resolve("app.yaml"), data.get("app.yaml"));
     Map<String, String> environment = new HashMap<>(data);
     environment.remove("app.yaml");
-    // Secrets and the CPU request come from the cluster; any value stands in for them.
-    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), e.getValue() != null ? e.getValue() : "2"));
+    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), value(e, data)));
 
     GapstreamConfig config = ConfigLoader.builder()
         .file(appYaml)
@@ -304,7 +321,7 @@ class KubernetesManifestsTest {
         .contains("inference.model.path: /models/ours/model.onnx", "http.port: 9464");
     Map<String, String> environment = new HashMap<>(image);
     data.forEach((k, v) -> { if (!k.equals("app.yaml")) environment.put(k, v); });
-    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), e.getValue() != null ? e.getValue() : "2"));
+    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), value(e, data)));
 
     GapstreamConfig config = ConfigLoader.builder()
         .file(Files.writeString(tmp.resolve("app.yaml"), edited))
@@ -335,6 +352,18 @@ class KubernetesManifestsTest {
   private static PodSpec pod(List<JsonNode> docs) throws Exception {
     return StrictModel.bind(Manifests.only(docs, "Deployment"), Deployment.class).getSpec()
         .getTemplate().getSpec();
+  }
+
+  /**
+   * A variable's value in the pod: its own, the ConfigMap's where it names a key of it, else a
+   * stand-in for what the cluster gives (secrets, the CPU request).
+   */
+  private static String value(EnvVar e, Map<String, String> configMap) {
+    if (e.getValue() != null) {
+      return e.getValue();
+    }
+    var ref = e.getValueFrom().getConfigMapKeyRef();
+    return ref != null ? configMap.get(ref.getKey()) : "2";
   }
 
   /** The env-style entries of the rendered gapstream ConfigMap. */
