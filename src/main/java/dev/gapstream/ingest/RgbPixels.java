@@ -67,7 +67,8 @@ public final class RgbPixels {
   static void copy(BufferedImage image, byte[] rgb) {
     switch (image.getType()) {
       case BufferedImage.TYPE_3BYTE_BGR -> fromBgr(bytes(image), rgb);
-      case BufferedImage.TYPE_INT_RGB, BufferedImage.TYPE_INT_ARGB -> fromInts(ints(image), rgb);
+      case BufferedImage.TYPE_INT_RGB -> fromInts(ints(image), rgb);
+      case BufferedImage.TYPE_INT_ARGB -> fromArgb(ints(image), rgb);
       case BufferedImage.TYPE_BYTE_GRAY -> fromGray(bytes(image), rgb);
       default -> {
         if (isGrey(image.getColorModel())) {
@@ -120,6 +121,25 @@ public final class RgbPixels {
       rgb[i + 1] = (byte) (v >> 8);
       rgb[i + 2] = (byte) v;
     }
+  }
+
+  /**
+   * Over black, as the redraw puts every other image with alpha (an RGBA PNG): a 32-bit BMP's
+   * transparent pixels kept their colours, so one picture classified by its format.
+   */
+  private static void fromArgb(int[] argb, byte[] rgb) {
+    for (int p = 0, i = 0; p < argb.length; p++, i += 3) {
+      int v = argb[p];
+      int a = v >>> 24;
+      rgb[i] = (byte) over(v >> 16, a);
+      rgb[i + 1] = (byte) over(v >> 8, a);
+      rgb[i + 2] = (byte) over(v, a);
+    }
+  }
+
+  /** The low 8 bits of {@code channel} at opacity {@code alpha} (0-255) over black, rounded. */
+  private static int over(int channel, int alpha) {
+    return ((channel & 0xff) * alpha + 127) / 255;
   }
 
   private static void fromGray(byte[] gray, byte[] rgb) {

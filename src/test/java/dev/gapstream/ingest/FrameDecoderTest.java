@@ -520,6 +520,29 @@ class FrameDecoderTest {
   }
 
   /**
+   * An ARGB image (a 32-bit BMP with an alpha mask) goes over black as every other image with alpha
+   * does (an RGBA PNG, redrawn): its transparent pixels kept their colours, so one picture came out
+   * differently by its format.
+   */
+  @Test
+  void intArgbImagesGoOverBlackAsOtherImagesWithAlphaDo() {
+    int[] pixels = {0x80c86432, 0x00ffffff, 0xff102030, 0x40ff0000};
+    BufferedImage argb = new BufferedImage(4, 1, BufferedImage.TYPE_INT_ARGB);
+    BufferedImage abgr = new BufferedImage(4, 1, BufferedImage.TYPE_4BYTE_ABGR);
+    for (int x = 0; x < pixels.length; x++) {
+      argb.setRGB(x, 0, pixels[x]);
+      abgr.setRGB(x, 0, pixels[x]);
+    }
+    byte[] fromArgb = new byte[12];
+    byte[] redrawn = new byte[12];
+    RgbPixels.copy(argb, fromArgb);
+    RgbPixels.copy(abgr, redrawn);
+
+    assertThat(fromArgb).as("as the redraw of the same pixels").isEqualTo(redrawn);
+    assertThat(Arrays.copyOf(fromArgb, 6)).containsExactly(100, 50, 25, 0, 0, 0);
+  }
+
+  /**
    * One-pixel black and white stripes shrunk 700 to 224 average to greys: bilinear filtering, which
    * reads 4 source pixels an output pixel, gave bands from near black to near white.
    */
