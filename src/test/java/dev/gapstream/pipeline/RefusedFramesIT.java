@@ -15,13 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.common.acl.AccessControlEntry;
-import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.acl.AclPermissionType;
-import org.apache.kafka.common.resource.PatternType;
-import org.apache.kafka.common.resource.ResourcePattern;
-import org.apache.kafka.common.resource.ResourceType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -46,7 +40,7 @@ class RefusedFramesIT {
       feed.send(0, 20, 0);
       out.await(before, Duration.ofMinutes(1));
 
-      refuseReads(admin, "frames", true);
+      RefusedPredictionsIT.refuse(admin, "frames", AclOperation.READ, true);
       List<String> during = new ArrayList<>(feed.ids(40).subList(20, 40));
       feed.send(20, 40, 0);
       await().atMost(Duration.ofSeconds(30)).until(() -> Boolean.FALSE.equals(service.health().checks().get(PollErrors.CHECK)));
@@ -59,7 +53,7 @@ class RefusedFramesIT {
       HttpResponse<String> readyMeanwhile = TestPipelines.get(service, "/health/ready");
       boolean liveMeanwhile = service.health().isLive();
 
-      refuseReads(admin, "frames", false);
+      RefusedPredictionsIT.refuse(admin, "frames", AclOperation.READ, false);
       Outputs.Tally done = out.await(during, Duration.ofMinutes(1));
       await().atMost(Duration.ofSeconds(30)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
       List<String> all = new ArrayList<>(before);
@@ -74,19 +68,6 @@ class RefusedFramesIT {
       assertThat(liveMeanwhile).as("live: polling resumes by itself once the reads are allowed").isTrue();
       assertThat(done.lost()).as(done.toString()).isZero();
       assertThat(settled.predicted()).isEqualTo(all.size());
-    }
-  }
-
-  /** Denies every principal reads of {@code name} (everything else on it stays allowed), or lifts that. */
-  private static void refuseReads(Admin admin, String name, boolean refuse) throws Exception {
-    ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, name, PatternType.LITERAL);
-    List<AclBinding> acls = List.of(
-        new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
-        new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.READ, AclPermissionType.DENY)));
-    if (refuse) {
-      admin.createAcls(acls).all().get();
-    } else {
-      admin.deleteAcls(acls.stream().map(AclBinding::toFilter).toList()).all().get();
     }
   }
 }

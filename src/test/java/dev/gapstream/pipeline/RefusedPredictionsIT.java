@@ -277,10 +277,15 @@ class RefusedPredictionsIT {
    * retry.
    */
   static void refuseWrites(Admin admin, String name, boolean refuse) throws Exception {
+    refuse(admin, name, AclOperation.WRITE, refuse);
+  }
+
+  /** Denies every principal {@code operation} on topic {@code name}, everything else allowed; or lifts that. */
+  static void refuse(Admin admin, String name, AclOperation operation, boolean refuse) throws Exception {
     ResourcePattern topic = new ResourcePattern(ResourceType.TOPIC, name, PatternType.LITERAL);
     List<AclBinding> acls = List.of(
         new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.ALL, AclPermissionType.ALLOW)),
-        new AclBinding(topic, new AccessControlEntry("User:*", "*", AclOperation.WRITE, AclPermissionType.DENY)));
+        new AclBinding(topic, new AccessControlEntry("User:*", "*", operation, AclPermissionType.DENY)));
     if (refuse) {
       admin.createAcls(acls).all().get();
     } else {
