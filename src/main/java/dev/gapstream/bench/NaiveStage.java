@@ -87,6 +87,7 @@ final class NaiveStage {
           long now = System.nanoTime();
           Outcome outcome =
               runner.run(new Batch<>(new Shape(pixels.width(), pixels.height()), List.of(frame), now, now)).get(0);
+          frame.releasePixels(); // back to the decoder's pool, as the pipeline gives them once a batch has run
           if (!outcome.isPrediction()) {
             throw new GapstreamException("naive stage: frame " + done + " was rejected: " + outcome.error());
           }

@@ -39,14 +39,17 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
 
   /**
    * The pipeline's batch runner (preprocess, infer, top-k, CAM, JSON), recording into {@code
-   * metrics}, which nobody scrapes: the stages read its inference timer ({@link ModelTime}). Public
-   * for JMH's {@code BatchRunnerBenchmark}, which runs the same one.
+   * metrics}, which nobody scrapes: the stages read its inference timer ({@link ModelTime}). With
+   * CAMs whatever {@code cam.enabled} says, as the pipeline runs in stages 3 and 4 (stage 3's
+   * variant without them is its own row): stages 2 and 5 skipped them where they were configured
+   * off, and the ratios compared a pipeline doing more. Public for JMH's {@code
+   * BatchRunnerBenchmark}, which runs the same one.
    */
   public ModelBatchRunner runner(InferenceEngine engine, GapstreamMetrics metrics) {
     return new ModelBatchRunner(
         engine,
         spec,
-        config.cam(),
+        new GapstreamConfig.Cam(true, config.cam().heatmap()),
         config.predictions().topK(),
         config.batch().policy(),
         metrics.pipeline(),
