@@ -25,12 +25,14 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Drives a running pipeline with synthetic labelled frames and scores what comes out: the demo's
  * work, reused by integration tests. Frames are generated and JPEG-encoded before the clock starts,
- * sent with a {@code frame-id} of {@code demo-<i>} and keys {@code camera-<i mod 8>}; predictions
+ * sent with a {@code frame-id} of {@code demo-<run>-<i>} (outputs of other runs in the topics are
+ * not counted) and keys {@code camera-<i mod 8>}; predictions
  * and dead letters are read back from their topics.
  */
 public final class Demo {
@@ -76,6 +78,9 @@ public final class Demo {
     List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(frames);
     int[] labels = new int[frames];
     SyntheticFrames generator = new SyntheticFrames(seed, sizes);
+    // This run's own: the topics may hold an earlier run's outputs (a kept kafka.embedded.dir, a
+    // cluster), which the reader, starting from the earliest offsets, must not count.
+    String prefix = "demo-" + UUID.randomUUID().toString().substring(0, 8) + "-";
     String topic = service.config().topics().frames();
     for (int i = 0; i < frames; i++) {
       if (i % 100 == 0) {
@@ -85,11 +90,11 @@ public final class Demo {
       labels[i] = frame.label();
       ProducerRecord<byte[], byte[]> record =
           new ProducerRecord<>(topic, bytes("camera-" + (i % 8)), frame.encode("jpeg"));
-      record.headers().add("frame-id", bytes("demo-" + i));
+      record.headers().add("frame-id", bytes(prefix + i));
       record.headers().add("content-type", bytes("image/jpeg"));
       records.add(record);
     }
-    Scoreboard board = new Scoreboard(labels);
+    Scoreboard board = new Scoreboard(labels, prefix);
     Thread reader = new Thread(() -> read(board), "demo-reader");
     reader.start();
     long start = System.currentTimeMillis();
@@ -152,7 +157,8 @@ public final class Demo {
           if (r.topic().equals(predictions)) {
             board.prediction(PredictionJson.fromBytes(r.value()), r.timestamp());
           } else {
-            board.deadLetter();
+            Header id = r.headers().lastHeader("frame-id");
+            board.deadLetter(id == null ? null : new String(id.value(), StandardCharsets.UTF_8));
           }
         }
       }
@@ -166,6 +172,7 @@ public final class Demo {
   /** What came back; written by the reader thread, read by the driver. */
   private static final class Scoreboard {
     private final int[] labels;
+    private final String prefix;
     private final BitSet seen = new BitSet();
     private final Histogram latencyMs = new Histogram(3_600_000L, 3);
     private long sent;
@@ -176,8 +183,22 @@ public final class Demo {
     private long lastPredictionAt;
     private volatile boolean stopped;
 
-    Scoreboard(int[] labels) {
+    Scoreboard(int[] labels, String prefix) {
       this.labels = labels;
+      this.prefix = prefix;
+    }
+
+    /** The index of one of this run's frames, or -1 for another's. */
+    private int index(String frameId) {
+      if (frameId == null || !frameId.startsWith(prefix)) {
+        return -1;
+      }
+      try {
+        int i = Integer.parseInt(frameId.substring(prefix.length()));
+        return i >= 0 && i < labels.length ? i : -1;
+      } catch (NumberFormatException e) {
+        return -1;
+      }
     }
 
     synchronized void sent() {
@@ -185,7 +206,10 @@ public final class Demo {
     }
 
     synchronized void prediction(Prediction p, long publishedAt) {
-      int i = Integer.parseInt(p.frameId().substring("demo-".length()));
+      int i = index(p.frameId());
+      if (i < 0) {
+        return;
+      }
       if (seen.get(i)) {
         duplicates++;
         return;
@@ -199,8 +223,10 @@ public final class Demo {
       lastPredictionAt = Math.max(lastPredictionAt, publishedAt);
     }
 
-    synchronized void deadLetter() {
-      deadLetters++;
+    synchronized void deadLetter(String frameId) {
+      if (index(frameId) >= 0) {
+        deadLetters++;
+      }
     }
 
     synchronized long finished() {

@@ -29,6 +29,23 @@ class DemoCommandIT {
     }
   }
 
+  /**
+   * A second run on the same topics (a kept kafka.embedded.dir, a cluster) counts only its own
+   * frames: the reader starts from the earliest offsets, and took the first run's predictions, of
+   * the same frame ids, for its own (here 20 duplicates), or died on an id past its frames.
+   */
+  @Test
+  void aSecondRunOnTheSameTopicsCountsOnlyItsOwnFrames() throws Exception {
+    try (GapstreamService service = TestPipelines.start(Map.of())) {
+      Demo.Summary first = new Demo(service, 20, 0, 1).run(Duration.ofMinutes(1), status -> {});
+      Demo.Summary second = new Demo(service, 30, 0, 2).run(Duration.ofMinutes(1), status -> {});
+
+      assertThat(first.predictions() + first.deadLetters()).as(first.toString()).isEqualTo(20);
+      assertThat(second.predictions() + second.deadLetters()).as(second.toString()).isEqualTo(30);
+      assertThat(second.duplicates()).as(second.toString()).isZero();
+    }
+  }
+
   @Test
   void badArgumentsAreRefusedBeforeAnythingStarts() {
     CliRun none = CliRun.of("demo", "--frames", "0");
