@@ -71,9 +71,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Option(
       names = {"-b", "--bootstrap-servers"},
-      description = "Kafka bootstrap servers. Without it, the service's own configuration (--config, GAPSTREAM_*"
-          + " environment, --set) gives the brokers, its kafka.consumer.* and kafka.producer.* settings, and the"
-          + " topics: where the service runs, `replay` needs no other setting.")
+      description = "Kafka bootstrap servers, with -X client settings. Without it, the service's own configuration"
+          + " (--config, GAPSTREAM_* environment, --set) gives the brokers and its kafka.consumer.* and"
+          + " kafka.producer.* settings: where the service runs, `replay` needs no other setting. The topics come"
+          + " from the configuration either way.")
   String bootstrapServers;
 
   @Option(
@@ -295,9 +296,11 @@ public final class ReplayCommand implements Callable<Integer> {
   }
 
   /**
-   * With {@code -b}: those brokers, {@code -X}, and the standard topic names. Without: the service's
-   * configuration, as {@code run} loads it, with {@code -X} on top. Either way the producer takes
-   * frames as large as the configuration's {@code ingest.max.frame.bytes}.
+   * With {@code -b}: those brokers and {@code -X}. Without: the service's configuration, as {@code
+   * run} loads it, with {@code -X} on top. Either way the configuration's topics (where {@code
+   * --from} and {@code --to} do not name others; with {@code -b} they were the standard names, so
+   * {@code --set topics.dlq=...} read {@code frames.dlq}), and a producer that takes frames as large
+   * as its {@code ingest.max.frame.bytes}.
    */
   private Clients clients() {
     GapstreamConfig service = config.load(Map.of());
@@ -306,7 +309,10 @@ public final class ReplayCommand implements Callable<Integer> {
       Map<String, String> client = new LinkedHashMap<>(properties);
       client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       return new Clients(
-          client, client, from != null ? from : "frames.dlq", to != null ? to : "frames", maxFrameBytes);
+          client, client,
+          from != null ? from : service.topics().dlq(),
+          to != null ? to : service.topics().frames(),
+          maxFrameBytes);
     }
     if (service.kafka().useEmbedded()) {
       throw new ParameterException(spec.commandLine(),

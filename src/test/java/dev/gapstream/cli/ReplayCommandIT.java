@@ -183,6 +183,11 @@ class ReplayCommandIT {
       assertThat(topic.code()).isEqualTo(2);
       assertThat(topic.err()).contains("--from: topic 'no.such.dlq' does not exist");
 
+      // With -b the configuration's topics still apply (they were the standard names, frames.dlq here).
+      CliRun configured = CliRun.of("replay", "-b", broker.bootstrapServers(), "--set", "topics.dlq=cams.dlq");
+      assertThat(configured.code()).isEqualTo(2);
+      assertThat(configured.err()).contains("--from: topic 'cams.dlq' does not exist");
+
       CliRun noBroker = CliRun.of("replay", "--set", "kafka.bootstrap.servers=");
       assertThat(noBroker.code()).isEqualTo(2);
       assertThat(noBroker.err()).contains("replay needs a broker: -b HOST:PORT, or kafka.bootstrap.servers");
