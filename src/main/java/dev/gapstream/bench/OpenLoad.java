@@ -29,6 +29,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  */
 public final class OpenLoad {
 
+  /** The most frames one run offers. */
+  public static final int MAX_FRAMES = 100_000_000;
+
   /**
    * @param client connection properties for the producer and the reader: {@code
    *     bootstrap.servers}, and security settings where the cluster needs them
@@ -55,6 +58,13 @@ public final class OpenLoad {
       if (warmUp.isNegative() || !positive(duration) || !positive(timeout)) {
         throw new IllegalArgumentException(
             "the warm-up must not be negative, the duration and the timeout must be positive");
+      }
+      // The frames are counted in an int (and each one's time kept): past it, the count wrapped.
+      double frames = fps * (warmUp.toNanos() + duration.toNanos()) / 1e9;
+      if (frames > MAX_FRAMES) {
+        throw new IllegalArgumentException(String.format(
+            "%.0f frames (the rate times the warm-up and the duration) are more than the %d one run offers",
+            frames, MAX_FRAMES));
       }
     }
 

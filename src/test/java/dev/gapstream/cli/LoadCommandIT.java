@@ -134,6 +134,11 @@ class LoadCommandIT {
 
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("--rate").contains("positive");
+
+    // 2.6 billion frames: their count wrapped to a negative int, and one counted frame passed.
+    CliRun month = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1000", "--duration", "P30D");
+    assertThat(month.code()).isEqualTo(2);
+    assertThat(month.err()).contains("2592010000 frames (the rate times the warm-up and the duration) are more than the 100000000");
   }
 
   private static void cameraSendsTwentyFrames() {
