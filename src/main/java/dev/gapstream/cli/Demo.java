@@ -24,16 +24,16 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Drives a running pipeline with synthetic labelled frames and scores what comes out: the demo's
  * work, reused by integration tests. Frames are generated and JPEG-encoded before the clock starts,
- * sent with a {@code frame-id} of {@code demo-<run>-<i>} (outputs of other runs in the topics are
- * not counted) and keys {@code camera-<i mod 8>}; predictions
- * and dead letters are read back from their topics.
+ * sent with a {@code frame-id} of {@code demo-<run>-<i>} and keys {@code camera-<i mod 8>};
+ * predictions and dead letters are read back from their topics (those of other runs there are not
+ * counted).
  */
 public final class Demo {
 
