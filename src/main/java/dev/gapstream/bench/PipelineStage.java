@@ -37,6 +37,9 @@ final class PipelineStage {
    */
   static final long SAMPLE_MS = 10;
 
+  /** The shortest steady window timed apart from the run's start (see {@link #saturation}). */
+  static final long MIN_WINDOW_MS = 200;
+
   private final BenchKafka kafka;
   private final Workload workload;
 
@@ -52,7 +55,9 @@ final class PipelineStage {
    * in the topic and the first {@code warmFraction} of them have been published (a fresh service's
    * first batches pay for ONNX Runtime's first runs at each batch size and for the JIT; stage 1
    * leaves its warm-up runs out too) to the last prediction acknowledged. A run too short to reach
-   * that moment before it ends (a smoke run) is timed whole, from the first frame written.
+   * that moment before it ends, or to go on {@link #MIN_WINDOW_MS} after it (a smoke run: a window
+   * of one sample read no CPU time, the CPUs' clock ticking every 10 ms), is timed whole, from the
+   * first frame written.
    */
   Throughput saturation(boolean cam, double warmFraction, Duration timeout) throws InterruptedException {
     return saturation(cam, Map.of(), warmFraction, timeout);
@@ -69,10 +74,14 @@ final class PipelineStage {
       awaitReady(service, Duration.ofMinutes(1));
       PrometheusMeterRegistry registry = service.registry();
       Counter published = registry.get(GapstreamMetrics.PREDICTIONS_PUBLISHED).counter();
-      ThreadCpu cpu = ThreadCpu.now();
-      ModelTime model = ModelTime.of(registry);
-      BatchSizes batches = BatchSizes.of(registry);
-      long start = System.nanoTime();
+      ThreadCpu cpu0 = ThreadCpu.now();
+      ModelTime model0 = ModelTime.of(registry);
+      BatchSizes batches0 = BatchSizes.of(registry);
+      long start0 = System.nanoTime();
+      ThreadCpu cpu = cpu0;
+      ModelTime model = model0;
+      BatchSizes batches = batches0;
+      long start = start0;
       double startCount = 0;
       AtomicBoolean loaded = new AtomicBoolean();
       AtomicReference<RuntimeException> loadFailure = new AtomicReference<>();
@@ -108,6 +117,13 @@ final class PipelineStage {
         TimeUnit.MILLISECONDS.sleep(SAMPLE_MS);
       }
       long end = System.nanoTime();
+      if (end - start < TimeUnit.MILLISECONDS.toNanos(MIN_WINDOW_MS)) { // too short to time: the whole run
+        start = start0;
+        startCount = 0;
+        cpu = cpu0;
+        model = model0;
+        batches = batches0;
+      }
       ThreadCpu cpuAfter = ThreadCpu.now();
       ModelTime modelAfter = ModelTime.of(registry);
       loader.join();

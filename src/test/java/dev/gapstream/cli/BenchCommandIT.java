@@ -93,7 +93,8 @@ class BenchCommandIT {
     // loop. In process the window opens when the batch that reaches the mark has finished, and
     // counts the frames after it (its batch-mates run before the clock started); the pipeline's at
     // the first sample past the mark once all frames are in the topic (fewer counted), or, in a run
-    // over before that, spans the whole run (all 24).
+    // over before that or under 200 ms after it, spans the whole run (all 24): a window of one sample
+    // read no CPU time, and the CPU figures below came out 0.
     assertThat(report.at("/inProcess/frames").asInt()).isBetween(1, 22);
     assertThat(report.at("/naive/frames").asInt()).isEqualTo(22);
     assertThat(report.at("/pipeline/frames").asInt()).isBetween(1, 24);
