@@ -190,11 +190,12 @@ public final class FrameDecoder {
    * JpegSegments}.
    */
   private static byte[] jpegInput(byte[] jpeg) {
-    if (JpegSegments.lacksQuantisationTables(jpeg)) {
+    JpegSegments.Header header = JpegSegments.read(jpeg);
+    if (header.lacksQuantisationTables()) {
       throw new FrameRejectedException(
           RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
     }
-    return JpegSegments.withStandardHuffmanTables(jpeg);
+    return JpegSegments.withStandardHuffmanTables(jpeg, header);
   }
 
   /**

@@ -1,7 +1,6 @@
 package dev.gapstream.ingest;
 
 import java.io.ByteArrayOutputStream;
-import java.util.function.IntPredicate;
 import javax.imageio.plugins.jpeg.JPEGHuffmanTable;
 
 /**
@@ -26,25 +25,33 @@ final class JpegSegments {
 
   private JpegSegments() {}
 
+  /**
+   * What comes before a JPEG's first scan, from one walk over its marker segments.
+   *
+   * @param frameMarker the frame header's marker (SOF0 to SOF15), or -1 where none comes first
+   * @param components the number of colour components the frame header gives, or -1
+   * @param huffmanTables whether a Huffman table (DHT) is defined
+   * @param quantisationTables whether a quantisation table (DQT) is defined
+   */
+  record Header(int frameMarker, int components, boolean huffmanTables, boolean quantisationTables) {
+
+    /**
+     * True for a DCT frame without a quantisation table: a lossless frame (SOF3, 7, 11, 15) needs
+     * none, and where the frame header is missing the reader says what is wrong.
+     */
+    boolean lacksQuantisationTables() {
+      return frameMarker >= 0 && (frameMarker & 0x03) != 0x03 && !quantisationTables;
+    }
+
+    /** True for a frame that leaves its Huffman tables out (a Motion-JPEG frame). */
+    boolean lacksHuffmanTables() {
+      return frameMarker >= 0 && !huffmanTables;
+    }
+  }
+
   /** The number of components in the frame header (its SOF marker), or -1 where none comes first. */
   static int components(byte[] jpeg) {
-    int i = find(jpeg, JpegSegments::isFrameHeader);
-    // length 2, precision 1, height 2, width 2, then the component count
-    return i >= 0 && i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1;
-  }
-
-  /**
-   * True when a DCT frame header comes before the first scan and no quantisation table (DQT) does:
-   * a lossless frame (SOF3, 7, 11, 15) needs none, and where the header is missing the reader says
-   * what is wrong.
-   */
-  static boolean lacksQuantisationTables(byte[] jpeg) {
-    int sof = find(jpeg, JpegSegments::isFrameHeader);
-    return sof >= 0 && (jpeg[sof + 1] & 0x03) != 0x03 && find(jpeg, m -> m == DQT) < 0;
-  }
-
-  private static boolean isFrameHeader(int marker) {
-    return marker >= 0xc0 && marker <= 0xcf && marker != DHT && marker != 0xc8 && marker != 0xcc;
+    return read(jpeg).components();
   }
 
   /**
@@ -53,7 +60,12 @@ final class JpegSegments {
    * DHT segments would have been).
    */
   static byte[] withStandardHuffmanTables(byte[] jpeg) {
-    if (find(jpeg, JpegSegments::isFrameHeader) < 0 || find(jpeg, m -> m == DHT) >= 0) {
+    return withStandardHuffmanTables(jpeg, read(jpeg));
+  }
+
+  /** The same, with the JPEG's {@link #read} header. */
+  static byte[] withStandardHuffmanTables(byte[] jpeg, Header header) {
+    if (!header.lacksHuffmanTables()) {
       return jpeg;
     }
     byte[] out = new byte[jpeg.length + STANDARD_HUFFMAN_TABLES.length];
@@ -63,30 +75,42 @@ final class JpegSegments {
     return out;
   }
 
+  private static boolean isFrameHeader(int marker) {
+    return marker >= 0xc0 && marker <= 0xcf && marker != DHT && marker != 0xc8 && marker != 0xcc;
+  }
+
   /**
-   * The offset of the first marker segment before the first scan whose marker {@code wanted} takes,
-   * or -1: none, or the segments end (or stop making sense) first.
+   * The marker segments before the first scan, read up to it (or to where they end or stop making
+   * sense). Nothing is found in data that does not start with SOI: the reader says what it is.
    */
-  private static int find(byte[] jpeg, IntPredicate wanted) {
-    if (jpeg.length < 2 || (jpeg[0] & 0xff) != 0xff || (jpeg[1] & 0xff) != 0xd8) {
-      return -1; // no SOI: not a JPEG, which the reader says
-    }
+  static Header read(byte[] jpeg) {
+    int frameMarker = -1;
+    int components = -1;
+    boolean huffman = false;
+    boolean quantisation = false;
+    boolean soi = jpeg.length >= 2 && (jpeg[0] & 0xff) == 0xff && (jpeg[1] & 0xff) == 0xd8;
     int i = 2; // past SOI
-    while (i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
+    while (soi && i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
       int marker = jpeg[i + 1] & 0xff;
       if (marker == 0xff) { // fill byte
         i++;
         continue;
       }
       if (marker == SOS || marker == EOI) {
-        return -1;
+        break;
       }
-      if (wanted.test(marker)) {
-        return i;
+      if (marker == DHT) {
+        huffman = true;
+      } else if (marker == DQT) {
+        quantisation = true;
+      } else if (frameMarker < 0 && isFrameHeader(marker)) {
+        frameMarker = marker;
+        // length 2, precision 1, height 2, width 2, then the component count
+        components = i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1;
       }
       i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
     }
-    return -1;
+    return new Header(frameMarker, components, huffman, quantisation);
   }
 
   private static byte[] standardHuffmanTables() {
