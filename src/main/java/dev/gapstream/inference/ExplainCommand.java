@@ -75,13 +75,14 @@ public final class ExplainCommand implements Callable<Integer> {
       throw new GapstreamException(
           "--threshold must be in [0, 1], --top at least 1 and --max-side at least -1");
     }
+    String overlayFormat = out == null ? null : overlayFormat(out);
     BufferedImage frame = readImage(image);
     Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
     int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads), maxSide)) {
       Explainer.Explanation e = explainer.explain(frame, top, threshold);
       if (out != null) {
-        writeOverlay(frame, e, explainer.engine().spec());
+        writeOverlay(frame, e, explainer.engine().spec(), overlayFormat);
       }
       PrintWriter w = spec.commandLine().getOut();
       w.println(
@@ -125,15 +126,30 @@ public final class ExplainCommand implements Callable<Integer> {
     return img;
   }
 
-  private void writeOverlay(BufferedImage frame, Explainer.Explanation e, ModelSpec model)
+  /**
+   * The ImageIO format an overlay named {@code file} is written in, from its extension.
+   *
+   * @throws GapstreamException for any other extension, before the model is loaded
+   */
+  static String overlayFormat(Path file) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    String ext = name.substring(name.lastIndexOf('.') + 1);
+    return switch (ext) {
+      case "png", "bmp" -> ext;
+      case "jpg", "jpeg" -> "jpeg";
+      default -> throw new GapstreamException(
+          "--out " + file + ": name a .png, .jpg, .jpeg or .bmp file");
+    };
+  }
+
+  private void writeOverlay(
+      BufferedImage frame, Explainer.Explanation e, ModelSpec model, String format)
       throws IOException {
     Scores.Scored best = e.top().get(0);
     String caption =
         String.format(Locale.ROOT, "%s %.2f", model.label(best.index()), best.score());
     BufferedImage overlay = CamOverlay.render(frame, e.cam(), caption);
-    String name = out.getFileName().toString().toLowerCase(Locale.ROOT);
-    String format = name.endsWith(".jpg") || name.endsWith(".jpeg") ? "jpeg" : "png";
-    if (!ImageIO.write(overlay, name.endsWith(".bmp") ? "bmp" : format, out.toFile())) {
+    if (!ImageIO.write(overlay, format, out.toFile())) {
       throw new GapstreamException(out + ": no image writer for this format");
     }
   }

@@ -127,6 +127,25 @@ class ExplainCommandTest {
   }
 
   @Test
+  void theOverlayIsWrittenInTheFormatItsNameSays(@TempDir Path dir) throws Exception {
+    Path frame = disk(dir, 120, 80);
+    String model = TestModels.ensure("tiny-cam").toString();
+    Path jpeg = dir.resolve("overlay.JPG");
+    Run r = explain(frame.toString(), "--model", model, "--out", jpeg.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    byte[] bytes = Files.readAllBytes(jpeg);
+    assertThat(bytes[0] & 0xff).as("a JPEG's SOI marker").isEqualTo(0xff);
+    assertThat(bytes[1] & 0xff).isEqualTo(0xd8);
+
+    Path gif = dir.resolve("overlay.gif");
+    Run refused = explain(frame.toString(), "--model", model, "--out", gif.toString());
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("--out " + gif + ": name a .png, .jpg, .jpeg or .bmp file");
+    assertThat(refused.out()).isEmpty();
+    assertThat(gif).doesNotExist();
+  }
+
+  @Test
   void nonImageIsAClearErrorWithNonZeroExit(@TempDir Path dir) throws Exception {
     Path text = Files.writeString(dir.resolve("cat.png"), "not pixels\n");
     String model = TestModels.ensure("tiny-cam").toString();
