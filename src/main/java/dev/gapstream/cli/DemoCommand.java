@@ -67,6 +67,7 @@ public final class DemoCommand implements Callable<Integer> {
     List<FrameSize> frameSizes;
     try {
       frameSizes = FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES);
+      SyntheticFrames.check(frameSizes);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--sizes: " + e.getMessage());
     }

@@ -74,6 +74,19 @@ public final class SyntheticFrames {
    * With {@code clutter} false the background is one flat colour: tests can then find the object.
    */
   SyntheticFrames(long seed, List<FrameSize> sizes, boolean clutter) {
+    check(sizes);
+    this.random = new Random(seed);
+    this.sizes = List.copyOf(sizes);
+    this.clutter = clutter;
+  }
+
+  /**
+   * Checks that frames of {@code sizes} can be drawn, so that a command can refuse them before it
+   * starts anything.
+   *
+   * @throws IllegalArgumentException when there are none or one is under 16 px on a side
+   */
+  public static void check(List<FrameSize> sizes) {
     if (sizes.isEmpty()) {
       throw new IllegalArgumentException("at least one frame size is needed");
     }
@@ -82,9 +95,6 @@ public final class SyntheticFrames {
         throw new IllegalArgumentException("frames must be at least 16 px per side: " + s);
       }
     }
-    this.random = new Random(seed);
-    this.sizes = List.copyOf(sizes);
-    this.clutter = clutter;
   }
 
   /** The next frame of this seed's sequence. */

@@ -59,5 +59,9 @@ class DemoCommandIT {
     CliRun sizes = CliRun.of("demo", "--sizes", "19x");
     assertThat(sizes.code()).isEqualTo(2);
     assertThat(sizes.err()).contains("--sizes: expected WIDTHxHEIGHT");
+
+    CliRun tiny = CliRun.of("demo", "--sizes", "64x64,8x8");
+    assertThat(tiny.code()).isEqualTo(2);
+    assertThat(tiny.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
   }
 }
