@@ -105,9 +105,25 @@ public record BenchReport(
    * @param meanBatchSize mean inference batch, 1 for the naive loop
    * @param cpu where the CPU went over the same time
    * @param model how fast the model ran over the same time, and how much of it
+   * @param timedFromStart the pipeline's saturation run ended too soon after its warm-up for a
+   *     window of its own, so it was timed from the first frame written, start-up's batches
+   *     included (a smoke run; a GPU or a tiny model that keeps pace with the preload)
    */
   public record Throughput(
-      long frames, double seconds, double framesPerSecond, double meanBatchSize, Cpu cpu, Model model) {}
+      long frames,
+      double seconds,
+      double framesPerSecond,
+      double meanBatchSize,
+      Cpu cpu,
+      Model model,
+      boolean timedFromStart) {
+
+    /** A throughput timed over its steady window. */
+    public Throughput(
+        long frames, double seconds, double framesPerSecond, double meanBatchSize, Cpu cpu, Model model) {
+      this(frames, seconds, framesPerSecond, meanBatchSize, cpu, model, false);
+    }
+  }
 
   /**
    * The model's share of a throughput, from the batch runner's inference timer (wall clock of

@@ -117,7 +117,8 @@ final class PipelineStage {
         TimeUnit.MILLISECONDS.sleep(SAMPLE_MS);
       }
       long end = System.nanoTime();
-      if (end - start < TimeUnit.MILLISECONDS.toNanos(MIN_WINDOW_MS)) { // too short to time: the whole run
+      boolean fromStart = end - start < TimeUnit.MILLISECONDS.toNanos(MIN_WINDOW_MS);
+      if (fromStart) { // too short to time: the whole run
         start = start0;
         startCount = 0;
         cpu = cpu0;
@@ -133,7 +134,8 @@ final class PipelineStage {
       return new Throughput(
           (long) counted, Stats.round(seconds), Stats.round(counted / seconds), BatchSizes.of(registry).meanSince(batches),
           cpuAfter.since(cpu, seconds),
-          modelAfter.since(model, (long) counted, seconds, config.inference().concurrency()));
+          modelAfter.since(model, (long) counted, seconds, config.inference().concurrency()),
+          fromStart);
     }
   }
 

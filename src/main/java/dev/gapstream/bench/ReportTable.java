@@ -67,6 +67,7 @@ public final class ReportTable {
     rounds(b, r.inProcessRounds());
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
+    timedFromStart(b, r.pipeline(), r.pipelineNoCam());
     rounds(b, r.pipelineRounds());
     pipelineWarmUp(b, r.pipelineWarmUp());
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
@@ -208,6 +209,18 @@ public final class ReportTable {
     line(b, "    its rounds: %s frames/s; the fastest counts (the median is %.0f%% of it)",
         Arrays.stream(fps).mapToObj(f -> String.format(Locale.ROOT, "%.1f", f)).collect(Collectors.joining(", ")),
         100 * median / sorted[sorted.length - 1]);
+  }
+
+  /** A note under stage 3's rows when one of them could not be timed apart from its start. */
+  private static void timedFromStart(StringBuilder b, Throughput withCams, Throughput withoutCams) {
+    String which =
+        withCams.timedFromStart()
+            ? (withoutCams.timedFromStart() ? "both rows" : "the first row")
+            : (withoutCams.timedFromStart() ? "the second row" : null);
+    if (which != null) {
+      line(b, "    %s timed from the first frame written, start-up included: its run ended under %d ms after the warm-up",
+          which, PipelineStage.MIN_WINDOW_MS);
+    }
   }
 
   /** Stage 3's uncounted runs in one line: how many, their rates, the JIT's share first and last. */

@@ -89,6 +89,7 @@ class ReportTableTest {
         .contains("CPUs busy at 80% of saturation        0.950   (at saturation's CPU per frame: 0.760)\n"
             + "    near 1, frames queue for the CPUs, which here also run the broker and the load generator:\n"
             + "    `gapstream load` measures a deployment from another machine\n");
+    assertThat(table).doesNotContain("timed from the first frame written");
     assertThat(table.indexOf("before them")).isBetween(table.indexOf("(3) pipeline, cam.enabled=false"), table.indexOf("(5) naive"));
   }
 
@@ -227,6 +228,25 @@ class ReportTableTest {
     assertThat(ReportTable.format(report.apply(true))).as("a smoke run's figures say nothing of the machine")
         .contains("(4) at 80%              85.71   model 78.00, the rest 7.71\n")
         .doesNotContain("the model took");
+  }
+
+  @Test
+  void saysWhenAPipelineRunWasTimedFromItsStart() {
+    BenchReport steady = report(List.of(), new BenchReport.Ratios(16, 0.67, 1.33, 6.3, 0, 1.0, 1.9, 0.95, 0.76), null);
+    Throughput whole = new Throughput(24, 0.9, 26.7, 8, CPU, MODEL, true);
+    BenchReport smoke =
+        new BenchReport(
+            steady.machine(), steady.setup(), steady.ort(), steady.inProcess(), steady.inProcessRounds(),
+            steady.pipelineWarmUp(), whole, steady.pipelineNoCam(), List.of(whole), steady.naive(),
+            steady.naiveRounds(), steady.latency(), steady.latencyWarmUp(), steady.ratios(), steady.experiments(),
+            steady.latencyExperiments(), steady.loadSearch());
+
+    assertThat(ReportTable.format(smoke))
+        .contains("(3) pipeline over Kafka, saturated                 26.7                 8.0   1.90\n"
+            + "(3) pipeline, cam.enabled=false                   600.0                15.9   1.90\n"
+            + "    the first row timed from the first frame written, start-up included:"
+            + " its run ended under 200 ms after the warm-up\n");
+    assertThat(ReportTable.format(steady)).doesNotContain("timed from the first frame written");
   }
 
   private static BenchReport report(List<LatencyRow> latency, BenchReport.Ratios ratios, BenchReport.LoadSearch search) {

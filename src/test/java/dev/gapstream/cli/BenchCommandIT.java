@@ -66,7 +66,8 @@ class BenchCommandIT {
       JsonNode t = report.get(stage);
       assertThat(fieldNames(t))
           .as(stage)
-          .containsExactlyInAnyOrder("frames", "seconds", "framesPerSecond", "meanBatchSize", "cpu", "model");
+          .containsExactlyInAnyOrder(
+              "frames", "seconds", "framesPerSecond", "meanBatchSize", "cpu", "model", "timedFromStart");
       assertThat(t.get("framesPerSecond").isNumber()).as(stage).isTrue();
       // The runner's inference timer, read at both ends of the window. A quick run has two or
       // three batches, two at a time, and its window opens when the first 10% of frames are
@@ -98,6 +99,12 @@ class BenchCommandIT {
     assertThat(report.at("/inProcess/frames").asInt()).isBetween(1, 22);
     assertThat(report.at("/naive/frames").asInt()).isEqualTo(22);
     assertThat(report.at("/pipeline/frames").asInt()).isBetween(1, 24);
+    // All 24 only when timed whole, which the report says.
+    for (String stage : List.of("pipeline", "pipelineNoCam")) {
+      boolean whole = report.at("/" + stage + "/frames").asInt() == 24;
+      assertThat(report.at("/" + stage + "/timedFromStart").asBoolean()).as(stage).isEqualTo(whole);
+    }
+    assertThat(report.at("/inProcess/timedFromStart").asBoolean()).isFalse();
 
     // Each load: an uncounted run, then the counted one on the same service. The counted run's
     // reader starts at the predictions topic's end, so it sees its own frames only: 1 s of them at
