@@ -175,6 +175,11 @@ class KubernetesManifestsTest {
     assertThat(gpuPod.getNodeSelector()).isNotEmpty();
     assertThat(gpuPod.getTolerations()).anySatisfy(t -> assertThat(t.getKey()).isEqualTo("nvidia.com/gpu"));
     assertThat(env(gpu)).containsEntry("GAPSTREAM_INFERENCE_PROVIDER", "cuda");
+    assertThat(gapstream(gpuPod).getEnv()).anySatisfy(e -> {
+      assertThat(e.getName()).isEqualTo("GAPSTREAM_KAFKA_PRODUCER_SASL_JAAS_CONFIG");
+      assertThat(e.getValueFrom().getSecretKeyRef()).isNotNull();
+    });
+    assertThat(gapstream(gpuPod).getVolumeMounts()).extracting(m -> m.getName()).contains("kafka-ca", "tmp");
   }
 
   /**

@@ -107,11 +107,13 @@ class ScalingAndKafkaResourcesTest {
   /**
    * What the production steps of docs/OPERATIONS.md apply lets no client in unauthenticated: with
    * a plain listener and ANONYMOUS a superuser, any pod reaching the brokers would bypass SCRAM and
-   * every KafkaUser's ACLs. The prod overlay reaches it over TLS with SCRAM-SHA-512.
+   * every KafkaUser's ACLs. The prod and gpu overlays reach it over TLS with SCRAM-SHA-512, the
+   * pods and KEDA alike.
    */
-  @Test
-  void theProductionStepsApplyAKafkaThatAuthenticatesEveryClient() throws Exception {
-    JsonNode kafka = Manifests.only(Manifests.render(kafkaTheStepsApplyWith("prod")), "Kafka");
+  @ParameterizedTest
+  @ValueSource(strings = {"prod", "gpu"})
+  void theProductionStepsApplyAKafkaThatAuthenticatesEveryClient(String overlay) throws Exception {
+    JsonNode kafka = Manifests.only(Manifests.render(kafkaTheStepsApplyWith(overlay)), "Kafka");
     assertThat(kafka.at("/spec/kafka/listeners")).isNotEmpty().allSatisfy(l -> {
       assertThat(l.path("tls").asBoolean()).as("listener %s uses TLS", l.path("name").asText()).isTrue();
       assertThat(l.at("/authentication/type").asText()).as("listener %s authenticates", l.path("name").asText())
@@ -121,23 +123,29 @@ class ScalingAndKafkaResourcesTest {
     assertThat(kafka.at("/spec/kafka/authorization/superUsers")).extracting(JsonNode::asText)
         .noneMatch(user -> user.toUpperCase(Locale.ROOT).endsWith("ANONYMOUS"));
 
-    JsonNode listener = listenerOf(kafka, "k8s/overlays/prod");
+    JsonNode listener = listenerOf(kafka, "k8s/overlays/" + overlay);
     assertThat(listener.at("/authentication/type").asText()).isEqualTo("scram-sha-512");
-    assertThat(KubernetesManifestsTest.env(Manifests.render("k8s/overlays/prod")))
+    List<JsonNode> docs = Manifests.render("k8s/overlays/" + overlay);
+    assertThat(KubernetesManifestsTest.env(docs))
         .containsEntry("GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "SASL_SSL")
         .containsEntry("GAPSTREAM_KAFKA_PRODUCER_SECURITY_PROTOCOL", "SASL_SSL")
         .containsEntry("GAPSTREAM_KAFKA_CONSUMER_SASL_MECHANISM", "SCRAM-SHA-512")
         .containsEntry("GAPSTREAM_KAFKA_PRODUCER_SASL_MECHANISM", "SCRAM-SHA-512");
+    JsonNode keda = Manifests.only(docs, "TriggerAuthentication");
+    assertThat(keda.at("/spec/secretTargetRef")).extracting(ref -> ref.path("parameter").asText())
+        .contains("sasl", "username", "password", "tls", "ca");
+    assertThat(Manifests.only(docs, "ScaledObject").at("/spec/triggers/0/authenticationRef/name").asText())
+        .isEqualTo(keda.at("/metadata/name").asText());
   }
 
   /**
-   * The dev steps' Kafka is the production one plus what the dev and gpu overlays use: a plain
-   * listener, whose clients are ANONYMOUS and so must be superusers (no KafkaUser can grant them
-   * ACLs), and nothing else.
+   * The dev steps' Kafka is the production one plus what the dev overlay uses: a plain listener,
+   * whose clients are ANONYMOUS and so must be superusers (no KafkaUser can grant them ACLs), and
+   * nothing else.
    */
-  @ParameterizedTest
-  @ValueSource(strings = {"dev", "gpu"})
-  void theDevStepsApplyTheListenerTheDevOverlaysUse(String overlay) throws Exception {
+  @Test
+  void theDevStepsApplyTheListenerTheDevOverlayUses() throws Exception {
+    String overlay = "dev";
     String dir = kafkaTheStepsApplyWith(overlay);
     List<JsonNode> docs = Manifests.render(dir);
     JsonNode kafka = Manifests.only(docs, "Kafka");
