@@ -3,8 +3,9 @@ package dev.gapstream.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.metrics.GapstreamMetrics;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
@@ -16,7 +17,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -24,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(VertxExtension.class)
+@ExtendWith(BlockedThreadGuard.class)
 class ManagementServerTest {
   private final HttpClient http =
       HttpClient.newBuilder()
@@ -37,13 +38,8 @@ class ManagementServerTest {
 
   @BeforeEach
   void start(VertxTestContext ctx) {
-    // A strict blocked-thread check: a handler that blocks the event loop shows up in the log.
-    vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setBlockedThreadCheckInterval(20)
-                .setMaxEventLoopExecuteTime(100)
-                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS));
+    // A handler that blocks the event loop fails the class (BlockedThreadGuard).
+    vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     metrics = GapstreamMetrics.create();
     health = Health.requiring("model", "partitions", "broker");
     ManagementServer.start(

@@ -119,7 +119,7 @@ class LiveViewBrowserIT {
   @Timeout(120)
   void pageReconnectsAfterTheStreamIsAnsweredWith503(@TempDir Path profile) throws Exception {
     HeadlessChromium.executable();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     try (GapstreamMetrics metrics = GapstreamMetrics.create();
         LiveView view = new LiveView(metrics.registry(), "m", "7")) {
       AtomicInteger requests = new AtomicInteger();

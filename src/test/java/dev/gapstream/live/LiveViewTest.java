@@ -8,8 +8,8 @@ import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.publish.Prediction;
 import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -111,15 +111,7 @@ class LiveViewTest {
   @Test
   @Timeout(60)
   void streamsSampledFramesToAConnectedPageAsServerSentEvents() throws Exception {
-    Vertx vertx =
-        Vertx.vertx(
-            new VertxOptions()
-                .setMaxEventLoopExecuteTime(100)
-                .setMaxEventLoopExecuteTimeUnit(TimeUnit.MILLISECONDS)
-                .setBlockedThreadCheckInterval(50)
-                .setBlockedThreadCheckIntervalUnit(TimeUnit.MILLISECONDS)
-                .setWarningExceptionTime(100)
-                .setWarningExceptionTimeUnit(TimeUnit.MILLISECONDS));
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     AtomicLong clock = new AtomicLong();
     try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
       LiveView view = new LiveView(metrics.registry(), "m", "1", new FrameSampler(1_000, 1_000, clock::get));
@@ -186,7 +178,7 @@ class LiveViewTest {
   @Test
   @Timeout(60)
   void aClientThatStopsReadingIsClosedAndOneAboveTheCapGets503() throws Exception {
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     SseHub hub = new SseHub(2);
     try {
       Router router = Router.router(vertx);

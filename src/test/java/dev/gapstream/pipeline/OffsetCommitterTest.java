@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.publish.Delivery;
+import dev.gapstream.testing.BlockedThreadGuard;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -25,19 +27,21 @@ import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Commits move each partition to the end of its finished prefix, at most once per interval; a
  * revocation and the final commit go out at once. Runs on a real Vert.x context (the committer
  * is event-loop confined) against a delivery that records what it is asked to commit.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class OffsetCommitterTest {
 
   private static final String TOPIC = "frames";
   private static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
   private static final TopicPartition P1 = new TopicPartition(TOPIC, 1);
 
-  private final Vertx vertx = Vertx.vertx();
+  private final Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
   private final Context context = vertx.getOrCreateContext();
   private final RecordingDelivery delivery = new RecordingDelivery();
   /** What the committers reported as fatal: thrown from a timer, an assertion would be lost. */

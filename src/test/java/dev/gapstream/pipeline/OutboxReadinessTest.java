@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.http.Health;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.OnContext;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,12 +19,14 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The {@code broker} readiness check over several outboxes, as the pipeline has them (a partition's
  * predictions and its dead letters apart, per input partition): down from the first failure of any
  * of them until every one that failed has sent what waited, whatever the others send meanwhile.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class OutboxReadinessTest {
 
   private Vertx vertx;
@@ -32,7 +36,7 @@ class OutboxReadinessTest {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     loop = vertx.getOrCreateContext();
     health = new Health();
     health.set(OutboxReadiness.CHECK, true);

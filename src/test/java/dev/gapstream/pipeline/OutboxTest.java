@@ -3,7 +3,9 @@ package dev.gapstream.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.OnContext;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -20,12 +22,14 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The order outputs are handed to the producer in, with sends this test completes or fails: all at
  * once while they succeed; after a failure the failed one alone, again and again, and only once it
  * went the ones after it, in order.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class OutboxTest {
 
   private Vertx vertx;
@@ -42,7 +46,7 @@ class OutboxTest {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     loop = vertx.getOrCreateContext();
     outbox = onLoop(() -> new Outbox(vertx, new Outbox.Listener() {
       @Override

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.OnContext;
+import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -33,6 +35,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What {@link ExactlyOnceDelivery#whenDurable} waits for: an output acknowledged inside a
@@ -40,6 +43,7 @@ import org.junit.jupiter.api.Test;
  * dead letter whose transaction was then aborted was counted again when the restarted pipeline sent
  * it once more. Against Kafka's {@link MockProducer}; the sends are promises this test completes.
  */
+@ExtendWith(BlockedThreadGuard.class)
 class ExactlyOnceDeliveryTest {
 
   /** The producer's default {@code buffer.memory}: what the pipeline keeps of a transaction's outputs. */
@@ -56,7 +60,7 @@ class ExactlyOnceDeliveryTest {
 
   @BeforeEach
   void start() throws Exception {
-    vertx = Vertx.vertx();
+    vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     loop = vertx.getOrCreateContext();
     producer = new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer());
     producer.initTransactions();
