@@ -19,9 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bursts far beyond what the pipeline can take at once, against a process with a 384 MB heap:
- * Kafka holds the backlog, the consumer pauses at {@code ingest.max.in.flight}, the heap stays
- * bounded, and every frame is processed after the burst. Heap, pause state and frames in flight
- * are sampled from the process's {@code /metrics}.
+ * Kafka holds the backlog, the consumer pauses at {@code ingest.max.in.flight}, and every frame is
+ * processed after the burst without running out of memory. Pause state and frames in flight are
+ * sampled from the process's {@code /metrics}; its heap too, for the log only (a heap's use below
+ * its maximum says nothing: the collector sees to that until it cannot, and then the process dies
+ * with an {@code OutOfMemoryError}, which is what the tests look for).
  */
 class BackpressureIT {
 
@@ -39,7 +41,7 @@ class BackpressureIT {
   @TempDir Path dir;
 
   @Test
-  void aBurstIsAbsorbedByKafkaWithTheConsumerPausedAndTheHeapBounded() throws Exception {
+  void aBurstIsAbsorbedByKafkaWithTheConsumerPausedAndFramesInFlightBounded() throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
         ServiceProcess service =
             ServiceProcess.start(
@@ -69,7 +71,6 @@ class BackpressureIT {
         assertThat(tally.predicted()).isEqualTo(FRAMES);
         assertThat(peaks.paused).as("the consumer paused under the burst").isTrue();
         assertThat(peaks.inFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
-        assertThat(peaks.heap).isGreaterThan(0).isLessThan(384.0 * (1 << 20));
       }
     }
   }
@@ -127,8 +128,8 @@ class BackpressureIT {
   /**
    * The same 4K backlog as the shipped model takes it by default, scaled to its {@code maxSide}
    * (256×144) on the decode threads: each frame is still decoded whole first, 25 MB of pixels (two
-   * per decode thread at a time, the arrays reused), and the scaled frames batch together. A
-   * 384 MB heap.
+   * per decode thread at a time, the arrays reused), and the scaled frames batch together, in a
+   * 384 MB heap that the 24 frames decoded at once (600 MB) would overflow.
    */
   @Test
   void aBacklogOf4kFramesScaledToTheModelsSideBatchesTogetherInASmallHeap() throws Exception {
@@ -136,7 +137,6 @@ class BackpressureIT {
 
     backlog.assertEveryFramePredicted();
     assertThat(backlog.peaks.batch).as("4K frames scaled to 256x144 share batches").isGreaterThan(1.0);
-    assertThat(backlog.peaks.heap).isLessThan(384.0 * (1 << 20));
   }
 
   /**
