@@ -98,14 +98,17 @@ public final class Demo {
     Thread reader = new Thread(() -> read(board), "demo-reader");
     reader.start();
     long start = System.currentTimeMillis();
-    send(records, board, progress, start);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (board.finished() < frames && System.nanoTime() < deadline) {
-      progress.accept(board.status(start));
-      TimeUnit.MILLISECONDS.sleep(500);
+    try {
+      send(records, board, progress, start);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (board.finished() < frames && System.nanoTime() < deadline) {
+        progress.accept(board.status(start));
+        TimeUnit.MILLISECONDS.sleep(500);
+      }
+    } finally { // interrupted or failed too: the reader and its consumer go with the run
+      board.stop();
+      reader.join();
     }
-    board.stop();
-    reader.join();
     progress.accept(board.status(start));
     var batches = service.registry().find(GapstreamMetrics.BATCH_SIZE).summary();
     return board.summary(start, batches == null ? 0.0 : batches.mean());

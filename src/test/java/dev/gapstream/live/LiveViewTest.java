@@ -29,6 +29,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
@@ -192,9 +194,14 @@ class LiveViewTest {
       HttpResponse<InputStream> reader =
           http.send(HttpRequest.newBuilder(events).build(), HttpResponse.BodyHandlers.ofInputStream());
       assertThat(reader.statusCode()).isEqualTo(200);
+      Set<String> marks = ConcurrentHashMap.newKeySet();
       Thread drain = new Thread(() -> {
-        try (InputStream in = reader.body()) {
-          in.transferTo(java.io.OutputStream.nullOutputStream());
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(reader.body(), StandardCharsets.UTF_8))) {
+          for (String line = in.readLine(); line != null; line = in.readLine()) {
+            if (line.startsWith(": mark ")) {
+              marks.add(line);
+            }
+          }
         } catch (java.io.IOException e) {
           // closed at the end of the test
         }
@@ -221,9 +228,9 @@ class LiveViewTest {
           hub.broadcast(big);
           Thread.sleep(10);
         }
-        Thread.sleep(200);
+        awaitCaughtUp(hub, marks, "mark 1");
         hub.heartbeat();
-        Thread.sleep(200);
+        awaitCaughtUp(hub, marks, "mark 2");
         assertThat(hub.clientCount()).as("one full queue is not yet a stalled client").isEqualTo(2);
         hub.heartbeat();
         awaitClients(hub, 1);
@@ -247,6 +254,19 @@ class LiveViewTest {
       hub.close();
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * Broadcasts {@code mark} until the reading client has it: all that was sent before has then
+   * reached it, and its write queue has room at the next heartbeat however slowly it was read.
+   */
+  private static void awaitCaughtUp(SseHub hub, Set<String> marks, String mark) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!marks.contains(": " + mark) && System.nanoTime() < deadline) {
+      hub.broadcast(SseEvent.comment(mark)); // dropped for a client whose queue is full: sent again
+      Thread.sleep(50);
+    }
+    assertThat(marks).contains(": " + mark);
   }
 
   private static void awaitClients(SseHub hub, int count) throws InterruptedException {

@@ -79,10 +79,13 @@ class PrometheusIT {
   static void stop() throws Exception {
     if (prometheus != null) {
       prometheus.destroy();
-      prometheus.waitFor(10, TimeUnit.SECONDS);
+      if (!prometheus.waitFor(10, TimeUnit.SECONDS)) {
+        prometheus.destroyForcibly().waitFor();
+      }
     }
-    if (traffic != null) {
+    if (traffic != null) { // its reader and consumer end with it, before the broker does
       traffic.interrupt();
+      traffic.join();
     }
     if (service != null) {
       service.close();
