@@ -53,9 +53,9 @@ public final class GapstreamMetrics implements AutoCloseable {
   public static final String FRAMES_IN_FLIGHT = "gapstream.frames.in.flight";
   public static final String CONSUMER_PAUSED = "gapstream.consumer.paused";
   public static final String MODEL_INFO = "gapstream.model.info";
-  public static final String CAM_PEAK_X = "gapstream.cam.peak.x";
-  public static final String CAM_PEAK_Y = "gapstream.cam.peak.y";
-  public static final String CAM_HEAT_IN_BOX = "gapstream.cam.heat.in.box";
+  public static final String CAM_PEAK_X = "gapstream.cam.peak.x.percent";
+  public static final String CAM_PEAK_Y = "gapstream.cam.peak.y.percent";
+  public static final String CAM_HEAT_IN_BOX = "gapstream.cam.heat.in.box.percent";
 
   public static final String TAG_REASON = "reason";
   public static final String TAG_MODEL = "model";
@@ -92,17 +92,17 @@ public final class GapstreamMetrics implements AutoCloseable {
           "gapstream_frames_in_flight",
           "gapstream_consumer_paused",
           "gapstream_model_info",
-          "gapstream_cam_peak_x",
-          "gapstream_cam_peak_y",
-          "gapstream_cam_heat_in_box");
+          "gapstream_cam_peak_x_percent",
+          "gapstream_cam_peak_y_percent",
+          "gapstream_cam_heat_in_box_percent");
 
   private final PrometheusMeterRegistry registry;
   private final PipelineMetrics pipeline;
   private final List<AutoCloseable> closeables = new ArrayList<>();
 
-  private GapstreamMetrics(PrometheusMeterRegistry registry) {
+  private GapstreamMetrics(PrometheusMeterRegistry registry, DeprecatedTopicMeters deprecatedTopics) {
     this.registry = registry;
-    this.pipeline = new PipelineMetrics(registry);
+    this.pipeline = new PipelineMetrics(registry, deprecatedTopics);
   }
 
   /** A registry with {@code application=gapstream} on every meter, JVM and process binders. */
@@ -120,7 +120,9 @@ public final class GapstreamMetrics implements AutoCloseable {
     List<Tag> tags = new ArrayList<>(List.of(Tag.of(TAG_APPLICATION, "gapstream")));
     commonTags.forEach((k, v) -> tags.add(Tag.of(k, v)));
     registry.config().commonTags(tags);
-    GapstreamMetrics metrics = new GapstreamMetrics(registry);
+    DeprecatedTopicMeters deprecatedTopics = new DeprecatedTopicMeters();
+    registry.config().meterFilter(deprecatedTopics);
+    GapstreamMetrics metrics = new GapstreamMetrics(registry, deprecatedTopics);
     List.<MeterBinder>of(
             new JvmMemoryMetrics(),
             new JvmThreadMetrics(),

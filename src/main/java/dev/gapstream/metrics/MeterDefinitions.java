@@ -106,12 +106,15 @@ final class MeterDefinitions {
 
   /**
    * Where in the frame the top class was seen, and how much of its heat the box holds: fractions,
-   * with fixed tenth buckets. They shift when a camera moves or is blocked, before accuracy does.
+   * recorded as percentages in buckets of ten. They shift when a camera moves or is blocked, before
+   * accuracy does. (Percentages, not fractions: Micrometer rounds a value up to a whole number
+   * before it finds its bucket, and every fraction landed in the last.)
    */
   static DistributionSummary.Builder camFraction(String name, String description) {
     return DistributionSummary.builder(name)
         .description(description)
-        .serviceLevelObjectives(0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0);
+        .baseUnit("percent")
+        .serviceLevelObjectives(10, 20, 30, 40, 50, 60, 70, 80, 90, 100);
   }
 
   private static Timer.Builder timer(String name, String description) {

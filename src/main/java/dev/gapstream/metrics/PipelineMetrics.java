@@ -22,6 +22,7 @@ import java.util.function.IntSupplier;
  */
 public final class PipelineMetrics {
   private final MeterRegistry registry;
+  private final DeprecatedTopicMeters deprecatedTopics;
   private final Counter received;
   private final Counter published;
   private final Counter transactionsResent;
@@ -45,8 +46,9 @@ public final class PipelineMetrics {
   private final AtomicLong calibratedFrames = new AtomicLong();
   private final Map<Integer, AtomicReference<Double>> calibrationRates = new ConcurrentHashMap<>();
 
-  PipelineMetrics(MeterRegistry registry) {
+  PipelineMetrics(MeterRegistry registry, DeprecatedTopicMeters deprecatedTopics) {
     this.registry = registry;
+    this.deprecatedTopics = deprecatedTopics;
     received = MeterDefinitions.framesReceived().register(registry);
     published = MeterDefinitions.predictionsPublished().register(registry);
     transactionsResent = MeterDefinitions.transactionsResent().register(registry);
@@ -61,15 +63,15 @@ public final class PipelineMetrics {
     endToEnd = MeterDefinitions.endToEnd().register(registry);
     camPeakX =
         MeterDefinitions.camFraction(
-                GapstreamMetrics.CAM_PEAK_X, "CAM peak position, fraction of the frame's width")
+                GapstreamMetrics.CAM_PEAK_X, "CAM peak position, percent of the frame's width")
             .register(registry);
     camPeakY =
         MeterDefinitions.camFraction(
-                GapstreamMetrics.CAM_PEAK_Y, "CAM peak position, fraction of the frame's height")
+                GapstreamMetrics.CAM_PEAK_Y, "CAM peak position, percent of the frame's height")
             .register(registry);
     camHeatInBox =
         MeterDefinitions.camFraction(
-                GapstreamMetrics.CAM_HEAT_IN_BOX, "Share of the CAM's heat inside its box")
+                GapstreamMetrics.CAM_HEAT_IN_BOX, "Share of the CAM's heat inside its box, percent")
             .register(registry);
     Gauge.builder(GapstreamMetrics.FRAMES_IN_FLIGHT, inFlight, s -> s.get().getAsInt())
         .description("Frames consumed but not yet published or dead-lettered")
@@ -84,18 +86,26 @@ public final class PipelineMetrics {
 
   /** Where one prediction's class activation map peaked, and the share of its heat in its box. */
   public void recordCam(double peakX, double peakY, double heatInBox) {
-    camPeakX.record(peakX);
-    camPeakY.record(peakY);
-    camHeatInBox.record(heatInBox);
+    camPeakX.record(percent(peakX));
+    camPeakY.record(percent(peakY));
+    camHeatInBox.record(percent(heatInBox));
+  }
+
+  /** To a tenth of a percent, so that 0.3 is 30, not 30.000000000000004 (rounded up to 31). */
+  private static double percent(double fraction) {
+    return Math.rint(fraction * 1000) / 10;
   }
 
   /**
    * Binds the pipeline's native Kafka clients' metrics (consumer lag, fetch and send rates), tagged
-   * {@code client=consumer|producer}. Close the handle before closing the clients.
+   * {@code client=consumer|producer}, each of {@code topics} (those the clients read and write)
+   * once. Close the handle before closing the clients.
    */
   public AutoCloseable bindKafkaClients(
       org.apache.kafka.clients.consumer.Consumer<?, ?> consumer,
-      org.apache.kafka.clients.producer.Producer<?, ?> producer) {
+      org.apache.kafka.clients.producer.Producer<?, ?> producer,
+      java.util.Collection<String> topics) {
+    deprecatedTopics.topics(topics);
     var consumerMetrics = new KafkaClientMeters(consumer, io.micrometer.core.instrument.Tags.of("client", "consumer"));
     var producerMetrics = new KafkaClientMeters(producer, io.micrometer.core.instrument.Tags.of("client", "producer"));
     GapstreamMetrics.Binding both = () -> {

@@ -385,7 +385,9 @@ public final class PipelineVerticle extends VerticleBase {
       return new NativeClients(
           consumer,
           settings.exactlyOnce() ? new RecordingProducer(producer, bufferMemory(producerConfig)) : producer,
-          metrics.bindKafkaClients(consumer, producer));
+          metrics.bindKafkaClients(
+              consumer, producer,
+              List.of(settings.framesTopic(), settings.predictionsTopic(), settings.deadLetterTopic())));
     } catch (RuntimeException e) {
       producer.close();
       throw e;

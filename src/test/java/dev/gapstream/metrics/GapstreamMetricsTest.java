@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -156,7 +157,7 @@ class GapstreamMetricsTest {
       kafkaMetric(kafka, "records-lag", tags, 800 + partition);
     }
     AutoCloseable binding =
-        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()));
+        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()), List.of("frames"));
     String text = metrics.scrape();
     binding.close();
 
@@ -168,6 +169,29 @@ class GapstreamMetricsTest {
   }
 
   /**
+   * A topic with dots in its name: the client reports its lag twice, the second copy (deprecated)
+   * under the name with underscores. Only the topic's own is exported, or the rules sum it twice.
+   */
+  @Test
+  void aDottedTopicsLagIsExportedOnce() throws Exception {
+    Map<MetricName, Metric> kafka = new HashMap<>();
+    for (String topic : List.of("cameras.frames", "cameras_frames")) {
+      kafkaMetric(kafka, "records-lag", Map.of("client-id", "c1", "topic", topic, "partition", "0"), 600);
+    }
+    AutoCloseable binding =
+        metrics.pipeline().bindKafkaClients(
+            client(Consumer.class, kafka), client(Producer.class, Map.of()),
+            List.of("cameras.frames", "predictions", "frames.dlq"));
+    String text = metrics.scrape();
+    binding.close();
+
+    assertThat(text)
+        .contains("kafka_consumer_fetch_manager_records_lag{application=\"gapstream\",client=\"consumer\","
+            + "client_id=\"c1\",kafka_version=\"unknown\",partition=\"0\",topic=\"cameras.frames\",zone=\"test\"} 600.0")
+        .doesNotContain("cameras_frames");
+  }
+
+  /**
    * The client creates a partition's records-lag after its first fetch, after the binding: it is
    * exported within seconds (Micrometer's default, a minute, kept it out of the first minute after
    * every start and rebalance).
@@ -176,7 +200,7 @@ class GapstreamMetricsTest {
   void theLagOfAPartitionAssignedAfterTheBindingIsExportedWithinSeconds() throws Exception {
     Map<MetricName, Metric> kafka = new ConcurrentHashMap<>();
     AutoCloseable binding =
-        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()));
+        metrics.pipeline().bindKafkaClients(client(Consumer.class, kafka), client(Producer.class, Map.of()), List.of("frames"));
     try {
       assertThat(metrics.scrape()).doesNotContain("kafka_consumer_fetch_manager_records_lag{");
       kafkaMetric(kafka, "records-lag", Map.of("client-id", "c1", "topic", "frames", "partition", "3"), 42);
@@ -186,6 +210,27 @@ class GapstreamMetricsTest {
     } finally {
       binding.close();
     }
+  }
+
+  /** Where the CAMs peaked, in percent, each in its tenth (fractions all fell in the last bucket). */
+  @Test
+  void camFractionsFallInTheirOwnTenths() {
+    metrics.pipeline().recordCam(0.05, 0.5, 0.9);
+    metrics.pipeline().recordCam(0.3, 0.5, 0.3); // on a boundary: in the tenth it ends
+    metrics.pipeline().recordCam(0.55, 0.5, 0.42);
+    metrics.pipeline().recordCam(0.85, 0.5, 1.0);
+
+    assertThat(metrics.scrape())
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"10.0\"} 1\n")
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"20.0\"} 1\n")
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"30.0\"} 2\n")
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"50.0\"} 2\n")
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"60.0\"} 3\n")
+        .contains("gapstream_cam_peak_x_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"90.0\"} 4\n")
+        .contains("gapstream_cam_peak_x_percent_sum{application=\"gapstream\",zone=\"test\"} 175.0\n")
+        .contains("gapstream_cam_heat_in_box_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"30.0\"} 1\n")
+        .contains("gapstream_cam_heat_in_box_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"40.0\"} 1\n")
+        .contains("gapstream_cam_heat_in_box_percent_bucket{application=\"gapstream\",zone=\"test\",le=\"50.0\"} 2\n");
   }
 
   @Test
