@@ -6,6 +6,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The management HTTP port: {@code GET /metrics} (Prometheus text), {@code GET /health/live} and
- * {@code GET /health/ready}. More routes (a live view, Server-Sent Events) are added through {@link
+ * {@code GET /health/ready}, each answering {@code HEAD} as well. More routes (a live view, Server-Sent Events) are added through {@link
  * #router()} or the route installers given to {@link #start(Vertx, int, PrometheusMeterRegistry,
  * Health, List)}.
  *
@@ -62,9 +63,13 @@ public final class ManagementServer {
     // request on an event loop: class initialisation takes 100+ ms.
     new JsonObject().put("status", "UP").encode();
     Router router = Router.router(vertx);
-    router.get("/metrics").handler(ctx -> scrape(vertx, registry, ctx));
-    router.get("/health/live").handler(ctx -> live(health, ctx));
-    router.get("/health/ready").handler(ctx -> ready(health, ctx));
+    // HEAD too, as uptime checkers and load balancers probe: the status and headers of a GET.
+    router.route("/metrics").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(ctx -> scrape(vertx, registry, ctx));
+    router.route("/health/live").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(ctx -> live(health, ctx));
+    router.route("/health/ready").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(ctx -> ready(health, ctx));
     routeInstallers.forEach(installer -> installer.accept(router));
     // HTTP/1.1 only: Prometheus and the kubelet's probes speak it, and a client asking to upgrade
     // to cleartext HTTP/2 (the JDK's HttpClient does by default) would pull netty's HTTP/2 stack

@@ -39,6 +39,7 @@ public final class PipelineMetrics {
   private final DistributionSummary camHeatInBox;
   private final AtomicReference<IntSupplier> inFlight = new AtomicReference<>(() -> 0);
   private final AtomicReference<BooleanSupplier> paused = new AtomicReference<>(() -> false);
+  private final AtomicReference<BooleanSupplier> ready = new AtomicReference<>(() -> false);
   private final AtomicReference<Meter> modelInfo = new AtomicReference<>();
   private final AtomicLong batchMaxFrames = new AtomicLong();
   private final AtomicLong batchMaxPixels = new AtomicLong();
@@ -80,6 +81,10 @@ public final class PipelineMetrics {
         .register(registry);
     Gauge.builder(GapstreamMetrics.CONSUMER_PAUSED, paused, s -> s.get().getAsBoolean() ? 1 : 0)
         .description("1 while the frames consumer is paused for backpressure, else 0")
+        .strongReference(true)
+        .register(registry);
+    Gauge.builder(GapstreamMetrics.READY, ready, s -> s.get().getAsBoolean() ? 1 : 0)
+        .description("1 while /health/ready answers 200, else 0 (which check is down: /health/ready)")
         .strongReference(true)
         .register(registry);
   }
@@ -227,6 +232,11 @@ public final class PipelineMetrics {
   /** Where the paused gauge reads from; called on scrape threads, so it must be thread safe. */
   public void setPausedSupplier(BooleanSupplier supplier) {
     paused.set(Objects.requireNonNull(supplier));
+  }
+
+  /** Where the readiness gauge reads from; called on scrape threads, so it must be thread safe. */
+  public void setReadySupplier(BooleanSupplier supplier) {
+    ready.set(Objects.requireNonNull(supplier));
   }
 
   /** Publishes {@code gapstream_model_info{model,version,head} 1}, replacing an earlier model. */

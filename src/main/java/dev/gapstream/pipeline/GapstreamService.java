@@ -117,6 +117,7 @@ public final class GapstreamService implements AutoCloseable {
       health = Health.requiring("model", "partitions");
       health.set("model", true);
       health.set(OutboxReadiness.CHECK, true);
+      gapstreamMetrics.pipeline().setReadySupplier(health::isReady);
       // Vert.x's own meters in the same registry: worker pools (queue delay, usage, in use for
       // gapstream-decode and gapstream-inference) and the management server.
       vertx =

@@ -9,6 +9,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -38,9 +40,14 @@ class ManagementServerTest {
 
   @BeforeEach
   void start(VertxTestContext ctx) {
-    // A handler that blocks the event loop fails the class (BlockedThreadGuard).
-    vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+    // A handler that blocks the event loop fails the class (BlockedThreadGuard). Vert.x's own
+    // meters in the registry, as the service has them.
     metrics = GapstreamMetrics.create();
+    vertx =
+        Vertx.builder()
+            .with(TestPipelines.TIGHT.vertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+            .withMetrics(new MicrometerMetricsFactory(metrics.registry()))
+            .build();
     health = Health.requiring("model", "partitions", "broker");
     ManagementServer.start(
             vertx,
@@ -159,6 +166,39 @@ class ManagementServerTest {
                     }));
   }
 
+  /** Uptime checkers and load balancers probe with HEAD: the GET's status and headers, no body. */
+  @Test
+  void headIsAnsweredAsGetIsWithoutTheBody(VertxTestContext ctx) {
+    CompletableFuture<HttpResponse<String>> live = send("HEAD", "/health/live");
+    CompletableFuture<HttpResponse<String>> ready = send("HEAD", "/health/ready");
+    CompletableFuture<HttpResponse<String>> scrape = send("HEAD", "/metrics");
+    expect(ctx, CompletableFuture.allOf(live, ready, scrape).thenApply(v -> scrape.join()), res -> {
+      assertThat(live.join().statusCode()).isEqualTo(200);
+      assertThat(ready.join().statusCode()).as("partitions not yet up").isEqualTo(503);
+      assertThat(ready.join().headers().firstValue("content-type")).hasValue("application/json");
+      assertThat(res.statusCode()).isEqualTo(200);
+      assertThat(res.headers().firstValue("content-type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain; version=0.0.4"));
+      for (HttpResponse<String> r : List.of(live.join(), ready.join(), res)) {
+        assertThat(r.body()).isEmpty();
+      }
+    });
+  }
+
+  /**
+   * Vert.x tags its request meters with the method a client sent: a made-up one is counted as
+   * OTHER, or each would add series for good.
+   */
+  @Test
+  void aMadeUpMethodIsCountedAsOther(VertxTestContext ctx) {
+    expect(ctx, send("ZZ9471", "/metrics").thenCompose(made -> {
+      ctx.verify(() -> assertThat(made.statusCode()).isEqualTo(405));
+      return get("/metrics");
+    }), res -> {
+      assertThat(res.body()).contains("method=\"OTHER\"").doesNotContain("ZZ9471");
+    });
+  }
+
   @Test
   void answersAnHttp2UpgradeRequestInHttp11(VertxTestContext ctx) {
     // The JDK's client asks to upgrade a plain-http connection to HTTP/2 by default.
@@ -181,6 +221,15 @@ class ManagementServerTest {
 
   private CompletableFuture<HttpResponse<String>> get(String path) {
     return get(http, path);
+  }
+
+  private CompletableFuture<HttpResponse<String>> send(String method, String path) {
+    HttpRequest request =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + path))
+            .timeout(Duration.ofSeconds(10))
+            .method(method, HttpRequest.BodyPublishers.noBody())
+            .build();
+    return http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
   }
 
   private CompletableFuture<HttpResponse<String>> get(HttpClient client, String path) {
