@@ -10,6 +10,8 @@ import static dev.gapstream.config.ConfigDef.range;
 
 import dev.gapstream.config.ConfigDef.Validator;
 import java.util.List;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
 
 /**
  * Every configuration key gapstream reads: one constant per key and the {@link #DEF} table with its
@@ -103,6 +105,16 @@ public final class ConfigKeys {
           throw new ConfigException(key + ": must not be empty");
         }
       };
+  /** A name Kafka takes for a topic; the client's own check, and its words. */
+  private static final Validator TOPIC =
+      (key, value) -> {
+        NOT_BLANK.ensureValid(key, value);
+        try {
+          Topic.validate(String.valueOf(value));
+        } catch (InvalidTopicException e) {
+          throw new ConfigException(key + ": " + e.getMessage());
+        }
+      };
 
   /** The table: type, default, validator and doc of every key above. */
   public static final ConfigDef DEF =
@@ -136,19 +148,19 @@ public final class ConfigKeys {
               INT,
               4,
               range(1, 1_000),
-              "Partitions of the topics gapstream creates on the embedded broker")
-          .define(TOPICS_FRAMES, STRING, "frames", NOT_BLANK, "Input topic of encoded frames")
+              "Partitions of the frames and predictions topics gapstream creates on the embedded broker (the dead-letter topic has one)")
+          .define(TOPICS_FRAMES, STRING, "frames", TOPIC, "Input topic of encoded frames")
           .define(
               TOPICS_PREDICTIONS,
               STRING,
               "predictions",
-              NOT_BLANK,
+              TOPIC,
               "Output topic, one JSON prediction per frame")
           .define(
               TOPICS_DLQ,
               STRING,
               "frames.dlq",
-              NOT_BLANK,
+              TOPIC,
               "Dead-letter topic for frames that cannot be decoded or classified")
           .define(BATCH_MAX_SIZE, INT, 16, range(1, 1_024), "Frames per inference batch at most")
           .define(
@@ -331,7 +343,7 @@ public final class ConfigKeys {
    * or logging), so the loader does not reject them as typos.
    */
   public static final List<String> NON_CONFIG_ENV =
-      List.of("GAPSTREAM_JAVA_OPTS", "GAPSTREAM_LOG_LEVEL", "GAPSTREAM_HOME", "GAPSTREAM_CONFIG");
+      List.of("GAPSTREAM_JAVA_OPTS", "GAPSTREAM_LOG_LEVEL");
 
   private ConfigKeys() {}
 }

@@ -159,7 +159,8 @@ public final class ConfigLoader {
     requireDistinctTopics(v);
     Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
-    rejectOwnedClientSettings(consumer, producer);
+    DeliveryGuarantee guarantee = DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE));
+    rejectOwnedClientSettings(consumer, producer, guarantee);
     return new GapstreamConfig(
         kafka(v, consumer, producer),
         new Topics(
@@ -187,7 +188,7 @@ public final class ConfigLoader {
             lng(v, ConfigKeys.INGEST_MAX_FRAME_AGE_MS)),
         new Cam(bool(v, ConfigKeys.CAM_ENABLED), bool(v, ConfigKeys.CAM_HEATMAP)),
         new Predictions(num(v, ConfigKeys.PREDICTIONS_TOP_K)),
-        DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE)),
+        guarantee,
         lng(v, ConfigKeys.DELIVERY_COMMIT_INTERVAL_MS),
         num(v, ConfigKeys.HTTP_PORT),
         bool(v, ConfigKeys.HTTP_LIVE_ENABLED),
@@ -222,9 +223,12 @@ public final class ConfigLoader {
    * Pass-through settings the delivery guarantee depends on, or that gapstream's own keys set, fail
    * the start: auto-commit commits frames still in flight (a crash loses them), weaker acks let an
    * offset be committed for an output a broker may still lose, another group or broker list than
-   * the service's keys, or other (de)serialisers than bytes, break the pipeline quietly.
+   * the service's keys, or other (de)serialisers than bytes, break the pipeline quietly, and so does
+   * a transactional producer where the delivery is at-least-once: it sends nothing outside a
+   * transaction, and every prediction failed, again and again.
    */
-  private static void rejectOwnedClientSettings(Map<String, String> consumer, Map<String, String> producer) {
+  private static void rejectOwnedClientSettings(
+      Map<String, String> consumer, Map<String, String> producer, DeliveryGuarantee guarantee) {
     String consumerPrefix = ConfigKeys.KAFKA_CONSUMER_PREFIX;
     String producerPrefix = ConfigKeys.KAFKA_PRODUCER_PREFIX;
     String replaced = "set by gapstream's own key ";
@@ -236,6 +240,11 @@ public final class ConfigLoader {
     reject(consumerPrefix, consumer, "value.deserializer", bytes);
     reject(producerPrefix, producer, "key.serializer", bytes);
     reject(producerPrefix, producer, "value.serializer", bytes);
+    if (guarantee != DeliveryGuarantee.EXACTLY_ONCE) {
+      reject(producerPrefix, producer, "transactional.id", "a transactional producer sends nothing outside a"
+          + " transaction, and " + ConfigKeys.DELIVERY_GUARANTEE + " is " + guarantee.id() + "; for transactions set "
+          + ConfigKeys.DELIVERY_GUARANTEE + "=exactly-once (its id: " + ConfigKeys.DELIVERY_TRANSACTIONAL_ID + ")");
+    }
     String autoCommit = consumer.get("enable.auto.commit");
     if (autoCommit != null && !autoCommit.strip().equalsIgnoreCase("false")) {
       throw new ConfigException(consumerPrefix + "enable.auto.commit: \"" + autoCommit + "\": gapstream commits a"

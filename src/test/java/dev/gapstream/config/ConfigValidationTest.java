@@ -55,6 +55,21 @@ shutdown.timeout.ms    | -5     | shutdown.timeout.ms: -5 is out of range [0, 60
         .hasMessage(message);
   }
 
+  /** A name the broker would refuse fails the start, not every lookup after it. */
+  @Test
+  void aTopicNameKafkaRefusesIsRejectedInKafkasWords() {
+    assertThatThrownBy(() -> ConfigLoader.builder().set("topics.predictions", "bad topic!").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("topics.predictions: Topic name is invalid: 'bad topic!' contains one or more characters other"
+            + " than ASCII alphanumerics, '.', '_' and '-'");
+    assertThatThrownBy(() -> ConfigLoader.builder().set("topics.dlq", "..").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("topics.dlq: Topic name is invalid: '..' is not allowed");
+    assertThatThrownBy(() -> ConfigLoader.builder().set("topics.frames", "f".repeat(250)).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("topics.frames: Topic name is invalid: the length of '");
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
@@ -80,6 +95,7 @@ kafka.producer.acks               | 1    | kafka.producer.acks: "1" is not all: 
 kafka.consumer.group.id           | g2   | kafka.consumer.group.id cannot be set: set by gapstream's own key kafka.group.id
 kafka.producer.bootstrap.servers  | b:9092 | kafka.producer.bootstrap.servers cannot be set: set by gapstream's own key kafka.bootstrap.servers
 kafka.consumer.value.deserializer | org.apache.kafka.common.serialization.StringDeserializer | kafka.consumer.value.deserializer cannot be set: gapstream reads and writes records as bytes
+kafka.producer.transactional.id   | t1   | kafka.producer.transactional.id cannot be set: a transactional producer sends nothing outside a transaction, and delivery.guarantee is at-least-once; for transactions set delivery.guarantee=exactly-once (its id: delivery.transactional.id)
 """)
   void aPassThroughSettingTheDeliveryGuaranteeDependsOnIsRejected(String key, String value, String message) {
     assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
@@ -95,6 +111,10 @@ kafka.consumer.value.deserializer | org.apache.kafka.common.serialization.String
         .load();
     assertThat(c.kafka().producer()).containsEntry("acks", "all");
     assertThat(c.kafka().consumer()).containsEntry("auto.offset.reset", "latest");
+    GapstreamConfig exactlyOnce = ConfigLoader.builder()
+        .set(Map.of("delivery.guarantee", "exactly-once", "kafka.producer.transactional.id", "t1"))
+        .load();
+    assertThat(exactlyOnce.kafka().producer()).containsEntry("transactional.id", "t1");
   }
 
   @Test
