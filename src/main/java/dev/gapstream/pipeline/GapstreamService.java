@@ -13,6 +13,7 @@ import dev.gapstream.ingest.JpegLibrary;
 import dev.gapstream.ingest.PixelBuffers;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
+import dev.gapstream.inference.ModelException;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.live.LiveView;
@@ -30,6 +31,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -85,12 +87,15 @@ public final class GapstreamService implements AutoCloseable {
     try {
       this.config = config;
       LOG.info("Effective configuration:\n{}", config.redactedView());
+      Path modelFile = config.inference().modelPath();
+      if (!Files.isRegularFile(modelFile)) { // before a broker starts for nothing
+        throw new ModelException(ConfigKeys.INFERENCE_MODEL_PATH + "=" + modelFile + ": no such model file");
+      }
       broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
       if (broker != null) {
         started.push(broker);
       }
       bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-      Path modelFile = config.inference().modelPath();
       ModelSpec spec = ModelSpec.load(modelFile);
       FrameDecoder decoder = decoder(config, spec);
       int maxSide = decoder.limits().maxSide();

@@ -34,6 +34,13 @@ class StartFailureIT {
     }
   }
 
+  @Test
+  void aMissingModelFailsTheStartNamingTheKey() {
+    assertThatThrownBy(() -> TestPipelines.start(Map.of("inference.model.path", "/nonexistent/m.onnx")))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessage("inference.model.path=/nonexistent/m.onnx: no such model file");
+  }
+
   /**
    * Settings the Kafka client refuses together (the consumer protocol sets the session on the
    * broker) fail the start, saying where they came from: the client names only its own key.
