@@ -127,6 +127,8 @@ public final class PipelineVerticle extends VerticleBase {
   /** The consumer Vert.x polls, which {@linkplain PipelineConsumer#hold holds} partitions for backpressure. */
   private PipelineConsumer polled;
   private KafkaProducer<byte[], byte[]> producer;
+  /** Whether the consumer has been told to subscribe (the output topics found). */
+  private boolean subscribed;
   private PredictionPublisher publisher;
   /** The most bytes a prediction may take; set, with the publisher, once the output topics are found. */
   private OutputLimit predictionLimit;
@@ -253,6 +255,7 @@ public final class PipelineVerticle extends VerticleBase {
       }
       limitOutputs(found.result());
       health.set("topics", true);
+      subscribed = true;
       consumer
           .subscribe(settings.framesTopic())
           .onSuccess(v -> LOG.info(
@@ -633,7 +636,13 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   private void checkConnection() {
-    health.set("kafka", ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics"));
+    // Until it subscribes, once the output topics are found, the consumer connects to nothing: the
+    // producer, which looks them up, tells whether the cluster answers (a missing topic is not an
+    // outage; the topics check says that one).
+    boolean connected = subscribed
+        ? ConnectionProbe.connected(consumer.unwrap().metrics(), "consumer-metrics")
+        : ConnectionProbe.connected(producer.unwrap().metrics(), "producer-metrics");
+    health.set("kafka", connected);
     health.set(PollErrors.CHECK, !pollErrors.failing());
   }
 
