@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -71,19 +72,31 @@ public final class DemoCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--sizes: " + e.getMessage());
     }
+    PrintWriter err = spec.commandLine().getErr();
     try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
       // Ctrl-C: the embedded broker's data directory goes too (try-with-resources does not run then).
       Runtime.getRuntime().addShutdownHook(new Thread(service::close, "demo-shutdown"));
-      System.err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
+      err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
       if (service.config().liveViewEnabled()) {
-        System.err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());
+        err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());
       }
+      err.flush();
       Demo.Summary summary =
-          new Demo(service, frames, rate, seed, frameSizes)
-              .run(timeout, status -> System.err.print("\rdemo: " + status + "   "));
-      System.err.println();
-      System.out.println(new ObjectMapper().writeValueAsString(summary));
-      return summary.predictions() + summary.deadLetters() == frames ? 0 : 1;
+          new Demo(service, frames, rate, seed, frameSizes).run(timeout, status -> {
+            err.print("\rdemo: " + status + "   ");
+            err.flush();
+          });
+      err.println();
+      long unanswered = frames - summary.predictions() - summary.deadLetters();
+      if (unanswered > 0) {
+        err.printf("demo: gave up %s after the last frame was sent, %d of %d frames unanswered (--timeout)%n",
+            timeout, unanswered, frames);
+      }
+      err.flush();
+      PrintWriter out = spec.commandLine().getOut();
+      out.println(new ObjectMapper().writeValueAsString(summary));
+      out.flush();
+      return unanswered == 0 ? 0 : 1;
     }
   }
 }

@@ -46,6 +46,19 @@ class DemoCommandIT {
     }
   }
 
+  /** A demo that gives up says so, how many frames went unanswered, and exits 1. */
+  @Test
+  void aDemoThatTimesOutSaysSo() throws Exception {
+    // 1,000 frames take seconds to classify, and the wait after the last is sent ends at once.
+    CliRun run = CliRun.of("demo", "--frames", "1000", "--timeout", "PT0.001S", "--set", "http.port=0");
+
+    assertThat(run.code()).as(run.err()).isEqualTo(1);
+    long answered = run.json().get("predictions").asLong() + run.json().get("deadLetters").asLong();
+    assertThat(answered).isLessThan(1000);
+    assertThat(run.err()).contains(
+        "demo: gave up PT0.001S after the last frame was sent, " + (1000 - answered) + " of 1000 frames unanswered (--timeout)");
+  }
+
   @Test
   void badArgumentsAreRefusedBeforeAnythingStarts() {
     CliRun none = CliRun.of("demo", "--frames", "0");
