@@ -2,6 +2,7 @@ package dev.gapstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gapstream.cli.ConfigCommand;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.metrics.GapstreamMetrics;
 import java.io.IOException;
@@ -22,6 +23,12 @@ class ReadmeTest {
   void documentsEveryConfigurationKey() throws IOException {
     String readme = read("README.md");
     assertThat(ConfigKeys.DEF.keys().keySet()).allSatisfy(key -> assertThat(readme).contains("`" + key + "`"));
+  }
+
+  /** The table is what {@code gapstream config --keys} prints, so the two cannot drift apart. */
+  @Test
+  void theConfigurationTableIsConfigKeys() throws IOException {
+    assertThat(read("README.md")).contains(ConfigCommand.keyTable());
   }
 
   @Test

@@ -33,8 +33,11 @@ public final class ConfigCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** Every key of {@link ConfigKeys#DEF} as a Markdown table, in definition order. */
-  static String keyTable() {
+  /**
+   * Every key of {@link ConfigKeys#DEF} as a Markdown table, in definition order: the README's
+   * table, word for word.
+   */
+  public static String keyTable() {
     StringBuilder out = new StringBuilder();
     out.append("| key | default | meaning |\n|---|---|---|\n");
     for (ConfigDef.Key key : ConfigKeys.DEF.keys().values()) {
@@ -53,6 +56,13 @@ public final class ConfigCommand implements Callable<Integer> {
     }
     if (key.doc().contains("available processors")) {
       return "CPUs";
+    }
+    if (key.name().equals(ConfigKeys.INFERENCE_CONCURRENCY)) {
+      return "`" + key.defaultValue() + "`; with `inference.provider=cuda` CPUs ÷ 2, within 2–4";
+    }
+    if (key.type() == ConfigDef.Type.BYTES && key.defaultValue() instanceof Long bytes
+        && bytes > 0 && bytes % (1 << 20) == 0) {
+      return "`" + (bytes >> 20) + "MiB`";
     }
     String value = String.valueOf(key.defaultValue());
     return value.isEmpty() ? "(empty)" : "`" + value + "`";

@@ -237,15 +237,16 @@ public final class ConfigKeys {
               BYTES,
               8L << 20,
               range(1, 1L << 30),
-              "Largest encoded frame accepted; larger ones are dead-lettered as too-large")
+              "Largest encoded frame accepted; larger ones are dead-lettered as too-large, without their bytes")
           .define(
               INGEST_MAX_PIXELS,
               LONG,
               16_777_216L,
               // DecodeLimits.MAX_PIXELS: a frame's RGB bytes, 3 a pixel, are counted in an int
               range(1, 1L << 29),
-              "Largest decoded width*height accepted; larger ones are dead-lettered as too-large"
-                  + " (as is a side longer than 65535, whatever the area)")
+              "Largest decoded width*height accepted; larger ones are dead-lettered as too-large, read from"
+                  + " the header before decoding (as is a side longer than 65535, a JPEG's limit, whatever the"
+                  + " area). At most 536870912 (512 Mi: a frame's 3 bytes a pixel stay within an int)")
           .define(
               INGEST_RESIZE_MAX_SIDE,
               INT,
@@ -277,7 +278,8 @@ public final class ConfigKeys {
               BYTES,
               64L << 20,
               range(0, 1L << 40),
-              "Decoded pixel arrays kept for reuse by later frames of the same size; 0 keeps none")
+              "Decoded pixel arrays kept for reuse by later frames of the same size (they would otherwise be"
+                  + " allocated per frame and copied by every young collection while in flight); 0 keeps none")
           .define(
               PREDICTIONS_TOP_K,
               INT,
