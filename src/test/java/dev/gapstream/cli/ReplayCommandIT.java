@@ -157,11 +157,11 @@ class ReplayCommandIT {
       assertThat(dry.path("sent").asLong()).isZero();
       assertThat(read(bootstrap, "replayed", 3)).as("nothing more sent").hasSize(3);
 
-      // A configuration with the service's own kafka.producer.transactional.id: replay's producer,
-      // which is not transactional, leaves it out (it failed its first send with it).
+      // An exactly-once service's configuration, with its own kafka.producer.transactional.id:
+      // replay's producer, which is not transactional, leaves it out (it failed its first send with it).
       JsonNode again = CliRun.of("replay", "--set", "kafka.bootstrap.servers=" + bootstrap,
-          "--set", "topics.frames=replayed", "--set", "kafka.producer.transactional.id=gapstream-replica-1",
-          "--since", "PT1H").report();
+          "--set", "topics.frames=replayed", "--set", "delivery.guarantee=exactly-once",
+          "--set", "kafka.producer.transactional.id=gapstream-replica-1", "--since", "PT1H").report();
       assertThat(again.path("sent").asLong()).isEqualTo(3);
       assertThat(again.path("failed").asLong()).isZero();
       assertThat(read(bootstrap, "replayed", 6)).hasSize(6);
