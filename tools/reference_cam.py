@@ -23,6 +23,8 @@ import numpy as np
 import torch
 import torchvision
 
+from export_torchvision import TORCHSCRIPT_EXPORTER
+
 OPSET = 13
 CASES = [("square224", 224, 224, 1), ("wide160x192", 160, 192, 2)]
 
@@ -40,7 +42,7 @@ def export(model, path):
     torch.onnx.export(
         model, torch.zeros(1, 3, 224, 224), tmp, opset_version=OPSET,
         input_names=["input"], output_names=["logits"], dynamic_axes=axes,
-        do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)
+        do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, **TORCHSCRIPT_EXPORTER)
     os.replace(tmp, path)
 
 

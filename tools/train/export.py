@@ -6,6 +6,7 @@ little-endian float32 files in C (row-major) order with their shapes:
   <case>.logits.f32  [1, C]        PyTorch's logits for that input
   <case>.cam.f32     [1, C, h, w]  PyTorch's class maps
 """
+import inspect
 import json
 import os
 
@@ -33,6 +34,12 @@ class Exported(torch.nn.Module):
         return logits, cam
 
 
+# PyTorch 2.9 and later export through dynamo unless told otherwise; this export (opset 13, dynamic
+# axes) is written for the TorchScript exporter, the only one Debian's PyTorch has.
+TORCHSCRIPT_EXPORTER = (
+    {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {})
+
+
 def export_onnx(model, path):
     # The wrapper must be in eval mode too: export restores the wrapper's mode afterwards, and a
     # fresh module is in training mode, which would flip the wrapped model back to training.
@@ -42,7 +49,8 @@ def export_onnx(model, path):
         wrapper, dummy, path, opset_version=OPSET, input_names=["input"],
         output_names=["logits", "cam"], do_constant_folding=True,
         dynamic_axes={"input": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch"},
-                      "cam": {0: "batch", 2: "cam_height", 3: "cam_width"}})
+                      "cam": {0: "batch", 2: "cam_height", 3: "cam_width"}},
+        **TORCHSCRIPT_EXPORTER)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     ops = sorted({n.op_type for n in m.graph.node})

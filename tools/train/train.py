@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Train, evaluate and export gapnet-shapes, the GAP-headed CNN that gapstream ships.
 
-One command reproduces the shipped model from scratch (after `./mvnw -q -B -o -DskipTests package`):
+One command reproduces the shipped model from scratch (after `./mvnw -q -B -DskipTests package`):
 
     /usr/bin/python3 tools/train/train.py --out models/gapnet-shapes
 
@@ -38,7 +38,9 @@ def ensure_data(jar, directory, count, seed):
     if os.path.exists(os.path.join(directory, "labels.csv")):
         return
     log(f"generating {count} frames (seed {seed}) into {directory}")
-    subprocess.run(["java", "-jar", jar, "synth", "--out", directory, "--count", str(count),
+    # The JDK ./mvnw built the jar with, as ./gapstream runs it; else the first java on PATH.
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+    subprocess.run([java, "-jar", jar, "synth", "--out", directory, "--count", str(count),
                     "--seed", str(seed), "--format", "mixed"], check=True)
 
 
