@@ -46,7 +46,8 @@ public final class ExactlyOnceDelivery implements Delivery {
   private final RecordingProducer producer;
   private final Supplier<ConsumerGroupMetadata> membership;
   private final Runnable onResent;
-  private final Queue<Runnable> waiting = new ArrayDeque<>();
+  /** Sends for the next transaction, in the order they came. */
+  private final Queue<Waiting> waiting = new ArrayDeque<>();
   private boolean open;
   private boolean abandoned;
   /** The commit running now, if any. */
@@ -83,11 +84,17 @@ public final class ExactlyOnceDelivery implements Delivery {
     if (abandoned) {
       return Future.failedFuture(new IllegalStateException("the delivery was abandoned"));
     }
-    if (committing) {
-      Promise<RecordMetadata> later = Promise.promise();
-      waiting.add(() -> send(send).onComplete(later));
-      return later.future();
+    // Behind those waiting too: one made while they start (a frame finished synchronously by an
+    // earlier one's completion) would otherwise overtake the rest of its partition's.
+    if (committing || !waiting.isEmpty()) {
+      Waiting later = new Waiting(send, Promise.promise());
+      waiting.add(later);
+      return later.sent().future();
     }
+    return sendNow(send);
+  }
+
+  private Future<RecordMetadata> sendNow(Supplier<Future<RecordMetadata>> send) {
     if (!open) {
       producer.beginTransaction(); // local state only: does not block
       open = true;
@@ -137,9 +144,13 @@ public final class ExactlyOnceDelivery implements Delivery {
           open = false;
           committing = false;
           allAcknowledged = null;
-          Runnable next;
+          Waiting next;
           while (!committing && (next = waiting.poll()) != null) {
-            next.run();
+            if (abandoned) {
+              next.sent().fail(new IllegalStateException("the delivery was abandoned"));
+            } else {
+              sendNow(next.send()).onComplete(next.sent());
+            }
           }
           return Future.succeededFuture();
         });
@@ -306,12 +317,14 @@ public final class ExactlyOnceDelivery implements Delivery {
           return abortOnWorker();
         })
         .andThen(ar -> {
-          Runnable next;
+          Waiting next;
           while ((next = waiting.poll()) != null) {
-            next.run(); // fails: abandoned
+            next.sent().fail(new IllegalStateException("the delivery was abandoned"));
           }
         });
   }
+
+  private record Waiting(Supplier<Future<RecordMetadata>> send, Promise<RecordMetadata> sent) {}
 
   /**
    * A commit refused (the group moved on without this replica, say) leaves the transaction open, and

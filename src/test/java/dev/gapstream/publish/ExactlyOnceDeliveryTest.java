@@ -118,6 +118,37 @@ class ExactlyOnceDeliveryTest {
   }
 
   /**
+   * A send made while the sends that waited for a commit start (a frame finished synchronously by an
+   * earlier one's completion, as an expired frame is) goes behind those still waiting. It went out
+   * at once, ahead of them, and a partition's dead letters left out of order.
+   */
+  @Test
+  void aSendMadeWhileTheWaitingOnesStartGoesBehindThem() throws Exception {
+    acknowledge(send("first"));
+    List<String> order = new ArrayList<>();
+    RecordMetadata meta = new RecordMetadata(0, 0, 0, "frames.dlq");
+    Future<Void> commit = onLoop(() -> {
+      Future<Void> committed = delivery.commit(Map::of);
+      delivery.send(() -> {
+        order.add("b");
+        delivery.send(() -> {
+          order.add("d");
+          return Future.succeededFuture(meta);
+        });
+        return Future.succeededFuture(meta);
+      });
+      delivery.send(() -> {
+        order.add("c");
+        return Future.succeededFuture(meta);
+      });
+      assertThat(order).as("waiting for the commit").isEmpty();
+      return committed;
+    });
+    await(commit);
+    assertThat(onLoop(() -> List.copyOf(order))).containsExactly("b", "c", "d");
+  }
+
+  /**
    * A rebalance moved the group to its next generation while a transaction was open (as a
    * cooperative one does, revoking none of its partitions): the broker refuses its offsets with the
    * generation the consumer had, and the transaction is aborted. Once the consumer has the new
