@@ -94,11 +94,14 @@ public final class CamExtractor {
     float cut = min + threshold * (heat[peak] - min);
     int[] bounds = region(heat, width, height, peak, cut);
     float shift = cellCentre - ModelSpec.CELL_MIDDLE; // cells are one wide around their centre
+    // The outermost cells own the frame up to its edges: a box on the grid's last column reaches
+    // the right edge as one on its first reaches the left (a centre off the cell's middle left the
+    // last pixels of every frame to no cell).
     float[] box = {
       clamp((bounds[0] + shift) / width * spanX),
       clamp((bounds[1] + shift) / height * spanY),
-      clamp((bounds[2] + 1 + shift) / width * spanX),
-      clamp((bounds[3] + 1 + shift) / height * spanY)
+      clamp(bounds[2] == width - 1 ? spanX : (bounds[2] + 1 + shift) / width * spanX),
+      clamp(bounds[3] == height - 1 ? spanY : (bounds[3] + 1 + shift) / height * spanY)
     };
     int pi = peak / width;
     int pj = peak % width;

@@ -149,6 +149,21 @@ class CamExtractorTest {
   }
 
   /**
+   * The last column and row reach the frame's right and bottom edges, as the first reach its left
+   * and top: with a centre 0.0625 into each cell, a box on the last column ended at 7.5625/8, and
+   * no box ever covered a frame's last pixels.
+   */
+  @Test
+  void theOutermostCellsReachTheFramesEdges() {
+    float[] far = new float[8 * 4];
+    far[3 * 8 + 7] = 10; // the bottom-right cell of a 4x8 map
+    ClassActivationMap cam = CamExtractor.extract(far, 0, 4, 8, 0, 0.5f, 0.0625f);
+
+    assertThat(cam.box()).containsExactly(6.5625f / 8, 2.5625f / 4, 1f, 1f);
+    assertThat(cam.peakX()).as("the peak stays at the cell's centre").isEqualTo(7.0625f / 8);
+  }
+
+  /**
    * A 30-pixel-wide frame through a stride-8 net: 4 columns of 8 pixels, the last reaching 2 past
    * the frame's edge. The peak in that column is at its centre, pixel 28 of 30, not at 7/8 of the
    * frame (26.25) as if the 4 columns tiled it.
