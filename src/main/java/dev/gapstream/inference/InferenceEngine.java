@@ -138,11 +138,15 @@ public final class InferenceEngine implements AutoCloseable {
    * Where a frame's size is not a multiple of that stride, padded strided convolutions round the
    * grid up, and its last cell reaches past the frame's edge: the grid spans more than the frame,
    * and peaks and boxes placed as fractions of the grid alone fall short of where they are (up to a
-   * cell). Null where there is nothing to measure (no CAMs, a fixed input size) or the two sizes do
-   * not tell (logged).
+   * cell). That holds for frames resized to a spec's fixedSize too, where the graph takes any size
+   * (250x170 frames made 32x22 cells, covering 256x176). Null where there is nothing to measure (no
+   * CAMs, a graph fixed at one input size) or the two sizes do not tell (logged).
    */
-  private static int[] camStride(Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan) {
-    if (plan.kind() == CamPlan.Kind.NONE || spec.isFixedSize()) {
+  private static int[] camStride(Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan)
+      throws OrtException {
+    long[] input = shape(session.getInputInfo().get(spec.inputName()));
+    boolean graphFixesSize = input != null && input.length == 4 && input[2] > 0 && input[3] > 0;
+    if (plan.kind() == CamPlan.Kind.NONE || graphFixesSize) {
       return null;
     }
     int small = Math.max(PROBE_STEP, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));

@@ -37,9 +37,9 @@ class ResNetCamIT {
   }
 
   /**
-   * Five stride-2 stages: one CAM cell per 32×32 pixels, measured at load. (The reference model has
-   * no descriptor, so its spec is the fixed 224×224 of a bare model, for which nothing is measured:
-   * the same spec taking any size.)
+   * Five stride-2 stages: one CAM cell per 32×32 pixels, measured at load, for the same graph
+   * taking frames at any size and resized to 224×224 (the reference model has no descriptor, so its
+   * spec is a bare model's fixed 224×224; its graph takes any size).
    */
   @Test
   void theCamGridsStrideIsMeasuredAtLoad() {
@@ -53,8 +53,10 @@ class ResNetCamIT {
     try (InferenceEngine engine = InferenceEngine.open(model, anySize, EngineOptions.cpu(2))) {
       assertThat(engine.camStride()).containsExactly(32, 32);
     }
+    // Frames resized to a fixedSize are measured too, where the graph takes any size.
     try (InferenceEngine engine = InferenceEngine.open(model, fixed, EngineOptions.cpu(2))) {
-      assertThat(engine.camStride()).isNull();
+      assertThat(fixed.isFixedSize()).isTrue();
+      assertThat(engine.camStride()).containsExactly(32, 32);
     }
   }
 
