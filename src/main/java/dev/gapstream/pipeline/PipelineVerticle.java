@@ -155,6 +155,8 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private volatile boolean closing;
   private Promise<Void> drained;
+  /** Set by {@link #fail}: completes once the delivery is abandoned and the consumer has left. */
+  private Future<Void> failed;
 
   public PipelineVerticle(
       PipelineSettings settings,
@@ -574,20 +576,30 @@ public final class PipelineVerticle extends VerticleBase {
     vertx.cancelTimer(topicsTimer);
     vertx.cancelTimer(slowLookupTimer);
     polled.hold(true);
-    drained = Promise.promise();
-    dispatch();
-    finishDrainIfIdle();
-    LOG.info("Draining {} frames in flight", inFlight);
     long deadline = System.nanoTime() + settings.drainTimeout().toNanos();
-    return drained
-        .future()
-        .timeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .recover(e -> {
-          LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
-          return Future.succeededFuture();
-        })
-        .compose(v -> inTime(committer.commitFinal(), deadline,
-            "The final commit", "frames since the last commit will be consumed again"))
+    Future<Void> committed;
+    if (failed != null) {
+      // Nothing in flight can be committed any more: draining would only wait out
+      // shutdown.timeout.ms for frames whose sends fail. What is left is fail's abort and leave.
+      LOG.info("Stopping a failed pipeline: its {} frames in flight will be consumed again", inFlight);
+      committed = inTime(failed, deadline,
+          "Abandoning the delivery", "an open transaction holds read_committed readers until it times out");
+    } else {
+      drained = Promise.promise();
+      dispatch();
+      finishDrainIfIdle();
+      LOG.info("Draining {} frames in flight", inFlight);
+      committed = drained
+          .future()
+          .timeout(settings.drainTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .recover(e -> {
+            LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
+            return Future.<Void>succeededFuture();
+          })
+          .compose(v -> inTime(committer.commitFinal(), deadline,
+              "The final commit", "frames since the last commit will be consumed again"));
+    }
+    return committed
         // On a worker: the close waits for a metrics refresh still running, up to seconds.
         .eventually(() -> vertx.executeBlocking(() -> {
           closeQuietly(clientMetrics);
@@ -1019,9 +1031,9 @@ public final class PipelineVerticle extends VerticleBase {
     // Exactly-once: nothing sent from now on is committed, and the open transaction is aborted. Then
     // the consumer leaves the group, so that its partitions go to the replicas that work now, not
     // after the restart (a consumer that stopped polling keeps them for max.poll.interval.ms).
-    delivery.abandon().onComplete(ar -> {
+    failed = delivery.abandon().transform(ar -> {
       closing = true;
-      consumer.close();
+      return consumer.close();
     });
   }
 

@@ -166,6 +166,7 @@ class RebalanceIT {
    * {@code read_committed} reader sees each frame's prediction once.
    */
   @Test
+  @SuppressWarnings("try") // the failed replica is closed inside its try, to see how it stops
   void aRevocationWhoseTransactionCannotCommitInTimeAbortsIt() throws Exception {
     int frames = 200;
     ListAppender<ILoggingEvent> log = new ListAppender<>();
@@ -194,6 +195,13 @@ class RebalanceIT {
                   .anyMatch(m -> m.contains("the open transaction did not commit within 5000 ms"));
             }
             StalledAcks.release();
+            // Its stop does not wait out shutdown.timeout.ms for frames that can no longer commit.
+            first.close();
+            synchronized (log) {
+              assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
+                  .anyMatch(m -> m.startsWith("Stopping a failed pipeline"))
+                  .noneMatch(m -> m.startsWith("Drain timed out"));
+            }
             Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
             Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
             System.out.println("a revocation whose transaction could not commit in time: " + settled);
