@@ -2,8 +2,6 @@ package dev.gapstream.inference;
 
 import dev.gapstream.ingest.AreaDownscale;
 import dev.gapstream.ingest.RgbPixels;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -95,7 +93,7 @@ public final class Explainer implements AutoCloseable {
   private BufferedImage modelInput(BufferedImage frame) {
     ModelSpec spec = engine.spec();
     if (spec.isFixedSize()) {
-      return resize(frame, spec.fixedWidth(), spec.fixedHeight());
+      return AreaDownscale.resized(frame, spec.fixedWidth(), spec.fixedHeight());
     }
     BufferedImage input = maxSide > 0 ? AreaDownscale.fitted(frame, maxSide) : frame;
     if (input.getWidth() < spec.minWidth() || input.getHeight() < spec.minHeight()) {
@@ -109,22 +107,6 @@ public final class Explainer implements AutoCloseable {
               frame.getWidth(), frame.getHeight(), scaled, spec.minWidth(), spec.minHeight()));
     }
     return input;
-  }
-
-  private static BufferedImage resize(BufferedImage frame, int width, int height) {
-    if (frame.getWidth() == width && frame.getHeight() == height) {
-      return frame;
-    }
-    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    Graphics2D g = out.createGraphics();
-    try {
-      g.setRenderingHint(
-          RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_BILINEAR);
-      g.drawImage(frame, 0, 0, width, height, null);
-    } finally {
-      g.dispose();
-    }
-    return out;
   }
 
   @Override

@@ -65,14 +65,26 @@ public final class AreaDownscale {
    */
   public static BufferedImage fitted(BufferedImage image, int maxSide) {
     int[] size = fit(image.getWidth(), image.getHeight(), maxSide);
-    if (size[0] == image.getWidth() && size[1] == image.getHeight()) {
+    return resized(image, size[0], size[1]);
+  }
+
+  /**
+   * {@code image} at {@code width}×{@code height}, as the pipeline resizes a frame for a fixed-size
+   * model (for {@code explain}): area-averaged where neither side grows, else bilinear; {@code
+   * image} itself at that size.
+   */
+  public static BufferedImage resized(BufferedImage image, int width, int height) {
+    if (width == image.getWidth() && height == image.getHeight()) {
       return image;
+    }
+    if (width > image.getWidth() || height > image.getHeight()) {
+      return RgbPixels.scaled(image, width, height, BufferedImage.TYPE_INT_RGB);
     }
     byte[] rgb = new byte[3 * image.getWidth() * image.getHeight()];
     RgbPixels.copy(image, rgb);
-    byte[] scaled = new byte[3 * size[0] * size[1]];
-    scale(rgb, image.getWidth(), image.getHeight(), scaled, size[0], size[1]);
-    return RgbPixels.image(scaled, size[0], size[1]);
+    byte[] scaled = new byte[3 * width * height];
+    scale(rgb, image.getWidth(), image.getHeight(), scaled, width, height);
+    return RgbPixels.image(scaled, width, height);
   }
 
   /**

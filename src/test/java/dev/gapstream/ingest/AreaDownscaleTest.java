@@ -178,6 +178,31 @@ class AreaDownscaleTest {
     assertThat(AreaDownscale.fitted(image, 800)).as("fits already").isSameAs(image);
   }
 
+  /**
+   * {@code explain}'s resize to a fixed-size model's input, as the decoder's: one-pixel stripes
+   * shrunk 700 to 224 come out near their mean (bilinear filtering, which {@code explain} used,
+   * read 4 pixels an output pixel and kept them at 0 and 255 in places); a size that grows is
+   * filtered.
+   */
+  @Test
+  void aBufferedImageIsResizedForAFixedSizeModelLikeAFrame() {
+    BufferedImage stripes = new BufferedImage(700, 700, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 700; x++) {
+      for (int y = 0; y < 700; y++) {
+        stripes.setRGB(x, y, x % 2 == 0 ? 0xffffff : 0);
+      }
+    }
+    BufferedImage shrunk = AreaDownscale.resized(stripes, 224, 224);
+    assertThat(shrunk.getWidth()).isEqualTo(224);
+    for (int x = 0; x < 224; x++) {
+      assertThat(shrunk.getRGB(x, 100) & 0xff).as("column %d", x).isBetween(80, 175);
+    }
+    BufferedImage grown = AreaDownscale.resized(stripes, 800, 224);
+    assertThat(grown.getWidth()).isEqualTo(800);
+    assertThat(grown.getHeight()).isEqualTo(224);
+    assertThat(AreaDownscale.resized(stripes, 700, 700)).isSameAs(stripes);
+  }
+
   @Test
   void itOnlyScalesDown() {
     byte[] src = new byte[3 * 4 * 4];
