@@ -115,7 +115,8 @@ public final class CamExtractor {
         box,
         spanX,
         spanY,
-        new int[] {bounds[0], bounds[1], bounds[2] + 1, bounds[3] + 1});
+        new int[] {bounds[0], bounds[1], bounds[2] + 1, bounds[3] + 1},
+        cellCentre);
   }
 
   /**

@@ -39,7 +39,8 @@ public final class CamOverlay {
     BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
     int[] pixels = frame.getRGB(0, 0, w, h, null, 0, w);
     if (cam != null) {
-      float[] heat = upsample(cam.heatmap(), cam.width(), cam.height(), w, h, cam.spanX(), cam.spanY());
+      float[] heat =
+          upsample(cam.heatmap(), cam.width(), cam.height(), w, h, cam.spanX(), cam.spanY(), cam.cellCentre());
       for (int i = 0; i < pixels.length; i++) {
         pixels[i] = blend(pixels[i], colour(heat[i]), DEFAULT_OPACITY);
       }
@@ -66,14 +67,17 @@ public final class CamOverlay {
    * cell centres (edges clamped), scaled to [0, 1]; a flat map gives zeros.
    */
   static float[] upsample(float[] map, int mapW, int mapH, int outW, int outH) {
-    return upsample(map, mapW, mapH, outW, outH, 1f, 1f);
+    return upsample(map, mapW, mapH, outW, outH, 1f, 1f, ModelSpec.CELL_MIDDLE);
   }
 
   /**
    * As {@link #upsample(float[], int, int, int, int)}, for a map whose grid spans {@code spanX} of
-   * the frame's width and {@code spanY} of its height (see {@link ClassActivationMap#spanX()}).
+   * the frame's width and {@code spanY} of its height (see {@link ClassActivationMap#spanX()}), each
+   * cell's value placed at {@code cellCentre} of the cell, where the peak is drawn (the heat was
+   * drawn 7/16 of a cell right of and below the shipped model's peak marker).
    */
-  static float[] upsample(float[] map, int mapW, int mapH, int outW, int outH, float spanX, float spanY) {
+  static float[] upsample(
+      float[] map, int mapW, int mapH, int outW, int outH, float spanX, float spanY, float cellCentre) {
     float min = Float.POSITIVE_INFINITY;
     float max = Float.NEGATIVE_INFINITY;
     for (int i = 0; i < mapW * mapH; i++) {
@@ -83,12 +87,12 @@ public final class CamOverlay {
     float range = max > min ? max - min : 1f;
     float[] out = new float[outW * outH];
     for (int y = 0; y < outH; y++) {
-      float fy = clamp((y + 0.5f) * mapH / (outH * spanY) - 0.5f, 0, mapH - 1);
+      float fy = clamp((y + 0.5f) * mapH / (outH * spanY) - cellCentre, 0, mapH - 1);
       int y0 = (int) fy;
       int y1 = Math.min(y0 + 1, mapH - 1);
       float dy = fy - y0;
       for (int x = 0; x < outW; x++) {
-        float fx = clamp((x + 0.5f) * mapW / (outW * spanX) - 0.5f, 0, mapW - 1);
+        float fx = clamp((x + 0.5f) * mapW / (outW * spanX) - cellCentre, 0, mapW - 1);
         int x0 = (int) fx;
         int x1 = Math.min(x0 + 1, mapW - 1);
         float dx = fx - x0;

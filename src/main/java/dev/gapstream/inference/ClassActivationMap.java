@@ -19,6 +19,8 @@ package dev.gapstream.inference;
  * @param spanY the same for the rows and the frame's height
  * @param cells [x0, y0, x1, y1]: the region's cells, ends exclusive ({@code box} in cells, before
  *     it was placed and clamped)
+ * @param cellCentre where in its cell a cell's receptive field is centred, as a fraction of the
+ *     cell (0.5: its middle; see {@link ModelSpec#camCellCentre()})
  */
 public record ClassActivationMap(
     int classIndex,
@@ -30,7 +32,8 @@ public record ClassActivationMap(
     float[] box,
     float spanX,
     float spanY,
-    int[] cells) {
+    int[] cells,
+    float cellCentre) {
 
   /** A map whose cells tile the frame, its region the cells {@code box} rounds to. */
   public ClassActivationMap(
@@ -40,7 +43,8 @@ public record ClassActivationMap(
         new int[] {
           Math.round(box[0] * width), Math.round(box[1] * height),
           Math.round(box[2] * width), Math.round(box[3] * height)
-        });
+        },
+        ModelSpec.CELL_MIDDLE);
   }
 
   /**

@@ -200,7 +200,8 @@ public final class ExplainCommand implements Callable<Integer> {
         .put("width", c.width())
         .put("height", c.height())
         .put("cellWidth", Math.round((double) c.spanX() / c.width() * 1e6) / 1e6)
-        .put("cellHeight", Math.round((double) c.spanY() / c.height() * 1e6) / 1e6);
+        .put("cellHeight", Math.round((double) c.spanY() / c.height() * 1e6) / 1e6)
+        .put("cellCentre", c.cellCentre());
     return cam;
   }
 }

@@ -167,7 +167,8 @@ public final class ModelBatchRunner implements BatchRunner {
       var q = map.quantized();
       heatmap =
           new Prediction.Heatmap(
-              q.width(), q.height(), cellShare(map.spanX(), q.width()), cellShare(map.spanY(), q.height()), q.base64());
+              q.width(), q.height(), cellShare(map.spanX(), q.width()), cellShare(map.spanY(), q.height()),
+              map.cellCentre(), q.base64());
     }
     return new Prediction.Cam(
         best.label(),

@@ -45,8 +45,12 @@ public record Prediction(
    *     width} where the cells tile the frame, more where the frame's width is not a multiple of
    *     the model's stride and the last column reaches past its edge
    * @param cellHeight the same down the frame
+   * @param cellCentre where in its cell a cell's receptive field is centred, as a share of the cell:
+   *     cell (i, j) is centred at ((j + cellCentre)·cellWidth, (i + cellCentre)·cellHeight), where
+   *     the peak is placed, and covers one cell around that (0.0625 for the shipped model: three
+   *     padded stride-2 convolutions; 0.5 for a cell centred in itself)
    */
-  public record Heatmap(int width, int height, double cellWidth, double cellHeight, String data) {}
+  public record Heatmap(int width, int height, double cellWidth, double cellHeight, double cellCentre, String data) {}
 
   /**
    * Milliseconds: {@code queue} from consumption to the start of inference (decode and batching

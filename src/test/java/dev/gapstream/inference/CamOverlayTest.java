@@ -19,6 +19,19 @@ class CamOverlayTest {
     assertThat(CamOverlay.upsample(new float[] {4, 4}, 2, 1, 3, 2)).containsOnly(0f);
   }
 
+  /**
+   * A cell's value sits where its receptive field is centred, as the peak marker does: for the
+   * shipped model 1/16 into the cell, not its middle.
+   */
+  @Test
+  void theHeatSitsAtTheCellCentreThePeakIsDrawnAt() {
+    // 2×1 map {0, 10} over 16 pixels: centres at 0.0625 and 1.0625 cells, pixels 0.5 and 8.5
+    float[] up = CamOverlay.upsample(new float[] {0, 10}, 2, 1, 16, 1, 1f, 1f, 0.0625f);
+    assertThat(up[0]).as("pixel 0, centre 0.5: the first cell's centre").isEqualTo(0f);
+    assertThat(up[8]).as("pixel 8, centre 8.5: the second's").isCloseTo(1f, within(1e-6f));
+    assertThat(up[4]).as("half way").isCloseTo(0.5f, within(1e-6f));
+  }
+
   @Test
   void rampRunsFromDarkToBright() {
     int dark = CamOverlay.colour(0);

@@ -91,6 +91,7 @@ class ExplainCommandTest {
     JsonNode json = new ObjectMapper().readTree(r.out());
     assertThat(json.at("/input/width").asInt()).isEqualTo(96);
     assertThat(json.at("/cam/heatmap/width").asInt()).isEqualTo(48);
+    assertThat(json.at("/cam/heatmap/cellCentre").asDouble()).as("no camCellCentre: the middle").isEqualTo(0.5);
     assertThat(json.at("/cam/heatmap/height").asInt()).isEqualTo(32);
     assertThat(json.get("top")).hasSize(2);
     assertThat(json.at("/cam/label").asText()).isIn("circle", "square", "ring", "star");

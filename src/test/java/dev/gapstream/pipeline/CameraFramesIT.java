@@ -80,6 +80,7 @@ class CameraFramesIT {
       // 256x144 is a multiple of the stride: the cells tile the frame.
       assertThat(p.cam().heatmap().cellWidth()).isEqualTo(0.03125);
       assertThat(p.cam().heatmap().cellHeight()).isEqualTo(0.055556);
+      assertThat(p.cam().heatmap().cellCentre()).as("the shipped model's camCellCentre").isEqualTo(0.0625);
       if (p.top().get(0).index() == frame.label()) {
         correct++;
         if (frame.box().contains(p.cam().peak().x() * frame.width(), p.cam().peak().y() * frame.height())) {
