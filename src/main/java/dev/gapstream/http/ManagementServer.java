@@ -10,6 +10,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.List;
@@ -20,9 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The management HTTP port: {@code GET /metrics} (Prometheus text), {@code GET /health/live} and
- * {@code GET /health/ready}, each answering {@code HEAD} as well. More routes (a live view, Server-Sent Events) are added through {@link
- * #router()} or the route installers given to {@link #start(Vertx, int, PrometheusMeterRegistry,
- * Health, List)}.
+ * {@code GET /health/ready}, each answering {@code HEAD} as well. More routes (a live view,
+ * Server-Sent Events) are added through {@link #router()} or the route installers given to {@link
+ * #start(Vertx, int, PrometheusMeterRegistry, Health, List)}.
  *
  * <p>Handlers run on the event loop and never block: the scrape, which may take milliseconds with
  * many meters, runs on a worker thread. Created and closed from any thread.
@@ -63,13 +64,9 @@ public final class ManagementServer {
     // request on an event loop: class initialisation takes 100+ ms.
     new JsonObject().put("status", "UP").encode();
     Router router = Router.router(vertx);
-    // HEAD too, as uptime checkers and load balancers probe: the status and headers of a GET.
-    router.route("/metrics").method(HttpMethod.GET).method(HttpMethod.HEAD)
-        .handler(ctx -> scrape(vertx, registry, ctx));
-    router.route("/health/live").method(HttpMethod.GET).method(HttpMethod.HEAD)
-        .handler(ctx -> live(health, ctx));
-    router.route("/health/ready").method(HttpMethod.GET).method(HttpMethod.HEAD)
-        .handler(ctx -> ready(health, ctx));
+    getOrHead(router, "/metrics").handler(ctx -> scrape(vertx, registry, ctx));
+    getOrHead(router, "/health/live").handler(ctx -> live(health, ctx));
+    getOrHead(router, "/health/ready").handler(ctx -> ready(health, ctx));
     routeInstallers.forEach(installer -> installer.accept(router));
     // HTTP/1.1 only: Prometheus and the kubelet's probes speak it, and a client asking to upgrade
     // to cleartext HTTP/2 (the JDK's HttpClient does by default) would pull netty's HTTP/2 stack
@@ -100,6 +97,11 @@ public final class ManagementServer {
   /** Stops accepting connections. */
   public Future<Void> close() {
     return server.close();
+  }
+
+  /** GET, and HEAD as uptime checkers and load balancers probe: a GET's status and headers. */
+  private static Route getOrHead(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 
   private static void scrape(Vertx vertx, PrometheusMeterRegistry registry, RoutingContext ctx) {
