@@ -137,6 +137,9 @@ public final class FrameDecoder {
   }
 
   private DecodedFrame encoded(byte[] data, ImageFormat format) {
+    if (format == ImageFormat.BMP) {
+      refuseWrappedImage(data);
+    }
     byte[] input = format == ImageFormat.JPEG ? jpegInput(data) : data;
     ImageReaders.Lease lease = ImageReaders.take(format);
     if (lease == null) {
@@ -196,6 +199,29 @@ public final class FrameDecoder {
           RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
     }
     return JpegSegments.withStandardHuffmanTables(jpeg, header);
+  }
+
+  /**
+   * Refuses a BMP that wraps a JPEG or PNG (compression 4 or 5 in a Windows header of 40 bytes or
+   * more). The JDK's reader allocates the size the header claims for the wrapped image before it
+   * reads a byte of it, so 70 bytes could ask for 2 GiB: an OutOfMemoryError, not a rejection.
+   * Cameras send the JPEG or PNG itself.
+   */
+  private static void refuseWrappedImage(byte[] bmp) {
+    if (bmp.length < 34 || littleEndianInt(bmp, 14) < 40) {
+      return; // too short for the field (the reader rejects it), or an OS/2 header, which has none
+    }
+    int compression = littleEndianInt(bmp, 30);
+    if (compression == 4 || compression == 5) {
+      throw new FrameRejectedException(
+          RejectReason.UNSUPPORTED_FORMAT,
+          "BMP wrapping a " + (compression == 4 ? "JPEG" : "PNG") + " (compression " + compression
+              + ") is not supported: send the " + (compression == 4 ? "JPEG" : "PNG") + " itself");
+    }
+  }
+
+  private static int littleEndianInt(byte[] data, int at) {
+    return (data[at] & 0xff) | (data[at + 1] & 0xff) << 8 | (data[at + 2] & 0xff) << 16 | (data[at + 3] & 0xff) << 24;
   }
 
   /**

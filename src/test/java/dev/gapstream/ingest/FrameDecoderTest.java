@@ -16,6 +16,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Random;
@@ -502,6 +503,25 @@ class FrameDecoderTest {
         () -> capped.decode(png, null, null, null),
         RejectReason.BAD_SHAPE,
         "frame of 4000x40 (64x1 at ingest.resize.max.side=64) is smaller than the model's minimum 32x32");
+  }
+
+  /**
+   * A BMP may wrap a JPEG or PNG (compression 4 or 5), and the JDK's reader allocates the size its
+   * header claims for it before reading a byte: 2 GiB claimed in 70 bytes was an OutOfMemoryError,
+   * which no catch took and which ends the service under -XX:+ExitOnOutOfMemoryError, on every
+   * restart. Such a frame is refused from its header.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {4, 5})
+  void aBmpWrappingAnotherFormatIsRefusedFromItsHeader(int compression) {
+    ByteBuffer bmp = ByteBuffer.allocate(14 + 40 + 16).order(ByteOrder.LITTLE_ENDIAN);
+    bmp.put((byte) 'B').put((byte) 'M').putInt(bmp.capacity()).putInt(0).putInt(54);
+    bmp.putInt(40).putInt(64).putInt(64).putShort((short) 1).putShort((short) 0)
+        .putInt(compression).putInt(0x7fff_fff0);
+    assertRejected(
+        () -> decoder.decode(bmp.array(), null, null, null),
+        RejectReason.UNSUPPORTED_FORMAT,
+        "BMP wrapping a " + (compression == 4 ? "JPEG" : "PNG") + " (compression " + compression + ") is not supported");
   }
 
   /** A frame's RGB bytes are counted in an int: no pixel limit lets that overflow. */
