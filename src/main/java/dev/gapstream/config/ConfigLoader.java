@@ -16,7 +16,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -299,13 +302,13 @@ public final class ConfigLoader {
         .ifPresent(
             k -> {
               throw new ConfigException(
-                  "unknown configuration key "
-                      + k
-                      + " (from "
-                      + origin.get(k)
-                      + ")"
-                      + suggestion(k));
+                  "unknown configuration key " + k + " (from " + origin.get(k) + ")"
+                      + suggestion(k, ConfigKeys.DEF.keys().keySet()));
             });
+    raw.keySet().stream().sorted().forEach(k -> {
+      rejectUnknownClientSetting(k, ConfigKeys.KAFKA_CONSUMER_PREFIX, ConsumerConfig.configNames());
+      rejectUnknownClientSetting(k, ConfigKeys.KAFKA_PRODUCER_PREFIX, ProducerConfig.configNames());
+    });
   }
 
   private static boolean isPassThrough(String key) {
@@ -315,8 +318,26 @@ public final class ConfigLoader {
             && key.length() > ConfigKeys.KAFKA_PRODUCER_PREFIX.length());
   }
 
-  private static String suggestion(String key) {
-    return ConfigKeys.DEF.keys().keySet().stream()
+  /**
+   * A pass-through setting the Kafka client does not define fails the start as an unknown key of
+   * gapstream's own does: the client would only log it among "supplied but not used", and a typo
+   * ({@code max.pol.records}) would leave the default in force unnoticed.
+   */
+  private void rejectUnknownClientSetting(String key, String prefix, Set<String> clientNames) {
+    if (!key.startsWith(prefix) || key.length() == prefix.length()) {
+      return;
+    }
+    String name = key.substring(prefix.length());
+    if (!clientNames.contains(name)) {
+      throw new ConfigException(
+          "unknown configuration key " + key + " (from " + origin.get(key) + "): the Kafka "
+              + (prefix.equals(ConfigKeys.KAFKA_CONSUMER_PREFIX) ? "consumer" : "producer")
+              + " has no setting " + name + suggestion(name, clientNames));
+    }
+  }
+
+  private static String suggestion(String key, Set<String> known) {
+    return known.stream()
         .min(Comparator.comparingInt(k -> EditDistance.between(k, key)))
         .filter(k -> EditDistance.between(k, key) <= 3)
         .map(k -> "; did you mean " + k + "?")

@@ -103,6 +103,23 @@ kafka.producer.transactional.id   | t1   | kafka.producer.transactional.id canno
         .hasMessage(message);
   }
 
+  /** A misspelt client setting fails the start as a misspelt key of gapstream's own does. */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+kafka.consumer.max.pol.records  | 50  | unknown configuration key kafka.consumer.max.pol.records (from --set): the Kafka consumer has no setting max.pol.records; did you mean max.poll.records?
+kafka.producer.linger.msec      | 5   | unknown configuration key kafka.producer.linger.msec (from --set): the Kafka producer has no setting linger.msec; did you mean linger.ms?
+kafka.producer.max.poll.records | 50  | unknown configuration key kafka.producer.max.poll.records (from --set): the Kafka producer has no setting max.poll.records
+kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.consumer.schema.registry.url (from --set): the Kafka consumer has no setting schema.registry.url
+""")
+  void aPassThroughSettingTheClientDoesNotDefineIsRejected(String key, String value, String message) {
+    assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
   @Test
   void passThroughSettingsThatKeepTheGuaranteeAreAccepted() {
     GapstreamConfig c = ConfigLoader.builder()
@@ -142,7 +159,7 @@ kafka.producer.transactional.id   | t1   | kafka.producer.transactional.id canno
                     "kafka.producer.ssl.keystore.password", "ksp",
                     "kafka.producer.ssl.truststore.password", "tsp",
                     "kafka.consumer.sasl.oauthbearer.token.endpoint.url", "https://idp/token",
-                    "kafka.consumer.basic.auth.user.info.secret", "s",
+                    "kafka.consumer.sasl.oauthbearer.client.credentials.client.secret", "s",
                     "kafka.consumer.security.protocol", "SASL_SSL"))
             .load();
 
@@ -154,6 +171,7 @@ kafka.producer.transactional.id   | t1   | kafka.producer.transactional.id canno
         .contains("kafka.producer.ssl.key.password=[redacted]")
         .contains("kafka.producer.ssl.keystore.password=[redacted]")
         .contains("kafka.producer.ssl.truststore.password=[redacted]")
+        .contains("kafka.consumer.sasl.oauthbearer.client.credentials.client.secret=[redacted]")
         .contains("kafka.consumer.security.protocol=SASL_SSL")
         .contains("batch.max.size=16");
     assertThat(view.lines().toList()).isSorted();
