@@ -12,6 +12,7 @@ import dev.gapstream.config.ConfigDef.Validator;
 import java.util.List;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * Every configuration key gapstream reads: one constant per key and the {@link #DEF} table with its
@@ -116,6 +117,37 @@ public final class ConfigKeys {
         }
       };
 
+  /**
+   * Brokers as the Kafka client takes them: comma-separated {@code host:port} (IPv6 in brackets),
+   * or empty. Only the form is checked here; a name that does not resolve is the client's to
+   * retry, as brokers may come up after the service.
+   */
+  private static final Validator BROKERS =
+      (key, value) -> {
+        String list = String.valueOf(value);
+        for (String entry : list.split(",")) {
+          String broker = entry.strip();
+          if (broker.isEmpty()) {
+            if (!list.isBlank()) {
+              throw new ConfigException(key + ": \"" + list + "\" has an empty entry; expected host:port,...");
+            }
+            continue;
+          }
+          Integer port;
+          try {
+            port = Utils.getPort(broker);
+          } catch (NumberFormatException e) {
+            port = null; // more digits than an int
+          }
+          if (Utils.getHost(broker) == null || port == null) {
+            throw new ConfigException(key + ": \"" + broker + "\" is not host:port");
+          }
+          if (port < 1 || port > 65_535) {
+            throw new ConfigException(key + ": \"" + broker + "\" has port " + port + ", out of range [1, 65535]");
+          }
+        }
+      };
+
   /** The table: type, default, validator and doc of every key above. */
   public static final ConfigDef DEF =
       new ConfigDef()
@@ -123,7 +155,7 @@ public final class ConfigKeys {
               KAFKA_BOOTSTRAP_SERVERS,
               STRING,
               "",
-              Validator.ANY,
+              BROKERS,
               "Kafka brokers host:port,...; empty starts an embedded single-node broker (`run` warns that it does)")
           .define(
               KAFKA_GROUP_ID,

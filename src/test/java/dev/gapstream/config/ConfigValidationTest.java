@@ -44,6 +44,11 @@ http.port              | 65536  | http.port: 65536 is out of range [0, 65535]
 kafka.embedded.port    | -1     | kafka.embedded.port: -1 is out of range [0, 65535]
 kafka.embedded.partitions | 0   | kafka.embedded.partitions: 0 is out of range [1, 1000]
 kafka.group.id         | ' '    | kafka.group.id: must not be empty
+kafka.bootstrap.servers | localhost | kafka.bootstrap.servers: "localhost" is not host:port
+kafka.bootstrap.servers | 'b1:9092,b2' | kafka.bootstrap.servers: "b2" is not host:port
+kafka.bootstrap.servers | 'b1:9092,,b2:9092' | kafka.bootstrap.servers: "b1:9092,,b2:9092" has an empty entry; expected host:port,...
+kafka.bootstrap.servers | b1:90920 | kafka.bootstrap.servers: "b1:90920" has port 90920, out of range [1, 65535]
+kafka.bootstrap.servers | b1:99999999999 | kafka.bootstrap.servers: "b1:99999999999" is not host:port
 topics.frames          | ''     | topics.frames: must not be empty
 shutdown.timeout.ms    | -5     | shutdown.timeout.ms: -5 is out of range [0, 600000]
 """)
@@ -118,6 +123,14 @@ kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.
     assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
         .isInstanceOf(ConfigException.class)
         .hasMessage(message);
+  }
+
+  @Test
+  void brokersInTheFormsTheClientTakesAreAccepted() {
+    GapstreamConfig c = ConfigLoader.builder()
+        .set("kafka.bootstrap.servers", " b1.example:9092, 10.0.0.2:9093 ,[::1]:9094,SASL_SSL://b4:9095")
+        .load();
+    assertThat(c.kafka().bootstrapServers()).isEqualTo("b1.example:9092, 10.0.0.2:9093 ,[::1]:9094,SASL_SSL://b4:9095");
   }
 
   @Test
