@@ -109,6 +109,9 @@ final class BenchKafka implements AutoCloseable {
     over.put(ConfigKeys.TOPICS_DLQ, topics.dlq());
     over.put(ConfigKeys.HTTP_PORT, "0");
     over.put(ConfigKeys.CAM_ENABLED, String.valueOf(cam));
+    if (!cam) {
+      over.put(ConfigKeys.CAM_HEATMAP, "false"); // nothing to draw it from
+    }
     return ConfigLoader.builder().set(over).load();
   }
 

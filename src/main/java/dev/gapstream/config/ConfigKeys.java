@@ -329,7 +329,7 @@ public final class ConfigKeys {
               BOOLEAN,
               false,
               Validator.ANY,
-              "Also publish the full heatmap (8-bit, base64); makes messages larger")
+              "Also publish the full heatmap (8-bit, base64; needs cam.enabled); makes messages larger")
           .define(
               DELIVERY_GUARANTEE,
               STRING,
@@ -341,7 +341,7 @@ public final class ConfigKeys {
               STRING,
               "",
               Validator.ANY,
-              "Kafka transactional.id in exactly-once mode; empty means"
+              "Kafka transactional.id in exactly-once mode (only there); empty means"
                   + " gapstream-<kafka.group.id>-<hostname>. Keep it stable across restarts of a"
                   + " replica and unique among replicas")
           .define(
@@ -351,7 +351,7 @@ public final class ConfigKeys {
               range(0, 60_000),
               "Least time between offset commits (exactly-once: between transaction commits); a"
                   + " crash repeats at most this much finished work. 0 commits whenever the last"
-                  + " commit is done")
+                  + " commit is done. Exactly-once: less than kafka.producer.transaction.timeout.ms")
           .define(
               HTTP_PORT,
               INT,

@@ -35,6 +35,9 @@ import org.slf4j.LoggerFactory;
 public final class ConfigLoader {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
   private static final String COMMAND_LINE = "--set";
+  /** The Kafka producer's own {@code transaction.timeout.ms} default. */
+  private static final long DEFAULT_TRANSACTION_TIMEOUT_MS = ((Number)
+      ProducerConfig.configDef().defaultValues().get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).longValue();
 
   private final Map<String, String> raw = new HashMap<>();
   private final Map<String, String> origin = new HashMap<>();
@@ -164,6 +167,7 @@ public final class ConfigLoader {
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
     DeliveryGuarantee guarantee = DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE));
     rejectOwnedClientSettings(consumer, producer, guarantee);
+    rejectContradictions(v, producer, guarantee);
     return new GapstreamConfig(
         kafka(v, consumer, producer),
         new Topics(
@@ -258,6 +262,39 @@ public final class ConfigLoader {
     if (acks != null && !List.of("all", "-1").contains(acks.strip().toLowerCase(Locale.ROOT))) {
       throw new ConfigException(producerPrefix + "acks: \"" + acks + "\" is not all: a frame's offset is committed"
           + " once its outputs are acknowledged, which must mean every in-sync replica has them");
+    }
+  }
+
+  /**
+   * Settings that each pass alone but say something another setting undoes fail the start rather
+   * than being ignored: a transactional id without transactions, a heatmap without the CAM it is
+   * drawn from, and (exactly-once) transactions kept open at least as long as the broker lets them
+   * live, which it would abort, fencing the producer.
+   */
+  private static void rejectContradictions(
+      Map<String, Object> v, Map<String, String> producer, DeliveryGuarantee guarantee) {
+    String transactionalId = str(v, ConfigKeys.DELIVERY_TRANSACTIONAL_ID);
+    if (guarantee != DeliveryGuarantee.EXACTLY_ONCE && !transactionalId.isBlank()) {
+      throw new ConfigException(ConfigKeys.DELIVERY_TRANSACTIONAL_ID + ": \"" + transactionalId + "\" is set, but "
+          + ConfigKeys.DELIVERY_GUARANTEE + " is " + guarantee.id() + ", which uses no transactions; set "
+          + ConfigKeys.DELIVERY_GUARANTEE + "=exactly-once, or leave the id empty");
+    }
+    if (bool(v, ConfigKeys.CAM_HEATMAP) && !bool(v, ConfigKeys.CAM_ENABLED)) {
+      throw new ConfigException(ConfigKeys.CAM_HEATMAP + ": true needs " + ConfigKeys.CAM_ENABLED
+          + "=true; with " + ConfigKeys.CAM_ENABLED + "=false no class activation map is computed to publish");
+    }
+    String timeout = producer.get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG);
+    long transactionTimeout;
+    try {
+      transactionTimeout = timeout == null ? DEFAULT_TRANSACTION_TIMEOUT_MS : Long.parseLong(timeout.strip());
+    } catch (NumberFormatException e) {
+      return; // the client refuses it in its own words when the producer is made
+    }
+    long interval = lng(v, ConfigKeys.DELIVERY_COMMIT_INTERVAL_MS);
+    if (guarantee == DeliveryGuarantee.EXACTLY_ONCE && interval >= transactionTimeout) {
+      throw new ConfigException(ConfigKeys.DELIVERY_COMMIT_INTERVAL_MS + ": " + interval + " is not less than "
+          + ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.TRANSACTION_TIMEOUT_CONFIG + " (" + transactionTimeout
+          + "): each transaction stays open that long, and the broker aborts one that outlives its timeout");
     }
   }
 

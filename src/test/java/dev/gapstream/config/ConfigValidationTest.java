@@ -125,6 +125,40 @@ kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.
         .hasMessage(message);
   }
 
+  /** Settings each valid alone, one of which the other would undo. */
+  @Test
+  void settingsThatContradictEachOtherFailTheStartNamingBoth() {
+    assertThatThrownBy(() -> ConfigLoader.builder().set("delivery.transactional.id", "cam-7").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("delivery.transactional.id: \"cam-7\" is set, but delivery.guarantee is at-least-once, which"
+            + " uses no transactions; set delivery.guarantee=exactly-once, or leave the id empty");
+    assertThatThrownBy(() -> ConfigLoader.builder().set(Map.of("cam.heatmap", "true", "cam.enabled", "false")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("cam.heatmap: true needs cam.enabled=true; with cam.enabled=false no class activation map is"
+            + " computed to publish");
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .set(Map.of("delivery.guarantee", "exactly-once", "delivery.commit.interval.ms", "60000")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("delivery.commit.interval.ms: 60000 is not less than kafka.producer.transaction.timeout.ms (60000):"
+            + " each transaction stays open that long, and the broker aborts one that outlives its timeout");
+    assertThatThrownBy(() -> ConfigLoader.builder().set(Map.of("delivery.guarantee", "exactly-once",
+            "delivery.commit.interval.ms", "5000", "kafka.producer.transaction.timeout.ms", "2000")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("delivery.commit.interval.ms: 5000 is not less than kafka.producer.transaction.timeout.ms (2000)");
+  }
+
+  @Test
+  void settingsThatAgreeAreAccepted() {
+    assertThat(ConfigLoader.builder().set(Map.of("delivery.guarantee", "exactly-once",
+            "delivery.transactional.id", "cam-7", "delivery.commit.interval.ms", "60000",
+            "kafka.producer.transaction.timeout.ms", "120000")).load().deliveryGuarantee())
+        .isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);
+    assertThat(ConfigLoader.builder().set("delivery.commit.interval.ms", "60000").load().commitIntervalMs())
+        .as("at-least-once has no transaction to time out")
+        .isEqualTo(60_000);
+    assertThat(ConfigLoader.builder().set("cam.enabled", "false").load().cam().enabled()).isFalse();
+  }
+
   @Test
   void brokersInTheFormsTheClientTakesAreAccepted() {
     GapstreamConfig c = ConfigLoader.builder()
