@@ -89,6 +89,12 @@ public final class Frame {
     return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
+  /** The last value of a header as it came, or null when absent or without a value. */
+  public byte[] headerBytes(String name) {
+    Header h = record.headers().lastHeader(name);
+    return h == null ? null : h.value();
+  }
+
   /** A header holding a decimal integer, or null when absent or not a number. */
   public Integer intHeader(String name) {
     String value = header(name);

@@ -86,15 +86,21 @@ public final class PredictionPublisher {
     return producer.send(record).onFailure(e -> failures.accept(record.topic(), e));
   }
 
-  /** A frame's prediction: its key, and its {@code frame-id} and {@code traceparent} headers. */
+  /**
+   * A frame's prediction: its key, and its {@code frame-id} and {@code traceparent} headers as they
+   * came, byte for byte (an id need not be UTF-8); {@code topic-partition-offset} where it had no id.
+   */
   public KafkaProducerRecord<byte[], byte[]> prediction(Frame frame, byte[] json) {
     KafkaProducerRecord<byte[], byte[]> out =
         KafkaProducerRecord.create(predictionsTopic, frame.record().key(), json);
     List<KafkaHeader> headers = new ArrayList<>(3);
-    headers.add(header(Frame.FRAME_ID_HEADER, frame.frameId()));
-    String traceparent = frame.header(Frame.TRACEPARENT_HEADER);
+    byte[] frameId = frame.headerBytes(Frame.FRAME_ID_HEADER);
+    headers.add(frameId != null
+        ? KafkaHeader.header(Frame.FRAME_ID_HEADER, Buffer.buffer(frameId))
+        : header(Frame.FRAME_ID_HEADER, frame.frameId()));
+    byte[] traceparent = frame.headerBytes(Frame.TRACEPARENT_HEADER);
     if (traceparent != null) {
-      headers.add(header(Frame.TRACEPARENT_HEADER, traceparent));
+      headers.add(KafkaHeader.header(Frame.TRACEPARENT_HEADER, Buffer.buffer(traceparent)));
     }
     headers.add(header(Frame.CONTENT_TYPE_HEADER, "application/json"));
     out.addHeaders(headers);

@@ -132,6 +132,38 @@ class PredictionPublisherTest {
     assertThat(PredictionPublisher.truncated("ab\uD83D\uDE00cdef", 8)).isEqualTo("ab…");
   }
 
+  /**
+   * A prediction carries the frame's {@code frame-id} and {@code traceparent} as they came: an id
+   * that is not UTF-8 (a camera's binary id) was decoded and re-encoded, its bytes replaced, and the
+   * prediction no longer matched its frame.
+   */
+  @Test
+  void aPredictionCopiesTheFramesIdsByteForByte() {
+    byte[] binaryId = {(byte) 0xc3, 0x28, (byte) 0xff, 0x00, 0x41};
+    byte[] traceparent = utf8("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("frames", 3, 42, KEY, new byte[] {1});
+    record.headers().add("frame-id", binaryId).add("traceparent", traceparent);
+
+    var prediction = publisher().prediction(frame(record), utf8("{}"));
+
+    assertThat(prediction.headers()).extracting(h -> h.key())
+        .containsExactly("frame-id", "traceparent", "content-type");
+    assertThat(prediction.headers().get(0).value().getBytes()).containsExactly(binaryId);
+    assertThat(prediction.headers().get(1).value().getBytes()).containsExactly(traceparent);
+    assertThat(prediction.key()).isEqualTo(KEY);
+  }
+
+  /** Without a {@code frame-id} header a prediction names its frame by where it was read. */
+  @Test
+  void aPredictionOfAFrameWithoutAnIdNamesWhereItWasRead() {
+    ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("frames", 3, 42, KEY, new byte[] {1});
+
+    var prediction = publisher().prediction(frame(record), utf8("{}"));
+
+    assertThat(prediction.headers()).extracting(h -> h.key()).containsExactly("frame-id", "content-type");
+    assertThat(prediction.headers().get(0).value().toString()).isEqualTo("frames-3-42");
+  }
+
   /** A dead letter of at most 100,000 bytes, carrying frames of up to that less 64 KiB. */
   private static PredictionPublisher publisher() {
     return new PredictionPublisher(
