@@ -37,7 +37,8 @@ public final class FrameDecoder {
    * same from its own source ({@code "Premature end of JPEG file"}), a scan's data ending early
    * ({@code "Corrupt JPEG data: premature end of data segment"}), undecodable scan data ({@code
    * "bad Huffman code"}, {@code "bad arithmetic code"}), a restart marker lost ({@code "found
-   * marker 0x.. instead of RST.."}).
+   * marker 0x.. instead of RST.."}). The JDK GIF reader's {@code "Out-of-sequence code!"}: LZW
+   * codes that mean nothing, corrupt image data.
    */
   private static final List<String> PIXELS_LOST = List.of(
       "Missing EOI marker",
@@ -45,7 +46,8 @@ public final class FrameDecoder {
       "premature end of data segment",
       "bad Huffman code",
       "bad arithmetic code",
-      "instead of RST");
+      "instead of RST",
+      "Out-of-sequence code");
 
   /** What the JDK's readers throw where they have no image type for the data (JPEGImageReader). */
   private static final String UNSUPPORTED_IMAGE_TYPE = "Unsupported Image Type";

@@ -260,6 +260,20 @@ class FrameDecoderTest {
   }
 
   /**
+   * A GIF whose LZW data is corrupt decodes with "Out-of-sequence code!" warnings and pixels from
+   * codes that mean nothing: a prediction of garbage, where a JPEG's like damage is rejected.
+   */
+  @Test
+  void aGifWithCorruptImageDataIsADecodeError() throws IOException {
+    byte[] gif = encode(noise(64, 64, 7), "gif");
+    for (int i = gif.length / 3; i < gif.length / 3 + 40; i++) {
+      gif[i] ^= 0x5a;
+    }
+    assertRejected(() -> decoder.decode(gif, "image/gif", null, null),
+        RejectReason.DECODE_ERROR, "GIF decoded with errors: Out-of-sequence code!");
+  }
+
+  /**
    * A JPEG cut in its scan data decodes with warnings and grey pixels: rejected, whether libjpeg
    * says so ("premature end of data segment") or only the JDK does ("Missing EOI marker", after an
    * earlier harmless libjpeg warning, which is the only one libjpeg reports); so is one without its
