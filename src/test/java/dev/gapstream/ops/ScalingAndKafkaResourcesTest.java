@@ -60,6 +60,8 @@ class ScalingAndKafkaResourcesTest {
     assertThat(min).isGreaterThanOrEqualTo(1).isLessThanOrEqualTo(max);
     assertThat(max).as("maxReplicaCount <= frames partitions").isLessThanOrEqualTo(framesPartitions());
 
+    assertScalingIsDamped(spec);
+
     Map<String, String> config = appConfig(docs);
     assertThat(spec.path("triggers")).hasSize(1).allSatisfy(t -> {
       assertThat(fieldNames(t)).isSubsetOf(TRIGGER);
@@ -80,6 +82,38 @@ class ScalingAndKafkaResourcesTest {
             assertThat(ref.path("parameter").asText()).isIn(KAFKA_AUTH_PARAMETERS));
       }
     });
+  }
+
+  /**
+   * Every replica change rebalances the group, so scale-down waits and goes a replica at a time,
+   * and scale-up is capped. That is the HPA's behaviour: KEDA's {@code cooldownPeriod}, which the
+   * manifest used to rely on, applies only to scaling to zero, which a minimum of 1 never does.
+   */
+  private static void assertScalingIsDamped(JsonNode spec) {
+    if (spec.path("minReplicaCount").asInt() > 0) {
+      assertThat(spec.has("cooldownPeriod")).as("cooldownPeriod without scaling to zero does nothing").isFalse();
+    }
+    assertThat(fieldNames(spec.path("advanced"))).isSubsetOf(
+        Set.of("horizontalPodAutoscalerConfig", "restoreToOriginalReplicaCount", "scalingModifiers"));
+    JsonNode hpa = spec.at("/advanced/horizontalPodAutoscalerConfig");
+    assertThat(fieldNames(hpa)).isSubsetOf(Set.of("name", "behavior"));
+    JsonNode behavior = hpa.path("behavior");
+    assertThat(fieldNames(behavior)).containsExactlyInAnyOrder("scaleUp", "scaleDown");
+    for (String direction : List.of("scaleUp", "scaleDown")) {
+      JsonNode rules = behavior.path(direction);
+      assertThat(fieldNames(rules)).as(direction).isSubsetOf(Set.of("stabilizationWindowSeconds", "selectPolicy", "policies"));
+      assertThat(rules.path("stabilizationWindowSeconds").asInt(-1)).as(direction).isBetween(0, 3600);
+      assertThat(rules.path("policies")).as(direction).isNotEmpty().allSatisfy(policy -> {
+        assertThat(fieldNames(policy)).containsExactlyInAnyOrder("type", "value", "periodSeconds");
+        assertThat(policy.path("type").asText()).isIn("Pods", "Percent");
+        assertThat(policy.path("value").asInt()).isPositive();
+        assertThat(policy.path("periodSeconds").asInt()).isBetween(1, 1800);
+      });
+    }
+    JsonNode down = behavior.path("scaleDown");
+    assertThat(down.path("stabilizationWindowSeconds").asInt()).as("scale-down waits").isGreaterThanOrEqualTo(300);
+    assertThat(down.path("policies")).as("scale-down goes a replica at a time")
+        .allSatisfy(p -> assertThat(p.path("type").asText() + " " + p.path("value").asInt()).isEqualTo("Pods 1"));
   }
 
   @ParameterizedTest
