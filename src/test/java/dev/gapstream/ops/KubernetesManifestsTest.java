@@ -306,6 +306,9 @@ class KubernetesManifestsTest {
     assertThat(config.kafka().bootstrapServers()).isEqualTo(environment.get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
     assertThat(config.inference().threads())
         .isEqualTo(Integer.parseInt(environment.get("GAPSTREAM_INFERENCE_THREADS")));
+    assertThat(config.liveViewEnabled())
+        .as("the live view, which shows camera frames unauthenticated, is off in production")
+        .isEqualTo(dir.endsWith("base") || dir.endsWith("dev"));
   }
 
   /**
