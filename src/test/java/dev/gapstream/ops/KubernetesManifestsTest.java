@@ -26,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -284,6 +285,22 @@ class KubernetesManifestsTest {
     assertThat(ref.getKey()).isEqualTo("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS");
     assertThat(ref.getOptional()).as("optional").isNotEqualTo(Boolean.TRUE);
     assertThat(env(docs).get(ref.getKey())).as("the address the pod starts with").isNotBlank();
+  }
+
+  /**
+   * An overlay brings the namespace it deploys into: applied to a cluster without it, every
+   * resource was refused ("namespaces \"gapstream\" not found"), and no step created it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "prod", "gpu"})
+  void anOverlayCreatesTheNamespaceItDeploysInto(String overlay) {
+    List<JsonNode> docs = Manifests.render("k8s/overlays/" + overlay);
+    JsonNode namespace = Manifests.only(docs, "Namespace");
+    Set<String> used = new HashSet<>();
+    docs.stream().filter(d -> !d.path("kind").asText().equals("Namespace"))
+        .forEach(d -> used.add(d.at("/metadata/namespace").asText()));
+    assertThat(used).containsExactly(namespace.at("/metadata/name").asText());
+    assertThat(namespace.at("/metadata/labels/pod-security.kubernetes.io~1enforce").asText()).isEqualTo("restricted");
   }
 
   /** What the pod's configuration and environment give the loader is accepted, key by key. */

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.introspect.JacksonAnnotationIntrospector;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
@@ -30,6 +31,7 @@ final class StrictModel {
   /** Kinds with a typed model, keyed "apiVersion/kind". KEDA and Strimzi have none here. */
   static final Map<String, Class<? extends HasMetadata>> TYPES =
       Map.of(
+          "v1/Namespace", Namespace.class,
           "v1/ServiceAccount", ServiceAccount.class,
           "v1/ConfigMap", ConfigMap.class,
           "v1/Service", Service.class,
