@@ -289,7 +289,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static boolean isBindFailure(Throwable e) {
+  /** Whether {@code e} or a cause of it is a failure to bind the broker's port. */
+  public static boolean isBindFailure(Throwable e) {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof BindException) {
         return true;

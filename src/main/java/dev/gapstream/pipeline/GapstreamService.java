@@ -1,5 +1,6 @@
 package dev.gapstream.pipeline;
 
+import dev.gapstream.GapstreamException;
 import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.config.ConfigException;
 import dev.gapstream.config.ConfigKeys;
@@ -16,6 +17,7 @@ import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelException;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.kafka.EmbeddedKafka;
+import dev.gapstream.kafka.KafkaBrokerException;
 import dev.gapstream.live.LiveView;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.metrics.PipelineMetrics;
@@ -204,12 +206,34 @@ public final class GapstreamService implements AutoCloseable {
     if (embedded.dataDir() != null) {
       builder.dataDir(embedded.dataDir());
     }
-    EmbeddedKafka broker = builder.start();
+    EmbeddedKafka broker;
+    try {
+      broker = builder.start();
+    } catch (KafkaBrokerException e) {
+      throw namingTheKey(e, embedded);
+    }
     broker.createTopic(config.topics().frames(), embedded.partitions());
     broker.createTopic(config.topics().predictions(), embedded.partitions());
     broker.createTopic(config.topics().dlq(), 1);
     LOG.info("Embedded Kafka broker on {}", broker.bootstrapServers());
     return broker;
+  }
+
+  /** A failed start of the embedded broker, said as the key that would fix it. */
+  private static GapstreamException namingTheKey(KafkaBrokerException e, GapstreamConfig.Embedded embedded) {
+    Throwable root = e;
+    while (root.getCause() != null) {
+      root = root.getCause();
+    }
+    if (EmbeddedKafka.isBindFailure(e)) {
+      return new GapstreamException(
+          ConfigKeys.KAFKA_EMBEDDED_PORT + "=" + embedded.port() + ": cannot listen: " + root.getMessage(), e);
+    }
+    if (embedded.dataDir() != null) {
+      return new GapstreamException(
+          ConfigKeys.KAFKA_EMBEDDED_DIR + "=" + embedded.dataDir() + ": embedded Kafka failed to start: " + root, e);
+    }
+    return e;
   }
 
   /**

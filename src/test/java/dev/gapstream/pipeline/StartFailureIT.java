@@ -6,8 +6,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gapstream.GapstreamException;
 import dev.gapstream.testing.TestPipelines;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A start that fails part-way (the management port, after the embedded broker and the model; the
@@ -32,6 +35,21 @@ class StartFailureIT {
     try (ServerSocket again = new ServerSocket(brokerPort)) {
       assertThat(again.getLocalPort()).as("the failed start's broker port, bound again").isEqualTo(brokerPort);
     }
+  }
+
+  /** The embedded broker's port taken, or its directory not one: the start names the key. */
+  @Test
+  void anEmbeddedBrokerThatCannotStartNamesTheKey(@TempDir Path tmp) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.embedded.port", String.valueOf(port))))
+          .isInstanceOf(GapstreamException.class)
+          .hasMessageStartingWith("kafka.embedded.port=" + port + ": cannot listen");
+    }
+    Path file = Files.writeString(tmp.resolve("not-a-directory"), "x");
+    assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.embedded.dir", file.toString())))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessageStartingWith("kafka.embedded.dir=" + file + ": embedded Kafka failed to start");
   }
 
   @Test
