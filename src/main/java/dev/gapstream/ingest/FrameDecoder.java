@@ -59,6 +59,16 @@ public final class FrameDecoder {
    */
   public static final int MAX_SIDE = 65_535;
 
+  /**
+   * The most scans a progressive JPEG frame may have (a sequential one has one per component at
+   * most, or the reader fails it). Each scan of a progressive JPEG is a pass over every block
+   * of the image, however few bytes it takes: a 1080p frame's cost 7 ms each here, so a frame of
+   * thousands of near-empty scans ("EOB runs") would hold a decode thread for minutes, and its
+   * partition's outputs behind it. Encoders write about 10 (libjpeg's progressive script: 10 for
+   * colour); libjpeg-turbo's {@code -maxscans} guards against the same.
+   */
+  static final int MAX_JPEG_SCANS = 100;
+
   private final DecodeLimits limits;
   private final PixelBuffers buffers;
 
@@ -199,6 +209,11 @@ public final class FrameDecoder {
     if (header.lacksQuantisationTables()) {
       throw new FrameRejectedException(
           RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
+    }
+    if (header.isProgressive() && JpegSegments.scans(jpeg, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+      throw new FrameRejectedException(
+          RejectReason.TOO_LARGE, "JPEG has more than " + MAX_JPEG_SCANS + " scans (a progressive encoder writes"
+              + " about 10): each takes a pass over the whole image");
     }
     return JpegSegments.withStandardHuffmanTables(jpeg, header);
   }

@@ -43,6 +43,11 @@ final class JpegSegments {
       return frameMarker >= 0 && (frameMarker & 0x03) != 0x03 && !quantisationTables;
     }
 
+    /** True for a progressive frame (SOF2, 6, 10, 14), whose scans each refine the whole image. */
+    boolean isProgressive() {
+      return frameMarker >= 0 && (frameMarker & 0x03) == 0x02;
+    }
+
     /** True for a frame that leaves its Huffman tables out (a Motion-JPEG frame). */
     boolean lacksHuffmanTables() {
       return frameMarker >= 0 && !huffmanTables;
@@ -111,6 +116,46 @@ final class JpegSegments {
       i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
     }
     return new Header(frameMarker, components, huffman, quantisation);
+  }
+
+  /**
+   * The number of scans (SOS segments) in a JPEG, counted up to {@code limit + 1}: one walk over
+   * its marker segments and past each scan's entropy-coded data, where a 0xFF byte is followed by 0
+   * (a stuffed byte) or a restart marker, never a marker that ends the scan. Nothing is decoded.
+   */
+  static int scans(byte[] jpeg, int limit) {
+    int scans = 0;
+    int i = 2; // past SOI
+    while (i + 1 < jpeg.length && scans <= limit) {
+      if ((jpeg[i] & 0xff) != 0xff) {
+        return scans; // not a marker where one must be: the reader says what is wrong
+      }
+      int marker = jpeg[i + 1] & 0xff;
+      if (marker == 0xff) { // fill byte
+        i++;
+        continue;
+      }
+      if (marker == EOI || i + 3 >= jpeg.length) {
+        return scans;
+      }
+      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+      if (marker == SOS) {
+        scans++;
+        while (i + 1 < jpeg.length && !endsScan(jpeg, i)) {
+          i++;
+        }
+      }
+    }
+    return scans;
+  }
+
+  /** Whether a marker that ends a scan's entropy-coded data starts at {@code i}. */
+  private static boolean endsScan(byte[] jpeg, int i) {
+    if ((jpeg[i] & 0xff) != 0xff) {
+      return false;
+    }
+    int next = jpeg[i + 1] & 0xff;
+    return next != 0 && next != 0xff && (next < 0xd0 || next > 0xd7);
   }
 
   private static byte[] standardHuffmanTables() {

@@ -260,6 +260,56 @@ class FrameDecoderTest {
   }
 
   /**
+   * A progressive JPEG's scans each take a pass over the whole image, however few bytes they hold,
+   * so a frame of thousands held a decode thread for minutes (a 1080p one, 7 ms a scan here). One
+   * with more than {@link FrameDecoder#MAX_JPEG_SCANS} is refused before decoding; an encoder's 10
+   * decode, and so do 100.
+   */
+  @Test
+  void aProgressiveJpegOfTooManyScansIsRefusedBeforeDecoding() throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    JPEGImageWriteParam param = new JPEGImageWriteParam(null);
+    param.setProgressiveMode(JPEGImageWriteParam.MODE_DEFAULT);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(ios);
+      writer.write(null, new IIOImage(noise(64, 64, 3), null, null), param);
+    }
+    writer.dispose();
+    byte[] progressive = out.toByteArray();
+    assertThat(JpegSegments.scans(progressive, 1000)).as("libjpeg's progressive script for colour").isEqualTo(10);
+    assertThat(decoder.decode(progressive, "image/jpeg", null, null).width()).isEqualTo(64);
+
+    byte[] hundred = withLastScanRepeated(progressive, FrameDecoder.MAX_JPEG_SCANS - 10);
+    assertThat(JpegSegments.scans(hundred, 1000)).isEqualTo(FrameDecoder.MAX_JPEG_SCANS);
+    assertThat(decoder.decode(hundred, "image/jpeg", null, null).width()).isEqualTo(64);
+
+    byte[] tooMany = withLastScanRepeated(progressive, FrameDecoder.MAX_JPEG_SCANS - 9);
+    assertThat(JpegSegments.scans(tooMany, FrameDecoder.MAX_JPEG_SCANS)).as("counted no further than needed")
+        .isEqualTo(FrameDecoder.MAX_JPEG_SCANS + 1);
+    assertRejected(() -> decoder.decode(tooMany, "image/jpeg", null, null), RejectReason.TOO_LARGE,
+        "JPEG has more than 100 scans");
+    assertThat(JpegSegments.scans(encode(noise(64, 64, 3), "jpeg"), 1000)).as("a baseline JPEG").isEqualTo(1);
+  }
+
+  /** {@code jpeg} with its last scan (from its SOS marker to the EOI) written {@code extra} times more. */
+  private static byte[] withLastScanRepeated(byte[] jpeg, int extra) {
+    int lastScan = -1;
+    for (int i = 0; i + 1 < jpeg.length; i++) {
+      if ((jpeg[i] & 0xff) == 0xff && (jpeg[i + 1] & 0xff) == 0xda) {
+        lastScan = i;
+      }
+    }
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, jpeg.length - 2);
+    for (int k = 0; k < extra; k++) {
+      out.write(jpeg, lastScan, jpeg.length - 2 - lastScan);
+    }
+    out.write(jpeg, jpeg.length - 2, 2);
+    return out.toByteArray();
+  }
+
+  /**
    * A GIF whose LZW data is corrupt decodes with "Out-of-sequence code!" warnings and pixels from
    * codes that mean nothing: a prediction of garbage, where a JPEG's like damage is rejected.
    */
