@@ -20,6 +20,8 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs a batch through the model: normalises each frame's pixels straight into one direct buffer
@@ -29,7 +31,8 @@ import java.util.List;
  * BatchPolicy#runSizeFor}) goes through the model in several runs, one after another, each filling
  * one run's tensor just before it runs; the batch's predictions go to the pipeline together when
  * its last run ends. A prediction's {@code inference} time runs from the batch's first run to the
- * end of its own.
+ * end of its own. A run that fails dead-letters its own frames ({@code inference-error}); the
+ * other runs' frames keep their predictions. Where every run fails, the batch fails as a whole.
  *
  * <p>Thread-safe: each inference worker thread reuses its own tensor buffer, of direct memory, for
  * each run: at most a full run of the largest frames it has seen, 12 bytes a pixel — {@code
@@ -38,6 +41,7 @@ import java.util.List;
  */
 public final class ModelBatchRunner implements BatchRunner {
 
+  private static final Logger LOG = LoggerFactory.getLogger(ModelBatchRunner.class);
   private static final double NANOS_PER_MILLI = 1_000_000.0;
   /** The most floats one direct buffer holds: its capacity in bytes is an int. */
   private static final long MAX_FLOATS = Integer.MAX_VALUE / Float.BYTES;
@@ -86,6 +90,8 @@ public final class ModelBatchRunner implements BatchRunner {
     long resultsNanos = 0;
     long firstRunStart = 0;
     List<Outcome> outcomes = new ArrayList<>(size);
+    RuntimeException failedRun = null;
+    boolean succeeded = false;
     for (int from = 0; from < size; from += runSize) {
       int n = Math.min(runSize, size - from);
       List<Frame> frames = batch.items().subList(from, from + n);
@@ -100,11 +106,29 @@ public final class ModelBatchRunner implements BatchRunner {
         firstRunStart = start;
       }
       tensorNanos += start - fillStart;
-      BatchResult result = engine.run(tensor, n, h, w);
+      BatchResult result;
+      try {
+        result = engine.run(tensor, n, h, w);
+      } catch (RuntimeException e) {
+        if (n == size) {
+          throw e; // the batch in one run: it failed as a whole
+        }
+        // The other runs' frames keep their predictions; this run's are dead-lettered.
+        LOG.warn("A run of {} of a batch of {} {} frames failed: {}", n, size, batch.key(), e.toString());
+        failedRun = failedRun == null ? e : failedRun;
+        for (Frame frame : frames) {
+          outcomes.add(Outcome.rejected(frame, RejectReason.INFERENCE_ERROR, "run of " + n + " frames failed: " + e));
+        }
+        continue;
+      }
       long end = System.nanoTime();
       inferenceNanos += end - start;
+      succeeded = true;
       outcomes.addAll(outcomes(frames, result, size, firstRunStart, end));
       resultsNanos += System.nanoTime() - end;
+    }
+    if (!succeeded) {
+      throw failedRun; // every run failed: the batch failed as a whole
     }
     // A batch that failed records nothing: its frames are dead-lettered, its times are no batch's.
     metrics.recordInference(inferenceNanos);

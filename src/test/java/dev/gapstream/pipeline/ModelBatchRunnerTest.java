@@ -16,6 +16,7 @@ import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.inference.TestModels;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.ingest.Frame;
+import dev.gapstream.ingest.RejectReason;
 import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrame;
@@ -105,6 +106,33 @@ class ModelBatchRunnerTest {
       assertThatThrownBy(() -> runner(engine, spec, WHOLE, metrics).run(batch(frames)))
           .as("the same batch in one run")
           .isInstanceOf(ModelException.class);
+    }
+  }
+
+  /**
+   * A run that fails dead-letters its own frames, not the batch's: the runs before and after it
+   * keep their predictions. Before, one failed run of a batch dead-lettered every frame of it,
+   * the predictions already made included. A batch whose every run fails still fails whole.
+   */
+  @Test
+  void aFailedRunDeadLettersItsOwnFramesOnly() {
+    // A model whose input takes exactly one image: a run of 2 fails, a run of 1 does not.
+    Path model = TestModels.ensure("tiny-cam-batch1");
+    ModelSpec spec = ModelSpec.load(model);
+    SyntheticFrames synth = new SyntheticFrames(5, List.of(new FrameSize(64, 48)));
+    List<SyntheticFrame> frames = List.of(synth.next(), synth.next(), synth.next());
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      List<Outcome> outcomes = runner(engine, spec, WHOLE.withRunPixels(2 * 64 * 48), metrics).run(batch(frames));
+
+      assertThat(outcomes).extracting(o -> o.frame().record().offset()).containsExactly(0L, 1L, 2L);
+      assertThat(outcomes.subList(0, 2)).allSatisfy(o -> {
+        assertThat(o.isPrediction()).isFalse();
+        assertThat(o.reason()).isEqualTo(RejectReason.INFERENCE_ERROR);
+        assertThat(o.error()).startsWith("run of 2 frames failed: ");
+      });
+      assertThat(outcomes.get(2).isPrediction()).as("the last run's frame, alone").isTrue();
+      assertThat(ModelTime.of(metrics.registry()).batches()).as("the batch that ran, counted").isEqualTo(1);
     }
   }
 
