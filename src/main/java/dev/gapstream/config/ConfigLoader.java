@@ -27,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * Builds the {@link GapstreamConfig} at start-up from layers, each overriding the one before:
  * defaults &lt; YAML file &lt; environment ({@code GAPSTREAM_*}) &lt; explicit overrides (CLI
  * {@code --set key=value}). Keys outside {@link ConfigKeys#DEF} and the {@code kafka.consumer.} /
- * {@code kafka.producer.} pass-through prefixes are rejected, so a typo fails the start instead of
- * being ignored.
+ * {@code kafka.producer.} pass-through prefixes are rejected, and so are pass-through names the
+ * Kafka client does not define, so a typo fails the start instead of being ignored.
  *
  * <p>Not thread safe; use one loader from one thread. {@code load()} may be called repeatedly.
  */
