@@ -85,8 +85,8 @@ public final class Frame {
 
   /** The last value of a header as UTF-8 text, or null when absent. */
   public String header(String name) {
-    Header h = record.headers().lastHeader(name);
-    return h == null || h.value() == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    byte[] value = headerBytes(name);
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
   }
 
   /** The last value of a header as it came, or null when absent or without a value. */

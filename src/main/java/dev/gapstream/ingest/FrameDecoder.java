@@ -2,6 +2,8 @@ package dev.gapstream.ingest;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.List;
 import javax.imageio.IIOException;
 import javax.imageio.ImageIO;
@@ -225,20 +227,18 @@ public final class FrameDecoder {
    * Cameras send the JPEG or PNG itself.
    */
   private static void refuseWrappedImage(byte[] bmp) {
-    if (bmp.length < 34 || littleEndianInt(bmp, 14) < 40) {
+    ByteBuffer header = ByteBuffer.wrap(bmp).order(ByteOrder.LITTLE_ENDIAN);
+    if (bmp.length < 34 || header.getInt(14) < 40) {
       return; // too short for the field (the reader rejects it), or an OS/2 header, which has none
     }
-    int compression = littleEndianInt(bmp, 30);
+    int compression = header.getInt(30);
     if (compression == 4 || compression == 5) {
+      String wrapped = compression == 4 ? "JPEG" : "PNG";
       throw new FrameRejectedException(
           RejectReason.UNSUPPORTED_FORMAT,
-          "BMP wrapping a " + (compression == 4 ? "JPEG" : "PNG") + " (compression " + compression
-              + ") is not supported: send the " + (compression == 4 ? "JPEG" : "PNG") + " itself");
+          "BMP wrapping a " + wrapped + " (compression " + compression + ") is not supported: send the "
+              + wrapped + " itself");
     }
-  }
-
-  private static int littleEndianInt(byte[] data, int at) {
-    return (data[at] & 0xff) | (data[at + 1] & 0xff) << 8 | (data[at + 2] & 0xff) << 16 | (data[at + 3] & 0xff) << 24;
   }
 
   /**
