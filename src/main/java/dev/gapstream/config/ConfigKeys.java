@@ -263,7 +263,7 @@ public final class ConfigKeys {
               INT,
               256,
               range(1, 100_000),
-              "Frames consumed but not yet published before the consumer pauses")
+              "Frames consumed and not yet committable (unfinished, or finished behind an unfinished one) before the consumer pauses")
           .define(
               INGEST_MAX_FRAME_BYTES,
               BYTES,

@@ -110,7 +110,7 @@ public record GapstreamConfig(
   /**
    * Ingest bounds.
    *
-   * @param maxInFlight frames consumed but not yet published or dead-lettered
+   * @param maxInFlight frames consumed and not yet committable (unfinished, or finished behind one)
    * @param maxFrameBytes largest encoded frame, bytes
    * @param maxPixels largest decoded width times height
    * @param decodeThreads worker threads for decoding

@@ -127,6 +127,14 @@ public final class OffsetTracker {
     return byOffset.size();
   }
 
+  /**
+   * Records consumed whose offset cannot be committed yet: the unfinished ones, and the finished
+   * ones behind the oldest unfinished one. A restart or a rebalance reads all of them again.
+   */
+  public int uncommittedCount() {
+    return pending.size();
+  }
+
   private static final class Entry {
     final long offset;
     boolean done;

@@ -105,6 +105,15 @@ final class OffsetCommitter {
     committed.keySet().removeAll(partitions);
   }
 
+  /** The assigned partitions' {@linkplain OffsetTracker#uncommittedCount() uncommitted records}. */
+  int uncommitted() {
+    int n = 0;
+    for (OffsetTracker tracker : trackers.values()) {
+      n += tracker.uncommittedCount();
+    }
+    return n;
+  }
+
   boolean hasPartitions() {
     return !trackers.isEmpty();
   }

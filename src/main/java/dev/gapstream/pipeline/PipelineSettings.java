@@ -14,8 +14,8 @@ import org.apache.kafka.common.config.ConfigDef;
  * @param deadLetterPayloadBytes the largest frame a dead letter carries whole: larger ones go
  *     without their bytes (their own topic keeps them), so that no dead letter is larger than the
  *     producer sends; lowered at start-up to what the dead-letter topic takes ({@link OutputLimit})
- * @param maxInFlight frames consumed but not yet published or dead-lettered; the consumer pauses at
- *     this bound and resumes at half of it
+ * @param maxInFlight frames consumed and not yet committable (unfinished, or finished behind an unfinished
+ *     one); the consumer pauses at this bound and resumes at half of it
  * @param maxFrameAge the oldest a frame may be when its turn to decode comes; zero for no limit
  * @param decodeThreads size of the decode worker pool
  * @param inferenceConcurrency batches run at once on the inference worker pool

@@ -66,7 +66,10 @@ import org.slf4j.LoggerFactory;
  * consumer is not thread-safe, and neither are the batcher and the offset trackers). Decoding and
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
- * consumer pauses and Kafka holds the rest; it resumes at half the bound. Paused, it still polls
+ * consumer pauses and Kafka holds the rest; it resumes at half the bound. The bound counts every
+ * frame whose offset cannot be committed yet ({@link #backlog}), finished or not: a dead letter that
+ * its topic refuses holds up its partition's commits while the predictions behind it go out, and
+ * counting only the unfinished frames, the consumer went on reading past it without end. Paused, it still polls
  * (returning nothing), so the group keeps it however long the pause; the few records a poll had
  * brought already wait, encoded, until it resumes. Of those in flight, only {@link
  * PipelineSettings#decodeAhead()} are decoded ahead of the model; the rest wait encoded, as Kafka
@@ -676,6 +679,7 @@ public final class PipelineVerticle extends VerticleBase {
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
+    resumeIfBelowHalf(); // the revoked partitions' uncommitted frames no longer count
   }
 
   // ---- ingest ----
@@ -695,7 +699,7 @@ public final class PipelineVerticle extends VerticleBase {
     Frame frame = new Frame(record, committer.consumed(record), System.nanoTime());
     inFlight++;
     metrics.frameReceived();
-    if (inFlight >= settings.maxInFlight() && !paused) {
+    if (backlog() >= settings.maxInFlight() && !paused) {
       paused = true;
       polled.hold(true);
     }
@@ -1055,10 +1059,23 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void leftInFlight() {
     inFlight--;
-    if (paused && !stopping && inFlight <= settings.maxInFlight() / 2) {
+    resumeIfBelowHalf();
+    finishDrainIfIdle();
+  }
+
+  private void resumeIfBelowHalf() {
+    if (paused && !stopping && backlog() <= settings.maxInFlight() / 2) {
       resumeConsuming();
     }
-    finishDrainIfIdle();
+  }
+
+  /**
+   * What the in-flight bound counts: the frames not finished yet, or, where more, the assigned
+   * partitions' frames whose offsets cannot be committed yet (a finished frame behind an unfinished
+   * one waits for it). Those are what a restart reads again, and what the offset trackers hold.
+   */
+  private int backlog() {
+    return Math.max(inFlight, committer.uncommitted());
   }
 
   private void finishDrainIfIdle() {

@@ -35,6 +35,22 @@ class OffsetTrackerTest {
   }
 
   @Test
+  void finishedRecordsBehindAnUnfinishedOneStayUncommitted() {
+    for (long o = 0; o < 5; o++) {
+      tracker.consumed(o);
+    }
+    tracker.finished(1);
+    tracker.finished(2);
+    tracker.finished(4);
+    assertThat(tracker.pendingCount()).as("unfinished: 0 and 3").isEqualTo(2);
+    assertThat(tracker.uncommittedCount()).as("all five wait for 0").isEqualTo(5);
+    tracker.finished(0);
+    assertThat(tracker.uncommittedCount()).as("3 and 4 wait for 3").isEqualTo(2);
+    tracker.finished(3);
+    assertThat(tracker.uncommittedCount()).isZero();
+  }
+
+  @Test
   void gapsInOffsetsFromCompactionOrTransactionMarkersAreFine() {
     tracker.consumed(3);
     tracker.consumed(7);

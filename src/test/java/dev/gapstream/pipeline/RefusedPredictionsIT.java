@@ -240,6 +240,64 @@ class RefusedPredictionsIT {
     }
   }
 
+  /**
+   * One bad frame while the dead-letter topic refuses writes, then 200 good frames of the same
+   * camera (one partition) against an in-flight bound of 16. The dead letter holds the partition's
+   * commit position, so every frame behind it is read again after a restart, finished or not: the
+   * bound counts them, the consumer pauses at it, and no more than the bound's worth is predicted
+   * past the frame until the topic takes it. Before, only unfinished frames counted: the stuck dead
+   * letter counted 1, all 200 were predicted, the consumer never paused, and the offset trackers
+   * grew with every frame for as long as the topic refused.
+   */
+  @Test
+  void aDeadLetterTheTopicRefusesHoldsTheConsumerAtTheBound() throws Exception {
+    int frames = 200;
+    int bound = 16;
+    try (EmbeddedKafka broker = brokerWithAcls();
+        Admin admin = broker.admin();
+        GapstreamService service = TestPipelines.start(Map.of(
+            "kafka.bootstrap.servers", broker.bootstrapServers(),
+            "ingest.max.in.flight", String.valueOf(bound)));
+        Outputs out = Outputs.read(broker.bootstrapServers());
+        KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(broker.bootstrapServers(), Map.of())) {
+      String group = service.config().kafka().groupId();
+      await().atMost(Duration.ofMinutes(1)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
+      refuseWrites(admin, "frames.dlq", true);
+      ProducerRecord<byte[], byte[]> bad = new ProducerRecord<>(
+          "frames", "camera-0".getBytes(StandardCharsets.UTF_8), "not an image".getBytes(StandardCharsets.UTF_8));
+      bad.headers().add("frame-id", "held-bad".getBytes(StandardCharsets.UTF_8));
+      producer.send(bad).get();
+      await().atMost(Duration.ofSeconds(30)).until(() -> refusedDeadLetters(service) >= 1);
+
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "held", 1, FrameFeed.jpegs(8, 64, 64, 11));
+      List<String> good = feed.ids(frames);
+      feed.send(0, frames, 0);
+      await().atMost(Duration.ofSeconds(30)).until(() -> paused(service));
+      TimeUnit.SECONDS.sleep(2); // time for frames past the bound to be predicted, were any taken in
+      int predictedMeanwhile = out.tally(good).predicted();
+      boolean stillPaused = paused(service);
+
+      refuseWrites(admin, "frames.dlq", false);
+      List<String> all = new ArrayList<>(good);
+      all.add("held-bad");
+      Outputs.Tally done = out.await(all, Duration.ofMinutes(1));
+      Outputs.Tally settled = out.settle(all, Duration.ofSeconds(1));
+      System.out.printf("dead letter refused: %d of %d frames behind it predicted meanwhile; after it %s%n",
+          predictedMeanwhile, frames, settled);
+
+      assertThat(stillPaused).as("the consumer held while the dead letter waited").isTrue();
+      assertThat(predictedMeanwhile).as("frames predicted past the waiting dead letter").isPositive().isLessThan(bound);
+      assertThat(done.lost()).as(done.toString()).isZero();
+      assertThat(settled.predicted()).isEqualTo(frames);
+      assertThat(settled.deadLettered()).isEqualTo(1);
+      assertThat(settled.duplicates()).as(settled.toString()).isZero();
+      var ends = new HashMap<>(KafkaState.endOffsets(admin, "frames"));
+      ends.values().removeIf(end -> end == 0);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(ends));
+    }
+  }
+
   private static double rejected(GapstreamService service) throws Exception {
     return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_frames_rejected_total");
   }
