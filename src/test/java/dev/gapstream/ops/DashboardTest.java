@@ -9,6 +9,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /** The dashboard's structure: importable, provisionable, templated, and following the data flow. */
@@ -60,6 +62,27 @@ class DashboardTest {
     assertThat(all).contains("histogram_quantile(0.5,", "histogram_quantile(0.99,",
         "gapstream_batch_size_bucket", "gapstream_frames_in_flight", "gapstream_consumer_paused",
         "sum by (reason)");
+  }
+
+  /**
+   * The job variable's "All" is any job: a query of a metric every JVM or Kafka client exports
+   * (the Kafka and JVM rows) also selects {@code application="gapstream"}, or on a shared
+   * Prometheus it would sum other applications' consumer lag and heap with gapstream's.
+   */
+  @Test
+  void sharedMetricsAreSelectedForGapstreamOnly() throws Exception {
+    Pattern selector = Pattern.compile("\\b([a-zA-Z_][a-zA-Z0-9_]*)\\{([^}]*)}");
+    List<String> shared = new ArrayList<>();
+    PromQueryMetrics.dashboardExpressions(PromQueryMetricsTest.DASHBOARD).forEach((panel, expr) -> {
+      Matcher m = selector.matcher(expr);
+      while (m.find()) {
+        if (!m.group(1).startsWith("gapstream")) {
+          shared.add(m.group(1));
+          assertThat(m.group(2)).as("%s: %s", panel, m.group(1)).contains("application=\"gapstream\"");
+        }
+      }
+    });
+    assertThat(shared).contains("kafka_consumer_fetch_manager_records_lag", "jvm_memory_used_bytes", "process_cpu_usage");
   }
 
   /** gapstream_model_info is always 1: its stat panel shows the series' name, model and version. */
