@@ -302,7 +302,8 @@ public final class PipelineVerticle extends VerticleBase {
   private record OutputLimits(OutputLimit prediction, OutputLimit deadLetter, int deadLetterPayloadBytes) {}
 
   /**
-   * Runs on a worker: the producer's metadata of each output topic, or which one it lacks; then what
+   * Runs on a worker: the producer's metadata of each output topic, or which one it lacks; whether
+   * the producer's principal may write to them ({@link OutputTopicAccess}); then what
    * each takes. In at-least-once mode that is the producer's limit: a topic's refusal is handled when
    * it comes, so its limit counts as it is then. In exactly-once mode a refusal would doom the
    * transaction, so the topics' own limits are read here, once (one raised later counts from the
@@ -324,6 +325,14 @@ public final class PipelineVerticle extends VerticleBase {
                 output.getKey(), output.getValue(), why, output.getValue()),
             e);
       }
+    }
+    List<String> unwritable = OutputTopicAccess.unwritable(settings.producerConfig(), List.copyOf(outputs.keySet()));
+    if (!unwritable.isEmpty()) {
+      String topic = unwritable.get(0);
+      throw new IllegalStateException(String.format(
+          "cannot publish to topic '%s' (%s): the broker says this principal may not write to it. Let it"
+              + " write to the topic, or correct %s",
+          topic, outputs.get(topic), outputs.get(topic)));
     }
     Map<String, Long> topicLimits =
         settings.exactlyOnce()

@@ -27,7 +27,8 @@ import org.slf4j.LoggerFactory;
  * A replica whose predictions topic does not exist, on a cluster that does not create topics on
  * demand: it stays unready and out of the consumer group, says which key names the missing topic,
  * and takes no frames; once the topic is created it joins and predicts every frame sent meanwhile.
- * While its first lookup still waits, it warns why nothing is consumed.
+ * While its first lookup still waits, it warns why nothing is consumed. The same for a predictions
+ * topic it may not write to.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class OutputTopicsIT {
@@ -92,6 +93,53 @@ class OutputTopicsIT {
           assertThat(done.lost()).isZero();
         }
         assertThat(KafkaState.members(admin, service.config().kafka().groupId())).isEqualTo(1);
+      } finally {
+        service.close();
+      }
+    } finally {
+      pipelineLog.detachAppender(log);
+    }
+  }
+
+  /**
+   * The predictions topic exists but this principal may not write to it (an ACL allows everything
+   * else): its metadata is found all the same, which used to be the whole check, so the replica
+   * joined the group and took partitions whose every prediction the broker refused. Now it stays
+   * unready and out of the group, saying why, until the ACL goes; then it predicts every frame.
+   */
+  @Test
+  void aPredictionsTopicThePrincipalMayNotWriteKeepsTheReplicaOutOfTheGroup() throws Exception {
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
+    pipelineLog.addAppender(log);
+    try (EmbeddedKafka broker = RefusedPredictionsIT.brokerWithAcls(2);
+        Admin admin = broker.admin()) {
+      RefusedPredictionsIT.refuseWrites(admin, "predictions", true);
+      GapstreamService service =
+          GapstreamService.start(TestPipelines.config(Map.of("kafka.bootstrap.servers", broker.bootstrapServers())), TestPipelines.TIGHT);
+      try {
+        FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "unwritable", 4, FrameFeed.jpegs(4, 64, 64, 9));
+        List<String> ids = feed.ids(FRAMES);
+        feed.send(0, FRAMES, 200);
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+            assertThat(lines(log, Level.ERROR)).anySatisfy(line -> assertThat(line)
+                .contains("Not consuming frames until the pipeline can publish")
+                .contains("cannot publish to topic 'predictions' (topics.predictions): the broker says this"
+                    + " principal may not write to it")));
+        await().atMost(Duration.ofSeconds(30)).until(() -> lines(log, Level.ERROR).size() >= 2);
+        HttpResponse<String> ready = TestPipelines.get(service, "/health/ready");
+        assertThat(ready.statusCode()).isEqualTo(503);
+        assertThat(new JsonObject(ready.body()).getJsonObject("checks").getBoolean("topics")).isFalse();
+        assertThat(admin.listGroups().all().get()).as("nobody joined a group").isEmpty();
+
+        RefusedPredictionsIT.refuseWrites(admin, "predictions", false);
+        await().atMost(Duration.ofSeconds(60)).until(() -> TestPipelines.get(service, "/health/ready").statusCode() == 200);
+        try (Outputs out = Outputs.read(broker.bootstrapServers())) {
+          Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+          assertThat(done.predicted()).as(done.toString()).isEqualTo(FRAMES);
+          assertThat(done.lost()).isZero();
+        }
       } finally {
         service.close();
       }
