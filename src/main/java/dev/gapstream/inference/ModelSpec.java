@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.slf4j.LoggerFactory;
 
 /**
  * Everything the pipeline needs to know about a model besides its weights: tensor names, the
@@ -113,7 +114,16 @@ public record ModelSpec(
   public static ModelSpec load(Path onnxFile, OnnxGraph graph) {
     Path dir = onnxFile.toAbsolutePath().getParent();
     Path descriptor = dir == null ? Path.of(DESCRIPTOR) : dir.resolve(DESCRIPTOR);
-    ModelSpec spec = Files.exists(descriptor) ? DescriptorReader.read(descriptor) : defaults(onnxFile, graph);
+    ModelSpec spec;
+    if (Files.exists(descriptor)) {
+      spec = DescriptorReader.read(descriptor);
+    } else {
+      spec = defaults(onnxFile, graph);
+      LoggerFactory.getLogger(ModelSpec.class).warn(
+          "{}: no {} beside it, so it is read as a bare ImageNet-style model: input {}x{}, RGB scaled to"
+              + " 0..1, ImageNet mean and std, labels class-0 to class-{}; a model trained otherwise needs its {}",
+          onnxFile, DESCRIPTOR, spec.fixedWidth(), spec.fixedHeight(), spec.labels().size() - 1, DESCRIPTOR);
+    }
     String logits = beforeSoftmax(graph, spec.logitsOutput());
     return logits.equals(spec.logitsOutput()) ? spec : spec.withLogits(logits, GapHeadDetector.detect(graph, logits).kind());
   }
