@@ -94,14 +94,15 @@ public final class CamExtractor {
     float cut = min + threshold * (heat[peak] - min);
     int[] bounds = region(heat, width, height, peak, cut);
     float shift = cellCentre - ModelSpec.CELL_MIDDLE; // cells are one wide around their centre
-    // The outermost cells own the frame up to its edges: a box on the grid's last column reaches
-    // the right edge as one on its first reaches the left (a centre off the cell's middle left the
-    // last pixels of every frame to no cell).
+    // The outermost cells own the frame up to its edges: a box on the grid's first column reaches
+    // the left edge, one on its last the right, whatever the cells' centre and the grid's span (a
+    // centre off the cell's middle left the first or last pixels of every frame to no cell, and a
+    // grid short of the frame its last ones).
     float[] box = {
-      clamp((bounds[0] + shift) / width * spanX),
-      clamp((bounds[1] + shift) / height * spanY),
-      clamp(bounds[2] == width - 1 ? spanX : (bounds[2] + 1 + shift) / width * spanX),
-      clamp(bounds[3] == height - 1 ? spanY : (bounds[3] + 1 + shift) / height * spanY)
+      bounds[0] == 0 ? 0f : clamp((bounds[0] + shift) / width * spanX),
+      bounds[1] == 0 ? 0f : clamp((bounds[1] + shift) / height * spanY),
+      bounds[2] == width - 1 ? 1f : clamp((bounds[2] + 1 + shift) / width * spanX),
+      bounds[3] == height - 1 ? 1f : clamp((bounds[3] + 1 + shift) / height * spanY)
     };
     int pi = peak / width;
     int pj = peak % width;

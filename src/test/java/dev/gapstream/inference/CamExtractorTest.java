@@ -164,6 +164,22 @@ class CamExtractorTest {
   }
 
   /**
+   * The first cells reach the frame's first pixels too, whatever the cells' centre: centred 7/8 into
+   * their cells (an unpadded net), a box on the first column began 3/8 of a cell into the frame. And
+   * a grid short of the frame (its last pixels dropped by a stride) still boxes up to the frame's
+   * far edge from its last cell, where the box stopped at the grid's span.
+   */
+  @Test
+  void theFirstCellsReachTheFramesEdgesToo() {
+    float[] first = {9, 0, 0, 0};
+    assertThat(CamExtractor.extract(first, 0, 1, 4, 0, 0.5f, 0.875f).box())
+        .containsExactly(0f, 0f, 1.375f / 4, 1f);
+    float[] last = {0, 0, 0, 9};
+    ClassActivationMap shortGrid = CamExtractor.localise(last, 1, 4, 0, 0.5f, ModelSpec.CELL_MIDDLE, 0.9f, 0.9f);
+    assertThat(shortGrid.box()).containsExactly(3f / 4 * 0.9f, 0f, 1f, 1f);
+  }
+
+  /**
    * A 30-pixel-wide frame through a stride-8 net: 4 columns of 8 pixels, the last reaching 2 past
    * the frame's edge. The peak in that column is at its centre, pixel 28 of 30, not at 7/8 of the
    * frame (26.25) as if the 4 columns tiled it.
