@@ -9,6 +9,7 @@ import dev.gapstream.cli.RunCommand;
 import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
 import dev.gapstream.synth.SynthCommand;
+import dev.gapstream.synth.FrameSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -51,6 +52,14 @@ public final class Main {
   /** The configured picocli command line; tests drive it without exiting the JVM. */
   public static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // A size that does not parse is a usage error naming its option (exit 2), like any bad value.
+    cli.registerConverter(FrameSize.class, text -> {
+      try {
+        return FrameSize.parse(text);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    });
     cli.setExecutionExceptionHandler(
         (ex, cmd, parsed) -> {
           cmd.getErr().println(cmd.getColorScheme().errorText("error: " + describe(ex)));

@@ -5,15 +5,22 @@ import dev.gapstream.bench.FrameSource;
 import dev.gapstream.synth.FrameSize;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 /** Which frames a command sends: synthetic ones ({@code --size}, {@code --encoding}, {@code --seed}) or {@code --images}. */
 final class FrameSourceOptions {
 
   @Option(names = "--size", defaultValue = "224x224", description = "Synthetic frame size WxH (default: ${DEFAULT-VALUE}).")
-  String size;
+  FrameSize size;
 
-  @Option(names = "--encoding", defaultValue = "jpeg", description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--encoding",
+      defaultValue = "jpeg",
+      converter = EncodingConverter.class,
+      description = "Synthetic frame encoding: jpeg or png (default: ${DEFAULT-VALUE}).")
   String encoding;
 
   @Option(names = "--images", paramLabel = "DIR", description = "Use the .jpg/.png files in DIR instead of synthetic frames.")
@@ -26,7 +33,7 @@ final class FrameSourceOptions {
   List<EncodedFrame> frames(int count) {
     return images != null
         ? FrameSource.directory(images, count)
-        : FrameSource.synthetic(count, FrameSize.parse(size), encoding, seed);
+        : FrameSource.synthetic(count, size, encoding, seed);
   }
 
   /** Where the frames come from, for a report. */
@@ -39,8 +46,19 @@ final class FrameSourceOptions {
    * 0) the size they are sent at: the report gives the size they are classified at.
    */
   String describe(int maxSide) {
-    FrameSize sent = FrameSize.parse(size);
-    boolean scaled = images == null && maxSide > 0 && Math.max(sent.width(), sent.height()) > maxSide;
-    return scaled ? describe() + " scaled from " + sent + " (ingest.resize.max.side)" : describe();
+    boolean scaled = images == null && maxSide > 0 && Math.max(size.width(), size.height()) > maxSide;
+    return scaled ? describe() + " scaled from " + size + " (ingest.resize.max.side)" : describe();
+  }
+
+  /** {@code --encoding}, checked when the command line is parsed: a usage error naming the option. */
+  static final class EncodingConverter implements ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String encoding = value.toLowerCase(Locale.ROOT);
+      if (!List.of("jpeg", "jpg", "png").contains(encoding)) {
+        throw new TypeConversionException("jpeg or png, not " + value);
+      }
+      return encoding;
+    }
   }
 }

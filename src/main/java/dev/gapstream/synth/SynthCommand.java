@@ -9,7 +9,10 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code gapstream synth}: writes labelled synthetic frames to a directory, plus {@code labels.csv}
@@ -47,9 +50,10 @@ public final class SynthCommand implements Callable<Integer> {
   @Option(
       names = "--sizes",
       split = ",",
+      paramLabel = "WxH",
       description =
           "Frame sizes WxH, comma-separated (default: the camera-like set 64x64..256x256).")
-  List<String> sizes;
+  List<FrameSize> sizes;
 
   @Option(
       names = "--format",
@@ -57,12 +61,14 @@ public final class SynthCommand implements Callable<Integer> {
       description = "png, jpeg or mixed (default ${DEFAULT-VALUE}).")
   Format format;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() throws IOException {
     if (count < 0) {
-      throw new IllegalArgumentException("--count must be >= 0: " + count);
+      throw new ParameterException(spec.commandLine(), "--count: 0 or more, got " + count);
     }
-    List<FrameSize> frameSizes = FrameSize.parseAll(sizes, SyntheticFrames.DEFAULT_SIZES);
+    List<FrameSize> frameSizes = sizes == null || sizes.isEmpty() ? SyntheticFrames.DEFAULT_SIZES : sizes;
     Files.createDirectories(out);
     SyntheticFrames frames = new SyntheticFrames(seed, frameSizes);
     // A separate stream for the format choice, so --format does not change the frames themselves.

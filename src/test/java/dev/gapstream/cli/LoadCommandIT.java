@@ -141,6 +141,18 @@ class LoadCommandIT {
     assertThat(month.err()).contains("2592010000 frames (the rate times the warm-up and the duration) are more than the 100000000");
   }
 
+  /** A frame size or encoding that does not parse names its option, exit 2, before any frame is made. */
+  @Test
+  void aBadFrameSizeOrEncodingIsAUsageErrorNamingItsOption() {
+    CliRun size = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--size", "19x");
+    assertThat(size.code()).isEqualTo(2);
+    assertThat(size.err()).contains("Invalid value for option '--size': expected WIDTHxHEIGHT, e.g. 128x96: 19x");
+
+    CliRun encoding = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--encoding", "gif");
+    assertThat(encoding.code()).isEqualTo(2);
+    assertThat(encoding.err()).contains("Invalid value for option '--encoding': jpeg or png, not gif");
+  }
+
   private static void cameraSendsTwentyFrames() {
     List<byte[]> frames = FrameFeed.jpegs(20, 80, 80, 5);
     try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of())) {

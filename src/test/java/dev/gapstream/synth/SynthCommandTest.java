@@ -3,6 +3,7 @@ package dev.gapstream.synth;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.Main;
+import dev.gapstream.cli.CliRun;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -75,11 +76,16 @@ class SynthCommandTest {
         .isEqualTo(Files.readAllBytes(b.resolve("frame-000002.png")));
   }
 
+  /** Usage errors naming their option, exit 2; before, a bare "error: expected WIDTHxHEIGHT", exit 1. */
   @Test
-  void rejectsBadSize() {
-    int code =
-        Main.commandLine()
-            .execute("synth", "--out", dir.toString(), "--count", "1", "--sizes", "64by64");
-    assertThat(code).isNotZero();
+  void badValuesAreUsageErrorsNamingTheirOption() {
+    CliRun size = CliRun.of("synth", "--out", dir.toString(), "--count", "1", "--sizes", "64x64,64by64");
+    assertThat(size.code()).isEqualTo(2);
+    assertThat(size.err()).contains("Invalid value for option '--sizes' (WxH): expected WIDTHxHEIGHT, e.g. 128x96: 64by64");
+
+    CliRun count = CliRun.of("synth", "--out", dir.toString(), "--count", "-1");
+    assertThat(count.code()).isEqualTo(2);
+    assertThat(count.err()).contains("--count: 0 or more, got -1");
+    assertThat(dir).isEmptyDirectory();
   }
 }
