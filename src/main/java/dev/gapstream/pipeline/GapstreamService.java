@@ -182,9 +182,12 @@ public final class GapstreamService implements AutoCloseable {
     }
   }
 
-  /** Starts everything; on any failure closes what was started and rethrows. */
+  /**
+   * Starts everything; on any failure closes what was started and rethrows. The event loop's time
+   * limit is {@link Options#DEFAULT}'s, or the system property {@value Options#EVENT_LOOP_WARN_PROPERTY}'s.
+   */
   public static GapstreamService start(GapstreamConfig config) {
-    return start(config, Options.DEFAULT);
+    return start(config, Options.fromSystemProperties());
   }
 
   public static GapstreamService start(GapstreamConfig config, Options options) {
@@ -499,6 +502,31 @@ public final class GapstreamService implements AutoCloseable {
    */
   public record Options(Duration maxEventLoopExecuteTime, PredictionTap tap) {
     public static final Options DEFAULT = new Options(Duration.ofSeconds(2), PredictionTap.NONE);
+    /**
+     * Milliseconds an event-loop task may run before Vert.x logs it with its stack (2000 by
+     * default): set lower to find what keeps the loop busy, e.g. {@code
+     * GAPSTREAM_JAVA_OPTS=-Dgapstream.eventloop.warn.ms=100}; the tests that start {@code run} in
+     * a process of its own set 100 and fail on a block, as the in-process ones do.
+     */
+    public static final String EVENT_LOOP_WARN_PROPERTY = "gapstream.eventloop.warn.ms";
+
+    /** {@link #DEFAULT}, with {@value #EVENT_LOOP_WARN_PROPERTY}'s limit where it is set. */
+    public static Options fromSystemProperties() {
+      String value = System.getProperty(EVENT_LOOP_WARN_PROPERTY);
+      if (value == null) {
+        return DEFAULT;
+      }
+      try {
+        long ms = Long.parseLong(value.trim());
+        if (ms >= 1) {
+          return new Options(Duration.ofMillis(ms), DEFAULT.tap());
+        }
+      } catch (NumberFormatException e) {
+        // refused below
+      }
+      throw new ConfigException(
+          "system property " + EVENT_LOOP_WARN_PROPERTY + ": a whole number of milliseconds, 1 or more, not '" + value + "'");
+    }
 
     public Options(Duration maxEventLoopExecuteTime) {
       this(maxEventLoopExecuteTime, PredictionTap.NONE);

@@ -47,8 +47,11 @@ class ProcessRecoveryIT {
 
   @AfterEach
   void stopBroker() {
-    processes.forEach(ServiceProcess::close);
-    broker.close();
+    try {
+      ServiceProcess.closeAll(processes);
+    } finally {
+      broker.close();
+    }
   }
 
   @Test

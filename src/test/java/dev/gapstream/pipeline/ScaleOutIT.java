@@ -40,7 +40,7 @@ class ScaleOutIT {
 
   @AfterEach
   void stopAll() {
-    processes.forEach(ServiceProcess::close);
+    ServiceProcess.closeAll(processes);
   }
 
   @Test

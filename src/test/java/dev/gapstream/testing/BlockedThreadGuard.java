@@ -4,8 +4,12 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.spi.StackTraceElementProxy;
+import ch.qos.logback.classic.spi.ThrowableProxy;
 import ch.qos.logback.core.read.ListAppender;
+import java.time.Instant;
+import java.time.LocalTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
@@ -35,6 +39,11 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
 
   private static final String CHECKER = "io.vertx.core.impl.BlockedThreadChecker";
   private static final Pattern WARNING = Pattern.compile("Thread (.+) has been blocked for (\\d+) ms");
+  /** A line of {@code logback.xml}'s pattern: time, level, thread, logger, message. */
+  private static final Pattern LOG_LINE =
+      Pattern.compile("(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) (\\w+)\\s+\\[.*?] (\\S+) - (.*)");
+  /** A frame of a logged stack: {@code at [module/]class.method(...)}. */
+  private static final Pattern STACK_FRAME = Pattern.compile("^\\s+at (?:\\S+/)?([\\w.$]+)\\.([\\w$<>]+)\\(");
 
   private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
 
@@ -55,6 +64,40 @@ public final class BlockedThreadGuard implements BeforeAllCallback, AfterAllCall
     if (!blocked.isEmpty()) {
       throw new AssertionError("the event loop was blocked: " + blocked);
     }
+  }
+
+  /**
+   * As {@link #blocks(List)}, for the checker's warnings in the log of a service process of its own
+   * (in {@code logback.xml}'s pattern, each warning followed by its stack).
+   */
+  public static List<String> blocksInLog(String log) {
+    List<ILoggingEvent> events = new ArrayList<>();
+    String[] lines = log.split("\n");
+    for (int i = 0; i < lines.length; i++) {
+      Matcher m = LOG_LINE.matcher(lines[i]);
+      if (!m.matches() || !m.group(3).endsWith("BlockedThreadChecker")) {
+        continue;
+      }
+      long millisOfDay = LocalTime.parse(m.group(1)).toNanoOfDay() / 1_000_000;
+      List<StackTraceElement> stack = new ArrayList<>();
+      while (i + 1 < lines.length && !LOG_LINE.matcher(lines[i + 1]).matches()) {
+        Matcher frame = STACK_FRAME.matcher(lines[++i]);
+        if (frame.find()) {
+          stack.add(new StackTraceElement(frame.group(1), frame.group(2), null, -1));
+        }
+      }
+      LoggingEvent event = new LoggingEvent();
+      event.setLevel(Level.toLevel(m.group(2)));
+      event.setMessage(m.group(4));
+      event.setInstant(Instant.ofEpochMilli(millisOfDay));
+      if (!stack.isEmpty()) {
+        Throwable blocked = new Throwable("Thread blocked");
+        blocked.setStackTrace(stack.toArray(StackTraceElement[]::new));
+        event.setThrowableProxy(new ThrowableProxy(blocked));
+      }
+      events.add(event);
+    }
+    return blocks(events);
   }
 
   /** The blocks by our code among the checker's warnings, one line and stack for each sample. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.PatternLayout;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.LoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxy;
@@ -118,14 +119,31 @@ class BlockedThreadGuardTest {
       runOnLoop(vertx, 2);
       Thread.sleep(200);
       assertThat(BlockedThreadGuard.blocks(warnings(appender))).as("a 2 ms task").isEmpty();
+      assertThat(BlockedThreadGuard.blocksInLog(asLogged(warnings(appender), checker))).isEmpty();
       runOnLoop(vertx, 400);
       assertThat(BlockedThreadGuard.blocks(warnings(appender)))
           .as("a 400 ms sleep on the loop")
+          .anySatisfy(block -> assertThat(block).contains(BlockedThreadGuardTest.class.getName()));
+      // The same warnings as a service process's log has them (ServiceProcess reads that).
+      String log = asLogged(warnings(appender), checker);
+      assertThat(BlockedThreadGuard.blocksInLog("12:00:00.000 INFO  [main] d.g.Main - started\n" + log))
+          .as("the 400 ms sleep, read from the log's text")
           .anySatisfy(block -> assertThat(block).contains(BlockedThreadGuardTest.class.getName()));
     } finally {
       checker.detachAppender(appender);
       vertx.close().await();
     }
+  }
+
+  /** {@code events} as {@code logback.xml} writes them, each with its stack. */
+  private static String asLogged(List<ILoggingEvent> events, Logger logger) {
+    PatternLayout layout = new PatternLayout();
+    layout.setContext(logger.getLoggerContext());
+    layout.setPattern("%d{HH:mm:ss.SSS} %-5level [%thread] %logger{24} - %msg%n");
+    layout.start();
+    StringBuilder text = new StringBuilder();
+    events.forEach(e -> text.append(layout.doLayout(e)));
+    return text.toString();
   }
 
   private static List<ILoggingEvent> warnings(ListAppender<ILoggingEvent> appender) {

@@ -1,6 +1,8 @@
 package dev.gapstream.testing;
 
+import dev.gapstream.pipeline.GapstreamService;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -70,6 +72,8 @@ public final class ServiceProcess implements AutoCloseable {
     // every run of the kill tests leaked them; here the test's @TempDir takes them away.
     Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
     command.add("-Djava.io.tmpdir=" + tmp);
+    // The event loop's limit the in-process tests keep (TestPipelines.TIGHT): close() fails on a block.
+    command.add("-D" + GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY + "=" + TestPipelines.TIGHT.maxEventLoopExecuteTime().toMillis());
     command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
@@ -227,7 +231,10 @@ public final class ServiceProcess implements AutoCloseable {
     }
   }
 
-  /** Kills the process if it still runs. */
+  /**
+   * Kills the process if it still runs; then fails when Vert.x's blocked-thread checker caught
+   * gapstream's code blocking the process's event loop, as {@link BlockedThreadGuard} does in process.
+   */
   @Override
   public void close() {
     if (process.isAlive()) {
@@ -237,6 +244,44 @@ public final class ServiceProcess implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    List<String> blocked;
+    try {
+      blocked = BlockedThreadGuard.blocksInLog(log());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    if (!blocked.isEmpty()) {
+      throw new AssertionError(name + ": the event loop was blocked: " + blocked);
+    }
+  }
+
+  /** Closes every one of {@code processes}, then throws the first failure, the others suppressed. */
+  public static void closeAll(List<ServiceProcess> processes) {
+    RuntimeException failure = null;
+    AssertionError blocked = null;
+    for (ServiceProcess process : processes) {
+      try {
+        process.close();
+      } catch (AssertionError e) {
+        if (blocked == null) {
+          blocked = e;
+        } else {
+          blocked.addSuppressed(e);
+        }
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (blocked != null) {
+      throw blocked;
+    }
+    if (failure != null) {
+      throw failure;
     }
   }
 }
