@@ -8,7 +8,9 @@ nothing is downloaded) and three tiny nets for unit tests: tiny-cam (class maps 
 `cam` output), tiny-linear (GAP then a linear layer) and tiny-fc (a flattened fixed-size map into
 a linear layer: no GAP); tiny-cam-batch1, tiny-cam with its batch dimension fixed at 1, as
 PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, tiny-linear with
-Softmax on its output (probabilities, as many exported classifiers give). With no MODEL, all are exported. A model whose .onnx already exists is
+Softmax on its output (probabilities, as many exported classifiers give), tiny-linear-logsoftmax
+(LogSoftmax instead), tiny-linear-sigmoid (Sigmoid instead: a multi-label head) and tiny-cam-1class
+(tiny-cam with one class). With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -65,6 +67,20 @@ class TinyLinearSoftmax(TinyLinear):
 
     def forward(self, x):
         return torch.softmax(super().forward(x), dim=1)
+
+
+class TinyLinearLogSoftmax(TinyLinear):
+    """tiny-linear with its scores put through LogSoftmax: log-probabilities."""
+
+    def forward(self, x):
+        return torch.log_softmax(super().forward(x), dim=1)
+
+
+class TinyLinearSigmoid(TinyLinear):
+    """tiny-linear with each score put through Sigmoid: a multi-label head, which gapstream refuses."""
+
+    def forward(self, x):
+        return torch.sigmoid(super().forward(x))
 
 
 class TinyFc(nn.Module):
@@ -132,6 +148,15 @@ def build(name):
     if name == "tiny-linear-softmax":
         m = TinyLinearSoftmax()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
+    if name == "tiny-linear-logsoftmax":
+        m = TinyLinearLogSoftmax()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["log_probabilities"]
+    if name == "tiny-linear-sigmoid":
+        m = TinyLinearSigmoid()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
+    if name == "tiny-cam-1class":
+        m = TinyCam(classes=1)
+        return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
     if name == "tiny-fc":
         m = TinyFc()
         return m, m.fc, "none", m.body, False, 32, False, ["logits"]
@@ -179,7 +204,7 @@ def main(argv):
     out_dir = argv[1]
     names = argv[2:] or [
         "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
-        "tiny-linear-softmax"]
+        "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class"]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")

@@ -475,6 +475,11 @@ public final class InferenceEngine implements AutoCloseable {
       throws OrtException {
     long[] logits = shape(session, spec.logitsOutput());
     long classes = logits != null && logits.length >= 2 ? logits[1] : -1;
+    if (classes == 1) {
+      throw new ModelException(
+          file + ": output '" + spec.logitsOutput() + "' has one class, whose softmax scores every frame 1.0;"
+              + " export a binary classifier with two outputs (e.g. defect, no defect)");
+    }
     if (classes > 0 && spec.labels().size() != classes) {
       throw new ModelException(
           file + ": output '" + spec.logitsOutput() + "' has " + classes + " classes, and the model's labels are "

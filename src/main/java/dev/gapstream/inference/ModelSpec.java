@@ -107,9 +107,10 @@ public record ModelSpec(
 
   /**
    * As {@link #load(Path)}, reusing an already parsed graph of {@code onnxFile}. A logits output
-   * computed by a {@code Softmax} (a model whose output is probabilities) is read before it: the
-   * pipeline takes the softmax of what it reads, and a second one flattened the scores (0.9 of 6
-   * classes came out as 0.33), while the GAP head, behind the Softmax, went undetected.
+   * computed by a {@code Softmax} or {@code LogSoftmax} (a model whose output is probabilities) is
+   * read before it: the pipeline takes the softmax of what it reads, and a second one flattened the
+   * scores (0.9 of 6 classes came out as 0.33), while the GAP head, behind the Softmax, went
+   * undetected. One computed by a {@code Sigmoid} (a multi-label head) is refused.
    */
   public static ModelSpec load(Path onnxFile, OnnxGraph graph) {
     Path dir = onnxFile.toAbsolutePath().getParent();
@@ -124,14 +125,24 @@ public record ModelSpec(
               + " 0..1, ImageNet mean and std, labels class-0 to class-{}; a model trained otherwise needs its {}",
           onnxFile, DESCRIPTOR, spec.fixedWidth(), spec.fixedHeight(), spec.labels().size() - 1, DESCRIPTOR);
     }
+    if (graph.producer(spec.logitsOutput()).filter(node -> node.getOpType().equals("Sigmoid")).isPresent()) {
+      // A softmax of sigmoids flattens every score (0.99 of 6 classes came out as 0.35).
+      throw new ModelException(
+          onnxFile + ": output '" + spec.logitsOutput() + "' is computed by a Sigmoid, a multi-label head that"
+              + " scores each class on its own; gapstream scores one class of several with a softmax."
+              + " Serve a single-label classifier (its logits, or their Softmax)");
+    }
     String logits = beforeSoftmax(graph, spec.logitsOutput());
     return logits.equals(spec.logitsOutput()) ? spec : spec.withLogits(logits, GapHeadDetector.detect(graph, logits).kind());
   }
 
-  /** The input of the {@code Softmax} that computes {@code tensor}, else {@code tensor}. */
+  /**
+   * The input of the {@code Softmax} or {@code LogSoftmax} that computes {@code tensor}, else {@code
+   * tensor}: the softmax of either is the softmax of that input.
+   */
   static String beforeSoftmax(OnnxGraph graph, String tensor) {
     return graph.producer(tensor)
-        .filter(node -> node.getOpType().equals("Softmax"))
+        .filter(node -> node.getOpType().equals("Softmax") || node.getOpType().equals("LogSoftmax"))
         .map(node -> node.getInput(0))
         .orElse(tensor);
   }

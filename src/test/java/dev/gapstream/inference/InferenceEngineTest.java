@@ -130,6 +130,38 @@ class InferenceEngineTest {
     }
   }
 
+  /** LogSoftmax likewise: the softmax of log-probabilities is the softmax of the logits. */
+  @Test
+  void aModelThatOutputsLogProbabilitiesIsReadBeforeItsLogSoftmax() {
+    Path logProbabilities = TestModels.ensure("tiny-linear-logsoftmax");
+    Path logits = TestModels.ensure("tiny-linear");
+    ModelSpec spec = ModelSpec.load(logProbabilities);
+    assertThat(spec.logitsOutput()).isEqualTo("/fc/Gemm_output_0");
+    assertThat(spec.head()).isEqualTo(HeadKind.GAP_LINEAR);
+    try (InferenceEngine withLogSoftmax = InferenceEngine.open(logProbabilities, spec, EngineOptions.cpu(1));
+        InferenceEngine without = InferenceEngine.open(logits, ModelSpec.load(logits), EngineOptions.cpu(1))) {
+      FloatBuffer batch = randomBatch(2, 32, 40);
+      assertThat(withLogSoftmax.run(batch, 2, 32, 40).logits(1))
+          .containsExactly(without.run(batch, 2, 32, 40).logits(1), within(1e-5f));
+    }
+  }
+
+  /**
+   * Heads whose scores a softmax would misstate are refused at start-up, saying why: a Sigmoid
+   * (multi-label) head, whose softmax flattened every score, and a single logit, whose softmax is
+   * 1.0 for every frame. Before, both served, every score wrong.
+   */
+  @Test
+  void headsASoftmaxWouldMisstateAreRefused() {
+    assertThatThrownBy(() -> ModelSpec.load(TestModels.ensure("tiny-linear-sigmoid")))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("tiny-linear-sigmoid.onnx: output 'probabilities' is computed by a Sigmoid, a multi-label head");
+    Path oneClass = TestModels.ensure("tiny-cam-1class");
+    assertThatThrownBy(() -> InferenceEngine.open(oneClass, ModelSpec.load(oneClass), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("tiny-cam-1class.onnx: output 'logits' has one class, whose softmax scores every frame 1.0");
+  }
+
   /** A graph exported with its batch fixed at 1 (PyTorch without dynamic_axes) takes batches of 1. */
   @Test
   void aModelWithItsBatchFixedAtOneTakesBatchesOfOne() {
