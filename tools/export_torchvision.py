@@ -10,7 +10,7 @@ a linear layer: no GAP); tiny-cam-batch1, tiny-cam with its batch dimension fixe
 PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, tiny-linear with
 Softmax on its output (probabilities, as many exported classifiers give), tiny-linear-logsoftmax
 (LogSoftmax instead), tiny-linear-sigmoid (Sigmoid instead: a multi-label head) and tiny-cam-1class
-(tiny-cam with one class). With no MODEL, all are exported. A model whose .onnx already exists is
+(tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames). With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -81,6 +81,15 @@ class TinyLinearSigmoid(TinyLinear):
 
     def forward(self, x):
         return torch.sigmoid(super().forward(x))
+
+
+class TinyCamNan(TinyCam):
+    """tiny-cam whose logits are NaN for a frame darker than the normalisation's mean (a model that
+    fails on some inputs): its logits plus 0 times the square root of the frame's mean."""
+
+    def forward(self, x):
+        logits, cam = super().forward(x)
+        return logits + 0 * torch.sqrt(x.mean(dim=(1, 2, 3))).unsqueeze(1), cam
 
 
 class TinyFc(nn.Module):
@@ -157,6 +166,9 @@ def build(name):
     if name == "tiny-cam-1class":
         m = TinyCam(classes=1)
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
+    if name == "tiny-cam-nan":
+        m = TinyCamNan()
+        return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
     if name == "tiny-fc":
         m = TinyFc()
         return m, m.fc, "none", m.body, False, 32, False, ["logits"]
@@ -204,7 +216,8 @@ def main(argv):
     out_dir = argv[1]
     names = argv[2:] or [
         "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
-        "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class"]
+        "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
+        "tiny-cam-nan"]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")

@@ -136,6 +136,39 @@ class ModelBatchRunnerTest {
     }
   }
 
+  /**
+   * The real model's non-finite logits: a model that gives NaN for a dark frame, a dark frame and a
+   * light one in one batch. The dark one is dead-lettered ({@code inference-error}) and the light
+   * one predicted. Before, this branch ran only against a stand-in engine that made the NaN call
+   * itself ({@code BatchFailureIT}).
+   */
+  @Test
+  void aFrameWhoseLogitsAreNotFiniteIsDeadLetteredAndTheRestPredicted() throws IOException {
+    Path model = TestModels.ensure("tiny-cam-nan");
+    ModelSpec spec = ModelSpec.load(model);
+    try (InferenceEngine engine = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      List<Outcome> outcomes = runner(engine, spec, WHOLE, metrics).run(batchOf(List.of(filled(0x000000), filled(0xffffff))));
+
+      assertThat(outcomes.get(0).isPrediction()).as("the dark frame").isFalse();
+      assertThat(outcomes.get(0).reason()).isEqualTo(RejectReason.INFERENCE_ERROR);
+      assertThat(outcomes.get(0).error()).isEqualTo("the model gave non-finite logits");
+      assertThat(outcomes.get(1).isPrediction()).as("the light frame: %s", outcomes.get(1).error()).isTrue();
+      JsonNode top = JSON.readTree(outcomes.get(1).json()).path("top").path(0);
+      assertThat(top.path("score").asDouble()).isBetween(0.0, 1.0);
+    }
+  }
+
+  private static BufferedImage filled(int rgb) {
+    BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < image.getHeight(); y++) {
+      for (int x = 0; x < image.getWidth(); x++) {
+        image.setRGB(x, y, rgb);
+      }
+    }
+    return image;
+  }
+
   private static List<SyntheticFrame> sevenFrames(long seed) {
     SyntheticFrames synth = new SyntheticFrames(seed, List.of(new FrameSize(SIDE, SIDE)));
     List<SyntheticFrame> frames = new ArrayList<>();
@@ -163,14 +196,18 @@ class ModelBatchRunnerTest {
   }
 
   private static Batch<Shape, Frame> batch(List<SyntheticFrame> frames) {
+    return batchOf(frames.stream().map(SyntheticFrame::image).toList());
+  }
+
+  private static Batch<Shape, Frame> batchOf(List<BufferedImage> images) {
     List<Frame> items = new ArrayList<>();
-    for (int i = 0; i < frames.size(); i++) {
-      BufferedImage image = frames.get(i).image();
+    for (int i = 0; i < images.size(); i++) {
+      BufferedImage image = images.get(i);
       Frame frame = new Frame(new ConsumerRecord<>("frames", 0, i, null, new byte[0]), null, System.nanoTime());
       frame.decoded(new DecodedFrame(image.getWidth(), image.getHeight(), rgb(image)), System.nanoTime());
       items.add(frame);
     }
-    BufferedImage first = frames.get(0).image();
+    BufferedImage first = images.get(0);
     return new Batch<>(new Shape(first.getWidth(), first.getHeight()), items, 0, 0);
   }
 
