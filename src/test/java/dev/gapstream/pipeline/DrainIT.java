@@ -9,11 +9,14 @@ import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.StalledAcks;
 import dev.gapstream.testing.TestPipelines;
 import io.micrometer.core.instrument.DistributionSummary;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -56,6 +59,45 @@ class DrainIT {
       assertThat(drainedFrames).as("frames in flight at the stop, run by the drain").isGreaterThanOrEqualTo(64);
       assertThat(drainedFrames / drainedBatches).as("frames a batch in the drain").isGreaterThanOrEqualTo(8);
       assertThat(atStop.duplicates()).isZero();
+    }
+  }
+
+  /**
+   * Readiness is down while a stop drains (its {@code draining} check), so that a Service sends
+   * nothing more to a replica on its way out: acknowledgements held back, the drain waits for the
+   * frames in flight, readiness says so, and the frames go once the acknowledgements come. The
+   * process test of SIGTERM can only watch this when its drain happens to last long enough.
+   */
+  @Test
+  void readinessIsDownWhileADrainWaits() throws Exception {
+    int frames = 40;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4);
+        Outputs out = Outputs.read(broker.bootstrapServers())) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "ready", 4, FrameFeed.jpegs(8, 64, 64, 3));
+      List<String> ids = feed.ids(frames);
+      GapstreamService service = TestPipelines.start(Map.of(
+          "kafka.bootstrap.servers", broker.bootstrapServers(),
+          "kafka.producer.interceptor.classes", StalledAcks.class.getName()));
+      try {
+        await().atMost(Duration.ofMinutes(1)).until(() -> service.health().isReady());
+        feed.send(0, 1, 0);
+        await().atMost(Duration.ofMinutes(1)).until(() -> out.tally(ids).predicted() == 1);
+        StalledAcks.stall();
+        feed.send(1, frames, 0);
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+            service.registry().get(GapstreamMetrics.FRAMES_IN_FLIGHT).gauge().value() > 0);
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(service::close);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Boolean.FALSE.equals(service.health().checks().get("draining")));
+        assertThat(service.health().isReady()).as("%s", service.health().checks()).isFalse();
+        assertThat(closing).as("the drain waits for the acknowledgements").isNotDone();
+        StalledAcks.release();
+        closing.get(1, TimeUnit.MINUTES);
+      } finally {
+        StalledAcks.release();
+        service.close();
+      }
+      Outputs.Tally done = out.await(ids, Duration.ofMinutes(1));
+      assertThat(done.predicted()).as(done.toString()).isEqualTo(frames);
     }
   }
 }
