@@ -74,13 +74,11 @@ class EmbeddedKafkaIT {
   void saslListenerRejectsAWrongPasswordWithAnAuthenticationError() {
     Map<String, Object> client =
         KafkaTestClients.sasl(kafka.saslBootstrapServers(), "alice", "wrong");
-    long t0 = System.nanoTime();
 
     try (Admin admin = Admin.create(client)) {
       assertThatThrownBy(() -> admin.describeCluster().nodes().get(20, TimeUnit.SECONDS))
           .isInstanceOf(ExecutionException.class)
           .hasCauseInstanceOf(SaslAuthenticationException.class);
     }
-    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
   }
 }
