@@ -62,7 +62,6 @@ class RefusedPredictionsIT {
     long stallMs = 10_000;
     try (EmbeddedKafka broker = brokerWithAcls();
         Admin admin = broker.admin()) {
-      refusePredictions(admin, true);
       try (GapstreamService service =
               TestPipelines.start(Map.of(
                   "kafka.bootstrap.servers", broker.bootstrapServers(),
@@ -70,7 +69,9 @@ class RefusedPredictionsIT {
                   "kafka.consumer.max.poll.interval.ms", String.valueOf(POLL_INTERVAL_MS)));
           Outputs out = Outputs.read(broker.bootstrapServers())) {
         String group = service.config().kafka().groupId();
-        await().atMost(Duration.ofMinutes(1)).until(() -> KafkaState.members(admin, group) == 1);
+        // Refused once the replica is in its group: a replica that may not write stays out of it.
+        await().atMost(Duration.ofMinutes(1)).until(() -> service.health().isReady());
+        refusePredictions(admin, true);
         FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "pause", 4, FrameFeed.jpegs(8, 64, 64, 3));
         List<String> ids = feed.ids(frames);
         feed.send(0, frames, 0);
