@@ -16,6 +16,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -26,7 +28,6 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * Drives a running pipeline with synthetic labelled frames and scores what comes out: the demo's
@@ -117,11 +118,14 @@ public final class Demo {
   private void send(
       List<ProducerRecord<byte[], byte[]>> records, Scoreboard board, Consumer<String> progress, long start)
       throws InterruptedException {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers());
-    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    // Requests as large as the frames the pipeline takes (Kafka's default is 1 MiB), and every
+    // failed send counted: before, a frame over the default went nowhere, and the run waited out
+    // --timeout to report it unanswered.
+    Properties p = FrameProducers.config(
+        service.config().ingest().maxFrameBytes(),
+        Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers()));
+    AtomicLong failed = new AtomicLong();
+    AtomicReference<Exception> firstFailure = new AtomicReference<>();
     long t0 = System.nanoTime();
     long lastStatus = t0;
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
@@ -132,7 +136,12 @@ public final class Demo {
             TimeUnit.NANOSECONDS.sleep(wait);
           }
         }
-        producer.send(records.get(i));
+        producer.send(records.get(i), (meta, e) -> {
+          if (e != null) {
+            failed.incrementAndGet();
+            FrameProducers.keepFirst(firstFailure, e);
+          }
+        });
         board.sent();
         if (System.nanoTime() - lastStatus > 500_000_000L) {
           lastStatus = System.nanoTime();
@@ -140,6 +149,11 @@ public final class Demo {
         }
       }
       producer.flush();
+    }
+    if (failed.get() > 0) {
+      throw new IllegalStateException(String.format(
+          "%d of %d frames could not be sent to %s: %s",
+          failed.get(), records.size(), service.config().topics().frames(), firstFailure.get()));
     }
   }
 

@@ -1,11 +1,14 @@
 package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gapstream.pipeline.GapstreamService;
+import dev.gapstream.synth.FrameSize;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -43,6 +46,24 @@ class DemoCommandIT {
       assertThat(first.predictions() + first.deadLetters()).as(first.toString()).isEqualTo(20);
       assertThat(second.predictions() + second.deadLetters()).as(second.toString()).isEqualTo(30);
       assertThat(second.duplicates()).as(second.toString()).isZero();
+    }
+  }
+
+  /**
+   * Frames the producer cannot send fail the run at once, saying why. Before, the demo's producer
+   * kept Kafka's 1 MiB request limit whatever {@code ingest.max.frame.bytes}, dropped its send
+   * failures, and the run waited out its timeout to call the frames unanswered. Here the pipeline
+   * takes frames of 1000 bytes, so requests go up to 1000 bytes and 64 KiB: a 4096x4096 JPEG (some
+   * 1.3 MB) is over it, as it was over Kafka's 1 MiB default.
+   */
+  @Test
+  void framesThatCannotBeSentFailTheRunSayingWhy() {
+    try (GapstreamService service = TestPipelines.start(Map.of("ingest.max.frame.bytes", "1000"))) {
+      Demo demo = new Demo(service, 2, 0, 1, List.of(new FrameSize(4096, 4096)));
+      assertThatThrownBy(() -> demo.run(Duration.ofSeconds(20), status -> {}))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith("2 of 2 frames could not be sent to frames: ")
+          .hasMessageContaining("RecordTooLargeException");
     }
   }
 
