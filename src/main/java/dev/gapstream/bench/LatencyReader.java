@@ -14,6 +14,7 @@ import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -37,6 +38,9 @@ final class LatencyReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String idPrefix;
   private final int skip;
+  /** How long the topic's metadata is waited for before the run fails. */
+  private static final Duration METADATA_WAIT = Duration.ofSeconds(15);
+
   private final Histogram histogram = new Histogram(3_600_000L, 3);
   private final LatencyParts parts = new LatencyParts();
   private final BitSet seen = new BitSet();
@@ -71,9 +75,17 @@ final class LatencyReader implements AutoCloseable {
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     consumer = new KafkaConsumer<>(p);
     try {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
-          .map(info -> new TopicPartition(topic, info.partition()))
-          .toList();
+      List<TopicPartition> partitions;
+      try {
+        partitions = consumer.partitionsFor(topic, METADATA_WAIT).stream()
+            .map(info -> new TopicPartition(topic, info.partition()))
+            .toList();
+      } catch (KafkaException e) {
+        // Kafka's own message names neither the brokers nor the topic (its wait was a minute).
+        throw new GapstreamException(String.format(
+            "cannot read predictions from topic %s at %s (do the brokers answer?): %s",
+            topic, client.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG), e.getMessage()), e);
+      }
       if (partitions.isEmpty()) {
         throw new GapstreamException("topic " + topic + " has no partitions: does it exist?");
       }

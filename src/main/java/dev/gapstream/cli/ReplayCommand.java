@@ -1,6 +1,7 @@
 package dev.gapstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.GapstreamException;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.ingest.Frame;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
@@ -130,7 +132,8 @@ public final class ReplayCommand implements Callable<Integer> {
       if (producer != null) {
         FrameProducers.requireTopic(producer, clients.to(), "--to");
       }
-      Map<TopicPartition, Long> end = startReading(consumer, clients.from(), sinceMs);
+      Map<TopicPartition, Long> end =
+          startReading(consumer, clients.from(), clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG), sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
       while (!reachedEnd(consumer, end)) {
@@ -219,11 +222,17 @@ public final class ReplayCommand implements Callable<Integer> {
    * Assigns every partition of the dead-letter topic, at its start or at {@code sinceMs}, and
    * returns where each ends now: what this replay reads.
    */
-  private Map<TopicPartition, Long> startReading(KafkaConsumer<byte[], byte[]> consumer, String from, Long sinceMs) {
-    List<TopicPartition> partitions =
-        consumer.partitionsFor(from, Duration.ofSeconds(30)).stream()
-            .map(p -> new TopicPartition(p.topic(), p.partition()))
-            .toList();
+  private Map<TopicPartition, Long> startReading(
+      KafkaConsumer<byte[], byte[]> consumer, String from, String brokers, Long sinceMs) {
+    List<TopicPartition> partitions;
+    try {
+      partitions = consumer.partitionsFor(from, FrameProducers.TOPIC_WAIT).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition()))
+          .toList();
+    } catch (KafkaException e) {
+      throw new GapstreamException(String.format(
+          "cannot read dead letters from topic '%s' at %s (do the brokers answer?): %s", from, brokers, e.getMessage()), e);
+    }
     if (partitions.isEmpty()) {
       throw new ParameterException(spec.commandLine(), "--from: topic '" + from + "' does not exist");
     }

@@ -141,6 +141,17 @@ class LoadCommandIT {
     assertThat(month.err()).contains("2592010000 frames (the rate times the warm-up and the duration) are more than the 100000000");
   }
 
+  /**
+   * Brokers that do not answer: the run fails within the metadata wait, naming them. Before, it
+   * waited Kafka's default minute and said only "Timeout expired while fetching topic metadata".
+   */
+  @Test
+  void brokersThatDoNotAnswerAreNamed() {
+    CliRun run = CliRun.of("load", "-b", "127.0.0.1:1", "--rate", "1", "--duration", "PT1S");
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).contains("cannot read predictions from topic predictions at 127.0.0.1:1 (do the brokers answer?)");
+  }
+
   /** A frame size or encoding that does not parse names its option, exit 2, before any frame is made. */
   @Test
   void aBadFrameSizeOrEncodingIsAUsageErrorNamingItsOption() {

@@ -194,6 +194,17 @@ class ReplayCommandIT {
     }
   }
 
+  /**
+   * Brokers that do not answer, in a dry run (which looks up no topic to send to): the run fails
+   * naming them and the topic. Before, after 30 s: "Timeout expired while fetching topic metadata".
+   */
+  @Test
+  void brokersThatDoNotAnswerAreNamed() {
+    CliRun run = CliRun.of("replay", "-b", "127.0.0.1:1", "--dry-run");
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).contains("cannot read dead letters from topic 'frames.dlq' at 127.0.0.1:1 (do the brokers answer?)");
+  }
+
   private static void assertEverythingCommitted(Admin admin, String group) {
     await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
         assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(KafkaState.endOffsets(admin, "frames")));
