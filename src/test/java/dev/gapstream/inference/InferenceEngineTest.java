@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** The engine on the tiny class-maps model (stride 2: a 40×56 input gives 20×28 maps). */
 class InferenceEngineTest {
@@ -110,12 +112,14 @@ class InferenceEngineTest {
   }
 
   /**
-   * A model whose output is a Softmax's (probabilities): its scores are read before the Softmax, so
-   * the pipeline's softmax is the only one, and its GAP head is found behind it.
+   * A model whose output is a Softmax's (probabilities), or a LogSoftmax's: its scores are read
+   * before it, so the pipeline's softmax is the only one (the softmax of log-probabilities is the
+   * softmax of the logits too), and its GAP head is found behind it.
    */
-  @Test
-  void aModelThatOutputsProbabilitiesIsReadBeforeItsSoftmax() {
-    Path probabilities = TestModels.ensure("tiny-linear-softmax");
+  @ParameterizedTest
+  @ValueSource(strings = {"tiny-linear-softmax", "tiny-linear-logsoftmax"})
+  void aModelThatOutputsProbabilitiesIsReadBeforeItsSoftmax(String model) {
+    Path probabilities = TestModels.ensure(model);
     Path logits = TestModels.ensure("tiny-linear");
     ModelSpec spec = ModelSpec.load(probabilities);
     assertThat(spec.logitsOutput()).isEqualTo("/fc/Gemm_output_0");
@@ -127,22 +131,6 @@ class InferenceEngineTest {
       BatchResult b = without.run(batch, 2, 32, 40);
       assertThat(a.logits(1)).containsExactly(b.logits(1), within(1e-5f));
       assertThat(a.hasCams()).isTrue();
-    }
-  }
-
-  /** LogSoftmax likewise: the softmax of log-probabilities is the softmax of the logits. */
-  @Test
-  void aModelThatOutputsLogProbabilitiesIsReadBeforeItsLogSoftmax() {
-    Path logProbabilities = TestModels.ensure("tiny-linear-logsoftmax");
-    Path logits = TestModels.ensure("tiny-linear");
-    ModelSpec spec = ModelSpec.load(logProbabilities);
-    assertThat(spec.logitsOutput()).isEqualTo("/fc/Gemm_output_0");
-    assertThat(spec.head()).isEqualTo(HeadKind.GAP_LINEAR);
-    try (InferenceEngine withLogSoftmax = InferenceEngine.open(logProbabilities, spec, EngineOptions.cpu(1));
-        InferenceEngine without = InferenceEngine.open(logits, ModelSpec.load(logits), EngineOptions.cpu(1))) {
-      FloatBuffer batch = randomBatch(2, 32, 40);
-      assertThat(withLogSoftmax.run(batch, 2, 32, 40).logits(1))
-          .containsExactly(without.run(batch, 2, 32, 40).logits(1), within(1e-5f));
     }
   }
 
