@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -111,7 +112,17 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--dry-run", description = "Count what would be replayed; send nothing.")
   boolean dryRun;
 
+  @Option(
+      names = "--idle-timeout",
+      defaultValue = "PT1M",
+      description = "Give up when nothing has been read for this long while dead letters are left to read"
+          + " (the brokers gone): the summary so far, and exit 1 (ISO-8601, default: ${DEFAULT-VALUE}).")
+  Duration idleTimeout;
+
   @Spec CommandSpec spec;
+
+  /** Why the replay stopped short of the end, or null. */
+  private String stalled;
 
   /**
    * Where the clients connect and what they read and write, from the options or the configuration;
@@ -136,8 +147,21 @@ public final class ReplayCommand implements Callable<Integer> {
           startReading(consumer, clients.from(), clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG), sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
+      long lastRead = System.nanoTime();
       while (!reachedEnd(consumer, end)) {
-        for (ConsumerRecord<byte[], byte[]> letter : consumer.poll(POLL)) {
+        if (System.nanoTime() - lastRead > idleTimeout.toNanos()) {
+          // A consumer whose brokers are gone polls nothing, and the end it took at the start is
+          // never reached: this loop went on for good.
+          stalled = String.format(
+              "read nothing for %s with %d dead letters left to read: do the brokers at %s answer? (--idle-timeout)",
+              idleTimeout, left(consumer, end), clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG));
+          break;
+        }
+        ConsumerRecords<byte[], byte[]> letters = consumer.poll(POLL);
+        if (!letters.isEmpty()) {
+          lastRead = System.nanoTime();
+        }
+        for (ConsumerRecord<byte[], byte[]> letter : letters) {
           if (letter.offset() >= end.get(new TopicPartition(letter.topic(), letter.partition()))) {
             continue; // written after the start: the next replay's
           }
@@ -166,7 +190,16 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().println(JSON.writeValueAsString(tally.summary(clients.from(), clients.to(), dryRun)));
     spec.commandLine().getOut().flush();
+    if (stalled != null) {
+      spec.commandLine().getErr().println("replay: gave up: " + stalled);
+      return 1;
+    }
     return tally.failed.get() == 0 ? 0 : 1;
+  }
+
+  /** Dead letters between the consumer's positions and the end taken at the start. */
+  private static long left(KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> end) {
+    return end.entrySet().stream().mapToLong(e -> Math.max(0, e.getValue() - consumer.position(e.getKey()))).sum();
   }
 
   /** What a replay read, and what became of it. */

@@ -17,12 +17,18 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
@@ -211,6 +217,63 @@ class ReplayCommandIT {
   }
 
   /** A dead letter as the pipeline writes one: the frame's own headers, then the {@code dlq-*} ones. */
+  /**
+   * The brokers gone in the middle of a replay: it gives up once it has read nothing for {@code
+   * --idle-timeout}, prints what it did and exits 1. Before, its consumer polled nothing for ever,
+   * the end it took at the start never reached. Here the broker stops as the first dead letters come
+   * in ({@link StopBrokerOnFirstRecords}), each fetch bringing one of twenty.
+   */
+  @Test
+  void aReplayWhoseBrokersGoAwayGivesUp() throws Exception {
+    EmbeddedKafka broker = KafkaState.brokerWithTopics(1);
+    try {
+      String bootstrap = broker.bootstrapServers();
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+        for (int i = 0; i < 20; i++) {
+          producer.send(letter(System.currentTimeMillis(), "camera-" + i, "frame " + i, "decode-error", "frames-0-" + i, Map.of())).get();
+        }
+      }
+      StopBrokerOnFirstRecords.stop = broker::close;
+      CliRun run = CompletableFuture.supplyAsync(() -> CliRun.of(
+              "replay", "-b", bootstrap, "--dry-run", "--idle-timeout", "PT3S",
+              "-X", "max.partition.fetch.bytes=1",
+              "-X", "interceptor.classes=" + StopBrokerOnFirstRecords.class.getName()))
+          .get(2, TimeUnit.MINUTES);
+
+      assertThat(run.code()).as(run.err()).isEqualTo(1);
+      assertThat(run.err()).contains("replay: gave up: read nothing for PT3S with ")
+          .contains("dead letters left to read: do the brokers at " + bootstrap + " answer? (--idle-timeout)");
+      assertThat(run.json().path("read").asLong()).isBetween(1L, 19L);
+    } finally {
+      StopBrokerOnFirstRecords.stop = () -> {};
+      broker.close();
+    }
+  }
+
+  /** A consumer interceptor that runs {@link #stop} once, when the first records come in. */
+  public static final class StopBrokerOnFirstRecords implements ConsumerInterceptor<byte[], byte[]> {
+    static volatile Runnable stop = () -> {};
+    private boolean stopped;
+
+    @Override
+    public ConsumerRecords<byte[], byte[]> onConsume(ConsumerRecords<byte[], byte[]> records) {
+      if (!stopped && !records.isEmpty()) {
+        stopped = true;
+        stop.run();
+      }
+      return records;
+    }
+
+    @Override
+    public void onCommit(Map<TopicPartition, OffsetAndMetadata> offsets) {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void configure(Map<String, ?> configs) {}
+  }
+
   private static ProducerRecord<byte[], byte[]> letter(
       long timestamp, String key, String value, String reason, String source, Map<String, String> frameHeaders) {
     ProducerRecord<byte[], byte[]> r =
