@@ -107,6 +107,34 @@ class BlockedThreadGuardTest {
     assertThat(BlockedThreadGuard.blocks(List.of(event))).hasSize(1);
   }
 
+  /**
+   * A service process's log: a trivial task seen at 100 ms and again at 297 counts as a block, but
+   * not where 150 ms between the two were a collection's pause, which stopped every thread (as in a
+   * CI run of BackpressureIT's small heap); a real block with a short collection in it still counts.
+   */
+  @Test
+  void timeInCollectionsIsNoBlockOfTheLoops() {
+    String warnings = checkerWarning("04:10:00.100", 100) + checkerWarning("04:10:00.297", 297);
+    assertThat(BlockedThreadGuard.blocksInLog(warnings)).as("no collection logged").hasSize(2);
+    String collecting =
+        "[2026-12-02T04:10:00.270+0000] GC(7) Pause Full (Allocation Failure) 380M->300M(384M) 150.512ms\n";
+    assertThat(BlockedThreadGuard.blocksInLog(warnings + collecting)).isEmpty();
+    String shortCollection =
+        "[2026-12-02T04:10:00.200+0000] GC(8) Pause Young (Allocation Failure) 100M->20M(384M) 20.000ms\n";
+    assertThat(BlockedThreadGuard.blocksInLog(shortCollection + warnings))
+        .as("blocked 277 ms outside the collection")
+        .hasSize(2)
+        .anySatisfy(block -> assertThat(block).contains("blocked for 277 ms outside collections, 297 ms, time limit is 100 ms"));
+  }
+
+  private static String checkerWarning(String time, long blockedMs) {
+    return time + " WARN  [vertx-blocked-thread-checker] i.v.c.i.BlockedThreadChecker - Thread"
+        + " Thread[vert.x-eventloop-thread-1,5,main] has been blocked for " + blockedMs + " ms, time limit is 100 ms\n"
+        + "io.vertx.core.VertxException: Thread blocked\n"
+        + "\tat io.vertx.core.impl.future.FutureBase.eventually(Unknown Source)\n"
+        + "\tat dev.gapstream.pipeline.OffsetCommitter.startCommit(Unknown Source)\n";
+  }
+
   /** The checker's own warnings, for a real block and a real short task, under the tests' settings. */
   @Test
   void vertxsCheckerUnderTheTestSettingsCatchesARealBlockAndPassesAShortTask() throws Exception {

@@ -72,6 +72,9 @@ public final class ServiceProcess implements AutoCloseable {
     // every run of the kill tests leaked them; here the test's @TempDir takes them away.
     Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
     command.add("-Djava.io.tmpdir=" + tmp);
+    // Each collection's pause, with its wall-clock time, into the log: close() leaves those out of
+    // the event loop's blocked time.
+    command.add("-Xlog:gc:stdout:time");
     // The event loop's limit the in-process tests keep (TestPipelines.TIGHT): close() fails on a block.
     command.add("-D" + GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY + "=" + TestPipelines.TIGHT.maxEventLoopExecuteTime().toMillis());
     command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
