@@ -61,18 +61,27 @@ record OutputLimit(long bytes, String what) {
   }
 
   /**
-   * Runs on a worker: each topic's {@code max.message.bytes}, read with the producer's principal,
-   * which takes {@code DESCRIBE_CONFIGS} on the topics. Where that fails: none, and a warning; the
-   * broker's refusal then finds an output too large.
+   * An admin client's settings with the producer's principal: those of the producer's settings an
+   * admin client takes (brokers, security), and {@code clientId}.
    */
-  static Map<String, Long> readTopicLimits(Map<String, String> producerConfig, List<String> topics) {
+  static Map<String, Object> adminConfig(Map<String, String> producerConfig, String clientId) {
     Map<String, Object> adminConfig = new HashMap<>();
     producerConfig.forEach((key, value) -> {
       if (AdminClientConfig.configNames().contains(key)) {
         adminConfig.put(key, value);
       }
     });
-    adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, "gapstream-topic-limits");
+    adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, clientId);
+    return adminConfig;
+  }
+
+  /**
+   * Runs on a worker: each topic's {@code max.message.bytes}, read with the producer's principal,
+   * which takes {@code DESCRIBE_CONFIGS} on the topics. Where that fails: none, and a warning; the
+   * broker's refusal then finds an output too large.
+   */
+  static Map<String, Long> readTopicLimits(Map<String, String> producerConfig, List<String> topics) {
+    Map<String, Object> adminConfig = adminConfig(producerConfig, "gapstream-topic-limits");
     List<ConfigResource> resources =
         topics.stream().distinct().map(t -> new ConfigResource(ConfigResource.Type.TOPIC, t)).toList();
     Map<String, Long> limits = new HashMap<>();

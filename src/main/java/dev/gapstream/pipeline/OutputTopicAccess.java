@@ -2,7 +2,6 @@ package dev.gapstream.pipeline;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,7 +9,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.acl.AclOperation;
@@ -39,15 +37,8 @@ final class OutputTopicAccess {
    * then finds out, as before, and a warning says the check could not be made.
    */
   static List<String> unwritable(Map<String, String> producerConfig, List<String> topics) {
-    Map<String, Object> adminConfig = new HashMap<>();
-    producerConfig.forEach((key, value) -> {
-      if (AdminClientConfig.configNames().contains(key)) {
-        adminConfig.put(key, value);
-      }
-    });
-    adminConfig.put(AdminClientConfig.CLIENT_ID_CONFIG, "gapstream-topic-access");
     List<String> unwritable = new ArrayList<>();
-    try (Admin admin = Admin.create(adminConfig)) {
+    try (Admin admin = Admin.create(OutputLimit.adminConfig(producerConfig, "gapstream-topic-access"))) {
       Map<String, TopicDescription> described = admin
           .describeTopics(
               topics,
