@@ -10,7 +10,8 @@ a linear layer: no GAP); tiny-cam-batch1, tiny-cam with its batch dimension fixe
 PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, tiny-linear with
 Softmax on its output (probabilities, as many exported classifiers give), tiny-linear-logsoftmax
 (LogSoftmax instead), tiny-linear-sigmoid (Sigmoid instead: a multi-label head) and tiny-cam-1class
-(tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames). With no MODEL, all are exported. A model whose .onnx already exists is
+(tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames), tiny-linear-external (tiny-linear with its weights in
+tiny-linear-external.onnx.data beside the graph). With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -24,6 +25,7 @@ import json
 import os
 import sys
 
+import onnx
 import torch
 import torch.nn as nn
 import torchvision
@@ -151,7 +153,7 @@ def build(name):
     if name in ("tiny-cam", "tiny-cam-batch1"):
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
-    if name == "tiny-linear":
+    if name in ("tiny-linear", "tiny-linear-external"):
         m = TinyLinear()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
     if name == "tiny-linear-softmax":
@@ -206,6 +208,12 @@ def export(name, out_dir):
             model, torch.zeros(1, 3, size, size), tmp, opset_version=OPSET,
             input_names=["input"], output_names=outputs, dynamic_axes=axes,
             do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL, **TORCHSCRIPT_EXPORTER)
+        if name.endswith("-external"):
+            # "-external": the weights saved beside the graph, in NAME.onnx.data, as exporters
+            # write models over 2 GB (and smaller ones when asked to).
+            onnx.save_model(onnx.load(tmp), tmp, save_as_external_data=True,
+                            all_tensors_to_one_file=True, location=name + ".onnx.data",
+                            size_threshold=0)
         os.replace(tmp, path)
     return expected
 
@@ -217,7 +225,7 @@ def main(argv):
     names = argv[2:] or [
         "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
         "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
-        "tiny-cam-nan"]
+        "tiny-cam-nan", "tiny-linear-external"]
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")

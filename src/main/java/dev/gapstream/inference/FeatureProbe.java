@@ -25,10 +25,10 @@ final class FeatureProbe {
    */
   static long[] shape(OnnxGraph graph, String input, String tensor, int width, int height) {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    byte[] model = graph.withOutputs(List.of(tensor));
     try (OrtSession.SessionOptions opts = new OrtSession.SessionOptions()) {
       opts.setIntraOpNumThreads(1);
-      try (OrtSession session = env.createSession(model, opts);
+      try (OrtSession session =
+              InferenceEngine.createSession(env, graph, List.of(tensor), opts);
           OnnxTensor in =
               OnnxTensor.createTensor(
                   env, FloatBuffer.allocate(3 * width * height), new long[] {1, 3, height, width});

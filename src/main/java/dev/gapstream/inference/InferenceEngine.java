@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
@@ -42,6 +43,9 @@ public final class InferenceEngine implements AutoCloseable {
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
   /** The CAM stride probe's smaller input side and the step to its larger one, in pixels. */
   private static final int PROBE_STEP = 128;
+  // ONNX Runtime's session option for where a model loaded from bytes finds its external data.
+  private static final String EXTERNAL_DATA_FOLDER =
+      "session.model_external_initializers_file_folder_path";
 
   private final OrtEnvironment env;
   private final ModelSpec spec;
@@ -115,7 +119,7 @@ public final class InferenceEngine implements AutoCloseable {
       session =
           extra.isEmpty()
               ? env.createSession(onnxFile.toString(), opts)
-              : env.createSession(graph.withOutputs(extra), opts);
+              : createSession(env, graph, extra, opts);
       checkNames(onnxFile, spec, session);
       checkShapes(onnxFile, spec, session, plan);
       return new InferenceEngine(
@@ -199,6 +203,21 @@ public final class InferenceEngine implements AutoCloseable {
   }
 
   /** The classifier's weights, or null (logged) when they are not usable for CAMs. */
+  /**
+   * A session on {@code graph} with {@code extraOutputs} added, made from the rewritten graph's
+   * bytes. Where the weights are stored outside the graph, {@code opts} is pointed at their
+   * directory (the rewritten graph has no file for ONNX Runtime to look beside).
+   */
+  static OrtSession createSession(
+      OrtEnvironment env, OnnxGraph graph, List<String> extraOutputs, SessionOptions opts)
+      throws OrtException {
+    Optional<Path> data = graph.externalDataDirectory();
+    if (data.isPresent()) {
+      opts.addConfigEntry(EXTERNAL_DATA_FOLDER, data.get().toString());
+    }
+    return env.createSession(graph.withOutputs(extraOutputs), opts);
+  }
+
   private static float[][] weights(OnnxGraph graph, CamPlan plan) {
     try {
       return plan.head().classWeights(graph);

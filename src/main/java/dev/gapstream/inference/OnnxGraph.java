@@ -14,6 +14,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -39,13 +40,15 @@ public final class OnnxGraph {
           DataType.BFLOAT16_VALUE);
 
   private final String source;
+  private final Path directory; // where external data is looked up; null for a graph from bytes
   private final ModelProto model;
   private final Map<String, TensorProto> initializers = new HashMap<>();
   private final Map<String, NodeProto> producers = new HashMap<>();
   private final Map<String, List<NodeProto>> consumers = new HashMap<>();
 
-  private OnnxGraph(String source, ModelProto model) {
+  private OnnxGraph(String source, Path directory, ModelProto model) {
     this.source = source;
+    this.directory = directory;
     this.model = model;
     GraphProto g = model.getGraph();
     g.getInitializerList().forEach(t -> initializers.put(t.getName(), t));
@@ -71,7 +74,7 @@ public final class OnnxGraph {
     } catch (IOException e) {
       throw new ModelException(file + ": cannot read model file: " + e.getMessage(), e);
     }
-    return parse(bytes, file.toString());
+    return parse(bytes, file.toString(), file.toAbsolutePath().getParent());
   }
 
   /**
@@ -80,6 +83,10 @@ public final class OnnxGraph {
    * @throws ModelException when the bytes are not an ONNX model with a graph
    */
   public static OnnxGraph parse(byte[] bytes, String source) {
+    return parse(bytes, source, null);
+  }
+
+  private static OnnxGraph parse(byte[] bytes, String source, Path directory) {
     ModelProto m;
     try {
       m = ModelProto.parseFrom(bytes);
@@ -91,12 +98,25 @@ public final class OnnxGraph {
     if (m.getIrVersion() <= 0 || g.getNodeCount() == 0 || g.getOutputCount() == 0) {
       throw new ModelException(source + ": not an ONNX model (no graph found)");
     }
-    return new OnnxGraph(source, m);
+    return new OnnxGraph(source, directory, m);
   }
 
   /** The file (or label) this graph was read from. */
   public String source() {
     return source;
+  }
+
+  /**
+   * The directory that holds the model's external data (weights saved beside the graph, as models
+   * over 2 GB must be and exporters may choose to), or empty when every initializer is stored in
+   * the graph. A session made from {@link #withOutputs} bytes must be told where to look: ONNX
+   * Runtime resolves the data's location against the working directory otherwise.
+   */
+  public Optional<Path> externalDataDirectory() {
+    boolean external =
+        initializers.values().stream()
+            .anyMatch(t -> t.getDataLocation() == TensorProto.DataLocation.EXTERNAL);
+    return external && directory != null ? Optional.of(directory) : Optional.empty();
   }
 
   /** The underlying protobuf message, for rewriting. */
@@ -196,16 +216,18 @@ public final class OnnxGraph {
   /**
    * The values of a FLOAT initializer, row-major.
    *
-   * @throws ModelException when there is no such FLOAT initializer or its data is external
+   * @throws ModelException when there is no such FLOAT initializer or its external data cannot be
+   *     read
    */
   public float[] floats(String name) {
     TensorProto t = initializers.get(name);
     if (t == null || t.getDataType() != DataType.FLOAT_VALUE) {
       throw new ModelException(source + ": no FLOAT initializer named '" + name + "'");
     }
-    checkEmbedded(t);
     float[] out = new float[Math.toIntExact(elements(t))];
-    if (t.hasRawData()) {
+    if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      externalData(t, (long) out.length * Float.BYTES).asFloatBuffer().get(out);
+    } else if (t.hasRawData()) {
       t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
     } else {
       for (int i = 0; i < out.length; i++) {
@@ -233,7 +255,11 @@ public final class OnnxGraph {
     if (t == null) {
       return Optional.empty();
     }
-    checkEmbedded(t);
+    if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+      boolean int32 = t.getDataType() == DataType.INT32_VALUE;
+      ByteBuffer b = externalData(t, elements(t) * (int32 ? Integer.BYTES : Long.BYTES));
+      return Optional.of(ints(b, (int) elements(t), int32));
+    }
     return Optional.of(ints(t));
   }
 
@@ -253,26 +279,72 @@ public final class OnnxGraph {
     return model.toBuilder().setGraph(g).build().toByteArray();
   }
 
-  private void checkEmbedded(TensorProto t) {
-    if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
+  /**
+   * The little-endian bytes of an initializer stored outside the graph, read from the file its
+   * {@code location} names (relative to the model's directory, as ONNX specifies) at its {@code
+   * offset}.
+   *
+   * @throws ModelException when the graph was not read from a file, the location leaves the
+   *     model's directory, or the file is missing or shorter than the tensor
+   */
+  private ByteBuffer externalData(TensorProto t, long bytes) {
+    Map<String, String> entries = new HashMap<>();
+    t.getExternalDataList().forEach(e -> entries.put(e.getKey(), e.getValue()));
+    String what = source + ": initializer '" + t.getName() + "'";
+    String location = entries.get("location");
+    if (directory == null || location == null) {
       throw new ModelException(
-          source + ": initializer '" + t.getName() + "' uses external data, not supported");
+          what + " is stored outside the graph, and "
+              + (location == null ? "names no location" : "the graph was not read from a file"));
     }
+    Path file = directory.resolve(location).normalize();
+    if (!file.startsWith(directory)) {
+      throw new ModelException(
+          what + ": external data location '" + location + "' leaves " + directory);
+    }
+    long offset;
+    try {
+      offset = Long.parseLong(entries.getOrDefault("offset", "0"));
+    } catch (NumberFormatException e) {
+      throw new ModelException(
+          what + ": external data offset '" + entries.get("offset") + "' is not a number");
+    }
+    if (bytes > Integer.MAX_VALUE) {
+      throw new ModelException(what + ": " + bytes + " bytes of external data, too many to read");
+    }
+    ByteBuffer out = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+    try (FileChannel ch = FileChannel.open(file)) {
+      while (out.hasRemaining()) {
+        if (ch.read(out, offset + out.position()) < 0) {
+          throw new ModelException(
+              what + ": " + file + " ends before the tensor's " + bytes + " bytes at " + offset);
+        }
+      }
+    } catch (NoSuchFileException e) {
+      throw new ModelException(what + ": its external data file " + file + " does not exist");
+    } catch (IOException e) {
+      throw new ModelException(what + ": cannot read " + file + ": " + e.getMessage(), e);
+    }
+    return out.flip();
   }
 
   private static long[] ints(TensorProto t) {
     int n = (int) elements(t);
-    long[] out = new long[n];
     boolean int32 = t.getDataType() == DataType.INT32_VALUE;
     if (t.hasRawData()) {
-      ByteBuffer b = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      for (int i = 0; i < n; i++) {
-        out[i] = int32 ? b.getInt() : b.getLong();
-      }
-    } else {
-      for (int i = 0; i < n; i++) {
-        out[i] = int32 ? t.getInt32Data(i) : t.getInt64Data(i);
-      }
+      return ints(t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN), n, int32);
+    }
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = int32 ? t.getInt32Data(i) : t.getInt64Data(i);
+    }
+    return out;
+  }
+
+  private static long[] ints(ByteBuffer b, int n, boolean int32) {
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = int32 ? b.getInt() : b.getLong();
     }
     return out;
   }
