@@ -258,6 +258,24 @@ public final class ConfigLoader {
           + " frame's offset once its outputs are acknowledged; auto-commit would commit frames still in flight,"
           + " and a crash would lose them");
     }
+    String idempotence = producer.get("enable.idempotence");
+    if (idempotence != null && !idempotence.strip().equalsIgnoreCase("true")) {
+      throw new ConfigException(producerPrefix + "enable.idempotence: \"" + idempotence + "\": a retried send"
+          + " would be written twice and could land behind a later one; gapstream keeps each camera's outputs"
+          + " in order, once each per delivery");
+    }
+    String reset = consumer.get("auto.offset.reset");
+    if (reset != null && reset.strip().equalsIgnoreCase("none")) {
+      throw new ConfigException(consumerPrefix + "auto.offset.reset: \"none\": a group with no committed offset"
+          + " (every new one) could not read its partitions; use earliest (gapstream's default) or latest");
+    }
+    String isolation = consumer.get("isolation.level");
+    if (guarantee == DeliveryGuarantee.EXACTLY_ONCE && isolation != null
+        && !isolation.strip().equalsIgnoreCase("read_committed")) {
+      throw new ConfigException(consumerPrefix + "isolation.level: \"" + isolation + "\" is not read_committed,"
+          + " and " + ConfigKeys.DELIVERY_GUARANTEE + " is exactly-once: frames from upstream transactions that"
+          + " were aborted would be predicted");
+    }
     String acks = producer.get("acks");
     if (acks != null && !List.of("all", "-1").contains(acks.strip().toLowerCase(Locale.ROOT))) {
       throw new ConfigException(producerPrefix + "acks: \"" + acks + "\" is not all: a frame's offset is committed"
@@ -278,6 +296,12 @@ public final class ConfigLoader {
       throw new ConfigException(ConfigKeys.DELIVERY_TRANSACTIONAL_ID + ": \"" + transactionalId + "\" is set, but "
           + ConfigKeys.DELIVERY_GUARANTEE + " is " + guarantee.id() + ", which uses no transactions; set "
           + ConfigKeys.DELIVERY_GUARANTEE + "=exactly-once, or leave the id empty");
+    }
+    String producerId = producer.get(ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+    if (!transactionalId.isBlank() && producerId != null) {
+      throw new ConfigException(ConfigKeys.DELIVERY_TRANSACTIONAL_ID + ": \"" + transactionalId + "\" and "
+          + ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.TRANSACTIONAL_ID_CONFIG + ": \"" + producerId
+          + "\" are both set; the producer can have one, so set " + ConfigKeys.DELIVERY_TRANSACTIONAL_ID + " only");
     }
     if (bool(v, ConfigKeys.CAM_HEATMAP) && !bool(v, ConfigKeys.CAM_ENABLED)) {
       throw new ConfigException(ConfigKeys.CAM_HEATMAP + ": true needs " + ConfigKeys.CAM_ENABLED

@@ -1,5 +1,7 @@
 package dev.gapstream.config;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import java.io.IOException;
@@ -14,6 +16,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.StreamSupport;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * Reads raw configuration layers into flat dotted keys with string values: a YAML document (nested
@@ -55,7 +59,7 @@ final class ConfigSources {
     try {
       root = YAML.readTree(text);
     } catch (IOException e) {
-      throw new ConfigException("invalid YAML in " + origin + ": " + e.getMessage(), e);
+      throw invalidYaml(origin, e);
     }
     Map<String, String> out = new LinkedHashMap<>();
     if (root == null || root.isMissingNode() || root.isNull()) {
@@ -66,6 +70,27 @@ final class ConfigSources {
     }
     flatten("", root, out, origin);
     return out;
+  }
+
+  /**
+   * A YAML document that does not parse, said by line, column and problem. Not in the parser's
+   * words, nor with it as the cause: those quote the lines around the error, and a quoting mistake
+   * is likeliest in a value such as {@code sasl.jaas.config} that holds a password.
+   */
+  private static ConfigException invalidYaml(String origin, IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof MarkedYAMLException m && m.getProblemMark() != null) {
+        Mark at = m.getProblemMark();
+        String context = m.getContext() == null ? "" : " (" + m.getContext() + ")";
+        return new ConfigException(String.format(
+            "invalid YAML in %s at line %d, column %d: %s%s",
+            origin, at.getLine() + 1, at.getColumn() + 1, m.getProblem(), context));
+      }
+    }
+    JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
+    return new ConfigException(
+        "invalid YAML in " + origin
+            + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
   }
 
   private static void flatten(String prefix, JsonNode node, Map<String, String> out, String src) {

@@ -246,6 +246,22 @@ class ConfigLoaderTest {
         .hasMessageContaining("unknown configuration key kafka.consumer.");
   }
 
+  /**
+   * The likeliest quoting mistake is in a JAAS line, which holds a password; YAML's parser quotes
+   * the lines around an error in its message, so the error is said by line and column alone.
+   */
+  @Test
+  void malformedYamlIsPlacedWithoutQuotingTheFile(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("gapstream.yaml");
+    Files.writeString(file, "kafka:\n  consumer.sasl.jaas.config: \"org.apache.kafka.common.security.scram."
+        + "ScramLoginModule required username=\"cam\" password=\"hunter2\";\"\n");
+    assertThatThrownBy(() -> ConfigLoader.builder().file(file))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("invalid YAML in file " + file + " at line 2, column 106: expected <block end>, but found"
+            + " '<scalar>' (while parsing a block mapping)")
+        .hasNoCause();
+  }
+
   @Test
   void malformedYamlAndMissingFileAreConfigErrors(@TempDir Path dir) {
     assertThatThrownBy(() -> ConfigLoader.builder().yaml("batch: [unclosed").load())

@@ -101,6 +101,8 @@ kafka.consumer.group.id           | g2   | kafka.consumer.group.id cannot be set
 kafka.producer.bootstrap.servers  | b:9092 | kafka.producer.bootstrap.servers cannot be set: set by gapstream's own key kafka.bootstrap.servers
 kafka.consumer.value.deserializer | org.apache.kafka.common.serialization.StringDeserializer | kafka.consumer.value.deserializer cannot be set: gapstream reads and writes records as bytes
 kafka.producer.transactional.id   | t1   | kafka.producer.transactional.id cannot be set: a transactional producer sends nothing outside a transaction, and delivery.guarantee is at-least-once; for transactions set delivery.guarantee=exactly-once (its id: delivery.transactional.id)
+kafka.producer.enable.idempotence | false | kafka.producer.enable.idempotence: "false": a retried send would be written twice and could land behind a later one; gapstream keeps each camera's outputs in order, once each per delivery
+kafka.consumer.auto.offset.reset  | none | kafka.consumer.auto.offset.reset: "none": a group with no committed offset (every new one) could not read its partitions; use earliest (gapstream's default) or latest
 """)
   void aPassThroughSettingTheDeliveryGuaranteeDependsOnIsRejected(String key, String value, String message) {
     assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
@@ -145,6 +147,17 @@ kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.
             "delivery.commit.interval.ms", "5000", "kafka.producer.transaction.timeout.ms", "2000")).load())
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("delivery.commit.interval.ms: 5000 is not less than kafka.producer.transaction.timeout.ms (2000)");
+    assertThatThrownBy(() -> ConfigLoader.builder().set(Map.of("delivery.guarantee", "exactly-once",
+            "delivery.transactional.id", "cam-7", "kafka.producer.transactional.id", "cam-8")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("delivery.transactional.id: \"cam-7\" and kafka.producer.transactional.id: \"cam-8\" are both"
+            + " set; the producer can have one, so set delivery.transactional.id only");
+    assertThatThrownBy(() -> ConfigLoader.builder().set(Map.of("delivery.guarantee", "exactly-once",
+            "kafka.consumer.isolation.level", "read_uncommitted")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("kafka.consumer.isolation.level: \"read_uncommitted\" is not read_committed, and"
+            + " delivery.guarantee is exactly-once: frames from upstream transactions that were aborted would be"
+            + " predicted");
   }
 
   @Test
@@ -171,7 +184,8 @@ kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.
   void passThroughSettingsThatKeepTheGuaranteeAreAccepted() {
     GapstreamConfig c = ConfigLoader.builder()
         .set(Map.of("kafka.producer.acks", "all", "kafka.consumer.enable.auto.commit", "false",
-            "kafka.consumer.auto.offset.reset", "latest"))
+            "kafka.consumer.auto.offset.reset", "latest", "kafka.producer.enable.idempotence", "true",
+            "kafka.consumer.isolation.level", "read_uncommitted"))
         .load();
     assertThat(c.kafka().producer()).containsEntry("acks", "all");
     assertThat(c.kafka().consumer()).containsEntry("auto.offset.reset", "latest");
