@@ -53,7 +53,10 @@ final class OpenLoopSender {
    * A producer as a camera's would be: Kafka's own default linger (5 ms since Kafka 4; with 1 ms
    * the benchmark's open-loop runs sent one request per frame, and the broker in the same JVM took
    * 16-18% of two cores at the shipped model's rates), requests of up to 16 MB for large frames.
-   * The linger counts in the measured latency: records carry their scheduled send time.
+   * The linger counts in the measured latency: records carry their scheduled send time. Batches of
+   * up to 1 MB, so that the linger alone decides when a request goes: with Kafka's 16 KB two 10 KB
+   * frames fill a batch, and the busier partitions (the eight camera keys hash three to each of two)
+   * sent a request per frame or two, each answering the pipeline's waiting fetch.
    *
    * @param client connection properties (bootstrap servers, security); they override these
    */
@@ -62,6 +65,7 @@ final class OpenLoopSender {
     p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
     p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(1 << 20));
     p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(MAX_RECORD_BYTES));
     // Kafka's default, a minute, applies to every send: a missing topic would fail one a minute.
     p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "15000");
