@@ -224,6 +224,20 @@ public final class ConfigLoader {
       throw new ConfigException(ConfigKeys.TOPICS_DLQ + ": \"" + dlq + "\" is also " + ConfigKeys.TOPICS_PREDICTIONS
           + ": the predictions' readers would meet frames");
     }
+    requireNoCollision(ConfigKeys.TOPICS_PREDICTIONS, predictions, ConfigKeys.TOPICS_FRAMES, frames);
+    requireNoCollision(ConfigKeys.TOPICS_DLQ, dlq, ConfigKeys.TOPICS_FRAMES, frames);
+    requireNoCollision(ConfigKeys.TOPICS_DLQ, dlq, ConfigKeys.TOPICS_PREDICTIONS, predictions);
+  }
+
+  /**
+   * Kafka names a topic's metrics with '.' as '_', so it refuses a topic whose name differs from
+   * an existing one's only there: of two such topics, one cannot exist.
+   */
+  private static void requireNoCollision(String key, String topic, String otherKey, String other) {
+    if (topic.replace('.', '_').equals(other.replace('.', '_'))) {
+      throw new ConfigException(key + ": \"" + topic + "\" and " + otherKey + ": \"" + other + "\" differ only in"
+          + " '.' and '_', which Kafka counts the same: the second topic could not be created");
+    }
   }
 
   /**

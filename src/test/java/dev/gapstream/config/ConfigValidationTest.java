@@ -90,6 +90,23 @@ topics.dlq         | predictions | topics.dlq: "predictions" is also topics.pred
         .hasMessage(message);
   }
 
+  /** Kafka refuses a topic whose name clashes with another's in '.' against '_'. */
+  @Test
+  void outputTopicsWhoseNamesKafkaCountsAsOneAreRejected() {
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .set(Map.of("topics.predictions", "cam_out", "topics.dlq", "cam.out")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("topics.dlq: \"cam.out\" and topics.predictions: \"cam_out\" differ only in '.' and '_', which"
+            + " Kafka counts the same: the second topic could not be created");
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .set(Map.of("topics.frames", "site_1.frames", "topics.predictions", "site.1.frames")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("topics.predictions: \"site.1.frames\" and topics.frames: \"site_1.frames\"");
+    assertThat(ConfigLoader.builder()
+            .set(Map.of("topics.predictions", "cam.out", "topics.dlq", "cam.out.dlq")).load().topics().dlq())
+        .isEqualTo("cam.out.dlq");
+  }
+
   @ParameterizedTest
   @CsvSource(
       delimiter = '|',
