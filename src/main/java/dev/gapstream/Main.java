@@ -43,7 +43,10 @@ public final class Main {
     try {
       code = commandLine().execute(args);
     } catch (Throwable t) {
-      System.err.println("gapstream: " + t);
+      // Not a command's failure (picocli handles those): an Error, e.g. a native library that did
+      // not load, whose cause says why.
+      Throwable root = rootCause(t);
+      System.err.println("gapstream: " + t + (root == t ? "" : " (caused by " + root + ")"));
       code = 1;
     }
     System.exit(code);
@@ -70,11 +73,16 @@ public final class Main {
 
   /** The message, then the innermost cause's, so a wrapped failure still says why. */
   static String describe(Throwable ex) {
+    Throwable root = rootCause(ex);
+    return root == ex ? String.valueOf(ex.getMessage()) : ex.getMessage() + " (caused by " + root + ")";
+  }
+
+  private static Throwable rootCause(Throwable ex) {
     Throwable root = ex;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root == ex ? String.valueOf(ex.getMessage()) : ex.getMessage() + " (caused by " + root + ")";
+    return root;
   }
 
   static final class Version implements CommandLine.IVersionProvider {

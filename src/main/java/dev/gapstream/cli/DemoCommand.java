@@ -74,8 +74,6 @@ public final class DemoCommand implements Callable<Integer> {
     }
     PrintWriter err = spec.commandLine().getErr();
     try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
-      // Ctrl-C: the embedded broker's data directory goes too (try-with-resources does not run then).
-      Runtime.getRuntime().addShutdownHook(new Thread(service::close, "demo-shutdown"));
       err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
       if (service.config().liveViewEnabled()) {
         err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());

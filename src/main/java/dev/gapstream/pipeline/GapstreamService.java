@@ -42,6 +42,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -82,10 +83,20 @@ public final class GapstreamService implements AutoCloseable {
   private final String bootstrapServers;
   private final BatchPolicy batchPolicy;
   private boolean closed;
+  /**
+   * Runs when the JVM exits (Ctrl-C, SIGTERM) before {@link #close}: closes the service, or, while
+   * it is still starting, makes the start give up and close what it started: the embedded
+   * broker's temporary data directory was left behind by a Ctrl-C during start-up.
+   */
+  private final Thread exitHook = new Thread(this::onExit, "gapstream-exit");
+  private final CountDownLatch constructed = new CountDownLatch(1);
+  private volatile boolean exiting;
+  private volatile boolean running;
 
   private GapstreamService(GapstreamConfig config, Options options) throws Exception {
     // What has started, latest first: a failed start closes it before rethrowing.
     Deque<AutoCloseable> started = new ArrayDeque<>();
+    Runtime.getRuntime().addShutdownHook(exitHook);
     try {
       this.config = config;
       LOG.info("Effective configuration:\n{}", config.redactedView());
@@ -97,6 +108,7 @@ public final class GapstreamService implements AutoCloseable {
       if (broker != null) {
         started.push(broker);
       }
+      giveUpIfExiting();
       bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
       ModelSpec spec = ModelSpec.load(modelFile);
       FrameDecoder decoder = decoder(config, spec);
@@ -110,8 +122,10 @@ public final class GapstreamService implements AutoCloseable {
       }
       engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
       started.push(engine);
+      giveUpIfExiting();
       BatchPolicy configured = modelBound(config.batch().policy(), engine);
       Optional<BatchCalibration.Result> calibration = warmUp(engine, spec, config, configured);
+      giveUpIfExiting();
       batchPolicy = calibration.map(c -> c.apply(configured)).orElse(configured);
       String jpeg = JpegLibrary.load();
       JpegLibrary.warning(jpeg).ifPresentOrElse(LOG::warn, () -> LOG.info("JPEG frames decode with {}", jpeg));
@@ -166,13 +180,55 @@ public final class GapstreamService implements AutoCloseable {
       if (liveView != null) {
         LOG.info("Live view on http://localhost:{}/live", server.actualPort());
       }
-    } catch (Exception e) {
+      running = true;
+    } catch (Exception | Error e) {
+      // An Error too: ONNX Runtime's native library failing to load is one, after the broker started.
+      if (exiting) { // said here: the JVM halts once the exit hook returns, maybe before it is printed
+        LOG.warn("Start-up abandoned as the JVM exits ({}); closing what started", e.toString());
+      }
       closeAll(started, e);
+      removeExitHook();
       throw e;
+    } finally {
+      constructed.countDown();
     }
   }
 
-  private static void closeAll(Deque<AutoCloseable> started, Exception failure) {
+  /** Between the steps of a start: gives up, closing what started, once the JVM is exiting. */
+  private void giveUpIfExiting() {
+    if (exiting) {
+      throw new GapstreamException("start-up abandoned: the JVM is exiting (a signal, or Ctrl-C)");
+    }
+  }
+
+  private void onExit() {
+    exiting = true;
+    try {
+      // Each step of a start takes seconds at most; the longest, calibration, about ten.
+      if (!constructed.await(1, TimeUnit.MINUTES)) {
+        LOG.warn("Exiting while gapstream still starts; what it started is left as it is");
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return;
+    }
+    if (running) {
+      close();
+    }
+  }
+
+  private void removeExitHook() {
+    if (!exiting) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(exitHook);
+      } catch (IllegalStateException e) {
+        // the JVM began to exit since: the hook runs, and finds the service closed
+      }
+    }
+  }
+
+  private static void closeAll(Deque<AutoCloseable> started, Throwable failure) {
     for (AutoCloseable c : started) {
       try {
         c.close();
@@ -215,9 +271,14 @@ public final class GapstreamService implements AutoCloseable {
     } catch (KafkaBrokerException e) {
       throw namingTheKey(e, embedded);
     }
-    broker.createTopic(config.topics().frames(), embedded.partitions());
-    broker.createTopic(config.topics().predictions(), embedded.partitions());
-    broker.createTopic(config.topics().dlq(), 1);
+    try {
+      broker.createTopic(config.topics().frames(), embedded.partitions());
+      broker.createTopic(config.topics().predictions(), embedded.partitions());
+      broker.createTopic(config.topics().dlq(), 1);
+    } catch (RuntimeException e) {
+      broker.close(); // not yet among what the start closes should it fail
+      throw e;
+    }
     LOG.info("Embedded Kafka broker on {}", broker.bootstrapServers());
     return broker;
   }
@@ -467,7 +528,7 @@ public final class GapstreamService implements AutoCloseable {
     LOG.info("Stopping gapstream");
     health.set("stopping", false);
     try {
-      await(vertx.undeploy(deploymentId));
+      await(vertx.undeploy(deploymentId), stopWait(config));
     } catch (Exception e) {
       LOG.warn("Pipeline did not stop cleanly: {}", e.toString());
     }
@@ -477,6 +538,10 @@ public final class GapstreamService implements AutoCloseable {
     }
     try {
       await(server.close());
+    } catch (Exception e) {
+      LOG.warn("The management server did not close cleanly: {}", e.toString());
+    }
+    try {
       await(vertx.close());
     } catch (Exception e) {
       LOG.warn("Vert.x did not close cleanly: {}", e.toString());
@@ -486,11 +551,27 @@ public final class GapstreamService implements AutoCloseable {
     if (broker != null) {
       broker.close();
     }
+    removeExitHook();
     LOG.info("gapstream stopped");
   }
 
   private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(2, TimeUnit.MINUTES);
+    return await(future, Duration.ofMinutes(2));
+  }
+
+  private static <T> T await(Future<T> future, Duration limit) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * How long {@link #close} waits for the pipeline to stop: as long as the stop itself may take
+   * ({@link PipelineVerticle#longestStop}), and two minutes at least. Before, two minutes whatever
+   * {@code shutdown.timeout.ms} said: a drain allowed longer was cut off, the engine and the broker
+   * closed under it, its final commit lost.
+   */
+  static Duration stopWait(GapstreamConfig config) {
+    Duration stop = PipelineVerticle.longestStop(Duration.ofMillis(config.shutdownTimeoutMs()));
+    return stop.compareTo(Duration.ofMinutes(2)) > 0 ? stop : Duration.ofMinutes(2);
   }
 
   /**

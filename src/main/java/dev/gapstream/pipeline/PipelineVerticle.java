@@ -647,6 +647,16 @@ public final class PipelineVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * The longest {@link #stop} takes with a drain of at most {@code drainTimeout}: the drain, then
+   * the final commit, leaving the group and closing the producer, each given what is left of the
+   * drain's time or {@link #STOP_STEP_MIN_MS} at least; and a margin for closing the client
+   * metrics and the worker pools, which take no time unless a thread is stuck.
+   */
+  static Duration longestStop(Duration drainTimeout) {
+    return drainTimeout.plusMillis(3 * STOP_STEP_MIN_MS).plusSeconds(30);
+  }
+
   private static long stepBudgetMs(long deadline) {
     return Math.max(STOP_STEP_MIN_MS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
   }
