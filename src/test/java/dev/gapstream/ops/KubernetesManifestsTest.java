@@ -173,7 +173,10 @@ class KubernetesManifestsTest {
     assertThat(gapstream(gpuPod).getResources().getLimits().get("nvidia.com/gpu").getAmount())
         .isEqualTo("1");
     assertThat(gapstream(gpuPod).getImage()).endsWith("-cuda");
-    assertThat(gpuPod.getNodeSelector()).isNotEmpty();
+    assertThat(gpuPod.getNodeSelector())
+        .as("the GPU limit places the pod; GPU node labels differ between clusters, and one selected"
+            + " on left pods Pending where no node had it")
+        .isNullOrEmpty();
     assertThat(gpuPod.getTolerations()).anySatisfy(t -> assertThat(t.getKey()).isEqualTo("nvidia.com/gpu"));
     assertThat(env(gpu)).containsEntry("GAPSTREAM_INFERENCE_PROVIDER", "cuda");
     assertThat(gapstream(gpuPod).getEnv()).anySatisfy(e -> {
