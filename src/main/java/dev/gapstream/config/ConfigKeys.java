@@ -156,7 +156,7 @@ public final class ConfigKeys {
               STRING,
               "",
               BROKERS,
-              "Kafka brokers host:port,...; empty starts an embedded single-node broker (`run` warns that it does)")
+              "Kafka brokers host:port,...; unset starts an embedded single-node broker (`run` warns that it does), as does empty on the command line; empty in a file or the environment fails the start")
           .define(
               KAFKA_GROUP_ID,
               STRING,

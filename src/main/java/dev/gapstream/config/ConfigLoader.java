@@ -163,6 +163,7 @@ public final class ConfigLoader {
     Path model = resolveModel((String) v.get(ConfigKeys.INFERENCE_MODEL_PATH));
     properties.put(ConfigKeys.INFERENCE_MODEL_PATH, model.toString());
     requireDistinctTopics(v);
+    rejectBrokersEmptiedOutsideTheCommandLine();
     Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
     DeliveryGuarantee guarantee = DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE));
@@ -201,6 +202,23 @@ public final class ConfigLoader {
         bool(v, ConfigKeys.HTTP_LIVE_ENABLED),
         lng(v, ConfigKeys.SHUTDOWN_TIMEOUT_MS),
         properties);
+  }
+
+  /**
+   * No brokers starts an embedded one: zero setup on a laptop, and in a deployment a lost setting
+   * that looks healthy (ready, consuming a broker of its own, no frame ever read). Left unset, or
+   * emptied with {@code --set} as the user types it, it means the former; emptied in a file or the
+   * environment (a ConfigMap value that went missing, {@code ${KAFKA:-}} in a compose file), the
+   * start fails.
+   */
+  private void rejectBrokersEmptiedOutsideTheCommandLine() {
+    String key = ConfigKeys.KAFKA_BOOTSTRAP_SERVERS;
+    String source = origin.get(key);
+    if (raw.containsKey(key) && raw.get(key).isBlank() && source != null && !source.equals(COMMAND_LINE)) {
+      throw new ConfigException(key + ": empty (from " + source + "), which would start an embedded broker in"
+          + " this process instead of consuming a cluster; name the brokers, or leave the key unset for an"
+          + " embedded broker");
+    }
   }
 
   /**

@@ -247,6 +247,35 @@ class ConfigLoaderTest {
   }
 
   /**
+   * An empty broker list starts an embedded broker. Unset, or emptied on the command line, that is
+   * what the user asks for; emptied by a file or the environment (a ConfigMap value gone missing)
+   * it was a deployment that went ready consuming a broker of its own.
+   */
+  @Test
+  void brokersEmptiedByTheEnvironmentOrAFileFailTheStart() {
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .yaml("kafka.bootstrap.servers: kafka:9092")
+            .env(Map.of("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS", ""))
+            .load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("kafka.bootstrap.servers: empty (from environment variable GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS),"
+            + " which would start an embedded broker in this process instead of consuming a cluster; name the"
+            + " brokers, or leave the key unset for an embedded broker");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("kafka:\n  bootstrap.servers:\n").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("kafka.bootstrap.servers: empty (from ");
+    assertThat(ConfigLoader.builder().load().kafka().useEmbedded()).isTrue();
+    assertThat(ConfigLoader.builder()
+            .env(Map.of("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"))
+            .set("kafka.bootstrap.servers", "")
+            .load()
+            .kafka()
+            .useEmbedded())
+        .as("emptied on the command line, as demo and bench do")
+        .isTrue();
+  }
+
+  /**
    * The likeliest quoting mistake is in a JAAS line, which holds a password; YAML's parser quotes
    * the lines around an error in its message, so the error is said by line and column alone.
    */
