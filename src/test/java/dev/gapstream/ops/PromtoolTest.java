@@ -62,6 +62,52 @@ class PromtoolTest {
     assertThat(Files.size(rulesFile)).isPositive();
   }
 
+  /**
+   * Each overlay's {@code GapstreamAbsent} watches its own namespace: with dev and prod in one
+   * Prometheus, prod's replicas kept dev's alert quiet when dev had none (the rule as written
+   * looks for any gapstream target). promtool runs the dev and prod rules against prod's targets.
+   */
+  @Test
+  void eachOverlaysAbsentAlertWatchesItsOwnNamespace(@TempDir Path tmp) throws Exception {
+    assertThat(absentAlertsWhileOnlyProdRuns(tmp, "dev", "gapstream-dev")).contains("SUCCESS");
+    assertThat(absentAlertsWhileOnlyProdRuns(tmp, "prod", null)).contains("SUCCESS");
+  }
+
+  /** promtool's output for the overlay's rules, expecting an alert naming {@code firingFor}, or none. */
+  private static String absentAlertsWhileOnlyProdRuns(Path tmp, String overlay, String firingFor) throws Exception {
+    JsonNode rule = Manifests.only(Manifests.render("k8s/overlays/" + overlay), "PrometheusRule");
+    ObjectNode rules = YAML.createObjectNode();
+    rules.set("groups", rule.at("/spec/groups"));
+    YAML.writeValue(tmp.resolve(overlay + "-rules.yml").toFile(), rules);
+    JsonNode absent = null;
+    for (JsonNode r : rule.at("/spec/groups/0/rules")) {
+      if (r.path("alert").asText().equals("GapstreamAbsent")) {
+        absent = r;
+      }
+    }
+    assertThat(absent).isNotNull();
+
+    ObjectNode test = YAML.createObjectNode();
+    test.putArray("rule_files").add(overlay + "-rules.yml");
+    test.put("evaluation_interval", "1m");
+    ObjectNode t = test.putArray("tests").addObject();
+    t.put("interval", "1m");
+    t.putArray("input_series").addObject()
+        .put("series", "up{job=\"gapstream/gapstream\",namespace=\"gapstream\",instance=\"10.0.0.7:8080\"}")
+        .put("values", "1x10");
+    ObjectNode check = t.putArray("alert_rule_test").addObject();
+    check.put("eval_time", "7m").put("alertname", "GapstreamAbsent");
+    ArrayNode expected = check.putArray("exp_alerts");
+    if (firingFor != null) {
+      ObjectNode alert = expected.addObject();
+      alert.putObject("exp_labels").put("severity", "critical").put("namespace", firingFor);
+      alert.set("exp_annotations", absent.get("annotations"));
+    }
+    Path file = tmp.resolve(overlay + "-absent.test.yml");
+    YAML.writeValue(file.toFile(), test);
+    return assertPasses(tmp, "test", "rules", file.toString()).output();
+  }
+
   private static ExternalTool.Result assertPasses(Path dir, String... args) {
     String[] cmd = new String[args.length + 1];
     cmd[0] = ExternalTool.promtool().toString();
