@@ -18,7 +18,8 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 /**
  * The embedded broker the Kafka stages share, and what they do with it: fresh topics per run (so
  * no run reads another's records), frames pre-loaded into a topic, and a pipeline started on given
- * topics. Frames carry {@code frame-id} {@code bench-<i>} and keys {@code camera-<i mod 8>}.
+ * topics. Frames carry {@code frame-id} {@code bench-<i>} (in latency runs {@code
+ * bench-run<n>-<i>}) and keys {@code camera-<i mod 8>}.
  */
 final class BenchKafka implements AutoCloseable {
 
@@ -60,7 +61,10 @@ final class BenchKafka implements AutoCloseable {
     return OpenLoopSender.producer(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()));
   }
 
-  /** The frame ids of the benchmark's own runs: {@code bench-<i>}. */
+  /**
+   * The frame ids of the benchmark's own runs: {@code bench-<i>}, and {@code bench-run<n>-<i>} in
+   * latency run n on one service.
+   */
   static final String FRAME_ID_PREFIX = "bench-";
 
   /**

@@ -166,6 +166,8 @@ final class PipelineStage {
   final class LatencyService implements AutoCloseable {
     private final BenchKafka.Topics topics;
     private final GapstreamService service;
+    /** Runs so far on this service: each run's frame ids carry its number. */
+    private int runs;
 
     private LatencyService(BenchKafka.Topics topics, GapstreamService service) {
       this.topics = topics;
@@ -184,14 +186,17 @@ final class PipelineStage {
       int skip = (int) (count * warmup);
       PrometheusMeterRegistry registry = service.registry();
       BatchSizes batches = BatchSizes.of(registry);
-      try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), BenchKafka.FRAME_ID_PREFIX, skip)) {
+      // Ids of this run's own: a prediction of an earlier run's frame i (one published again after
+      // a rebalance) would otherwise count as this run's frame i.
+      String ids = BenchKafka.FRAME_ID_PREFIX + "run" + (++runs) + "-";
+      try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), topics.predictions(), ids, skip)) {
         Thread readerThread =
             new Thread(() -> reader.readUntil(count, duration.multipliedBy(3).plusSeconds(60)), "bench-latency-reader");
         ThreadCpu cpu = ThreadCpu.now();
         long start = System.nanoTime();
         readerThread.start();
         try {
-          sendOpenLoop(topics.frames(), count, fps);
+          sendOpenLoop(topics.frames(), ids, count, fps);
         } catch (RuntimeException | InterruptedException e) {
           reader.expect(0); // the reader ends within a poll, before its consumer is closed here
           readerThread.join();
@@ -227,11 +232,10 @@ final class PipelineStage {
     }
   }
 
-  private void sendOpenLoop(String topic, int count, double fps) throws InterruptedException {
+  private void sendOpenLoop(String topic, String ids, int count, double fps) throws InterruptedException {
     try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
       OpenLoopSender.Sends sends =
-          OpenLoopSender.send(
-              producer, topic, BenchKafka.FRAME_ID_PREFIX, workload.frames(), count, fps, new OpenLoopSender.Sends());
+          OpenLoopSender.send(producer, topic, ids, workload.frames(), count, fps, new OpenLoopSender.Sends());
       if (sends.failed() > 0) {
         throw new GapstreamException(sends.failed() + " frames could not be sent: " + sends.firstError());
       }
