@@ -1,6 +1,7 @@
 package dev.gapstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
@@ -71,6 +72,13 @@ public final class DemoCommand implements Callable<Integer> {
       SyntheticFrames.check(frameSizes);
     } catch (IllegalArgumentException e) {
       throw new ParameterException(spec.commandLine(), "--sizes: " + e.getMessage());
+    }
+    // Its own producer and reader carry no security settings, and its topics are its own: a cluster
+    // named here was used without them, or (from the file or the environment) ignored unsaid.
+    String brokers = config.overrides.getOrDefault(ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, "");
+    if (!brokers.isBlank()) {
+      throw new ParameterException(spec.commandLine(), "--set " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + "=" + brokers
+          + ": demo runs on an embedded broker of its own; on a cluster, use run, and produce or load to feed it");
     }
     PrintWriter err = spec.commandLine().getErr();
     try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {

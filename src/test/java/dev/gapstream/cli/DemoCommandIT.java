@@ -97,5 +97,10 @@ class DemoCommandIT {
     CliRun tiny = CliRun.of("demo", "--sizes", "64x64,8x8");
     assertThat(tiny.code()).isEqualTo(2);
     assertThat(tiny.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
+
+    CliRun cluster = CliRun.of("demo", "--set", "kafka.bootstrap.servers=kafka:9092");
+    assertThat(cluster.code()).isEqualTo(2);
+    assertThat(cluster.err()).contains("--set kafka.bootstrap.servers=kafka:9092: demo runs on an embedded broker"
+        + " of its own; on a cluster, use run, and produce or load to feed it");
   }
 }
