@@ -54,6 +54,19 @@ public final class ServiceProcess implements AutoCloseable {
    */
   public static ServiceProcess start(
       String name, Path dir, Map<String, String> settings, List<String> jvmOptions) throws IOException {
+    return start(name, dir, settings, jvmOptions, TestPipelines.TIGHT.maxEventLoopExecuteTime());
+  }
+
+  /**
+   * As {@link #start(String, Path, Map, List)}, with the event loop's limit {@code eventLoopLimit}
+   * instead of the in-process tests' 100 ms: for tests that run more JVMs than there are cores,
+   * where a runnable event loop can wait longer than that for one (Vert.x's checker reads wall
+   * time, so a trivial task read as a block there: 161 ms inside {@code LockSupport.unpark}, three
+   * replicas and the broker on two cores).
+   */
+  public static ServiceProcess start(
+      String name, Path dir, Map<String, String> settings, List<String> jvmOptions, Duration eventLoopLimit)
+      throws IOException {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("http.port", "0");
     all.put("inference.threads", "1");
@@ -76,7 +89,7 @@ public final class ServiceProcess implements AutoCloseable {
     // the event loop's blocked time.
     command.add("-Xlog:gc:stdout:time");
     // The event loop's limit the in-process tests keep (TestPipelines.TIGHT): close() fails on a block.
-    command.add("-D" + GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY + "=" + TestPipelines.TIGHT.maxEventLoopExecuteTime().toMillis());
+    command.add("-D" + GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY + "=" + eventLoopLimit.toMillis());
     command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
