@@ -136,6 +136,7 @@ public final class ReplayCommand implements Callable<Integer> {
     Clients clients = clients();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
+    String brokers = clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
     Tally tally = new Tally();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
         KafkaProducer<byte[], byte[]> producer =
@@ -144,7 +145,7 @@ public final class ReplayCommand implements Callable<Integer> {
         FrameProducers.requireTopic(producer, clients.to(), "--to");
       }
       Map<TopicPartition, Long> end =
-          startReading(consumer, clients.from(), clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG), sinceMs);
+          startReading(consumer, clients.from(), brokers, sinceMs);
       long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
       Progress progress = new Progress("replay", total);
       long lastRead = System.nanoTime();
@@ -154,7 +155,7 @@ public final class ReplayCommand implements Callable<Integer> {
           // never reached: this loop went on for good.
           stalled = String.format(
               "read nothing for %s with %d dead letters left to read: do the brokers at %s answer? (--idle-timeout)",
-              idleTimeout, left(consumer, end), clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG));
+              idleTimeout, left(consumer, end), brokers);
           break;
         }
         ConsumerRecords<byte[], byte[]> letters = consumer.poll(POLL);

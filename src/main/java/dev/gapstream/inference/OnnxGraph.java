@@ -257,8 +257,8 @@ public final class OnnxGraph {
     }
     if (t.getDataLocation() == TensorProto.DataLocation.EXTERNAL) {
       boolean int32 = t.getDataType() == DataType.INT32_VALUE;
-      ByteBuffer b = externalData(t, elements(t) * (int32 ? Integer.BYTES : Long.BYTES));
-      return Optional.of(ints(b, (int) elements(t), int32));
+      int n = Math.toIntExact(elements(t));
+      return Optional.of(ints(externalData(t, (long) n * (int32 ? Integer.BYTES : Long.BYTES)), n, int32));
     }
     return Optional.of(ints(t));
   }
