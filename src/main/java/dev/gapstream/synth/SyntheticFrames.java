@@ -75,7 +75,7 @@ public final class SyntheticFrames {
    */
   SyntheticFrames(long seed, List<FrameSize> sizes, boolean clutter) {
     check(sizes);
-    this.random = new Random(seed);
+    this.random = new PlainRandom(seed);
     this.sizes = List.copyOf(sizes);
     this.clutter = clutter;
   }
