@@ -54,7 +54,7 @@ public final class FrameSource {
   public static List<EncodedFrame> directory(Path dir, int count) {
     List<EncodedFrame> distinct = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.sorted().toList()) {
+      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
         String type = contentType(file);
         if (type != null && distinct.size() < DISTINCT) {
           distinct.add(new EncodedFrame(Files.readAllBytes(file), type));

@@ -1,5 +1,6 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.ingest.ImageFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -68,14 +69,14 @@ public final class ProduceCommand implements Callable<Integer> {
     AtomicLong failed = new AtomicLong();
     AtomicReference<Exception> firstFailure = new AtomicReference<>();
     Progress progress = new Progress("produce", total);
-    long start = System.nanoTime();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest(files), kafka.client()))) {
       FrameProducers.requireTopic(producer, topic, "--topic");
+      long start = System.nanoTime(); // after the metadata wait, which --rate must not make up for
       long sent = 0;
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
           pace(start, sent);
-          ProducerRecord<byte[], byte[]> record = record(file);
+          ProducerRecord<byte[], byte[]> record = record(file, repeat == 1 ? "" : "#" + (r + 1));
           producer.send(record, (meta, e) -> {
             FrameProducers.keepFirst(firstFailure, e);
             (e == null ? acked : failed).incrementAndGet();
@@ -94,11 +95,22 @@ public final class ProduceCommand implements Callable<Integer> {
     return failed.get() == 0 ? 0 : 1;
   }
 
-  private ProducerRecord<byte[], byte[]> record(Path file) throws IOException {
+  /**
+   * {@code file} as a frame: keyed by {@code --key} or its name, its {@code frame-id} its name (and
+   * {@code suffix}, which tells repeats apart), so that its prediction names the file whatever the
+   * key; its {@code content-type} that of its bytes, or of its extension where they announce no
+   * format (the pipeline trusts the header over the bytes, so a PNG saved as {@code .jpg} sent as
+   * JPEG would be dead-lettered undecodable).
+   */
+  private ProducerRecord<byte[], byte[]> record(Path file, String suffix) throws IOException {
     String name = file.getFileName().toString();
     byte[] k = (key != null ? key : name).getBytes(StandardCharsets.UTF_8);
-    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, k, Files.readAllBytes(file));
-    record.headers().add("content-type", contentType(name).getBytes(StandardCharsets.UTF_8));
+    byte[] frame = Files.readAllBytes(file);
+    ImageFormat format = ImageFormat.sniff(frame);
+    String type = format != null ? format.contentType() : contentType(name);
+    ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, k, frame);
+    record.headers().add("frame-id", (name + suffix).getBytes(StandardCharsets.UTF_8));
+    record.headers().add("content-type", type.getBytes(StandardCharsets.UTF_8));
     return record;
   }
 
@@ -121,9 +133,18 @@ public final class ProduceCommand implements Callable<Integer> {
     return largest;
   }
 
+  /**
+   * The regular files in {@code dir} named as images, in name order; hidden ones (such as macOS's
+   * {@code ._name.jpg} metadata) and directories left out.
+   */
   static List<Path> images(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(f -> !contentType(f.getFileName().toString()).isEmpty()).sorted().toList();
+      return files
+          .filter(f -> !f.getFileName().toString().startsWith("."))
+          .filter(f -> !contentType(f.getFileName().toString()).isEmpty())
+          .filter(Files::isRegularFile)
+          .sorted()
+          .toList();
     }
   }
 

@@ -19,6 +19,11 @@ public enum ImageFormat {
     this.imageIoName = imageIoName;
   }
 
+  /** The {@code content-type} header value that names this format. */
+  public String contentType() {
+    return this == RAW_RGB ? RAW_RGB_CONTENT_TYPE : "image/" + imageIoName;
+  }
+
   /** The ImageIO format name; null for raw pixels. */
   String imageIoName() {
     return imageIoName;

@@ -7,6 +7,8 @@ import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.TestPipelines;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.stream.Collectors;
+import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -32,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code produce} sends a directory's images to a topic, as a camera's frames: each file once per
- * {@code --repeat}, keyed by its name, with its {@code content-type}; other files are left alone.
+ * {@code --repeat}, keyed by {@code -k} or its name, its {@code frame-id} its name, its {@code
+ * content-type} that of its bytes; other files, hidden ones and directories are left alone.
  * {@code -X} carries client settings, here a SASL listener's.
  */
 @ExtendWith(BlockedThreadGuard.class)
@@ -78,14 +82,41 @@ class ProduceCommandIT {
 
     assertThat(run.code()).as(run.err()).isZero();
     assertThat(recordsIn("produced-frames")).as("the text file stays home").isEqualTo(4);
-    List<String> got = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r : read("produced-frames", 4)) {
-      got.add(text(r.key()) + " " + text(r.headers().lastHeader("content-type").value()) + " " + r.value().length);
-    }
     long jpegBytes = Files.size(dir.resolve("a.jpg"));
-    assertThat(got)
+    assertThat(described(read("produced-frames", 4)))
         .containsExactlyInAnyOrder(
-            "a.jpg image/jpeg " + jpegBytes, "a.jpg image/jpeg " + jpegBytes, "b.png image/png 4", "b.png image/png 4");
+            "a.jpg a.jpg#1 image/jpeg " + jpegBytes,
+            "a.jpg a.jpg#2 image/jpeg " + jpegBytes,
+            "b.png b.png#1 image/png 4", // too short to sniff: typed by its extension
+            "b.png b.png#2 image/png 4");
+  }
+
+  /**
+   * A camera's directory under its key: each frame's {@code frame-id} still names its file, and a
+   * PNG saved as {@code .jpg} goes as the PNG it is (the pipeline trusts the header over the bytes,
+   * and would dead-letter it undecodable as JPEG); a hidden file and a directory named as images
+   * stay home.
+   */
+  @Test
+  void aKeyNamesTheCameraAndEachFrameIsTypedByItsBytes() throws Exception {
+    kafka.createTopic("camera-frames", 1);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    BufferedImage pixels = new BufferedImage(16, 12, BufferedImage.TYPE_INT_RGB);
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(pixels, "png", png);
+    Files.write(dir.resolve("c.jpg"), png.toByteArray());
+    Files.write(dir.resolve("._a.jpg"), new byte[] {0, 5, 22, 7});
+    Files.createDirectory(dir.resolve("d.jpg"));
+
+    CliRun run = CliRun.of(
+        "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "camera-frames", "-k", "cam-7");
+
+    assertThat(run.code()).as(run.err()).isZero();
+    assertThat(recordsIn("camera-frames")).isEqualTo(2);
+    assertThat(described(read("camera-frames", 2)))
+        .containsExactly(
+            "cam-7 a.jpg image/jpeg " + Files.size(dir.resolve("a.jpg")),
+            "cam-7 c.jpg image/png " + png.size());
   }
 
   @Test
@@ -186,6 +217,16 @@ class ProduceCommandIT {
       while (out.size() < expected && System.nanoTime() < deadline) {
         consumer.poll(Duration.ofMillis(200)).forEach(out::add);
       }
+    }
+    return out;
+  }
+
+  /** Each record as {@code key frame-id content-type bytes}. */
+  private static List<String> described(List<ConsumerRecord<byte[], byte[]>> records) {
+    List<String> out = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : records) {
+      out.add(text(r.key()) + " " + text(r.headers().lastHeader("frame-id").value()) + " "
+          + text(r.headers().lastHeader("content-type").value()) + " " + r.value().length);
     }
     return out;
   }
