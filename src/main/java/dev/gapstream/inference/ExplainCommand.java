@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gapstream.GapstreamException;
+import dev.gapstream.ingest.RgbPixels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -76,7 +77,8 @@ public final class ExplainCommand implements Callable<Integer> {
           "--threshold must be in [0, 1], --top at least 1 and --max-side at least -1");
     }
     String overlayFormat = out == null ? null : overlayFormat(out);
-    BufferedImage frame = readImage(image);
+    // The frame as the pipeline sees it (8-bit RGB, grey values as they are): scored and drawn on.
+    BufferedImage frame = RgbPixels.asFrame(readImage(image));
     Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
     int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads), maxSide)) {
@@ -116,8 +118,8 @@ public final class ExplainCommand implements Callable<Integer> {
     BufferedImage img;
     try {
       img = ImageIO.read(file.toFile());
-    } catch (IOException e) {
-      throw new GapstreamException(file + ": cannot decode image: " + e.getMessage(), e);
+    } catch (IOException | RuntimeException e) { // ImageIO's readers throw unchecked on some bad data
+      throw new GapstreamException(file + ": cannot decode image: " + e, e);
     }
     if (img == null) {
       throw new GapstreamException(
@@ -134,12 +136,17 @@ public final class ExplainCommand implements Callable<Integer> {
   static String overlayFormat(Path file) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     String ext = name.substring(name.lastIndexOf('.') + 1);
-    return switch (ext) {
+    String format = switch (ext) {
       case "png", "bmp" -> ext;
       case "jpg", "jpeg" -> "jpeg";
       default -> throw new GapstreamException(
           "--out " + file + ": name a .png, .jpg, .jpeg or .bmp file");
     };
+    Path parent = file.toAbsolutePath().getParent();
+    if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
+      throw new GapstreamException("--out " + file + ": " + parent + " is not a writable directory");
+    }
+    return format;
   }
 
   private void writeOverlay(
@@ -149,8 +156,12 @@ public final class ExplainCommand implements Callable<Integer> {
     String caption =
         String.format(Locale.ROOT, "%s %.2f", model.label(best.index()), best.score());
     BufferedImage overlay = CamOverlay.render(frame, e.cam(), caption);
-    if (!ImageIO.write(overlay, format, out.toFile())) {
-      throw new GapstreamException(out + ": no image writer for this format");
+    try {
+      if (!ImageIO.write(overlay, format, out.toFile())) {
+        throw new GapstreamException("--out " + out + ": no image writer for this format");
+      }
+    } catch (IOException ex) {
+      throw new GapstreamException("--out " + out + ": cannot write the overlay: " + ex.getMessage(), ex);
     }
   }
 

@@ -146,6 +146,56 @@ class ExplainCommandTest {
     assertThat(gif).doesNotExist();
   }
 
+  /**
+   * An overlay goes where it can be written, or nothing runs: a missing directory is named at
+   * once, before the model is loaded, not as ImageIO's "can't create an ImageOutputStream" after.
+   */
+  @Test
+  void anOverlayIntoAMissingDirectoryIsRefusedFirst(@TempDir Path dir) throws Exception {
+    Path frame = disk(dir, 120, 80);
+    Path nowhere = dir.resolve("no-such-dir").resolve("overlay.png");
+    Run r = explain(frame.toString(), "--model", dir.resolve("no-model.onnx").toString(), "--out", nowhere.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--out " + nowhere + ": " + nowhere.getParent() + " is not a writable directory");
+    assertThat(r.out()).isEmpty();
+  }
+
+  /**
+   * A grey PNG is scored and drawn as the pipeline decodes it, its grey values as they are: its
+   * overlay and scores are those of the same values stored as RGB (Java2D's own conversion would
+   * draw the grey image brighter, 128 as 186).
+   */
+  @Test
+  void aGreyImageIsDrawnAsThePipelineSeesIt(@TempDir Path dir) throws Exception {
+    int w = 96;
+    int h = 64;
+    BufferedImage grey = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+    BufferedImage rgb = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int v = (x - 48) * (x - 48) + (y - 32) * (y - 32) < 300 ? 200 : 60 + x;
+        grey.getRaster().setSample(x, y, 0, v);
+        rgb.setRGB(x, y, v << 16 | v << 8 | v);
+      }
+    }
+    Path greyPng = dir.resolve("grey.png");
+    Path rgbPng = dir.resolve("rgb.png");
+    ImageIO.write(grey, "png", greyPng.toFile());
+    ImageIO.write(rgb, "png", rgbPng.toFile());
+    String model = TestModels.ensure("tiny-cam").toString();
+
+    Run fromGrey = explain(greyPng.toString(), "--model", model, "--out", dir.resolve("grey-overlay.png").toString());
+    Run fromRgb = explain(rgbPng.toString(), "--model", model, "--out", dir.resolve("rgb-overlay.png").toString());
+
+    assertThat(fromGrey.code()).as(fromGrey.err()).isZero();
+    assertThat(fromRgb.code()).as(fromRgb.err()).isZero();
+    ObjectMapper json = new ObjectMapper();
+    assertThat(json.readTree(fromGrey.out()).get("top")).isEqualTo(json.readTree(fromRgb.out()).get("top"));
+    BufferedImage greyOverlay = ImageIO.read(dir.resolve("grey-overlay.png").toFile());
+    BufferedImage rgbOverlay = ImageIO.read(dir.resolve("rgb-overlay.png").toFile());
+    assertThat(greyOverlay.getRGB(0, 0, w, h, null, 0, w)).isEqualTo(rgbOverlay.getRGB(0, 0, w, h, null, 0, w));
+  }
+
   @Test
   void nonImageIsAClearErrorWithNonZeroExit(@TempDir Path dir) throws Exception {
     Path text = Files.writeString(dir.resolve("cat.png"), "not pixels\n");
