@@ -100,7 +100,8 @@ public final class ManagementServer {
   }
 
   /** GET, and HEAD as uptime checkers and load balancers probe: a GET's status and headers. */
-  private static Route getOrHead(Router router, String path) {
+  /** A route for {@code GET} and {@code HEAD} requests to {@code path}. */
+  public static Route getOrHead(Router router, String path) {
     return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }
 

@@ -13,6 +13,12 @@ import java.io.InputStream;
  * cache directory. Immutable.
  */
 final class LiveAssets {
+  /**
+   * The page runs its own script and style only and shows frames as {@code data:} images: a label
+   * or frame id that got past the page's escaping still could not load or run anything.
+   */
+  static final String POLICY = "default-src 'self'; img-src 'self' data:; base-uri 'none'; frame-ancestors 'none'";
+
   private final Asset html = load("index.html", "text/html; charset=utf-8");
   private final Asset script = load("live.js", "text/javascript; charset=utf-8");
   private final Asset style = load("live.css", "text/css; charset=utf-8");
@@ -47,6 +53,8 @@ final class LiveAssets {
           .putHeader(HttpHeaders.CONTENT_TYPE, contentType)
           // small and changing with each release: not worth stale-cache surprises
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
+          .putHeader("X-Content-Type-Options", "nosniff")
+          .putHeader("Content-Security-Policy", POLICY)
           .end(body.copy());
     }
   }

@@ -1,5 +1,7 @@
 package dev.gapstream.live;
 
+import static dev.gapstream.http.ManagementServer.getOrHead;
+
 import dev.gapstream.inference.ClassActivationMap;
 import dev.gapstream.ingest.DecodedFrame;
 import dev.gapstream.pipeline.PredictionTap;
@@ -51,6 +53,11 @@ public final class LiveView implements PredictionTap, AutoCloseable {
   private final FrameSampler sampler;
   private final RecentEvents frames = new RecentEvents(RECENT_FRAMES);
   private final RecentEvents stats = new RecentEvents(RECENT_STATS);
+  /**
+   * Held while an event joins its history and goes out, and while a client is greeted with the
+   * history and admitted: each event reaches a new client once, in its greeting or after it.
+   */
+  private final Object history = new Object();
   private final SseHub hub = new SseHub();
   private final LiveStats liveStats;
   private final LiveAssets assets = new LiveAssets();
@@ -106,10 +113,10 @@ public final class LiveView implements PredictionTap, AutoCloseable {
 
   /** Adds {@code GET /}, {@code /live}, {@code /live/live.js}, {@code /live/live.css} and {@code /live/events}. */
   public void install(Router router) {
-    router.get("/").handler(assets::html);
-    router.get("/live").handler(assets::html);
-    router.get("/live/live.js").handler(assets::script);
-    router.get("/live/live.css").handler(assets::style);
+    getOrHead(router, "/").handler(assets::html);
+    getOrHead(router, "/live").handler(assets::html);
+    getOrHead(router, "/live/live.js").handler(assets::script);
+    getOrHead(router, "/live/live.css").handler(assets::style);
     router.get("/live/events").handler(this::events);
   }
 
@@ -122,12 +129,8 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     sampled.incrementAndGet();
     FrameEvent frame =
         new FrameEvent(pixels.width(), pixels.height(), pixels.rgb().clone(), prediction, cam);
-    try {
-      renderer.execute(() -> render(frame));
-    } catch (RuntimeException e) {
-      // closed: the pipeline is draining and nobody will see the frame
-      renderDropped.incrementAndGet();
-    }
+    // A full queue or a closed view: the rejection handler counts the frame as dropped.
+    renderer.execute(() -> render(frame));
   }
 
   /** Frames taken by the sampler, and those dropped because the render queue was full. */
@@ -137,6 +140,11 @@ public final class LiveView implements PredictionTap, AutoCloseable {
 
   long renderDropped() {
     return renderDropped.get();
+  }
+
+  /** Frames rendered and kept for the next page that connects. */
+  int recentFrames() {
+    return frames.snapshot().size();
   }
 
   int clients() {
@@ -155,8 +163,10 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     try {
       byte[] jpeg = FrameRenderer.render(frame.width(), frame.height(), frame.rgb(), frame.cam());
       String event = SseEvent.of("frame", frame.toJson(jpeg).encode());
-      frames.add(event);
-      hub.broadcast(event);
+      synchronized (history) {
+        frames.add(event);
+        hub.broadcast(event);
+      }
     } catch (RuntimeException e) {
       // A frame the view cannot draw must not stop the next one; the pipeline is unaffected.
       LOG.warn("Live view could not render frame {}: {}", frame.prediction().frameId(), e.toString());
@@ -166,10 +176,14 @@ public final class LiveView implements PredictionTap, AutoCloseable {
   private void publishStats() {
     try {
       JsonObject json = liveStats.sample(System.nanoTime());
-      json.put("sampledFrames", sampled.get()).put("droppedFrames", renderDropped.get() + hub.dropped());
+      json.put("sampledFrames", sampled.get())
+          .put("droppedFrames", renderDropped.get())
+          .put("droppedEvents", hub.dropped());
       String event = SseEvent.of("stats", json.encode());
-      stats.add(event);
-      hub.broadcast(event);
+      synchronized (history) {
+        stats.add(event);
+        hub.broadcast(event);
+      }
     } catch (RuntimeException e) {
       // an exception would cancel the periodic task: log it and try again next second
       LOG.warn("Live view statistics failed: {}", e.toString());
@@ -180,8 +194,11 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     List<String> greeting = new ArrayList<>();
     greeting.add(SseEvent.retry(2000));
     greeting.add(SseEvent.of("hello", hello.encode()));
-    greeting.addAll(stats.snapshot());
-    greeting.addAll(frames.snapshot());
-    hub.accept(ctx, greeting);
+    // Brief: copies two small rings and queues one write; broadcasts only queue tasks.
+    synchronized (history) {
+      greeting.addAll(stats.snapshot());
+      greeting.addAll(frames.snapshot());
+      hub.accept(ctx, greeting);
+    }
   }
 }

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread: each client's writes are handed to the event loop that owns its connection. A client
  * that cannot keep up loses events instead of growing a queue: when its write queue is full
  * ({@link HttpServerResponse#writeQueueFull()}) the event is dropped for that client alone. One
- * whose queue is still full at the next {@link #heartbeat()} has stopped reading and is closed.
+ * whose queue was full at two heartbeats in a row and never drained between them has stopped
+ * reading and is closed; one that reads, however slowly, stays.
  * At most {@link #MAX_CLIENTS} are connected at once; more get 503.
  */
 final class SseHub {
@@ -61,6 +62,7 @@ final class SseHub {
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
         // reverse proxies (nginx) must pass events through as they come, not buffer them
         .putHeader("X-Accel-Buffering", "no");
+    response.drainHandler(v -> client.drained = true);
     response.closeHandler(v -> clients.remove(client));
     response.exceptionHandler(e -> clients.remove(client));
     // one write, not one per replayed event: a replay is ~130 events
@@ -88,8 +90,9 @@ final class SseHub {
 
   /**
    * Sends a heartbeat comment to every client and closes those whose write queue was full at this
-   * heartbeat and the one before: they stopped reading (a frozen tab, a peer gone behind a proxy
-   * that keeps the connection), and would hold a place and a full queue for good. Any thread.
+   * heartbeat and the one before and did not drain in between: they stopped reading (a frozen tab,
+   * a peer gone behind a proxy that keeps the connection), and would hold a place and a full queue
+   * for good. A viewer on a slow link fills its queue too, but drains it. Any thread.
    */
   void heartbeat() {
     String event = SseEvent.comment("heartbeat");
@@ -124,6 +127,8 @@ final class SseHub {
     final HttpServerResponse response;
     /** Whether the write queue was full at the last heartbeat. */
     private boolean fullAtLastHeartbeat;
+    /** Whether the write queue drained (fell below its low mark) since the last heartbeat. */
+    boolean drained;
 
     Client(Context context, HttpServerResponse response) {
       this.context = context;
@@ -142,7 +147,9 @@ final class SseHub {
 
     void heartbeat(String event) {
       boolean full = response.writeQueueFull();
-      if (full && fullAtLastHeartbeat && !response.closed()) {
+      boolean stalled = full && fullAtLastHeartbeat && !drained;
+      drained = false;
+      if (stalled && !response.closed()) {
         clients.remove(this);
         // Not end(): its last chunk would wait behind the full queue. A reset closes the
         // connection (HTTP/1.1) or the stream (HTTP/2) and drops what is queued.

@@ -128,12 +128,20 @@ class LiveViewTest {
       assertThat(page.statusCode()).isEqualTo(200);
       assertThat(page.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/html"));
       assertThat(page.body()).contains("/live/live.js", "/live/live.css");
+      assertThat(page.headers().firstValue("x-content-type-options")).hasValue("nosniff");
+      assertThat(page.headers().firstValue("content-security-policy")).hasValue(LiveAssets.POLICY);
+      HttpResponse<Void> head =
+          http.send(HttpRequest.newBuilder(URI.create(base + "/")).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+              HttpResponse.BodyHandlers.discarding());
+      assertThat(head.statusCode()).as("HEAD, as the management server's own routes answer it").isEqualTo(200);
       assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/live/live.js")).build(), HttpResponse.BodyHandlers.ofString()).body())
           .contains("new EventSource('/live/events')");
 
       HttpResponse<InputStream> stream =
           http.send(HttpRequest.newBuilder(URI.create(base + "/live/events")).build(), HttpResponse.BodyHandlers.ofInputStream());
       assertThat(stream.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/event-stream"));
+      assertThat(stream.headers().firstValue("cache-control")).hasValue("no-store");
+      assertThat(stream.headers().firstValue("x-accel-buffering")).as("no proxy buffering").hasValue("no");
       BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
       assertThat(nextEvent(lines)).containsEntry("event", "hello");
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -170,6 +178,120 @@ class LiveViewTest {
       server.close().toCompletionStage().toCompletableFuture().get();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A page that connects after frames went by is greeted with them (and the recent statistics):
+   * no prediction follows here, so the frame it reads can only be the replay.
+   */
+  @Test
+  @Timeout(60)
+  void aPageThatConnectsLateIsGreetedWithTheRecentFrames() throws Exception {
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+    AtomicLong clock = new AtomicLong(1_000);
+    try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      LiveView view = new LiveView(metrics.registry(), "m", "1", new FrameSampler(1_000, 1_000, clock::get));
+      try {
+        Router router = Router.router(vertx);
+        view.install(router);
+        HttpServer server =
+            vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+        view.onPrediction(frame(96, 64), prediction("before-you-came"), cam());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (view.recentFrames() == 0 && System.nanoTime() < deadline) {
+          Thread.sleep(10);
+        }
+        assertThat(view.recentFrames()).as("rendered with nobody watching").isEqualTo(1);
+
+        HttpResponse<InputStream> stream = HttpClient.newHttpClient().send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.actualPort() + "/live/events")).build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+          assertThat(nextEvent(lines)).containsEntry("event", "hello");
+          Map<String, String> event = nextEvent(lines);
+          while ("stats".equals(event.get("event"))) { // the recent statistics come first
+            event = nextEvent(lines);
+          }
+          assertThat(event).containsEntry("event", "frame");
+          assertThat(new JsonObject(event.get("data")).getString("frameId")).isEqualTo("before-you-came");
+        }
+        server.close().toCompletionStage().toCompletableFuture().get();
+      } finally {
+        view.close();
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A viewer on a slow link fills its write queue at one heartbeat and the next, but reads, and
+   * its queue drains in between: it stays, and gets what comes after (only one that never drains
+   * is closed, below).
+   */
+  @Test
+  @Timeout(60)
+  void aClientThatReadsSlowlyIsKeptThoughItsQueueIsFullAtEachHeartbeat() throws Exception {
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+    SseHub hub = new SseHub(2);
+    try {
+      Router router = Router.router(vertx);
+      router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
+      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
+          .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      try (Socket slow = new Socket()) {
+        slow.setReceiveBufferSize(4096);
+        slow.connect(new InetSocketAddress("127.0.0.1", server.actualPort()));
+        slow.getOutputStream().write(
+            "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+        slow.setSoTimeout(10_000);
+        awaitClients(hub, 1);
+        String big = SseEvent.comment("x".repeat(16 * 1024));
+
+        fill(hub, big); // 512 KB unread: the queue is full at the first heartbeat
+        hub.heartbeat();
+        readUntil(hub, slow.getInputStream(), "mark 1"); // read, slowly: the queue drains
+        fill(hub, big); // and is full again at the next heartbeat
+        hub.heartbeat();
+        readUntil(hub, slow.getInputStream(), "mark 2");
+
+        assertThat(hub.clientCount()).as("a slow reader stays connected").isEqualTo(1);
+      }
+    } finally {
+      hub.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void fill(SseHub hub, String event) {
+    for (int i = 0; i < 32; i++) {
+      hub.broadcast(event);
+    }
+  }
+
+  /**
+   * Reads the raw stream until {@code mark} comes, broadcasting it every 50 ms meanwhile (dropped
+   * while the queue is full): once it arrives, the queue had room, so it drained.
+   */
+  private static void readUntil(SseHub hub, InputStream in, String mark) throws Exception {
+    StringBuilder tail = new StringBuilder();
+    byte[] chunk = new byte[2048];
+    long nextMark = 0;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (tail.indexOf(": " + mark) < 0) {
+      assertThat(System.nanoTime()).as("'" + mark + "' arrived in time").isLessThan(deadline);
+      if (System.nanoTime() >= nextMark) {
+        hub.broadcast(SseEvent.comment(mark));
+        nextMark = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+      }
+      int n = in.read(chunk);
+      assertThat(n).as("the stream is still open").isPositive();
+      tail.append(new String(chunk, 0, n, StandardCharsets.ISO_8859_1));
+      if (tail.length() > 4096) {
+        tail.delete(0, tail.length() - 64);
+      }
+      Thread.sleep(1); // a slow reader
     }
   }
 
