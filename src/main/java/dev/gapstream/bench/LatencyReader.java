@@ -38,7 +38,10 @@ final class LatencyReader implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final String idPrefix;
   private final int skip;
-  /** How long the topic's metadata is waited for before the run fails. */
+  /**
+   * How long the topic's metadata is waited for before the run fails, unless the client's {@code
+   * default.api.timeout.ms} says otherwise (Kafka's default is a minute).
+   */
   private static final Duration METADATA_WAIT = Duration.ofSeconds(15);
 
   private final Histogram histogram = new Histogram(3_600_000L, 3);
@@ -64,6 +67,7 @@ final class LatencyReader implements AutoCloseable {
     this.idPrefix = idPrefix;
     this.skip = skip;
     Properties p = new Properties();
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(METADATA_WAIT.toMillis()));
     p.putAll(client);
     // Latency is read from the records' timestamps, not from when they arrive here, so the reader
     // can fetch in large, infrequent chunks and leave the shared broker and cores to the pipeline.
@@ -77,7 +81,7 @@ final class LatencyReader implements AutoCloseable {
     try {
       List<TopicPartition> partitions;
       try {
-        partitions = consumer.partitionsFor(topic, METADATA_WAIT).stream()
+        partitions = consumer.partitionsFor(topic).stream() // waits default.api.timeout.ms
             .map(info -> new TopicPartition(topic, info.partition()))
             .toList();
       } catch (KafkaException e) {

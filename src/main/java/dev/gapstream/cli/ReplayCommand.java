@@ -260,7 +260,7 @@ public final class ReplayCommand implements Callable<Integer> {
       KafkaConsumer<byte[], byte[]> consumer, String from, String brokers, Long sinceMs) {
     List<TopicPartition> partitions;
     try {
-      partitions = consumer.partitionsFor(from, FrameProducers.TOPIC_WAIT).stream()
+      partitions = consumer.partitionsFor(from).stream() // waits default.api.timeout.ms
           .map(p -> new TopicPartition(p.topic(), p.partition()))
           .toList();
     } catch (KafkaException e) {
@@ -381,6 +381,9 @@ public final class ReplayCommand implements Callable<Integer> {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     // An exactly-once pipeline's aborted dead letters are not dead letters.
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    // How long metadata and offsets are waited for (Kafka's default is a minute): brokers that do
+    // not answer are reported after this; -X default.api.timeout.ms sets another.
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(FrameProducers.TOPIC_WAIT.toMillis()));
     p.putAll(client);
     return p;
   }

@@ -147,7 +147,9 @@ class LoadCommandIT {
    */
   @Test
   void brokersThatDoNotAnswerAreNamed() {
-    CliRun run = CliRun.of("load", "-b", "127.0.0.1:1", "--rate", "1", "--duration", "PT1S");
+    // -X default.api.timeout.ms: the reader's wait, 15 s by default, is the consumer's own setting
+    CliRun run = CliRun.of(
+        "load", "-b", "127.0.0.1:1", "--rate", "1", "--duration", "PT1S", "-X", "default.api.timeout.ms=2000");
     assertThat(run.code()).as(run.err()).isEqualTo(2);
     assertThat(run.err()).contains("cannot read predictions from topic predictions at 127.0.0.1:1 (do the brokers answer?)");
   }

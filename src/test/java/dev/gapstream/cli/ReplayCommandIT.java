@@ -206,7 +206,8 @@ class ReplayCommandIT {
    */
   @Test
   void brokersThatDoNotAnswerAreNamed() {
-    CliRun run = CliRun.of("replay", "-b", "127.0.0.1:1", "--dry-run");
+    // -X default.api.timeout.ms: the wait, 15 s by default, is the consumer's own setting
+    CliRun run = CliRun.of("replay", "-b", "127.0.0.1:1", "--dry-run", "-X", "default.api.timeout.ms=2000");
     assertThat(run.code()).as(run.err()).isEqualTo(2);
     assertThat(run.err()).contains("cannot read dead letters from topic 'frames.dlq' at 127.0.0.1:1 (do the brokers answer?)");
   }
@@ -216,7 +217,6 @@ class ReplayCommandIT {
         assertThat(KafkaState.committed(admin, group, "frames")).isEqualTo(KafkaState.endOffsets(admin, "frames")));
   }
 
-  /** A dead letter as the pipeline writes one: the frame's own headers, then the {@code dlq-*} ones. */
   /**
    * The brokers gone in the middle of a replay: it gives up once it has read nothing for {@code
    * --idle-timeout}, prints what it did and exits 1. Before, its consumer polled nothing for ever,
@@ -274,6 +274,7 @@ class ReplayCommandIT {
     public void configure(Map<String, ?> configs) {}
   }
 
+  /** A dead letter as the pipeline writes one: the frame's own headers, then the {@code dlq-*} ones. */
   private static ProducerRecord<byte[], byte[]> letter(
       long timestamp, String key, String value, String reason, String source, Map<String, String> frameHeaders) {
     ProducerRecord<byte[], byte[]> r =

@@ -109,12 +109,12 @@ class ScaleOutIT {
         sender.join(TimeUnit.MINUTES.toMillis(2));
         Outputs.Tally b = out.await(crashIds, Duration.ofMinutes(2));
         double doneSeconds = (System.nanoTime() - killedAt) / 1e9;
-        Outputs.Tally settledB = out.settle(crashIds, Duration.ofSeconds(2));
+        Outputs.Tally tallyB = out.tally(crashIds); // a kill -9 may duplicate: no wait for them
         System.out.printf(
             "scale-out, kill -9 of one of three: partitions moved in %.1f s (%s); all done %.1f s after the kill; %s%n",
-            moveSeconds, after, doneSeconds, settledB);
+            moveSeconds, after, doneSeconds, tallyB);
         assertThat(b.lost()).as(b.toString()).isZero();
-        assertThat(settledB.predicted()).isEqualTo(crashFrames);
+        assertThat(tallyB.predicted()).isEqualTo(crashFrames);
       }
     }
   }
