@@ -19,7 +19,6 @@ import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.junit.jupiter.api.Test;
@@ -37,24 +36,18 @@ import org.slf4j.LoggerFactory;
 @ExtendWith(BlockedThreadGuard.class)
 class RebalanceIT {
 
-  private static final int FRAMES = 3_000;
-  private static final int COOPERATIVE_FRAMES = 2_400;
+  /** Frames a second while replicas join and leave. */
+  private static final double RATE = 150;
+  private static final double COOPERATIVE_RATE = 120;
 
   @ParameterizedTest
   @EnumSource(value = GroupProtocol.class, names = {"EAGER", "CONSUMER"}) // COOPERATIVE: below
   void aReplicaJoiningAndLeavingMidStreamPublishesEachFrameOnce(GroupProtocol protocol) throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "rb", 8, FrameFeed.jpegs(32, 64, 64, 3));
-      List<String> ids = feed.ids(FRAMES);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first = replica(broker, "first", protocol)) {
-        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-          try {
-            feed.send(0, FRAMES, 150);
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+        FrameFeed.Stream sending = feed.stream(0, RATE);
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         try (GapstreamService second = replica(broker, "second", protocol)) {
           // Mid-stream: the second replica takes partitions from the first and publishes frames of
@@ -62,14 +55,14 @@ class RebalanceIT {
           await().atMost(Duration.ofMinutes(1)).until(() -> published(second) >= 50);
           double firstSoFar = published(first);
           await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > firstSoFar);
-          assertThat(sending).as("the second replica joined and left while frames were still coming").isNotDone();
         }
-        sending.get(2, TimeUnit.MINUTES);
+        // Frames came before the join, during it and after the leave: two seconds' more.
+        List<String> ids = feed.ids(sending.stopAfter((int) (2 * RATE), Duration.ofMinutes(1)));
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
         System.out.println("a replica joined and left, exactly-once (" + protocol + "): " + settled);
         assertThat(done.lost()).as(done.toString()).isZero();
-        assertThat(settled.predicted()).isEqualTo(FRAMES);
+        assertThat(settled.predicted()).isEqualTo(ids.size());
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
       }
@@ -92,28 +85,21 @@ class RebalanceIT {
     deliveryLog.addAppender(log);
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
-      List<String> ids = feed.ids(COOPERATIVE_FRAMES);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first = replica(
               broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "0"))) {
-        CompletableFuture<Void> sending = CompletableFuture.runAsync(() -> {
-          try {
-            feed.send(0, COOPERATIVE_FRAMES, 120); // 20 s: a round takes 3-5
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
+        FrameFeed.Stream sending = feed.stream(0, COOPERATIVE_RATE);
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         // Whether a commit falls between the broker's new generation and the consumer's is a race:
-        // rounds go on (while frames come) until one has, at least two.
+        // rounds go on (frames coming all along; a round takes 3-5 s) until one has, at least two.
         int rounds = 0;
-        while (rounds < 2 || resent(log) == 0 && rounds < 5 && !sending.isDone()) {
+        while (rounds < 2 || resent(log) == 0 && rounds < 5) {
           rounds++;
           takePartitionsForASecond(broker, GroupProtocol.COOPERATIVE);
           TimeUnit.SECONDS.sleep(1); // the rebalance that gives them back
           assertThat(first.health().isLive()).as("the replica after join and leave " + rounds).isTrue();
         }
-        sending.get(2, TimeUnit.MINUTES);
+        List<String> ids = feed.ids(sending.stopAfter((int) (2 * COOPERATIVE_RATE), Duration.ofMinutes(1)));
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
         System.out.println("cooperative rebalances across open transactions: " + settled + "; " + rounds
@@ -124,7 +110,7 @@ class RebalanceIT {
             .isPositive()
             .isLessThanOrEqualTo(resent(log));
         assertThat(done.lost()).as(done.toString()).isZero();
-        assertThat(settled.predicted()).isEqualTo(COOPERATIVE_FRAMES);
+        assertThat(settled.predicted()).isEqualTo(ids.size());
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
       }

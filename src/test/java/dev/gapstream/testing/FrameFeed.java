@@ -3,11 +3,14 @@ package dev.gapstream.testing;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -85,6 +88,59 @@ public final class FrameFeed {
         producer.send(record(i));
       }
       producer.flush();
+    }
+  }
+
+  /**
+   * Sends frames from {@code from} on at {@code perSecond} on a thread of its own, for as long as a
+   * test needs frames coming (a rebalance, a frozen replica), until {@link Stream#stopAfter}.
+   */
+  public Stream stream(int from, double perSecond) {
+    return new Stream(from, perSecond);
+  }
+
+  /** Frames being sent, numbered from where {@link #stream} began. */
+  public final class Stream {
+    /** A bound on a stream nobody stops (a test that failed before it could). */
+    private static final int MOST = 100_000;
+
+    private final int from;
+    private final AtomicInteger next;
+    private volatile int end = Integer.MAX_VALUE;
+    private final CompletableFuture<Void> sending;
+
+    private Stream(int from, double perSecond) {
+      this.from = from;
+      this.next = new AtomicInteger(from);
+      this.sending = CompletableFuture.runAsync(() -> {
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, Map.of())) {
+          long t0 = System.nanoTime();
+          for (int i = from; i < Math.min(end, from + MOST); i = next.incrementAndGet()) {
+            long wait = t0 + (long) ((i - from) * 1e9 / perSecond) - System.nanoTime();
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, wait));
+            producer.send(record(i));
+          }
+          producer.flush();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+
+    /** Frames sent so far. */
+    public int sent() {
+      return next.get() - from;
+    }
+
+    /**
+     * Sends {@code more} frames yet, then stops and waits for the broker's acknowledgements.
+     *
+     * @return the end of what was sent: frames {@code [from, end)}
+     */
+    public int stopAfter(int more, Duration timeout) throws Exception {
+      end = next.get() + more;
+      sending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      return next.get();
     }
   }
 
