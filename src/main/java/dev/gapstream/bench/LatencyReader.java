@@ -49,6 +49,7 @@ final class LatencyReader implements AutoCloseable {
   private final BitSet seen = new BitSet();
   private volatile int received;
   private volatile int expected = Integer.MAX_VALUE;
+  private volatile long deadline = Long.MAX_VALUE;
   private long firstSourceMs = Long.MAX_VALUE;
   private long lastPublishMs;
   /** The least publish − scheduled time seen, before clamping at 0: below 0, the clocks differ. */
@@ -102,9 +103,20 @@ final class LatencyReader implements AutoCloseable {
     }
   }
 
-  /** Reads on the calling thread until {@code count} predictions are in or {@code timeout} passes. */
+  /**
+   * Reads on the calling thread until {@code count} predictions are in or {@code timeout} passes
+   * (or the deadline {@link #expect(int, Duration)} sets meanwhile).
+   */
   void readUntil(int count, Duration timeout) {
-    long deadline = System.nanoTime() + timeout.toNanos();
+    deadline = Math.min(deadline, System.nanoTime() + timeout.toNanos());
+    readUntil(count);
+  }
+
+  /**
+   * Reads on the calling thread until {@code count} predictions are in, or the deadline that {@link
+   * #expect(int, Duration)} sets passes.
+   */
+  void readUntil(int count) {
     expected = Math.min(expected, count);
     while (received < expected && System.nanoTime() < deadline) {
       for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
@@ -119,6 +131,15 @@ final class LatencyReader implements AutoCloseable {
    */
   void expect(int count) {
     expected = Math.min(expected, count);
+  }
+
+  /**
+   * As {@link #expect(int)}, and {@link #readUntil} waits {@code timeout} from now at most, however
+   * long it was told at its start: for a sender that knows only once it is done how many it sent.
+   */
+  void expect(int count, Duration timeout) {
+    expected = Math.min(expected, count);
+    deadline = System.nanoTime() + timeout.toNanos();
   }
 
   @Override

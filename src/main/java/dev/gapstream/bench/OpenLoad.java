@@ -184,8 +184,9 @@ public final class OpenLoad {
     try (LatencyReader reader = new LatencyReader(settings.client(), settings.predictionsTopic(), idPrefix, warm);
         KafkaProducer<byte[], byte[]> producer = OpenLoopSender.producer(settings.client())) {
       OpenLoopSender.requireTopic(producer, settings.framesTopic());
-      Duration wait = settings.warmUp().plus(settings.duration()).plus(settings.timeout());
-      Thread readerThread = new Thread(() -> reader.readUntil(count, wait), "load-reader");
+      // Until the sender says how many went and the timeout from then: a send that falls behind
+      // its schedule (a full buffer, a slow broker) must not shorten the wait for predictions.
+      Thread readerThread = new Thread(() -> reader.readUntil(count), "load-reader");
       readerThread.start();
       OpenLoopSender.Sends sends = new OpenLoopSender.Sends();
       ticker.scheduleAtFixedRate(
@@ -199,7 +200,7 @@ public final class OpenLoad {
         readerThread.join();
         throw e;
       }
-      reader.expect((int) sends.acknowledged());
+      reader.expect((int) sends.acknowledged(), settings.timeout());
       readerThread.join();
       Histogram h = reader.histogram();
       Exception error = sends.firstError();

@@ -89,6 +89,38 @@ class LatencyReaderIT {
     }
   }
 
+  /**
+   * {@code load}'s reader waits for as long as sending takes, then the timeout from when the sender
+   * says how many went: a send that fell behind its schedule does not eat into the wait, and a
+   * prediction that never comes ends the wait at the timeout.
+   */
+  @Test
+  void waitsTheTimeoutFromWhenTheSenderSaysHowManyWent() throws Exception {
+    kafka.createTopic("late-predictions", 1);
+    try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), "late-predictions", "load-run4-", 0);
+        KafkaProducer<byte[], byte[]> producer = producer()) {
+      Thread reading = new Thread(() -> reader.readUntil(3), "latency-reader");
+      reading.start();
+      producer.send(prediction("late-predictions", "load-run4-0", 5)).get();
+      reading.join(1_500);
+      assertThat(reading.isAlive()).as("no deadline before the sender is done").isTrue();
+
+      reader.expect(2, Duration.ofMinutes(1)); // two went: the third frame was never sent
+      producer.send(prediction("late-predictions", "load-run4-1", 5)).get();
+      reading.join(30_000);
+      assertThat(reading.isAlive()).as("done once both are in").isFalse();
+      assertThat(reader.received()).isEqualTo(2);
+    }
+    try (LatencyReader reader = new LatencyReader(kafka.bootstrapServers(), "late-predictions", "load-run5-", 0)) {
+      Thread reading = new Thread(() -> reader.readUntil(1), "latency-reader");
+      reading.start();
+      reader.expect(1, Duration.ofMillis(300)); // its one prediction never comes
+      reading.join(30_000);
+      assertThat(reading.isAlive()).as("given up at the timeout").isFalse();
+      assertThat(reader.received()).isZero();
+    }
+  }
+
   @Test
   void aTopicThatDoesNotExistIsNamedAndNotCreated() throws Exception {
     assertThatThrownBy(() -> new LatencyReader(kafka.bootstrapServers(), "typo-predictions", "load-", 0))
