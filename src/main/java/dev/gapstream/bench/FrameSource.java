@@ -1,6 +1,7 @@
 package dev.gapstream.bench;
 
 import dev.gapstream.GapstreamException;
+import dev.gapstream.ingest.ImageFormat;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrame;
 import dev.gapstream.synth.SyntheticFrames;
@@ -54,11 +55,17 @@ public final class FrameSource {
   public static List<EncodedFrame> directory(Path dir, int count) {
     List<EncodedFrame> distinct = new ArrayList<>();
     try (Stream<Path> files = Files.list(dir)) {
-      for (Path file : files.filter(Files::isRegularFile).sorted().toList()) {
-        String type = contentType(file);
-        if (type != null && distinct.size() < DISTINCT) {
-          distinct.add(new EncodedFrame(Files.readAllBytes(file), type));
-        }
+      List<Path> images = files
+          .filter(f -> !f.getFileName().toString().startsWith(".")) // ._x.jpg: macOS metadata
+          .filter(f -> contentType(f) != null)
+          .filter(Files::isRegularFile)
+          .sorted()
+          .limit(DISTINCT)
+          .toList();
+      for (Path file : images) {
+        byte[] data = Files.readAllBytes(file);
+        ImageFormat format = ImageFormat.sniff(data); // a PNG saved as .jpg goes as the PNG it is
+        distinct.add(new EncodedFrame(data, format != null ? format.contentType() : contentType(file)));
       }
     } catch (IOException e) {
       throw new GapstreamException("cannot read images from " + dir + ": " + e.getMessage(), e);

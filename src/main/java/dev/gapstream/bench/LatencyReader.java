@@ -86,7 +86,7 @@ final class LatencyReader implements AutoCloseable {
             .map(info -> new TopicPartition(topic, info.partition()))
             .toList();
       } catch (KafkaException e) {
-        // Kafka's own message names neither the brokers nor the topic (its wait was a minute).
+        // Kafka's own message names neither the brokers nor the topic.
         throw new GapstreamException(String.format(
             "cannot read predictions from topic %s at %s (do the brokers answer?): %s",
             topic, client.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG), e.getMessage()), e);

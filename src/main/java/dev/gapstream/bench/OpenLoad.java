@@ -193,12 +193,15 @@ public final class OpenLoad {
           () -> progress.accept(String.format(Locale.ROOT, "sent %d/%d  predictions back %d%s",
               sends.sent(), count, reader.received(), sends.failed() > 0 ? "  not sent " + sends.failed() : "")),
           1, 1, TimeUnit.SECONDS);
+      boolean sent = false;
       try {
         OpenLoopSender.send(producer, settings.framesTopic(), idPrefix, frames, count, settings.fps(), sends);
-      } catch (RuntimeException | InterruptedException e) {
-        reader.expect(0); // the reader ends within a poll, before its consumer is closed here
-        readerThread.join();
-        throw e;
+        sent = true;
+      } finally {
+        if (!sent) { // whatever stopped the sending: the reader has no deadline but this
+          reader.expect(0); // it ends within a poll, before its consumer is closed here
+          readerThread.join();
+        }
       }
       reader.expect((int) sends.acknowledged(), settings.timeout());
       readerThread.join();

@@ -99,8 +99,10 @@ public final class ManagementServer {
     return server.close();
   }
 
-  /** GET, and HEAD as uptime checkers and load balancers probe: a GET's status and headers. */
-  /** A route for {@code GET} and {@code HEAD} requests to {@code path}. */
+  /**
+   * A route for {@code GET} and {@code HEAD} requests to {@code path}: HEAD as uptime checkers and
+   * load balancers probe, a GET's status and headers.
+   */
   public static Route getOrHead(Router router, String path) {
     return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
   }

@@ -129,9 +129,11 @@ public final class ExplainCommand implements Callable<Integer> {
   }
 
   /**
-   * The ImageIO format an overlay named {@code file} is written in, from its extension.
+   * The ImageIO format an overlay named {@code file} is written in, from its extension; checked
+   * before the model is loaded, with the directory it goes in.
    *
-   * @throws GapstreamException for any other extension, before the model is loaded
+   * @throws GapstreamException for any other extension, or a directory that is missing or not
+   *     writable
    */
   static String overlayFormat(Path file) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);

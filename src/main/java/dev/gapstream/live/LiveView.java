@@ -133,11 +133,12 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     renderer.execute(() -> render(frame));
   }
 
-  /** Frames taken by the sampler, and those dropped because the render queue was full. */
+  /** Frames taken by the sampler. */
   long sampled() {
     return sampled.get();
   }
 
+  /** Sampled frames not rendered: the render queue was full, or the view closed. */
   long renderDropped() {
     return renderDropped.get();
   }

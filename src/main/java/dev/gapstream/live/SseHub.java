@@ -128,7 +128,7 @@ final class SseHub {
     /** Whether the write queue was full at the last heartbeat. */
     private boolean fullAtLastHeartbeat;
     /** Whether the write queue drained (fell below its low mark) since the last heartbeat. */
-    boolean drained;
+    private boolean drained;
 
     Client(Context context, HttpServerResponse response) {
       this.context = context;

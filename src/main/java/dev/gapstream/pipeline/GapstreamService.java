@@ -120,6 +120,7 @@ public final class GapstreamService implements AutoCloseable {
             ConfigKeys.INGEST_RESIZE_MAX_SIDE,
             config.ingest().resizeMaxSide() < 0 ? ": the model's maxSide" : "");
       }
+      batchCappedByFramesInFlight(config).ifPresent(LOG::warn);
       engine = InferenceEngine.open(modelFile, spec, engineOptions(config));
       started.push(engine);
       giveUpIfExiting();
@@ -452,6 +453,22 @@ public final class GapstreamService implements AutoCloseable {
   /** The decoder the configuration asks for: its limits, and the pixel arrays it keeps. */
   public static FrameDecoder decoder(GapstreamConfig config, ModelSpec spec) {
     return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(config.ingest().pixelPoolBytes()));
+  }
+
+  /**
+   * A note when {@code batch.max.size} can never be reached: a batch is made of frames in flight,
+   * so {@code ingest.max.in.flight} bounds it too. Not an error: a small in-flight bound is a
+   * legitimate way to bound memory.
+   */
+  static Optional<String> batchCappedByFramesInFlight(GapstreamConfig config) {
+    int size = config.batch().maxSize();
+    int inFlight = config.ingest().maxInFlight();
+    if (size <= inFlight) {
+      return Optional.empty();
+    }
+    return Optional.of(String.format(
+        "%s=%d is more than %s=%d: a batch is made of frames in flight, so it holds %d at most",
+        ConfigKeys.BATCH_MAX_SIZE, size, ConfigKeys.INGEST_MAX_IN_FLIGHT, inFlight, inFlight));
   }
 
   /**

@@ -252,9 +252,13 @@ class LiveViewTest {
         fill(hub, big); // 512 KB unread: the queue is full at the first heartbeat
         hub.heartbeat();
         readUntil(hub, slow.getInputStream(), "mark 1"); // read, slowly: the queue drains
+        long droppedBefore = hub.dropped();
         fill(hub, big); // and is full again at the next heartbeat
         hub.heartbeat();
         readUntil(hub, slow.getInputStream(), "mark 2");
+
+        assertThat(droppedBefore).as("the queue was full the first time").isPositive();
+        assertThat(hub.dropped()).as("and the second").isGreaterThan(droppedBefore);
 
         assertThat(hub.clientCount()).as("a slow reader stays connected").isEqualTo(1);
       }

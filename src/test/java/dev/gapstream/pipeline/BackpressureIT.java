@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BackpressureIT {
 
-  /** Forty times what may be in flight: the consumer must pause, again and again. */
+  /** Some thirty times what may be in flight: the consumer must pause, again and again. */
   private static final int FRAMES = 10_000;
   private static final int MAX_IN_FLIGHT = 256;
   private static final int MAX_POLL_RECORDS = 100;

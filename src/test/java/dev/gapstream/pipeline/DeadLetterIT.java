@@ -244,18 +244,18 @@ class DeadLetterIT {
   /**
    * Exactly-once: a dead letter is counted once the transaction that holds it commits, not when the
    * broker acknowledges it (still to be aborted, and sent and counted again after the restart), nor
-   * when the pipeline chose to dead-letter the frame. With commits 10 s apart (what the test does
-   * between two takes well under one), the dead letters sit acknowledged in an open transaction (a
+   * when the pipeline chose to dead-letter the frame. With commits 15 s apart (what the test does
+   * between two takes a second or two), the dead letters sit acknowledged in an open transaction (a
    * {@code read_uncommitted} reader has them), uncounted, until it commits.
    */
   @Test
   void exactlyOnceCountsADeadLetterOrAPredictionOnceItsTransactionCommits() throws Exception {
-    service = TestPipelines.start(Map.of("delivery.guarantee", "exactly-once", "delivery.commit.interval.ms", "10000"));
+    service = TestPipelines.start(Map.of("delivery.guarantee", "exactly-once", "delivery.commit.interval.ms", "15000"));
     List<byte[]> jpegs = FrameFeed.jpegs(3, 64, 64, 13);
     try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
         Outputs committed = Outputs.read(service.bootstrapServers(), Map.of("isolation.level", "read_committed"));
         Outputs sent = Outputs.read(service.bootstrapServers())) {
-      // The first commit goes at once; the next one 10 s after it.
+      // The first commit goes at once; the next one 15 s after it.
       producer.send(record("first", jpegs.get(0), Map.of("content-type", "image/jpeg"))).get();
       assertThat(committed.await(List.of("first"), Duration.ofMinutes(1)).predicted()).isEqualTo(1);
       await().atMost(Duration.ofSeconds(10)).until(() -> published() == 1);

@@ -159,17 +159,21 @@ class ProcessRecoveryIT {
     FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "zombie", 8, FrameFeed.jpegs(32, 64, 64, 4));
     try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"))) {
       ServiceProcess first = service("first", eos("zombie-first"));
-      FrameFeed.Stream sending = feed.stream(0, 150);
-      awaitPredictions(out, feed.ids(300), 300);
-      first.freeze();
-      int atFreeze = out.tally(feed.ids(sending.sent())).predicted();
-      // Ready once it has the partitions, after the first one's session (6 s) expired. Its
-      // predictions stay invisible to read_committed readers while the first one's transaction is
-      // open; so it is woken within the transaction's timeout (a minute), with it still open.
-      ServiceProcess second = service("second", eos("zombie-second"));
-      TimeUnit.SECONDS.sleep(3);
-      first.wake();
-      List<String> ids = feed.ids(sending.stopAfter(300, Duration.ofMinutes(1))); // two seconds' more
+      ServiceProcess second;
+      int atFreeze;
+      List<String> ids;
+      try (FrameFeed.Stream sending = feed.stream(150)) {
+        awaitPredictions(out, feed.ids(300), 300);
+        first.freeze();
+        atFreeze = out.tally(feed.ids(sending.sent())).predicted();
+        // Ready once it has the partitions, after the first one's session (6 s) expired. Its
+        // predictions stay invisible to read_committed readers while the first one's transaction
+        // is open; so it is woken within the transaction's timeout (a minute), with it still open.
+        second = service("second", eos("zombie-second"));
+        TimeUnit.SECONDS.sleep(3);
+        first.wake();
+        ids = sending.stopAfter(300, Duration.ofMinutes(1)); // two seconds' more
+      }
       int frames = ids.size();
       Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
       Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(5));

@@ -46,8 +46,8 @@ class RebalanceIT {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "rb", 8, FrameFeed.jpegs(32, 64, 64, 3));
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
-          GapstreamService first = replica(broker, "first", protocol)) {
-        FrameFeed.Stream sending = feed.stream(0, RATE);
+          GapstreamService first = replica(broker, "first", protocol);
+          FrameFeed.Stream sending = feed.stream(RATE)) {
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         try (GapstreamService second = replica(broker, "second", protocol)) {
           // Mid-stream: the second replica takes partitions from the first and publishes frames of
@@ -57,7 +57,7 @@ class RebalanceIT {
           await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > firstSoFar);
         }
         // Frames came before the join, during it and after the leave: two seconds' more.
-        List<String> ids = feed.ids(sending.stopAfter((int) (2 * RATE), Duration.ofMinutes(1)));
+        List<String> ids = sending.stopAfter((int) (2 * RATE), Duration.ofMinutes(1));
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
         System.out.println("a replica joined and left, exactly-once (" + protocol + "): " + settled);
@@ -87,8 +87,8 @@ class RebalanceIT {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first = replica(
-              broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "0"))) {
-        FrameFeed.Stream sending = feed.stream(0, COOPERATIVE_RATE);
+              broker, "first", GroupProtocol.COOPERATIVE, Map.of("delivery.commit.interval.ms", "0"));
+          FrameFeed.Stream sending = feed.stream(COOPERATIVE_RATE)) {
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         // Whether a commit falls between the broker's new generation and the consumer's is a race:
         // rounds go on (frames coming all along; a round takes 3-5 s) until one has, at least two.
@@ -99,7 +99,7 @@ class RebalanceIT {
           TimeUnit.SECONDS.sleep(1); // the rebalance that gives them back
           assertThat(first.health().isLive()).as("the replica after join and leave " + rounds).isTrue();
         }
-        List<String> ids = feed.ids(sending.stopAfter((int) (2 * COOPERATIVE_RATE), Duration.ofMinutes(1)));
+        List<String> ids = sending.stopAfter((int) (2 * COOPERATIVE_RATE), Duration.ofMinutes(1));
         Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
         Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
         System.out.println("cooperative rebalances across open transactions: " + settled + "; " + rounds

@@ -92,32 +92,32 @@ public final class FrameFeed {
   }
 
   /**
-   * Sends frames from {@code from} on at {@code perSecond} on a thread of its own, for as long as a
-   * test needs frames coming (a rebalance, a frozen replica), until {@link Stream#stopAfter}.
+   * Sends frames 0, 1, 2, ... at {@code perSecond} on a thread of its own, for as long as a test
+   * needs frames coming (a rebalance, a frozen replica), until {@link Stream#stopAfter}; closing
+   * it stops it at once (a test that failed before it could stop it).
    */
-  public Stream stream(int from, double perSecond) {
-    return new Stream(from, perSecond);
+  public Stream stream(double perSecond) {
+    if (!(perSecond > 0)) {
+      throw new IllegalArgumentException("a stream needs a rate: " + perSecond);
+    }
+    return new Stream(perSecond);
   }
 
-  /** Frames being sent, numbered from where {@link #stream} began. */
-  public final class Stream {
-    /** A bound on a stream nobody stops (a test that failed before it could). */
+  /** Frames being sent, from frame 0. */
+  public final class Stream implements AutoCloseable {
+    /** A bound on a stream nobody stops. */
     private static final int MOST = 100_000;
 
-    private final int from;
-    private final AtomicInteger next;
-    private volatile int end = Integer.MAX_VALUE;
+    private final AtomicInteger next = new AtomicInteger();
+    private volatile int end = MOST;
     private final CompletableFuture<Void> sending;
 
-    private Stream(int from, double perSecond) {
-      this.from = from;
-      this.next = new AtomicInteger(from);
+    private Stream(double perSecond) {
       this.sending = CompletableFuture.runAsync(() -> {
         try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, Map.of())) {
           long t0 = System.nanoTime();
-          for (int i = from; i < Math.min(end, from + MOST); i = next.incrementAndGet()) {
-            long wait = t0 + (long) ((i - from) * 1e9 / perSecond) - System.nanoTime();
-            TimeUnit.NANOSECONDS.sleep(Math.max(0, wait));
+          for (int i = 0; i < end; i = next.incrementAndGet()) {
+            TimeUnit.NANOSECONDS.sleep(Math.max(0, t0 + (long) (i * 1e9 / perSecond) - System.nanoTime()));
             producer.send(record(i));
           }
           producer.flush();
@@ -129,18 +129,23 @@ public final class FrameFeed {
 
     /** Frames sent so far. */
     public int sent() {
-      return next.get() - from;
+      return next.get();
     }
 
     /**
      * Sends {@code more} frames yet, then stops and waits for the broker's acknowledgements.
      *
-     * @return the end of what was sent: frames {@code [from, end)}
+     * @return the ids of every frame sent
      */
-    public int stopAfter(int more, Duration timeout) throws Exception {
-      end = next.get() + more;
+    public List<String> stopAfter(int more, Duration timeout) throws Exception {
+      end = Math.min(end, next.get() + more);
       sending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return next.get();
+      return ids(next.get());
+    }
+
+    @Override
+    public void close() {
+      end = 0;
     }
   }
 
