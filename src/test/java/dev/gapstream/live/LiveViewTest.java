@@ -117,10 +117,7 @@ class LiveViewTest {
     AtomicLong clock = new AtomicLong();
     try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
       LiveView view = new LiveView(metrics.registry(), "m", "1", new FrameSampler(1_000, 1_000, clock::get));
-      Router router = Router.router(vertx);
-      view.install(router);
-      HttpServer server =
-          vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      HttpServer server = viewServer(vertx, view);
       String base = "http://127.0.0.1:" + server.actualPort();
       HttpClient http = HttpClient.newHttpClient();
 
@@ -193,10 +190,7 @@ class LiveViewTest {
     try (GapstreamMetrics metrics = GapstreamMetrics.create()) {
       LiveView view = new LiveView(metrics.registry(), "m", "1", new FrameSampler(1_000, 1_000, clock::get));
       try {
-        Router router = Router.router(vertx);
-        view.install(router);
-        HttpServer server =
-            vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+        HttpServer server = viewServer(vertx, view);
         view.onPrediction(frame(96, 64), prediction("before-you-came"), cam());
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (view.recentFrames() == 0 && System.nanoTime() < deadline) {
@@ -236,15 +230,8 @@ class LiveViewTest {
     Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     SseHub hub = new SseHub(2);
     try {
-      Router router = Router.router(vertx);
-      router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
-          .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
-      try (Socket slow = new Socket()) {
-        slow.setReceiveBufferSize(4096);
-        slow.connect(new InetSocketAddress("127.0.0.1", server.actualPort()));
-        slow.getOutputStream().write(
-            "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      HttpServer server = hubServer(vertx, hub);
+      try (Socket slow = rawClient(server.actualPort())) {
         slow.setSoTimeout(10_000);
         awaitClients(hub, 1);
         String big = SseEvent.comment("x".repeat(16 * 1024));
@@ -266,6 +253,34 @@ class LiveViewTest {
       hub.close();
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  /** {@code view}'s routes on a server of their own. */
+  private static HttpServer viewServer(Vertx vertx, LiveView view) throws Exception {
+    Router router = Router.router(vertx);
+    view.install(router);
+    return vertx.createHttpServer().requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+  }
+
+  /**
+   * {@code hub} at {@code /events}, with small socket buffers: a peer that does not read fills the
+   * write queue after a few KB.
+   */
+  private static HttpServer hubServer(Vertx vertx, SseHub hub) throws Exception {
+    Router router = Router.router(vertx);
+    router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
+    return vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
+        .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+  }
+
+  /** A client with a small receive buffer that has asked for {@code /events}, and reads only when told. */
+  private static Socket rawClient(int port) throws Exception {
+    Socket socket = new Socket();
+    socket.setReceiveBufferSize(4096);
+    socket.connect(new InetSocketAddress("127.0.0.1", port));
+    socket.getOutputStream().write(
+        "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    return socket;
   }
 
   private static void fill(SseHub hub, String event) {
@@ -309,11 +324,7 @@ class LiveViewTest {
     Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
     SseHub hub = new SseHub(2);
     try {
-      Router router = Router.router(vertx);
-      router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
-      // Small socket buffers: a peer that does not read fills the write queue after a few KB.
-      HttpServer server = vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
-          .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
+      HttpServer server = hubServer(vertx, hub);
       URI events = URI.create("http://127.0.0.1:" + server.actualPort() + "/events");
       HttpClient http = HttpClient.newHttpClient();
 
@@ -335,11 +346,7 @@ class LiveViewTest {
       drain.setDaemon(true);
       drain.start();
 
-      try (Socket stalled = new Socket()) {
-        stalled.setReceiveBufferSize(4096);
-        stalled.connect(new InetSocketAddress("127.0.0.1", server.actualPort()));
-        stalled.getOutputStream().write(
-            "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      try (Socket stalled = rawClient(server.actualPort())) {
         awaitClients(hub, 2);
 
         HttpResponse<InputStream> third =
