@@ -2,11 +2,14 @@ package dev.gapstream.cli;
 
 import dev.gapstream.config.ConfigDef;
 import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.GapstreamConfig;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code config}: the effective configuration (secrets redacted), or the table of every key. */
 @Command(
@@ -14,7 +17,8 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Print the effective configuration (defaults < --config file < GAPSTREAM_* environment <"
-          + " --set), validated, secrets redacted; or, with --keys, every key as a Markdown table."
+          + " --set), validated (the model file must exist), secrets redacted; or, with --keys, every"
+          + " key as a Markdown table."
     })
 public final class ConfigCommand implements Callable<Integer> {
 
@@ -23,12 +27,16 @@ public final class ConfigCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions config;
 
+  @Spec CommandSpec spec;
+
   @Override
   public Integer call() {
     if (keys) {
-      System.out.print(keyTable());
+      spec.commandLine().getOut().print(keyTable());
     } else {
-      System.out.println(config.load(Map.of()).redactedView());
+      GapstreamConfig effective = config.load(Map.of());
+      effective.inference().existingModelFile(); // run would refuse to start without it
+      spec.commandLine().getOut().println(effective.redactedView());
     }
     return 0;
   }

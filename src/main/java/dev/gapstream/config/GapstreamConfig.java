@@ -1,6 +1,7 @@
 package dev.gapstream.config;
 
 import dev.gapstream.batch.BatchPolicy;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
@@ -105,7 +106,21 @@ public record GapstreamConfig(
    * @param concurrency batches in inference at once
    */
   public record Inference(
-      Path modelPath, int threads, int concurrency, InferenceProvider provider) {}
+      Path modelPath, int threads, int concurrency, InferenceProvider provider) {
+
+    /**
+     * The model file, which must exist: checked by {@code run} before anything starts and by
+     * {@code config}, which validates a configuration before it is deployed.
+     *
+     * @throws ConfigException naming the key when there is no such file
+     */
+    public Path existingModelFile() {
+      if (!Files.isRegularFile(modelPath)) {
+        throw new ConfigException(ConfigKeys.INFERENCE_MODEL_PATH + "=" + modelPath + ": no such model file");
+      }
+      return modelPath;
+    }
+  }
 
   /**
    * Ingest bounds.

@@ -14,7 +14,6 @@ import dev.gapstream.ingest.JpegLibrary;
 import dev.gapstream.ingest.PixelBuffers;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
-import dev.gapstream.inference.ModelException;
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.kafka.KafkaBrokerException;
@@ -33,7 +32,6 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -100,10 +98,7 @@ public final class GapstreamService implements AutoCloseable {
     try {
       this.config = config;
       LOG.info("Effective configuration:\n{}", config.redactedView());
-      Path modelFile = config.inference().modelPath();
-      if (!Files.isRegularFile(modelFile)) { // before a broker starts for nothing
-        throw new ModelException(ConfigKeys.INFERENCE_MODEL_PATH + "=" + modelFile + ": no such model file");
-      }
+      Path modelFile = config.inference().existingModelFile(); // before a broker starts for nothing
       broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
       if (broker != null) {
         started.push(broker);
