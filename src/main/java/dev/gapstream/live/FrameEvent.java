@@ -11,11 +11,14 @@ import java.util.Base64;
  * prediction, everything the render thread needs. {@link #toJson(byte[])} builds the {@code frame}
  * event the page reads.
  *
- * @param rgb a private copy of the frame's interleaved RGB bytes
+ * @param width the frame's width, as it was classified
+ * @param height its height
+ * @param pixels a private copy of its pixels ({@link FrameRenderer#copy}), smaller for a large frame
  * @param cam the top class's map, or null; {@code CamExtractor} allocates a fresh map per
  *     prediction, so keeping the reference is safe
  */
-record FrameEvent(int width, int height, byte[] rgb, Prediction prediction, ClassActivationMap cam) {
+record FrameEvent(
+    int width, int height, FrameRenderer.Pixels pixels, Prediction prediction, ClassActivationMap cam) {
 
   /** The event's JSON: ids, scores, CAM peak and box, latency, and the thumbnail as a data URI. */
   JsonObject toJson(byte[] jpeg) {

@@ -128,7 +128,9 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     }
     sampled.incrementAndGet();
     FrameEvent frame =
-        new FrameEvent(pixels.width(), pixels.height(), pixels.rgb().clone(), prediction, cam);
+        new FrameEvent(
+            pixels.width(), pixels.height(), FrameRenderer.copy(pixels.width(), pixels.height(), pixels.rgb()),
+            prediction, cam);
     // A full queue or a closed view: the rejection handler counts the frame as dropped.
     renderer.execute(() -> render(frame));
   }
@@ -162,7 +164,7 @@ public final class LiveView implements PredictionTap, AutoCloseable {
 
   private void render(FrameEvent frame) {
     try {
-      byte[] jpeg = FrameRenderer.render(frame.width(), frame.height(), frame.rgb(), frame.cam());
+      byte[] jpeg = FrameRenderer.render(frame.pixels(), frame.cam());
       String event = SseEvent.of("frame", frame.toJson(jpeg).encode());
       synchronized (history) {
         frames.add(event);

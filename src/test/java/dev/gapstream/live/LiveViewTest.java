@@ -26,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +75,38 @@ class LiveViewTest {
     assertThat(SseEvent.of("x", "one\ntwo")).isEqualTo("event: x\ndata: one\ndata: two\n\n");
     assertThat(SseEvent.comment("heartbeat")).isEqualTo(": heartbeat\n\n");
     assertThat(SseEvent.retry(2000)).isEqualTo("retry: 2000\n\n");
+  }
+
+  /**
+   * The inference worker copies a large frame at a fraction of its size, every k-th pixel of every
+   * k-th row, and a small one whole, into an array of its own: the decoder's may be reused.
+   */
+  @Test
+  void aSampledFrameIsCopiedWholeWhenSmallAndDecimatedWhenLarge() {
+    DecodedFrame hd = frame(1920, 1080);
+    FrameRenderer.Pixels copy = FrameRenderer.copy(1920, 1080, hd.rgb());
+    int step = 1920 / FrameRenderer.COPY_SIDE; // 4
+    assertThat(new int[] {copy.width(), copy.height()}).containsExactly(1920 / step, 1080 / step);
+    for (int[] at : new int[][] {{0, 0}, {1, 0}, {479, 0}, {0, 269}, {123, 45}, {479, 269}}) {
+      int src = 3 * (at[1] * step * 1920 + at[0] * step);
+      int dst = 3 * (at[1] * copy.width() + at[0]);
+      assertThat(Arrays.copyOfRange(copy.rgb(), dst, dst + 3)).as("pixel %s", Arrays.toString(at))
+          .isEqualTo(Arrays.copyOfRange(hd.rgb(), src, src + 3));
+    }
+
+    DecodedFrame small = frame(96, 64);
+    FrameRenderer.Pixels whole = FrameRenderer.copy(96, 64, small.rgb());
+    assertThat(new int[] {whole.width(), whole.height()}).containsExactly(96, 64);
+    assertThat(whole.rgb()).isEqualTo(small.rgb()).isNotSameAs(small.rgb());
+
+  }
+
+  @Test
+  void aLargeFramesThumbnailKeepsItsAspectRatio() throws Exception {
+    FrameRenderer.Pixels copy = FrameRenderer.copy(3840, 2160, frame(3840, 2160).rgb());
+    var thumbnail = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(FrameRenderer.render(copy, cam())));
+    assertThat(new int[] {thumbnail.getWidth(), thumbnail.getHeight()})
+        .containsExactly(FrameRenderer.THUMBNAIL_SIDE, Math.round(FrameRenderer.THUMBNAIL_SIDE * 2160f / 3840));
   }
 
   @Test
