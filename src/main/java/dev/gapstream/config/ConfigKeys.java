@@ -311,7 +311,8 @@ public final class ConfigKeys {
               64L << 20,
               range(0, 1L << 40),
               "Decoded pixel arrays kept for reuse by later frames of the same size (they would otherwise be"
-                  + " allocated per frame and copied by every young collection while in flight); 0 keeps none")
+                  + " allocated per frame and copied by every young collection while in flight), a quarter of the heap"
+                  + " at most; 0 keeps none")
           .define(
               PREDICTIONS_TOP_K,
               INT,

@@ -447,7 +447,25 @@ public final class GapstreamService implements AutoCloseable {
 
   /** The decoder the configuration asks for: its limits, and the pixel arrays it keeps. */
   public static FrameDecoder decoder(GapstreamConfig config, ModelSpec spec) {
-    return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(config.ingest().pixelPoolBytes()));
+    long pool = pixelPoolBytes(config, Runtime.getRuntime().maxMemory());
+    return new FrameDecoder(decodeLimits(config, spec), new PixelBuffers(pool));
+  }
+
+  /**
+   * The bytes of decoded pixel arrays kept for reuse: {@code ingest.pixel.pool.bytes}, but a quarter
+   * of the heap at most. The pool keeps what it holds for good, so its default of 64 MiB would take
+   * a third of a 192 MiB heap from the frames in flight; logged when it is cut.
+   */
+  static long pixelPoolBytes(GapstreamConfig config, long maxHeap) {
+    long configured = config.ingest().pixelPoolBytes();
+    long cap = maxHeap / 4;
+    if (configured <= cap) {
+      return configured;
+    }
+    LOG.info(
+        "{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)",
+        ConfigKeys.INGEST_PIXEL_POOL_BYTES, configured >> 20, cap >> 20, maxHeap >> 20);
+    return cap;
   }
 
   /**

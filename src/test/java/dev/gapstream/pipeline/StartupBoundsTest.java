@@ -6,10 +6,11 @@ import dev.gapstream.config.ConfigLoader;
 import org.junit.jupiter.api.Test;
 
 /**
- * A batch size that frames in flight can never fill is said at start-up: the user who lowered
- * {@code ingest.max.in.flight} to bound memory learns that batches are bounded with it.
+ * Settings that the heap or each other bound: a batch size that frames in flight can never fill is
+ * said at start-up (the user who lowered {@code ingest.max.in.flight} to bound memory learns that
+ * batches are bounded with it), and the pixel pool keeps a quarter of the heap at most.
  */
-class BatchCapNoteTest {
+class StartupBoundsTest {
 
   @Test
   void aBatchLargerThanTheFramesInFlightIsNoted() {
@@ -17,6 +18,18 @@ class BatchCapNoteTest {
             ConfigLoader.builder().set("ingest.max.in.flight", "8").load()))
         .hasValue("batch.max.size=16 is more than ingest.max.in.flight=8: a batch is made of frames in flight,"
             + " so it holds 8 at most");
+  }
+
+  @Test
+  void thePixelPoolKeepsAQuarterOfTheHeapAtMost() {
+    long mib = 1 << 20;
+    var defaults = ConfigLoader.builder().load(); // 64 MiB
+    assertThat(GapstreamService.pixelPoolBytes(defaults, 1024 * mib)).isEqualTo(64 * mib);
+    assertThat(GapstreamService.pixelPoolBytes(defaults, 192 * mib)).isEqualTo(48 * mib);
+    assertThat(GapstreamService.pixelPoolBytes(
+            ConfigLoader.builder().set("ingest.pixel.pool.bytes", "0").load(), 192 * mib))
+        .as("none asked, none kept")
+        .isZero();
   }
 
   @Test
