@@ -1,6 +1,7 @@
 package dev.gapstream.bench;
 
 import dev.gapstream.GapstreamException;
+import dev.gapstream.ingest.ImageFiles;
 import dev.gapstream.ingest.ImageFormat;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrame;
@@ -9,9 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * The frames a benchmark feeds in, prepared before any clock starts. At most {@value #DISTINCT}
@@ -54,18 +55,11 @@ public final class FrameSource {
    */
   public static List<EncodedFrame> directory(Path dir, int count) {
     List<EncodedFrame> distinct = new ArrayList<>();
-    try (Stream<Path> files = Files.list(dir)) {
-      List<Path> images = files
-          .filter(f -> !f.getFileName().toString().startsWith(".")) // ._x.jpg: macOS metadata
-          .filter(f -> contentType(f) != null)
-          .filter(Files::isRegularFile)
-          .sorted()
-          .limit(DISTINCT)
-          .toList();
-      for (Path file : images) {
+    try {
+      List<Path> files = ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG));
+      for (Path file : files.subList(0, Math.min(DISTINCT, files.size()))) {
         byte[] data = Files.readAllBytes(file);
-        ImageFormat format = ImageFormat.sniff(data); // a PNG saved as .jpg goes as the PNG it is
-        distinct.add(new EncodedFrame(data, format != null ? format.contentType() : contentType(file)));
+        distinct.add(new EncodedFrame(data, ImageFiles.contentType(data, file)));
       }
     } catch (IOException e) {
       throw new GapstreamException("cannot read images from " + dir + ": " + e.getMessage(), e);
@@ -74,14 +68,6 @@ public final class FrameSource {
       throw new GapstreamException(dir + " holds no .jpg, .jpeg or .png file");
     }
     return repeat(distinct, count);
-  }
-
-  private static String contentType(Path file) {
-    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-    if (name.endsWith(".jpg") || name.endsWith(".jpeg")) {
-      return "image/jpeg";
-    }
-    return name.endsWith(".png") ? "image/png" : null;
   }
 
   private static List<EncodedFrame> repeat(List<EncodedFrame> distinct, int count) {

@@ -1,17 +1,17 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.ingest.ImageFiles;
 import dev.gapstream.ingest.ImageFormat;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
@@ -59,7 +59,7 @@ public final class ProduceCommand implements Callable<Integer> {
     if (!(rate >= 0)) {
       throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);
     }
-    List<Path> files = images(dir);
+    List<Path> files = ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.BMP, ImageFormat.GIF));
     if (files.isEmpty()) {
       spec.commandLine().getErr().println("produce: no images in " + dir);
       return 2;
@@ -98,16 +98,13 @@ public final class ProduceCommand implements Callable<Integer> {
   /**
    * {@code file} as a frame: keyed by {@code --key} or its name, its {@code frame-id} its name (and
    * {@code suffix}, which tells repeats apart), so that its prediction names the file whatever the
-   * key; its {@code content-type} that of its bytes, or of its extension where they announce no
-   * format (the pipeline trusts the header over the bytes, so a PNG saved as {@code .jpg} sent as
-   * JPEG would be dead-lettered undecodable).
+   * key; its {@code content-type} that of its bytes ({@link ImageFiles#contentType}).
    */
   private ProducerRecord<byte[], byte[]> record(Path file, String suffix) throws IOException {
     String name = file.getFileName().toString();
     byte[] k = (key != null ? key : name).getBytes(StandardCharsets.UTF_8);
     byte[] frame = Files.readAllBytes(file);
-    ImageFormat format = ImageFormat.sniff(frame);
-    String type = format != null ? format.contentType() : contentType(name);
+    String type = ImageFiles.contentType(frame, file);
     ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(topic, k, frame);
     record.headers().add("frame-id", (name + suffix).getBytes(StandardCharsets.UTF_8));
     record.headers().add("content-type", type.getBytes(StandardCharsets.UTF_8));
@@ -131,33 +128,5 @@ public final class ProduceCommand implements Callable<Integer> {
       largest = Math.max(largest, Files.size(f));
     }
     return largest;
-  }
-
-  /**
-   * The regular files in {@code dir} named as images, in name order; hidden ones (such as macOS's
-   * {@code ._name.jpg} metadata) and directories left out.
-   */
-  static List<Path> images(Path dir) throws IOException {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files
-          .filter(f -> !f.getFileName().toString().startsWith("."))
-          .filter(f -> !contentType(f.getFileName().toString()).isEmpty())
-          .filter(Files::isRegularFile)
-          .sorted()
-          .toList();
-    }
-  }
-
-  static String contentType(String fileName) {
-    String lower = fileName.toLowerCase(Locale.ROOT);
-    if (lower.endsWith(".jpg") || lower.endsWith(".jpeg")) {
-      return "image/jpeg";
-    }
-    for (String ext : new String[] {"png", "bmp", "gif"}) {
-      if (lower.endsWith("." + ext)) {
-        return "image/" + ext;
-      }
-    }
-    return "";
   }
 }

@@ -55,9 +55,13 @@ public final class RgbPixels {
   /**
    * {@code image} as the decoder hands a frame to the pipeline: 8-bit RGB, grey values copied as
    * they are (Java2D's {@code getRGB} and {@code drawImage} treat a grey image as linear and turn
-   * 128 into 186), for tools that show one frame as the pipeline sees it ({@code explain}).
+   * 128 into 186), for tools that show one frame as the pipeline sees it ({@code explain}); {@code
+   * image} itself when it is one already.
    */
   public static BufferedImage asFrame(BufferedImage image) {
+    if (image.getColorModel() == RGB) { // made by image(): 8-bit RGB, interleaved, as is
+      return image;
+    }
     byte[] rgb = new byte[3 * image.getWidth() * image.getHeight()];
     copy(image, rgb);
     return image(rgb, image.getWidth(), image.getHeight());
