@@ -218,7 +218,10 @@ public final class PipelineMetrics {
     batchResults.record(nanos, TimeUnit.NANOSECONDS);
   }
 
-  /** From the record's timestamp to the prediction's acknowledgement, in milliseconds. */
+  /**
+   * From the record's timestamp to its prediction being there to stay, in milliseconds: its
+   * acknowledgement, or in exactly-once mode its transaction's commit.
+   */
   public void recordEndToEnd(long millis) {
     // Clocks of producer and broker can disagree; a negative span means "no measurable delay".
     endToEnd.record(Math.max(0, millis), TimeUnit.MILLISECONDS);

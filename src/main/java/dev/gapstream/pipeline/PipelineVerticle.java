@@ -911,8 +911,13 @@ public final class PipelineVerticle extends VerticleBase {
         countRejected(RejectReason.TOO_LARGE);
         return;
       }
-      delivery.whenDurable(metrics::predictionPublished); // as dead letters, see countRejected
-      metrics.recordEndToEnd(System.currentTimeMillis() - frame.record().timestamp());
+      // Counted and timed once there to stay (as dead letters, see countRejected): in exactly-once
+      // mode when its transaction commits, which is when a read_committed reader has it.
+      long timestamp = frame.record().timestamp();
+      delivery.whenDurable(() -> {
+        metrics.predictionPublished();
+        metrics.recordEndToEnd(System.currentTimeMillis() - timestamp);
+      });
     });
   }
 

@@ -57,7 +57,7 @@ public record Prediction(
    * included), {@code inference} from the start of its batch's first run to the end of its own (the
    * whole batch's where it runs in one), {@code endToEnd} from the record's timestamp to the end of
    * the frame's inference, when the prediction is made (it cannot count its own sending; the
-   * end-to-end timer runs on to the broker's acknowledgement).
+   * end-to-end timer runs on to the broker's acknowledgement, or the transaction's commit).
    */
   public record Latency(double queue, double inference, double endToEnd) {}
 }

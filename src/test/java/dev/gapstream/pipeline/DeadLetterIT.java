@@ -271,6 +271,7 @@ class DeadLetterIT {
       assertThat(sent.await(good, Duration.ofSeconds(10)).predicted()).as("acknowledged").isEqualTo(good.size());
       double beforeCommit = rejected();
       double publishedBeforeCommit = published();
+      double timedBeforeCommit = timed();
       int committedBefore = committed.tally(bad).deadLettered() + committed.tally(good).predicted();
 
       Outputs.Tally done = committed.await(bad, Duration.ofSeconds(40));
@@ -280,10 +281,12 @@ class DeadLetterIT {
       assertThat(committedBefore).as("the transaction was still open when counted").isZero();
       assertThat(beforeCommit).as("dead letters counted before the transaction committed").isZero();
       assertThat(publishedBeforeCommit).as("predictions counted before the transaction committed").isEqualTo(1);
+      assertThat(timedBeforeCommit).as("end-to-end times taken before the transaction committed").isEqualTo(1);
       assertThat(done.deadLettered()).isEqualTo(bad.size());
       assertThat(committed.await(good, Duration.ofSeconds(10)).predicted()).isEqualTo(good.size());
       await().atMost(Duration.ofSeconds(10)).until(() -> rejected() == bad.size());
       await().atMost(Duration.ofSeconds(10)).until(() -> published() == 1 + good.size());
+      assertThat(timed()).as("an end-to-end time for each prediction once it is there to stay").isEqualTo(1 + good.size());
     }
   }
 
@@ -293,6 +296,10 @@ class DeadLetterIT {
 
   private double published() throws Exception {
     return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_predictions_published_total");
+  }
+
+  private double timed() throws Exception {
+    return PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_end_to_end_seconds_count");
   }
 
   private static byte[] undecodableJpeg(int size, long seed) {
