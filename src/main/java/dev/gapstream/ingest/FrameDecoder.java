@@ -212,7 +212,8 @@ public final class FrameDecoder {
       throw new FrameRejectedException(
           RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
     }
-    if (header.isProgressive() && JpegSegments.scans(jpeg, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
+    boolean progressive = header.isProgressive() || header.frameMarker() < 0; // none found: the worst
+    if (progressive && JpegSegments.scans(jpeg, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
       throw new FrameRejectedException(
           RejectReason.TOO_LARGE, "JPEG has more than " + MAX_JPEG_SCANS + " scans (a progressive encoder writes"
               + " about 10): each takes a pass over the whole image");

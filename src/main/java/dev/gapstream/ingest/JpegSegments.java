@@ -17,6 +17,8 @@ final class JpegSegments {
 
   private static final int SOS = 0xda;
   private static final int EOI = 0xd9;
+  private static final int RST0 = 0xd0;
+  private static final int TEM = 0x01;
   private static final int DHT = 0xc4;
   private static final int DQT = 0xdb;
 
@@ -85,8 +87,9 @@ final class JpegSegments {
   }
 
   /**
-   * The marker segments before the first scan, read up to it (or to where they end or stop making
-   * sense). Nothing is found in data that does not start with SOI: the reader says what it is.
+   * The marker segments before the first scan, read up to it (or to where they end), found as
+   * libjpeg finds them (see {@link #nextMarker}). Nothing is found in data that does not start with
+   * SOI: the reader says what it is.
    */
   static Header read(byte[] jpeg) {
     int frameMarker = -1;
@@ -94,13 +97,8 @@ final class JpegSegments {
     boolean huffman = false;
     boolean quantisation = false;
     boolean soi = jpeg.length >= 2 && (jpeg[0] & 0xff) == 0xff && (jpeg[1] & 0xff) == 0xd8;
-    int i = 2; // past SOI
-    while (soi && i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff) {
+    for (int i = soi ? nextMarker(jpeg, 2) : jpeg.length; i < jpeg.length; i = nextMarker(jpeg, next(jpeg, i))) {
       int marker = jpeg[i + 1] & 0xff;
-      if (marker == 0xff) { // fill byte
-        i++;
-        continue;
-      }
       if (marker == SOS || marker == EOI) {
         break;
       }
@@ -113,49 +111,60 @@ final class JpegSegments {
         // length 2, precision 1, height 2, width 2, then the component count
         components = i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1;
       }
-      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
     }
     return new Header(frameMarker, components, huffman, quantisation);
   }
 
   /**
    * The number of scans (SOS segments) in a JPEG, counted up to {@code limit + 1}: one walk over
-   * its marker segments and past each scan's entropy-coded data, where a 0xFF byte is followed by 0
-   * (a stuffed byte) or a restart marker, never a marker that ends the scan. Nothing is decoded.
+   * its markers, the scans' entropy-coded data passed over as libjpeg passes over it, a 0xFF byte
+   * there followed by 0 (a stuffed byte) or a restart marker. Nothing is decoded.
    */
   static int scans(byte[] jpeg, int limit) {
     int scans = 0;
-    int i = 2; // past SOI
-    while (i + 1 < jpeg.length && scans <= limit) {
-      if ((jpeg[i] & 0xff) != 0xff) {
-        return scans; // not a marker where one must be: the reader says what is wrong
-      }
+    for (int i = nextMarker(jpeg, 2); i < jpeg.length && scans <= limit; i = nextMarker(jpeg, next(jpeg, i))) {
       int marker = jpeg[i + 1] & 0xff;
-      if (marker == 0xff) { // fill byte
-        i++;
-        continue;
+      if (marker == EOI) {
+        break;
       }
-      if (marker == EOI || i + 3 >= jpeg.length) {
-        return scans;
-      }
-      i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
       if (marker == SOS) {
         scans++;
-        while (i + 1 < jpeg.length && !endsScan(jpeg, i)) {
-          i++;
-        }
       }
     }
     return scans;
   }
 
-  /** Whether a marker that ends a scan's entropy-coded data starts at {@code i}. */
-  private static boolean endsScan(byte[] jpeg, int i) {
-    if ((jpeg[i] & 0xff) != 0xff) {
-      return false;
+  /**
+   * Where the next marker at or after {@code i} starts (its 0xFF), or the data's length where none
+   * does: as libjpeg's {@code next_marker} finds it, past bytes that are not 0xFF (it warns of
+   * "extraneous bytes" and decodes on), fill bytes (0xFF 0xFF) and stuffed zeros (0xFF 0x00). A walk
+   * that stopped at such a byte missed the frame header behind it, which the reader then decoded
+   * unguarded (see {@link FrameDecoder}).
+   */
+  private static int nextMarker(byte[] jpeg, int i) {
+    for (; i + 1 < jpeg.length; i++) {
+      if ((jpeg[i] & 0xff) == 0xff) {
+        int next = jpeg[i + 1] & 0xff;
+        if (next == 0) {
+          i++; // a stuffed zero: the loop steps past it
+        } else if (next != 0xff) {
+          return i;
+        }
+      }
     }
-    int next = jpeg[i + 1] & 0xff;
-    return next != 0 && next != 0xff && (next < 0xd0 || next > 0xd7);
+    return jpeg.length;
+  }
+
+  /**
+   * Where the marker at {@code i} ends: two bytes on for one without parameters (TEM, RST0 to 7,
+   * SOI, EOI), past its segment for the others, whose length counts itself.
+   */
+  private static int next(byte[] jpeg, int i) {
+    int marker = jpeg[i + 1] & 0xff;
+    if (marker == TEM || (marker >= RST0 && marker <= EOI) || i + 3 >= jpeg.length) {
+      return i + 2;
+    }
+    return i + 2 + Math.max(2, ((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
   }
 
   private static byte[] standardHuffmanTables() {

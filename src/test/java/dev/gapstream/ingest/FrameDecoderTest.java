@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Random;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -267,16 +268,7 @@ class FrameDecoderTest {
    */
   @Test
   void aProgressiveJpegOfTooManyScansIsRefusedBeforeDecoding() throws IOException {
-    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
-    JPEGImageWriteParam param = new JPEGImageWriteParam(null);
-    param.setProgressiveMode(JPEGImageWriteParam.MODE_DEFAULT);
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
-      writer.setOutput(ios);
-      writer.write(null, new IIOImage(noise(64, 64, 3), null, null), param);
-    }
-    writer.dispose();
-    byte[] progressive = out.toByteArray();
+    byte[] progressive = progressiveJpeg(noise(64, 64, 3));
     assertThat(JpegSegments.scans(progressive, 1000)).as("libjpeg's progressive script for colour").isEqualTo(10);
     assertThat(decoder.decode(progressive, "image/jpeg", null, null).width()).isEqualTo(64);
 
@@ -290,6 +282,53 @@ class FrameDecoderTest {
     assertRejected(() -> decoder.decode(tooMany, "image/jpeg", null, null), RejectReason.TOO_LARGE,
         "JPEG has more than 100 scans");
     assertThat(JpegSegments.scans(encode(noise(64, 64, 3), "jpeg"), 1000)).as("a baseline JPEG").isEqualTo(1);
+  }
+
+  /**
+   * The guards read a JPEG's markers as libjpeg does: past bytes between markers (it warns of them
+   * and decodes on) and past markers without a length (TEM, RSTn). A walk that stopped at a stray
+   * byte right after SOI found no frame header, so a progressive frame of thousands of scans
+   * decoded unguarded, and a Motion-JPEG frame with the tables of the frame before.
+   */
+  @Test
+  void strayBytesAndBareMarkersBeforeTheFrameHeaderLeaveTheGuardsOn() throws IOException {
+    byte[] tooMany = withLastScanRepeated(progressiveJpeg(noise(64, 64, 3)), FrameDecoder.MAX_JPEG_SCANS);
+    for (byte[] prefix : List.of(new byte[] {0x00}, new byte[] {0x55, 0x55, 0x55}, new byte[] {(byte) 0xff, 0x01},
+        new byte[] {(byte) 0xff, (byte) 0xd3})) {
+      byte[] hidden = afterSoi(tooMany, prefix);
+      assertThat(JpegSegments.read(hidden).isProgressive()).as(Arrays.toString(prefix)).isTrue();
+      assertRejected(() -> decoder.decode(hidden, "image/jpeg", null, null), RejectReason.TOO_LARGE,
+          "JPEG has more than 100 scans");
+    }
+
+    byte[] optimised = encodeJpeg(noise(128, 96, 1), true);
+    byte[] standard = encodeJpeg(noise(128, 96, 2), false);
+    byte[] expected = decoder.decode(standard, "image/jpeg", null, null).rgb().clone();
+    decoder.decode(optimised, "image/jpeg", null, null).release();
+    DecodedFrame motionJpeg = decoder.decode(afterSoi(withoutSegments(standard, 0xc4), new byte[] {0x00}), "image/jpeg", null, null);
+    assertThat(motionJpeg.rgb()).as("a Motion-JPEG frame with a stray byte: the standard tables").isEqualTo(expected);
+  }
+
+  private static byte[] progressiveJpeg(BufferedImage image) throws IOException {
+    ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
+    JPEGImageWriteParam param = new JPEGImageWriteParam(null);
+    param.setProgressiveMode(JPEGImageWriteParam.MODE_DEFAULT);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+      writer.setOutput(ios);
+      writer.write(null, new IIOImage(image, null, null), param);
+    }
+    writer.dispose();
+    return out.toByteArray();
+  }
+
+  /** {@code jpeg} with {@code bytes} right after its SOI marker. */
+  private static byte[] afterSoi(byte[] jpeg, byte[] bytes) {
+    byte[] out = new byte[jpeg.length + bytes.length];
+    System.arraycopy(jpeg, 0, out, 0, 2);
+    System.arraycopy(bytes, 0, out, 2, bytes.length);
+    System.arraycopy(jpeg, 2, out, 2 + bytes.length, jpeg.length - 2);
+    return out;
   }
 
   /** {@code jpeg} with its last scan (from its SOS marker to the EOI) written {@code extra} times more. */
