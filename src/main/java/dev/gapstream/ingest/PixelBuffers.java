@@ -18,9 +18,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * kept were all in use at once before, so the bound limits how long a burst's memory stays held,
  * not how much a burst takes.
  *
+ * <p>At most {@link #MAX_LENGTHS} lengths are known, those with nothing kept forgotten to make
+ * room: each frame size seen left an empty stack behind, so a stream of frames of ever new sizes
+ * grew the heap without bound.
+ *
  * <p>Thread-safe: taken on decode workers, given back wherever a frame's batch finishes.
  */
 public final class PixelBuffers {
+
+  /** Lengths known at most before those with nothing kept are forgotten: a stream's sizes are few. */
+  static final int MAX_LENGTHS = 64;
 
   private final long maxBytes;
   private final Map<Integer, Stack> free = new ConcurrentHashMap<>();
@@ -49,11 +56,31 @@ public final class PixelBuffers {
 
   /** Keeps {@code array} for a later {@link #take} of its length; nothing may read it after. */
   void giveBack(byte[] array) {
-    if (keptBytes.addAndGet(array.length) > maxBytes) {
-      keptBytes.addAndGet(-array.length);
+    int length = array.length;
+    if (keptBytes.addAndGet(length) > maxBytes || !roomFor(length)) {
+      keptBytes.addAndGet(-length);
       return;
     }
-    free.computeIfAbsent(array.length, length -> new Stack()).push(array);
+    while (!free.computeIfAbsent(length, l -> new Stack()).push(array)) {
+      Thread.onSpinWait(); // a stack being forgotten: the map is about to let it go
+    }
+  }
+
+  /**
+   * Whether arrays of {@code length} can be kept: its stack is known, or fewer than {@link
+   * #MAX_LENGTHS} are once those holding nothing are forgotten.
+   */
+  private boolean roomFor(int length) {
+    if (free.size() < MAX_LENGTHS || free.containsKey(length)) {
+      return true;
+    }
+    free.values().removeIf(Stack::retireIfEmpty);
+    return free.size() < MAX_LENGTHS;
+  }
+
+  /** The lengths with a stack now, empty or not. */
+  int lengthsKnown() {
+    return free.size();
   }
 
   /** Bytes kept for reuse now. */
@@ -69,12 +96,24 @@ public final class PixelBuffers {
   private static final class Stack {
     private byte[][] arrays = new byte[16][];
     private int size;
+    private boolean retired;
 
-    synchronized void push(byte[] array) {
+    /** False where the stack is being forgotten: the array goes to the length's next one. */
+    synchronized boolean push(byte[] array) {
+      if (retired) {
+        return false;
+      }
       if (size == arrays.length) {
         arrays = Arrays.copyOf(arrays, 2 * size);
       }
       arrays[size++] = array;
+      return true;
+    }
+
+    /** Takes no array from now on if it holds none; true if so. */
+    synchronized boolean retireIfEmpty() {
+      retired = size == 0;
+      return retired;
     }
 
     synchronized byte[] pop() {

@@ -44,6 +44,20 @@ class PixelBuffersTest {
     assertThat(none.take(10)).isNotSameAs(array);
   }
 
+  /** Each new frame size left an empty stack behind: frames of ever new sizes grew the heap. */
+  @Test
+  void forgetsLengthsWithNothingKept() {
+    PixelBuffers buffers = new PixelBuffers(1_000);
+    byte[] kept = buffers.take(500);
+    buffers.giveBack(kept);
+    for (int length = 1_000; length < 2_000; length++) {
+      buffers.giveBack(buffers.take(length));
+      buffers.take(length);
+    }
+    assertThat(buffers.lengthsKnown()).isLessThanOrEqualTo(PixelBuffers.MAX_LENGTHS);
+    assertThat(buffers.take(500) == kept).as("a length with an array kept stays").isTrue();
+  }
+
   @Test
   void aNegativeBoundIsRejected() {
     assertThatThrownBy(() -> new PixelBuffers(-1)).isInstanceOf(IllegalArgumentException.class);
