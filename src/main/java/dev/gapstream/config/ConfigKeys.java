@@ -45,6 +45,7 @@ public final class ConfigKeys {
   public static final String INFERENCE_CONCURRENCY = "inference.concurrency";
   public static final String INFERENCE_PROVIDER = "inference.provider";
   public static final String INGEST_MAX_IN_FLIGHT = "ingest.max.in.flight";
+  public static final String INGEST_MAX_IN_FLIGHT_BYTES = "ingest.max.in.flight.bytes";
   public static final String INGEST_MAX_FRAME_BYTES = "ingest.max.frame.bytes";
   public static final String INGEST_MAX_PIXELS = "ingest.max.pixels";
   public static final String INGEST_RESIZE_MAX_SIDE = "ingest.resize.max.side";
@@ -264,6 +265,15 @@ public final class ConfigKeys {
               256,
               range(1, 100_000),
               "Frames consumed and not yet committable (unfinished, or finished behind an unfinished one) before the consumer pauses")
+          .define(
+              INGEST_MAX_IN_FLIGHT_BYTES,
+              BYTES,
+              256L << 20,
+              range(1, 1L << 40),
+              "Encoded bytes of the unfinished frames (as Kafka delivered them, held until each is published"
+                  + " or dead-lettered) before the consumer pauses, a quarter of the heap at most: "
+                  + INGEST_MAX_IN_FLIGHT + " frames of several MiB would fill it. A frame is taken whenever"
+                  + " none is in flight, however large")
           .define(
               INGEST_MAX_FRAME_BYTES,
               BYTES,

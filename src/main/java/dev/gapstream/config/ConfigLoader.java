@@ -188,6 +188,7 @@ public final class ConfigLoader {
             provider),
         new Ingest(
             num(v, ConfigKeys.INGEST_MAX_IN_FLIGHT),
+            lng(v, ConfigKeys.INGEST_MAX_IN_FLIGHT_BYTES),
             num(v, ConfigKeys.INGEST_MAX_FRAME_BYTES),
             lng(v, ConfigKeys.INGEST_MAX_PIXELS),
             num(v, ConfigKeys.INGEST_DECODE_THREADS),

@@ -136,6 +136,7 @@ public record GapstreamConfig(
    */
   public record Ingest(
       int maxInFlight,
+      long maxInFlightBytes,
       int maxFrameBytes,
       long maxPixels,
       int decodeThreads,

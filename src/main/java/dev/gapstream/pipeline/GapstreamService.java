@@ -373,6 +373,7 @@ public final class GapstreamService implements AutoCloseable {
         deadLetterPayloadBytes(config.ingest().maxFrameBytes(), producer.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG)),
         batchPolicy,
         config.ingest().maxInFlight(),
+        maxInFlightBytes(config, Runtime.getRuntime().maxMemory()),
         Duration.ofMillis(config.ingest().maxFrameAgeMs()),
         config.ingest().decodeThreads(),
         config.inference().concurrency(),
@@ -465,6 +466,23 @@ public final class GapstreamService implements AutoCloseable {
     LOG.info(
         "{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)",
         ConfigKeys.INGEST_PIXEL_POOL_BYTES, configured >> 20, cap >> 20, maxHeap >> 20);
+    return cap;
+  }
+
+  /**
+   * The encoded bytes of frames in flight before the consumer pauses: {@code
+   * ingest.max.in.flight.bytes}, but a quarter of the heap at most, which the frames in flight
+   * share with their decoded pixels, the pixel pool and the batches; logged when it is cut.
+   */
+  static long maxInFlightBytes(GapstreamConfig config, long maxHeap) {
+    long configured = config.ingest().maxInFlightBytes();
+    long cap = maxHeap / 4;
+    if (configured <= cap) {
+      return configured;
+    }
+    LOG.info(
+        "{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)",
+        ConfigKeys.INGEST_MAX_IN_FLIGHT_BYTES, configured >> 20, cap >> 20, maxHeap >> 20);
     return cap;
   }
 

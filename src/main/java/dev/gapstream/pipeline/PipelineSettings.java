@@ -16,6 +16,8 @@ import org.apache.kafka.common.config.ConfigDef;
  *     producer sends; lowered at start-up to what the dead-letter topic takes ({@link OutputLimit})
  * @param maxInFlight frames consumed and not yet committable (unfinished, or finished behind an unfinished
  *     one); the consumer pauses at this bound and resumes at half of it
+ * @param maxInFlightBytes encoded bytes of the unfinished frames; the consumer pauses at this bound
+ *     too, and resumes once below half of both
  * @param maxFrameAge the oldest a frame may be when its turn to decode comes; zero for no limit
  * @param decodeThreads size of the decode worker pool
  * @param inferenceConcurrency batches run at once on the inference worker pool
@@ -34,6 +36,7 @@ public record PipelineSettings(
     int deadLetterPayloadBytes,
     BatchPolicy batchPolicy,
     int maxInFlight,
+    long maxInFlightBytes,
     Duration maxFrameAge,
     int decodeThreads,
     int inferenceConcurrency,

@@ -66,7 +66,8 @@ import org.slf4j.LoggerFactory;
  * consumer is not thread-safe, and neither are the batcher and the offset trackers). Decoding and
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
- * consumer pauses and Kafka holds the rest; it resumes at half the bound. The bound counts every
+ * consumer pauses and Kafka holds the rest; it resumes at half the bound. Their encoded bytes are
+ * bounded the same way ({@code maxInFlightBytes}): 256 frames of a few MiB would fill a heap. The bound counts every
  * frame whose offset cannot be committed yet ({@link #backlog}), finished or not: a dead letter that
  * its topic refuses holds up its partition's commits while the predictions behind it go out, and
  * counting only the unfinished frames, the consumer went on reading past it without end. Paused, it still polls
@@ -141,6 +142,8 @@ public final class PipelineVerticle extends VerticleBase {
   private AutoCloseable clientMetrics;
 
   private volatile int inFlight;
+  /** The encoded bytes of the frames {@link #inFlight}: their records' values. */
+  private long inFlightBytes;
   private volatile boolean paused;
   private int freeSlots;
   private long deadlineTimer = -1;
@@ -717,8 +720,9 @@ public final class PipelineVerticle extends VerticleBase {
   private void accept(ConsumerRecord<byte[], byte[]> record) {
     Frame frame = new Frame(record, committer.consumed(record), System.nanoTime());
     inFlight++;
+    inFlightBytes += encodedBytes(frame);
     metrics.frameReceived();
-    if (backlog() >= settings.maxInFlight() && !paused) {
+    if ((backlog() >= settings.maxInFlight() || inFlightBytes >= settings.maxInFlightBytes()) && !paused) {
       paused = true;
       polled.hold(true);
     }
@@ -1069,7 +1073,7 @@ public final class PipelineVerticle extends VerticleBase {
     if (frame.tracker().finished(frame.record().offset())) {
       committer.commit();
     }
-    leftInFlight();
+    leftInFlight(frame);
   }
 
   /**
@@ -1078,17 +1082,19 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private void dropped(Frame frame) {
     LOG.debug("Frame {}: partition revoked, left to its next owner", frame.source());
-    leftInFlight();
+    leftInFlight(frame);
   }
 
-  private void leftInFlight() {
+  private void leftInFlight(Frame frame) {
     inFlight--;
+    inFlightBytes -= encodedBytes(frame);
     resumeIfBelowHalf();
     finishDrainIfIdle();
   }
 
   private void resumeIfBelowHalf() {
-    if (paused && !stopping && backlog() <= settings.maxInFlight() / 2) {
+    if (paused && !stopping && backlog() <= settings.maxInFlight() / 2
+        && inFlightBytes <= settings.maxInFlightBytes() / 2) {
       resumeConsuming();
     }
   }
@@ -1100,6 +1106,11 @@ public final class PipelineVerticle extends VerticleBase {
    */
   private int backlog() {
     return Math.max(inFlight, committer.uncommitted());
+  }
+
+  private static int encodedBytes(Frame frame) {
+    byte[] value = frame.record().value();
+    return value == null ? 0 : value.length;
   }
 
   private void finishDrainIfIdle() {

@@ -7,7 +7,9 @@ import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.PromText;
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.ServiceProcess;
+import dev.gapstream.testing.TestPipelines;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -16,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -86,6 +89,46 @@ class BackpressureIT {
         assertThat(peaks.paused).as("the consumer paused under the burst").isTrue();
         assertThat(peaks.inFlight).isLessThanOrEqualTo(MAX_IN_FLIGHT + MAX_POLL_RECORDS);
       }
+    }
+  }
+
+  /**
+   * Frames in flight are bounded by their encoded bytes too: 256 frames of a few MiB would fill a
+   * heap. With {@code ingest.max.in.flight.bytes} a few frames' worth, a burst pauses the consumer
+   * at those few frames, far below the 256 the count allows, and every frame is still predicted.
+   * In process, so that the gauge is read between the pipeline's own steps.
+   */
+  @Test
+  @ExtendWith(BlockedThreadGuard.class)
+  void framesInFlightAreBoundedByTheirEncodedBytesToo() throws Exception {
+    List<byte[]> jpegs = FrameFeed.jpegs(8, 224, 224, 21);
+    int smallest = jpegs.stream().mapToInt(j -> j.length).min().orElseThrow();
+    long budget = 6L * smallest;
+    int frames = 600;
+    try (GapstreamService service = TestPipelines.start(Map.of(
+            "ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT),
+            "ingest.max.in.flight.bytes", String.valueOf(budget)));
+        Outputs out = Outputs.read(service.bootstrapServers())) {
+      FrameFeed feed = new FrameFeed(service.bootstrapServers(), "frames", "bytes", 8, jpegs);
+      List<String> ids = feed.ids(frames);
+      feed.send(0, frames, 0);
+      double peak = 0;
+      boolean paused = false;
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (out.tally(ids).lost() > 0 && System.nanoTime() < deadline) {
+        PromText m = PromText.parse(TestPipelines.get(service, "/metrics").body());
+        peak = Math.max(peak, m.sum("gapstream_frames_in_flight"));
+        paused |= m.sum("gapstream_consumer_paused") == 1.0;
+        TimeUnit.MILLISECONDS.sleep(20);
+      }
+      Outputs.Tally tally = out.tally(ids);
+      System.out.printf("backpressure by bytes: %d-byte bound, %d bytes a frame at least; peak frames in flight %.0f; %s%n",
+          budget, smallest, peak, tally);
+      assertThat(tally.lost()).as(tally.toString()).isZero();
+      assertThat(tally.predicted()).isEqualTo(frames);
+      assertThat(paused).as("the consumer paused").isTrue();
+      // Paused once the frames' bytes reach the bound: the frame that reached it is the last in.
+      assertThat(peak).as("frames in flight").isGreaterThan(0).isLessThanOrEqualTo(budget / smallest);
     }
   }
 

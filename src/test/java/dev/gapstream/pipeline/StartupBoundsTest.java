@@ -8,7 +8,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Settings that the heap or each other bound: a batch size that frames in flight can never fill is
  * said at start-up (the user who lowered {@code ingest.max.in.flight} to bound memory learns that
- * batches are bounded with it), and the pixel pool keeps a quarter of the heap at most.
+ * batches are bounded with it), and the pixel pool and the frames in flight keep a quarter of the
+ * heap at most each.
  */
 class StartupBoundsTest {
 
@@ -30,6 +31,17 @@ class StartupBoundsTest {
             ConfigLoader.builder().set("ingest.pixel.pool.bytes", "0").load(), 192 * mib))
         .as("none asked, none kept")
         .isZero();
+  }
+
+  @Test
+  void theFramesInFlightKeepAQuarterOfTheHeapAtMost() {
+    long mib = 1 << 20;
+    var defaults = ConfigLoader.builder().load(); // 256 MiB
+    assertThat(GapstreamService.maxInFlightBytes(defaults, 1434 * mib)).isEqualTo(256 * mib);
+    assertThat(GapstreamService.maxInFlightBytes(defaults, 384 * mib)).isEqualTo(96 * mib);
+    assertThat(GapstreamService.maxInFlightBytes(
+            ConfigLoader.builder().set("ingest.max.in.flight.bytes", "1MiB").load(), 384 * mib))
+        .isEqualTo(mib);
   }
 
   @Test
