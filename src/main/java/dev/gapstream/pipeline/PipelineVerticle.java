@@ -30,6 +30,7 @@ import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import io.vertx.kafka.client.producer.RecordMetadata;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
@@ -701,7 +702,19 @@ public final class PipelineVerticle extends VerticleBase {
     committer.revoked(partitions);
     LOG.info("Revoked {}", partitions);
     health.set("partitions", committer.hasPartitions());
+    dropRevokedUndecoded();
     resumeIfBelowHalf(); // the revoked partitions' uncommitted frames no longer count
+  }
+
+  /**
+   * Drops the frames waiting to be decoded whose partition was revoked: their next owner reads them
+   * again. Decoded and run here, their outputs would only be dropped, and counted in flight until
+   * then they kept the consumer paused, on the partitions it still has or was given back.
+   */
+  private void dropRevokedUndecoded() {
+    List<Frame> revoked = new ArrayList<>();
+    undecoded.removeIf(frame -> frame.tracker().isRevoked() && revoked.add(frame));
+    revoked.forEach(this::dropped);
   }
 
   // ---- ingest ----
@@ -768,6 +781,10 @@ public final class PipelineVerticle extends VerticleBase {
         && decodedPixels + decoding * lastFramePixels < settings.decodeAheadPixels()
         && decoding < settings.decodeQueue()) {
       Frame frame = undecoded.poll();
+      if (frame.tracker().isRevoked()) { // lost, say, or revoked since onRevoked
+        dropped(frame);
+        continue;
+      }
       if (expiry.enabled()) {
         long now = System.currentTimeMillis();
         long age = expiry.ageIfExpired(frame.record().timestamp(), now);
@@ -815,6 +832,13 @@ public final class PipelineVerticle extends VerticleBase {
 
   private void onDecoded(Frame frame, AsyncResult<DecodedFrame> result) {
     decoding--;
+    if (result.succeeded() && frame.tracker().isRevoked()) {
+      decodedAhead--;
+      frame.releasePixels();
+      dropped(frame);
+      decodeAhead();
+      return;
+    }
     if (result.succeeded()) {
       DecodedFrame pixels = result.result();
       Shape shape = new Shape(pixels.width(), pixels.height());
@@ -846,9 +870,16 @@ public final class PipelineVerticle extends VerticleBase {
       if (batch == null) {
         break;
       }
-      freeSlots--;
       decodedAhead -= batch.size();
       decodedPixels -= batch.size() * batch.key().pixels();
+      if (batch.items().stream().allMatch(frame -> frame.tracker().isRevoked())) {
+        batch.items().forEach(frame -> {
+          frame.releasePixels();
+          dropped(frame); // nothing of it would go out: see dropRevokedUndecoded
+        });
+        continue;
+      }
+      freeSlots--;
       metrics.recordBatch(batch.size(), batch.waitNanos());
       inferencePool
           .executeBlocking(() -> runner.run(batch), false)

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
+import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.publish.ExactlyOnceDelivery;
 import dev.gapstream.metrics.GapstreamMetrics;
@@ -117,6 +118,52 @@ class RebalanceIT {
     } finally {
       deliveryLog.detachAppender(log);
     }
+  }
+
+  /**
+   * An eager rebalance revokes every partition of a replica whose in-flight bound is full. The
+   * frames it had not decoded yet are dropped then (their next owner reads them again): decoded and
+   * run only to have their outputs dropped, they kept the consumer paused until half of them had
+   * gone through the model. What still runs for nothing is what was decoded ahead or running: a few
+   * batches a revocation. The test's plain consumer takes partitions and gives them back: two.
+   */
+  @Test
+  void aRevokedPartitionsFramesWaitingToBeDecodedAreNotRunForNothing() throws Exception {
+    int frames = 3000;
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "backlog", 8, FrameFeed.jpegs(32, 64, 64, 5));
+      feed.send(0, frames, 0);
+      Map<String, String> settings = GroupProtocol.EAGER.settings();
+      settings.put("kafka.bootstrap.servers", broker.bootstrapServers());
+      settings.put("kafka.group.id", "gapstream");
+      settings.put("ingest.max.in.flight", "1000"); // a backlog far beyond what is decoded ahead
+      GapstreamConfig config = TestPipelines.config(settings);
+      try (Outputs out = Outputs.read(broker.bootstrapServers());
+          GapstreamService first = GapstreamService.start(config, TestPipelines.TIGHT)) {
+        await().atMost(Duration.ofMinutes(1)).until(() -> first.registry().get(GapstreamMetrics.CONSUMER_PAUSED).gauge().value() == 1);
+        takePartitionsForASecond(broker, GroupProtocol.EAGER);
+        List<String> ids = feed.ids(frames);
+        Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+        assertThat(done.lost()).as(done.toString()).isZero();
+        // Counted at their acknowledgements, which may follow the reader's records by a moment.
+        await().atMost(Duration.ofSeconds(10)).until(() -> outputs(first) >= done.predicted() + done.duplicates() + done.deadLettered());
+        double ran = first.registry().get(GapstreamMetrics.BATCH_SIZE).summary().totalAmount();
+        double forNothing = ran - outputs(first);
+        int batch = config.batch().maxSize();
+        int concurrency = config.inference().concurrency();
+        int decodedAheadOrRunning = batch * (concurrency + 1) + batch * concurrency;
+        System.out.printf("a full replica's partitions revoked and given back: %.0f frames run, %.0f of them for"
+            + " nothing (%d decoded ahead or running at most, a revocation); %s%n", ran, forNothing, decodedAheadOrRunning, done);
+        assertThat(forNothing).as("frames run whose outputs were dropped").isLessThanOrEqualTo(2.0 * decodedAheadOrRunning);
+      }
+    }
+  }
+
+  /** Predictions and dead letters the replica published. */
+  private static double outputs(GapstreamService replica) {
+    return published(replica) + replica.registry().find(GapstreamMetrics.FRAMES_REJECTED).counters().stream()
+        .mapToDouble(Counter::count)
+        .sum();
   }
 
   /** How many transactions the replica sent again: what ExactlyOnceDelivery logged of them. */
