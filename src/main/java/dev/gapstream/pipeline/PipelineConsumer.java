@@ -65,6 +65,8 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
    * {@linkplain #committedHere known}, and a stale offset is below it.)
    */
   private final Set<TopicPartition> lostInLastPoll = new HashSet<>();
+  /** Polling thread only: the error the latest poll ended with, or null. */
+  private RuntimeException pollError;
 
   @SuppressWarnings("removal") // group-only metadata until the first join: nothing is committed before it
   PipelineConsumer(Map<String, Object> config, ConsumerRebalanceListener hook) {
@@ -103,6 +105,25 @@ final class PipelineConsumer extends KafkaConsumer<byte[], byte[]> {
 
   @Override
   public ConsumerRecords<byte[], byte[]> poll(Duration timeout) {
+    pollError = null;
+    try {
+      return pollHeldOrNot(timeout);
+    } catch (RuntimeException e) {
+      pollError = e;
+      throw e;
+    }
+  }
+
+  /**
+   * Polling thread only: whether {@code error} is what the latest poll ended with. Vert.x hands the
+   * stream's exception handler the errors of every task it runs on this consumer, a commit's too,
+   * which also fails that task's own future.
+   */
+  boolean endedLatestPoll(Throwable error) {
+    return error != null && error == pollError;
+  }
+
+  private ConsumerRecords<byte[], byte[]> pollHeldOrNot(Duration timeout) {
     lostInLastPoll.clear();
     if (holding) {
       pause(assignment());

@@ -52,7 +52,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InterruptException;
-import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -213,11 +212,14 @@ public final class PipelineVerticle extends VerticleBase {
     consumer.pollTimeout(POLL_TIMEOUT);
     consumer.partitionsAssignedHandler(this::onAssigned);
     consumer.partitionsRevokedHandler(this::onRevoked);
+    // On the polling thread. Only a poll's own errors are the poll's: a failed commit's (one during
+    // a rebalance, a coordinator away) fails its future too, which OffsetCommitter logs and retries;
+    // counted here it made the polling thread wait and took readiness down though polls went on.
     consumer.exceptionHandler(e -> {
-      if (e instanceof RebalanceInProgressException) {
-        LOG.debug("Kafka consumer: {}", e.toString()); // a commit during a rebalance: see OffsetCommitter
-      } else {
+      if (polled.endedLatestPoll(e)) {
         pollErrors.record(e);
+      } else {
+        LOG.debug("Kafka consumer task: {}", e.toString());
       }
     });
     consumer.handler(this::onRecord);
