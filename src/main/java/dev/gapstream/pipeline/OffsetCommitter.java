@@ -43,6 +43,7 @@ final class OffsetCommitter {
   private boolean running;
   private boolean again;
   private boolean closed;
+  private boolean consumerClosed;
   private Future<Void> current = Future.succeededFuture();
   private long nextCommitAt = System.nanoTime();
   private long timer = -1;
@@ -144,6 +145,9 @@ final class OffsetCommitter {
   }
 
   private Future<Void> commit(boolean now) {
+    if (consumerClosed) {
+      return Future.succeededFuture(); // nothing can commit now, and a commit would restart the stream
+    }
     if (running) {
       again = true;
       return current;
@@ -233,6 +237,19 @@ final class OffsetCommitter {
   Future<Void> commitFinal() {
     closed = true;
     return running ? current.transform(ar -> commitFinal()) : commit(true);
+  }
+
+  /**
+   * The consumer is closing: nothing is committed from now on. A frame that finished after the final
+   * commit (a drain that timed out), or the close's own revocation, committed then, and Vert.x
+   * started the closed consumer stream again for it, on a polling thread no one stopped.
+   */
+  void consumerClosing() {
+    consumerClosed = true;
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+      timer = -1;
+    }
   }
 
   private void failed(Throwable e) {

@@ -614,8 +614,11 @@ public final class PipelineVerticle extends VerticleBase {
             LOG.warn("Drain timed out with {} frames in flight; they will be consumed again", inFlight);
             return Future.<Void>succeededFuture();
           })
-          .compose(v -> inTime(committer.commitFinal(), deadline,
-              "The final commit", "frames since the last commit will be consumed again"));
+          .compose(v -> failed != null
+              ? inTime(failed, deadline,
+                  "Abandoning the delivery", "an open transaction holds read_committed readers until it times out")
+              : inTime(committer.commitFinal(), deadline,
+                  "The final commit", "frames since the last commit will be consumed again"));
     }
     return committed
         // On a worker: the close waits for a metrics refresh still running, up to seconds.
@@ -625,6 +628,7 @@ public final class PipelineVerticle extends VerticleBase {
         }))
         .eventually(() -> {
           closing = true;
+          committer.consumerClosing();
           return inTime(consumer.close(), deadline,
               "Leaving the consumer group", "the partitions move on once the session times out");
         })
@@ -1098,8 +1102,14 @@ public final class PipelineVerticle extends VerticleBase {
     // after the restart (a consumer that stopped polling keeps them for max.poll.interval.ms).
     failed = delivery.abandon().transform(ar -> {
       closing = true;
+      committer.consumerClosing();
       return consumer.close();
     });
+    if (drained != null && drained.tryComplete()) {
+      // Failed while draining: the frames in flight can no longer commit, and would keep the drain
+      // waiting out shutdown.timeout.ms. The stop goes on to fail's abort and leave.
+      LOG.info("Drain ended by the failure: its {} frames in flight will be consumed again", inFlight);
+    }
   }
 
   private void finish(Frame frame) {

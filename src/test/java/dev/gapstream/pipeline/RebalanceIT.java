@@ -20,8 +20,12 @@ import io.micrometer.core.instrument.Counter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -248,6 +252,67 @@ class RebalanceIT {
       }
     } finally {
       pipelineLog.detachAppender(log);
+    }
+  }
+
+  /**
+   * A replica fenced while it drains for a stop (another producer took its transactional id) fails
+   * then: its frames in flight can no longer commit, and neither finish nor drop. Its stop goes on
+   * to the abort and the leave at once; before, the drain waited out {@code shutdown.timeout.ms} (a
+   * minute here) for them. The next replica publishes every frame, once.
+   */
+  @Test
+  void aReplicaFencedWhileDrainingStopsWithoutWaitingOutTheDrain() throws Exception {
+    int frames = 2000;
+    ListAppender<ILoggingEvent> log = new ListAppender<>();
+    log.start();
+    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
+    pipelineLog.addAppender(log);
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+      FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "fenced", 8, FrameFeed.jpegs(16, 224, 224, 6));
+      List<String> ids = feed.ids(frames);
+      feed.send(0, frames, 0);
+      try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
+          GapstreamService first = replica(broker, "first", GroupProtocol.EAGER, Map.of(
+              "ingest.max.in.flight", String.valueOf(frames), "shutdown.timeout.ms", "60000"))) {
+        await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(first::close);
+        await().atMost(Duration.ofSeconds(10)).until(() -> logged(log, "Draining"));
+        fence(broker, "gapstream-first");
+        stopped.get(30, TimeUnit.SECONDS); // the drain alone would have taken 60
+        assertThat(logged(log, "Pipeline failed")).as("fenced while draining").isTrue();
+        assertThat(logged(log, "Drain ended by the failure")).isTrue();
+        assertThat(logged(log, "Drain timed out")).isFalse();
+        try (GapstreamService second = replica(broker, "second")) {
+          Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
+          Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
+          System.out.println("a replica fenced while draining, then the next one: " + settled);
+          assertThat(done.lost()).as(done.toString()).isZero();
+          assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+          assertThat(second.health().isLive()).isTrue();
+        }
+      }
+    } finally {
+      pipelineLog.detachAppender(log);
+    }
+  }
+
+  /** A producer with {@code transactionalId} starts: the one that had it is fenced at its next send. */
+  private static void fence(EmbeddedKafka broker, String transactionalId) {
+    Map<String, Object> config = Map.of(
+        ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+        ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId,
+        ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class,
+        ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+    try (KafkaProducer<byte[], byte[]> fencing = new KafkaProducer<>(config)) {
+      fencing.initTransactions();
+    }
+  }
+
+  /** Whether the pipeline logged a message that starts with {@code start}. */
+  private static boolean logged(ListAppender<ILoggingEvent> log, String start) {
+    synchronized (log) { // AppenderBase appends under the appender's lock
+      return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith(start));
     }
   }
 
