@@ -458,15 +458,7 @@ public final class GapstreamService implements AutoCloseable {
    * a third of a 192 MiB heap from the frames in flight; logged when it is cut.
    */
   static long pixelPoolBytes(GapstreamConfig config, long maxHeap) {
-    long configured = config.ingest().pixelPoolBytes();
-    long cap = maxHeap / 4;
-    if (configured <= cap) {
-      return configured;
-    }
-    LOG.info(
-        "{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)",
-        ConfigKeys.INGEST_PIXEL_POOL_BYTES, configured >> 20, cap >> 20, maxHeap >> 20);
-    return cap;
+    return quarterOfTheHeapAtMost(ConfigKeys.INGEST_PIXEL_POOL_BYTES, config.ingest().pixelPoolBytes(), maxHeap);
   }
 
   /**
@@ -475,14 +467,15 @@ public final class GapstreamService implements AutoCloseable {
    * share with their decoded pixels, the pixel pool and the batches; logged when it is cut.
    */
   static long maxInFlightBytes(GapstreamConfig config, long maxHeap) {
-    long configured = config.ingest().maxInFlightBytes();
+    return quarterOfTheHeapAtMost(ConfigKeys.INGEST_MAX_IN_FLIGHT_BYTES, config.ingest().maxInFlightBytes(), maxHeap);
+  }
+
+  private static long quarterOfTheHeapAtMost(String key, long configured, long maxHeap) {
     long cap = maxHeap / 4;
     if (configured <= cap) {
       return configured;
     }
-    LOG.info(
-        "{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)",
-        ConfigKeys.INGEST_MAX_IN_FLIGHT_BYTES, configured >> 20, cap >> 20, maxHeap >> 20);
+    LOG.info("{}={} MiB kept to {} MiB, a quarter of the heap ({} MiB)", key, configured >> 20, cap >> 20, maxHeap >> 20);
     return cap;
   }
 
