@@ -201,16 +201,18 @@ public final class FrameDecoder {
   }
 
   /**
-   * A JPEG as the reused reader must get it: with the standard Huffman tables where it has none (a
-   * Motion-JPEG frame), and rejected where it has no quantisation table (the reader would take the
-   * frame before's; a lossless JPEG has none, and ImageIO says it does not read those). See {@link
-   * JpegSegments}.
+   * A JPEG as the reused reader must get it: with the standard Huffman tables where it has none or
+   * not all its first scan uses (a Motion-JPEG frame), and rejected where it lacks a quantisation
+   * table its first scan uses (the reader would take the frame before's; a lossless JPEG has none,
+   * and ImageIO says it does not read those). See {@link JpegSegments}.
    */
   private static byte[] jpegInput(byte[] jpeg) {
     JpegSegments.Header header = JpegSegments.read(jpeg);
     if (header.lacksQuantisationTables()) {
-      throw new FrameRejectedException(
-          RejectReason.DECODE_ERROR, "JPEG defines no quantisation table (DQT) before its first scan");
+      throw new FrameRejectedException(RejectReason.DECODE_ERROR, header.quantisationTables()
+          ? "JPEG does not define quantisation table " + header.undefinedQuantisationTable()
+              + " (DQT), which its first scan uses, before it"
+          : "JPEG defines no quantisation table (DQT) before its first scan");
     }
     boolean progressive = header.isProgressive() || header.frameMarker() < 0; // none found: the worst
     if (progressive && JpegSegments.scans(jpeg, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {

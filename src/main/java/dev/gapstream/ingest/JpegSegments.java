@@ -1,6 +1,8 @@
 package dev.gapstream.ingest;
 
 import java.io.ByteArrayOutputStream;
+import java.util.HashMap;
+import java.util.Map;
 import javax.imageio.plugins.jpeg.JPEGHuffmanTable;
 
 /**
@@ -34,15 +36,26 @@ final class JpegSegments {
    * @param components the number of colour components the frame header gives, or -1
    * @param huffmanTables whether a Huffman table (DHT) is defined
    * @param quantisationTables whether a quantisation table (DQT) is defined
+   * @param undefinedQuantisationTable a quantisation table the first scan's components use and no DQT
+   *     defines before it, or -1
+   * @param undefinedHuffmanTable whether the first scan of a sequential Huffman-coded frame uses a
+   *     Huffman table no DHT defines before it
    */
-  record Header(int frameMarker, int components, boolean huffmanTables, boolean quantisationTables) {
+  record Header(
+      int frameMarker,
+      int components,
+      boolean huffmanTables,
+      boolean quantisationTables,
+      int undefinedQuantisationTable,
+      boolean undefinedHuffmanTable) {
 
     /**
-     * True for a DCT frame without a quantisation table: a lossless frame (SOF3, 7, 11, 15) needs
-     * none, and where the frame header is missing the reader says what is wrong.
+     * True for a DCT frame whose first scan uses a quantisation table it does not define (none at
+     * all, say): a lossless frame (SOF3, 7, 11, 15) needs none, and where the frame header is
+     * missing the reader says what is wrong.
      */
     boolean lacksQuantisationTables() {
-      return frameMarker >= 0 && (frameMarker & 0x03) != 0x03 && !quantisationTables;
+      return frameMarker >= 0 && (frameMarker & 0x03) != 0x03 && undefinedQuantisationTable >= 0;
     }
 
     /** True for a progressive frame (SOF2, 6, 10, 14), whose scans each refine the whole image. */
@@ -50,9 +63,12 @@ final class JpegSegments {
       return frameMarker >= 0 && (frameMarker & 0x03) == 0x02;
     }
 
-    /** True for a frame that leaves its Huffman tables out (a Motion-JPEG frame). */
+    /**
+     * True for a frame that leaves its Huffman tables out (a Motion-JPEG frame), or some of those
+     * its first scan uses: the standard ones apply to those, as in a fresh decoder.
+     */
     boolean lacksHuffmanTables() {
-      return frameMarker >= 0 && !huffmanTables;
+      return frameMarker >= 0 && (!huffmanTables || undefinedHuffmanTable);
     }
   }
 
@@ -96,23 +112,80 @@ final class JpegSegments {
     int components = -1;
     boolean huffman = false;
     boolean quantisation = false;
+    int quantisationDefined = 0; // a bit per table id
+    int dcDefined = 0;
+    int acDefined = 0;
+    Map<Integer, Integer> tableOfComponent = new HashMap<>();
+    int undefinedQuantisation = -1;
+    boolean undefinedHuffman = false;
     boolean soi = jpeg.length >= 2 && (jpeg[0] & 0xff) == 0xff && (jpeg[1] & 0xff) == 0xd8;
     for (int i = soi ? nextMarker(jpeg, 2) : jpeg.length; i < jpeg.length; i = nextMarker(jpeg, next(jpeg, i))) {
       int marker = jpeg[i + 1] & 0xff;
-      if (marker == SOS || marker == EOI) {
+      int end = Math.min(jpeg.length, next(jpeg, i));
+      if (marker == EOI) {
+        break;
+      }
+      if (marker == SOS) {
+        // Ns, then per component its selector and its DC and AC table ids
+        for (int c = i + 5; i + 4 < end && c + 1 < end && c < i + 5 + 2 * u8(jpeg, i + 4); c += 2) {
+          Integer table = tableOfComponent.get(u8(jpeg, c));
+          if (table != null && (quantisationDefined & (1 << table)) == 0 && undefinedQuantisation < 0) {
+            undefinedQuantisation = table;
+          }
+          int dc = u8(jpeg, c + 1) >> 4;
+          int ac = u8(jpeg, c + 1) & 0x0f;
+          undefinedHuffman |= (dcDefined & (1 << dc)) == 0 || (acDefined & (1 << ac)) == 0;
+        }
         break;
       }
       if (marker == DHT) {
         huffman = true;
+        // per table: class and id, the 16 code-length counts, then that many values
+        for (int t = i + 4; t + 17 <= end; t += 17 + valueCount(jpeg, t)) {
+          int id = u8(jpeg, t) & 0x0f;
+          if (u8(jpeg, t) >> 4 == 0) {
+            dcDefined |= 1 << id;
+          } else {
+            acDefined |= 1 << id;
+          }
+        }
       } else if (marker == DQT) {
         quantisation = true;
+        // per table: precision (0: 8-bit, 1: 16-bit) and id, then 64 entries
+        for (int t = i + 4; t < end; t += 1 + 64 * ((u8(jpeg, t) >> 4) == 0 ? 1 : 2)) {
+          quantisationDefined |= 1 << (u8(jpeg, t) & 0x0f);
+        }
       } else if (frameMarker < 0 && isFrameHeader(marker)) {
         frameMarker = marker;
-        // length 2, precision 1, height 2, width 2, then the component count
-        components = i + 9 < jpeg.length ? jpeg[i + 9] & 0xff : -1;
+        // length 2, precision 1, height 2, width 2, the component count, then per component its
+        // id, its sampling factors and its quantisation table id
+        components = i + 9 < jpeg.length ? u8(jpeg, i + 9) : -1;
+        for (int c = i + 10; c + 2 < end && c < i + 10 + 3 * components; c += 3) {
+          tableOfComponent.put(u8(jpeg, c), u8(jpeg, c + 2) & 0x0f);
+        }
       }
     }
-    return new Header(frameMarker, components, huffman, quantisation);
+    boolean sequentialHuffman = frameMarker >= 0 && frameMarker < 0xc9 && (frameMarker & 0x03) != 0x02;
+    return new Header(
+        frameMarker,
+        components,
+        huffman,
+        quantisation,
+        quantisation ? undefinedQuantisation : 0,
+        sequentialHuffman && undefinedHuffman);
+  }
+
+  private static int u8(byte[] jpeg, int i) {
+    return jpeg[i] & 0xff;
+  }
+
+  /** The number of values a DHT table at {@code t} lists: the sum of its 16 code-length counts. */
+  private static int valueCount(byte[] jpeg, int t) {
+    int n = 0;
+    for (int k = 1; k <= 16; k++) {
+      n += u8(jpeg, t + k);
+    }
+    return n;
   }
 
   /**

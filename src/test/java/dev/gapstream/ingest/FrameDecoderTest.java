@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.stream.IntStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;
@@ -424,6 +425,68 @@ class FrameDecoderTest {
         () -> decoder.decode(withoutSegments(jpeg, 0xdb), "image/jpeg", null, null),
         RejectReason.DECODE_ERROR,
         "JPEG defines no quantisation table (DQT) before its first scan");
+  }
+
+  /**
+   * A frame that defines some of the tables its scan uses, not all (the chroma ones left out), took
+   * the rest from the frame the thread decoded before: a missing quantisation table is rejected,
+   * as a fresh decoder fails it; missing Huffman tables are the standard ones, as a fresh
+   * libjpeg-turbo takes them, whatever came before.
+   */
+  @Test
+  void aJpegLackingSomeOfItsTablesTakesNoneFromTheFrameBefore() throws IOException {
+    byte[] optimised = encodeJpeg(noise(128, 96, 1), true);
+    byte[] standard = encodeJpeg(noise(128, 96, 2), false);
+    byte[] expected = decoder.decode(standard, "image/jpeg", null, null).rgb().clone();
+
+    byte[] noChromaQuantisation = withoutTable(standard, 0xdb, 1);
+    assertThat(noChromaQuantisation.length).as("a table dropped").isLessThan(standard.length);
+    decoder.decode(optimised, "image/jpeg", null, null).release();
+    assertRejected(() -> decoder.decode(noChromaQuantisation, "image/jpeg", null, null), RejectReason.DECODE_ERROR,
+        "JPEG does not define quantisation table 1 (DQT), which its first scan uses, before it");
+
+    byte[] noChromaHuffman = withoutTable(standard, 0xc4, 1);
+    assertThat(noChromaHuffman.length).as("tables dropped").isLessThan(standard.length);
+    decoder.decode(optimised, "image/jpeg", null, null).release();
+    assertThat(decoder.decode(noChromaHuffman, "image/jpeg", null, null).rgb()).isEqualTo(expected);
+  }
+
+  /**
+   * {@code jpeg} with the tables of id {@code id} left out of its {@code marker} segments (DQT: a
+   * precision-and-id byte, then 64 or 128 bytes; DHT: a class-and-id byte, 16 counts, the values).
+   */
+  private static byte[] withoutTable(byte[] jpeg, int marker, int id) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.write(jpeg, 0, 2);
+    int i = 2;
+    while ((jpeg[i + 1] & 0xff) != 0xda) {
+      int length = ((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff);
+      if ((jpeg[i + 1] & 0xff) != marker) {
+        out.write(jpeg, i, 2 + length);
+      } else {
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        for (int t = i + 4; t < i + 2 + length; ) {
+          int table = t;
+          int size = marker == 0xdb
+              ? 1 + 64 * ((jpeg[t] & 0xf0) == 0 ? 1 : 2)
+              : 17 + IntStream.rangeClosed(1, 16).map(k -> jpeg[table + k] & 0xff).sum();
+          if ((jpeg[t] & 0x0f) != id) {
+            kept.write(jpeg, t, size);
+          }
+          t += size;
+        }
+        if (kept.size() > 0) {
+          out.write(0xff);
+          out.write(marker);
+          out.write((kept.size() + 2) >> 8);
+          out.write((kept.size() + 2) & 0xff);
+          out.writeBytes(kept.toByteArray());
+        }
+      }
+      i += 2 + length;
+    }
+    out.write(jpeg, i, jpeg.length - i);
+    return out.toByteArray();
   }
 
   private static byte[] encodeJpeg(BufferedImage image, boolean optimiseHuffman) throws IOException {
