@@ -62,6 +62,10 @@ public record GapHead(
       }
       rowsAreClasses = true;
     } else if (op.equals("Gemm")) {
+      if (intAttribute(classifier, "transA") == 1) {
+        throw new ModelException(graph.source() + ": classifier " + classifierName()
+            + " is a Gemm with transA=1, which takes the pooled features as columns; CAMs read them as rows");
+      }
       rowsAreClasses = intAttribute(classifier, "transB") == 1;
     } else {
       rowsAreClasses = false; // MatMul: x[N,K] · W[K,C]
@@ -70,10 +74,12 @@ public record GapHead(
     int cols = flat.length / rows;
     int classes = rowsAreClasses ? rows : cols;
     int features = rowsAreClasses ? cols : rows;
+    // Gemm computes alpha·x·W: a map made without alpha would be scaled, or flipped where it is negative
+    float alpha = op.equals("Gemm") ? floatAttribute(classifier, "alpha", 1f) : 1f;
     float[][] out = new float[classes][features];
     for (int r = 0; r < rows; r++) {
       for (int c = 0; c < cols; c++) {
-        float v = flat[r * cols + c];
+        float v = alpha * flat[r * cols + c];
         if (rowsAreClasses) {
           out[r][c] = v;
         } else {
@@ -87,6 +93,15 @@ public record GapHead(
   private ModelException noWeights(OnnxGraph graph) {
     return new ModelException(
         graph.source() + ": classifier " + classifierName() + " has no weight initializer");
+  }
+
+  static float floatAttribute(NodeProto node, String name, float absent) {
+    for (AttributeProto a : node.getAttributeList()) {
+      if (a.getName().equals(name)) {
+        return a.getF();
+      }
+    }
+    return absent;
   }
 
   static long intAttribute(NodeProto node, String name) {

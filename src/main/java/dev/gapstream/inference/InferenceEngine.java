@@ -345,16 +345,28 @@ public final class InferenceEngine implements AutoCloseable {
 
   private BatchResult toBatchResult(OrtSession.Result result, int n, int height, int width) {
     float[] logits = floats(result, spec.logitsOutput());
-    int classes = logits.length / n;
+    // A bare model whose graph leaves its class count open has no labels to hold it to.
+    int classes = spec.labels().isEmpty() ? logits.length / n : spec.labels().size();
+    if (logits.length != n * classes) {
+      // Where the graph leaves the class dimension open, only a run tells: the logits taken for
+      // another output (a class-map tensor: a "class" per cell, changing with the frame size).
+      throw new ModelException(spec.name() + ": output '" + spec.logitsOutput() + "' has "
+          + Arrays.toString(shape(result, spec.logitsOutput())) + " for a batch of " + n + ", not " + n + " x "
+          + classes + " classes (the model's labels)");
+    }
     boolean[] bad = nonFinite(logits, n, classes);
     if (camPlan.kind() == CamPlan.Kind.NONE) {
       return new BatchResult(n, classes, logits, null, 0, 0, bad);
     }
     OnnxTensor cam = (OnnxTensor) result.get(camPlan.tensor()).orElseThrow();
     long[] s = cam.getInfo().getShape();
-    if (s.length != 4) {
-      throw new ModelException(
-          spec.name() + ": CAM tensor '" + camPlan.tensor() + "' is not 4-D NCHW");
+    if (s.length != 4 || s[0] != n) {
+      throw new ModelException(spec.name() + ": CAM tensor '" + camPlan.tensor() + "' has shape "
+          + Arrays.toString(s) + " for a batch of " + n + "; it must be 4-D NCHW, one map set per frame");
+    }
+    if (camPlan.kind() == CamPlan.Kind.CLASS_MAPS && s[1] != classes) {
+      throw new ModelException(spec.name() + ": class-map tensor '" + camPlan.tensor() + "' has shape "
+          + Arrays.toString(s) + ", " + s[1] + " maps for " + classes + " classes; class maps are NCHW, one per class");
     }
     int h = (int) s[2];
     int w = (int) s[3];
@@ -493,6 +505,12 @@ public final class InferenceEngine implements AutoCloseable {
   private static void checkShapes(Path file, ModelSpec spec, OrtSession session, CamPlan plan)
       throws OrtException {
     long[] logits = shape(session, spec.logitsOutput());
+    if (logits != null && !(logits.length == 2 || logits.length == 4 && logits[2] == 1 && logits[3] == 1)) {
+      throw new ModelException(
+          file + ": output '" + spec.logitsOutput() + "' has shape " + Arrays.toString(logits) + "; logits are"
+              + " [batch, classes] (or [batch, classes, 1, 1]): is it the class-map or feature tensor?"
+              + " (model.json 'outputs')");
+    }
     long classes = logits != null && logits.length >= 2 ? logits[1] : -1;
     if (classes == 1) {
       throw new ModelException(
@@ -566,6 +584,10 @@ public final class InferenceEngine implements AutoCloseable {
   /** The shape the graph gives {@code output} (-1 where it is dynamic), or null when it gives none. */
   private static long[] shape(OrtSession session, String output) throws OrtException {
     return shape(session.getOutputInfo().get(output));
+  }
+
+  private static long[] shape(OrtSession.Result result, String output) {
+    return ((OnnxTensor) result.get(output).orElseThrow()).getInfo().getShape();
   }
 
   /** A tensor's shape (-1 where it is dynamic), or null for a missing or non-tensor value. */

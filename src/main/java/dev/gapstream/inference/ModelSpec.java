@@ -68,6 +68,14 @@ public record ModelSpec(
     for (float s : std) {
       require(s > 0 && Float.isFinite(s), "std values must be > 0");
     }
+    // Pixels reach the model as value / pixelScale: a mean or std for 0-255 pixels (123.675 and
+    // 58.395, say) against the default pixelScale 255 turned every frame into a near-constant input.
+    float range = 255f / pixelScale;
+    for (int c = 0; c < 3; c++) {
+      require(mean[c] >= -range && mean[c] <= range && std[c] <= range, String.format(
+          "mean %s and std %s do not fit pixels of 0 to %s (0-255 / pixelScale %s): values for 0-255 pixels"
+              + " need \"pixelScale\": 1", Arrays.toString(mean), Arrays.toString(std), range, pixelScale));
+    }
     require(minWidth >= 0 && minHeight >= 0, "minSize must not be negative");
     require(fixedWidth >= 0 && fixedHeight >= 0, "fixedSize must not be negative");
     require((fixedWidth > 0) == (fixedHeight > 0), "fixedSize needs both width and height, not only one");

@@ -3,6 +3,9 @@ package dev.gapstream.inference;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +15,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * CAMs of the tiny GAP→linear model (conv stride 2, 8 features, GAP, Gemm to 4 classes), obtained
@@ -68,6 +72,40 @@ class GapLinearCamTest {
     assertThat(OnnxGraph.read(model).outputs())
         .extracting(TensorInfo::name)
         .containsExactly("logits");
+  }
+
+  /**
+   * A Gemm classifier scales its product by {@code alpha}: the maps are scaled with it, so each map's
+   * mean plus its bias is still its logit. Made without it, a negative alpha flipped every map (the
+   * peak on the least activated cell).
+   */
+  @Test
+  void aGemmsAlphaScalesTheMaps(@TempDir Path dir) throws Exception {
+    ModelProto.Builder model = ModelProto.parseFrom(Files.readAllBytes(TestModels.ensure("tiny-linear"))).toBuilder();
+    for (NodeProto.Builder node : model.getGraphBuilder().getNodeBuilderList()) {
+      if (node.getOpType().equals("Gemm")) {
+        List<AttributeProto> others = node.getAttributeList().stream().filter(a -> !a.getName().equals("alpha")).toList();
+        node.clearAttribute().addAllAttribute(others).addAttribute(AttributeProto.newBuilder()
+            .setName("alpha").setType(AttributeProto.AttributeType.FLOAT).setF(-2f));
+      }
+    }
+    Path file = dir.resolve("tiny-linear-alpha.onnx");
+    Files.write(file, model.build().toByteArray());
+    OnnxGraph graph = OnnxGraph.read(file);
+    float[] bias = graph.floats(GapHeadDetector.detect(graph, "logits").classifier().getInput(2));
+    try (InferenceEngine engine = InferenceEngine.open(file, ModelSpec.load(file, graph), EngineOptions.cpu(1))) {
+      BatchResult r = engine.run(randomBatch(2, 30, 42), 2, 30, 42);
+      for (int i = 0; i < 2; i++) {
+        for (int c = 0; c < 4; c++) {
+          double sum = 0;
+          for (float v : r.cam(i, c)) {
+            sum += v;
+          }
+          assertThat(sum / r.cam(i, c).length + bias[c]).as("image %d, class %d", i, c)
+              .isCloseTo(r.logits(i)[c], within(1e-5));
+        }
+      }
+    }
   }
 
   @Test

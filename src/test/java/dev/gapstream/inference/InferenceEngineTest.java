@@ -206,6 +206,24 @@ class InferenceEngineTest {
   }
 
   /**
+   * Logits named after the class-map output (its dimension 1 is the class count too) passed the
+   * load: every frame's softmax ran over map cells, a "class" per cell. A rank other than [batch,
+   * classes] fails the load.
+   */
+  @Test
+  void logitsThatAreNotOneScorePerClassFailTheLoad() {
+    Path model = TestModels.ensure("tiny-cam");
+    ModelSpec spec = spec(null);
+    ModelSpec camAsLogits = new ModelSpec(spec.name(), spec.version(), spec.inputName(), spec.layout(),
+        spec.channelOrder(), spec.pixelScale(), spec.mean(), spec.std(), 0, 0, 0, 0, 0, spec.labels(), "cam", null,
+        spec.head(), spec.camCellCentre());
+    assertThatThrownBy(() -> InferenceEngine.open(model, camAsLogits, EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("output 'cam' has shape [")
+        .hasMessageContaining("logits are [batch, classes] (or [batch, classes, 1, 1])");
+  }
+
+  /**
    * A stop whose drain timed out closes the engine while a batch may still run on it: the close
    * waits for it, so the batch ends with its result, and only later runs are refused. (Without the
    * wait the session is freed under the run: a crash of the test JVM, or a failed run.)

@@ -127,6 +127,23 @@ class ModelSpecTest {
         .hasMessageContaining("field 'labels' must be a non-empty array of strings; element 3 is 7");
   }
 
+  /**
+   * A mean and std for 0-255 pixels (mmcv's, say) under the default pixelScale 255 made every frame
+   * a near-constant input, and the model the same prediction for each: refused, naming the fix.
+   */
+  @Test
+  void aMeanAndStdForAnotherPixelRangeAreRefused() throws Exception {
+    String for255 = DESCRIPTOR.replace("[0.5,0.5,0.5]", "[123.675,116.28,103.53]")
+        .replace("[0.25,0.25,0.25]", "[58.395,57.12,57.375]");
+    Path onnx = modelWith(for255);
+    assertThatThrownBy(() -> ModelSpec.load(onnx))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("do not fit pixels of 0 to 1.0")
+        .hasMessageContaining("need \"pixelScale\": 1");
+    Files.writeString(dir.resolve("model.json"), for255.replace("\"pixelScale\":255.0", "\"pixelScale\":1"));
+    assertThat(ModelSpec.load(onnx).mean()).containsExactly(123.675f, 116.28f, 103.53f);
+  }
+
   @Test
   void missingOrNonOnnxModelIsAClearError() throws Exception {
     assertThatThrownBy(() -> ModelSpec.load(dir.resolve("absent.onnx")))
