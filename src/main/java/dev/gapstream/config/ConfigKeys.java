@@ -65,6 +65,8 @@ public final class ConfigKeys {
   /** Defaults that depend on the machine are read once, when this class loads. */
   static final int CPUS = Runtime.getRuntime().availableProcessors();
 
+  static final int MAX_DECODE_THREADS = 256;
+
   /**
    * Two batches at once, each on half the cores: a batch's threads meet at the end of every
    * operator, and on cores shared with decoding and the Kafka clients one preempted thread holds
@@ -312,9 +314,10 @@ public final class ConfigKeys {
           .define(
               INGEST_DECODE_THREADS,
               INT,
-              CPUS,
-              range(1, 256),
-              "Worker threads decoding frames (default: available processors)")
+              // within its range: a default out of it failed every start, on a key no one had set
+              Math.min(CPUS, MAX_DECODE_THREADS),
+              range(1, MAX_DECODE_THREADS),
+              "Worker threads decoding frames (default: available processors, " + MAX_DECODE_THREADS + " at most)")
           .define(
               INGEST_PIXEL_POOL_BYTES,
               BYTES,

@@ -2,6 +2,10 @@ package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gapstream.Main;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +29,24 @@ class ConfigCommandTest {
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("inference.model.path=/nonexistent/m.onnx: no such model file");
     assertThat(run.out()).isEmpty();
+  }
+
+  /**
+   * On a machine of more processors than ingest.decode.threads allows (256), its default, the
+   * processors, was out of its own range: every command failed at start-up naming a key no one had
+   * set. Run in a JVM told it has 300.
+   */
+  @Test
+  void theDefaultsHoldOnAMachineOfManyProcessors() throws Exception {
+    Process p = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:ActiveProcessorCount=300",
+            "-cp", System.getProperty("java.class.path"), Main.class.getName(), "config")
+        .redirectErrorStream(true)
+        .start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(out).isZero();
+    assertThat(out).contains("ingest.decode.threads=256");
   }
 
   @Test
