@@ -417,12 +417,16 @@ public final class ConfigLoader {
    * gapstream's own does: the client would only log it among "supplied but not used", and a typo
    * ({@code max.pol.records}) would leave the default in force unnoticed.
    */
+  private static final String CONFIG_PROVIDERS_PREFIX = "config.providers.";
+
   private void rejectUnknownClientSetting(String key, String prefix, Set<String> clientNames) {
     if (!key.startsWith(prefix) || key.length() == prefix.length()) {
       return;
     }
     String name = key.substring(prefix.length());
-    if (!clientNames.contains(name)) {
+    // A config provider's own settings (config.providers.<alias>.class, .param.*) are named by the
+    // user, and the client reads them: secrets such as sasl.jaas.config=${file:...} need them.
+    if (!clientNames.contains(name) && !name.startsWith(CONFIG_PROVIDERS_PREFIX)) {
       throw new ConfigException(
           "unknown configuration key " + key + " (from " + origin.get(key) + "): the Kafka "
               + (prefix.equals(ConfigKeys.KAFKA_CONSUMER_PREFIX) ? "consumer" : "producer")

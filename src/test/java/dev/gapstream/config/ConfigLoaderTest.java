@@ -247,6 +247,23 @@ class ConfigLoaderTest {
   }
 
   /**
+   * A Kafka config provider's own settings are not among the client's names, and the client reads
+   * them: secrets kept in a file ({@code sasl.jaas.config=${file:...}}) failed the start as unknown
+   * keys.
+   */
+  @Test
+  void aConfigProvidersSettingsPassThrough() {
+    GapstreamConfig config = ConfigLoader.builder()
+        .set("kafka.consumer.config.providers", "file")
+        .set("kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider")
+        .set("kafka.producer.config.providers.dir.param.allowed.paths", "/secrets")
+        .load();
+    assertThat(config.kafka().consumer())
+        .containsEntry("config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider");
+    assertThat(config.kafka().producer()).containsEntry("config.providers.dir.param.allowed.paths", "/secrets");
+  }
+
+  /**
    * An empty broker list starts an embedded broker. Unset, or emptied on the command line, that is
    * what the user asks for; emptied by a file or the environment (a ConfigMap value gone missing)
    * it was a deployment that went ready consuming a broker of its own.
