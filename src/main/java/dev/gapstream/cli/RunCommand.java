@@ -44,15 +44,19 @@ public final class RunCommand implements Callable<Integer> {
     GapstreamService service = GapstreamService.start(loaded);
     CountDownLatch stopped = new CountDownLatch(1);
     AtomicBoolean signalled = new AtomicBoolean();
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  signalled.set(true);
-                  service.close();
-                  stopped.countDown();
-                },
-                "gapstream-shutdown"));
+    try {
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    signalled.set(true);
+                    service.close();
+                    stopped.countDown();
+                  },
+                  "gapstream-shutdown"));
+    } catch (IllegalStateException shuttingDown) {
+      return 0; // a signal came as the start ended: the service's own exit hook closes it
+    }
     service.health().whenDown().thenRun(stopped::countDown);
     stopped.await();
     if (signalled.get() || service.health().isLive()) {

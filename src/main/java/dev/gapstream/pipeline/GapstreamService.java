@@ -42,6 +42,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -168,8 +169,13 @@ public final class GapstreamService implements AutoCloseable {
                   engine, spec, config.cam(), config.predictions().topK(), batchPolicy, metrics, tap),
               metrics,
               health);
-      deploymentId =
-          await(vertx.deployVerticle(pipeline, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)));
+      try {
+        deploymentId =
+            await(vertx.deployVerticle(pipeline, new DeploymentOptions().setThreadingModel(ThreadingModel.EVENT_LOOP)));
+      } catch (TimeoutException e) {
+        throw new TimeoutException("deploying the pipeline, which starts its Kafka clients: " + e.getMessage()
+            + " (exactly-once: initTransactions waits for the transaction coordinator)");
+      }
       LOG.info(
           "gapstream is running: model {} v{}, Kafka {}, management on port {}",
           spec.name(), spec.version(), bootstrapServers, server.actualPort());
@@ -601,7 +607,12 @@ public final class GapstreamService implements AutoCloseable {
   }
 
   private static <T> T await(Future<T> future, Duration limit) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      return future.toCompletionStage().toCompletableFuture().get(limit.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      // Its own message is null: "gapstream failed to start: null" said nothing
+      throw new TimeoutException("not done within " + limit.toSeconds() + " s");
+    }
   }
 
   /**
