@@ -67,12 +67,12 @@ import org.slf4j.LoggerFactory;
  * inference are handed to worker pools with {@code executeBlocking(..., false)}; their results come
  * back to the event loop through futures. Frames in flight are bounded: at {@code maxInFlight} the
  * consumer pauses and Kafka holds the rest; it resumes at half the bound. Their encoded bytes are
- * bounded the same way ({@code maxInFlightBytes}): 256 frames of a few MiB would fill a heap. The bound counts every
- * frame whose offset cannot be committed yet ({@link #backlog}), finished or not: a dead letter that
- * its topic refuses holds up its partition's commits while the predictions behind it go out, and
- * counting only the unfinished frames, the consumer went on reading past it without end. Paused, it still polls
- * (returning nothing), so the group keeps it however long the pause; the few records a poll had
- * brought already wait, encoded, until it resumes. Of those in flight, only {@link
+ * bounded the same way ({@code maxInFlightBytes}): 256 frames of a few MiB would fill a heap. The
+ * bound counts every frame whose offset cannot be committed yet ({@link #backlog}), finished or
+ * not: a dead letter that its topic refuses holds up its partition's commits while the predictions
+ * behind it go out, and counting only the unfinished frames, the consumer went on reading past it
+ * without end. Paused, it still polls (returning nothing), so the group keeps it however long the
+ * pause; the few records a poll had brought already wait, encoded, until it resumes. Of those in flight, only {@link
  * PipelineSettings#decodeAhead()} are decoded ahead of the model; the rest wait encoded, as Kafka
  * delivered them (a camera's JPEG is a tenth of its pixels or less).
  */

@@ -21,6 +21,7 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Random;
+import java.util.function.IntPredicate;
 import java.util.stream.IntStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -456,6 +457,11 @@ class FrameDecoderTest {
    * precision-and-id byte, then 64 or 128 bytes; DHT: a class-and-id byte, 16 counts, the values).
    */
   private static byte[] withoutTable(byte[] jpeg, int marker, int id) {
+    return withoutTables(jpeg, marker, t -> t == id);
+  }
+
+  /** {@code jpeg} without the tables whose id {@code drop} takes, and without a segment left empty. */
+  private static byte[] withoutTables(byte[] jpeg, int marker, IntPredicate drop) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.write(jpeg, 0, 2);
     int i = 2;
@@ -470,7 +476,7 @@ class FrameDecoderTest {
           int size = marker == 0xdb
               ? 1 + 64 * ((jpeg[t] & 0xf0) == 0 ? 1 : 2)
               : 17 + IntStream.rangeClosed(1, 16).map(k -> jpeg[table + k] & 0xff).sum();
-          if ((jpeg[t] & 0x0f) != id) {
+          if (!drop.test(jpeg[t] & 0x0f)) {
             kept.write(jpeg, t, size);
           }
           t += size;
@@ -503,20 +509,9 @@ class FrameDecoderTest {
     return out.toByteArray();
   }
 
-  /** The JPEG without its {@code marker} segments before the first scan. */
+  /** The JPEG without its {@code marker} segments (DQT or DHT) before the first scan. */
   private static byte[] withoutSegments(byte[] jpeg, int marker) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    out.write(jpeg, 0, 2);
-    int i = 2;
-    while ((jpeg[i + 1] & 0xff) != 0xda) {
-      int length = ((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff);
-      if ((jpeg[i + 1] & 0xff) != marker) {
-        out.write(jpeg, i, 2 + length);
-      }
-      i += 2 + length;
-    }
-    out.write(jpeg, i, jpeg.length - i);
-    return out.toByteArray();
+    return withoutTables(jpeg, marker, id -> true);
   }
 
   /** The JPEG with {@code count} bytes inserted before its first {@code marker}. */
