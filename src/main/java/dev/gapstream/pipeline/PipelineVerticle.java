@@ -840,7 +840,6 @@ public final class PipelineVerticle extends VerticleBase {
     decoding--;
     if (result.succeeded() && frame.tracker().isRevoked()) {
       decodedAhead--;
-      frame.releasePixels();
       dropped(frame);
       decodeAhead();
       return;
@@ -879,10 +878,7 @@ public final class PipelineVerticle extends VerticleBase {
       decodedAhead -= batch.size();
       decodedPixels -= batch.size() * batch.key().pixels();
       if (batch.items().stream().allMatch(frame -> frame.tracker().isRevoked())) {
-        batch.items().forEach(frame -> {
-          frame.releasePixels();
-          dropped(frame); // nothing of it would go out: see dropRevokedUndecoded
-        });
+        batch.items().forEach(this::dropped); // nothing of it would go out: see dropRevokedUndecoded
         continue;
       }
       freeSlots--;
@@ -1120,11 +1116,13 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
-   * A frame whose partition was revoked (exactly-once) before its output went out: nothing is sent
-   * and its offset is not committed, so the partition's next owner reads it again.
+   * A frame whose partition was revoked before its output went out (or before it was decoded or
+   * run): nothing is sent and its offset is not committed, so the partition's next owner reads it
+   * again. Its pixels, where it has any, go back to the pool.
    */
   private void dropped(Frame frame) {
     LOG.debug("Frame {}: partition revoked, left to its next owner", frame.source());
+    frame.releasePixels();
     leftInFlight(frame);
   }
 

@@ -84,11 +84,8 @@ class RebalanceIT {
    */
   @Test
   void cooperativeRebalancesAcrossOpenTransactionsKeepTheReplicaAndEachFrameOnce() throws Exception {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger deliveryLog = (Logger) LoggerFactory.getLogger(ExactlyOnceDelivery.class);
-    deliveryLog.addAppender(log);
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+    try (LogCapture log = new LogCapture(ExactlyOnceDelivery.class);
+        EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "coop", 8, FrameFeed.jpegs(32, 64, 64, 7));
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
           GapstreamService first = replica(
@@ -119,8 +116,6 @@ class RebalanceIT {
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
         assertThat(first.health().isLive()).isTrue();
       }
-    } finally {
-      deliveryLog.detachAppender(log);
     }
   }
 
@@ -171,10 +166,8 @@ class RebalanceIT {
   }
 
   /** How many transactions the replica sent again: what ExactlyOnceDelivery logged of them. */
-  private static long resent(ListAppender<ILoggingEvent> log) {
-    synchronized (log) { // AppenderBase appends under the appender's lock
-      return log.list.stream().filter(e -> e.getFormattedMessage().startsWith("The group moved on")).count();
-    }
+  private static long resent(LogCapture log) {
+    return log.count("The group moved on");
   }
 
   /** A plain consumer joins the group, holds what it is given for a second, commits nothing, leaves. */
@@ -206,11 +199,8 @@ class RebalanceIT {
   @SuppressWarnings("try") // the failed replica is closed inside its try, to see how it stops
   void aRevocationWhoseTransactionCannotCommitInTimeAbortsIt() throws Exception {
     int frames = 200;
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
-    pipelineLog.addAppender(log);
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+    try (LogCapture log = new LogCapture(PipelineVerticle.class);
+        EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "stuck", 8, FrameFeed.jpegs(16, 64, 64, 5));
       List<String> ids = feed.ids(frames);
       try (Outputs out = Outputs.read(broker.bootstrapServers(), Map.of("isolation.level", "read_committed"));
@@ -227,18 +217,12 @@ class RebalanceIT {
           try (GapstreamService second = replica(broker, "second")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> !first.health().isLive());
             assertThat(first.health().isReady()).as("a failed pipeline is not ready").isFalse();
-            synchronized (log) {
-              assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
-                  .anyMatch(m -> m.contains("the open transaction did not commit within 5000 ms"));
-            }
+            assertThat(log.messages()).anyMatch(m -> m.contains("the open transaction did not commit within 5000 ms"));
             StalledAcks.release();
             // Its stop does not wait out shutdown.timeout.ms for frames that can no longer commit.
             first.close();
-            synchronized (log) {
-              assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage)
-                  .anyMatch(m -> m.startsWith("Stopping a failed pipeline"))
-                  .noneMatch(m -> m.startsWith("Drain timed out"));
-            }
+            assertThat(log.has("Stopping a failed pipeline")).isTrue();
+            assertThat(log.has("Drain timed out")).isFalse();
             Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
             Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
             System.out.println("a revocation whose transaction could not commit in time: " + settled);
@@ -250,8 +234,6 @@ class RebalanceIT {
           StalledAcks.release();
         }
       }
-    } finally {
-      pipelineLog.detachAppender(log);
     }
   }
 
@@ -264,11 +246,8 @@ class RebalanceIT {
   @Test
   void aReplicaFencedWhileDrainingStopsWithoutWaitingOutTheDrain() throws Exception {
     int frames = 2000;
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger pipelineLog = (Logger) LoggerFactory.getLogger(PipelineVerticle.class);
-    pipelineLog.addAppender(log);
-    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
+    try (LogCapture log = new LogCapture(PipelineVerticle.class);
+        EmbeddedKafka broker = KafkaState.brokerWithTopics(4)) {
       FrameFeed feed = new FrameFeed(broker.bootstrapServers(), "frames", "fenced", 8, FrameFeed.jpegs(16, 224, 224, 6));
       List<String> ids = feed.ids(frames);
       feed.send(0, frames, 0);
@@ -277,12 +256,12 @@ class RebalanceIT {
               "ingest.max.in.flight", String.valueOf(frames), "shutdown.timeout.ms", "60000"))) {
         await().atMost(Duration.ofMinutes(1)).until(() -> published(first) > 0);
         CompletableFuture<Void> stopped = CompletableFuture.runAsync(first::close);
-        await().atMost(Duration.ofSeconds(10)).until(() -> logged(log, "Draining"));
+        await().atMost(Duration.ofSeconds(10)).until(() -> log.has("Draining"));
         fence(broker, "gapstream-first");
         stopped.get(30, TimeUnit.SECONDS); // the drain alone would have taken 60
-        assertThat(logged(log, "Pipeline failed")).as("fenced while draining").isTrue();
-        assertThat(logged(log, "Drain ended by the failure")).isTrue();
-        assertThat(logged(log, "Drain timed out")).isFalse();
+        assertThat(log.has("Pipeline failed")).as("fenced while draining").isTrue();
+        assertThat(log.has("Drain ended by the failure")).isTrue();
+        assertThat(log.has("Drain timed out")).isFalse();
         try (GapstreamService second = replica(broker, "second")) {
           Outputs.Tally done = out.await(ids, Duration.ofMinutes(2));
           Outputs.Tally settled = out.settle(ids, Duration.ofSeconds(3));
@@ -292,8 +271,6 @@ class RebalanceIT {
           assertThat(second.health().isLive()).isTrue();
         }
       }
-    } finally {
-      pipelineLog.detachAppender(log);
     }
   }
 
@@ -309,10 +286,35 @@ class RebalanceIT {
     }
   }
 
-  /** Whether the pipeline logged a message that starts with {@code start}. */
-  private static boolean logged(ListAppender<ILoggingEvent> log, String start) {
-    synchronized (log) { // AppenderBase appends under the appender's lock
-      return log.list.stream().anyMatch(e -> e.getFormattedMessage().startsWith(start));
+  /** What a class logs from the capture's start to its close. */
+  private static final class LogCapture implements AutoCloseable {
+    private final Logger logger;
+    private final ListAppender<ILoggingEvent> appender = new ListAppender<>();
+
+    LogCapture(Class<?> source) {
+      logger = (Logger) LoggerFactory.getLogger(source);
+      appender.start();
+      logger.addAppender(appender);
+    }
+
+    List<String> messages() {
+      synchronized (appender) { // AppenderBase appends under the appender's lock
+        return appender.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      }
+    }
+
+    /** How many messages start with {@code start}. */
+    long count(String start) {
+      return messages().stream().filter(m -> m.startsWith(start)).count();
+    }
+
+    boolean has(String start) {
+      return count(start) > 0;
+    }
+
+    @Override
+    public void close() {
+      logger.detachAppender(appender);
     }
   }
 
