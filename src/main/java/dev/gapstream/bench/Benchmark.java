@@ -416,8 +416,7 @@ public final class Benchmark {
     GapstreamConfig config = workload.config();
     EngineOptions configured = GapstreamService.engineOptions(config);
     EngineOptions allThreads =
-        new EngineOptions(
-            config.inference().threads() * config.inference().concurrency(), configured.provider(), configured.spinWait());
+        configured.withIntraOpThreads(config.inference().threads() * config.inference().concurrency());
     try (InferenceEngine engine = workload.openEngine(allThreads);
         GapstreamMetrics runnerMetrics = GapstreamMetrics.create()) {
       return new NaiveStage(kafka, workload)

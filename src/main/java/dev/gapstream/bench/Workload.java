@@ -33,8 +33,9 @@ public record Workload(GapstreamConfig config, ModelSpec spec, List<EncodedFrame
     return openEngine(GapstreamService.engineOptions(config));
   }
 
+  /** An engine with CAMs whatever {@code cam.enabled} says, for the {@link #runner} that makes them. */
   InferenceEngine openEngine(EngineOptions options) {
-    return InferenceEngine.open(config.inference().modelPath(), spec, options);
+    return InferenceEngine.open(config.inference().modelPath(), spec, options.withCams(true));
   }
 
   /**

@@ -20,7 +20,7 @@ public record CamPlan(Kind kind, String tensor, GapHead head) {
     CLASS_MAPS,
     /** GAP then linear: the engine fetches the pre-GAP features; maps are computed per class. */
     FEATURES,
-    /** No GAP head: no class activation maps. */
+    /** No class activation maps: no GAP head, or the engine was opened without them. */
     NONE
   }
 
@@ -43,6 +43,11 @@ public record CamPlan(Kind kind, String tensor, GapHead head) {
       case GAP_LINEAR -> new CamPlan(Kind.FEATURES, head.preGapTensor(), head);
       case NONE -> new CamPlan(Kind.NONE, null, head);
     };
+  }
+
+  /** The same head with no maps taken from it: the engine runs the graph as the file has it. */
+  public CamPlan off() {
+    return new CamPlan(Kind.NONE, null, head);
   }
 
   /**

@@ -11,8 +11,11 @@ import java.util.Locale;
  *     (ORT's own default). Off by default here: the decode workers need the same cores, and
  *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
  *     (1.00–1.03× with ResNet-18 on a quiet machine); see BENCHMARKS.md, {@code bench --compare-spin-wait}
+ * @param cams whether runs also return what class activation maps are made from (the class maps or
+ *     the pre-GAP features). Off ({@code cam.enabled=false}), the engine runs the graph as the file
+ *     has it: no extra output to copy out of each run, no rewritten graph, no stride probe at load
  */
-public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait) {
+public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait, boolean cams) {
 
   /** ONNX Runtime execution provider, as named by the {@code inference.provider} key. */
   public enum Provider {
@@ -43,14 +46,24 @@ public record EngineOptions(int intraOpThreads, Provider provider, boolean spinW
     }
   }
 
-  /** Options without spin-waiting (the default). */
+  /** Options without spin-waiting, with CAMs (the defaults). */
   public EngineOptions(int intraOpThreads, Provider provider) {
-    this(intraOpThreads, provider, false);
+    this(intraOpThreads, provider, false, true);
   }
 
   /** The same options with spin-waiting on or off. */
   public EngineOptions withSpinWait(boolean spin) {
-    return new EngineOptions(intraOpThreads, provider, spin);
+    return new EngineOptions(intraOpThreads, provider, spin, cams);
+  }
+
+  /** The same options with CAMs on or off. */
+  public EngineOptions withCams(boolean on) {
+    return new EngineOptions(intraOpThreads, provider, spinWait, on);
+  }
+
+  /** The same options with {@code threads} intra-op threads. */
+  public EngineOptions withIntraOpThreads(int threads) {
+    return new EngineOptions(threads, provider, spinWait, cams);
   }
 
   /** CPU with the given number of threads. */

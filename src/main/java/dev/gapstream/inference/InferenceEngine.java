@@ -99,12 +99,13 @@ public final class InferenceEngine implements AutoCloseable {
    */
   public static InferenceEngine open(Path onnxFile, ModelSpec spec, EngineOptions engineOptions) {
     OnnxGraph graph = OnnxGraph.read(onnxFile);
-    CamPlan plan = CamPlan.of(graph, spec);
+    CamPlan modelPlan = CamPlan.of(graph, spec);
+    CamPlan plan = engineOptions.cams() ? modelPlan : modelPlan.off();
     float[][] weights = plan.kind() == CamPlan.Kind.FEATURES ? weights(graph, plan) : null;
     if (plan.kind() == CamPlan.Kind.FEATURES && weights == null) {
-      plan = new CamPlan(CamPlan.Kind.NONE, null, plan.head());
+      plan = plan.off();
     }
-    logCamPlan(onnxFile, plan);
+    logCamPlan(onnxFile, plan, engineOptions.cams());
     OrtEnvironment env = OrtEnvironment.getEnvironment();
     SessionOptions opts = sessionOptions(engineOptions);
     OrtSession session = null;
@@ -121,7 +122,9 @@ public final class InferenceEngine implements AutoCloseable {
               ? env.createSession(onnxFile.toString(), opts)
               : createSession(env, graph, extra, opts);
       checkNames(onnxFile, spec, session);
-      checkShapes(onnxFile, spec, session, plan);
+      // The model's own plan: a class-map tensor that does not fit fails the load with CAMs off too,
+      // not only on the day they are turned on.
+      checkShapes(onnxFile, spec, session, modelPlan);
       return new InferenceEngine(
           spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session), camStride(onnxFile, spec, session, plan));
     } catch (OrtException e) {
@@ -202,7 +205,6 @@ public final class InferenceEngine implements AutoCloseable {
     return graph.producer(tensor).isPresent() && graph.outputs().stream().noneMatch(o -> o.name().equals(tensor));
   }
 
-  /** The classifier's weights, or null (logged) when they are not usable for CAMs. */
   /**
    * A session on {@code graph} with {@code extraOutputs} added, made from the rewritten graph's
    * bytes. Where the weights are stored outside the graph, {@code opts} is pointed at their
@@ -218,6 +220,7 @@ public final class InferenceEngine implements AutoCloseable {
     return env.createSession(graph.withOutputs(extraOutputs), opts);
   }
 
+  /** The classifier's weights, or null (logged) when they are not usable for CAMs. */
   private static float[][] weights(OnnxGraph graph, CamPlan plan) {
     try {
       return plan.head().classWeights(graph);
@@ -227,8 +230,10 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  private static void logCamPlan(Path onnxFile, CamPlan plan) {
-    if (plan.kind() == CamPlan.Kind.NONE) {
+  private static void logCamPlan(Path onnxFile, CamPlan plan, boolean wanted) {
+    if (!wanted) {
+      LOG.info("{}: class activation maps off (cam.enabled=false)", onnxFile);
+    } else if (plan.kind() == CamPlan.Kind.NONE) {
       LOG.warn(
           "{}: no global-average-pooling head, so predictions carry no class activation maps",
           onnxFile);
@@ -300,6 +305,11 @@ public final class InferenceEngine implements AutoCloseable {
     } finally {
       shared.unlock();
     }
+  }
+
+  /** The outputs each run fetches: the logits, and what CAMs are made from where there are any. */
+  Set<String> fetched() {
+    return outputs;
   }
 
   /** Batches running now. */

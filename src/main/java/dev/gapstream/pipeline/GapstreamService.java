@@ -423,11 +423,15 @@ public final class GapstreamService implements AutoCloseable {
     return (int) Math.max(0, Math.min(maxFrameBytes, recordLimit - DEAD_LETTER_HEADROOM_BYTES));
   }
 
-  /** How the engine runs, from {@code inference.threads} and {@code inference.provider}. */
+  /**
+   * How the engine runs, from {@code inference.threads}, {@code inference.provider} and {@code
+   * cam.enabled}.
+   */
   public static EngineOptions engineOptions(GapstreamConfig config) {
     return new EngineOptions(
-        config.inference().threads(),
-        EngineOptions.Provider.valueOf(config.inference().provider().name()));
+            config.inference().threads(),
+            EngineOptions.Provider.valueOf(config.inference().provider().name()))
+        .withCams(config.cam().enabled());
   }
 
   /**

@@ -108,6 +108,29 @@ class GapLinearCamTest {
     }
   }
 
+  /**
+   * With CAMs off ({@code cam.enabled=false}) the engine runs the graph as the file has it: the
+   * same logits, no features fetched, no stride probed at load.
+   */
+  @Test
+  void camsOffRunsTheGraphAsItIs() {
+    Path model = TestModels.ensure("tiny-linear");
+    ModelSpec spec = ModelSpec.load(model);
+    FloatBuffer batch = randomBatch(2, 30, 42);
+    try (InferenceEngine on = InferenceEngine.open(model, spec, EngineOptions.cpu(1));
+        InferenceEngine off = InferenceEngine.open(model, spec, EngineOptions.cpu(1).withCams(false))) {
+      assertThat(off.camPlan().kind()).isEqualTo(CamPlan.Kind.NONE);
+      assertThat(off.camStride()).isNull();
+      assertThat(off.fetched()).containsExactly("logits");
+      assertThat(on.fetched()).hasSize(2).contains("logits");
+      BatchResult withCams = on.run(batch, 2, 30, 42);
+      BatchResult without = off.run(batch, 2, 30, 42);
+      assertThat(without.hasCams()).isFalse();
+      assertThat(without.features()).isNull();
+      assertThat(without.logits()).containsExactly(withCams.logits(), within(1e-5f));
+    }
+  }
+
   @Test
   void rewrittenBytesDeclareTheFeatureOutput() {
     OnnxGraph graph = OnnxGraph.read(TestModels.ensure("tiny-linear"));

@@ -9,6 +9,7 @@ import dev.gapstream.batch.Batch;
 import dev.gapstream.batch.BatchPolicy;
 import dev.gapstream.bench.ModelTime;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.CamPlan;
 import dev.gapstream.inference.EngineOptions;
 import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelException;
@@ -21,11 +22,13 @@ import dev.gapstream.metrics.GapstreamMetrics;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrame;
 import dev.gapstream.synth.SyntheticFrames;
+import dev.gapstream.testing.TestPipelines;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -67,6 +70,32 @@ class ModelBatchRunnerTest {
       assertThat(labels.stream().distinct().count()).as("the model's labels: %s", labels).isGreaterThan(2);
       // One inference record a batch, however many runs it took.
       assertThat(ModelTime.of(metrics.registry()).batches()).isEqualTo(3);
+    }
+  }
+
+  /**
+   * {@code cam.enabled=false} opens the engine without CAMs: the shipped model's feature map is no
+   * longer fetched from each run, and the predictions are the same, without their {@code cam}.
+   */
+  @Test
+  void camsOffFetchNoFeaturesAndPredictTheSame() throws IOException {
+    ModelSpec spec = ModelSpec.load(SHIPPED);
+    List<SyntheticFrame> frames = sevenFrames(11);
+    GapstreamConfig config = TestPipelines.config(Map.of("cam.enabled", "false", "cam.heatmap", "false"));
+    try (InferenceEngine on = InferenceEngine.open(SHIPPED, spec, EngineOptions.cpu(1));
+        InferenceEngine off = InferenceEngine.open(SHIPPED, spec, GapstreamService.engineOptions(config));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      assertThat(off.camPlan().kind()).isEqualTo(CamPlan.Kind.NONE);
+      List<JsonNode> with = predictions(on, spec, WHOLE, frames, metrics);
+      List<Outcome> outcomes =
+          new ModelBatchRunner(off, spec, config.cam(), 3, WHOLE, metrics.pipeline(), PredictionTap.NONE)
+              .run(batch(frames));
+      for (int i = 0; i < frames.size(); i++) {
+        JsonNode without = JSON.readTree(outcomes.get(i).json());
+        assertThat(with.get(i).has("cam")).isTrue();
+        assertThat(without.has("cam")).as("frame %d", i).isFalse();
+        assertThat(without.get("top")).as("frame %d's scores", i).isEqualTo(with.get(i).get("top"));
+      }
     }
   }
 
