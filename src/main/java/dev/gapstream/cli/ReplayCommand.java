@@ -28,6 +28,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
@@ -158,7 +159,13 @@ public final class ReplayCommand implements Callable<Integer> {
               idleTimeout, left(consumer, end), brokers);
           break;
         }
-        ConsumerRecords<byte[], byte[]> letters = consumer.poll(POLL);
+        ConsumerRecords<byte[], byte[]> letters;
+        try {
+          letters = consumer.poll(POLL);
+        } catch (OffsetOutOfRangeException e) {
+          tally.deleted += skipDeleted(consumer, e.offsetOutOfRangePartitions(), end);
+          continue;
+        }
         if (!letters.isEmpty()) {
           lastRead = System.nanoTime();
         }
@@ -195,7 +202,39 @@ public final class ReplayCommand implements Callable<Integer> {
       spec.commandLine().getErr().println("replay: gave up: " + stalled);
       return 1;
     }
+    if (tally.deleted > 0) {
+      spec.commandLine().getErr().printf(
+          "replay: %d dead letters were deleted before they were read (the topic's retention, or deleted"
+              + " records); their frames are lost%n", tally.deleted);
+      return 1;
+    }
     return tally.failed.get() == 0 ? 0 : 1;
+  }
+
+  /**
+   * Moves past dead letters deleted from under the replay, after it took its range and before it
+   * read them (retention ran, or someone deleted records), to the first one left; returns how many
+   * were lost. A partition with none left is paused: its fetches would fail for ever. Kafka's own
+   * {@code auto.offset.reset} would have moved on without a word, to the start, or with {@code
+   * latest} (its default) to the end, skipping the rest of the partition.
+   */
+  private static long skipDeleted(
+      KafkaConsumer<byte[], byte[]> consumer, Map<TopicPartition, Long> outOfRange, Map<TopicPartition, Long> end) {
+    Map<TopicPartition, Long> first = consumer.beginningOffsets(outOfRange.keySet());
+    long lost = 0;
+    for (Map.Entry<TopicPartition, Long> e : outOfRange.entrySet()) {
+      TopicPartition tp = e.getKey();
+      long at = e.getValue();
+      long last = end.get(tp);
+      // Past the log's end instead: the partition was emptied or made anew, and what was left is gone.
+      long resume = first.get(tp) > at ? Math.min(first.get(tp), last) : last;
+      lost += Math.max(0, resume - at);
+      consumer.seek(tp, resume);
+      if (resume >= last) {
+        consumer.pause(List.of(tp));
+      }
+    }
+    return lost;
   }
 
   /** Dead letters between the consumer's positions and the end taken at the start. */
@@ -210,6 +249,8 @@ public final class ReplayCommand implements Callable<Integer> {
     final Map<String, Long> passedOver = new TreeMap<>();
     long withoutFrame;
     final List<String> withoutFrameSources = new ArrayList<>();
+    /** Deleted before they were read: lost. */
+    long deleted;
     /** Sends acknowledged, and failed: counted on the producer's thread. */
     final AtomicLong sent = new AtomicLong();
     final AtomicLong failed = new AtomicLong();
@@ -248,6 +289,7 @@ public final class ReplayCommand implements Callable<Integer> {
       summary.put("passedOver", passedOver);
       summary.put("withoutFrame", withoutFrame);
       summary.put("withoutFrameSources", withoutFrameSources);
+      summary.put("deleted", deleted);
       return summary;
     }
   }
@@ -379,6 +421,10 @@ public final class ReplayCommand implements Callable<Integer> {
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // Dead letters deleted under the replay are counted and skipped (skipDeleted), not jumped over.
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+    // A misspelt --from must be an error, not a new, empty topic on a broker that creates topics.
+    p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     // An exactly-once pipeline's aborted dead letters are not dead letters.
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     // How long metadata and offsets are waited for (Kafka's default is a minute): brokers that do

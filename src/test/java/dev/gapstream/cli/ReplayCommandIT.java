@@ -20,6 +20,7 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerInterceptor;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -188,6 +189,10 @@ class ReplayCommandIT {
       CliRun topic = CliRun.of("replay", "-b", broker.bootstrapServers(), "--from", "no.such.dlq");
       assertThat(topic.code()).isEqualTo(2);
       assertThat(topic.err()).contains("--from: topic 'no.such.dlq' does not exist");
+      try (Admin admin = broker.admin()) {
+        // The broker creates topics on demand (Kafka's default): the consumer used to ask it to.
+        assertThat(admin.listTopics().names().get(30, TimeUnit.SECONDS)).doesNotContain("no.such.dlq");
+      }
 
       // With -b the configuration's topics still apply (they were the standard names, frames.dlq here).
       CliRun configured = CliRun.of("replay", "-b", broker.bootstrapServers(), "--set", "topics.dlq=cams.dlq");
@@ -247,6 +252,49 @@ class ReplayCommandIT {
     } finally {
       StopBrokerOnFirstRecords.stop = () -> {};
       broker.close();
+    }
+  }
+
+  /**
+   * Dead letters deleted while a replay reads them (retention, or deleted records): it counts them,
+   * goes on from the first one left, and exits 1 naming the loss. Before, the consumer's default
+   * {@code auto.offset.reset=latest} jumped to the end of the partition without a word, skipping
+   * every dead letter after the deleted ones too, and the replay exited 0. Here the first twelve of
+   * twenty are deleted as the first comes in, each fetch bringing one (a dry run: -X sets both
+   * clients, and the interceptor is a consumer's).
+   */
+  @Test
+  void deadLettersDeletedUnderAReplayAreCountedAndTheRestReplayed() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1); Admin admin = broker.admin()) {
+      String bootstrap = broker.bootstrapServers();
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+        for (int i = 0; i < 20; i++) {
+          producer.send(letter(System.currentTimeMillis(), "camera-" + i, "frame " + i, "decode-error", "frames-0-" + i, Map.of())).get();
+        }
+      }
+      TopicPartition dlq = new TopicPartition("frames.dlq", 0);
+      StopBrokerOnFirstRecords.stop = () -> {
+        try {
+          admin.deleteRecords(Map.of(dlq, RecordsToDelete.beforeOffset(12))).all().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      };
+      CliRun run = CompletableFuture.supplyAsync(() -> CliRun.of(
+              "replay", "-b", bootstrap, "--dry-run",
+              "-X", "max.partition.fetch.bytes=1",
+              "-X", "interceptor.classes=" + StopBrokerOnFirstRecords.class.getName()))
+          .get(2, TimeUnit.MINUTES);
+
+      assertThat(run.code()).as(run.err()).isEqualTo(1);
+      long read = run.json().path("read").asLong();
+      long deleted = run.json().path("deleted").asLong();
+      assertThat(read).as(run.err() + run.json()).isBetween(9L, 12L); // the 8 left, and the 1-4 read or fetched before
+      assertThat(read + deleted).isEqualTo(20);
+      assertThat(run.json().path("replayed").path("decode-error").asLong()).isEqualTo(read);
+      assertThat(run.err()).contains("replay: " + deleted + " dead letters were deleted before they were read");
+    } finally {
+      StopBrokerOnFirstRecords.stop = () -> {};
     }
   }
 
