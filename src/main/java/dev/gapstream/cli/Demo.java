@@ -32,9 +32,9 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 /**
  * Drives a running pipeline with synthetic labelled frames and scores what comes out: the demo's
  * work, reused by integration tests. Frames are generated and JPEG-encoded before the clock starts,
- * sent with a {@code frame-id} of {@code demo-<run>-<i>} and keys {@code camera-<i mod 8>};
- * predictions and dead letters are read back from their topics (those of other runs there are not
- * counted).
+ * {@link #POOL_BYTES} of them at most, then sent in turn, each with a {@code frame-id} of {@code
+ * demo-<run>-<i>} and key {@code camera-<i mod 8>}; predictions and dead letters are read back from
+ * their topics (those of other runs there are not counted).
  */
 public final class Demo {
 
@@ -50,11 +50,18 @@ public final class Demo {
       double p99Ms,
       double meanBatchSize) {}
 
+  /**
+   * Encoded frames a run holds at most, in bytes; past them it sends the same frames again, in turn.
+   * Holding all of them, 2,000 noisy 1920x1080 frames took a gigabyte of the heap the pipeline runs in.
+   */
+  static final long POOL_BYTES = 64L << 20;
+
   private final GapstreamService service;
   private final int frames;
   private final double rate;
   private final long seed;
   private final List<FrameSize> sizes;
+  private final long poolBytes;
 
   /** Frames of the camera-like mixed sizes, 64×64 to 256×256. */
   public Demo(GapstreamService service, int frames, double rate, long seed) {
@@ -63,6 +70,12 @@ public final class Demo {
 
   /** Frames of the given sizes, each frame's picked at random. */
   public Demo(GapstreamService service, int frames, double rate, long seed, List<FrameSize> sizes) {
+    this(service, frames, rate, seed, sizes, POOL_BYTES);
+  }
+
+  /** Holding {@code poolBytes} of encoded frames at most (at least one frame). */
+  Demo(GapstreamService service, int frames, double rate, long seed, List<FrameSize> sizes, long poolBytes) {
+    this.poolBytes = poolBytes;
     this.service = service;
     this.frames = frames;
     this.rate = rate;
@@ -76,33 +89,34 @@ public final class Demo {
    * while frames go out and come back, and every 100 frames while they are generated first.
    */
   public Summary run(Duration timeout, Consumer<String> progress) throws InterruptedException {
-    List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(frames);
-    int[] labels = new int[frames];
+    List<byte[]> encoded = new ArrayList<>();
+    List<Integer> encodedLabels = new ArrayList<>();
     SyntheticFrames generator = new SyntheticFrames(seed, sizes);
+    long held = 0;
+    while (encoded.size() < frames && held < poolBytes) {
+      if (encoded.size() % 100 == 0) {
+        progress.accept(String.format("generating frames %d/%d", encoded.size(), frames));
+      }
+      SyntheticFrame frame = generator.next();
+      encoded.add(frame.encode("jpeg"));
+      encodedLabels.add(frame.label());
+      held += encoded.get(encoded.size() - 1).length;
+    }
+    int[] labels = new int[frames];
+    for (int i = 0; i < frames; i++) {
+      labels[i] = encodedLabels.get(i % encoded.size());
+    }
     // This run's own: the topics may hold an earlier run's outputs (a kept kafka.embedded.dir, a
     // cluster), which the reader, starting from the earliest offsets, must not count.
     String prefix = "demo-" + UUID.randomUUID().toString().substring(0, 8) + "-";
-    String topic = service.config().topics().frames();
-    for (int i = 0; i < frames; i++) {
-      if (i % 100 == 0) {
-        progress.accept(String.format("generating frames %d/%d", i, frames));
-      }
-      SyntheticFrame frame = generator.next();
-      labels[i] = frame.label();
-      ProducerRecord<byte[], byte[]> record =
-          new ProducerRecord<>(topic, bytes("camera-" + (i % 8)), frame.encode("jpeg"));
-      record.headers().add("frame-id", bytes(prefix + i));
-      record.headers().add("content-type", bytes("image/jpeg"));
-      records.add(record);
-    }
     Scoreboard board = new Scoreboard(labels, prefix);
     Thread reader = new Thread(() -> read(board), "demo-reader");
     reader.start();
     long start = System.currentTimeMillis();
     try {
-      send(records, board, progress, start);
+      send(encoded, prefix, board, progress, start);
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (board.finished() < frames && System.nanoTime() < deadline) {
+      while (board.finished() < frames && board.failure() == null && System.nanoTime() < deadline) {
         progress.accept(board.status(start));
         TimeUnit.MILLISECONDS.sleep(500);
       }
@@ -110,14 +124,18 @@ public final class Demo {
       board.stop();
       reader.join();
     }
+    if (board.failure() != null) {
+      throw new IllegalStateException("reading the predictions back failed: " + board.failure(), board.failure());
+    }
     progress.accept(board.status(start));
     var batches = service.registry().find(GapstreamMetrics.BATCH_SIZE).summary();
     return board.summary(start, batches == null ? 0.0 : batches.mean());
   }
 
-  private void send(
-      List<ProducerRecord<byte[], byte[]>> records, Scoreboard board, Consumer<String> progress, long start)
+  /** Sends the run's frames, frame {@code i} the {@code i mod n}th of the {@code n} encoded. */
+  private void send(List<byte[]> encoded, String prefix, Scoreboard board, Consumer<String> progress, long start)
       throws InterruptedException {
+    String topic = service.config().topics().frames();
     // Requests as large as the frames the pipeline takes (Kafka's default is 1 MiB), and every
     // failed send counted: before, a frame over the default went nowhere, and the run waited out
     // --timeout to report it unanswered.
@@ -129,14 +147,18 @@ public final class Demo {
     long t0 = System.nanoTime();
     long lastStatus = t0;
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      for (int i = 0; i < records.size(); i++) {
+      for (int i = 0; i < frames; i++) {
         if (rate > 0) {
           long wait = t0 + (long) (i * 1e9 / rate) - System.nanoTime();
           if (wait > 0) {
             TimeUnit.NANOSECONDS.sleep(wait);
           }
         }
-        producer.send(records.get(i), (meta, e) -> {
+        ProducerRecord<byte[], byte[]> record =
+            new ProducerRecord<>(topic, bytes("camera-" + (i % 8)), encoded.get(i % encoded.size()));
+        record.headers().add("frame-id", bytes(prefix + i));
+        record.headers().add("content-type", bytes("image/jpeg"));
+        producer.send(record, (meta, e) -> {
           if (e != null) {
             failed.incrementAndGet();
             FrameProducers.keepFirst(firstFailure, e);
@@ -153,12 +175,24 @@ public final class Demo {
     if (failed.get() > 0) {
       throw new IllegalStateException(String.format(
           "%d of %d frames could not be sent to %s: %s",
-          failed.get(), records.size(), service.config().topics().frames(), firstFailure.get()));
+          failed.get(), frames, topic, firstFailure.get()));
     }
   }
 
-  /** Reads predictions and dead letters until the driver stops the board (the timeout is its). */
+  /**
+   * Reads predictions and dead letters until the driver stops the board (the timeout is its). Other
+   * runs' records are passed over by their {@code frame-id} header, unread; a failure ends the run,
+   * which used to wait out its timeout and call every frame unanswered.
+   */
   private void read(Scoreboard board) {
+    try {
+      readUntilStopped(board);
+    } catch (RuntimeException e) {
+      board.fail(e);
+    }
+  }
+
+  private void readUntilStopped(Scoreboard board) {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, service.bootstrapServers());
     p.put(ConsumerConfig.GROUP_ID_CONFIG, "gapstream-demo-" + UUID.randomUUID());
@@ -171,11 +205,15 @@ public final class Demo {
       consumer.subscribe(List.of(predictions, service.config().topics().dlq()));
       while (!board.stopped()) {
         for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+          Header idHeader = r.headers().lastHeader("frame-id");
+          int i = board.index(idHeader == null ? null : new String(idHeader.value(), StandardCharsets.UTF_8));
+          if (i < 0) {
+            continue;
+          }
           if (r.topic().equals(predictions)) {
-            board.prediction(PredictionJson.fromBytes(r.value()), r.timestamp());
+            board.prediction(i, PredictionJson.fromBytes(r.value()), r.timestamp());
           } else {
-            Header id = r.headers().lastHeader("frame-id");
-            board.deadLetter(id == null ? null : new String(id.value(), StandardCharsets.UTF_8));
+            board.deadLetter(i);
           }
         }
       }
@@ -199,6 +237,7 @@ public final class Demo {
     private long deadLetters;
     private long lastPredictionAt;
     private volatile boolean stopped;
+    private volatile RuntimeException failure;
 
     Scoreboard(int[] labels, String prefix) {
       this.labels = labels;
@@ -206,7 +245,7 @@ public final class Demo {
     }
 
     /** The index of one of this run's frames, or -1 for another's. */
-    private int index(String frameId) {
+    int index(String frameId) {
       if (frameId == null || !frameId.startsWith(prefix)) {
         return -1;
       }
@@ -222,11 +261,8 @@ public final class Demo {
       sent++;
     }
 
-    synchronized void prediction(Prediction p, long publishedAt) {
-      int i = index(p.frameId());
-      if (i < 0) {
-        return;
-      }
+    /** Frame {@code i}'s prediction, published at {@code publishedAt}. */
+    synchronized void prediction(int i, Prediction p, long publishedAt) {
       if (seen.get(i)) {
         duplicates++;
         return;
@@ -236,14 +272,27 @@ public final class Demo {
       if (p.top().get(0).index() == labels[i]) {
         correct++;
       }
-      latencyMs.recordValue(Math.max(0, publishedAt - p.source().timestamp()));
+      long latency = Math.max(0, publishedAt - p.source().timestamp());
+      latencyMs.recordValue(Math.min(latency, latencyMs.getHighestTrackableValue()));
       lastPredictionAt = Math.max(lastPredictionAt, publishedAt);
     }
 
-    synchronized void deadLetter(String frameId) {
-      if (index(frameId) >= 0) {
-        deadLetters++;
+    /** Frame {@code i}'s dead letter; one sent again (a retry, a rebalance) is a duplicate. */
+    synchronized void deadLetter(int i) {
+      if (seen.get(i)) {
+        duplicates++;
+        return;
       }
+      seen.set(i);
+      deadLetters++;
+    }
+
+    void fail(RuntimeException e) {
+      failure = e;
+    }
+
+    RuntimeException failure() {
+      return failure;
     }
 
     synchronized long finished() {

@@ -50,7 +50,11 @@ public final class DemoCommand implements Callable<Integer> {
               + " (ingest.resize.max.side).")
   List<String> sizes;
 
-  @Option(names = "--timeout", defaultValue = "PT5M", description = "Give up after this long (ISO-8601, default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "PT5M",
+      description = "How long to wait for the last answers once the last frame is sent (ISO-8601,"
+          + " default: ${DEFAULT-VALUE}).")
   Duration timeout;
 
   @Mixin ConfigOptions config;
@@ -62,6 +66,9 @@ public final class DemoCommand implements Callable<Integer> {
     // Checked before the broker and the model start, which take a while.
     if (frames < 1) {
       throw new ParameterException(spec.commandLine(), "--frames: at least 1, got " + frames);
+    }
+    if (timeout.isNegative()) {
+      throw new ParameterException(spec.commandLine(), "--timeout: 0 or more, got " + timeout);
     }
     if (!(rate >= 0)) {
       throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);

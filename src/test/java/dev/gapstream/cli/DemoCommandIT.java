@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.FrameSize;
+import dev.gapstream.synth.SyntheticFrames;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
@@ -46,6 +47,12 @@ class DemoCommandIT {
       assertThat(first.predictions() + first.deadLetters()).as(first.toString()).isEqualTo(20);
       assertThat(second.predictions() + second.deadLetters()).as(second.toString()).isEqualTo(30);
       assertThat(second.duplicates()).as(second.toString()).isZero();
+
+      // Holding one encoded frame at most, a run sends that one frame under each of its ids.
+      Demo.Summary same = new Demo(service, 12, 0, 3, SyntheticFrames.DEFAULT_SIZES, 1).run(Duration.ofMinutes(1), status -> {});
+      assertThat(same.predictions()).as(same.toString()).isEqualTo(12);
+      assertThat(same.duplicates()).isZero();
+      assertThat(same.accuracy()).as("one frame's label, right or wrong for all").isIn(0.0, 1.0);
     }
   }
 
@@ -89,6 +96,10 @@ class DemoCommandIT {
     CliRun rate = CliRun.of("demo", "--rate", "-5");
     assertThat(rate.code()).isEqualTo(2);
     assertThat(rate.err()).contains("--rate: 0 (as fast as possible) or more, got -5.0");
+
+    CliRun timeout = CliRun.of("demo", "--timeout", "-PT1S");
+    assertThat(timeout.code()).isEqualTo(2);
+    assertThat(timeout.err()).contains("--timeout: 0 or more, got PT-1S");
 
     CliRun sizes = CliRun.of("demo", "--sizes", "19x");
     assertThat(sizes.code()).isEqualTo(2);
