@@ -9,10 +9,12 @@ import dev.gapstream.synth.SyntheticFrames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * The frames a benchmark feeds in, prepared before any clock starts. At most {@value #DISTINCT}
@@ -70,11 +72,23 @@ public final class FrameSource {
     return repeat(distinct, count);
   }
 
+  /**
+   * {@code count} frames, the distinct ones in turn: a view, unmodifiable, holding only them (a
+   * list of {@code count} references took 400 MB, and its copy as much again, for a long {@code load}).
+   */
   private static List<EncodedFrame> repeat(List<EncodedFrame> distinct, int count) {
-    List<EncodedFrame> frames = new ArrayList<>(count);
-    for (int i = 0; i < count; i++) {
-      frames.add(distinct.get(i % distinct.size()));
-    }
-    return List.copyOf(frames);
+    List<EncodedFrame> frames = List.copyOf(distinct);
+    return new AbstractList<>() {
+      @Override
+      public EncodedFrame get(int i) {
+        Objects.checkIndex(i, count);
+        return frames.get(i % frames.size());
+      }
+
+      @Override
+      public int size() {
+        return count;
+      }
+    };
   }
 }

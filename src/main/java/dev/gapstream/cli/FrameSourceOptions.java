@@ -6,8 +6,12 @@ import dev.gapstream.synth.FrameSize;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import dev.gapstream.synth.SyntheticFrames;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 /** Which frames a command sends: synthetic ones ({@code --size}, {@code --encoding}, {@code --seed}) or {@code --images}. */
@@ -29,11 +33,24 @@ final class FrameSourceOptions {
   @Option(names = "--seed", defaultValue = "20261128", description = "Seed of the synthetic frames.")
   long seed;
 
-  /** {@code count} frames: the directory's images repeated, or synthetic ones. */
+  @Spec(Spec.Target.MIXEE)
+  CommandSpec command;
+
+  /**
+   * {@code count} frames: the directory's images repeated, or synthetic ones.
+   *
+   * @throws ParameterException naming {@code --size} for synthetic frames too small to draw
+   */
   List<EncodedFrame> frames(int count) {
-    return images != null
-        ? FrameSource.directory(images, count)
-        : FrameSource.synthetic(count, size, encoding, seed);
+    if (images != null) {
+      return FrameSource.directory(images, count);
+    }
+    try {
+      SyntheticFrames.check(List.of(size));
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(command.commandLine(), "--size: " + e.getMessage());
+    }
+    return FrameSource.synthetic(count, size, encoding, seed);
   }
 
   /** Where the frames come from, for a report. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gapstream.GapstreamException;
+import dev.gapstream.synth.FrameSize;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
@@ -37,6 +38,18 @@ class FrameSourceTest {
         .containsExactly("image/png", "image/jpeg", "image/png", "image/jpeg", "image/png");
     assertThat(frames.get(0).data()).isEqualTo(png);
     assertThat(frames.get(1).data()).isEqualTo(jpeg);
+  }
+
+  /** A long run's frames hold the distinct ones only: 100 million used to be a list of as many. */
+  @Test
+  void repeatedFramesAreTheDistinctOnesInTurn() {
+    List<EncodedFrame> frames = FrameSource.synthetic(100_000_000, new FrameSize(32, 32), "jpeg", 5);
+
+    assertThat(frames).hasSize(100_000_000);
+    assertThat(frames.get(99_999_999)).isSameAs(frames.get(99_999_999 % 64)).isNotSameAs(frames.get(0));
+    assertThat(frames.get(64)).isSameAs(frames.get(0));
+    assertThatThrownBy(() -> frames.get(100_000_000)).isInstanceOf(IndexOutOfBoundsException.class);
+    assertThatThrownBy(() -> frames.set(0, frames.get(1))).isInstanceOf(UnsupportedOperationException.class);
   }
 
   @Test

@@ -161,6 +161,11 @@ class LoadCommandIT {
     assertThat(size.code()).isEqualTo(2);
     assertThat(size.err()).contains("Invalid value for option '--size': expected WIDTHxHEIGHT, e.g. 128x96: 19x");
 
+    // One too small to draw: it failed as "error: frames must be at least ...", exit 1.
+    CliRun tiny = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--size", "8x8");
+    assertThat(tiny.code()).as(tiny.err()).isEqualTo(2);
+    assertThat(tiny.err()).contains("--size: frames must be at least 16 px per side: 8x8");
+
     CliRun encoding = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--encoding", "gif");
     assertThat(encoding.code()).isEqualTo(2);
     assertThat(encoding.err()).contains("Invalid value for option '--encoding': jpeg or png, not gif");
