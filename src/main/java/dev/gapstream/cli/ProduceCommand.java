@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -48,6 +49,9 @@ public final class ProduceCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** Why sending stopped short of the last frame, or null. */
+  private String gaveUp;
+
   @Override
   public Integer call() throws Exception {
     if (!Files.isDirectory(dir)) {
@@ -73,8 +77,17 @@ public final class ProduceCommand implements Callable<Integer> {
       FrameProducers.requireTopic(producer, topic, "--topic");
       long start = System.nanoTime(); // after the metadata wait, which --rate must not make up for
       long sent = 0;
+      sending:
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
+          if (firstFailure.get() instanceof TimeoutException) {
+            // A frame waited delivery.timeout.ms (2 minutes by default) for the brokers: they are
+            // gone. Going on made each batch wait as long, for hours with a large --repeat.
+            gaveUp = String.format(
+                "a frame's delivery timed out: do the brokers at %s answer? %d of %d frames left unsent",
+                kafka.bootstrapServers, total - sent, total);
+            break sending;
+          }
           pace(start, sent);
           ProducerRecord<byte[], byte[]> record = record(file, repeat == 1 ? "" : "#" + (r + 1));
           producer.send(record, (meta, e) -> {
@@ -88,11 +101,14 @@ public final class ProduceCommand implements Callable<Integer> {
       producer.flush();
     }
     progress.finish(acked.get(), failed.get());
+    if (gaveUp != null) {
+      spec.commandLine().getErr().println("produce: gave up: " + gaveUp);
+    }
     if (firstFailure.get() != null) {
       spec.commandLine().getErr().println(
           "produce: " + failed.get() + " frame(s) not sent; the first because: " + firstFailure.get());
     }
-    return failed.get() == 0 ? 0 : 1;
+    return failed.get() == 0 && gaveUp == null ? 0 : 1;
   }
 
   /**

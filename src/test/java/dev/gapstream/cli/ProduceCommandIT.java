@@ -1,11 +1,13 @@
 package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
+import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.TestPipelines;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
@@ -18,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
@@ -144,6 +148,36 @@ class ProduceCommandIT {
 
     assertThat(run.code()).isEqualTo(1);
     assertThat(run.err()).contains("--topic: cannot send to topic 'no-such-topic' (does it exist");
+  }
+
+  /**
+   * The brokers gone in the middle of a run: once a frame's delivery times out, produce stops
+   * sending, says why and how many frames it left, and exits 1. Before, each further batch waited
+   * out the delivery timeout in turn (2 minutes by default), for hours with a large --repeat.
+   */
+  @Test
+  void aRunWhoseBrokersGoAwayGivesUp() throws Exception {
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    EmbeddedKafka broker = KafkaState.brokerWithTopics(1);
+    try {
+      String bootstrap = broker.bootstrapServers();
+      CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of(
+          "produce", dir.toString(), "-b", bootstrap, "--repeat", "100000", "--rate", "200",
+          "-X", "delivery.timeout.ms=2000", "-X", "request.timeout.ms=1000", "-X", "linger.ms=0"));
+      try (Admin admin = broker.admin()) {
+        TopicPartition frames = new TopicPartition("frames", 0);
+        await().atMost(Duration.ofMinutes(1)).until(() ->
+            admin.listOffsets(Map.of(frames, OffsetSpec.latest())).all().get().get(frames).offset() > 20);
+      }
+      broker.close();
+
+      CliRun done = run.get(2, TimeUnit.MINUTES);
+      assertThat(done.code()).as(done.err()).isEqualTo(1);
+      assertThat(done.err()).contains("produce: gave up: a frame's delivery timed out: do the brokers at " + bootstrap
+          + " answer?").contains("of 100000 frames left unsent");
+    } finally {
+      broker.close();
+    }
   }
 
   @Test
