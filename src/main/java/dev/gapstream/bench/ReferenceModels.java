@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
@@ -20,6 +21,8 @@ public final class ReferenceModels {
   public static final Set<String> NAMES = Set.of("resnet18", "mobilenet_v2", "squeezenet1_1");
 
   private static final String PYTHON = "/usr/bin/python3";
+  /** How long one export may take; ResNet-18's takes seconds. */
+  private static final Duration EXPORT_LIMIT = Duration.ofMinutes(10);
 
   private ReferenceModels() {}
 
@@ -37,15 +40,24 @@ public final class ReferenceModels {
       return onnx;
     }
     Path script = home.resolve("tools/export_torchvision.py");
+    Path log = null;
     try {
       Files.createDirectories(dir);
+      // Its output to a file: reading a pipe to its end waited on a hung export past the time limit.
+      log = Files.createTempFile(dir, "export-" + name, ".log");
       Process p =
           new ProcessBuilder(PYTHON, script.toString(), dir.toString(), name)
               .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
               .start();
-      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(10, TimeUnit.MINUTES) || p.exitValue() != 0 || !Files.exists(onnx)) {
-        throw new GapstreamException("exporting " + name + " with " + script + " failed:\n" + out);
+      boolean ended = p.waitFor(EXPORT_LIMIT.toMinutes(), TimeUnit.MINUTES);
+      if (!ended) {
+        p.destroyForcibly();
+      }
+      if (!ended || p.exitValue() != 0 || !Files.exists(onnx)) {
+        throw new GapstreamException("exporting " + name + " with " + script
+            + (ended ? " failed" : " timed out after " + EXPORT_LIMIT.toMinutes() + " minutes") + ":\n"
+            + Files.readString(log, StandardCharsets.UTF_8));
       }
       return onnx;
     } catch (IOException e) {
@@ -56,6 +68,18 @@ public final class ReferenceModels {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new GapstreamException("interrupted while exporting " + name, e);
+    } finally {
+      deleteQuietly(log);
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      if (file != null) {
+        Files.deleteIfExists(file);
+      }
+    } catch (IOException e) {
+      // a log left in target/: harmless
     }
   }
 }
