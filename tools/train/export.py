@@ -9,6 +9,7 @@ little-endian float32 files in C (row-major) order with their shapes:
 import inspect
 import json
 import os
+import shutil
 
 import numpy as np
 import onnx
@@ -107,9 +108,19 @@ def write_descriptor(out_dir):
 
 
 def export_all(model, out_dir, eval_dir, eval_groups):
+    """Writes model.onnx, reference/ and model.json into out_dir. They are made and checked in a
+    staging directory beside it first: a failed check used to leave a new model.onnx beside the old
+    model.json and reference tensors."""
+    staging = os.path.normpath(out_dir) + ".export"
+    shutil.rmtree(staging, ignore_errors=True)
+    os.makedirs(staging)
+    model.eval()
+    export_onnx(model, os.path.join(staging, "model.onnx"))
+    model.eval()
+    write_reference(model, staging, eval_dir, eval_groups)
+    write_descriptor(staging)
     os.makedirs(out_dir, exist_ok=True)
-    model.eval()
-    export_onnx(model, os.path.join(out_dir, "model.onnx"))
-    model.eval()
-    write_reference(model, out_dir, eval_dir, eval_groups)
-    write_descriptor(out_dir)
+    shutil.rmtree(os.path.join(out_dir, "reference"), ignore_errors=True)
+    for name in ("reference", "model.json", "model.onnx"):
+        os.replace(os.path.join(staging, name), os.path.join(out_dir, name))
+    os.rmdir(staging)

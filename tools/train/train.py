@@ -17,6 +17,7 @@ import json
 import math
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -34,14 +35,21 @@ def log(msg):
 
 
 def ensure_data(jar, directory, count, seed):
-    """Writes `count` frames with gapstream's synth command unless the directory already has them."""
+    """Writes `count` frames with gapstream's synth command unless the directory already has them.
+
+    synth writes into DIRECTORY.partial, renamed once it has finished: a run stopped half-way used to
+    leave a labels.csv that the next run took for a whole data set."""
     if os.path.exists(os.path.join(directory, "labels.csv")):
         return
+    partial = directory + ".partial"
+    shutil.rmtree(partial, ignore_errors=True)
     log(f"generating {count} frames (seed {seed}) into {directory}")
     # The JDK ./mvnw built the jar with, as ./gapstream runs it; else the first java on PATH.
     java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
-    subprocess.run([java, "-jar", jar, "synth", "--out", directory, "--count", str(count),
+    subprocess.run([java, "-jar", jar, "synth", "--out", partial, "--count", str(count),
                     "--seed", str(seed), "--format", "mixed"], check=True)
+    shutil.rmtree(directory, ignore_errors=True)  # a directory left without its labels.csv
+    os.replace(partial, directory)
 
 
 def load(directory):
@@ -138,7 +146,7 @@ def train(args, model, groups, eval_groups):
     model.train()
     for step, (epoch, ((h, w), idx)) in enumerate(plan):
         if epoch != last_epoch:
-            save_checkpoint(args, model, f"epoch {last_epoch}")
+            save_checkpoint(args, model, last_epoch, final=False)
             res = evaluate(model, eval_groups, limit=40)
             log(f"epoch {last_epoch} done: eval top1 {res['top1']:.4f} cam-in-box {res['camPeakInBox']:.4f}")
             last_epoch = epoch
@@ -164,14 +172,29 @@ def train(args, model, groups, eval_groups):
                 f"lr {sched.get_last_lr()[0]:.2e} {seen / (time.time() - tick):.0f} img/s elapsed {el / 60:.1f} min "
                 f"eta {(total - step - 1) * el / (step + 1) / 60:.1f} min")
             running, seen, tick = 0.0, 0, time.time()
-    save_checkpoint(args, model, "final")
+    save_checkpoint(args, model, args.epochs - 1, final=True)
     return time.time() - start
 
 
-def save_checkpoint(args, model, tag):
+def save_checkpoint(args, model, epoch, final):
+    """The weights after `epoch`, and whether training ended there (what --skip-train may export)."""
     os.makedirs(args.work, exist_ok=True)
-    torch.save(model.state_dict(), os.path.join(args.work, "checkpoint.pt"))
-    log(f"checkpoint saved ({tag})")
+    torch.save({"state_dict": model.state_dict(), "epoch": epoch, "epochs": args.epochs, "final": final},
+               os.path.join(args.work, "checkpoint.pt"))
+    log(f"checkpoint saved ({'final' if final else f'epoch {epoch}'})")
+
+
+def load_checkpoint(args, model):
+    """The checkpoint's weights into `model`; refuses one from a run that stopped before its end."""
+    path = os.path.join(args.work, "checkpoint.pt")
+    saved = torch.load(path)
+    if "state_dict" not in saved:
+        raise SystemExit(f"{path}: no epoch recorded (saved by an older train.py); train again")
+    if not saved["final"]:
+        raise SystemExit(f"{path}: saved after epoch {saved['epoch'] + 1} of {saved['epochs']} by a run that did not"
+                         " finish; exporting it would ship a half-trained model: train again")
+    model.load_state_dict(saved["state_dict"])
+    return saved["epochs"]
 
 
 def main():
@@ -200,15 +223,17 @@ def main():
     torch.manual_seed(args.seed)
     train_dir = os.path.join(args.data_dir, f"train-s{args.train_seed}-n{args.train_count}")
     eval_dir = os.path.join(args.data_dir, f"eval-s{args.eval_seed}-n{args.eval_count}")
-    ensure_data(args.jar, train_dir, args.train_count, args.train_seed)
+    if not args.skip_train:
+        ensure_data(args.jar, train_dir, args.train_count, args.train_seed)
     ensure_data(args.jar, eval_dir, args.eval_count, args.eval_seed)
     t = time.time()
     eval_groups = load(eval_dir)
     log(f"eval set loaded ({sum(len(v[1]) for v in eval_groups.values())} frames)")
     model = GapNet(len(LABELS))
     train_seconds = None
+    epochs = args.epochs
     if args.skip_train:
-        model.load_state_dict(torch.load(os.path.join(args.work, "checkpoint.pt")))
+        epochs = load_checkpoint(args, model)
     else:
         groups = load(train_dir)
         log(f"train set loaded ({sum(len(v[1]) for v in groups.values())} frames) in {time.time() - t:.0f}s")
@@ -223,7 +248,7 @@ def main():
     import export  # local module; imported late so training does not need onnx
     export.export_all(model, args.out, eval_dir, eval_groups)
     metrics = {"eval": res, "evalSeed": args.eval_seed, "evalCount": args.eval_count,
-               "trainSeed": args.train_seed, "trainCount": args.train_count, "epochs": args.epochs,
+               "trainSeed": args.train_seed, "trainCount": args.train_count, "epochs": epochs,
                "trainSeconds": train_seconds, "params": count_params(model),
                "command": "/usr/bin/python3 " + " ".join(sys.argv)}
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
