@@ -138,6 +138,12 @@ def feature_shape(model, module, size, use_input):
     return list(seen["t"].shape[1:])
 
 
+MODELS = [
+    "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
+    "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
+    "tiny-cam-nan", "tiny-linear-external"]
+
+
 def build(name):
     """(module, head module, kind, features module, hook input?, size, dynamic H/W?, outputs)."""
     tv = torchvision.models
@@ -222,10 +228,10 @@ def main(argv):
     if len(argv) < 2:
         raise SystemExit(__doc__)
     out_dir = argv[1]
-    names = argv[2:] or [
-        "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
-        "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
-        "tiny-cam-nan", "tiny-linear-external"]
+    names = argv[2:] or MODELS
+    unknown = [n for n in names if n not in MODELS]
+    if unknown:  # before any export: one typo used to cost the expectations of the models before it
+        raise SystemExit(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(MODELS)}")
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(1)
     exp_path = os.path.join(out_dir, "expectations.json")
