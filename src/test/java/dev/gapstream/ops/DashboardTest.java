@@ -71,7 +71,8 @@ class DashboardTest {
    */
   @Test
   void sharedMetricsAreSelectedForGapstreamOnly() throws Exception {
-    Pattern selector = Pattern.compile("\\b([a-zA-Z_][a-zA-Z0-9_]*)\\{([^}]*)}");
+    // Names with colons too: recording rules' (gapstream:end_to_end_seconds:p99_5m{...}).
+    Pattern selector = Pattern.compile("(?<![a-zA-Z0-9_:])([a-zA-Z_:][a-zA-Z0-9_:]*)\\{([^}]*)}");
     List<String> shared = new ArrayList<>();
     PromQueryMetrics.dashboardExpressions(PromQueryMetricsTest.DASHBOARD).forEach((panel, expr) -> {
       Matcher m = selector.matcher(expr);
