@@ -79,7 +79,9 @@ class ComposeTest {
     int port = ((Number) ConfigKeys.DEF.keys().get(ConfigKeys.HTTP_PORT).defaultValue()).intValue();
     assertThat(df).containsPattern("(?m)^EXPOSE " + port + "$");
     JsonNode gapstream = Manifests.read(DEPLOY.resolve("docker-compose.yml")).at("/services/gapstream");
-    assertThat(gapstream.path("ports")).extracting(JsonNode::asText).contains("8080:" + port);
+    assertThat(gapstream.path("ports")).extracting(JsonNode::asText).contains("127.0.0.1:8080:" + port);
+    Manifests.read(DEPLOY.resolve("docker-compose.yml")).path("services").forEach(service ->
+        assertThat(service.path("ports")).extracting(JsonNode::asText).allMatch(p -> p.startsWith("127.0.0.1:")));
     assertThat(gapstream.has("working_dir")).as("compose keeps the image's WORKDIR").isFalse();
   }
 }
