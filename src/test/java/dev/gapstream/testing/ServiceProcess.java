@@ -67,6 +67,13 @@ public final class ServiceProcess implements AutoCloseable {
   public static ServiceProcess start(
       String name, Path dir, Map<String, String> settings, List<String> jvmOptions, Duration eventLoopLimit)
       throws IOException {
+    return start(name, dir, settings, jvmOptions, eventLoopLimit, System.getProperty("java.class.path"));
+  }
+
+  /** As {@link #start(String, Path, Map, List, Duration)}, on {@code classPath} instead of the test JVM's. */
+  public static ServiceProcess start(
+      String name, Path dir, Map<String, String> settings, List<String> jvmOptions, Duration eventLoopLimit,
+      String classPath) throws IOException {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("http.port", "0");
     all.put("inference.threads", "1");
@@ -92,7 +99,7 @@ public final class ServiceProcess implements AutoCloseable {
     command.add("-D" + GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY + "=" + eventLoopLimit.toMillis());
     command.add("-Dgapstream.home=" + System.getProperty("gapstream.home", "."));
     command.add("-cp");
-    command.add(System.getProperty("java.class.path"));
+    command.add(classPath);
     command.add("dev.gapstream.Main");
     command.add("run");
     all.forEach((k, v) -> command.add("--set=" + k + "=" + v));
