@@ -76,6 +76,10 @@ final class LatencyReader implements AutoCloseable {
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
     // A mistyped topic is an error to report, not one to create.
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
+    // As a downstream reader of an exactly-once pipeline reads: an aborted transaction's predictions
+    // (sent again in the next) are not what it saw. The end is still the committed copy's append,
+    // before its commit: up to delivery.commit.interval.ms earlier than such a reader sees it.
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     consumer = new KafkaConsumer<>(p);

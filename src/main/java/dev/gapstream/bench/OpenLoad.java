@@ -137,8 +137,10 @@ public final class OpenLoad {
         line(b, "only %d of the %d counted frames came back: the figures below are theirs", measured, countedFrames);
       }
       line(b, "");
-      line(b, "%-28s %9s %9s %8s %8s %8s %8s", "end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms");
-      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f", "", offeredFps, achievedFps, p50Ms, p99Ms, p999Ms, maxMs);
+      line(b, "%-28s %9s %9s %8s %8s %8s %8s %7s", "end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms",
+          "frames");
+      line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %7d", "", offeredFps, achievedFps, p50Ms, p99Ms, p999Ms, maxMs,
+          measured);
       if (parts != null) {
         line(b, "");
         line(b, "%-28s %8s %8s %12s", "where a frame's time went, ms", "p50", "p99", "slowest 1%");

@@ -73,7 +73,9 @@ public final class ReportTable {
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
     rounds(b, r.naiveRounds());
     line(b, "");
-    line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "bound ms", "batch");
+    // frames: how many each percentile rests on (with 1,000, p99.9 is the slowest frame)
+    line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s %7s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms",
+        "p99.9 ms", "max ms", "bound ms", "batch", "frames");
     for (LatencyRow l : r.latency()) {
       latency(b, String.format(Locale.ROOT, "    at %.0f%% of saturation", l.loadFraction() * 100), l);
     }
@@ -146,8 +148,9 @@ public final class ReportTable {
   }
 
   private static void latency(StringBuilder b, String name, LatencyRow l) {
-    line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f", name,
-        l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize());
+    line(b, "%-28s %9.1f %9.1f %8.0f %8.0f %8.0f %8.0f %9.1f %6.1f %7d", name,
+        l.offeredFps(), l.achievedFps(), l.p50Ms(), l.p99Ms(), l.p999Ms(), l.maxMs(), l.boundMs(), l.meanBatchSize(),
+        l.frames());
   }
 
   /** The load search's runs in the order they ran, and what they found. */

@@ -104,9 +104,9 @@ class ReportTableTest {
 
     assertThat(table)
         .contains("    the highest load within the bound, by bisection on one service:\n"
-            + "    80%, not counted             480.0     470.0       90      400      500      600      80.0   14.0\n"
-            + "    1: 50.0%, within             300.0     300.0       30       62       80       95      80.0    5.0\n"
-            + "    2: 75.0%, beyond             450.0     449.0       60      210      260      280      80.0   12.0\n"
+            + "    80%, not counted             480.0     470.0       90      400      500      600      80.0   14.0   18000\n"
+            + "    1: 50.0%, within             300.0     300.0       30       62       80       95      80.0    5.0    5400\n"
+            + "    2: 75.0%, beyond             450.0     449.0       60      210      260      280      80.0   12.0    8100\n"
             + "    within the bound up to 50.0% of saturation (300.0 frames/s); beyond it from 75.0%\n")
         .contains("highest load with p99 within bound    0.500   (of saturation; bisection, 2 runs)\n");
   }
@@ -120,7 +120,7 @@ class ReportTableTest {
         ReportTable.format(report(List.of(rate), new BenchReport.Ratios(16, 0.78, 0.93, 5.6, 0.03, Double.NaN, Double.NaN, Double.NaN, 0.7), null));
 
     assertThat(table)
-        .contains("    at 74% of saturation         400.0     399.6       31       65       95      113     102.0    5.7\n")
+        .contains("    at 74% of saturation         400.0     399.6       31       65       95      113     102.0    5.7    7200\n")
         .contains("p99 at 80% / bound                   not measured: no latency run at 80% of saturation\n")
         .doesNotContain("CPUs busy at 80%")
         .doesNotContain("its rounds")
