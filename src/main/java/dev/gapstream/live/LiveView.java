@@ -101,8 +101,7 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     // Its queue only ever holds these two periodic tasks.
     this.ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "gapstream-live-stats"));
     ticker.scheduleAtFixedRate(this::publishStats, 1, 1, TimeUnit.SECONDS);
-    ticker.scheduleAtFixedRate(
-        hub::heartbeat, HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
+    ticker.scheduleAtFixedRate(this::heartbeat, HEARTBEAT_MS, HEARTBEAT_MS, TimeUnit.MILLISECONDS);
   }
 
   private static Thread daemon(Runnable r, String name) {
@@ -193,15 +192,28 @@ public final class LiveView implements PredictionTap, AutoCloseable {
     }
   }
 
+  private void heartbeat() {
+    try {
+      hub.heartbeat();
+    } catch (RuntimeException e) {
+      // as for the statistics: an exception would cancel the periodic task, and with it the reset
+      // of stalled viewers
+      LOG.warn("Live view heartbeat failed: {}", e.toString());
+    }
+  }
+
   private void events(RoutingContext ctx) {
     List<String> greeting = new ArrayList<>();
     greeting.add(SseEvent.retry(2000));
     greeting.add(SseEvent.of("hello", hello.encode()));
-    // Brief: copies two small rings and queues one write; broadcasts only queue tasks.
+    // Held for the two snapshots and the admission alone: the render and stats threads wait on it,
+    // so joining and writing the ~400 KB replay come after.
+    Runnable greet;
     synchronized (history) {
       greeting.addAll(stats.snapshot());
       greeting.addAll(frames.snapshot());
-      hub.accept(ctx, greeting);
+      greet = hub.accept(ctx, greeting);
     }
+    greet.run();
   }
 }

@@ -39,34 +39,36 @@ final class SseHub {
   }
 
   /**
-   * Turns the request into an event stream and sends {@code greeting}, in order, before any
-   * broadcast; answers 503 when the hub is closed or full. Runs on the request's event loop.
+   * Admits the request as an event stream, or refuses it (the hub closed or full), and returns the
+   * rest: the stream's headers and {@code greeting}, or the 503. Run it at once, in the same
+   * handler on the request's event loop; the caller may hold a lock for the admission alone.
+   * Broadcasts from other threads since the admission queue behind that handler on the same event
+   * loop, so the client sees the greeting first and misses nothing after it.
    */
-  void accept(RoutingContext ctx, List<String> greeting) {
+  Runnable accept(RoutingContext ctx, List<String> greeting) {
     HttpServerResponse response = ctx.response();
     Client client = new Client(Vertx.currentContext(), response);
-    // Added before the greeting: broadcasts from other threads queue behind this task on the
-    // same event loop, so the client sees the greeting first and misses nothing after it.
     String refusal = admit(client);
     if (refusal != null) {
-      response
+      return () -> response
           .setStatusCode(503)
           .putHeader(HttpHeaders.CONTENT_TYPE, "text/plain; charset=utf-8")
           .putHeader(HttpHeaders.RETRY_AFTER, "30")
           .end(refusal + "\n");
-      return;
     }
-    response
-        .setChunked(true)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        // reverse proxies (nginx) must pass events through as they come, not buffer them
-        .putHeader("X-Accel-Buffering", "no");
-    response.drainHandler(v -> client.drained = true);
-    response.closeHandler(v -> clients.remove(client));
-    response.exceptionHandler(e -> clients.remove(client));
-    // one write, not one per replayed event: a replay is ~130 events
-    client.send(String.join("", greeting));
+    return () -> {
+      response
+          .setChunked(true)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "text/event-stream; charset=utf-8")
+          .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+          // reverse proxies (nginx) must pass events through as they come, not buffer them
+          .putHeader("X-Accel-Buffering", "no");
+      response.drainHandler(v -> client.drained = true);
+      response.closeHandler(v -> clients.remove(client));
+      response.exceptionHandler(e -> clients.remove(client));
+      // one write, not one per replayed event: a replay is ~130 events
+      client.send(String.join("", greeting));
+    };
   }
 
   /** Adds the client, or says why not. Locked with {@link #close()}: none joins after it. */

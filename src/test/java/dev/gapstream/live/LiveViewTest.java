@@ -99,6 +99,11 @@ class LiveViewTest {
     assertThat(new int[] {whole.width(), whole.height()}).containsExactly(96, 64);
     assertThat(whole.rgb()).isEqualTo(small.rgb()).isNotSameAs(small.rgb());
 
+    // The largest step that keeps COPY_SIDE (448): every 2nd pixel of an 895 px side leaves 448. It
+    // was copied whole, 1.3 MB instead of 0.3.
+    FrameRenderer.Pixels halved = FrameRenderer.copy(895, 500, frame(895, 500).rgb());
+    assertThat(new int[] {halved.width(), halved.height()}).containsExactly(448, 250);
+    assertThat(FrameRenderer.copy(894, 500, frame(894, 500).rgb()).width()).as("a step of 2 would leave 447").isEqualTo(894);
   }
 
   @Test
@@ -301,7 +306,7 @@ class LiveViewTest {
    */
   private static HttpServer hubServer(Vertx vertx, SseHub hub) throws Exception {
     Router router = Router.router(vertx);
-    router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))));
+    router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))).run());
     return vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
         .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
   }
