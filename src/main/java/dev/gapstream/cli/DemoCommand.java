@@ -2,12 +2,14 @@ package dev.gapstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.GapstreamConfig;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -87,8 +89,21 @@ public final class DemoCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--set " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + "=" + brokers
           + ": demo runs on an embedded broker of its own; on a cluster, use run, and produce or load to feed it");
     }
+    GapstreamConfig loaded = config.load(Demo.defaults());
+    // The embedded broker speaks plaintext: a security setting (from a deployment's app.yaml, say)
+    // made the pipeline's clients fail to connect, and the demo wait out --timeout.
+    for (Map.Entry<String, Map<String, String>> client :
+        Map.of("kafka.consumer.", loaded.kafka().consumer(), "kafka.producer.", loaded.kafka().producer()).entrySet()) {
+      for (String key : client.getValue().keySet()) {
+        if (key.startsWith("security.") || key.startsWith("sasl.") || key.startsWith("ssl.")) {
+          throw new ParameterException(spec.commandLine(), client.getKey() + key
+              + ": demo runs on an embedded plaintext broker of its own; leave the clients' security settings"
+              + " to run, on a cluster");
+        }
+      }
+    }
     PrintWriter err = spec.commandLine().getErr();
-    try (GapstreamService service = GapstreamService.start(config.load(Demo.defaults()))) {
+    try (GapstreamService service = GapstreamService.start(loaded)) {
       err.printf("demo: management on http://localhost:%d/metrics%n", service.httpPort());
       if (service.config().liveViewEnabled()) {
         err.printf("demo: live view on http://localhost:%d/live%n", service.httpPort());

@@ -109,6 +109,10 @@ class DemoCommandIT {
     assertThat(tiny.code()).isEqualTo(2);
     assertThat(tiny.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
 
+    CliRun secure = CliRun.of("demo", "--set", "kafka.consumer.security.protocol=SASL_SSL");
+    assertThat(secure.code()).isEqualTo(2);
+    assertThat(secure.err()).contains("kafka.consumer.security.protocol: demo runs on an embedded plaintext broker");
+
     CliRun cluster = CliRun.of("demo", "--set", "kafka.bootstrap.servers=kafka:9092");
     assertThat(cluster.code()).isEqualTo(2);
     assertThat(cluster.err()).contains("--set kafka.bootstrap.servers=kafka:9092: demo runs on an embedded broker"
