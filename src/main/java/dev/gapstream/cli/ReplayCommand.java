@@ -20,6 +20,8 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -33,6 +35,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -70,6 +73,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration POLL = Duration.ofMillis(500);
+  /** How long a signal waits for the summary before the JVM exits. */
+  private static final Duration SIGNAL_WAIT = Duration.ofSeconds(30);
+  /** The exit status after Ctrl-C, as a shell reports it (128 + SIGINT). */
+  private static final int SIGNALLED = 130;
   /** Dead letters without their frame listed by source in the summary; the rest only counted. */
   private static final int LISTED = 20;
 
@@ -124,6 +131,8 @@ public final class ReplayCommand implements Callable<Integer> {
 
   /** Why the replay stopped short of the end, or null. */
   private String stalled;
+  /** Set by Ctrl-C or SIGTERM. */
+  private volatile boolean signalled;
 
   /**
    * Where the clients connect and what they read and write, from the options or the configuration;
@@ -137,67 +146,131 @@ public final class ReplayCommand implements Callable<Integer> {
     Clients clients = clients();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
-    String brokers = clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
     Tally tally = new Tally();
-    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
-        KafkaProducer<byte[], byte[]> producer =
-            dryRun ? null : new KafkaProducer<>(FrameProducers.config(clients.maxFrameBytes(), clients.producer()))) {
-      if (producer != null) {
-        FrameProducers.requireTopic(producer, clients.to(), "--to");
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread onSignal = null;
+    try {
+      try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerConfig(clients.consumer()));
+          KafkaProducer<byte[], byte[]> producer =
+              dryRun ? null : new KafkaProducer<>(FrameProducers.config(clients.maxFrameBytes(), clients.producer()))) {
+        onSignal = stopOnSignal(consumer, reported);
+        replay(consumer, producer, clients, wanted, sinceMs, tally);
+      } catch (WakeupException e) {
+        // a signal outside the poll (taking the range, checking the positions): the summary so far
       }
-      Map<TopicPartition, Long> end =
-          startReading(consumer, clients.from(), brokers, sinceMs);
-      long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
-      Progress progress = new Progress("replay", total);
-      long lastRead = System.nanoTime();
-      while (!reachedEnd(consumer, end)) {
-        if (System.nanoTime() - lastRead > idleTimeout.toNanos()) {
-          // A consumer whose brokers are gone polls nothing, and the end it took at the start is
-          // never reached: this loop went on for good.
-          stalled = String.format(
-              "read nothing for %s with %d dead letters left to read: do the brokers at %s answer? (--idle-timeout)",
-              idleTimeout, left(consumer, end), brokers);
-          break;
-        }
-        ConsumerRecords<byte[], byte[]> letters;
+      return report(tally, clients);
+    } finally {
+      reported.countDown(); // a signal's exit waits for this
+      if (onSignal != null && !signalled) {
         try {
-          letters = consumer.poll(POLL);
-        } catch (OffsetOutOfRangeException e) {
-          tally.deleted += skipDeleted(consumer, e.offsetOutOfRangePartitions(), end);
-          continue;
-        }
-        if (!letters.isEmpty()) {
-          lastRead = System.nanoTime();
-        }
-        for (ConsumerRecord<byte[], byte[]> letter : letters) {
-          if (letter.offset() >= end.get(new TopicPartition(letter.topic(), letter.partition()))) {
-            continue; // written after the start: the next replay's
-          }
-          String reason = header(letter.headers(), PredictionPublisher.DLQ_REASON_HEADER);
-          reason = reason == null ? "(none)" : reason;
-          if (!wanted.isEmpty() && !wanted.contains(reason)) {
-            tally.passedOver(reason);
-          } else if (letter.value() == null) {
-            tally.withoutFrame(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));
-          } else {
-            tally.replayed(reason);
-            if (producer != null) {
-              producer.send(frame(letter, clients.to()), (meta, e) -> {
-                FrameProducers.keepFirst(tally.firstFailure, e);
-                (e == null ? tally.sent : tally.failed).incrementAndGet();
-              });
-            }
-          }
-          progress.update(tally.read, tally.failed.get());
+          Runtime.getRuntime().removeShutdownHook(onSignal);
+        } catch (IllegalStateException exiting) {
+          // a signal since: the hook runs and finds the summary printed
         }
       }
-      if (producer != null) {
-        producer.flush();
-      }
-      progress.finish(tally.read, tally.failed.get());
     }
-    spec.commandLine().getOut().println(JSON.writeValueAsString(tally.summary(clients.from(), clients.to(), dryRun)));
+  }
+
+  /**
+   * Reads the range and sends what it selects, until the range's end, a signal, or brokers that
+   * stopped answering ({@link #stalled}). A signal outside the poll throws {@link WakeupException}.
+   */
+  private void replay(
+      KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Clients clients,
+      Set<String> wanted, Long sinceMs, Tally tally) {
+    String brokers = clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    if (producer != null) {
+      FrameProducers.requireTopic(producer, clients.to(), "--to");
+    }
+    Map<TopicPartition, Long> end =
+        startReading(consumer, clients.from(), brokers, sinceMs);
+    long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
+    Progress progress = new Progress("replay", total);
+    long lastRead = System.nanoTime();
+    while (!signalled && !reachedEnd(consumer, end)) {
+      if (System.nanoTime() - lastRead > idleTimeout.toNanos()) {
+        // A consumer whose brokers are gone polls nothing, and the end it took at the start is
+        // never reached: this loop went on for good.
+        stalled = String.format(
+            "read nothing for %s with %d dead letters left to read: do the brokers at %s answer? (--idle-timeout)",
+            idleTimeout, left(consumer, end), brokers);
+        break;
+      }
+      ConsumerRecords<byte[], byte[]> letters;
+      try {
+        letters = consumer.poll(POLL);
+      } catch (OffsetOutOfRangeException e) {
+        tally.deleted += skipDeleted(consumer, e.offsetOutOfRangePartitions(), end);
+        continue;
+      } catch (WakeupException e) {
+        break; // a signal: the summary of what went, below
+      }
+      if (!letters.isEmpty()) {
+        lastRead = System.nanoTime();
+      }
+      for (ConsumerRecord<byte[], byte[]> letter : letters) {
+        if (letter.offset() >= end.get(new TopicPartition(letter.topic(), letter.partition()))) {
+          continue; // written after the start: the next replay's
+        }
+        String reason = header(letter.headers(), PredictionPublisher.DLQ_REASON_HEADER);
+        reason = reason == null ? "(none)" : reason;
+        if (!wanted.isEmpty() && !wanted.contains(reason)) {
+          tally.passedOver(reason);
+        } else if (letter.value() == null) {
+          tally.withoutFrame(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));
+        } else {
+          tally.replayed(reason);
+          if (producer != null) {
+            producer.send(frame(letter, clients.to()), (meta, e) -> {
+              FrameProducers.keepFirst(tally.firstFailure, e);
+              (e == null ? tally.sent : tally.failed).incrementAndGet();
+            });
+          }
+        }
+        progress.update(tally.read, tally.failed.get());
+      }
+    }
+    if (producer != null) {
+      producer.flush();
+    }
+    progress.finish(tally.read, tally.failed.get());
+  }
+
+  /**
+   * Ctrl-C or SIGTERM: the replay stops at its next poll, sends what it has read, and prints its
+   * summary before the JVM exits ({@link #SIGNAL_WAIT} at most). It used to exit at once, records
+   * left in the producer's buffer and no word of how far it had got.
+   */
+  private Thread stopOnSignal(KafkaConsumer<byte[], byte[]> consumer, CountDownLatch reported) {
+    Thread hook = new Thread(() -> {
+      signalled = true;
+      try {
+        consumer.wakeup();
+      } catch (RuntimeException closed) {
+        // the replay has ended already
+      }
+      try {
+        reported.await(SIGNAL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "replay-signal");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  private int report(Tally tally, Clients clients) throws Exception {
+    Map<String, Object> summary = tally.summary(clients.from(), clients.to(), dryRun);
+    summary.put("interrupted", signalled);
+    spec.commandLine().getOut().println(JSON.writeValueAsString(summary));
     spec.commandLine().getOut().flush();
+    if (signalled) {
+      spec.commandLine().getErr().printf(
+          "replay: stopped by a signal after reading %d dead letters (%d sent); a replay from the start sends"
+              + " these again%n", tally.read, tally.sent.get());
+      spec.commandLine().getErr().flush();
+      return SIGNALLED;
+    }
     if (stalled != null) {
       spec.commandLine().getErr().println("replay: gave up: " + stalled);
       return 1;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
@@ -12,6 +13,8 @@ import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,6 +37,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code replay} sends dead letters' frames back to the frames topic: as an operator uses it, after
@@ -295,6 +299,49 @@ class ReplayCommandIT {
       assertThat(run.err()).contains("replay: " + deleted + " dead letters were deleted before they were read");
     } finally {
       StopBrokerOnFirstRecords.stop = () -> {};
+    }
+  }
+
+  /**
+   * SIGTERM (or Ctrl-C) in the middle of a replay: it stops reading, sends what it has read, and
+   * prints its summary, {@code "interrupted": true}, before the JVM exits. Before, it exited at once
+   * with records in the producer's buffer and no word of how far it had got. Each fetch brings one
+   * of 3,000 dead letters, so the replay is still reading when the signal comes.
+   */
+  @Test
+  void aSignalledReplaySaysHowFarItGot(@TempDir Path dir) throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
+      String bootstrap = broker.bootstrapServers();
+      broker.createTopic("replayed", 1);
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+        for (int i = 0; i < 3000; i++) {
+          producer.send(letter(System.currentTimeMillis(), "camera-" + i, "frame " + i, "decode-error", "frames-0-" + i, Map.of()));
+        }
+      }
+      Path out = dir.resolve("out");
+      Path err = dir.resolve("err");
+      Process replay = new ProcessBuilder(
+              Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+              "dev.gapstream.Main", "replay", "-b", bootstrap, "--to", "replayed", "-X", "max.partition.fetch.bytes=1")
+          .redirectOutput(out.toFile())
+          .redirectError(err.toFile())
+          .start();
+      try {
+        await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(err).contains("replay ["));
+        replay.destroy(); // SIGTERM
+        assertThat(replay.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      } finally {
+        replay.destroyForcibly();
+      }
+
+      JsonNode summary = new ObjectMapper().readTree(Files.readString(out));
+      assertThat(replay.exitValue()).as(Files.readString(err)).isEqualTo(143); // 128 + SIGTERM
+      assertThat(summary.path("interrupted").asBoolean()).as(summary.toString()).isTrue();
+      long read = summary.path("read").asLong();
+      assertThat(read).isBetween(1L, 2999L);
+      assertThat(summary.path("sent").asLong()).as("every frame read was sent before the exit").isEqualTo(read);
+      assertThat(Files.readString(err)).contains("replay: stopped by a signal after reading " + read + " dead letters");
+      assertThat(read(bootstrap, "replayed", (int) read)).hasSize((int) read);
     }
   }
 
