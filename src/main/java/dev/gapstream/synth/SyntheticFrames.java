@@ -7,6 +7,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.Shape;
 import java.awt.geom.AffineTransform;
+import java.awt.geom.Area;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
@@ -174,7 +175,11 @@ public final class SyntheticFrames {
     g.setColor(colourWithLuma(clamp(objectLuma)));
     g.fill(placed);
 
-    Rectangle2D p = placed.getBounds2D();
+    // An Area's bounds are the outline's own. A transformed shape is a Path2D, whose bounds on
+    // JDK 17 take in its curves' control points (JDK-8176501, fixed in 19): a circle at 29 degrees
+    // got a box 14% wider on each side, and the CAM-in-box figures a looser target for circles and
+    // rings. (The placement above keeps those bounds: the same seed draws the same frames.)
+    Rectangle2D p = new Area(placed).getBounds2D();
     return new Box(
         Math.max(0, (int) Math.floor(p.getMinX())),
         Math.max(0, (int) Math.floor(p.getMinY())),

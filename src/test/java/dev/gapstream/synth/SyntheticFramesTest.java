@@ -79,15 +79,30 @@ class SyntheticFramesTest {
           .isBetween((int) (0.25 * shorter), shorter);
       int background = f.image().getRGB(0, 0);
       int objectPixels = 0;
+      int x0 = f.width();
+      int y0 = f.height();
+      int x1 = -1;
+      int y1 = -1;
       for (int y = 0; y < f.height(); y++) {
         for (int x = 0; x < f.width(); x++) {
           if (f.image().getRGB(x, y) != background) {
             assertThat(box.contains(x, y)).as("pixel %d,%d of frame %d", x, y, i).isTrue();
             objectPixels++;
+            x0 = Math.min(x0, x);
+            y0 = Math.min(y0, y);
+            x1 = Math.max(x1, x);
+            y1 = Math.max(y1, y);
           }
         }
       }
       assertThat(objectPixels).isGreaterThan(box.width() * box.height() / 5);
+      // And no larger than the object: a rotated circle's box was up to 11 px wider on each side
+      // (JDK 17 bounded its curves' control points).
+      String object = String.format("frame %d (label %d), object pixels %d..%d x %d..%d", i, f.label(), x0, x1, y0, y1);
+      assertThat(box.x0()).as(object).isGreaterThanOrEqualTo(x0 - 1);
+      assertThat(box.y0()).as(object).isGreaterThanOrEqualTo(y0 - 1);
+      assertThat(box.x1()).as(object).isLessThanOrEqualTo(x1 + 2);
+      assertThat(box.y1()).as(object).isLessThanOrEqualTo(y1 + 2);
     }
   }
 
