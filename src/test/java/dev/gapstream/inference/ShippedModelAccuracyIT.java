@@ -31,7 +31,7 @@ class ShippedModelAccuracyIT {
     System.out.println("shipped model on fresh frames: " + l);
     assertThat(l.top1()).as("top-1 accuracy").isGreaterThanOrEqualTo(0.97);
     assertThat(l.peakInBox()).as("CAM peak in box").isGreaterThanOrEqualTo(0.90);
-    // Floors a little under the shipped model's figures (0.484 and 0.513 on this seed): a model or
+    // Floors a little under the shipped model's figures (0.496 and 0.505 on this seed): a model or
     // CAM post-processing change that localises worse fails here.
     assertThat(l.meanIou()).as("mean CAM-box IoU").isGreaterThanOrEqualTo(0.40);
     assertThat(l.iouAtLeastHalf()).as("share with IoU >= 0.5").isGreaterThanOrEqualTo(0.40);
