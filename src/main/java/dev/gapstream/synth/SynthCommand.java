@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -69,13 +71,23 @@ public final class SynthCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--count: 0 or more, got " + count);
     }
     List<FrameSize> frameSizes = sizes == null || sizes.isEmpty() ? SyntheticFrames.DEFAULT_SIZES : sizes;
+    try {
+      SyntheticFrames.check(frameSizes);
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(spec.commandLine(), "--sizes: " + e.getMessage());
+    }
+    if (Files.exists(out) && !Files.isDirectory(out)) {
+      throw new ParameterException(spec.commandLine(), "--out: " + out + " exists and is not a directory");
+    }
     Files.createDirectories(out);
     SyntheticFrames frames = new SyntheticFrames(seed, frameSizes);
     // A separate stream for the format choice, so --format does not change the frames themselves.
     Random formats = new Random(~seed);
     int digits = Math.max(6, String.valueOf(count).length());
-    try (BufferedWriter csv =
-        Files.newBufferedWriter(out.resolve("labels.csv"), StandardCharsets.UTF_8)) {
+    // labels.csv appears whole, once the last frame is written: a run stopped half-way left one that
+    // looked like a finished data set.
+    Path partial = out.resolve("labels.csv.partial");
+    try (BufferedWriter csv = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
       csv.write("file,label,x0,y0,x1,y1,width,height\n");
       for (int i = 0; i < count; i++) {
         SyntheticFrame f = frames.next();
@@ -85,7 +97,7 @@ public final class SynthCommand implements Callable<Integer> {
               case jpeg -> "jpg";
               case mixed -> formats.nextBoolean() ? "png" : "jpg";
             };
-        String name = String.format("frame-%0" + digits + "d.%s", i, ext);
+        String name = String.format(Locale.ROOT, "frame-%0" + digits + "d.%s", i, ext);
         Files.write(out.resolve(name), f.encode(ext.equals("png") ? "png" : "jpeg"));
         Box b = f.box();
         csv.write(
@@ -102,6 +114,7 @@ public final class SynthCommand implements Callable<Integer> {
         csv.write('\n');
       }
     }
+    Files.move(partial, out.resolve("labels.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     System.out.printf("synth: wrote %d frames to %s%n", count, out);
     return 0;
   }

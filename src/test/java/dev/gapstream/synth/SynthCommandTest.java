@@ -86,6 +86,30 @@ class SynthCommandTest {
     CliRun count = CliRun.of("synth", "--out", dir.toString(), "--count", "-1");
     assertThat(count.code()).isEqualTo(2);
     assertThat(count.err()).contains("--count: 0 or more, got -1");
+
+    // Too small to draw: it failed as "error: frames must be ...", exit 1, after making --out.
+    Path tiny = dir.resolve("tiny");
+    CliRun small = CliRun.of("synth", "--out", tiny.toString(), "--count", "1", "--sizes", "8x8");
+    assertThat(small.code()).isEqualTo(2);
+    assertThat(small.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
+    assertThat(tiny).doesNotExist();
     assertThat(dir).isEmptyDirectory();
+  }
+
+  /** --out naming a file: the option named, where it used to say "error: /path", exit 1. */
+  @Test
+  void anOutThatIsAFileIsAUsageError() throws IOException {
+    Path file = Files.writeString(dir.resolve("notes.txt"), "not a directory");
+    CliRun run = CliRun.of("synth", "--out", file.toString(), "--count", "1");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--out: " + file + " exists and is not a directory");
+  }
+
+  /** labels.csv appears only once every frame is written; none is left half-written. */
+  @Test
+  void labelsCsvAppearsWhole() throws IOException {
+    Main.commandLine().execute("synth", "--out", dir.toString(), "--count", "4", "--seed", "3");
+    assertThat(Files.readAllLines(dir.resolve("labels.csv"))).hasSize(5);
+    assertThat(dir.resolve("labels.csv.partial")).doesNotExist();
   }
 }
