@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Train, evaluate and export gapnet-shapes, the GAP-headed CNN that gapstream ships.
 
-One command reproduces the shipped model from scratch (after `./mvnw -q -B -DskipTests package`):
+One command trains the shipped model again from scratch (after `./mvnw -q -B -DskipTests package`):
 
     /usr/bin/python3 tools/train/train.py --out models/gapnet-shapes
 
