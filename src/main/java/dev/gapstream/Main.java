@@ -39,6 +39,11 @@ import picocli.CommandLine.Command;
 public final class Main {
 
   public static void main(String[] args) {
+    // Every command draws off-screen only (explain's overlay, the live view, synthetic frames):
+    // a DISPLAY that is set but unreachable must not be tried.
+    if (System.getProperty("java.awt.headless") == null) {
+      System.setProperty("java.awt.headless", "true");
+    }
     int code;
     try {
       code = commandLine().execute(args);

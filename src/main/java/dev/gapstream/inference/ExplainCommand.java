@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -76,7 +77,7 @@ public final class ExplainCommand implements Callable<Integer> {
       throw new GapstreamException(
           "--threshold must be in [0, 1], --top at least 1 and --max-side at least -1");
     }
-    String overlayFormat = out == null ? null : overlayFormat(out);
+    String overlayFormat = out == null ? null : overlayFormat(out, image);
     // The frame as the pipeline sees it (8-bit RGB, grey values as they are): scored and drawn on.
     BufferedImage frame = RgbPixels.asFrame(readImage(image));
     Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
@@ -130,12 +131,12 @@ public final class ExplainCommand implements Callable<Integer> {
 
   /**
    * The ImageIO format an overlay named {@code file} is written in, from its extension; checked
-   * before the model is loaded, with the directory it goes in.
+   * before the model is loaded, with the directory it goes in and that it is not the input image.
    *
-   * @throws GapstreamException for any other extension, or a directory that is missing or not
-   *     writable
+   * @throws GapstreamException for any other extension, a directory that is missing or not
+   *     writable, or the input image itself (drawing over it would lose the original)
    */
-  static String overlayFormat(Path file) {
+  static String overlayFormat(Path file, Path image) {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     String ext = name.substring(name.lastIndexOf('.') + 1);
     String format = switch (ext) {
@@ -148,9 +149,25 @@ public final class ExplainCommand implements Callable<Integer> {
     if (!Files.isDirectory(parent) || !Files.isWritable(parent)) {
       throw new GapstreamException("--out " + file + ": " + parent + " is not a writable directory");
     }
+    if (sameFile(file, image)) {
+      throw new GapstreamException("--out " + file + ": is the input image; name another file");
+    }
     return format;
   }
 
+  private static boolean sameFile(Path a, Path b) {
+    try {
+      return Files.exists(a) && Files.exists(b) && Files.isSameFile(a, b);
+    } catch (IOException e) {
+      return false; // neither can be read as a file: the write or the read names the problem
+    }
+  }
+
+  /**
+   * Draws the overlay and writes it to a hidden file beside {@code out}, then moves it into
+   * place: a reader of {@code out} sees the old file or the whole new one, and a failed write
+   * leaves neither a truncated image nor the partial file behind.
+   */
   private void writeOverlay(
       BufferedImage frame, Explainer.Explanation e, ModelSpec model, String format)
       throws IOException {
@@ -158,12 +175,22 @@ public final class ExplainCommand implements Callable<Integer> {
     String caption =
         String.format(Locale.ROOT, "%s %.2f", model.label(best.index()), best.score());
     BufferedImage overlay = CamOverlay.render(frame, e.cam(), caption);
+    Path target = out.toAbsolutePath();
+    Path partial = null;
     try {
-      if (!ImageIO.write(overlay, format, out.toFile())) {
+      partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".partial");
+      if (!ImageIO.write(overlay, format, partial.toFile())) {
         throw new GapstreamException("--out " + out + ": no image writer for this format");
       }
+      // Same directory, so the rename is atomic.
+      Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      partial = null;
     } catch (IOException ex) {
       throw new GapstreamException("--out " + out + ": cannot write the overlay: " + ex.getMessage(), ex);
+    } finally {
+      if (partial != null) {
+        Files.deleteIfExists(partial);
+      }
     }
   }
 

@@ -160,6 +160,39 @@ class ExplainCommandTest {
     assertThat(r.out()).isEmpty();
   }
 
+  /** The overlay never replaces the image it is drawn from, however the two paths are spelled. */
+  @Test
+  void anOverlayOverTheInputImageIsRefused(@TempDir Path dir) throws Exception {
+    Path frame = disk(dir, 120, 80);
+    byte[] original = Files.readAllBytes(frame);
+    Path sameFile = dir.resolve("sub").resolve("..").resolve("frame.png");
+    Files.createDirectory(dir.resolve("sub"));
+    Run r = explain(frame.toString(), "--model", dir.resolve("no-model.onnx").toString(), "--out", sameFile.toString());
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("--out " + sameFile + ": is the input image; name another file");
+    assertThat(r.out()).isEmpty();
+    assertThat(Files.readAllBytes(frame)).isEqualTo(original);
+  }
+
+  /**
+   * An overlay is written beside its name and moved into place: an existing file is replaced
+   * whole, and no partial file is left in the directory.
+   */
+  @Test
+  void anOverlayReplacesAnOldOneWholeAndLeavesNothingElse(@TempDir Path dir) throws Exception {
+    Path frame = disk(dir, 120, 80);
+    String model = TestModels.ensure("tiny-cam").toString();
+    Path overlay = Files.writeString(dir.resolve("overlay.png"), "an old file, not an image\n");
+    Run r = explain(frame.toString(), "--model", model, "--out", overlay.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    BufferedImage written = ImageIO.read(overlay.toFile());
+    assertThat(written).isNotNull();
+    assertThat(written.getWidth()).isEqualTo(120);
+    try (var files = Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("frame.png", "overlay.png");
+    }
+  }
+
   /**
    * A grey PNG is scored and drawn as the pipeline decodes it, its grey values as they are: its
    * overlay and scores are those of the same values stored as RGB (Java2D's own conversion would
