@@ -1,0 +1,93 @@
+package dev.gapstream.ops;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The jar {@code package} builds, run as the launcher and the image run it: {@code java -jar
+ * gapstream.jar} from another directory, on nothing but the class path its manifest names in
+ * {@code target/lib}. Every other test runs on surefire's class path, which holds the test
+ * dependencies too, so a runtime dependency left at test scope, or a resource left out of the jar,
+ * would pass there and fail a user here. Failsafe runs this after {@code package}.
+ */
+class PackagedJarIT {
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run gapstream(Path dir, String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    command.add("-Xmx512m");
+    command.add("-Djava.io.tmpdir=" + Files.createDirectories(dir.resolve("tmp")));
+    command.add("-Dgapstream.home=" + System.getProperty("gapstream.home"));
+    command.add("-jar");
+    command.add(System.getProperty("gapstream.jar"));
+    command.addAll(List.of(args));
+    Path out = dir.resolve("stdout");
+    Path err = dir.resolve("stderr");
+    Process p =
+        new ProcessBuilder(command)
+            .directory(dir.toFile())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
+    p.getOutputStream().close();
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly().waitFor();
+      throw new AssertionError("gapstream " + String.join(" ", args) + " did not end in 5 minutes:\n" + Files.readString(err));
+    }
+    return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  @Test
+  void versionIsTheProjectsFromTheManifest(@TempDir Path dir) throws Exception {
+    Run r = gapstream(dir, "--version");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out().strip()).isEqualTo("gapstream " + System.getProperty("gapstream.version"));
+  }
+
+  /**
+   * README's main job from the jar alone: the embedded KRaft broker, the shipped model in ONNX
+   * Runtime (its native library unpacked from the jar in lib/), the pipeline, one prediction per
+   * frame.
+   */
+  @Test
+  void theDemoAnswersEveryFrameFromTheJarAlone(@TempDir Path dir) throws Exception {
+    Run r = gapstream(dir, "demo", "--frames", "60", "--set", "http.port=0");
+    assertThat(r.code()).as(r.err()).isZero();
+    String[] lines = r.out().strip().split("\n");
+    JsonNode summary = new ObjectMapper().readTree(lines[lines.length - 1]);
+    assertThat(summary.path("frames").asInt()).as(r.out()).isEqualTo(60);
+    assertThat(summary.path("predictions").asInt()).as(r.out()).isEqualTo(60);
+    assertThat(summary.path("deadLetters").asInt()).isZero();
+    assertThat(summary.path("duplicates").asInt()).isZero();
+    assertThat(summary.path("accuracy").asDouble()).as("the shipped model on its own kind of frames").isGreaterThan(0.9);
+  }
+
+  /** {@code explain} draws with Java2D and writes with ImageIO: headless, from the jar, the shipped model. */
+  @Test
+  void explainWritesAnOverlayWithTheShippedModel(@TempDir Path dir) throws Exception {
+    Run synth = gapstream(dir, "synth", "--count", "1", "--out", dir.resolve("frames").toString());
+    assertThat(synth.code()).as(synth.err()).isZero();
+    Path frame;
+    try (var files = Files.walk(dir.resolve("frames"))) {
+      frame = files.filter(f -> f.toString().endsWith(".png") || f.toString().endsWith(".jpg")).findFirst().orElseThrow();
+    }
+    Path overlay = dir.resolve("overlay.png");
+    Run r = gapstream(dir, "explain", frame.toString(), "--out", overlay.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    JsonNode json = new ObjectMapper().readTree(r.out());
+    assertThat(json.path("model").path("name").asText()).isEqualTo("gapnet-shapes");
+    assertThat(json.path("cam").path("box").size()).isEqualTo(4);
+    assertThat(Files.size(overlay)).isPositive();
+  }
+}
