@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -95,8 +94,7 @@ final class ConfigSources {
 
   private static void flatten(String prefix, JsonNode node, Map<String, String> out, String src) {
     if (node.isObject()) {
-      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> field = it.next();
+      for (Map.Entry<String, JsonNode> field : node.properties()) {
         String key = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
         flatten(key, field.getValue(), out, src);
       }

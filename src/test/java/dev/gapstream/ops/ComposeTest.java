@@ -27,7 +27,7 @@ class ComposeTest {
     services.fieldNames().forEachRemaining(names::add);
     assertThat(names).contains("kafka", "topic-init", "gapstream", "prometheus", "grafana");
 
-    services.fields().forEachRemaining(e -> {
+    services.properties().forEach(e -> {
       JsonNode deps = e.getValue().path("depends_on");
       deps.fieldNames().forEachRemaining(d -> assertThat(names).as(e.getKey() + " depends_on").contains(d));
       deps.forEach(d -> { if (d.isTextual()) assertThat(names).contains(d.asText()); });
