@@ -75,7 +75,11 @@ public final class ReplayCommand implements Callable<Integer> {
   private static final Duration POLL = Duration.ofMillis(500);
   /** How long a signal waits for the summary before the JVM exits. */
   private static final Duration SIGNAL_WAIT = Duration.ofSeconds(30);
-  /** The exit status after Ctrl-C, as a shell reports it (128 + SIGINT). */
+  /**
+   * What {@link #call()} returns once a signal stopped it: 128 + SIGINT, as a shell reports Ctrl-C.
+   * Under a real signal the JVM exits with its own status, 128 + the signal's number (130 for
+   * Ctrl-C, 143 for SIGTERM); this value shows where the command runs in a JVM it does not end.
+   */
   private static final int SIGNALLED = 130;
   /** Dead letters without their frame listed by source in the summary; the rest only counted. */
   private static final int LISTED = 20;
@@ -277,8 +281,8 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     if (tally.deleted > 0) {
       spec.commandLine().getErr().printf(
-          "replay: %d dead letters were deleted before they were read (the topic's retention, or deleted"
-              + " records); their frames are lost%n", tally.deleted);
+          "replay: %d offsets were deleted before they were read (the topic's retention, or deleted records):"
+              + " up to %d dead letters, whose frames are lost%n", tally.deleted, tally.deleted);
       return 1;
     }
     return tally.failed.get() == 0 ? 0 : 1;
@@ -287,7 +291,9 @@ public final class ReplayCommand implements Callable<Integer> {
   /**
    * Moves past dead letters deleted from under the replay, after it took its range and before it
    * read them (retention ran, or someone deleted records), to the first one left; returns how many
-   * were lost. A partition with none left is paused: its fetches would fail for ever. Kafka's own
+   * offsets were lost: an upper bound on the dead letters, as an exactly-once pipeline's transaction
+   * markers take offsets too, and letters {@code --reason} or {@code --since} would have passed
+   * over count as well. A partition with none left is paused: its fetches would fail for ever. Kafka's own
    * {@code auto.offset.reset} would have moved on without a word, to the start, or with {@code
    * latest} (its default) to the end, skipping the rest of the partition.
    */
@@ -491,6 +497,12 @@ public final class ReplayCommand implements Callable<Integer> {
 
   private static Properties consumerConfig(Map<String, String> client) {
     Properties p = new Properties();
+    // How long metadata and offsets are waited for (Kafka's default is a minute): brokers that do
+    // not answer are reported after this; -X default.api.timeout.ms sets another.
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(FrameProducers.TOPIC_WAIT.toMillis()));
+    p.putAll(client);
+    // The replay's own, whatever the service's consumer settings (--config) or -X say: a service
+    // may well run with auto.offset.reset=latest, which here would skip dead letters unsaid.
     p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -500,10 +512,6 @@ public final class ReplayCommand implements Callable<Integer> {
     p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
     // An exactly-once pipeline's aborted dead letters are not dead letters.
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    // How long metadata and offsets are waited for (Kafka's default is a minute): brokers that do
-    // not answer are reported after this; -X default.api.timeout.ms sets another.
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, String.valueOf(FrameProducers.TOPIC_WAIT.toMillis()));
-    p.putAll(client);
     return p;
   }
 }

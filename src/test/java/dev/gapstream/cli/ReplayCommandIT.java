@@ -265,7 +265,8 @@ class ReplayCommandIT {
    * {@code auto.offset.reset=latest} jumped to the end of the partition without a word, skipping
    * every dead letter after the deleted ones too, and the replay exited 0. Here the first twelve of
    * twenty are deleted as the first comes in, each fetch bringing one (a dry run: -X sets both
-   * clients, and the interceptor is a consumer's).
+   * clients, and the interceptor is a consumer's). The client settings say {@code latest}, as a
+   * service's may: the replay's own setting holds over them.
    */
   @Test
   void deadLettersDeletedUnderAReplayAreCountedAndTheRestReplayed() throws Exception {
@@ -287,6 +288,7 @@ class ReplayCommandIT {
       CliRun run = CompletableFuture.supplyAsync(() -> CliRun.of(
               "replay", "-b", bootstrap, "--dry-run",
               "-X", "max.partition.fetch.bytes=1",
+              "-X", "auto.offset.reset=latest",
               "-X", "interceptor.classes=" + StopBrokerOnFirstRecords.class.getName()))
           .get(2, TimeUnit.MINUTES);
 
@@ -296,7 +298,8 @@ class ReplayCommandIT {
       assertThat(read).as(run.err() + run.json()).isBetween(9L, 12L); // the 8 left, and the 1-4 read or fetched before
       assertThat(read + deleted).isEqualTo(20);
       assertThat(run.json().path("replayed").path("decode-error").asLong()).isEqualTo(read);
-      assertThat(run.err()).contains("replay: " + deleted + " dead letters were deleted before they were read");
+      assertThat(run.err()).contains("replay: " + deleted + " offsets were deleted before they were read");
+      assertThat(run.err()).contains("up to " + deleted + " dead letters, whose frames are lost");
     } finally {
       StopBrokerOnFirstRecords.stop = () -> {};
     }
@@ -305,15 +308,16 @@ class ReplayCommandIT {
   /**
    * SIGTERM (or Ctrl-C) in the middle of a replay: it stops reading, sends what it has read, and
    * prints its summary, {@code "interrupted": true}, before the JVM exits. Before, it exited at once
-   * with records in the producer's buffer and no word of how far it had got. Each fetch brings one
-   * of 3,000 dead letters, so the replay is still reading when the signal comes.
+   * with records in the producer's buffer and no word of how far it had got. Each of the 3,000
+   * dead letters is a record batch of its own (batch.size=1), and a fetch brings one batch
+   * (max.partition.fetch.bytes=1), so the replay is still reading when the signal comes.
    */
   @Test
   void aSignalledReplaySaysHowFarItGot(@TempDir Path dir) throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
       String bootstrap = broker.bootstrapServers();
       broker.createTopic("replayed", 1);
-      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of("batch.size", "1"))) {
         for (int i = 0; i < 3000; i++) {
           producer.send(letter(System.currentTimeMillis(), "camera-" + i, "frame " + i, "decode-error", "frames-0-" + i, Map.of()));
         }
