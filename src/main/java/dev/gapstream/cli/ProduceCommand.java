@@ -10,6 +10,7 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -72,6 +73,9 @@ public final class ProduceCommand implements Callable<Integer> {
     AtomicLong acked = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     AtomicReference<Exception> firstFailure = new AtomicReference<>();
+    // Set by any timed-out delivery, not only a first failure: one oversized file before the
+    // brokers went away must not hide that they did.
+    AtomicBoolean timedOut = new AtomicBoolean();
     Progress progress = new Progress("produce", total);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest(files), kafka.client()))) {
       FrameProducers.requireTopic(producer, topic, "--topic");
@@ -80,7 +84,7 @@ public final class ProduceCommand implements Callable<Integer> {
       sending:
       for (int r = 0; r < repeat; r++) {
         for (Path file : files) {
-          if (firstFailure.get() instanceof TimeoutException) {
+          if (timedOut.get()) {
             // A frame waited delivery.timeout.ms (2 minutes by default) for the brokers: they are
             // gone. Going on made each batch wait as long, for hours with a large --repeat.
             gaveUp = String.format(
@@ -92,6 +96,9 @@ public final class ProduceCommand implements Callable<Integer> {
           ProducerRecord<byte[], byte[]> record = record(file, repeat == 1 ? "" : "#" + (r + 1));
           producer.send(record, (meta, e) -> {
             FrameProducers.keepFirst(firstFailure, e);
+            if (e instanceof TimeoutException) {
+              timedOut.set(true);
+            }
             (e == null ? acked : failed).incrementAndGet();
           });
           sent++;

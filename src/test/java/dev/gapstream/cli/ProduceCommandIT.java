@@ -153,11 +153,16 @@ class ProduceCommandIT {
   /**
    * The brokers gone in the middle of a run: once a frame's delivery times out, produce stops
    * sending, says why and how many frames it left, and exits 1. Before, each further batch waited
-   * out the delivery timeout in turn (2 minutes by default), for hours with a large --repeat.
+   * out the delivery timeout in turn (2 minutes by default), for hours with a large --repeat. The
+   * run's first failure is another: a file over the broker's message.max.bytes (1 MiB), refused
+   * before the brokers go; that must not hide the timeouts after it.
    */
   @Test
   void aRunWhoseBrokersGoAwayGivesUp() throws Exception {
     Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    byte[] tooLarge = new byte[1536 * 1024];
+    new java.util.Random(7).nextBytes(tooLarge); // incompressible, whatever the producer's settings
+    Files.write(dir.resolve("0-too-large.jpg"), tooLarge);
     EmbeddedKafka broker = KafkaState.brokerWithTopics(1);
     try {
       String bootstrap = broker.bootstrapServers();
@@ -174,7 +179,8 @@ class ProduceCommandIT {
       CliRun done = run.get(2, TimeUnit.MINUTES);
       assertThat(done.code()).as(done.err()).isEqualTo(1);
       assertThat(done.err()).contains("produce: gave up: a frame's delivery timed out: do the brokers at " + bootstrap
-          + " answer?").contains("of 100000 frames left unsent");
+          + " answer?").contains("of 200000 frames left unsent");
+      assertThat(done.err()).contains("the first because: org.apache.kafka.common.errors.RecordTooLargeException");
     } finally {
       broker.close();
     }
