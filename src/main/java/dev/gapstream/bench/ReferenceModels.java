@@ -57,7 +57,7 @@ public final class ReferenceModels {
       if (!ended || p.exitValue() != 0 || !Files.exists(onnx)) {
         throw new GapstreamException("exporting " + name + " with " + script
             + (ended ? " failed" : " timed out after " + EXPORT_LIMIT.toMinutes() + " minutes") + ":\n"
-            + Files.readString(log, StandardCharsets.UTF_8));
+            + new String(Files.readAllBytes(log), StandardCharsets.UTF_8));
       }
       return onnx;
     } catch (IOException e) {

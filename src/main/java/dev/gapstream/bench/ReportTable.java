@@ -73,7 +73,7 @@ public final class ReportTable {
     throughput(b, "(5) naive loop (batch 1, sync commit)", r.naive());
     rounds(b, r.naiveRounds());
     line(b, "");
-    // frames: how many each percentile rests on (with 1,000, p99.9 is the slowest frame)
+    // frames: how many each percentile rests on (with 1,000, p99.9 is the second slowest frame)
     line(b, "%-28s %9s %9s %8s %8s %8s %8s %9s %6s %7s", "(4) latency, end to end", "offered", "achieved", "p50 ms", "p99 ms",
         "p99.9 ms", "max ms", "bound ms", "batch", "frames");
     for (LatencyRow l : r.latency()) {

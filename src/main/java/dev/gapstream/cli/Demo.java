@@ -147,7 +147,7 @@ public final class Demo {
     long t0 = System.nanoTime();
     long lastStatus = t0;
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      for (int i = 0; i < frames; i++) {
+      for (int i = 0; i < frames && board.failure() == null; i++) { // a failed reader ends the run now
         if (rate > 0) {
           long wait = t0 + (long) (i * 1e9 / rate) - System.nanoTime();
           if (wait > 0) {

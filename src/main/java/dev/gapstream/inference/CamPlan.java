@@ -45,7 +45,10 @@ public record CamPlan(Kind kind, String tensor, GapHead head) {
     };
   }
 
-  /** The same head with no maps taken from it: the engine runs the graph as the file has it. */
+  /**
+   * The same head with no maps taken from it: the engine fetches no map tensor (the graph is still
+   * rewritten where the pre-Softmax logits are an inner tensor).
+   */
   public CamPlan off() {
     return new CamPlan(Kind.NONE, null, head);
   }

@@ -12,8 +12,9 @@ import java.util.Locale;
  *     turning it off measured 3.4× in-process throughput with the small shipped-model stand-in
  *     (1.00–1.03× with ResNet-18 on a quiet machine); see BENCHMARKS.md, {@code bench --compare-spin-wait}
  * @param cams whether runs also return what class activation maps are made from (the class maps or
- *     the pre-GAP features). Off ({@code cam.enabled=false}), the engine runs the graph as the file
- *     has it: no extra output to copy out of each run, no rewritten graph, no stride probe at load
+ *     the pre-GAP features). Off ({@code cam.enabled=false}), no extra output is copied out of each
+ *     run and no stride is probed at load; the graph is rewritten only where the pre-Softmax
+ *     logits are an inner tensor, as with CAMs on
  */
 public record EngineOptions(int intraOpThreads, Provider provider, boolean spinWait, boolean cams) {
 

@@ -122,8 +122,9 @@ public final class InferenceEngine implements AutoCloseable {
               ? env.createSession(onnxFile.toString(), opts)
               : createSession(env, graph, extra, opts);
       checkNames(onnxFile, spec, session);
-      // The model's own plan: a class-map tensor that does not fit fails the load with CAMs off too,
-      // not only on the day they are turned on.
+      // The model's own plan: a declared class-map output (model.json's camOutput) that does not
+      // fit fails the load with CAMs off too, not only on the day they are turned on. A tensor
+      // found from the head is no output with CAMs off, and is checked when they are on.
       checkShapes(onnxFile, spec, session, modelPlan);
       return new InferenceEngine(
           spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session), camStride(onnxFile, spec, session, plan));

@@ -39,8 +39,9 @@ final class FrameRenderer {
    * 0.4 MB instead of 25, four times a second; the thumbnail is scaled smoothly from it.
    */
   static Pixels copy(int width, int height, byte[] rgb) {
-    // ceil(longer / step) >= COPY_SIDE for the largest such step (longer / COPY_SIDE, rounded down,
-    // copied 449-895 px frames whole, up to 2.4 MB)
+    // ceil(longer / step) >= COPY_SIDE for the largest such step. Frames up to 894 px are copied
+    // whole (up to 2.4 MB: no step of 2 keeps COPY_SIDE); longer / COPY_SIDE, rounded down, gave
+    // some lengths a step one short, e.g. 895 px copied whole.
     int step = Math.max(1, (Math.max(width, height) - 1) / (COPY_SIDE - 1));
     if (step == 1) {
       return new Pixels(width, height, Arrays.copyOf(rgb, 3 * width * height));

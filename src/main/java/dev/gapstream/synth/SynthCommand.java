@@ -85,8 +85,9 @@ public final class SynthCommand implements Callable<Integer> {
     Random formats = new Random(~seed);
     int digits = Math.max(6, String.valueOf(count).length());
     // labels.csv appears whole, once the last frame is written: a run stopped half-way left one that
-    // looked like a finished data set.
+    // looked like a finished data set. An earlier run's goes first, as its frames are overwritten.
     Path partial = out.resolve("labels.csv.partial");
+    Files.deleteIfExists(out.resolve("labels.csv"));
     try (BufferedWriter csv = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
       csv.write("file,label,x0,y0,x1,y1,width,height\n");
       for (int i = 0; i < count; i++) {

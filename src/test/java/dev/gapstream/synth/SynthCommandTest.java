@@ -105,11 +105,20 @@ class SynthCommandTest {
     assertThat(run.err()).contains("--out: " + file + " exists and is not a directory");
   }
 
-  /** labels.csv appears only once every frame is written; none is left half-written. */
+  /**
+   * labels.csv appears only once every frame is written: a run that fails half-way leaves none, not
+   * even an earlier run's, whose frames it has partly overwritten.
+   */
   @Test
-  void labelsCsvAppearsWhole() throws IOException {
+  void labelsCsvAppearsOnlyOnceEveryFrameIsWritten() throws IOException {
     Main.commandLine().execute("synth", "--out", dir.toString(), "--count", "4", "--seed", "3");
     assertThat(Files.readAllLines(dir.resolve("labels.csv"))).hasSize(5);
     assertThat(dir.resolve("labels.csv.partial")).doesNotExist();
+
+    Files.delete(dir.resolve("frame-000002.png"));
+    Files.createDirectory(dir.resolve("frame-000002.png")); // the third frame cannot be written
+    CliRun failed = CliRun.of("synth", "--out", dir.toString(), "--count", "4", "--seed", "4");
+    assertThat(failed.code()).isNotZero();
+    assertThat(dir.resolve("labels.csv")).doesNotExist();
   }
 }
