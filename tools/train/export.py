@@ -107,20 +107,24 @@ def write_descriptor(out_dir):
         f.write("\n")
 
 
-def export_all(model, out_dir, eval_dir, eval_groups):
-    """Writes model.onnx, reference/ and model.json into out_dir. They are made and checked in a
-    staging directory beside it first: a failed check used to leave a new model.onnx beside the old
-    model.json and reference tensors."""
+def export_all(model, out_dir, eval_dir, eval_groups, metrics):
+    """Writes model.onnx, reference/, model.json and metrics.json into out_dir. They are made and
+    checked in a staging directory beside it first, which goes whatever happens: a failed check
+    used to leave a new model.onnx beside the old model.json and reference tensors."""
     staging = os.path.normpath(out_dir) + ".export"
     shutil.rmtree(staging, ignore_errors=True)
     os.makedirs(staging)
-    model.eval()
-    export_onnx(model, os.path.join(staging, "model.onnx"))
-    model.eval()
-    write_reference(model, staging, eval_dir, eval_groups)
-    write_descriptor(staging)
-    os.makedirs(out_dir, exist_ok=True)
-    shutil.rmtree(os.path.join(out_dir, "reference"), ignore_errors=True)
-    for name in ("reference", "model.json", "model.onnx"):
-        os.replace(os.path.join(staging, name), os.path.join(out_dir, name))
-    os.rmdir(staging)
+    try:
+        model.eval()
+        export_onnx(model, os.path.join(staging, "model.onnx"))
+        model.eval()
+        write_reference(model, staging, eval_dir, eval_groups)
+        write_descriptor(staging)
+        with open(os.path.join(staging, "metrics.json"), "w") as f:
+            json.dump(metrics, f, indent=1)
+        os.makedirs(out_dir, exist_ok=True)
+        shutil.rmtree(os.path.join(out_dir, "reference"), ignore_errors=True)
+        for name in ("reference", "model.json", "metrics.json", "model.onnx"):
+            os.replace(os.path.join(staging, name), os.path.join(out_dir, name))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

@@ -13,7 +13,6 @@ Run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14, onnx 1.12, PIL
 """
 import argparse
 import csv
-import json
 import math
 import os
 import random
@@ -172,20 +171,24 @@ def train(args, model, groups, eval_groups):
                 f"lr {sched.get_last_lr()[0]:.2e} {seen / (time.time() - tick):.0f} img/s elapsed {el / 60:.1f} min "
                 f"eta {(total - step - 1) * el / (step + 1) / 60:.1f} min")
             running, seen, tick = 0.0, 0, time.time()
-    save_checkpoint(args, model, args.epochs - 1, final=True)
     return time.time() - start
 
 
-def save_checkpoint(args, model, epoch, final):
-    """The weights after `epoch`, and whether training ended there (what --skip-train may export)."""
+def save_checkpoint(args, model, epoch, final, training=None):
+    """The weights after `epoch`, whether training ended there (what --skip-train may export) and,
+    when it did, how it was trained (`training`: what metrics.json records of it). Written beside
+    checkpoint.pt and renamed over it: a run killed while saving leaves the previous one whole."""
     os.makedirs(args.work, exist_ok=True)
-    torch.save({"state_dict": model.state_dict(), "epoch": epoch, "epochs": args.epochs, "final": final},
-               os.path.join(args.work, "checkpoint.pt"))
+    path = os.path.join(args.work, "checkpoint.pt")
+    torch.save({"state_dict": model.state_dict(), "epoch": epoch, "epochs": args.epochs, "final": final,
+                "training": training}, path + ".partial")
+    os.replace(path + ".partial", path)
     log(f"checkpoint saved ({'final' if final else f'epoch {epoch}'})")
 
 
 def load_checkpoint(args, model):
-    """The checkpoint's weights into `model`; refuses one from a run that stopped before its end."""
+    """The checkpoint's weights into `model`, and how they were trained (only the epochs, from a
+    checkpoint saved before that was recorded); refuses one from a run that stopped before its end."""
     path = os.path.join(args.work, "checkpoint.pt")
     saved = torch.load(path)
     if "state_dict" not in saved:
@@ -194,7 +197,7 @@ def load_checkpoint(args, model):
         raise SystemExit(f"{path}: saved after epoch {saved['epoch'] + 1} of {saved['epochs']} by a run that did not"
                          " finish; exporting it would ship a half-trained model: train again")
     model.load_state_dict(saved["state_dict"])
-    return saved["epochs"]
+    return saved.get("training") or {"epochs": saved["epochs"]}
 
 
 def main():
@@ -230,15 +233,18 @@ def main():
     eval_groups = load(eval_dir)
     log(f"eval set loaded ({sum(len(v[1]) for v in eval_groups.values())} frames)")
     model = GapNet(len(LABELS))
-    train_seconds = None
-    epochs = args.epochs
+    command = "/usr/bin/python3 " + " ".join(sys.argv)
     if args.skip_train:
-        epochs = load_checkpoint(args, model)
+        # The training's own record, not this export's arguments: re-exporting keeps its provenance.
+        training = load_checkpoint(args, model)
     else:
         groups = load(train_dir)
         log(f"train set loaded ({sum(len(v[1]) for v in groups.values())} frames) in {time.time() - t:.0f}s")
         train_seconds = train(args, model, groups, eval_groups)
         del groups
+        training = {"trainSeed": args.train_seed, "trainCount": args.train_count, "epochs": args.epochs,
+                    "trainSeconds": train_seconds, "command": command}
+        save_checkpoint(args, model, args.epochs - 1, final=True, training=training)
     model.eval()
     res = evaluate(model, eval_groups)
     log(f"final eval on seed {args.eval_seed}: top1 {res['top1']:.4f} cam-in-box {res['camPeakInBox']:.4f}")
@@ -246,13 +252,13 @@ def main():
         log(f"  {k}: n {v['n']} top1 {v['top1']:.4f} cam-in-box {v['camPeakInBox']:.4f}")
 
     import export  # local module; imported late so training does not need onnx
-    export.export_all(model, args.out, eval_dir, eval_groups)
     metrics = {"eval": res, "evalSeed": args.eval_seed, "evalCount": args.eval_count,
-               "trainSeed": args.train_seed, "trainCount": args.train_count, "epochs": epochs,
-               "trainSeconds": train_seconds, "params": count_params(model),
-               "command": "/usr/bin/python3 " + " ".join(sys.argv)}
-    with open(os.path.join(args.out, "metrics.json"), "w") as f:
-        json.dump(metrics, f, indent=1)
+               "trainSeed": None, "trainCount": None, "epochs": None, "trainSeconds": None,
+               "params": count_params(model), "command": None}
+    metrics.update(training)
+    if args.skip_train:
+        metrics["exportCommand"] = command
+    export.export_all(model, args.out, eval_dir, eval_groups, metrics)
     log("done")
 
 
