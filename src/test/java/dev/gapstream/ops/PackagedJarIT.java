@@ -56,6 +56,28 @@ class PackagedJarIT {
   }
 
   /**
+   * README's launcher, reached through a symbolic link from another directory: it finds its
+   * project, takes the jar {@code package} has just built as it is (no build: its sources are not
+   * newer), and runs it.
+   */
+  @Test
+  void theLauncherRunsTheJarFromAnotherDirectory(@TempDir Path dir) throws Exception {
+    Path home = Path.of(System.getProperty("gapstream.home"));
+    Path link = Files.createSymbolicLink(dir.resolve("gs"), home.resolve("gapstream"));
+    Path out = dir.resolve("stdout");
+    Path err = dir.resolve("stderr");
+    Process p = new ProcessBuilder(link.toString(), "--version")
+        .directory(dir.toFile())
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as(Files.readString(err)).isZero();
+    assertThat(Files.readString(err)).doesNotContain("building");
+    assertThat(Files.readString(out).strip()).isEqualTo("gapstream " + System.getProperty("gapstream.version"));
+  }
+
+  /**
    * README's main job from the jar alone: the embedded KRaft broker, the shipped model in ONNX
    * Runtime (its native library unpacked from the jar in lib/), the pipeline, one prediction per
    * frame.
