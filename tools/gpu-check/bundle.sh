@@ -57,7 +57,12 @@ for lib in libjpeg.so.62 liblcms2.so.2 libpng16.so.16 libz.so.1 libgif.so.7 libf
   cp -L "/usr/lib/x86_64-linux-gnu/$lib" "$g/syslib/"
 done
 cp target/gapstream.jar "$g/"
-cp target/lib/*.jar "$g/lib/"
+# The jars the manifest's Class-Path names, not all of target/lib: copy-dependencies never empties
+# it, so an earlier build's versions may lie there too, and run.sh's class path would list both.
+for jar in $(unzip -p target/gapstream.jar META-INF/MANIFEST.MF | tr -d '\r' \
+    | awk '/^Class-Path: /{c=1; s=substr($0,13); next} c&&/^ /{s=s substr($0,2); next} {c=0} END{print s}'); do
+  cp "target/$jar" "$g/lib/"
+done
 zip -q -d "$g/lib/onnxruntime-$ort.jar" 'ai/onnxruntime/native/*'  # run.sh names the libraries' folder
 ./mvnw -q -B -Pjmh test-compile  # the JMH benchmarks too, for run.sh's JMH=
 cp -r target/test-classes "$g/"

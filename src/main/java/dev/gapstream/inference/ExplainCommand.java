@@ -8,10 +8,12 @@ import dev.gapstream.GapstreamException;
 import dev.gapstream.ingest.RgbPixels;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -176,11 +178,14 @@ public final class ExplainCommand implements Callable<Integer> {
         String.format(Locale.ROOT, "%s %.2f", model.label(best.index()), best.score());
     BufferedImage overlay = CamOverlay.render(frame, e.cam(), caption);
     Path target = out.toAbsolutePath();
-    Path partial = null;
+    // Created as any new file is (the umask's permissions: a temporary file's would be 0600).
+    Path partial = target.resolveSibling(
+        "." + target.getFileName() + "." + ProcessHandle.current().pid() + ".partial");
     try {
-      partial = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".partial");
-      if (!ImageIO.write(overlay, format, partial.toFile())) {
-        throw new GapstreamException("--out " + out + ": no image writer for this format");
+      try (OutputStream o = Files.newOutputStream(partial, StandardOpenOption.CREATE_NEW)) {
+        if (!ImageIO.write(overlay, format, o)) {
+          throw new GapstreamException("--out " + out + ": no image writer for this format");
+        }
       }
       // Same directory, so the rename is atomic.
       Files.move(partial, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -176,7 +176,7 @@ class ExplainCommandTest {
 
   /**
    * An overlay is written beside its name and moved into place: an existing file is replaced
-   * whole, and no partial file is left in the directory.
+   * whole, no partial file is left in the directory, and the overlay has a new file's permissions.
    */
   @Test
   void anOverlayReplacesAnOldOneWholeAndLeavesNothingElse(@TempDir Path dir) throws Exception {
@@ -191,6 +191,9 @@ class ExplainCommandTest {
     try (var files = Files.list(dir)) {
       assertThat(files.map(p -> p.getFileName().toString())).containsExactlyInAnyOrder("frame.png", "overlay.png");
     }
+    // Readable as any new file is, not private as a temporary file would be (0600).
+    Path probe = Files.createFile(dir.resolve("probe"));
+    assertThat(Files.getPosixFilePermissions(overlay)).isEqualTo(Files.getPosixFilePermissions(probe));
   }
 
   /**

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,13 @@ import org.junit.jupiter.api.io.TempDir;
 class PackagedJarIT {
 
   private record Run(int code, String out, String err) {}
+
+  @BeforeAll
+  static void onTheJar() {
+    assertThat(System.getProperty("gapstream.jar"))
+        .as("failsafe's gapstream.jar: run this after package, with -Dit.test=PackagedJarIT, not -Dtest")
+        .isNotNull();
+  }
 
   private static Run gapstream(Path dir, String... args) throws Exception {
     List<String> command = new ArrayList<>();
@@ -71,7 +79,11 @@ class PackagedJarIT {
         .redirectOutput(out.toFile())
         .redirectError(err.toFile())
         .start();
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    try {
+      assertThat(p.waitFor(2, TimeUnit.MINUTES)).as(Files.readString(err)).isTrue();
+    } finally {
+      p.destroyForcibly();
+    }
     assertThat(p.exitValue()).as(Files.readString(err)).isZero();
     assertThat(Files.readString(err)).doesNotContain("building");
     assertThat(Files.readString(out).strip()).isEqualTo("gapstream " + System.getProperty("gapstream.version"));
