@@ -10,6 +10,8 @@ import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
 import dev.gapstream.synth.SynthCommand;
 import dev.gapstream.synth.FrameSize;
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -45,8 +47,9 @@ public final class Main {
       System.setProperty("java.awt.headless", "true");
     }
     int code;
+    CommandLine cli = commandLine();
     try {
-      code = commandLine().execute(args);
+      code = cli.execute(args);
     } catch (Throwable t) {
       // Not a command's failure (picocli handles those): an Error, e.g. a native library that did
       // not load, whose cause says why.
@@ -54,6 +57,10 @@ public final class Main {
       System.err.println("gapstream: " + t + (root == t ? "" : " (caused by " + root + ")"));
       code = 1;
     }
+    // picocli's writers flush on println only; System.exit would drop what a command print()ed last
+    // (config --keys printed nothing).
+    cli.getOut().flush();
+    cli.getErr().flush();
     System.exit(code);
   }
 
@@ -66,6 +73,15 @@ public final class Main {
         return FrameSize.parse(text);
       } catch (IllegalArgumentException e) {
         throw new CommandLine.TypeConversionException(e.getMessage());
+      }
+    });
+    // Durations (--timeout, --duration, --since) are ISO-8601; say so, not java.time's parse error.
+    cli.registerConverter(Duration.class, text -> {
+      try {
+        return Duration.parse(text);
+      } catch (DateTimeParseException e) {
+        throw new CommandLine.TypeConversionException(
+            "'" + text + "' is not an ISO-8601 duration, e.g. PT30S, PT5M or PT2H");
       }
     });
     cli.setExecutionExceptionHandler(

@@ -33,6 +33,7 @@ public final class ConfigCommand implements Callable<Integer> {
   public Integer call() {
     if (keys) {
       spec.commandLine().getOut().print(keyTable());
+      spec.commandLine().getOut().flush();
     } else {
       GapstreamConfig effective = config.load(Map.of());
       effective.inference().existingModelFile(); // run would refuse to start without it

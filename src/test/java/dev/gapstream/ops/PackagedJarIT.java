@@ -64,6 +64,19 @@ class PackagedJarIT {
   }
 
   /**
+   * What a command prints last reaches the terminal before the JVM exits: {@code config --keys}
+   * print()ed its table unflushed, and the process printed nothing (in-process tests read picocli's
+   * writer, so only a process shows it).
+   */
+  @Test
+  void configKeysPrintsItsTableFromAProcess(@TempDir Path dir) throws Exception {
+    Run r = gapstream(dir, "config", "--keys");
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).startsWith("| key |").contains("| `batch.max.size` |");
+    assertThat(r.out().lines().count()).isGreaterThan(30);
+  }
+
+  /**
    * README's launcher, reached through a symbolic link from another directory: it finds its
    * project, takes the jar {@code package} has just built as it is (no build: its sources are not
    * newer), and runs it.

@@ -1,0 +1,29 @@
+package dev.gapstream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** What every command shares: the converters {@link Main#commandLine()} registers. */
+class CommandLineTest {
+
+  /** A duration that does not parse asks for ISO-8601, not java.time's parse error. */
+  @Test
+  void aDurationThatDoesNotParseAsksForIso8601() {
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+
+    int code = cli.execute("demo", "--timeout", "5s");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("--timeout")
+        .contains("'5s' is not an ISO-8601 duration, e.g. PT30S, PT5M or PT2H")
+        .doesNotContain("java.time");
+  }
+}
