@@ -263,7 +263,10 @@ public final class GapstreamService implements AutoCloseable {
     // Frames of up to ingest.max.frame.bytes go in, and their dead letters with them come out:
     // the broker takes what the pipeline's producer sends (Kafka's own default is 1 MB).
     String frameSized = frameSizedRequests(config.ingest().maxFrameBytes()).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
-    var builder = EmbeddedKafka.builder().port(embedded.port()).brokerProperty("message.max.bytes", frameSized);
+    var builder = EmbeddedKafka.builder().port(embedded.port()).brokerProperty("message.max.bytes", frameSized)
+        // Only the topics made below: a misspelt topic (`produce -t framez`) is an error, not a new
+        // topic that takes frames nothing reads.
+        .brokerProperty("auto.create.topics.enable", "false");
     if (embedded.dataDir() != null) {
       builder.dataDir(embedded.dataDir());
     }

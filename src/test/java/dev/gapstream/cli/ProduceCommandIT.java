@@ -226,6 +226,16 @@ class ProduceCommandIT {
       assertThat(letters.get(0).value()).as("the frame, whole").isEqualTo(big);
       assertThat(read(service.bootstrapServers(), "predictions", 1))
           .extracting(r -> text(r.key())).containsExactly("small.jpg");
+
+      // The embedded broker makes no topic on first use: a misspelt one is an error, not a new
+      // topic taking frames that nothing reads (it used to send 2/2 there and exit 0).
+      CliRun misspelt = CliRun.of(
+          "produce", dir.toString(), "-b", service.bootstrapServers(), "-t", "framez", "-X", "max.block.ms=2000");
+      assertThat(misspelt.code()).isEqualTo(1);
+      assertThat(misspelt.err()).contains("--topic: cannot send to topic 'framez'");
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", service.bootstrapServers()))) {
+        assertThat(admin.listTopics().names().get()).doesNotContain("framez");
+      }
     }
   }
 
