@@ -25,7 +25,7 @@ public final class InspectCommand implements Callable<Integer> {
 
   @Parameters(
       paramLabel = "MODEL.onnx",
-      description = "The ONNX model (model.json beside it is used).")
+      description = "The ONNX model, or its directory (model.json beside it is used).")
   Path model;
 
   @Option(names = "--json", description = "Print the report as JSON.")
@@ -35,7 +35,7 @@ public final class InspectCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ModelAnalysis a = ModelAnalysis.analyze(model);
+    ModelAnalysis a = ModelAnalysis.analyze(ModelSpec.modelFile(model)); // a directory as run takes it
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(

@@ -3,6 +3,7 @@ package dev.gapstream.synth;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -79,7 +80,16 @@ public final class SynthCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new ParameterException(spec.commandLine(), "--out: " + out + " exists and is not a directory");
     }
-    Files.createDirectories(out);
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      // FileSystemException's message is often the path alone ("/proc/x"): say what failed, and why
+      String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason() : e.toString();
+      throw new ParameterException(spec.commandLine(), "--out: cannot create " + out + ": " + why);
+    }
+    if (!Files.isWritable(out)) {
+      throw new ParameterException(spec.commandLine(), "--out: " + out + " is not writable");
+    }
     SyntheticFrames frames = new SyntheticFrames(seed, frameSizes);
     // A separate stream for the format choice, so --format does not change the frames themselves.
     Random formats = new Random(~seed);

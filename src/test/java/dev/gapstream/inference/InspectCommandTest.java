@@ -68,6 +68,15 @@ class InspectCommandTest {
         .contains("FC head   401,412 params");
   }
 
+  /** A model's directory, as inference.model.path and explain --model take it. */
+  @Test
+  void aModelsDirectoryIsInspectedAsItsModelOnnx(@TempDir Path dir) throws Exception {
+    Files.copy(TestModels.ensure("tiny-linear"), dir.resolve("model.onnx"));
+    Run r = inspect(dir.toString());
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(r.out()).contains("total 260 = body 224 + head 36");
+  }
+
   @Test
   void nonOnnxFileIsAOneLineErrorWithExitCode2(@TempDir Path dir) throws Exception {
     Path text = Files.writeString(dir.resolve("cat.jpg"), "definitely not a model\n");

@@ -105,6 +105,16 @@ class SynthCommandTest {
     assertThat(run.err()).contains("--out: " + file + " exists and is not a directory");
   }
 
+  /** A directory that cannot be made is a usage error that says which and why, not the path alone. */
+  @Test
+  void anOutThatCannotBeMadeIsAUsageErrorSayingWhy() throws IOException {
+    Path file = Files.writeString(dir.resolve("notes.txt"), "not a directory");
+    Path under = file.resolve("frames");
+    CliRun run = CliRun.of("synth", "--out", under.toString(), "--count", "1");
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains("--out: cannot create " + under + ": ");
+  }
+
   /**
    * labels.csv appears only once every frame is written: a run that fails half-way leaves none, not
    * even an earlier run's, whose frames it has partly overwritten.
