@@ -1,8 +1,18 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.GapstreamException;
+import dev.gapstream.config.ConfigLoader;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.ClientDnsLookup;
+import org.apache.kafka.clients.ClientUtils;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Option;
 
 /** Where a command's own Kafka clients connect: {@code -b} and {@code -X} (security settings). */
@@ -18,10 +28,59 @@ final class KafkaClientOptions {
           + " -X security.protocol=SASL_SSL -X sasl.mechanism=SCRAM-SHA-512.")
   Map<String, String> properties = new LinkedHashMap<>();
 
-  /** The {@code -X} properties with {@code bootstrap.servers}. */
+  /** The {@code -X} properties with {@code bootstrap.servers}, checked by {@link #check}. */
   Map<String, String> client() {
+    check(bootstrapServers, properties);
     Map<String, String> client = new LinkedHashMap<>(properties);
     client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     return client;
+  }
+
+  /**
+   * Refuses, naming {@code -b} or {@code -X}, what the Kafka client would refuse or pass over: a
+   * broker address that does not parse or resolve, a setting no client has (the client logs a
+   * misspelt one as unused and goes on without it), a value of the wrong type or range. Before,
+   * a typo in {@code -X delivery.timout.ms} was dropped unsaid, and a bad address or value came
+   * back as "Failed to construct kafka producer".
+   *
+   * @throws GapstreamException (exit 2) naming the option
+   */
+  static void check(String bootstrapServers, Map<String, String> properties) {
+    try {
+      ClientUtils.parseAndValidateAddresses(
+          List.of(bootstrapServers.split(",")), ClientDnsLookup.USE_ALL_DNS_IPS);
+    } catch (ConfigException e) {
+      throw new GapstreamException("-b " + bootstrapServers + ": " + e.getMessage());
+    }
+    check(properties);
+  }
+
+  /** The {@code -X} half of {@link #check(String, Map)}. */
+  static void check(Map<String, String> properties) {
+    Map<String, ConfigDef.ConfigKey> keys = new HashMap<>(ConsumerConfig.configDef().configKeys());
+    keys.putAll(ProducerConfig.configDef().configKeys());
+    properties.forEach((name, value) -> {
+      ConfigDef.ConfigKey key = keys.get(name);
+      if (key == null) {
+        // A config provider's own settings (config.providers.<alias>.class, .param.*) are named by
+        // the user: secrets such as sasl.jaas.config=${file:...} need them.
+        if (name.startsWith("config.providers.")) {
+          return;
+        }
+        throw new GapstreamException(
+            "-X " + name + ": no Kafka client has this setting" + ConfigLoader.suggestion(name, keys.keySet()));
+      }
+      if (value.contains("${")) {
+        return; // resolved by a config provider when the client starts
+      }
+      try {
+        Object parsed = ConfigDef.parseType(name, value, key.type);
+        if (key.validator != null) {
+          key.validator.ensureValid(name, parsed);
+        }
+      } catch (ConfigException e) {
+        throw new GapstreamException("-X " + name + "=" + value + ": " + e.getMessage());
+      }
+    });
   }
 }

@@ -470,6 +470,7 @@ public final class ReplayCommand implements Callable<Integer> {
     GapstreamConfig service = config.load(Map.of());
     int maxFrameBytes = service.ingest().maxFrameBytes();
     if (bootstrapServers != null) {
+      KafkaClientOptions.check(bootstrapServers, properties);
       Map<String, String> client = new LinkedHashMap<>(properties);
       client.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
       return new Clients(
@@ -482,6 +483,7 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(),
           "replay needs a broker: -b HOST:PORT, or " + ConfigKeys.KAFKA_BOOTSTRAP_SERVERS + " in the configuration");
     }
+    KafkaClientOptions.check(properties);
     Map<String, String> consumer = new LinkedHashMap<>(service.kafka().consumer());
     Map<String, String> producer = new LinkedHashMap<>(service.kafka().producer());
     for (Map<String, String> client : List.of(consumer, producer)) {

@@ -434,7 +434,8 @@ public final class ConfigLoader {
     }
   }
 
-  private static String suggestion(String key, Set<String> known) {
+  /** {@code "; did you mean K?"} for the nearest of {@code known} within three edits, else empty. */
+  public static String suggestion(String key, Set<String> known) {
     return known.stream()
         .min(Comparator.comparingInt(k -> EditDistance.between(k, key)))
         .filter(k -> EditDistance.between(k, key) <= 3)

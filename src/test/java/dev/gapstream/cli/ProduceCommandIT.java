@@ -202,6 +202,20 @@ class ProduceCommandIT {
     CliRun rate = CliRun.of("produce", dir.toString(), "-b", broker, "--rate", "-5");
     assertThat(rate.code()).isEqualTo(2);
     assertThat(rate.err()).contains("--rate: 0 (as fast as possible) or more");
+    // What the client would drop unsaid (a misspelt setting) or report as "Failed to construct
+    // kafka producer", named as the option that gave it.
+    CliRun misspelt = CliRun.of("produce", dir.toString(), "-b", broker, "-X", "delivery.timout.ms=100");
+    assertThat(misspelt.code()).isEqualTo(2);
+    assertThat(misspelt.err())
+        .contains("-X delivery.timout.ms: no Kafka client has this setting; did you mean delivery.timeout.ms?");
+
+    CliRun badValue = CliRun.of("produce", dir.toString(), "-b", broker, "-X", "delivery.timeout.ms=abc");
+    assertThat(badValue.code()).isEqualTo(2);
+    assertThat(badValue.err()).contains("-X delivery.timeout.ms=abc: Invalid value abc");
+
+    CliRun nowhere = CliRun.of("produce", dir.toString(), "-b", "no-such-host.invalid:9092");
+    assertThat(nowhere.code()).isEqualTo(2);
+    assertThat(nowhere.err()).contains("-b no-such-host.invalid:9092: No resolvable bootstrap urls");
   }
 
   /**
