@@ -49,6 +49,7 @@ import java.util.function.Supplier;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InterruptException;
@@ -286,11 +287,13 @@ public final class PipelineVerticle extends VerticleBase {
     long maxBlockMs = maxBlockMs(settings.producerConfig());
     slowLookupTimer = vertx.setTimer(slowLookupWarningMs(maxBlockMs), id -> LOG.warn(
         "Not consuming {} yet: still looking up the output topics '{}' ({}) and '{}' ({}); a lookup"
-            + " waits up to {} ms ({}) for a topic the cluster does not have",
+            + " waits up to {} ms ({}) for brokers that do not answer ({} {}) or a topic the cluster does"
+            + " not have",
         settings.framesTopic(),
         settings.predictionsTopic(), ConfigKeys.TOPICS_PREDICTIONS,
         settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
-        maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG));
+        maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG,
+        ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, settings.producerConfig().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)));
   }
 
   /** The producer's {@code max.block.ms}: what a lookup of a topic the cluster lacks waits. */

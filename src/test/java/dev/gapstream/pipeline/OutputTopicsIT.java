@@ -63,7 +63,8 @@ class OutputTopicsIT {
             assertThat(lines(log, Level.WARN)).anySatisfy(line -> assertThat(line)
                 .contains("Not consuming frames yet: still looking up the output topics")
                 .contains("'predictions' (topics.predictions) and 'frames.dlq' (topics.dlq)")
-                .contains("waits up to 1000 ms (kafka.producer.max.block.ms)")));
+                .contains("waits up to 1000 ms (kafka.producer.max.block.ms) for brokers that do not answer"
+                    + " (kafka.bootstrap.servers " + broker.bootstrapServers() + ") or a topic the cluster does not have")));
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
             assertThat(lines(log, Level.ERROR)).anySatisfy(line -> assertThat(line)
                 .contains("Not consuming frames until the pipeline can publish")
