@@ -5,6 +5,7 @@ import dev.gapstream.cli.DemoCommand;
 import dev.gapstream.cli.LoadCommand;
 import dev.gapstream.cli.ProduceCommand;
 import dev.gapstream.cli.ReplayCommand;
+import dev.gapstream.config.ConfigException;
 import dev.gapstream.cli.RunCommand;
 import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
@@ -92,10 +93,19 @@ public final class Main {
     return cli;
   }
 
-  /** The message, then the innermost cause's, so a wrapped failure still says why. */
+  /**
+   * The message, then the innermost cause's, so a wrapped failure still says why; not where the
+   * message already says it (a configuration error is phrased from its key, and some messages
+   * quote their cause).
+   */
   static String describe(Throwable ex) {
     Throwable root = rootCause(ex);
-    return root == ex ? String.valueOf(ex.getMessage()) : ex.getMessage() + " (caused by " + root + ")";
+    String message = String.valueOf(ex.getMessage());
+    if (root == ex || ex instanceof ConfigException
+        || (root.getMessage() != null && message.contains(root.getMessage()))) {
+      return message;
+    }
+    return message + " (caused by " + root + ")";
   }
 
   private static Throwable rootCause(Throwable ex) {

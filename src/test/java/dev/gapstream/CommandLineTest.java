@@ -10,6 +10,22 @@ import picocli.CommandLine;
 /** What every command shares: the converters {@link Main#commandLine()} registers. */
 class CommandLineTest {
 
+  /** A configuration error is phrased from its key: no Java exception after it. */
+  @Test
+  void aBadValueIsNamedWithoutTheJavaExceptionBehindIt() {
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+
+    int code = cli.execute("config", "--set", "ingest.max.frame.bytes=8XB");
+
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString())
+        .contains("ingest.max.frame.bytes: \"8XB\" is not a byte size")
+        .doesNotContain("NumberFormatException");
+  }
+
   /** A duration that does not parse asks for ISO-8601, not java.time's parse error. */
   @Test
   void aDurationThatDoesNotParseAsksForIso8601() {

@@ -75,9 +75,14 @@ public final class ExplainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws IOException {
-    if (!(threshold >= 0 && threshold <= 1) || top < 1 || maxSide < -1) {
-      throw new GapstreamException(
-          "--threshold must be in [0, 1], --top at least 1 and --max-side at least -1");
+    if (!(threshold >= 0 && threshold <= 1)) {
+      throw new GapstreamException("--threshold: in [0, 1], got " + threshold);
+    }
+    if (top < 1) {
+      throw new GapstreamException("--top: at least 1, got " + top);
+    }
+    if (maxSide < -1) {
+      throw new GapstreamException("--max-side: -1 (the model's), 0 (the image's own) or a size, got " + maxSide);
     }
     String overlayFormat = out == null ? null : overlayFormat(out, image);
     // The frame as the pipeline sees it (8-bit RGB, grey values as they are): scored and drawn on.
@@ -115,6 +120,9 @@ public final class ExplainCommand implements Callable<Integer> {
    * @throws GapstreamException naming the file when it is missing or not a decodable image
    */
   static BufferedImage readImage(Path file) {
+    if (Files.isDirectory(file)) {
+      throw new GapstreamException(file + ": a directory, not an image file");
+    }
     if (!Files.isRegularFile(file)) {
       throw new GapstreamException(file + ": no such image file");
     }

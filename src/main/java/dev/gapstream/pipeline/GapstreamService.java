@@ -254,6 +254,13 @@ public final class GapstreamService implements AutoCloseable {
     } catch (RuntimeException e) {
       throw e;
     } catch (Exception e) {
+      // A wrapped failure of our own (a start-up future's: "http.port=8081: cannot listen ...") says
+      // itself; wrapping it again printed "failed to start: dev.gapstream.GapstreamException: ...".
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof dev.gapstream.GapstreamException own) {
+          throw own;
+        }
+      }
       throw new dev.gapstream.GapstreamException("gapstream failed to start: " + e.getMessage(), e);
     }
   }

@@ -244,5 +244,18 @@ class ExplainCommandTest {
     Run missing = explain(dir.resolve("nope.jpg").toString(), "--model", model);
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("nope.jpg: no such image file");
+
+    Run directory = explain(dir.toString(), "--model", model);
+    assertThat(directory.code()).isEqualTo(2);
+    assertThat(directory.err()).contains(dir + ": a directory, not an image file");
+  }
+
+  /** Each bad option is named by itself, with what it got. */
+  @Test
+  void eachBadOptionIsNamed(@TempDir Path dir) throws Exception {
+    Path frame = disk(dir, 64, 48);
+    assertThat(explain(frame.toString(), "--top", "0").err()).contains("--top: at least 1, got 0");
+    assertThat(explain(frame.toString(), "--threshold", "1.5").err()).contains("--threshold: in [0, 1], got 1.5");
+    assertThat(explain(frame.toString(), "--max-side", "-2").err()).contains("--max-side: -1 (the model's)");
   }
 }
