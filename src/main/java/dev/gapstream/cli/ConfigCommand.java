@@ -3,6 +3,7 @@ package dev.gapstream.cli;
 import dev.gapstream.config.ConfigDef;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.ModelSpec;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -36,7 +37,9 @@ public final class ConfigCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
     } else {
       GapstreamConfig effective = config.load(Map.of());
-      effective.inference().existingModelFile(); // run would refuse to start without it
+      // run would refuse to start without it, or with a file that is no ONNX model or whose
+      // model.json does not fit it: read both as run does (the graph only, no session)
+      ModelSpec.load(effective.inference().existingModelFile());
       spec.commandLine().getOut().println(effective.redactedView());
     }
     return 0;

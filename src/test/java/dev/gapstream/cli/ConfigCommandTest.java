@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.Main;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code config} validates a configuration as {@code run} would before it is deployed: a bad value
@@ -28,6 +30,17 @@ class ConfigCommandTest {
 
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains("inference.model.path=/nonexistent/m.onnx: no such model file");
+    assertThat(run.out()).isEmpty();
+  }
+
+  /** A model file that is no ONNX model is refused by config as run refuses it, not passed. */
+  @Test
+  void aFileThatIsNoModelIsRefused(@TempDir Path dir) throws Exception {
+    Path yaml = Files.writeString(dir.resolve("model.onnx"), "batch:\n  max.size: 8\n");
+    CliRun run = CliRun.of("config", "--set", "inference.model.path=" + yaml);
+
+    assertThat(run.code()).isEqualTo(2);
+    assertThat(run.err()).contains(yaml.toString()).contains("not an ONNX model");
     assertThat(run.out()).isEmpty();
   }
 
