@@ -99,14 +99,15 @@ public final class GapstreamService implements AutoCloseable {
     try {
       this.config = config;
       LOG.info("Effective configuration:\n{}", config.redactedView());
-      Path modelFile = config.inference().existingModelFile(); // before a broker starts for nothing
+      // The model file and its descriptor read before a broker starts for nothing.
+      Path modelFile = config.inference().existingModelFile();
+      ModelSpec spec = ModelSpec.load(modelFile);
       broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
       if (broker != null) {
         started.push(broker);
       }
       giveUpIfExiting();
       bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-      ModelSpec spec = ModelSpec.load(modelFile);
       FrameDecoder decoder = decoder(config, spec);
       int maxSide = decoder.limits().maxSide();
       if (maxSide > 0) {

@@ -60,6 +60,23 @@ class StartFailureIT {
   }
 
   /**
+   * A file that is no ONNX model is refused before the embedded broker starts for nothing: with the
+   * broker's port taken, the start names the model, not the port.
+   */
+  @Test
+  void aFileThatIsNoModelFailsTheStartBeforeTheBroker(@TempDir Path tmp) throws Exception {
+    Path notAModel = Files.writeString(tmp.resolve("model.onnx"), "batch:\n  max.size: 8\n");
+    try (ServerSocket taken = new ServerSocket(0)) {
+      Map<String, String> settings = Map.of(
+          "inference.model.path", notAModel.toString(), "kafka.embedded.port", String.valueOf(taken.getLocalPort()));
+      assertThatThrownBy(() -> TestPipelines.start(settings))
+          .isInstanceOf(GapstreamException.class)
+          .hasMessageContaining(notAModel.toString())
+          .hasMessageContaining("not an ONNX model");
+    }
+  }
+
+  /**
    * Settings the Kafka client refuses together (the consumer protocol sets the session on the
    * broker) fail the start, saying where they came from: the client names only its own key.
    */
