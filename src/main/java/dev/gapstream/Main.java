@@ -48,8 +48,9 @@ public final class Main {
       System.setProperty("java.awt.headless", "true");
     }
     int code;
-    CommandLine cli = commandLine();
+    CommandLine cli = null;
     try {
+      cli = commandLine();
       code = cli.execute(args);
     } catch (Throwable t) {
       // Not a command's failure (picocli handles those): an Error, e.g. a native library that did
@@ -60,8 +61,10 @@ public final class Main {
     }
     // picocli's writers flush on println only; System.exit would drop what a command print()ed last
     // (config --keys printed nothing).
-    cli.getOut().flush();
-    cli.getErr().flush();
+    if (cli != null) {
+      cli.getOut().flush();
+      cli.getErr().flush();
+    }
     System.exit(code);
   }
 
@@ -76,7 +79,7 @@ public final class Main {
         throw new CommandLine.TypeConversionException(e.getMessage());
       }
     });
-    // Durations (--timeout, --duration, --since) are ISO-8601; say so, not java.time's parse error.
+    // Durations (--timeout, --duration) are ISO-8601; say so, not java.time's parse error.
     cli.registerConverter(Duration.class, text -> {
       try {
         return Duration.parse(text);
@@ -102,7 +105,7 @@ public final class Main {
     Throwable root = rootCause(ex);
     String message = String.valueOf(ex.getMessage());
     if (root == ex || ex instanceof ConfigException
-        || (root.getMessage() != null && message.contains(root.getMessage()))) {
+        || (root.getMessage() != null && !root.getMessage().isBlank() && message.contains(root.getMessage()))) {
       return message;
     }
     return message + " (caused by " + root + ")";

@@ -13,6 +13,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.utils.Utils;
 import picocli.CommandLine.Option;
 
 /** Where a command's own Kafka clients connect: {@code -b} and {@code -X} (security settings). */
@@ -46,13 +47,26 @@ final class KafkaClientOptions {
    * @throws GapstreamException (exit 2) naming the option
    */
   static void check(String bootstrapServers, Map<String, String> properties) {
+    check(properties);
     try {
-      ClientUtils.parseAndValidateAddresses(
-          List.of(bootstrapServers.split(",")), ClientDnsLookup.USE_ALL_DNS_IPS);
+      // Split as the client splits it ("a:9092, b:9092" too)
+      @SuppressWarnings("unchecked")
+      List<String> servers = (List<String>) ConfigDef.parseType(
+          CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers, ConfigDef.Type.LIST);
+      String resolveTimeout = properties.get(CommonClientConfigs.BOOTSTRAP_RESOLVE_TIMEOUT_MS_CONFIG);
+      if (resolveTimeout != null && Long.parseLong(resolveTimeout.strip()) > 0) {
+        // The client waits that long for the names to resolve: only their form is checked here.
+        for (String server : servers) {
+          if (Utils.getHost(server) == null || Utils.getPort(server) == null) {
+            throw new ConfigException("Invalid url in bootstrap.servers: " + server);
+          }
+        }
+      } else {
+        ClientUtils.parseAndValidateAddresses(servers, ClientDnsLookup.USE_ALL_DNS_IPS);
+      }
     } catch (ConfigException e) {
       throw new GapstreamException("-b " + bootstrapServers + ": " + e.getMessage());
     }
-    check(properties);
   }
 
   /** The {@code -X} half of {@link #check(String, Map)}. */
@@ -79,7 +93,8 @@ final class KafkaClientOptions {
           key.validator.ensureValid(name, parsed);
         }
       } catch (ConfigException e) {
-        throw new GapstreamException("-X " + name + "=" + value + ": " + e.getMessage());
+        String shown = key.type == ConfigDef.Type.PASSWORD ? "[hidden]" : value;
+        throw new GapstreamException("-X " + name + "=" + shown + ": " + e.getMessage());
       }
     });
   }
