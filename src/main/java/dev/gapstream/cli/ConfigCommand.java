@@ -34,7 +34,6 @@ public final class ConfigCommand implements Callable<Integer> {
   public Integer call() {
     if (keys) {
       spec.commandLine().getOut().print(keyTable());
-      spec.commandLine().getOut().flush();
     } else {
       GapstreamConfig effective = config.load(Map.of());
       // run would refuse to start without it, or with a file that is no ONNX model or whose

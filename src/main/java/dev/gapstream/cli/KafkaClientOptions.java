@@ -74,18 +74,13 @@ final class KafkaClientOptions {
     Map<String, ConfigDef.ConfigKey> keys = new HashMap<>(ConsumerConfig.configDef().configKeys());
     keys.putAll(ProducerConfig.configDef().configKeys());
     properties.forEach((name, value) -> {
-      ConfigDef.ConfigKey key = keys.get(name);
-      if (key == null) {
-        // A config provider's own settings (config.providers.<alias>.class, .param.*) are named by
-        // the user: secrets such as sasl.jaas.config=${file:...} need them.
-        if (name.startsWith("config.providers.")) {
-          return;
-        }
+      if (!ConfigLoader.isClientSetting(name, keys.keySet())) {
         throw new GapstreamException(
             "-X " + name + ": no Kafka client has this setting" + ConfigLoader.suggestion(name, keys.keySet()));
       }
-      if (value.contains("${")) {
-        return; // resolved by a config provider when the client starts
+      ConfigDef.ConfigKey key = keys.get(name);
+      if (key == null || value.contains("${")) {
+        return; // a config provider's own setting, or a value one resolves when the client starts
       }
       try {
         Object parsed = ConfigDef.parseType(name, value, key.type);

@@ -424,14 +424,21 @@ public final class ConfigLoader {
       return;
     }
     String name = key.substring(prefix.length());
-    // A config provider's own settings (config.providers.<alias>.class, .param.*) are named by the
-    // user, and the client reads them: secrets such as sasl.jaas.config=${file:...} need them.
-    if (!clientNames.contains(name) && !name.startsWith(CONFIG_PROVIDERS_PREFIX)) {
+    if (!isClientSetting(name, clientNames)) {
       throw new ConfigException(
           "unknown configuration key " + key + " (from " + origin.get(key) + "): the Kafka "
               + (prefix.equals(ConfigKeys.KAFKA_CONSUMER_PREFIX) ? "consumer" : "producer")
               + " has no setting " + name + suggestion(name, clientNames));
     }
+  }
+
+  /**
+   * Whether a Kafka client reads {@code name}: one of its {@code clientNames}, or a config
+   * provider's own setting ({@code config.providers.<alias>.class}, {@code .param.*}), which the
+   * user names: secrets such as {@code sasl.jaas.config=${file:...}} need them.
+   */
+  public static boolean isClientSetting(String name, Set<String> clientNames) {
+    return clientNames.contains(name) || name.startsWith(CONFIG_PROVIDERS_PREFIX);
   }
 
   /** {@code "; did you mean K?"} for the nearest of {@code known} within three edits, else empty. */
