@@ -8,6 +8,7 @@ import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
+import dev.gapstream.testing.PromText;
 import dev.gapstream.testing.TestPipelines;
 import java.time.Duration;
 import java.util.List;
@@ -61,6 +62,7 @@ class BrokerOutageIT {
           TimeUnit.MILLISECONDS.sleep(200);
         }
         boolean stillNotReady = status(service) == 503;
+        double readyGauge = PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_ready");
         broker.restart();
         long restartedAt = System.nanoTime();
         await().atMost(Duration.ofMinutes(2)).until(() -> status(service) == 200);
@@ -77,6 +79,10 @@ class BrokerOutageIT {
 
         assertThat(notReadyAfterMs).as("readiness went down in the outage").isNotNegative();
         assertThat(stillNotReady).as("and stayed down").isTrue();
+        assertThat(readyGauge).as("gapstream_ready in the outage").isZero();
+        assertThat(PromText.parse(TestPipelines.get(service, "/metrics").body()).sum("gapstream_ready"))
+            .as("gapstream_ready once the broker is back")
+            .isEqualTo(1.0);
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(tally.predicted()).isEqualTo(FRAMES);
         var ends = KafkaState.endOffsets(admin, "frames");

@@ -129,5 +129,7 @@ class PipelineIT {
     assertThat(TestPipelines.get(service, "/health/live").statusCode()).isEqualTo(200);
     HttpResponse<String> ready = TestPipelines.get(service, "/health/ready");
     assertThat(ready.statusCode()).as(ready.body()).isEqualTo(200);
+    PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());
+    assertThat(metrics.sum("gapstream_ready")).as("the gauge GapstreamNotReady watches").isEqualTo(1.0);
   }
 }
