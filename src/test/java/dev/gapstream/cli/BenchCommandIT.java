@@ -5,16 +5,20 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.gapstream.inference.TestModels;
+import dev.gapstream.testing.BlockedThreadGuard;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code bench --quick --json} runs every stage against the embedded broker and prints one JSON
  * report with every figure. Only the shape of the report is checked: timings belong in
- * BENCHMARKS.md, never in assertions.
+ * BENCHMARKS.md, never in assertions. Its pipelines run under the blocked-thread check (surefire
+ * sets {@code gapstream.eventloop.warn.ms} to 100 for the commands' services).
  */
+@ExtendWith(BlockedThreadGuard.class)
 class BenchCommandIT {
 
   @Test
