@@ -70,6 +70,7 @@ class LoadCommandIT {
     assertThat(report.get("clockSkewMs").asLong()).as("one clock stamps both").isZero();
     double p50 = report.get("p50Ms").asDouble();
     double p99 = report.get("p99Ms").asDouble();
+    assertThat(p50).isPositive();
     assertThat(p99).isGreaterThanOrEqualTo(p50);
     assertThat(report.get("p999Ms").asDouble()).isBetween(p99, report.get("maxMs").asDouble());
     assertThat(report.get("achievedFps").asDouble()).isPositive();

@@ -102,9 +102,11 @@ class BatchFailureIT {
         assertThat(out.tally(ok).predicted()).isEqualTo(ok.size());
         assertDeadLettered(out, nan, "non-finite");
         assertDeadLettered(out, boom, "batch failed");
-        PromText scrape = PromText.parse(metrics.scrape());
-        assertThat(scrape.value("gapstream_frames_rejected_total", Map.of("reason", "inference-error")))
-            .isEqualTo(nan.size() + boom.size());
+        // Counted at the broker's acknowledgement, which can reach the pipeline after the reader here
+        // has the record.
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+            assertThat(PromText.parse(metrics.scrape()).value("gapstream_frames_rejected_total", Map.of("reason", "inference-error")))
+                .isEqualTo(nan.size() + boom.size()));
         var ends = KafkaState.endOffsets(admin, "frames");
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() ->
             assertThat(KafkaState.committed(admin, GROUP, "frames")).isEqualTo(ends));

@@ -91,9 +91,8 @@ class ProcessRecoveryIT {
           atStop, committed, members, sawNotReady, settled);
 
       assertThat(firstLog).contains("Draining").contains("Pipeline stopped");
-      assertThat(sawNotReady || firstLog.contains("Draining 0 frames"))
-          .as("readiness went down during the drain (or the drain was too quick to observe)")
-          .isTrue();
+      // Readiness going down during a drain is DrainIT's: a drain held open by stalled
+      // acknowledgements. This one may end between two polls.
       assertThat(committed)
           .as("every frame published before the stop has its offset committed")
           .isEqualTo(atStop.predicted() + atStop.deadLettered());

@@ -213,7 +213,8 @@ class RebalanceIT {
         StalledAcks.stall();
         try {
           feed.send(frames / 2, frames, 0);
-          TimeUnit.SECONDS.sleep(2); // the first replica takes the second half, and cannot publish it
+          // The first replica takes the second half, and cannot publish it: its transaction is open.
+          await().atMost(Duration.ofSeconds(30)).until(() -> StalledAcks.sentWhileStalled() > 0);
           try (GapstreamService second = replica(broker, "second")) {
             await().atMost(Duration.ofSeconds(60)).until(() -> !first.health().isLive());
             assertThat(first.health().isReady()).as("a failed pipeline is not ready").isFalse();

@@ -32,11 +32,16 @@ public final class Outputs implements AutoCloseable {
    * @param duplicates predictions beyond the first, summed over frames
    * @param lost frames with neither
    */
+  /**
+   * What the frames came to. A frame with a prediction counts as predicted; {@code duplicates}
+   * counts every output past a frame's first: a second prediction, a second dead letter, or a dead
+   * letter beside a prediction.
+   */
   public record Tally(int frames, int predicted, int deadLettered, int duplicates, int lost) {
     @Override
     public String toString() {
       return String.format(
-          "frames %d = predicted %d + dead letters %d (+ lost %d); duplicate predictions %d",
+          "frames %d = predicted %d + dead letters %d (+ lost %d); outputs past a frame's first %d",
           frames, predicted, deadLettered, lost, duplicates);
     }
   }
@@ -126,14 +131,15 @@ public final class Outputs implements AutoCloseable {
     int lost = 0;
     for (String id : ids) {
       int n = predictions.getOrDefault(id, 0);
+      int d = deadLetters.getOrDefault(id, List.of()).size();
       if (n > 0) {
         predicted++;
-        duplicates += n - 1;
-      } else if (deadLetters.containsKey(id)) {
+      } else if (d > 0) {
         dead++;
       } else {
         lost++;
       }
+      duplicates += Math.max(0, n + d - 1);
     }
     return new Tally(ids.size(), predicted, dead, duplicates, lost);
   }

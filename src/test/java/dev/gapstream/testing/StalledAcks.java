@@ -15,10 +15,20 @@ public final class StalledAcks implements ProducerInterceptor<byte[], byte[]> {
 
   private static final Object LOCK = new Object();
   private static boolean stalled;
+  private static int sentWhileStalled;
 
+  /** Holds back acknowledgements from now on, and starts counting the sends they belong to. */
   public static void stall() {
     synchronized (LOCK) {
       stalled = true;
+      sentWhileStalled = 0;
+    }
+  }
+
+  /** How many records were sent since {@link #stall()}: their acknowledgements are held back. */
+  public static int sentWhileStalled() {
+    synchronized (LOCK) {
+      return sentWhileStalled;
     }
   }
 
@@ -31,6 +41,11 @@ public final class StalledAcks implements ProducerInterceptor<byte[], byte[]> {
 
   @Override
   public ProducerRecord<byte[], byte[]> onSend(ProducerRecord<byte[], byte[]> record) {
+    synchronized (LOCK) {
+      if (stalled) {
+        sentWhileStalled++;
+      }
+    }
     return record;
   }
 
