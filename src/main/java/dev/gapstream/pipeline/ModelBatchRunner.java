@@ -20,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,7 @@ public final class ModelBatchRunner implements BatchRunner {
   private final PipelineMetrics metrics;
   private final PredictionTap tap;
   private final Prediction.Model model;
+  private final AtomicBoolean tapFailed = new AtomicBoolean();
   private final ThreadLocal<FloatBuffer> tensors = ThreadLocal.withInitial(() -> allocate(1 << 16));
 
   public ModelBatchRunner(
@@ -176,7 +178,14 @@ public final class ModelBatchRunner implements BatchRunner {
     Prediction prediction =
         new Prediction(
             frame.frameId(), source, model, top, camOf(map, top.get(0)), batchSize, latency);
-    tap.onPrediction(frame.pixels(), prediction, map);
+    try {
+      tap.onPrediction(frame.pixels(), prediction, map);
+    } catch (RuntimeException e) {
+      // The tap (the live view) is a bystander: its failure costs no prediction. Logged once.
+      if (!tapFailed.getAndSet(true)) {
+        LOG.warn("The prediction tap failed; predictions go on, the tap's failures are not logged again", e);
+      }
+    }
     return prediction;
   }
 

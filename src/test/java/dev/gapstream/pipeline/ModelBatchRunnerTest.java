@@ -188,6 +188,30 @@ class ModelBatchRunnerTest {
     }
   }
 
+  /**
+   * The live view's tap sees each prediction before it is published and must not throw; where it
+   * does, the prediction goes out all the same. It used to fail the batch: every frame of it
+   * dead-lettered as {@code inference-error}.
+   */
+  @Test
+  void aTapThatThrowsCostsNoPrediction() throws IOException {
+    ModelSpec spec = ModelSpec.load(SHIPPED);
+    List<String> tapped = new ArrayList<>();
+    PredictionTap failing = (pixels, prediction, cam) -> {
+      tapped.add(prediction.frameId());
+      throw new IllegalStateException("the tap broke");
+    };
+    try (InferenceEngine engine = InferenceEngine.open(SHIPPED, spec, EngineOptions.cpu(1));
+        GapstreamMetrics metrics = GapstreamMetrics.create()) {
+      ModelBatchRunner runner =
+          new ModelBatchRunner(engine, spec, new GapstreamConfig.Cam(true, true), 3, WHOLE, metrics.pipeline(), failing);
+      List<Outcome> outcomes = runner.run(batch(sevenFrames(5)));
+
+      assertThat(tapped).hasSize(7);
+      assertThat(outcomes).hasSize(7).allSatisfy(o -> assertThat(o.isPrediction()).as(o.error()).isTrue());
+    }
+  }
+
   private static BufferedImage filled(int rgb) {
     BufferedImage image = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < image.getHeight(); y++) {
