@@ -4,7 +4,7 @@ import dev.gapstream.batch.BatchPolicy;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.AbstractConfig;
 
 /**
  * What the pipeline verticle needs to know, derived from the validated configuration.
@@ -58,14 +58,15 @@ public record PipelineSettings(
    * transaction). 30 s, or half the group's rebalance timeout ({@code max.poll.interval.ms}) where
    * that is shorter: the group puts out a member that holds its rebalance up past that timeout.
    *
-   * @throws org.apache.kafka.common.config.ConfigException where the setting is not a number
+   * <p>Read as the consumer reads its settings, config providers and all: a value a provider gives
+   * ({@code ${file:...}}) failed the start as "not a number".
+   *
+   * @throws org.apache.kafka.common.config.ConfigException where the consumer would refuse it
    */
   public Duration handOverWait() {
-    String key = ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG;
-    Object interval = consumerConfig.containsKey(key)
-        ? ConfigDef.parseType(key, consumerConfig.get(key), ConfigDef.Type.INT)
-        : ConsumerConfig.configDef().defaultValues().get(key);
-    Duration half = Duration.ofMillis(((Number) interval).longValue() / 2);
+    int interval = new AbstractConfig(ConsumerConfig.configDef(), consumerConfig, false)
+        .getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+    Duration half = Duration.ofMillis(interval / 2);
     return half.compareTo(HAND_OVER_WAIT_MAX) < 0 ? half : HAND_OVER_WAIT_MAX;
   }
 

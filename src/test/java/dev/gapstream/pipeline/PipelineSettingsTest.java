@@ -3,9 +3,12 @@ package dev.gapstream.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.gapstream.testing.TestPipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The producer sends dead letters as large as the frames the pipeline takes, and no larger; a
@@ -52,6 +55,17 @@ class PipelineSettingsTest {
     assertThat(settings(Map.of()).handOverWait()).as("max.poll.interval.ms: 5 minutes").hasSeconds(30);
     assertThat(settings(Map.of("kafka.consumer.max.poll.interval.ms", "10000")).handOverWait()).hasMillis(5_000);
     assertThat(settings(Map.of("kafka.consumer.max.poll.interval.ms", "60000")).handOverWait()).hasSeconds(30);
+  }
+
+  /** A value a config provider gives the consumer is read as the consumer reads it. */
+  @Test
+  void aHandOverWaitReadsARebalanceTimeoutAConfigProviderGives(@TempDir Path tmp) throws Exception {
+    Path secrets = Files.writeString(tmp.resolve("consumer.properties"), "interval=8000\n");
+    Map<String, String> provided = Map.of(
+        "kafka.consumer.config.providers", "file",
+        "kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        "kafka.consumer.max.poll.interval.ms", "${file:" + secrets + ":interval}");
+    assertThat(settings(provided).handOverWait()).hasMillis(4_000);
   }
 
   @Test
