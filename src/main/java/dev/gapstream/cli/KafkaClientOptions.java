@@ -2,6 +2,7 @@ package dev.gapstream.cli;
 
 import dev.gapstream.GapstreamException;
 import dev.gapstream.config.ConfigLoader;
+import dev.gapstream.config.KafkaClientValues;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -78,18 +79,10 @@ final class KafkaClientOptions {
         throw new GapstreamException(
             "-X " + name + ": no Kafka client has this setting" + ConfigLoader.suggestion(name, keys.keySet()));
       }
-      ConfigDef.ConfigKey key = keys.get(name);
-      if (key == null || value.contains("${")) {
-        return; // a config provider's own setting, or a value one resolves when the client starts
-      }
-      try {
-        Object parsed = ConfigDef.parseType(name, value, key.type);
-        if (key.validator != null) {
-          key.validator.ensureValid(name, parsed);
-        }
-      } catch (ConfigException e) {
-        String shown = key.type == ConfigDef.Type.PASSWORD ? "[hidden]" : value;
-        throw new GapstreamException("-X " + name + "=" + shown + ": " + e.getMessage());
+      ConfigDef.ConfigKey key = keys.get(name); // null for a config provider's own setting
+      String problem = key == null ? null : KafkaClientValues.problem(key, value);
+      if (problem != null) {
+        throw new GapstreamException("-X " + name + "=" + KafkaClientValues.shown(key, value) + ": " + problem);
       }
     });
   }

@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.ConfigDef;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -168,6 +169,7 @@ public final class ConfigLoader {
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
     DeliveryGuarantee guarantee = DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE));
     rejectOwnedClientSettings(consumer, producer, guarantee);
+    rejectClientValues(consumer, producer);
     rejectContradictions(v, producer, guarantee);
     return new GapstreamConfig(
         kafka(v, consumer, producer),
@@ -353,6 +355,33 @@ public final class ConfigLoader {
           + ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.TRANSACTION_TIMEOUT_CONFIG + " (" + transactionTimeout
           + "): each transaction stays open that long, and the broker aborts one that outlives its timeout");
     }
+  }
+
+  /**
+   * A pass-through value the Kafka client would refuse fails the start here, naming its key and in
+   * the client's words, as gapstream's own keys do. Before, {@code config} passed it, and {@code
+   * run} refused it only once the client was made, after the embedded broker and the model.
+   */
+  private void rejectClientValues(Map<String, String> consumer, Map<String, String> producer) {
+    rejectClientValues(ConfigKeys.KAFKA_CONSUMER_PREFIX, consumer, ConsumerConfig.configDef());
+    rejectClientValues(ConfigKeys.KAFKA_PRODUCER_PREFIX, producer, ProducerConfig.configDef());
+    String together = KafkaClientValues.consumerProblem(consumer);
+    if (together != null) {
+      throw new ConfigException(ConfigKeys.KAFKA_CONSUMER_PREFIX + "*: " + together);
+    }
+  }
+
+  private void rejectClientValues(String prefix, Map<String, String> settings, ConfigDef def) {
+    new TreeMap<>(settings).forEach((name, value) -> {
+      ConfigDef.ConfigKey key = def.configKeys().get(name);
+      String problem = key == null ? null : KafkaClientValues.problem(key, value);
+      if (problem != null) {
+        String k = prefix + name;
+        String source = origin.get(k);
+        throw new ConfigException(k + "=" + KafkaClientValues.shown(key, value) + ": " + problem
+            + (source == null || source.equals(COMMAND_LINE) ? "" : " (from " + source + ")"));
+      }
+    });
   }
 
   private static void reject(String prefix, Map<String, String> settings, String name, String why) {

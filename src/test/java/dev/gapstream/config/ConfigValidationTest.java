@@ -144,6 +144,54 @@ kafka.consumer.schema.registry.url | http://r | unknown configuration key kafka.
         .hasMessage(message);
   }
 
+  /**
+   * A pass-through value the Kafka client would refuse fails the load, naming the key, in the
+   * client's words: {@code config} passed these, and {@code run} refused them only once it had
+   * started the embedded broker and the model.
+   */
+  @ParameterizedTest
+  @CsvSource(
+      delimiter = '|',
+      textBlock =
+          """
+kafka.consumer.max.poll.records    | abc         | kafka.consumer.max.poll.records=abc: Invalid value abc for configuration max.poll.records: Not a number of type INT
+kafka.consumer.max.poll.records    | -3          | kafka.consumer.max.poll.records=-3: Invalid value -3 for configuration max.poll.records: Value must be at least 1
+kafka.producer.compression.type    | zip         | kafka.producer.compression.type=zip: Invalid value zip for configuration compression.type: String must be one of: none, gzip, snappy, lz4, zstd
+kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.protocol=SASL_PLAIN: Invalid value SASL_PLAIN for configuration security.protocol: String must be one of (case insensitive): SASL_SSL, PLAINTEXT, SSL, SASL_PLAINTEXT
+""")
+  void aPassThroughValueTheClientWouldRefuseIsRejected(String key, String value, String message) {
+    assertThatThrownBy(() -> ConfigLoader.builder().set(key, value).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage(message);
+  }
+
+  @Test
+  void aRefusedPassThroughValueNamesItsSourceUnlessAProviderResolvesIt() {
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("kafka.producer.linger.ms: soon\n").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("kafka.producer.linger.ms=soon: Invalid value soon for configuration linger.ms")
+        .hasMessageEndingWith("(from YAML)");
+    // A value a config provider resolves is the client's to check, once resolved.
+    assertThat(ConfigLoader.builder()
+            .set("kafka.consumer.config.providers", "file")
+            .set("kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider")
+            .set("kafka.consumer.max.poll.records", "${file:/run/secrets/kafka:records}")
+            .load().kafka().consumer())
+        .containsEntry("max.poll.records", "${file:/run/secrets/kafka:records}");
+  }
+
+  /** Settings each valid alone that the consumer refuses together, as README's example. */
+  @Test
+  void consumerSettingsTheClientRefusesTogetherAreRejected() {
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .set(Map.of("kafka.consumer.group.protocol", "consumer", "kafka.consumer.session.timeout.ms", "10000"))
+            .load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("kafka.consumer.*: session.timeout.ms cannot be set when group.protocol=CONSUMER");
+    assertThat(ConfigLoader.builder().set("kafka.consumer.group.protocol", "consumer").load().kafka().consumer())
+        .containsEntry("group.protocol", "consumer");
+  }
+
   /** Settings each valid alone, one of which the other would undo. */
   @Test
   void settingsThatContradictEachOtherFailTheStartNamingBoth() {

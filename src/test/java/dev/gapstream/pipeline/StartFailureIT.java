@@ -78,16 +78,23 @@ class StartFailureIT {
 
   /**
    * Settings the Kafka client refuses together (the consumer protocol sets the session on the
-   * broker) fail the start, saying where they came from: the client names only its own key.
+   * broker) fail the start, saying where they came from: the client names only its own key. Those
+   * are refused as the configuration loads; a value a config provider gives the client is refused
+   * once the client reads it, when the pipeline makes it, with the same prefix.
    */
   @Test
-  void kafkaClientSettingsTheClientRefusesFailTheStartNamingTheirPrefix() {
+  void kafkaClientSettingsTheClientRefusesFailTheStartNamingTheirPrefix(@TempDir Path tmp) throws Exception {
     Map<String, String> settings = Map.of(
         "kafka.consumer.group.protocol", "consumer", "kafka.consumer.session.timeout.ms", "6000");
     assertThatThrownBy(() -> TestPipelines.start(settings))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: session.timeout.ms cannot be set when group.protocol=CONSUMER");
-    assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.consumer.max.poll.interval.ms", "soon")))
+    Path secrets = Files.writeString(tmp.resolve("consumer.properties"), "interval=soon\n");
+    Map<String, String> provided = Map.of(
+        "kafka.consumer.config.providers", "file",
+        "kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        "kafka.consumer.max.poll.interval.ms", "${file:" + secrets + ":interval}");
+    assertThatThrownBy(() -> TestPipelines.start(provided))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: Invalid value soon for configuration max.poll.interval.ms");
   }
