@@ -3,6 +3,7 @@ package dev.gapstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
@@ -100,6 +101,15 @@ public final class DemoCommand implements Callable<Integer> {
               + ": demo runs on an embedded plaintext broker of its own; leave the clients' security settings"
               + " to run, on a cluster");
         }
+      }
+    }
+    // Frames the model cannot take would all be dead-lettered (bad-shape), and the demo show nothing.
+    ModelSpec model = ModelSpec.load(loaded.inference().existingModelFile());
+    for (FrameSize size : frameSizes) {
+      if (size.width() < model.minWidth() || size.height() < model.minHeight()) {
+        throw new ParameterException(spec.commandLine(), "--sizes: " + size + " is smaller than the model's minimum"
+            + " input " + model.minWidth() + "x" + model.minHeight() + " (" + model.name() + "): every such frame"
+            + " would be dead-lettered as bad-shape");
       }
     }
     PrintWriter err = spec.commandLine().getErr();

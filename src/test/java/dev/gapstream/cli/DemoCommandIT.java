@@ -109,6 +109,12 @@ class DemoCommandIT {
     assertThat(tiny.code()).isEqualTo(2);
     assertThat(tiny.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
 
+    // The shipped model takes 32x32 and up: every 20x20 frame was dead-lettered, and the demo exited 0.
+    CliRun small = CliRun.of("demo", "--sizes", "64x64,20x20");
+    assertThat(small.code()).isEqualTo(2);
+    assertThat(small.err()).contains("--sizes: 20x20 is smaller than the model's minimum input 32x32 (gapnet-shapes):"
+        + " every such frame would be dead-lettered as bad-shape");
+
     CliRun secure = CliRun.of("demo", "--set", "kafka.consumer.security.protocol=SASL_SSL");
     assertThat(secure.code()).isEqualTo(2);
     assertThat(secure.err()).contains("kafka.consumer.security.protocol: demo runs on an embedded plaintext broker");
