@@ -67,11 +67,24 @@ public final class LoadCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Each option on its own, then what they come to together (the frames one run offers).
+    if (!(rate > 0) || Double.isInfinite(rate)) {
+      throw new ParameterException(spec.commandLine(), "--rate: a positive number of frames per second, got " + rate);
+    }
+    if (warmUp.isNegative()) {
+      throw new ParameterException(spec.commandLine(), "--warmup: 0 or more, got " + warmUp);
+    }
+    if (duration.isNegative() || duration.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--duration: more than 0, got " + duration);
+    }
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new ParameterException(spec.commandLine(), "--timeout: more than 0, got " + timeout);
+    }
     OpenLoad.Settings settings;
     try {
       settings = new OpenLoad.Settings(kafka.client(), framesTopic, predictionsTopic, rate, warmUp, duration, timeout);
     } catch (IllegalArgumentException e) {
-      throw new ParameterException(spec.commandLine(), "--rate, --warmup, --duration, --timeout: " + e.getMessage());
+      throw new ParameterException(spec.commandLine(), "--rate, --warmup, --duration: " + e.getMessage());
     }
     int count = settings.warmFrames() + settings.countedFrames();
     List<EncodedFrame> frames = frameSource.frames(count);

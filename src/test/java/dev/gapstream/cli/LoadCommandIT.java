@@ -134,7 +134,11 @@ class LoadCommandIT {
     CliRun run = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "0");
 
     assertThat(run.code()).isEqualTo(2);
-    assertThat(run.err()).contains("--rate").contains("positive");
+    // The option at fault alone (it named --warmup, --duration and --timeout too).
+    assertThat(run.err()).contains("--rate: a positive number of frames per second, got 0.0").doesNotContain("--rate, --warmup");
+    CliRun none = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "10", "--duration", "PT0S");
+    assertThat(none.code()).isEqualTo(2);
+    assertThat(none.err()).contains("--duration: more than 0, got PT0S");
 
     // 2.6 billion frames: their count wrapped to a negative int, and one counted frame passed.
     CliRun month = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1000", "--duration", "P30D");
