@@ -106,12 +106,27 @@ public final class ExplainCommand implements Callable<Integer> {
 
   /** The shipped model in the working directory, else under {@code gapstream.home}. */
   static Path defaultModel() {
-    Path local = Path.of(DEFAULT_MODEL);
-    String home = System.getProperty("gapstream.home");
-    if (Files.exists(local) || home == null) {
+    return defaultModel(Path.of(""), System.getProperty("gapstream.home"));
+  }
+
+  /**
+   * The shipped model in {@code workingDir}, else under {@code home}.
+   *
+   * @throws GapstreamException where it is in neither, saying where it looked: from another
+   *     directory, {@code java -jar} said only "models/gapnet-shapes/model.onnx: no such model file"
+   */
+  static Path defaultModel(Path workingDir, String home) {
+    Path local = workingDir.resolve(DEFAULT_MODEL);
+    if (Files.exists(local)) {
       return local;
     }
-    return Path.of(home).resolve(DEFAULT_MODEL);
+    if (home != null && Files.exists(Path.of(home).resolve(DEFAULT_MODEL))) {
+      return Path.of(home).resolve(DEFAULT_MODEL);
+    }
+    throw new GapstreamException("the shipped model " + DEFAULT_MODEL + " is not in the working directory ("
+        + workingDir.toAbsolutePath().normalize() + ")"
+        + (home == null ? " and -Dgapstream.home is not set (the ./gapstream launcher sets it)" : " nor under -Dgapstream.home (" + home + ")")
+        + ": give --model");
   }
 
   /**

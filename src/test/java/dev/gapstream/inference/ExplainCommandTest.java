@@ -1,9 +1,11 @@
 package dev.gapstream.inference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.GapstreamException;
 import dev.gapstream.Main;
 import java.awt.Color;
 import java.awt.Graphics2D;
@@ -257,5 +259,20 @@ class ExplainCommandTest {
     assertThat(explain(frame.toString(), "--top", "0").err()).contains("--top: at least 1, got 0");
     assertThat(explain(frame.toString(), "--threshold", "1.5").err()).contains("--threshold: in [0, 1], got 1.5");
     assertThat(explain(frame.toString(), "--max-side", "-2").err()).contains("--max-side: -1 (the model's)");
+  }
+
+  /** From another directory without gapstream.home, the error says where the model was looked for. */
+  @Test
+  void theShippedModelIsLookedForInTheWorkingDirectoryThenUnderHome(@TempDir Path elsewhere) {
+    Path home = Path.of(System.getProperty("gapstream.home", "."));
+    assertThat(ExplainCommand.defaultModel(elsewhere, home.toString()))
+        .isEqualTo(home.resolve(ExplainCommand.DEFAULT_MODEL));
+    assertThat(ExplainCommand.defaultModel(home, null)).isEqualTo(home.resolve(ExplainCommand.DEFAULT_MODEL));
+    assertThatThrownBy(() -> ExplainCommand.defaultModel(elsewhere, null))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessage("the shipped model models/gapnet-shapes/model.onnx is not in the working directory (" + elsewhere
+            + ") and -Dgapstream.home is not set (the ./gapstream launcher sets it): give --model");
+    assertThatThrownBy(() -> ExplainCommand.defaultModel(elsewhere, elsewhere.toString()))
+        .hasMessageEndingWith(" nor under -Dgapstream.home (" + elsewhere + "): give --model");
   }
 }
