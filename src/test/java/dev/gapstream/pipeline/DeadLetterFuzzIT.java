@@ -63,6 +63,7 @@ class DeadLetterFuzzIT {
       System.out.println("pipeline fuzz: " + settled);
       assertThat(tally.lost()).as(tally.toString()).isZero();
       assertThat(settled.duplicates()).isZero();
+      assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
       assertThat(settled.predicted()).as("at least the valid fifth").isGreaterThanOrEqualTo(inputs / 5);
 
       PromText metrics = PromText.parse(TestPipelines.get(service, "/metrics").body());

@@ -100,6 +100,7 @@ class ProcessRecoveryIT {
       assertThat(done.lost()).as(done.toString()).isZero();
       assertThat(settled.predicted()).isEqualTo(FRAMES);
       assertThat(settled.duplicates()).as("graceful stop duplicates nothing").isZero();
+      assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
     }
   }
 
@@ -187,6 +188,7 @@ class ProcessRecoveryIT {
       assertThat(done.lost()).as(done.toString()).isZero();
       assertThat(settled.predicted()).isEqualTo(frames);
       assertThat(settled.duplicates()).as("the woken replica committed nothing").isZero();
+      assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
       assertThat(firstLog).contains("restart required");
       assertThat(firstExit).as("it exits, to be restarted").isEqualTo(1);
     }

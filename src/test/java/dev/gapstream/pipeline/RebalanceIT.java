@@ -69,6 +69,7 @@ class RebalanceIT {
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(ids.size());
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+        assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
         assertThat(first.health().isLive()).isTrue();
       }
     }
@@ -114,6 +115,7 @@ class RebalanceIT {
         assertThat(done.lost()).as(done.toString()).isZero();
         assertThat(settled.predicted()).isEqualTo(ids.size());
         assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+        assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
         assertThat(first.health().isLive()).isTrue();
       }
     }
@@ -229,6 +231,7 @@ class RebalanceIT {
             System.out.println("a revocation whose transaction could not commit in time: " + settled);
             assertThat(done.lost()).as(done.toString()).isZero();
             assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+            assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
             assertThat(second.health().isLive()).isTrue();
           }
         } finally {
@@ -269,6 +272,7 @@ class RebalanceIT {
           System.out.println("a replica fenced while draining, then the next one: " + settled);
           assertThat(done.lost()).as(done.toString()).isZero();
           assertThat(settled.duplicates()).as("read_committed sees each prediction once").isZero();
+          assertThat(settled.both()).as("frames both predicted and dead-lettered").isZero();
           assertThat(second.health().isLive()).isTrue();
         }
       }

@@ -79,6 +79,7 @@ class ScaleOutIT {
         System.out.println("scale-out, no crash: " + settledA + "; frames received per process " + received);
         assertThat(a.lost()).as(a.toString()).isZero();
         assertThat(settledA.duplicates()).isZero();
+        assertThat(settledA.both()).as("frames both predicted and dead-lettered").isZero();
         assertThat(received).as("every process took a share").allMatch(r -> r > 0);
         assertThat(received.stream().mapToDouble(Double::doubleValue).sum()).isEqualTo(orderedFrames);
         out.perKeyOrder().forEach((key, frameIds) -> {

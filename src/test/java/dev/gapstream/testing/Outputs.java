@@ -34,15 +34,16 @@ public final class Outputs implements AutoCloseable {
    */
   /**
    * What the frames came to. A frame with a prediction counts as predicted; {@code duplicates}
-   * counts every output past a frame's first: a second prediction, a second dead letter, or a dead
-   * letter beside a prediction.
+   * counts every output of one kind past a frame's first (a second prediction, a second dead
+   * letter), {@code both} the frames with a prediction and a dead letter: a replayed dead letter's
+   * frame, else a frame answered twice.
    */
-  public record Tally(int frames, int predicted, int deadLettered, int duplicates, int lost) {
+  public record Tally(int frames, int predicted, int deadLettered, int duplicates, int both, int lost) {
     @Override
     public String toString() {
       return String.format(
-          "frames %d = predicted %d + dead letters %d (+ lost %d); outputs past a frame's first %d",
-          frames, predicted, deadLettered, lost, duplicates);
+          "frames %d = predicted %d + dead letters %d (+ lost %d); duplicates %d; both answers %d",
+          frames, predicted, deadLettered, lost, duplicates, both);
     }
   }
 
@@ -128,6 +129,7 @@ public final class Outputs implements AutoCloseable {
     int predicted = 0;
     int dead = 0;
     int duplicates = 0;
+    int both = 0;
     int lost = 0;
     for (String id : ids) {
       int n = predictions.getOrDefault(id, 0);
@@ -139,9 +141,12 @@ public final class Outputs implements AutoCloseable {
       } else {
         lost++;
       }
-      duplicates += Math.max(0, n + d - 1);
+      duplicates += Math.max(0, n - 1) + Math.max(0, d - 1);
+      if (n > 0 && d > 0) {
+        both++;
+      }
     }
-    return new Tally(ids.size(), predicted, dead, duplicates, lost);
+    return new Tally(ids.size(), predicted, dead, duplicates, both, lost);
   }
 
   /** Predictions seen for a frame. */
