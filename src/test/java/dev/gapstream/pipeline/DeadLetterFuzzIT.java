@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,22 +28,13 @@ import org.junit.jupiter.api.Test;
  */
 class DeadLetterFuzzIT {
 
-  private GapstreamService service;
-
-  @AfterEach
-  void stop() {
-    if (service != null) {
-      service.close();
-    }
-  }
-
   @Test
   void fuzzedFramesThroughThePipelineEachBecomeAPredictionOrADeadLetter() throws Exception {
     int inputs = 2_000;
-    service = TestPipelines.start(Map.of());
     FuzzFrames fuzz = new FuzzFrames(77);
     List<String> ids = new ArrayList<>();
-    try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
+    try (GapstreamService service = TestPipelines.start(Map.of());
+        KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(service.bootstrapServers(), Map.of());
         Outputs out = Outputs.read(service.bootstrapServers());
         Admin admin = service.broker().admin()) {
       for (int i = 0; i < inputs; i++) {
