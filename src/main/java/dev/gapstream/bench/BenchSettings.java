@@ -57,8 +57,15 @@ public record BenchSettings(
           "latency runs need a positive duration and a warm-up of zero or more, were "
               + latencyDuration + " and " + latencyWarmUp);
     }
+    if (batchSizes.stream().anyMatch(n -> n < 1)) {
+      throw new IllegalArgumentException("--batch-sizes must be 1 or more, were " + batchSizes);
+    }
     if (loads.isEmpty()) {
       throw new IllegalArgumentException("--loads needs at least one load");
+    }
+    if (loads.stream().anyMatch(l -> !(l > 0) || l.isInfinite())) {
+      // A load of 0 would schedule its second frame at the end of time, and the run never end.
+      throw new IllegalArgumentException("--loads must be positive fractions of saturation, were " + loads);
     }
     if (rates.stream().anyMatch(r -> !(r > 0) || r.isInfinite())) {
       throw new IllegalArgumentException("--rates must be positive frames per second, were " + rates);

@@ -253,14 +253,18 @@ class BenchCommandIT {
   }
 
   @Test
-  void loadsAndRatesTogetherOrARateOfZeroFailAtStart() {
+  void loadsAndRatesTogetherOrALoadRateOrBatchOfZeroFailAtStart() {
     for (String[] args : List.of(
         new String[] {"bench", "--quick", "--loads", "0.5", "--rates", "100"},
-        new String[] {"bench", "--quick", "--rates", "0"})) {
+        new String[] {"bench", "--quick", "--rates", "0"},
+        new String[] {"bench", "--quick", "--loads", "0"},
+        new String[] {"bench", "--quick", "--loads", "0.5,-0.8"},
+        new String[] {"bench", "--quick", "--batch-sizes", "1,0"})) {
       CliRun run = CliRun.of(args);
 
       assertThat(run.code()).as(String.join(" ", args)).isNotZero();
-      assertThat(run.err()).as(String.join(" ", args)).contains("--rates");
+      // The flag named last is the one at fault.
+      assertThat(run.err()).as(String.join(" ", args)).contains(args[args.length - 2]);
     }
   }
 
