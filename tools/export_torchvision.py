@@ -11,7 +11,9 @@ PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, t
 Softmax on its output (probabilities, as many exported classifiers give), tiny-linear-logsoftmax
 (LogSoftmax instead), tiny-linear-sigmoid (Sigmoid instead: a multi-label head) and tiny-cam-1class
 (tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames), tiny-linear-external (tiny-linear with its weights in
-tiny-linear-external.onnx.data beside the graph). With no MODEL, all are exported. A model whose .onnx already exists is
+tiny-linear-external.onnx.data beside the graph); tiny-linear-softmax-identity (tiny-linear's Softmax
+behind an Identity) and tiny-linear-softmax-fp16 (its Softmax run in float16 between two Casts, as a
+float16 conversion that keeps float32 inputs and outputs leaves a model). With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -141,7 +143,7 @@ def feature_shape(model, module, size, use_input):
 MODELS = [
     "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
     "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
-    "tiny-cam-nan", "tiny-linear-external"]
+    "tiny-cam-nan", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16"]
 
 
 def build(name):
@@ -159,7 +161,7 @@ def build(name):
     if name in ("tiny-cam", "tiny-cam-batch1"):
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
-    if name in ("tiny-linear", "tiny-linear-external"):
+    if name in ("tiny-linear", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16"):
         m = TinyLinear()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
     if name == "tiny-linear-softmax":
@@ -220,8 +222,35 @@ def export(name, out_dir):
             onnx.save_model(onnx.load(tmp), tmp, save_as_external_data=True,
                             all_tensors_to_one_file=True, location=name + ".onnx.data",
                             size_threshold=0)
+        if name.startswith("tiny-linear-softmax-"):
+            softmax_behind_pass_through(tmp, fp16=name.endswith("-fp16"))
         os.replace(tmp, path)
     return expected
+
+
+def softmax_behind_pass_through(path, fp16):
+    """Puts the exported logits through a Softmax into output `probabilities`, with nodes after it
+    that hand values on unchanged: an Identity, or (fp16) a Cast back to float32, the Softmax run in
+    float16 behind a Cast to it."""
+    m = onnx.load(path)
+    g = m.graph
+    logits = g.output[0].name
+    inner = "test/logits"
+    for n in g.node:
+        n.output[:] = [inner if o == logits else o for o in n.output]
+    h = onnx.helper
+    if fp16:
+        g.node.extend([
+            h.make_node("Cast", [inner], ["test/logits16"], to=onnx.TensorProto.FLOAT16),
+            h.make_node("Softmax", ["test/logits16"], ["test/probabilities16"], axis=1),
+            h.make_node("Cast", ["test/probabilities16"], ["probabilities"], to=onnx.TensorProto.FLOAT)])
+    else:
+        g.node.extend([
+            h.make_node("Softmax", [inner], ["test/probabilities"], axis=1),
+            h.make_node("Identity", ["test/probabilities"], ["probabilities"])])
+    g.output[0].name = "probabilities"
+    onnx.checker.check_model(m)
+    onnx.save(m, path)
 
 
 def main(argv):

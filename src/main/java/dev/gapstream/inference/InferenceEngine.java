@@ -62,6 +62,11 @@ public final class InferenceEngine implements AutoCloseable {
    * size, a stride that two sizes did not tell): maps are then taken to tile the frame.
    */
   private final int[] camStride;
+  /**
+   * Whether the logits output holds a Softmax's probabilities ({@link ModelSpec#readsProbabilities}),
+   * each run turning them into log-probabilities, whose softmax they are.
+   */
+  private final boolean probabilities;
   /** Runs hold it shared, {@link #close} whole. */
   private final ReentrantReadWriteLock runs = new ReentrantReadWriteLock();
   private volatile boolean closed;
@@ -73,8 +78,10 @@ public final class InferenceEngine implements AutoCloseable {
       CamPlan camPlan,
       float[][] classWeights,
       int maxBatch,
-      int[] camStride) {
+      int[] camStride,
+      boolean probabilities) {
     this.env = OrtEnvironment.getEnvironment();
+    this.probabilities = probabilities;
     this.maxBatch = maxBatch;
     this.camStride = camStride;
     this.spec = spec;
@@ -126,8 +133,14 @@ public final class InferenceEngine implements AutoCloseable {
       // fit fails the load with CAMs off too, not only on the day they are turned on. A tensor
       // found from the head is no output with CAMs off, and is checked when they are on.
       checkShapes(onnxFile, spec, session, modelPlan);
+      boolean probabilities = ModelSpec.readsProbabilities(graph, spec.logitsOutput());
+      if (probabilities) {
+        LOG.info("{}: output '{}' is a Softmax's probabilities, cast from another type; read as such",
+            onnxFile, spec.logitsOutput());
+      }
       return new InferenceEngine(
-          spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session), camStride(onnxFile, spec, session, plan));
+          spec, opts, session, plan, weights, maxBatch(onnxFile, spec, session), camStride(onnxFile, spec, session, plan),
+          probabilities);
     } catch (OrtException e) {
       closeQuietly(session, opts);
       throw new ModelException(onnxFile + ": cannot load model: " + e.getMessage(), e);
@@ -356,6 +369,9 @@ public final class InferenceEngine implements AutoCloseable {
 
   private BatchResult toBatchResult(OrtSession.Result result, int n, int height, int width) {
     float[] logits = floats(result, spec.logitsOutput());
+    if (probabilities) {
+      toLogProbabilities(logits);
+    }
     // A bare model whose graph leaves its class count open has no labels to hold it to.
     int classes = spec.labels().isEmpty() ? logits.length / n : spec.labels().size();
     if (logits.length != n * classes) {
@@ -432,6 +448,17 @@ public final class InferenceEngine implements AutoCloseable {
     float[] out = new float[b.remaining()];
     b.get(out);
     return out;
+  }
+
+  /**
+   * The log of each probability, in place: the softmax of log-probabilities is the probabilities.
+   * One that underflowed to 0 (float16 holds nothing under 6e-8) takes the log of the smallest
+   * normal float instead, finite as logits must be; NaN stays NaN.
+   */
+  private static void toLogProbabilities(float[] p) {
+    for (int i = 0; i < p.length; i++) {
+      p[i] = (float) Math.log(Math.max(p[i], Float.MIN_NORMAL));
+    }
   }
 
   private static boolean[] nonFinite(float[] logits, int n, int classes) {

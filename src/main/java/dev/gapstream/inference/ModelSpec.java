@@ -1,10 +1,13 @@
 package dev.gapstream.inference;
 
+import ai.onnx.proto.OnnxMl.NodeProto;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -54,6 +57,10 @@ public record ModelSpec(
   static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
   static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
   static final int DEFAULT_SIZE = 224;
+  /** Ops that hand their one input on unchanged, in its type. */
+  private static final Set<String> SAME_TYPE = Set.of("Identity", "Dropout");
+  /** Ops that hand their one input on unchanged in value, {@code Cast} in another type. */
+  private static final Set<String> PASS_THROUGH = Set.of("Identity", "Dropout", "Cast");
 
   /** Validates and copies; throws {@link ModelException} describing the first problem found. */
   public ModelSpec {
@@ -133,7 +140,7 @@ public record ModelSpec(
               + " 0..1, ImageNet mean and std, labels class-0 to class-{}; a model trained otherwise needs its {}",
           onnxFile, DESCRIPTOR, spec.fixedWidth(), spec.fixedHeight(), spec.labels().size() - 1, DESCRIPTOR);
     }
-    if (graph.producer(spec.logitsOutput()).filter(node -> node.getOpType().equals("Sigmoid")).isPresent()) {
+    if (scorer(graph, spec.logitsOutput(), PASS_THROUGH).filter(node -> node.getOpType().equals("Sigmoid")).isPresent()) {
       // A softmax of sigmoids flattens every score (0.99 of 6 classes came out as 0.35).
       throw new ModelException(
           onnxFile + ": output '" + spec.logitsOutput() + "' is computed by a Sigmoid, a multi-label head that"
@@ -145,14 +152,36 @@ public record ModelSpec(
   }
 
   /**
-   * The input of the {@code Softmax} or {@code LogSoftmax} that computes {@code tensor}, else {@code
-   * tensor}: the softmax of either is the softmax of that input.
+   * The input of the {@code Softmax} or {@code LogSoftmax} that computes {@code tensor}, maybe
+   * behind {@code Identity} or {@code Dropout}, else {@code tensor}: the softmax of either is the
+   * softmax of that input. Not behind a {@code Cast}: that input is of another type (a float16
+   * conversion that keeps float32 outputs runs the Softmax in float16), and the probabilities are
+   * read instead ({@link #readsProbabilities}).
    */
   static String beforeSoftmax(OnnxGraph graph, String tensor) {
-    return graph.producer(tensor)
+    return scorer(graph, tensor, SAME_TYPE)
         .filter(node -> node.getOpType().equals("Softmax") || node.getOpType().equals("LogSoftmax"))
         .map(node -> node.getInput(0))
         .orElse(tensor);
+  }
+
+  /**
+   * Whether {@code tensor} holds a {@code Softmax}'s probabilities, cast from another type: read as
+   * they are, they are not logits, and their softmax flattened the scores (0.93 of 4 classes came
+   * out as 0.45). The softmax of a {@code LogSoftmax}'s output is right as it is.
+   */
+  static boolean readsProbabilities(OnnxGraph graph, String tensor) {
+    return scorer(graph, tensor, PASS_THROUGH).filter(node -> node.getOpType().equals("Softmax")).isPresent()
+        && beforeSoftmax(graph, tensor).equals(tensor);
+  }
+
+  /** The node that computes {@code tensor}'s values: its producer, stepping back over {@code ops}. */
+  private static Optional<NodeProto> scorer(OnnxGraph graph, String tensor, Set<String> ops) {
+    Optional<NodeProto> n = graph.producer(tensor);
+    while (n.isPresent() && ops.contains(n.get().getOpType())) {
+      n = graph.producer(n.get().getInput(0));
+    }
+    return n;
   }
 
   /** This spec reading its scores from {@code logits}, whose head is {@code head}. */

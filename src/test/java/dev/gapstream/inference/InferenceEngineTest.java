@@ -135,6 +135,32 @@ class InferenceEngineTest {
   }
 
   /**
+   * A Softmax behind nodes that hand its values on: behind an Identity, its logits are read before
+   * it, head found; run in float16 between two Casts (a float16 conversion that keeps float32
+   * outputs), its probabilities are read as such. Before, both were taken for logits, and their
+   * softmax flattened the scores (0.93 came out as 0.45), the GAP head undetected.
+   */
+  @Test
+  void aSoftmaxBehindPassThroughNodesIsReadOnce() {
+    Path identity = TestModels.ensure("tiny-linear-softmax-identity");
+    Path fp16 = TestModels.ensure("tiny-linear-softmax-fp16");
+    Path logits = TestModels.ensure("tiny-linear");
+    ModelSpec behindIdentity = ModelSpec.load(identity);
+    assertThat(behindIdentity.logitsOutput()).isEqualTo("test/logits");
+    assertThat(behindIdentity.head()).isEqualTo(HeadKind.GAP_LINEAR);
+    try (InferenceEngine a = InferenceEngine.open(identity, behindIdentity, EngineOptions.cpu(1));
+        InferenceEngine b = InferenceEngine.open(fp16, ModelSpec.load(fp16), EngineOptions.cpu(1));
+        InferenceEngine without = InferenceEngine.open(logits, ModelSpec.load(logits), EngineOptions.cpu(1))) {
+      FloatBuffer batch = randomBatch(2, 32, 40);
+      BatchResult expected = without.run(batch, 2, 32, 40);
+      float[] probabilities = Scores.softmax(expected.logits(1), 0, 4);
+      assertThat(a.run(batch, 2, 32, 40).logits(1)).containsExactly(expected.logits(1), within(1e-5f));
+      // float16 keeps three decimal digits
+      assertThat(Scores.softmax(b.run(batch, 2, 32, 40).logits(1), 0, 4)).containsExactly(probabilities, within(2e-3f));
+    }
+  }
+
+  /**
    * Heads whose scores a softmax would misstate are refused at start-up, saying why: a Sigmoid
    * (multi-label) head, whose softmax flattened every score, and a single logit, whose softmax is
    * 1.0 for every frame. Before, both served, every score wrong.
