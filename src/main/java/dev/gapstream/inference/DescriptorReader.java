@@ -46,7 +46,7 @@ final class DescriptorReader {
         text(root, "version", "0"),
         text(root, "input", null),
         text(root, "layout", "NCHW"),
-        ChannelOrder.valueOf(text(root, "channelOrder", "RGB")),
+        channelOrder(text(root, "channelOrder", "RGB")),
         (float) number(root, "pixelScale", 255.0),
         triple(root, "mean"),
         triple(root, "std"),
@@ -60,6 +60,16 @@ final class DescriptorReader {
         cam,
         HeadKind.fromId(text(root, "head", "none")),
         (float) number(root, "camCellCentre", ModelSpec.CELL_MIDDLE));
+  }
+
+  /** As {@code head}, in any case: "rgb" failed with "No enum constant ...ChannelOrder.rgb". */
+  private static ChannelOrder channelOrder(String value) {
+    for (ChannelOrder order : ChannelOrder.values()) {
+      if (order.name().equalsIgnoreCase(value)) {
+        return order;
+      }
+    }
+    throw new IllegalArgumentException("unknown channelOrder '" + value + "' (expected RGB or BGR)");
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -119,6 +119,12 @@ class ModelSpecTest {
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("not valid JSON");
     Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("class-maps-gap", "mlp"));
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown head 'mlp'");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"BGR\"", "\"GRB\""));
+    assertThatThrownBy(() -> ModelSpec.load(onnx))
+        .hasMessageContaining("model.json: unknown channelOrder 'GRB' (expected RGB or BGR)");
+    // In any case, as the head is: "bgr" failed with "No enum constant ...ChannelOrder.bgr".
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"BGR\"", "\"bgr\""));
+    assertThat(ModelSpec.load(onnx).channelOrder()).isEqualTo(ChannelOrder.BGR);
     // Frames were resized to 224x0 and every one failed to decode.
     Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"fixedSize\":null", "\"fixedSize\":{\"width\":224}"));
     assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("fixedSize needs both width and height");
