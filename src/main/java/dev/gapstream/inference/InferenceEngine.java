@@ -1,12 +1,14 @@
 package dev.gapstream.inference;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions;
+import ai.onnxruntime.TensorInfo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -278,6 +280,15 @@ public final class InferenceEngine implements AutoCloseable {
   /** Where this engine's class activation maps come from. */
   public CamPlan camPlan() {
     return camPlan;
+  }
+
+  /**
+   * The model's head as its graph shows it, else as its spec says: the graph decides where it
+   * tells, as a model.json that gives no {@code head} says "none" of a GAP head.
+   */
+  public HeadKind head() {
+    HeadKind found = camPlan.head().kind();
+    return found != HeadKind.NONE ? found : spec.head();
   }
 
   /** Pixels per CAM cell {x, y} as measured at load (a copy), or null where not measured. */
@@ -588,13 +599,25 @@ public final class InferenceEngine implements AutoCloseable {
    * then failed every frame of another size.
    */
   private static int maxBatch(Path file, ModelSpec spec, OrtSession session) throws OrtException {
-    long[] shape = shape(session.getInputInfo().get(spec.inputName()));
+    NodeInfo info = session.getInputInfo().get(spec.inputName());
+    if (info.getInfo() instanceof TensorInfo t && t.type != OnnxJavaType.FLOAT) {
+      // Before, the load passed, and the warm-up failed in ONNX Runtime's words.
+      throw new ModelException(file + ": input '" + spec.inputName() + "' takes " + t.type + " values; gapstream"
+          + " feeds float32, scaled and normalised as " + ModelSpec.DESCRIPTOR + " says (pixelScale, mean, std):"
+          + " export the model with a float32 input");
+    }
+    long[] shape = shape(info);
     if (shape == null) {
       return Integer.MAX_VALUE;
     }
     String input = file + ": input '" + spec.inputName() + "' has shape " + Arrays.toString(shape);
     if (shape.length != 4) {
       throw new ModelException(input + "; gapstream feeds images as 4-D NCHW: [batch, 3, height, width]");
+    }
+    if (shape[3] == 3 && shape[1] != 3) {
+      throw new ModelException(input + ", channels last (NHWC, as TensorFlow and Keras export); gapstream feeds"
+          + " NCHW: [batch, 3, height, width]. Re-export it channels first (tf2onnx: --inputs-as-nchw "
+          + spec.inputName() + ")");
     }
     if (shape[1] > 0 && shape[1] != 3) {
       throw new ModelException(input + ": " + shape[1] + " channels; gapstream feeds 3 (RGB or BGR, NCHW)");

@@ -130,7 +130,7 @@ public final class GapstreamService implements AutoCloseable {
       gapstreamMetrics = GapstreamMetrics.create(Map.of("model", spec.name(), "version", spec.version()));
       started.push(gapstreamMetrics);
       metrics = gapstreamMetrics.pipeline();
-      metrics.modelInfo(spec.name(), spec.version(), spec.head().id());
+      metrics.modelInfo(spec.name(), spec.version(), engine.head().id());
       metrics.batchLimits(batchPolicy.maxSize(), batchPolicy.maxPixels(), batchPolicy.runPixels());
       calibration.ifPresent(c -> metrics.batchCalibration(c.ratesByBatch(), c.chosen()));
       health = Health.requiring("model", "partitions");

@@ -5,7 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
 
+import ai.onnx.proto.OnnxMl.AttributeProto;
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.NodeProto;
+import ai.onnx.proto.OnnxMl.OperatorSetIdProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
+import ai.onnx.proto.OnnxMl.TensorShapeProto;
+import ai.onnx.proto.OnnxMl.TypeProto;
+import ai.onnx.proto.OnnxMl.ValueInfoProto;
+import java.io.IOException;
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -14,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -174,6 +186,80 @@ class InferenceEngineTest {
     assertThatThrownBy(() -> InferenceEngine.open(oneClass, ModelSpec.load(oneClass), EngineOptions.cpu(1)))
         .isInstanceOf(ModelException.class)
         .hasMessageContaining("tiny-cam-1class.onnx: output 'logits' has one class, whose softmax scores every frame 1.0");
+  }
+
+  /**
+   * The head the graph shows is the one reported (gapstream_model_info's {@code head}), whatever
+   * the spec says: a model.json without {@code head} reported "none" while CAMs were served.
+   */
+  @Test
+  void theHeadIsTheGraphsWhereItShowsOne() {
+    Path model = TestModels.ensure("tiny-linear");
+    ModelSpec saysNone = ModelSpec.load(model).withLogits("logits", HeadKind.NONE);
+    try (InferenceEngine engine = InferenceEngine.open(model, saysNone, EngineOptions.cpu(1))) {
+      assertThat(engine.head()).isEqualTo(HeadKind.GAP_LINEAR);
+    }
+  }
+
+  /**
+   * Inputs gapstream cannot feed fail the load saying what it feeds: channels last (NHWC, as
+   * tf2onnx exports Keras models), whose 3 channels were taken for a fixed width of 3 and the user
+   * told to set "fixedSize": {"width": 3}; and a uint8 input, which loaded and then failed the
+   * warm-up in ONNX Runtime's words.
+   */
+  @Test
+  void inputsGapstreamCannotFeedFailTheLoadSayingWhy(@TempDir Path dir) throws IOException {
+    Path nhwc = dir.resolve("nhwc.onnx");
+    Files.write(nhwc, meanOverAxes(TensorProto.DataType.FLOAT, new long[] {-1, -1, -1, 3}, 1, 2));
+    assertThatThrownBy(() -> InferenceEngine.open(nhwc, spec(null, List.of("a", "b", "c")), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("nhwc.onnx: input 'input' has shape [-1, -1, -1, 3], channels last (NHWC")
+        .hasMessageContaining("--inputs-as-nchw input");
+    Path bytes = dir.resolve("uint8.onnx");
+    Files.write(bytes, meanOverAxes(TensorProto.DataType.UINT8, new long[] {-1, 3, -1, -1}, 2, 3));
+    assertThatThrownBy(() -> InferenceEngine.open(bytes, spec(null, List.of("a", "b", "c")), EngineOptions.cpu(1)))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("uint8.onnx: input 'input' takes UINT8 values; gapstream feeds float32");
+  }
+
+  /**
+   * A model whose "logits" [N, 3] are the mean of its input (of {@code type}, shape {@code input},
+   * -1 dynamic) over {@code axes}, cast to float.
+   */
+  private static byte[] meanOverAxes(TensorProto.DataType type, long[] input, long... axes) {
+    GraphProto g = GraphProto.newBuilder()
+        .setName("mean")
+        .addInput(valueInfo("input", type, input))
+        .addNode(NodeProto.newBuilder().setOpType("Cast").addInput("input").addOutput("x")
+            .addAttribute(AttributeProto.newBuilder().setName("to").setType(AttributeProto.AttributeType.INT)
+                .setI(TensorProto.DataType.FLOAT_VALUE)))
+        .addNode(NodeProto.newBuilder().setOpType("ReduceMean").addInput("x").addOutput("logits")
+            .addAttribute(AttributeProto.newBuilder().setName("axes").setType(AttributeProto.AttributeType.INTS)
+                .addAllInts(java.util.Arrays.stream(axes).boxed().toList()))
+            .addAttribute(AttributeProto.newBuilder().setName("keepdims").setType(AttributeProto.AttributeType.INT)
+                .setI(0)))
+        .addOutput(valueInfo("logits", TensorProto.DataType.FLOAT, new long[] {-1, 3}))
+        .build();
+    return ModelProto.newBuilder()
+        .setIrVersion(8)
+        .addOpsetImport(OperatorSetIdProto.newBuilder().setVersion(13))
+        .setGraph(g)
+        .build()
+        .toByteArray();
+  }
+
+  private static ValueInfoProto valueInfo(String name, TensorProto.DataType type, long[] dims) {
+    TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
+    for (int i = 0; i < dims.length; i++) {
+      shape.addDim(dims[i] < 0
+          ? TensorShapeProto.Dimension.newBuilder().setDimParam("d" + i)
+          : TensorShapeProto.Dimension.newBuilder().setDimValue(dims[i]));
+    }
+    return ValueInfoProto.newBuilder()
+        .setName(name)
+        .setType(TypeProto.newBuilder().setTensorType(
+            TypeProto.Tensor.newBuilder().setElemType(type.getNumber()).setShape(shape)))
+        .build();
   }
 
   /** A graph exported with its batch fixed at 1 (PyTorch without dynamic_axes) takes batches of 1. */
