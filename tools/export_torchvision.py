@@ -7,7 +7,8 @@ Models: resnet18, mobilenet_v2, squeezenet1_1 (torchvision architectures with ra
 nothing is downloaded) and three tiny nets for unit tests: tiny-cam (class maps + GAP, with a
 `cam` output), tiny-linear (GAP then a linear layer) and tiny-fc (a flattened fixed-size map into
 a linear layer: no GAP); tiny-cam-batch1, tiny-cam with its batch dimension fixed at 1, as
-PyTorch exports a model without a dynamic batch axis; and tiny-linear-softmax, tiny-linear with
+PyTorch exports a model without a dynamic batch axis; tiny-cam-fixed33, tiny-cam fixed at 33x33
+pixels, a size its stride of 2 does not divide; and tiny-linear-softmax, tiny-linear with
 Softmax on its output (probabilities, as many exported classifiers give), tiny-linear-logsoftmax
 (LogSoftmax instead), tiny-linear-sigmoid (Sigmoid instead: a multi-label head) and tiny-cam-1class
 (tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames), tiny-linear-external (tiny-linear with its weights in
@@ -143,7 +144,8 @@ def feature_shape(model, module, size, use_input):
 MODELS = [
     "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
     "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
-    "tiny-cam-nan", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16"]
+    "tiny-cam-nan", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16",
+    "tiny-cam-fixed33"]
 
 
 def build(name):
@@ -173,6 +175,9 @@ def build(name):
     if name == "tiny-linear-sigmoid":
         m = TinyLinearSigmoid()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
+    if name == "tiny-cam-fixed33":
+        m = TinyCam()
+        return m, m.classifier, "class-maps-gap", m.classifier, True, 33, False, ["logits", "cam"]
     if name == "tiny-cam-1class":
         m = TinyCam(classes=1)
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]

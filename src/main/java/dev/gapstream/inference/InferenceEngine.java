@@ -162,21 +162,26 @@ public final class InferenceEngine implements AutoCloseable {
    * grid up, and its last cell reaches past the frame's edge: the grid spans more than the frame,
    * and peaks and boxes placed as fractions of the grid alone fall short of where they are (up to a
    * cell). That holds for frames resized to a spec's fixedSize too, where the graph takes any size
-   * (250x170 frames made 32x22 cells, covering 256x176). Null where there is nothing to measure (no
-   * CAMs, a graph fixed at one input size) or the two sizes do not tell (logged).
+   * (250x170 frames made 32x22 cells, covering 256x176). A graph fixed at one input size runs at
+   * that size only: its stride is the power of two whose padded convolutions give the grid it has
+   * there (10 cells over 300 pixels: 32); before, such a graph's maps were taken to tile the frame,
+   * peaks 6% short at 300 pixels, and placed otherwise than the same net exported with dynamic axes.
+   * Null where there is nothing to measure (no CAMs) or the sizes do not tell (logged).
    */
   private static int[] camStride(Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan)
       throws OrtException {
     long[] input = shape(session.getInputInfo().get(spec.inputName()));
-    boolean graphFixesSize = input != null && input.length == 4 && input[2] > 0 && input[3] > 0;
-    if (plan.kind() == CamPlan.Kind.NONE || graphFixesSize) {
+    if (plan.kind() == CamPlan.Kind.NONE) {
       return null;
+    }
+    if (input != null && input.length == 4 && input[2] > 0 && input[3] > 0) {
+      return fixedStride(onnxFile, spec, session, plan, (int) input[3], (int) input[2]);
     }
     int small = Math.max(PROBE_STEP, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
     int large = small + PROBE_STEP;
     try {
-      long[] a = probeShape(session, spec, plan, small);
-      long[] b = probeShape(session, spec, plan, large);
+      long[] a = probeShape(session, spec, plan, small, small);
+      long[] b = probeShape(session, spec, plan, large, large);
       long dx = b[3] - a[3];
       long dy = b[2] - a[2];
       if (dx <= 0 || dy <= 0 || PROBE_STEP % dx != 0 || PROBE_STEP % dy != 0) {
@@ -198,11 +203,54 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  /** The CAM tensor's shape for one blank {@code size}×{@code size} image. */
-  private static long[] probeShape(OrtSession session, ModelSpec spec, CamPlan plan, int size) throws OrtException {
+  /** {@link #camStride} of a graph fixed at {@code width}×{@code height}, from its grid there. */
+  private static int[] fixedStride(
+      Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan, int width, int height) {
+    try {
+      long[] grid = probeShape(session, spec, plan, width, height);
+      int sx = powerOfTwoStride(width, grid[3]);
+      int sy = powerOfTwoStride(height, grid[2]);
+      if (sx == 0 || sy == 0) {
+        LOG.info(
+            "{}: a CAM grid of {}x{} cells at the graph's fixed {}x{} pixels tells no power-of-two stride:"
+                + " peaks and boxes are placed as if it tiled each frame",
+            onnxFile, grid[3], grid[2], width, height);
+        return null;
+      }
+      LOG.info("{}: one CAM cell per {}x{} pixels ({}x{} cells at the graph's fixed {}x{})",
+          onnxFile, sx, sy, grid[3], grid[2], width, height);
+      return new int[] {sx, sy};
+    } catch (OrtException | RuntimeException e) {
+      LOG.info(
+          "{}: the CAM grid's stride could not be measured ({}): peaks and boxes are placed as if it"
+              + " tiled each frame",
+          onnxFile, e.toString());
+      return null;
+    }
+  }
+
+  /**
+   * The power of two {@code s} for which padded strided convolutions make {@code cells} of {@code
+   * size} pixels (⌈size / s⌉ = cells), or 0 where none does, or one cell leaves it open.
+   */
+  static int powerOfTwoStride(int size, long cells) {
+    if (cells < 2) {
+      return 0;
+    }
+    for (int s = 1; s < size; s <<= 1) {
+      if ((size + s - 1) / s == cells) {
+        return s;
+      }
+    }
+    return 0;
+  }
+
+  /** The CAM tensor's shape for one blank {@code width}×{@code height} image. */
+  private static long[] probeShape(OrtSession session, ModelSpec spec, CamPlan plan, int width, int height)
+      throws OrtException {
     OrtEnvironment env = OrtEnvironment.getEnvironment();
-    long[] shape = {1, 3, size, size};
-    try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.allocate(3 * size * size), shape);
+    long[] shape = {1, 3, height, width};
+    try (OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.allocate(3 * width * height), shape);
         OrtSession.Result r = session.run(Map.of(spec.inputName(), in), Set.of(plan.tensor()))) {
       long[] s = ((OnnxTensor) r.get(0)).getInfo().getShape();
       if (s.length != 4) {

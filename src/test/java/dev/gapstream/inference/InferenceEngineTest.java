@@ -262,6 +262,36 @@ class InferenceEngineTest {
         .build();
   }
 
+  /**
+   * A graph fixed at a size its stride does not divide (33 pixels at stride 2: 17 cells over 34)
+   * places its maps as the same net exported with dynamic axes does. Before, its stride was not
+   * measured and its maps were taken to tile the frame: peaks up to a cell short, and a model
+   * placed otherwise for how it was exported.
+   */
+  @Test
+  void aGraphFixedAtASizeItsStrideDoesNotDivideSpansAsTheDynamicOne() {
+    Path fixed = TestModels.ensure("tiny-cam-fixed33");
+    Path dynamic = TestModels.ensure("tiny-cam");
+    try (InferenceEngine f = InferenceEngine.open(fixed, sized(spec(null), 33, 33), EngineOptions.cpu(1));
+        InferenceEngine d = InferenceEngine.open(dynamic, spec(null), EngineOptions.cpu(1))) {
+      assertThat(f.camStride()).containsExactly(2, 2);
+      FloatBuffer batch = randomBatch(1, 33, 33);
+      BatchResult a = f.run(batch, 1, 33, 33);
+      BatchResult b = d.run(batch, 1, 33, 33);
+      assertThat(a.camSpanX()).isEqualTo(34f / 33).isEqualTo(b.camSpanX());
+      assertThat(a.camSpanY()).isEqualTo(34f / 33).isEqualTo(b.camSpanY());
+    }
+  }
+
+  @Test
+  void theStrideOfAFixedGridIsThePowerOfTwoThatGivesIt() {
+    assertThat(InferenceEngine.powerOfTwoStride(300, 10)).isEqualTo(32); // EfficientNet-B3's input
+    assertThat(InferenceEngine.powerOfTwoStride(224, 7)).isEqualTo(32);
+    assertThat(InferenceEngine.powerOfTwoStride(36, 5)).isEqualTo(8);
+    assertThat(InferenceEngine.powerOfTwoStride(224, 6)).isZero(); // unpadded convolutions: none fits
+    assertThat(InferenceEngine.powerOfTwoStride(224, 1)).isZero(); // one cell: any stride from 224
+  }
+
   /** A graph exported with its batch fixed at 1 (PyTorch without dynamic_axes) takes batches of 1. */
   @Test
   void aModelWithItsBatchFixedAtOneTakesBatchesOfOne() {
