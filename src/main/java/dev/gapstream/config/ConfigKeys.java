@@ -171,7 +171,7 @@ public final class ConfigKeys {
               STRING,
               "",
               Validator.ANY,
-              "Data directory of the embedded broker; empty means a temporary one")
+              "Data directory of the embedded broker, kept across restarts and held by one process at a time; empty means a temporary one")
           .define(
               KAFKA_EMBEDDED_PORT,
               INT,

@@ -56,6 +56,7 @@ public final class EmbeddedKafka implements AutoCloseable {
   private int controllerPort;
   private int saslPort;
   private KafkaRaftServer server;
+  private DirectoryLock lock;
   private boolean closed;
 
   EmbeddedKafka(EmbeddedKafkaBuilder b) {
@@ -188,21 +189,39 @@ public final class EmbeddedKafka implements AutoCloseable {
       return;
     }
     closed = true;
-    stop();
+    try {
+      stop();
+    } finally {
+      releaseLock();
+    }
     if (deleteOnClose) {
       DataDirs.deleteRecursively(dataDir);
     }
   }
 
+  /**
+   * The first start, holding {@code dataDir} for this broker until {@link #close()}: a second
+   * process started on the same directory ran its controller on this one's metadata log before
+   * Kafka's own lock stopped it, and this one then hung in its shutdown for good.
+   */
   synchronized EmbeddedKafka startFirst() {
     try {
+      lock = DirectoryLock.take(dataDir);
       startWithRetry();
       return this;
     } catch (RuntimeException e) {
+      releaseLock();
       if (deleteOnClose) {
         DataDirs.deleteRecursively(dataDir);
       }
       throw e;
+    }
+  }
+
+  private void releaseLock() {
+    if (lock != null) {
+      lock.close();
+      lock = null;
     }
   }
 
@@ -259,12 +278,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
     // Hold every probe socket until all ports are picked: closed one by one, the kernel may hand
     // the same ephemeral port out twice, and two listeners on one port fail the broker's start.
+    // A fixed port that is taken fails the start at once: no retry frees it, and each one logged
+    // Kafka's own bind failure, stack traces and all.
     List<ServerSocket> held = new ArrayList<>();
     try {
-      port = requestedPort != 0 ? requestedPort : freePort(held);
-      controllerPort = requestedControllerPort != 0 ? requestedControllerPort : freePort(held);
+      port = requestedPort != 0 ? takenOrFree(requestedPort, held) : freePort(held);
+      controllerPort = requestedControllerPort != 0 ? takenOrFree(requestedControllerPort, held) : freePort(held);
       if (!saslUsers.isEmpty()) {
-        saslPort = requestedSaslPort != 0 ? requestedSaslPort : freePort(held);
+        saslPort = requestedSaslPort != 0 ? takenOrFree(requestedSaslPort, held) : freePort(held);
       }
     } finally {
       for (ServerSocket socket : held) {
@@ -286,6 +307,19 @@ public final class EmbeddedKafka implements AutoCloseable {
       return socket.getLocalPort();
     } catch (IOException e) {
       throw new UncheckedIOException("no free loopback port", e);
+    }
+  }
+
+  /** {@code port}, once bound and held like a free one; a {@link KafkaBrokerException} where it is taken. */
+  private static int takenOrFree(int port, List<ServerSocket> held) {
+    try {
+      ServerSocket socket = new ServerSocket();
+      held.add(socket);
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(HOST, port));
+      return port;
+    } catch (IOException e) {
+      throw new KafkaBrokerException("embedded Kafka cannot listen on port " + port, e);
     }
   }
 

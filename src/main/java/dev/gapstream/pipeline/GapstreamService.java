@@ -308,7 +308,8 @@ public final class GapstreamService implements AutoCloseable {
     }
     if (embedded.dataDir() != null) {
       return new GapstreamException(
-          ConfigKeys.KAFKA_EMBEDDED_DIR + "=" + embedded.dataDir() + ": embedded Kafka failed to start: " + root, e);
+          ConfigKeys.KAFKA_EMBEDDED_DIR + "=" + embedded.dataDir() + ": embedded Kafka failed to start: "
+              + (root instanceof KafkaBrokerException ? root.getMessage() : root), e);
     }
     return e;
   }

@@ -1,11 +1,17 @@
 package dev.gapstream.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -55,6 +61,59 @@ class EmbeddedKafkaRestartIT {
       assertThat(second.port()).isEqualTo(port);
       assertThat(KafkaTestClients.consume(second.adminConfig(), "kept", 1, Duration.ofSeconds(30)))
           .containsExactly("old");
+    }
+  }
+
+  /**
+   * A second broker on a directory a broker holds is refused before it touches it, and the first
+   * runs on: a second process's controller ran on the first one's metadata log before Kafka's own
+   * lock stopped it, and the first then hung in its shutdown for good. Closed, the first lets the
+   * directory go.
+   */
+  @Test
+  void aSecondBrokerOnADirectoryInUseIsRefusedAndTheFirstRunsOn(@TempDir Path dir) throws Exception {
+    try (EmbeddedKafka first = EmbeddedKafka.start(dir)) {
+      assertThatThrownBy(() -> EmbeddedKafka.start(dir))
+          .isInstanceOf(KafkaBrokerException.class)
+          .hasMessage("the Kafka data directory " + dir + " is in use by another embedded broker (its .gapstream.lock"
+              + " is locked): give each process a directory of its own");
+      first.createTopic("still", 1);
+      KafkaTestClients.produce(first.adminConfig(), "still", List.of("here"));
+      assertThat(KafkaTestClients.consume(first.adminConfig(), "still", 1, Duration.ofSeconds(30))).containsExactly("here");
+    }
+    try (EmbeddedKafka again = EmbeddedKafka.start(dir)) {
+      assertThat(again.isRunning()).isTrue();
+    }
+  }
+
+  /** The lock is the file's, as another process holds it: a lock on it not taken by a broker counts too. */
+  @Test
+  void aDirectoryWhoseLockFileIsLockedIsRefused(@TempDir Path dir) throws Exception {
+    try (FileChannel channel = FileChannel.open(
+            dir.resolve(".gapstream.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock held = channel.lock();
+      assertThat(held.isValid()).isTrue();
+      assertThatThrownBy(() -> EmbeddedKafka.start(dir))
+          .isInstanceOf(KafkaBrokerException.class)
+          .hasMessageContaining("is in use by another embedded broker");
+    }
+  }
+
+  /**
+   * A fixed port that is taken fails the start at once, a bind failure: five tries, each logging
+   * Kafka's own bind failure with its stack traces, could not free it.
+   */
+  @Test
+  void aTakenFixedPortFailsTheStartAtOnce(@TempDir Path dir) throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      assertThatThrownBy(() -> EmbeddedKafka.builder().dataDir(dir).port(port).start())
+          .isInstanceOf(KafkaBrokerException.class)
+          .hasMessage("embedded Kafka cannot listen on port " + port)
+          .satisfies(e -> assertThat(EmbeddedKafka.isBindFailure(e)).isTrue());
+    }
+    try (EmbeddedKafka free = EmbeddedKafka.start(dir)) {
+      assertThat(free.isRunning()).as("the failed start let the directory go").isTrue();
     }
   }
 

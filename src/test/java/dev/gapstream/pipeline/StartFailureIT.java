@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.gapstream.GapstreamException;
+import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.testing.TestPipelines;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class StartFailureIT {
     }
   }
 
-  /** The embedded broker's port taken, or its directory not one: the start names the key. */
+  /** The embedded broker's port taken, its directory another broker's or not one: the start names the key. */
   @Test
   void anEmbeddedBrokerThatCannotStartNamesTheKey(@TempDir Path tmp) throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
@@ -45,6 +46,15 @@ class StartFailureIT {
       assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.embedded.port", String.valueOf(port))))
           .isInstanceOf(GapstreamException.class)
           .hasMessageStartingWith("kafka.embedded.port=" + port + ": cannot listen");
+    }
+    Path held = Files.createDirectory(tmp.resolve("held"));
+    try (EmbeddedKafka other = EmbeddedKafka.start(held)) {
+      assertThat(other.dataDir()).isEqualTo(held);
+      assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.embedded.dir", held.toString())))
+          .isInstanceOf(GapstreamException.class)
+          .hasMessage("kafka.embedded.dir=" + held + ": embedded Kafka failed to start: the Kafka data directory "
+              + held + " is in use by another embedded broker (its .gapstream.lock is locked): give each process"
+              + " a directory of its own");
     }
     Path file = Files.writeString(tmp.resolve("not-a-directory"), "x");
     assertThatThrownBy(() -> TestPipelines.start(Map.of("kafka.embedded.dir", file.toString())))
