@@ -50,11 +50,11 @@ public record BenchSettings(
 
   public BenchSettings {
     if (rounds < 1) {
-      throw new IllegalArgumentException("rounds must be at least 1, was " + rounds);
+      throw new IllegalArgumentException("--rounds must be at least 1, was " + rounds);
     }
     if (latencyDuration.isNegative() || latencyDuration.isZero() || latencyWarmUp.isNegative()) {
       throw new IllegalArgumentException(
-          "latency runs need a positive duration and a warm-up of zero or more, were "
+          "--latency-duration must be positive and --latency-warmup zero or more, were "
               + latencyDuration + " and " + latencyWarmUp);
     }
     if (batchSizes.stream().anyMatch(n -> n < 1)) {

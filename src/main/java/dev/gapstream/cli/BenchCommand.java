@@ -153,22 +153,28 @@ public final class BenchCommand implements Callable<Integer> {
     int count = frames != null ? frames : quick ? 24 : 400;
     List<EncodedFrame> encoded = frameSource.frames(count);
     String source = frameSource.describe(GapstreamService.decodeLimits(cfg, modelSpec).maxSide());
-    BenchSettings settings =
-        new BenchSettings(
-            batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),
-            duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(2),
-            quick ? 2 : 5,
-            latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
-            latencyWarmUp != null ? latencyWarmUp : quick ? Duration.ZERO : Duration.ofSeconds(60),
-            jitSettle != null ? jitSettle : quick ? Duration.ZERO : Duration.ofMinutes(3),
-            loads != null ? loads : List.of(0.5, 0.8),
-            rates != null ? rates : List.of(),
-            0.1,
-            timeout,
-            rounds != null ? rounds : quick ? 1 : 3,
-            compareSpinWait,
-            compare,
-            searchRuns != null ? searchRuns : quick ? 0 : 5);
+    BenchSettings settings;
+    try {
+      settings =
+          new BenchSettings(
+              batchSizes != null ? batchSizes : quick ? List.of(1, 2, 4) : List.of(1, 2, 4, 8, 16, 32),
+              duration != null ? duration : quick ? Duration.ofMillis(200) : Duration.ofSeconds(2),
+              quick ? 2 : 5,
+              latencyDuration != null ? latencyDuration : quick ? Duration.ofSeconds(1) : Duration.ofSeconds(20),
+              latencyWarmUp != null ? latencyWarmUp : quick ? Duration.ZERO : Duration.ofSeconds(60),
+              jitSettle != null ? jitSettle : quick ? Duration.ZERO : Duration.ofMinutes(3),
+              loads != null ? loads : List.of(0.5, 0.8),
+              rates != null ? rates : List.of(),
+              0.1,
+              timeout,
+              rounds != null ? rounds : quick ? 1 : 3,
+              compareSpinWait,
+              compare,
+              searchRuns != null ? searchRuns : quick ? 0 : 5);
+    } catch (IllegalArgumentException e) {
+      // A usage error, exit 2 as picocli's own: "--rounds must be at least 1, was 0".
+      throw new ParameterException(spec.commandLine(), e.getMessage());
+    }
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

@@ -265,10 +265,11 @@ class BenchCommandIT {
         new String[] {"bench", "--quick", "--rates", "0"},
         new String[] {"bench", "--quick", "--loads", "0"},
         new String[] {"bench", "--quick", "--loads", "0.5,-0.8"},
-        new String[] {"bench", "--quick", "--batch-sizes", "1,0"})) {
+        new String[] {"bench", "--quick", "--batch-sizes", "1,0"},
+        new String[] {"bench", "--quick", "--rounds", "0"})) {
       CliRun run = CliRun.of(args);
 
-      assertThat(run.code()).as(String.join(" ", args)).isNotZero();
+      assertThat(run.code()).as(String.join(" ", args) + ": a usage error").isEqualTo(2);
       // The flag named last is the one at fault.
       assertThat(run.err()).as(String.join(" ", args)).contains(args[args.length - 2]);
     }
