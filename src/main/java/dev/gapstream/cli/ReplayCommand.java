@@ -147,6 +147,10 @@ public final class ReplayCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (idleTimeout.isNegative() || idleTimeout.isZero()) {
+      // PT0S gave up before the first poll, blaming the brokers.
+      throw new ParameterException(spec.commandLine(), "--idle-timeout must be positive, was " + idleTimeout);
+    }
     Clients clients = clients();
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
@@ -183,11 +187,13 @@ public final class ReplayCommand implements Callable<Integer> {
       KafkaConsumer<byte[], byte[]> consumer, KafkaProducer<byte[], byte[]> producer, Clients clients,
       Set<String> wanted, Long sinceMs, Tally tally) {
     String brokers = clients.consumer().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG);
+    // The consumer first: a signal wakes it while it waits for brokers that do not answer, and
+    // the producer's wait (for the --to topic) can be woken by nothing.
+    Map<TopicPartition, Long> end =
+        startReading(consumer, clients.from(), brokers, sinceMs);
     if (producer != null) {
       FrameProducers.requireTopic(producer, clients.to(), "--to");
     }
-    Map<TopicPartition, Long> end =
-        startReading(consumer, clients.from(), brokers, sinceMs);
     long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
     Progress progress = new Progress("replay", total);
     long lastRead = System.nanoTime();
@@ -384,6 +390,8 @@ public final class ReplayCommand implements Callable<Integer> {
       partitions = consumer.partitionsFor(from).stream() // waits default.api.timeout.ms
           .map(p -> new TopicPartition(p.topic(), p.partition()))
           .toList();
+    } catch (WakeupException e) {
+      throw e; // a signal while waiting for the brokers: the summary, not "cannot read"
     } catch (KafkaException e) {
       throw new GapstreamException(String.format(
           "cannot read dead letters from topic '%s' at %s (do the brokers answer?): %s", from, brokers, e.getMessage()), e);

@@ -203,6 +203,10 @@ class ReplayCommandIT {
       assertThat(configured.code()).isEqualTo(2);
       assertThat(configured.err()).contains("--from: topic 'cams.dlq' does not exist");
 
+      CliRun noWait = CliRun.of("replay", "-b", broker.bootstrapServers(), "--idle-timeout", "PT0S");
+      assertThat(noWait.code()).isEqualTo(2);
+      assertThat(noWait.err()).contains("--idle-timeout must be positive, was PT0S");
+
       CliRun noBroker = CliRun.of("replay", "--set", "kafka.bootstrap.servers=");
       assertThat(noBroker.code()).isEqualTo(2);
       assertThat(noBroker.err()).contains("replay needs a broker: -b HOST:PORT, or kafka.bootstrap.servers");
@@ -219,6 +223,38 @@ class ReplayCommandIT {
     CliRun run = CliRun.of("replay", "-b", "127.0.0.1:1", "--dry-run", "-X", "default.api.timeout.ms=2000");
     assertThat(run.code()).as(run.err()).isEqualTo(2);
     assertThat(run.err()).contains("cannot read dead letters from topic 'frames.dlq' at 127.0.0.1:1 (do the brokers answer?)");
+  }
+
+  /**
+   * A signal while the replay waits for brokers that do not answer: the summary, nothing read,
+   * exit 143. Before, the woken consumer's wake-up was reported as "cannot read dead letters from
+   * topic 'frames.dlq' ... (do the brokers answer?): null", and no summary.
+   */
+  @Test
+  void aSignalWhileWaitingForTheBrokersGivesTheSummary(@TempDir Path dir) throws Exception {
+    Path out = dir.resolve("out");
+    Path err = dir.resolve("err");
+    Process replay = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+            "dev.gapstream.Main", "replay", "-b", "127.0.0.1:1", "--dry-run", "-X", "default.api.timeout.ms=120000")
+        .redirectOutput(out.toFile())
+        .redirectError(err.toFile())
+        .start();
+    try {
+      // The consumer is trying the broker (its warning logged on stdout, as the tests' logback has
+      // it): the hook that wakes it is in place.
+      await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(out).contains("could not be established"));
+      replay.destroy(); // SIGTERM
+      assertThat(replay.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    } finally {
+      replay.destroyForcibly();
+    }
+    assertThat(replay.exitValue()).as(Files.readString(err)).isEqualTo(143);
+    assertThat(Files.readString(err)).doesNotContain("cannot read dead letters");
+    String json = Files.readAllLines(out).stream().filter(l -> l.startsWith("{")).reduce((a, b) -> b).orElse("");
+    JsonNode summary = new ObjectMapper().readTree(json);
+    assertThat(summary.path("interrupted").asBoolean()).as(Files.readString(out)).isTrue();
+    assertThat(summary.path("read").asLong()).isZero();
   }
 
   private static void assertEverythingCommitted(Admin admin, String group) {
