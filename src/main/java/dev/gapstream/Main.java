@@ -11,6 +11,7 @@ import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
 import dev.gapstream.synth.SynthCommand;
 import dev.gapstream.synth.FrameSize;
+import java.nio.file.FileSystemException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import picocli.CommandLine;
@@ -104,6 +105,11 @@ public final class Main {
   static String describe(Throwable ex) {
     Throwable root = rootCause(ex);
     String message = String.valueOf(ex.getMessage());
+    if (root instanceof FileSystemException f) {
+      // Its message is often the path alone: "error: /data/frames/a.png" said what, not why.
+      String what = FileErrors.describe(f);
+      return root == ex || message.equals(f.getFile()) ? what : message + " (" + what + ")";
+    }
     if (root == ex || ex instanceof ConfigException
         || (root.getMessage() != null && !root.getMessage().isBlank() && message.contains(root.getMessage()))) {
       return message;

@@ -2,9 +2,15 @@ package dev.gapstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** What every command shares: the converters and error handling {@link Main#commandLine()} sets. */
@@ -19,6 +25,29 @@ class CommandLineTest {
     cli.setOut(new PrintWriter(new StringWriter()));
     int code = cli.execute(args);
     return new Run(code, err.toString());
+  }
+
+  /**
+   * A failed file operation says why: a FileSystemException's message is often the path alone,
+   * and "error: /data/frames" (produce on an unreadable directory) said what, not why.
+   */
+  @Test
+  void aFailedFileOperationSaysWhy() {
+    assertThat(Main.describe(new AccessDeniedException("/data/frames"))).isEqualTo("/data/frames: permission denied");
+    assertThat(Main.describe(new GapstreamException("cannot read images", new NoSuchFileException("/data/a.png"))))
+        .isEqualTo("cannot read images (/data/a.png: no such file or directory)");
+    assertThat(Main.describe(new FileSystemException("/data/b.png", null, "Input/output error")))
+        .isEqualTo("/data/b.png: Input/output error");
+    assertThat(FileErrors.describe(new IOException("Stream closed"))).isEqualTo("Stream closed");
+  }
+
+  /** A directory given as the config file: the reason once, not the path twice. */
+  @Test
+  void aDirectoryAsTheConfigFileSaysSo(@TempDir Path dir) {
+    Run r = gapstream("config", "--config", dir.toString());
+
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("cannot read config file " + dir + ": Is a directory").doesNotContain(dir + ": " + dir);
   }
 
   /** A configuration error is phrased from its key: no Java exception after it. */

@@ -1,5 +1,6 @@
 package dev.gapstream.bench;
 
+import dev.gapstream.FileErrors;
 import dev.gapstream.GapstreamException;
 import dev.gapstream.ingest.ImageFiles;
 import dev.gapstream.ingest.ImageFormat;
@@ -64,7 +65,7 @@ public final class FrameSource {
         distinct.add(new EncodedFrame(data, ImageFiles.contentType(data, file)));
       }
     } catch (IOException e) {
-      throw new GapstreamException("cannot read images from " + dir + ": " + e.getMessage(), e);
+      throw new GapstreamException("cannot read images from " + dir + ": " + FileErrors.describe(e), e);
     }
     if (distinct.isEmpty()) {
       throw new GapstreamException(dir + " holds no .jpg, .jpeg or .png file");

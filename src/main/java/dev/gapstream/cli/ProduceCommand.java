@@ -1,5 +1,6 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.FileErrors;
 import dev.gapstream.ingest.ImageFiles;
 import dev.gapstream.ingest.ImageFormat;
 import java.io.IOException;
@@ -64,7 +65,13 @@ public final class ProduceCommand implements Callable<Integer> {
     if (!(rate >= 0)) {
       throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);
     }
-    List<Path> files = ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.BMP, ImageFormat.GIF));
+    List<Path> files;
+    try {
+      files = ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.BMP, ImageFormat.GIF));
+    } catch (IOException e) {
+      // Before: "error: /data/frames", exit 1.
+      throw new ParameterException(spec.commandLine(), "DIR: cannot list " + dir + ": " + FileErrors.describe(e));
+    }
     if (files.isEmpty()) {
       spec.commandLine().getErr().println("produce: no images in " + dir);
       return 2;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.gapstream.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -45,7 +46,7 @@ final class ConfigSources {
     } catch (NoSuchFileException e) {
       throw new ConfigException("config file not found: " + file, e);
     } catch (IOException e) {
-      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+      throw new ConfigException("cannot read config file " + file + ": " + FileErrors.why(e), e);
     }
   }
 

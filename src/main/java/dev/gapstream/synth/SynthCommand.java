@@ -1,13 +1,10 @@
 package dev.gapstream.synth;
 
+import dev.gapstream.FileErrors;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
@@ -86,13 +83,7 @@ public final class SynthCommand implements Callable<Integer> {
     try {
       Files.createDirectories(out);
     } catch (IOException e) {
-      // FileSystemException's message is often the path alone ("/proc/x"): say what failed, and why
-      String why = e instanceof FileSystemException f && f.getReason() != null ? f.getReason()
-          : e instanceof NoSuchFileException ? "no such file or directory"
-          : e instanceof AccessDeniedException ? "permission denied"
-          : e instanceof FileAlreadyExistsException ? "a file is in the way"
-          : e.toString();
-      throw new ParameterException(spec.commandLine(), "--out: cannot create " + out + ": " + why);
+      throw new ParameterException(spec.commandLine(), "--out: cannot create " + out + ": " + FileErrors.why(e));
     }
     if (!Files.isWritable(out)) {
       throw new ParameterException(spec.commandLine(), "--out: " + out + " is not writable");
