@@ -1,5 +1,6 @@
 package dev.gapstream.cli;
 
+import dev.gapstream.GapstreamException;
 import dev.gapstream.pipeline.GapstreamService;
 import java.time.Duration;
 import java.util.Map;
@@ -24,13 +25,14 @@ final class FrameProducers {
 
   /**
    * Fails at once, saying why, when {@code topic} cannot be written: the brokers do not answer, or
-   * the topic does not exist ({@code option} names where it came from).
+   * the topic does not exist ({@code option} names where it came from). Before anything is sent:
+   * exit 2, as {@code load} and {@code replay --from} refuse a topic that does not exist.
    */
   static void requireTopic(KafkaProducer<byte[], byte[]> producer, String topic, String option) {
     try {
       producer.partitionsFor(topic);
     } catch (KafkaException e) {
-      throw new IllegalStateException(
+      throw new GapstreamException(
           option + ": cannot send to topic '" + topic + "' (does it exist, and do the brokers answer?): "
               + e.getMessage(), e);
     }

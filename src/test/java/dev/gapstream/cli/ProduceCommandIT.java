@@ -146,7 +146,7 @@ class ProduceCommandIT {
     CliRun run = CliRun.of(
         "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "no-such-topic", "-X", "max.block.ms=2000");
 
-    assertThat(run.code()).isEqualTo(1);
+    assertThat(run.code()).as("refused before any work").isEqualTo(2);
     assertThat(run.err()).contains("--topic: cannot send to topic 'no-such-topic' (does it exist");
   }
 
@@ -245,7 +245,7 @@ class ProduceCommandIT {
       // topic taking frames that nothing reads (it used to send 2/2 there and exit 0).
       CliRun misspelt = CliRun.of(
           "produce", dir.toString(), "-b", service.bootstrapServers(), "-t", "framez", "-X", "max.block.ms=2000");
-      assertThat(misspelt.code()).isEqualTo(1);
+      assertThat(misspelt.code()).isEqualTo(2);
       assertThat(misspelt.err()).contains("--topic: cannot send to topic 'framez'");
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", service.bootstrapServers()))) {
         assertThat(admin.listTopics().names().get()).doesNotContain("framez");
