@@ -1,7 +1,7 @@
 package dev.gapstream.kafka;
 
+import dev.gapstream.FileErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -83,7 +83,10 @@ public final class EmbeddedKafkaBuilder {
       try {
         dataDir = Files.createTempDirectory("gapstream-kafka-");
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot create a temporary Kafka directory", e);
+        // A broker that cannot be started, as the README's exit status 2 says: name where, and why.
+        throw new KafkaBrokerException("cannot create a temporary Kafka directory in "
+            + System.getProperty("java.io.tmpdir") + ": " + FileErrors.describe(e)
+            + " (set kafka.embedded.dir, or -Djava.io.tmpdir in GAPSTREAM_JAVA_OPTS)", e);
       }
       deleteOnClose = true;
     }

@@ -8,11 +8,15 @@ import dev.gapstream.synth.FrameSize;
 import dev.gapstream.synth.SyntheticFrames;
 import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.TestPipelines;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code demo}, the README's first command: what it counts, and arguments it refuses up front. */
 @ExtendWith(BlockedThreadGuard.class)
@@ -85,6 +89,33 @@ class DemoCommandIT {
     assertThat(answered).isLessThan(1000);
     assertThat(run.err()).contains(
         "demo: gave up PT0.001S after the last frame was sent, " + (1000 - answered) + " of 1000 frames unanswered (--timeout)");
+  }
+
+  /**
+   * No temporary directory for the broker (java.io.tmpdir missing): a broker that cannot be
+   * started, exit 2, saying where and how to move it. Before: exit 1, "cannot create a temporary
+   * Kafka directory" and no more. In a JVM of its own: the JDK reads java.io.tmpdir once.
+   */
+  @Test
+  void noTemporaryDirectoryForTheBrokerSaysWhereAndExits2(@TempDir Path dir) throws Exception {
+    Path missing = dir.resolve("no-such-tmp");
+    Path err = dir.resolve("err");
+    Process demo = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Djava.io.tmpdir=" + missing,
+            "-cp", System.getProperty("java.class.path"), "dev.gapstream.Main", "demo", "--frames", "1",
+            "--set", "http.port=0")
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(err.toFile())
+        .start();
+    try {
+      assertThat(demo.waitFor(2, TimeUnit.MINUTES)).isTrue();
+    } finally {
+      demo.destroyForcibly();
+    }
+    assertThat(demo.exitValue()).as(Files.readString(err)).isEqualTo(2);
+    assertThat(Files.readString(err)).contains(
+        "cannot create a temporary Kafka directory in " + missing + ": " + missing,
+        "no such file or directory (set kafka.embedded.dir, or -Djava.io.tmpdir in GAPSTREAM_JAVA_OPTS)");
   }
 
   @Test
