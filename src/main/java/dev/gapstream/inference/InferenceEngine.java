@@ -174,26 +174,10 @@ public final class InferenceEngine implements AutoCloseable {
     if (plan.kind() == CamPlan.Kind.NONE) {
       return null;
     }
-    if (input != null && input.length == 4 && input[2] > 0 && input[3] > 0) {
-      return fixedStride(onnxFile, spec, session, plan, (int) input[3], (int) input[2]);
-    }
-    int small = Math.max(PROBE_STEP, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
-    int large = small + PROBE_STEP;
     try {
-      long[] a = probeShape(session, spec, plan, small, small);
-      long[] b = probeShape(session, spec, plan, large, large);
-      long dx = b[3] - a[3];
-      long dy = b[2] - a[2];
-      if (dx <= 0 || dy <= 0 || PROBE_STEP % dx != 0 || PROBE_STEP % dy != 0) {
-        LOG.info(
-            "{}: the CAM grid grows by {}x{} cells from {} to {} pixels, no whole stride: peaks and boxes"
-                + " are placed as if it tiled each frame",
-            onnxFile, dx, dy, small, large);
-        return null;
-      }
-      int[] stride = {(int) (PROBE_STEP / dx), (int) (PROBE_STEP / dy)};
-      LOG.info("{}: one CAM cell per {}x{} pixels", onnxFile, stride[0], stride[1]);
-      return stride;
+      return input != null && input.length == 4 && input[2] > 0 && input[3] > 0
+          ? fixedStride(onnxFile, spec, session, plan, (int) input[3], (int) input[2])
+          : probedStride(onnxFile, spec, session, plan);
     } catch (OrtException | RuntimeException e) {
       LOG.info(
           "{}: the CAM grid's stride could not be measured ({}): peaks and boxes are placed as if it"
@@ -203,30 +187,43 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  /** {@link #camStride} of a graph fixed at {@code width}×{@code height}, from its grid there. */
-  private static int[] fixedStride(
-      Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan, int width, int height) {
-    try {
-      long[] grid = probeShape(session, spec, plan, width, height);
-      int sx = powerOfTwoStride(width, grid[3]);
-      int sy = powerOfTwoStride(height, grid[2]);
-      if (sx == 0 || sy == 0) {
-        LOG.info(
-            "{}: a CAM grid of {}x{} cells at the graph's fixed {}x{} pixels tells no power-of-two stride:"
-                + " peaks and boxes are placed as if it tiled each frame",
-            onnxFile, grid[3], grid[2], width, height);
-        return null;
-      }
-      LOG.info("{}: one CAM cell per {}x{} pixels ({}x{} cells at the graph's fixed {}x{})",
-          onnxFile, sx, sy, grid[3], grid[2], width, height);
-      return new int[] {sx, sy};
-    } catch (OrtException | RuntimeException e) {
+  /** {@link #camStride} of a graph that takes any size, from its grid's growth between two. */
+  private static int[] probedStride(Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan)
+      throws OrtException {
+    int small = Math.max(PROBE_STEP, roundUp(Math.max(spec.minWidth(), spec.minHeight()), 64));
+    int large = small + PROBE_STEP;
+    long[] a = probeShape(session, spec, plan, small, small);
+    long[] b = probeShape(session, spec, plan, large, large);
+    long dx = b[3] - a[3];
+    long dy = b[2] - a[2];
+    if (dx <= 0 || dy <= 0 || PROBE_STEP % dx != 0 || PROBE_STEP % dy != 0) {
       LOG.info(
-          "{}: the CAM grid's stride could not be measured ({}): peaks and boxes are placed as if it"
-              + " tiled each frame",
-          onnxFile, e.toString());
+          "{}: the CAM grid grows by {}x{} cells from {} to {} pixels, no whole stride: peaks and boxes"
+              + " are placed as if it tiled each frame",
+          onnxFile, dx, dy, small, large);
       return null;
     }
+    int[] stride = {(int) (PROBE_STEP / dx), (int) (PROBE_STEP / dy)};
+    LOG.info("{}: one CAM cell per {}x{} pixels", onnxFile, stride[0], stride[1]);
+    return stride;
+  }
+
+  /** {@link #camStride} of a graph fixed at {@code width}×{@code height}, from its grid there. */
+  private static int[] fixedStride(
+      Path onnxFile, ModelSpec spec, OrtSession session, CamPlan plan, int width, int height) throws OrtException {
+    long[] grid = probeShape(session, spec, plan, width, height);
+    int sx = powerOfTwoStride(width, grid[3]);
+    int sy = powerOfTwoStride(height, grid[2]);
+    if (sx == 0 || sy == 0) {
+      LOG.info(
+          "{}: a CAM grid of {}x{} cells at the graph's fixed {}x{} pixels tells no power-of-two stride:"
+              + " peaks and boxes are placed as if it tiled each frame",
+          onnxFile, grid[3], grid[2], width, height);
+      return null;
+    }
+    LOG.info("{}: one CAM cell per {}x{} pixels ({}x{} cells at the graph's fixed {}x{})",
+        onnxFile, sx, sy, grid[3], grid[2], width, height);
+    return new int[] {sx, sy};
   }
 
   /**
