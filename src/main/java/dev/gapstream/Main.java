@@ -105,10 +105,13 @@ public final class Main {
   static String describe(Throwable ex) {
     Throwable root = rootCause(ex);
     String message = String.valueOf(ex.getMessage());
-    if (root instanceof FileSystemException f) {
+    if (root instanceof FileSystemException f && !(ex instanceof ConfigException)) {
       // Its message is often the path alone: "error: /data/frames/a.png" said what, not why.
       String what = FileErrors.describe(f);
-      return root == ex || message.equals(f.getFile()) ? what : message + " (" + what + ")";
+      if (root == ex || message.equals(f.getFile())) {
+        return what;
+      }
+      return message.contains(FileErrors.why(f)) ? message : message + " (" + what + ")";
     }
     if (root == ex || ex instanceof ConfigException
         || (root.getMessage() != null && !root.getMessage().isBlank() && message.contains(root.getMessage()))) {

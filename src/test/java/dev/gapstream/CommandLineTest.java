@@ -2,6 +2,7 @@ package dev.gapstream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gapstream.config.ConfigException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -39,6 +40,13 @@ class CommandLineTest {
     assertThat(Main.describe(new FileSystemException("/data/b.png", null, "Input/output error")))
         .isEqualTo("/data/b.png: Input/output error");
     assertThat(FileErrors.describe(new IOException("Stream closed"))).isEqualTo("Stream closed");
+    // Where the message says why already, once.
+    assertThat(Main.describe(new ConfigException(
+            "cannot read config file /c.yaml: permission denied", new AccessDeniedException("/c.yaml"))))
+        .isEqualTo("cannot read config file /c.yaml: permission denied");
+    assertThat(Main.describe(new GapstreamException(
+            "cannot read images from /d: /d/a.png: permission denied", new AccessDeniedException("/d/a.png"))))
+        .isEqualTo("cannot read images from /d: /d/a.png: permission denied");
   }
 
   /** A directory given as the config file: the reason once, not the path twice. */
