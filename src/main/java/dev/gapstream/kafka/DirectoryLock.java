@@ -1,5 +1,6 @@
 package dev.gapstream.kafka;
 
+import dev.gapstream.FileErrors;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -50,29 +51,30 @@ final class DirectoryLock implements AutoCloseable {
       Files.createDirectories(dir);
       key = dir.toRealPath();
     } catch (IOException e) {
-      throw new KafkaBrokerException("cannot create the Kafka data directory " + dir + ": " + e, e);
+      throw new KafkaBrokerException("cannot create the Kafka data directory " + dir + ": " + FileErrors.describe(e), e);
     }
     if (!HELD.add(key)) {
       throw inUse(dir);
     }
     FileChannel channel = null;
+    DirectoryLock taken = null;
     try {
       channel = FileChannel.open(key.resolve(FILE), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
       FileLock lock = channel.tryLock();
       if (lock == null) {
         throw inUse(dir);
       }
-      return new DirectoryLock(key, channel, lock);
+      taken = new DirectoryLock(key, channel, lock);
+      return taken;
     } catch (OverlappingFileLockException e) { // locked in this JVM, not by a DirectoryLock
-      closeQuietly(channel);
-      HELD.remove(key);
       throw inUse(dir);
-    } catch (IOException | RuntimeException e) {
-      closeQuietly(channel);
-      HELD.remove(key);
-      throw e instanceof RuntimeException r
-          ? r
-          : new KafkaBrokerException("cannot lock the Kafka data directory " + dir + ": " + e, e);
+    } catch (IOException e) {
+      throw new KafkaBrokerException("cannot lock the Kafka data directory " + dir + ": " + FileErrors.describe(e), e);
+    } finally {
+      if (taken == null) {
+        closeQuietly(channel);
+        HELD.remove(key);
+      }
     }
   }
 
