@@ -101,12 +101,19 @@
     return c;
   }
 
-  function niceMax(v) {
-    if (!(v > 0)) { return 1; }
-    var p = Math.pow(10, Math.floor(Math.log10(v)));
-    var steps = [1, 2, 2.5, 5, 10];
-    for (var i = 0; i < steps.length; i++) { if (v <= steps[i] * p) { return steps[i] * p; } }
-    return 10 * p;
+  // The y axis: gridlines one step apart, the step 1, 2 or 5 times a power of ten and at most a
+  // quarter of the top, so the labels read 0 10 20 30 rather than 0 6.3 13 19 25.
+  function axis(v) {
+    if (!(v > 0)) { return { step: 0.5, steps: 2, decimals: 1 }; }
+    var quarter = v / 4;
+    var p = Math.pow(10, Math.floor(Math.log10(quarter)));
+    var step = 10 * p;
+    [5, 2, 1].forEach(function (m) { if (m * p >= quarter) { step = m * p; } });
+    return {
+      step: step,
+      steps: Math.max(1, Math.ceil(v / step - 1e-9)),
+      decimals: Math.max(0, -Math.floor(Math.log10(step) + 1e-9))
+    };
   }
 
   function draw(chart) {
@@ -126,18 +133,21 @@
     chart.series.forEach(function (s) {
       history[s.key].forEach(function (v) { if (v !== null && v > max) { max = v; } });
     });
-    max = niceMax(max * 1.05);
+    var ax = axis(max * 1.05);
+    max = ax.step * ax.steps;
     g.font = '10px system-ui, sans-serif';
     g.fillStyle = '#8a93a3';
     g.strokeStyle = '#262c36';
     g.lineWidth = 1;
     g.textAlign = 'right';
     g.textBaseline = 'middle';
-    for (var i = 0; i <= 4; i++) {
-      var y = top + ph - (ph * i) / 4;
+    var ticks = [];
+    for (var i = 0; i <= ax.steps; i++) {
+      var y = top + ph - (ph * i) / ax.steps;
       g.beginPath(); g.moveTo(left, Math.round(y) + 0.5); g.lineTo(left + pw, Math.round(y) + 0.5); g.stroke();
-      var label = (max * i) / 4;
-      g.fillText(label >= 10 ? label.toFixed(0) : label.toFixed(1), left - 4, y);
+      var label = (ax.step * i).toFixed(ax.decimals);
+      g.fillText(label, left - 4, y);
+      ticks.push(label);
     }
     g.textAlign = 'left';
     g.textBaseline = 'bottom';
@@ -161,6 +171,7 @@
       g.stroke();
     });
     canvas.dataset.points = String(n);
+    canvas.dataset.ticks = ticks.join(' ');
   }
 
   function drawAll() {

@@ -1,6 +1,7 @@
 package dev.gapstream.live;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.offset;
 
 import dev.gapstream.inference.ModelSpec;
 import dev.gapstream.metrics.GapstreamMetrics;
@@ -18,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -56,6 +58,7 @@ class LiveViewBrowserIT {
           + "   src: f.querySelector('img').src.slice(0, 23),"
           + "   loaded: f.querySelector('img').complete && f.querySelector('img').naturalWidth > 0 })),"
           + " points: [...document.querySelectorAll('canvas.chart')].map(c => +c.dataset.points),"
+          + " ticks: [...document.querySelectorAll('canvas.chart')].map(c => c.dataset.ticks),"
           + " status: document.getElementById('status').textContent,"
           + " model: document.getElementById('model').textContent,"
           + " throughput: document.getElementById('kpi-throughput').textContent,"
@@ -178,9 +181,39 @@ class LiveViewBrowserIT {
       assertThat(frame.getString("score")).matches("[01]\\.\\d{3}");
     }
     assertThat(state.getJsonArray("points")).as("three charts with data").hasSize(3).allSatisfy(p -> assertThat((Integer) p).isGreaterThanOrEqualTo(2));
+    assertThat(state.getJsonArray("ticks")).as("three charts with axes").hasSize(3).allSatisfy(t -> assertRoundAxis((String) t));
     assertThat(state.getString("throughput")).matches("\\d+\\.\\d");
+    double[] throughputTicks = ticks(state.getJsonArray("ticks").getString(0));
+    assertThat(throughputTicks[throughputTicks.length - 1])
+        .as("the throughput axis reaches the throughput shown")
+        .isGreaterThanOrEqualTo(Double.parseDouble(state.getString("throughput")));
     assertThat(state.getString("p99")).matches("\\d+ ms");
     assertThat(state.getInteger("inked")).as("the throughput line is drawn").isGreaterThan(20);
+  }
+
+  /**
+   * Gridlines from zero one step apart, the step 1, 2 or 5 times a power of ten, every label
+   * written with the same decimals: "0 10 20 30", never "0.0 6.3 13 19 25".
+   */
+  private static void assertRoundAxis(String labels) {
+    double[] ticks = ticks(labels);
+    assertThat(ticks).as("axis %s", labels).hasSizeBetween(2, 5);
+    assertThat(ticks[0]).as("axis %s", labels).isZero();
+    double step = ticks[1];
+    double mantissa = step / Math.pow(10, Math.floor(Math.log10(step) + 1e-9));
+    assertThat(mantissa).as("step of axis %s", labels).isIn(1.0, 2.0, 5.0);
+    for (int i = 1; i < ticks.length; i++) {
+      assertThat(ticks[i]).as("axis %s", labels).isCloseTo(i * step, offset(step * 1e-6));
+    }
+    assertThat(labels.split(" "))
+        .as("axis %s", labels)
+        .extracting(l -> l.indexOf('.') < 0 ? 0 : l.length() - l.indexOf('.') - 1)
+        .containsOnly(Math.max(0, (int) -Math.floor(Math.log10(step) + 1e-9)));
+  }
+
+  private static double[] ticks(String labels) {
+    assertThat(labels).as("axis labels").isNotBlank();
+    return Arrays.stream(labels.split(" ")).mapToDouble(Double::parseDouble).toArray();
   }
 
   private static String newestFrame(JsonObject state) {
