@@ -14,6 +14,7 @@ import dev.gapstream.synth.FrameSize;
 import java.nio.file.FileSystemException;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
+import javax.imageio.ImageIO;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -48,6 +49,10 @@ public final class Main {
     if (System.getProperty("java.awt.headless") == null) {
       System.setProperty("java.awt.headless", "true");
     }
+    // Streams ImageIO makes for a command (explain's overlay) cache in memory, not in temporary
+    // files: a read-only root filesystem has none, and the JVM's own shutdown hook closes those
+    // files under a writer stopped by a signal ("java.io.IOException: closed").
+    ImageIO.setUseCache(false);
     int code;
     CommandLine cli = null;
     try {

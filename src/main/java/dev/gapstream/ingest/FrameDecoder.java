@@ -24,12 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class FrameDecoder {
 
-  static {
-    // Streams ImageIO makes in this process (ImageIO.write to an OutputStream) cache in memory,
-    // not in temporary files: a read-only root filesystem has none. Frames are read where they are.
-    ImageIO.setUseCache(false);
-  }
-
   private static final Logger LOG = LoggerFactory.getLogger(FrameDecoder.class);
 
   /**

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * One generated frame: an RGB image ({@link BufferedImage#TYPE_INT_RGB}) holding a single object,
@@ -37,8 +38,10 @@ public record SyntheticFrame(BufferedImage image, int label, Box box) {
       throw new IllegalArgumentException("format must be png or jpeg: " + format);
     }
     ByteArrayOutputStream out = new ByteArrayOutputStream(width() * height());
-    try {
-      if (!ImageIO.write(image, f, out)) {
+    // In memory: ImageIO.write to an OutputStream goes through a temporary file per frame unless
+    // told otherwise, and a signal's shutdown hook closes it under the writer.
+    try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
+      if (!ImageIO.write(image, f, stream)) {
         throw new GapstreamException("no ImageIO writer for " + format);
       }
     } catch (IOException e) {

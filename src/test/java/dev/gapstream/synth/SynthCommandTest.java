@@ -1,6 +1,7 @@
 package dev.gapstream.synth;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.gapstream.Main;
 import dev.gapstream.cli.CliRun;
@@ -8,7 +9,10 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -130,5 +134,41 @@ class SynthCommandTest {
     CliRun failed = CliRun.of("synth", "--out", dir.toString(), "--count", "4", "--seed", "4");
     assertThat(failed.code()).isNotZero();
     assertThat(dir.resolve("labels.csv")).doesNotExist();
+  }
+
+  /**
+   * Stopped by a signal (Ctrl-C, SIGTERM), synth just stops: exit 143, nothing on stderr, no
+   * labels.csv. Before, the JVM's own shutdown hook closed the temporary file ImageIO was encoding
+   * the frame through, and synth died saying "Error: java.io.IOException: closed".
+   */
+  @Test
+  void aSignalStopsItQuietly() throws Exception {
+    Path out = dir.resolve("frames");
+    Path err = dir.resolve("err");
+    Process synth = new ProcessBuilder(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+            "dev.gapstream.Main", "synth", "--out", out.toString(), "--count", "1000000", "--sizes", "256x256")
+        .redirectOutput(dir.resolve("out").toFile())
+        .redirectError(err.toFile())
+        .start();
+    try {
+      await().atMost(Duration.ofMinutes(1)).until(() -> frames(out) >= 20);
+      synth.destroy(); // SIGTERM
+      assertThat(synth.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    } finally {
+      synth.destroyForcibly();
+    }
+    assertThat(Files.readString(err)).isEmpty();
+    assertThat(synth.exitValue()).isEqualTo(143); // 128 + SIGTERM
+    assertThat(out.resolve("labels.csv")).doesNotExist();
+  }
+
+  private static long frames(Path out) throws IOException {
+    if (!Files.isDirectory(out)) {
+      return 0;
+    }
+    try (Stream<Path> files = Files.list(out)) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".png")).count();
+    }
   }
 }
