@@ -72,32 +72,58 @@ public final class Batcher<K, T> {
   }
 
   /**
-   * Takes the next batch that is ready, in the order they became ready: the first full one, unless
-   * the oldest open one's delay passed before that one filled; {@code null} when none is ready yet.
-   * (Full first, always, starved a rare frame size while the model was behind: full batches of the
-   * common size never ran out, and a lone frame of another size waited until its batch filled.)
-   * A batch's wait runs until it is taken.
+   * Takes the next batch that is ready, in the order they became ready: the batch whose delay ran
+   * out or that filled up first, a full one on a tie; {@code null} when none is ready yet. (Full
+   * first, always, starved a rare frame size while the model was behind: full batches of the common
+   * size never ran out, and a lone frame of another size waited until its batch filled.) A batch
+   * whose delay ran out while no slot was free keeps filling, but stays ready from its deadline. A
+   * batch's wait runs until it is taken.
    */
   public Batch<K, T> takeReady() {
     long now = nanoClock.getAsLong();
-    Batch<K, T> filled = full.peek();
+    long delay = policy.maxDelayNanos();
+    Batch<K, T> filled = null;
+    long filledReady = 0;
+    for (Batch<K, T> b : full) { // few: the frames in flight over the batch size
+      long ready = readyAt(b.openedAtNanos(), b.closedAtNanos(), delay);
+      if (filled == null || ready - filledReady < 0) {
+        filled = b;
+        filledReady = ready;
+      }
+    }
     Iterator<Map.Entry<K, Open<T>>> it = open.entrySet().iterator();
     Map.Entry<K, Open<T>> oldest = it.hasNext() ? it.next() : null;
-    long delay = policy.maxDelayNanos();
     Batch<K, T> batch = null;
-    if (oldest != null
-        && now - oldest.getValue().openedAt >= delay
-        && (filled == null || filled.closedAtNanos() - oldest.getValue().openedAt > delay)) {
-      it.remove();
-      batch = new Batch<>(oldest.getKey(), oldest.getValue().items, oldest.getValue().openedAt, now);
-    } else if (filled != null) {
-      full.poll();
+    if (oldest != null) {
+      long oldestReady = oldest.getValue().openedAt + delay;
+      if (now - oldestReady >= 0 && (filled == null || oldestReady - filledReady < 0)) {
+        it.remove();
+        batch = new Batch<>(oldest.getKey(), oldest.getValue().items, oldest.getValue().openedAt, now);
+      }
+    }
+    if (batch == null && filled != null) {
+      removeFull(filled);
       batch = new Batch<>(filled.key(), filled.items(), filled.openedAtNanos(), now);
     }
     if (batch != null) {
       size -= batch.size();
     }
     return batch;
+  }
+
+  /** When a batch that filled at {@code filledAt} became ready: then, or at its deadline if sooner. */
+  private static long readyAt(long openedAt, long filledAt, long delay) {
+    long deadline = openedAt + delay;
+    return filledAt - deadline < 0 ? filledAt : deadline;
+  }
+
+  private void removeFull(Batch<K, T> batch) {
+    for (Iterator<Batch<K, T>> it = full.iterator(); it.hasNext(); ) {
+      if (it.next() == batch) {
+        it.remove();
+        return;
+      }
+    }
   }
 
   /**

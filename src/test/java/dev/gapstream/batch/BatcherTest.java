@@ -111,6 +111,43 @@ class BatcherTest {
     assertThat(batcher.takeReady()).isNull();
   }
 
+  /**
+   * A batch whose delay ran out while no slot was free, and that filled up afterwards, is ready from
+   * its deadline, not from when it filled: it goes before a younger batch whose delay ran out in
+   * between. Before, the younger one went first and the older frames waited another batch's run.
+   */
+  @Test
+  void aBatchThatFilledAfterItsDeadlineIsReadyFromItsDeadline() {
+    batcher.add("a", 1); // ready by delay at 10
+    advanceMillis(5);
+    batcher.add("b", 2); // ready by delay at 15
+    advanceMillis(13);
+    batcher.add("a", 3);
+    advanceMillis(2);
+    batcher.add("a", 4); // full at 20
+    advanceMillis(5);
+
+    assertThat(batcher.takeReady().items()).containsExactly(1, 3, 4);
+    assertThat(batcher.takeReady().items()).containsExactly(2);
+    assertThat(batcher.takeReady()).isNull();
+  }
+
+  /** Of two full batches, the one that was ready first goes first, whichever filled first. */
+  @Test
+  void fullBatchesGoInTheOrderTheyBecameReady() {
+    batcher.add("a", 1); // ready by delay at 10
+    advanceMillis(12);
+    batcher.add("b", 2);
+    batcher.add("b", 3);
+    batcher.add("b", 4); // full, ready at 12
+    advanceMillis(1);
+    batcher.add("a", 5);
+    batcher.add("a", 6); // full at 13, ready since 10
+
+    assertThat(batcher.takeReady().items()).containsExactly(1, 5, 6);
+    assertThat(batcher.takeReady().items()).containsExactly(2, 3, 4);
+  }
+
   @Test
   void aBatchNotTakenKeepsFillingUpToMaxSizeThenANewOneOpens() {
     batcher.add("a", 1);
