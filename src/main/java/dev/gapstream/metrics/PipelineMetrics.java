@@ -161,8 +161,9 @@ public final class PipelineMetrics {
   }
 
   /**
-   * A send to {@code topic} failed: the output waits to be sent again (at-least-once) or the
-   * pipeline stops for a restart (exactly-once). Counted by the error's {@linkplain #errorName name},
+   * A send to {@code topic} failed: the output waits to be sent again (at-least-once; a prediction
+   * refused as too large is dead-lettered instead) or the pipeline stops for a restart
+   * (exactly-once). Counted by the error's {@linkplain #errorName name},
    * which says what to fix: {@code TopicAuthorizationException} an ACL, {@code TimeoutException} a
    * broker away or a partition without enough in-sync replicas.
    */
