@@ -184,6 +184,29 @@ class KubernetesManifestsTest {
       assertThat(e.getValueFrom().getSecretKeyRef()).isNotNull();
     });
     assertThat(gapstream(gpuPod).getVolumeMounts()).extracting(m -> m.getName()).contains("kafka-ca", "tmp");
+    // HOME (/app) is on the read-only root: CUDA's cache of kernels compiled from PTX goes to /tmp.
+    String cudaCache = gapstream(gpuPod).getEnv().stream()
+        .filter(e -> e.getName().equals("CUDA_CACHE_PATH"))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no CUDA_CACHE_PATH in the gpu pod"))
+        .getValue();
+    assertThat(gapstream(gpuPod).getSecurityContext().getReadOnlyRootFilesystem()).isTrue();
+    assertThat(gapstream(gpuPod).getVolumeMounts())
+        .as("CUDA's kernel cache %s on a writable volume", cudaCache)
+        .anySatisfy(m -> {
+          assertThat(cudaCache).startsWith(m.getMountPath() + "/");
+          assertThat(m.getReadOnly()).isNotEqualTo(Boolean.TRUE);
+          assertThat(gpuPod.getVolumes()).anySatisfy(v -> {
+            assertThat(v.getName()).isEqualTo(m.getName());
+            assertThat(v.getEmptyDir()).isNotNull();
+          });
+        });
+    // A GPU replica does several CPU replicas' work: the base's target lag is a tenth of a second of it.
+    assertThat(lagThreshold(gpu)).isGreaterThanOrEqualTo(5 * lagThreshold(prod));
+  }
+
+  private static int lagThreshold(List<JsonNode> docs) {
+    return Integer.parseInt(Manifests.only(docs, "ScaledObject").at("/spec/triggers/0/metadata/lagThreshold").asText());
   }
 
   /**
