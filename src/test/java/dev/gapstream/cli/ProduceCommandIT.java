@@ -147,7 +147,7 @@ class ProduceCommandIT {
         "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "no-such-topic", "-X", "max.block.ms=2000");
 
     assertThat(run.code()).as("refused before any work").isEqualTo(2);
-    assertThat(run.err()).contains("--topic: cannot send to topic 'no-such-topic' (does it exist");
+    assertThat(run.err()).containsOnlyOnce("--topic: cannot send to topic 'no-such-topic' (does it exist");
   }
 
   /**

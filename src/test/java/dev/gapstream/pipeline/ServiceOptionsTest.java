@@ -6,16 +6,34 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.gapstream.config.ConfigException;
 import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The event loop's time limit: 2 s, or the system property's, which a bad value fails naming. */
+/**
+ * The event loop's time limit: 2 s, or the system property's, which a bad value fails naming. Each
+ * test starts without the property and puts back the value it found: surefire sets it for the whole
+ * test JVM (pom.xml), and the tests after this class (demo, bench) run under it. Clearing it, as
+ * this class did, left them on the 2 s limit, checked once a second.
+ */
 class ServiceOptionsTest {
 
   private static final String PROPERTY = GapstreamService.Options.EVENT_LOOP_WARN_PROPERTY;
 
-  @AfterEach
+  private String saved;
+
+  @BeforeEach
   void clearProperty() {
+    saved = System.getProperty(PROPERTY);
     System.clearProperty(PROPERTY);
+  }
+
+  @AfterEach
+  void restoreProperty() {
+    if (saved == null) {
+      System.clearProperty(PROPERTY);
+    } else {
+      System.setProperty(PROPERTY, saved);
+    }
   }
 
   @Test
