@@ -1,21 +1,24 @@
 package dev.gapstream.config;
 
 import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.gapstream.FileErrors;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
-import java.util.stream.StreamSupport;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
 
@@ -35,7 +38,8 @@ final class ConfigSources {
    * look like configuration: {@code GAPSTREAM_PORT=tcp://10.0.0.7:8080}.
    */
   private static final String SERVICE_HOST = "_SERVICE_HOST";
-  private static final YAMLMapper YAML = new YAMLMapper();
+  private static final YAMLFactory YAML =
+      YAMLFactory.builder().enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build();
 
   private ConfigSources() {}
 
@@ -52,23 +56,33 @@ final class ConfigSources {
 
   /**
    * Flattens a YAML document: {@code batch: {max: {size: 16}}} and {@code batch.max.size: 16} both
-   * give {@code batch.max.size=16}; lists join with commas; null is the empty string.
+   * give {@code batch.max.size=16}; lists join with commas; null is the empty string. Values are
+   * read as written, never typed by YAML: {@code group.id: 0123} stays {@code 0123} (YAML 1.1 reads
+   * it as octal 83, a different consumer group), {@code on} stays {@code on}, {@code 1.50} stays
+   * {@code 1.50}, as in an environment variable or {@code --set}. A key given twice at one level and
+   * a second document are refused: YAML keeps the last copy and the first document, and the settings
+   * dropped looked applied.
    */
   static Map<String, String> yaml(String text, String origin) {
-    JsonNode root;
-    try {
-      root = YAML.readTree(text);
+    Map<String, String> out = new LinkedHashMap<>();
+    try (JsonParser parser = YAML.createParser(text)) {
+      JsonToken first = parser.nextToken();
+      if (first == null || first == JsonToken.VALUE_NULL || first.isScalarValue() && parser.getText().isEmpty()) {
+        return out; // an empty document ("---" alone is one empty scalar)
+      }
+      if (first != JsonToken.START_OBJECT) {
+        throw new ConfigException(origin + ": the top level must be a mapping of keys to values");
+      }
+      mapping("", parser, out, origin);
+      if (parser.nextToken() != null) {
+        JsonLocation at = parser.currentLocation();
+        throw new ConfigException(String.format(
+            "%s holds more than one YAML document (settings of another at line %d): only one is read; put every setting in one",
+            origin, at.getLineNr()));
+      }
     } catch (IOException e) {
       throw invalidYaml(origin, e);
     }
-    Map<String, String> out = new LinkedHashMap<>();
-    if (root == null || root.isMissingNode() || root.isNull()) {
-      return out;
-    }
-    if (!root.isObject()) {
-      throw new ConfigException(origin + ": the top level must be a mapping of keys to values");
-    }
-    flatten("", root, out, origin);
     return out;
   }
 
@@ -88,34 +102,44 @@ final class ConfigSources {
       }
     }
     JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
-    return new ConfigException(
-        "invalid YAML in " + origin
-            + (at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr()));
+    String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+    if (e instanceof StreamReadException r && r.getOriginalMessage().startsWith("Duplicate field")) {
+      // Jackson's words name the key alone: "Duplicate field 'kafka'".
+      return new ConfigException("invalid YAML in " + origin + where + ": a key given twice in one mapping ("
+          + r.getOriginalMessage().substring("Duplicate field ".length()) + "); YAML would keep the last one only");
+    }
+    return new ConfigException("invalid YAML in " + origin + where);
   }
 
-  private static void flatten(String prefix, JsonNode node, Map<String, String> out, String src) {
-    if (node.isObject()) {
-      for (Map.Entry<String, JsonNode> field : node.properties()) {
-        String key = prefix.isEmpty() ? field.getKey() : prefix + "." + field.getKey();
-        flatten(key, field.getValue(), out, src);
+  /** The mapping the parser has just opened, up to its end, its keys under {@code prefix}. */
+  private static void mapping(String prefix, JsonParser parser, Map<String, String> out, String src)
+      throws IOException {
+    while (parser.nextToken() == JsonToken.FIELD_NAME) {
+      String key = prefix.isEmpty() ? parser.currentName() : prefix + "." + parser.currentName();
+      JsonToken value = parser.nextToken();
+      if (value == JsonToken.START_OBJECT) {
+        mapping(key, parser, out, src);
+      } else if (out.put(key, value == JsonToken.START_ARRAY ? list(key, parser) : scalar(parser)) != null) {
+        throw new ConfigException(key + ": given more than once in " + src);
       }
-      return;
-    }
-    if (out.put(prefix, scalar(node)) != null) {
-      throw new ConfigException(prefix + ": given more than once in " + src);
     }
   }
 
-  private static String scalar(JsonNode node) {
-    if (node.isNull()) {
-      return "";
+  /** The list the parser has just opened, its values joined with commas. */
+  private static String list(String key, JsonParser parser) throws IOException {
+    List<String> values = new ArrayList<>();
+    for (JsonToken t = parser.nextToken(); t != JsonToken.END_ARRAY; t = parser.nextToken()) {
+      if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+        throw new ConfigException(key + ": a list of plain values, not of " + (t == JsonToken.START_OBJECT ? "mappings" : "lists"));
+      }
+      values.add(scalar(parser));
     }
-    if (node.isArray()) {
-      return StreamSupport.stream(node.spliterator(), false)
-          .map(ConfigSources::scalar)
-          .collect(Collectors.joining(","));
-    }
-    return node.asText();
+    return String.join(",", values);
+  }
+
+  /** A scalar as written (quotes taken off), null as the empty string. */
+  private static String scalar(JsonParser parser) throws IOException {
+    return parser.currentToken() == JsonToken.VALUE_NULL ? "" : parser.getText();
   }
 
   /**

@@ -128,6 +128,61 @@ class ConfigLoaderTest {
     assertThat(c.kafka().useEmbedded()).isFalse();
   }
 
+  /**
+   * Values are read as written, never typed by YAML 1.1: a group id 0123 was read as octal, 83, a
+   * different consumer group that read the topic again from the start; "on" became "true", 1.50
+   * became 1.5. As in an environment variable, where they were always kept.
+   */
+  @Test
+  void yamlValuesAreReadAsWritten() {
+    Map<String, String> flat = ConfigSources.yaml(
+        "kafka:\n  group.id: 0123\n  consumer:\n    client.id: 1e3\n    ssl.key.password: 012345\n"
+            + "topics: {frames: on, dead.letter: 0x1F}\ndelivery.transactional.id: 1.50\n"
+            + "kafka.bootstrap.servers: [0123:9092, 'b:9092']\nhttp.port: ~\n",
+        "YAML");
+    assertThat(flat).containsExactly(
+        Map.entry("kafka.group.id", "0123"),
+        Map.entry("kafka.consumer.client.id", "1e3"),
+        Map.entry("kafka.consumer.ssl.key.password", "012345"),
+        Map.entry("topics.frames", "on"),
+        Map.entry("topics.dead.letter", "0x1F"),
+        Map.entry("delivery.transactional.id", "1.50"),
+        Map.entry("kafka.bootstrap.servers", "0123:9092,b:9092"),
+        Map.entry("http.port", ""));
+    assertThat(ConfigLoader.builder().yaml("kafka: {group.id: 0123}").load().kafka().groupId()).isEqualTo("0123");
+    // As on the command line: yes is no boolean here either.
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("cam.enabled: yes").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("cam.enabled");
+  }
+
+  /**
+   * A key given twice in one mapping, a parent key too: YAML keeps the last copy, and a file whose
+   * first kafka block named the brokers started an embedded broker instead, looking healthy. A
+   * second document was dropped as silently.
+   */
+  @Test
+  void aKeyGivenTwiceOrASecondDocumentIsRefused() {
+    assertThatThrownBy(() -> ConfigLoader.builder()
+            .yaml("kafka:\n  bootstrap.servers: broker-0:9092\ntopics: {frames: cams}\nkafka:\n  consumer: {max.poll.records: 50}\n")
+            .load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("invalid YAML in YAML at line 4, column 6: a key given twice in one mapping ('kafka');"
+            + " YAML would keep the last one only");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("batch.max.size: 8\nbatch.max.size: 4\n").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("a key given twice in one mapping ('batch.max.size')");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("batch.max.size: 8\n---\nbatch.max.size: 4\n").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("YAML holds more than one YAML document (settings of another at line 3): only one is read; put every"
+            + " setting in one");
+    assertThatThrownBy(() -> ConfigLoader.builder().yaml("kafka.bootstrap.servers: [{host: a}]").load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("kafka.bootstrap.servers: a list of plain values, not of mappings");
+    assertThat(ConfigLoader.builder().yaml("").load()).isEqualTo(ConfigLoader.builder().load());
+    assertThat(ConfigLoader.builder().yaml("---\n").load()).isEqualTo(ConfigLoader.builder().load());
+  }
+
   @Test
   void environmentMapsToDottedKeysAndPassThroughMaps() {
     GapstreamConfig c =
