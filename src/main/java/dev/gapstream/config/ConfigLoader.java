@@ -369,6 +369,10 @@ public final class ConfigLoader {
     if (together != null) {
       throw new ConfigException(ConfigKeys.KAFKA_CONSUMER_PREFIX + "*: " + together);
     }
+    together = KafkaClientValues.producerProblem(producer);
+    if (together != null) {
+      throw new ConfigException(ConfigKeys.KAFKA_PRODUCER_PREFIX + "*: " + together);
+    }
   }
 
   private void rejectClientValues(String prefix, Map<String, String> settings, ConfigDef def) {

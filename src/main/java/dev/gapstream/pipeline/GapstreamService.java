@@ -6,6 +6,7 @@ import dev.gapstream.config.ConfigException;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.DeliveryGuarantee;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.config.KafkaClientValues;
 import dev.gapstream.http.Health;
 import dev.gapstream.http.ManagementServer;
 import dev.gapstream.ingest.DecodeLimits;
@@ -67,7 +68,7 @@ public final class GapstreamService implements AutoCloseable {
   private static final long DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
   private static final long DEFAULT_BUFFER_MEMORY_BYTES = 32L << 20;
   /** Room in a dead letter's request for the frame's key and headers, the reason and the error. */
-  private static final long DEAD_LETTER_HEADROOM_BYTES = 64 << 10;
+  private static final long DEAD_LETTER_HEADROOM_BYTES = KafkaClientValues.MIN_REQUEST_BYTES;
 
   private final GapstreamConfig config;
   private final EmbeddedKafka broker;
@@ -369,9 +370,7 @@ public final class GapstreamService implements AutoCloseable {
 
     Map<String, String> producer = new HashMap<>();
     producer.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    producer.put(ProducerConfig.ACKS_CONFIG, "all");
-    producer.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-    producer.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+    producer.putAll(KafkaClientValues.PRODUCER_DEFAULTS);
     // A dead letter carries its frame, up to ingest.max.frame.bytes.
     producer.putAll(frameSizedRequests(config.ingest().maxFrameBytes()));
     producer.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());

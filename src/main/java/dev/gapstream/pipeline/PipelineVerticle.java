@@ -382,6 +382,14 @@ public final class PipelineVerticle extends VerticleBase {
       return create.get();
     } catch (org.apache.kafka.common.config.ConfigException e) {
       throw new ConfigException(prefix + "*: " + e.getMessage(), e);
+    } catch (org.apache.kafka.common.KafkaException e) {
+      // "Failed to construct kafka producer", the client's refusal as its cause.
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        if (t instanceof org.apache.kafka.common.config.ConfigException refused) {
+          throw new ConfigException(prefix + "*: " + refused.getMessage(), e);
+        }
+      }
+      throw e;
     }
   }
 

@@ -3,7 +3,9 @@ package dev.gapstream.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.gapstream.testing.StalledAcks;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -258,6 +260,54 @@ kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.proto
         .set(Map.of("delivery.guarantee", "exactly-once", "kafka.producer.transactional.id", "t1"))
         .load();
     assertThat(exactlyOnce.kafka().producer()).containsEntry("transactional.id", "t1");
+  }
+
+  /**
+   * Producer settings the producer refuses together, a class list naming a class that is not
+   * there, an empty assignor list and a request size too small for a dead letter: refused here,
+   * naming the key. Before, {@code config} passed them, and {@code run} failed after the broker and
+   * the model (the assignors: exit 1 at subscribe, a crash loop), or, for the request size, started
+   * and then published nothing, its dead letters sent again for ever.
+   */
+  @Test
+  void clientSettingsTheClientsWouldRefuseFailTheLoad() {
+    assertLoadFails(Map.of("kafka.producer.retries", "0"),
+        "kafka.producer.*: Must set retries to non-zero when using the idempotent producer.");
+    assertThatThrownBy(() -> load(Map.of("kafka.producer.max.in.flight.requests.per.connection", "6")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("kafka.producer.*: ")
+        .hasMessageContaining("max.in.flight.requests.per.connection");
+    assertThatThrownBy(() -> load(Map.of("kafka.producer.delivery.timeout.ms", "1000")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageMatching("kafka\\.producer\\.\\*: delivery\\.timeout\\.ms \\(1000\\) must be at least linger\\.ms"
+            + " \\+ request\\.timeout\\.ms \\(\\d+ \\+ 30000\\)");
+    assertThatThrownBy(() -> load(Map.of("kafka.producer.max.request.size", "100")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("kafka.producer.*: max.request.size (100) must be at least 65536 (64 KiB)");
+    assertLoadFails(Map.of("kafka.consumer.partition.assignment.strategy", ""),
+        "kafka.consumer.partition.assignment.strategy=: no assignor; name at least one, or leave it unset for the"
+            + " consumer's default");
+    assertLoadFails(Map.of("kafka.consumer.interceptor.classes", "com.nope.Foo"),
+        "kafka.consumer.interceptor.classes=com.nope.Foo: class com.nope.Foo is not on the class path");
+    assertLoadFails(Map.of("kafka.producer.metric.reporters", "com.nope.Reporter"),
+        "kafka.producer.metric.reporters=com.nope.Reporter: class com.nope.Reporter is not on the class path");
+
+    assertThat(load(Map.of(
+            "kafka.producer.max.request.size", "65536",
+            "kafka.producer.delivery.timeout.ms", "40000",
+            "kafka.producer.interceptor.classes", StalledAcks.class.getName(),
+            "kafka.consumer.partition.assignment.strategy",
+            CooperativeStickyAssignor.class.getName()))
+        .kafka().producer())
+        .containsEntry("max.request.size", "65536");
+  }
+
+  private static GapstreamConfig load(Map<String, String> settings) {
+    return ConfigLoader.builder().set(settings).load();
+  }
+
+  private static void assertLoadFails(Map<String, String> settings, String message) {
+    assertThatThrownBy(() -> load(settings)).isInstanceOf(ConfigException.class).hasMessage(message);
   }
 
   @Test
