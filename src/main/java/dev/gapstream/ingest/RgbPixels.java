@@ -4,6 +4,7 @@ import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.Transparency;
 import java.awt.color.ColorSpace;
+import java.awt.color.ICC_ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.ComponentColorModel;
@@ -77,6 +78,8 @@ public final class RgbPixels {
       default -> {
         if (isGrey(image.getColorModel())) {
           fromGreyRaster(image, rgb);
+        } else if (isPlainCmyk(image)) {
+          fromCmyk(image.getRaster(), rgb);
         } else {
           fromBgr(bytes(redraw(image)), rgb);
         }
@@ -189,6 +192,35 @@ public final class RgbPixels {
         rgb[i] = v;
         rgb[i + 1] = v;
         rgb[i + 2] = v;
+      }
+    }
+  }
+
+  /**
+   * A CMYK JPEG without a colour profile (the reader gives 8-bit C, M, Y, K bands, Adobe's inversion
+   * undone). Java2D's redraw took the JDK's CMYK colour space for linear light and brightened every
+   * mid-tone (K 128 became 187); one with a profile is converted through it, by the redraw.
+   */
+  private static boolean isPlainCmyk(BufferedImage image) {
+    ColorModel cm = image.getColorModel();
+    return cm.getColorSpace().getType() == ColorSpace.TYPE_CMYK
+        && !(cm.getColorSpace() instanceof ICC_ColorSpace)
+        && !cm.hasAlpha()
+        && image.getRaster().getNumBands() == 4
+        && image.getRaster().getTransferType() == DataBuffer.TYPE_BYTE;
+  }
+
+  /** As Pillow converts CMYK, which torchvision's loader uses: each of R, G, B is 255 - K - C (M, Y), at least 0. */
+  private static void fromCmyk(Raster raster, byte[] rgb) {
+    int width = raster.getWidth();
+    int[] row = new int[4 * width];
+    for (int y = 0, i = 0; y < raster.getHeight(); y++) {
+      raster.getPixels(raster.getMinX(), raster.getMinY() + y, width, 1, row);
+      for (int s = 0; s < row.length; s += 4, i += 3) {
+        int white = 255 - row[s + 3];
+        rgb[i] = (byte) Math.max(0, white - row[s]);
+        rgb[i + 1] = (byte) Math.max(0, white - row[s + 1]);
+        rgb[i + 2] = (byte) Math.max(0, white - row[s + 2]);
       }
     }
   }

@@ -602,6 +602,37 @@ class FrameDecoderTest {
   }
 
   /**
+   * A 32x32 CMYK JPEG as Pillow writes one (Adobe's inverted CMYK, no colour profile): K 128 on its left
+   * half, C 55 M 225 Y 195 on its right. Pillow, and so torchvision's loader, reads them as grey 127
+   * and as (200, 30, 60); gapstream did (187, 187, 187) and (229, 96, 133), the JDK's CMYK taken
+   * for linear light. Pure red, as above, came out right either way.
+   */
+  private static final String CMYK_GREY_AND_RED_JPEG_BASE64 =
+      "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB"
+          + "AQEBAQEBAQEBAQEB/8AAFAgAIAAgBEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKC//EALUQAAIB"
+          + "AwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZH"
+          + "SElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV"
+          + "1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4EQwBNAFkASwAAPwD+/iv7+K/v4qvRRRRX4j1/h71/jz1/oAUUUUV+3Ff7hFf7"
+          + "DFf5/wDRRRRX4j1/h71/jz1/oAUUUUV+3Ff7hFf7DFf5/wDRRRRX4j1/h71/jz1/oAUUUUV+3Ff7hFf7DFf5/wDRRRRX4j1/h71/"
+          + "jz1/oAUUUUV//9k=";
+
+  @Test
+  void cmykJpegMidTonesDecodeAsPillowReadsThem() {
+    byte[] cmyk = Base64.getDecoder().decode(CMYK_GREY_AND_RED_JPEG_BASE64);
+    assertThat(JpegSegments.components(cmyk)).isEqualTo(4);
+    DecodedFrame frame = decoder.decode(cmyk, "image/jpeg", null, null);
+
+    int[] grey = rgbAt(frame, 6, 6);
+    for (int v : grey) {
+      assertThat(v).as("K 128: %s", Arrays.toString(grey)).isBetween(125, 129);
+    }
+    int[] red = rgbAt(frame, 24, 24);
+    assertThat(red[0]).as("C 55 M 225 Y 195: %s", Arrays.toString(red)).isBetween(198, 202);
+    assertThat(red[1]).as("C 55 M 225 Y 195: %s", Arrays.toString(red)).isBetween(28, 32);
+    assertThat(red[2]).as("C 55 M 225 Y 195: %s", Arrays.toString(red)).isBetween(58, 62);
+  }
+
+  /**
    * A JPEG whose colour space ImageIO has no RGB for (here two components; CMYK on older JDKs), for
    * which the reader throws "Unsupported Image Type": an unsupported format, not a corrupt JPEG.
    */
