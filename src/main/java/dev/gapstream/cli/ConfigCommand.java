@@ -3,7 +3,9 @@ package dev.gapstream.cli;
 import dev.gapstream.config.ConfigDef;
 import dev.gapstream.config.ConfigKeys;
 import dev.gapstream.config.GapstreamConfig;
+import dev.gapstream.inference.InferenceEngine;
 import dev.gapstream.inference.ModelSpec;
+import dev.gapstream.pipeline.GapstreamService;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -37,8 +39,11 @@ public final class ConfigCommand implements Callable<Integer> {
     } else {
       GapstreamConfig effective = config.load(Map.of());
       // run would refuse to start without it, or with a file that is no ONNX model or whose
-      // model.json does not fit it: read both as run does (the graph only, no session)
-      ModelSpec.load(effective.inference().existingModelFile());
+      // model.json does not fit it: read both as run does (the graph only, no session); and with
+      // frame limits the model cannot take, or a provider this build lacks
+      ModelSpec model = ModelSpec.load(effective.inference().existingModelFile());
+      GapstreamService.decodeLimits(effective, model);
+      InferenceEngine.checkProvider(GapstreamService.engineOptions(effective).provider());
       spec.commandLine().getOut().println(effective.redactedView());
     }
     return 0;

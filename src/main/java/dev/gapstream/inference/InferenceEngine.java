@@ -553,12 +553,24 @@ public final class InferenceEngine implements AutoCloseable {
     }
   }
 
-  private static void addCuda(SessionOptions opts) throws OrtException {
-    if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-      opts.close();
+  /**
+   * Fails naming {@code inference.provider} where this ONNX Runtime build lacks the provider: a
+   * check without a session, for a start to make before anything else (and {@code config}).
+   */
+  public static void checkProvider(EngineOptions.Provider provider) {
+    if (provider == EngineOptions.Provider.CUDA && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
       throw new ModelException(
           "inference.provider=cuda: this ONNX Runtime build has no CUDA provider"
               + " (build with -Pcuda and run on a machine with a CUDA GPU)");
+    }
+  }
+
+  private static void addCuda(SessionOptions opts) throws OrtException {
+    try {
+      checkProvider(EngineOptions.Provider.CUDA);
+    } catch (ModelException e) {
+      opts.close();
+      throw e;
     }
     try {
       opts.addCUDA(0);

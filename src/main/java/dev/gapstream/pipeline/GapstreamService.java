@@ -100,16 +100,18 @@ public final class GapstreamService implements AutoCloseable {
     try {
       this.config = config;
       LOG.info("Effective configuration:\n{}", config.redactedView());
-      // The model file and its descriptor read before a broker starts for nothing.
+      // The model file and its descriptor, the decoder's limits against the model and the provider
+      // read before a broker starts for nothing.
       Path modelFile = config.inference().existingModelFile();
       ModelSpec spec = ModelSpec.load(modelFile);
+      FrameDecoder decoder = decoder(config, spec);
+      InferenceEngine.checkProvider(engineOptions(config).provider());
       broker = config.kafka().useEmbedded() ? startEmbeddedBroker(config) : null;
       if (broker != null) {
         started.push(broker);
       }
       giveUpIfExiting();
       bootstrapServers = broker != null ? broker.bootstrapServers() : config.kafka().bootstrapServers();
-      FrameDecoder decoder = decoder(config, spec);
       int maxSide = decoder.limits().maxSide();
       if (maxSide > 0) {
         LOG.info(

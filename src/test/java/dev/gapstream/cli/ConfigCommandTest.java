@@ -2,6 +2,8 @@ package dev.gapstream.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtProvider;
 import dev.gapstream.Main;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -42,6 +44,26 @@ class ConfigCommandTest {
     assertThat(run.code()).isEqualTo(2);
     assertThat(run.err()).contains(yaml.toString()).contains("not an ONNX model");
     assertThat(run.out()).isEmpty();
+  }
+
+  /**
+   * What run checks against the model and the ONNX Runtime build before it starts anything, config
+   * checks too: it passed a longest side below the model's minimum, and a provider the build lacks.
+   */
+  @Test
+  void limitsTheModelCannotTakeAndAProviderTheBuildLacksAreRefused() {
+    CliRun small = CliRun.of("config", "--set", "ingest.resize.max.side=16");
+    assertThat(small.code()).isEqualTo(2);
+    assertThat(small.err()).contains("ingest.resize.max.side: 16 is below the model's minimum input 32x32");
+    assertThat(small.out()).isEmpty();
+
+    CliRun cuda = CliRun.of("config", "--set", "inference.provider=cuda");
+    if (OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) { // the -Pcuda build
+      assertThat(cuda.code()).as(cuda.err()).isZero();
+    } else {
+      assertThat(cuda.code()).isEqualTo(2);
+      assertThat(cuda.err()).contains("inference.provider=cuda: this ONNX Runtime build has no CUDA provider");
+    }
   }
 
   /**

@@ -87,6 +87,21 @@ class StartFailureIT {
   }
 
   /**
+   * A longest side below the model's minimum is refused before the embedded broker starts: with the
+   * broker's port taken, the start names the key, not the port. It was refused after the broker.
+   */
+  @Test
+  void aResizeTheModelCannotTakeFailsTheStartBeforeTheBroker() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0)) {
+      Map<String, String> settings = Map.of(
+          "ingest.resize.max.side", "16", "kafka.embedded.port", String.valueOf(taken.getLocalPort()));
+      assertThatThrownBy(() -> TestPipelines.start(settings))
+          .isInstanceOf(GapstreamException.class)
+          .hasMessageContaining("ingest.resize.max.side: 16 is below the model's minimum input 32x32");
+    }
+  }
+
+  /**
    * Settings the Kafka client refuses together (the consumer protocol sets the session on the
    * broker) fail the start, saying where they came from: the client names only its own key. Those
    * are refused as the configuration loads; a value a config provider gives the client is refused
@@ -107,5 +122,15 @@ class StartFailureIT {
     assertThatThrownBy(() -> TestPipelines.start(provided))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: Invalid value soon for configuration max.poll.interval.ms");
+    // Refused by the producer as it is made, inside its "Failed to construct kafka producer": named too.
+    Path producerSecrets = Files.writeString(tmp.resolve("producer.properties"), "delivery=1000\n");
+    Map<String, String> tooShort = Map.of(
+        "kafka.producer.config.providers", "file",
+        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        "kafka.producer.delivery.timeout.ms", "${file:" + producerSecrets + ":delivery}");
+    assertThatThrownBy(() -> TestPipelines.start(tooShort))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessageContaining("kafka.producer.*: delivery.timeout.ms should be equal to or larger than linger.ms"
+            + " + request.timeout.ms");
   }
 }
