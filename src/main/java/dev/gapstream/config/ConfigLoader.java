@@ -91,6 +91,7 @@ public final class ConfigLoader {
    * did not write them).
    */
   public ConfigLoader env(Map<String, String> env) {
+    checkLogLevel(env.get(LOG_LEVEL_VARIABLE));
     ConfigSources.envKeys(env)
         .forEach((key, var) -> put(key, env.get(var), "environment variable " + var));
     List<String> links = ConfigSources.serviceLinks(env);
@@ -101,6 +102,22 @@ public final class ConfigLoader {
           links.size(), String.join(", ", links));
     }
     return this;
+  }
+
+  /** The variable logback.xml reads for the root logger's level. */
+  static final String LOG_LEVEL_VARIABLE = "GAPSTREAM_LOG_LEVEL";
+
+  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+
+  /**
+   * Logback takes a level it does not know ({@code warning}) for DEBUG, and a service asked to log
+   * less logged everything.
+   */
+  private static void checkLogLevel(String level) {
+    if (level != null && !LOG_LEVELS.contains(level.strip().toUpperCase(Locale.ROOT))) {
+      throw new ConfigException("environment variable " + LOG_LEVEL_VARIABLE + ": '" + level + "' is not a log level;"
+          + " one of " + String.join(", ", LOG_LEVELS) + " (any case)");
+    }
   }
 
   /** Adds one explicit override (highest precedence). */

@@ -183,6 +183,17 @@ class ConfigLoaderTest {
     assertThat(ConfigLoader.builder().yaml("---\n").load()).isEqualTo(ConfigLoader.builder().load());
   }
 
+  /** Logback reads an unknown level (warning) as DEBUG: a service asked to log less logged everything. */
+  @Test
+  void aLogLevelLogbackDoesNotKnowFailsTheLoad() {
+    assertThatThrownBy(() -> ConfigLoader.builder().env(Map.of("GAPSTREAM_LOG_LEVEL", "warning")).load())
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("environment variable GAPSTREAM_LOG_LEVEL: 'warning' is not a log level; one of TRACE, DEBUG,"
+            + " INFO, WARN, ERROR, OFF (any case)");
+    assertThat(ConfigLoader.builder().env(Map.of("GAPSTREAM_LOG_LEVEL", "warn")).load())
+        .isEqualTo(ConfigLoader.builder().load());
+  }
+
   @Test
   void environmentMapsToDottedKeysAndPassThroughMaps() {
     GapstreamConfig c =
