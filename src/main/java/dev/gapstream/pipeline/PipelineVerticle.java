@@ -53,7 +53,9 @@ import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.InterruptException;
+import org.apache.kafka.common.errors.InvalidTxnTimeoutException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -394,6 +396,28 @@ public final class PipelineVerticle extends VerticleBase {
   }
 
   /**
+   * The producer's {@code initTransactions}; where the brokers refuse its transaction timeout as
+   * longer than they allow, a start-up failure naming the key, not "Unexpected error in
+   * InitProducerIdResponse".
+   */
+  private static void initTransactions(Producer<byte[], byte[]> producer, Map<String, Object> producerConfig) {
+    try {
+      producer.initTransactions();
+    } catch (org.apache.kafka.common.KafkaException e) {
+      // The client wraps the broker's error in "Unexpected error in InitProducerIdResponse; <its message>".
+      String refused = Errors.INVALID_TRANSACTION_TIMEOUT.message();
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof InvalidTxnTimeoutException || t.getMessage() != null && t.getMessage().contains(refused)) {
+          Object timeout = producerConfig.getOrDefault(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "60000");
+          throw new ConfigException(ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.TRANSACTION_TIMEOUT_CONFIG + "="
+              + timeout + ": longer than the brokers allow (their transaction.max.timeout.ms, 15 minutes by default)", e);
+        }
+      }
+      throw e;
+    }
+  }
+
+  /**
    * The producer's {@code buffer.memory}: what the user let it hold of outputs not yet acknowledged,
    * and so what exactly-once keeps of an open transaction's outputs to send them again (see {@link
    * ExactlyOnceDelivery}).
@@ -412,7 +436,7 @@ public final class PipelineVerticle extends VerticleBase {
     try {
       if (settings.exactlyOnce()) {
         // Blocks until the broker fenced any earlier producer with this transactional.id.
-        producer.initTransactions();
+        initTransactions(producer, producerConfig);
       }
       var consumer = kafkaClient(ConfigKeys.KAFKA_CONSUMER_PREFIX, () -> new PipelineConsumer(
           consumerConfig, settings.exactlyOnce() ? new CommitBeforeRevoking() : new CommitFinishedBeforeRevoking()));

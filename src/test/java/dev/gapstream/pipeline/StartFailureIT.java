@@ -87,6 +87,20 @@ class StartFailureIT {
   }
 
   /**
+   * Exactly-once with a transaction timeout longer than the brokers allow: the start names the key.
+   * It failed with "Unexpected error in InitProducerIdResponse", in the client's words.
+   */
+  @Test
+  void aTransactionTimeoutTheBrokersRefuseFailsTheStartNamingTheKey() {
+    Map<String, String> settings = Map.of(
+        "delivery.guarantee", "exactly-once", "kafka.producer.transaction.timeout.ms", "1000000");
+    assertThatThrownBy(() -> TestPipelines.start(settings))
+        .isInstanceOf(GapstreamException.class)
+        .hasMessageContaining("kafka.producer.transaction.timeout.ms=1000000: longer than the brokers allow (their"
+            + " transaction.max.timeout.ms, 15 minutes by default)");
+  }
+
+  /**
    * A longest side below the model's minimum is refused before the embedded broker starts: with the
    * broker's port taken, the start names the key, not the port. It was refused after the broker.
    */
