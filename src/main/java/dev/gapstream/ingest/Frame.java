@@ -33,7 +33,7 @@ public final class Frame {
     this.tracker = tracker;
     this.consumedAtNanos = consumedAtNanos;
     String id = header(FRAME_ID_HEADER);
-    this.frameId = id != null ? id : source();
+    this.frameId = id != null && !id.isEmpty() ? id : source();
   }
 
   public ConsumerRecord<byte[], byte[]> record() {
@@ -45,7 +45,10 @@ public final class Frame {
     return tracker;
   }
 
-  /** The {@code frame-id} header, else {@code topic-partition-offset}. */
+  /**
+   * The {@code frame-id} header, else (absent, or empty: no id to match a prediction by) {@code
+   * topic-partition-offset}.
+   */
   public String frameId() {
     return frameId;
   }

@@ -88,14 +88,15 @@ public final class PredictionPublisher {
 
   /**
    * A frame's prediction: its key, and its {@code frame-id} and {@code traceparent} headers as they
-   * came, byte for byte (an id need not be UTF-8); {@code topic-partition-offset} where it had no id.
+   * came, byte for byte (an id need not be UTF-8); {@code topic-partition-offset} where it had no id,
+   * or an empty one.
    */
   public KafkaProducerRecord<byte[], byte[]> prediction(Frame frame, byte[] json) {
     KafkaProducerRecord<byte[], byte[]> out =
         KafkaProducerRecord.create(predictionsTopic, frame.record().key(), json);
     List<KafkaHeader> headers = new ArrayList<>(3);
     byte[] frameId = frame.headerBytes(Frame.FRAME_ID_HEADER);
-    headers.add(frameId != null
+    headers.add(frameId != null && frameId.length > 0
         ? KafkaHeader.header(Frame.FRAME_ID_HEADER, Buffer.buffer(frameId))
         : header(Frame.FRAME_ID_HEADER, frame.frameId()));
     byte[] traceparent = frame.headerBytes(Frame.TRACEPARENT_HEADER);

@@ -164,6 +164,23 @@ class PredictionPublisherTest {
     assertThat(prediction.headers().get(0).value().toString()).isEqualTo("frames-3-42");
   }
 
+  /**
+   * An empty {@code frame-id} is no id: the prediction, header and JSON both, names its frame by
+   * where it was read. It was published with an empty id, which matched every other empty one.
+   */
+  @Test
+  void aPredictionOfAFrameWithAnEmptyIdNamesWhereItWasRead() {
+    ConsumerRecord<byte[], byte[]> record = new ConsumerRecord<>("frames", 3, 42, KEY, new byte[] {1});
+    record.headers().add("frame-id", new byte[0]);
+
+    Frame frame = frame(record);
+    var prediction = publisher().prediction(frame, utf8("{}"));
+
+    assertThat(frame.frameId()).isEqualTo("frames-3-42");
+    assertThat(prediction.headers()).extracting(h -> h.key()).containsExactly("frame-id", "content-type");
+    assertThat(prediction.headers().get(0).value().toString()).isEqualTo("frames-3-42");
+  }
+
   /** A dead letter of at most 100,000 bytes, carrying frames of up to that less 64 KiB. */
   private static PredictionPublisher publisher() {
     return new PredictionPublisher(
