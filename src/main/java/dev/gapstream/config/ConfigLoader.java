@@ -120,6 +120,24 @@ public final class ConfigLoader {
     }
   }
 
+  /**
+   * {@code kafka.embedded.*} given beside brokers change nothing, as no embedded broker starts: said,
+   * not refused, since one file may serve a laptop (brokers unset) and a cluster (brokers from the
+   * environment).
+   */
+  private void warnOfIgnoredEmbeddedKeys(Map<String, Object> v) {
+    if (str(v, ConfigKeys.KAFKA_BOOTSTRAP_SERVERS).isBlank()) {
+      return;
+    }
+    List<String> ignored = raw.keySet().stream().filter(k -> k.startsWith(EMBEDDED_PREFIX)).sorted().toList();
+    if (!ignored.isEmpty()) {
+      LOG.warn("{} ignored: {} names brokers, so no embedded broker starts",
+          String.join(", ", ignored), ConfigKeys.KAFKA_BOOTSTRAP_SERVERS);
+    }
+  }
+
+  private static final String EMBEDDED_PREFIX = "kafka.embedded.";
+
   /** Adds one explicit override (highest precedence). */
   public ConfigLoader set(String key, String value) {
     put(key, Objects.requireNonNull(value, key), COMMAND_LINE);
@@ -182,6 +200,7 @@ public final class ConfigLoader {
     properties.put(ConfigKeys.INFERENCE_MODEL_PATH, model.toString());
     requireDistinctTopics(v);
     rejectBrokersEmptiedOutsideTheCommandLine();
+    warnOfIgnoredEmbeddedKeys(v);
     Map<String, String> consumer = passThrough(ConfigKeys.KAFKA_CONSUMER_PREFIX, properties);
     Map<String, String> producer = passThrough(ConfigKeys.KAFKA_PRODUCER_PREFIX, properties);
     DeliveryGuarantee guarantee = DeliveryGuarantee.fromId(lower(v, ConfigKeys.DELIVERY_GUARANTEE));
