@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.ConfigDef;
@@ -207,6 +208,7 @@ public final class ConfigLoader {
     rejectOwnedClientSettings(consumer, producer, guarantee);
     rejectClientValues(consumer, producer);
     rejectContradictions(v, producer, guarantee);
+    rejectMismatchedSecurity(consumer, producer);
     return new GapstreamConfig(
         kafka(v, consumer, producer),
         new Topics(
@@ -360,6 +362,26 @@ public final class ConfigLoader {
    * drawn from, and (exactly-once) transactions kept open at least as long as the broker lets them
    * live, which it would abort, fencing the producer.
    */
+  /**
+   * Both clients reach the same brokers ({@code kafka.bootstrap.servers}), through one listener,
+   * so with one protocol: a {@code security.protocol} set for the consumer alone left the producer on
+   * PLAINTEXT against a TLS or SASL listener, where it waited for ever to look up the output topics.
+   */
+  private static void rejectMismatchedSecurity(Map<String, String> consumer, Map<String, String> producer) {
+    String name = CommonClientConfigs.SECURITY_PROTOCOL_CONFIG;
+    String consumerProtocol = consumer.getOrDefault(name, CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL).strip();
+    String producerProtocol = producer.getOrDefault(name, CommonClientConfigs.DEFAULT_SECURITY_PROTOCOL).strip();
+    if (!consumerProtocol.equalsIgnoreCase(producerProtocol)
+        && !consumerProtocol.contains("${") && !producerProtocol.contains("${")) {
+      throw new ConfigException(String.format(
+          "%s%s (%s%s) and %s%s (%s%s) differ: both clients reach the same brokers, %s, through one listener;"
+              + " give both the same",
+          ConfigKeys.KAFKA_CONSUMER_PREFIX, name, consumerProtocol, consumer.containsKey(name) ? "" : ", the default",
+          ConfigKeys.KAFKA_PRODUCER_PREFIX, name, producerProtocol, producer.containsKey(name) ? "" : ", the default",
+          ConfigKeys.KAFKA_BOOTSTRAP_SERVERS));
+    }
+  }
+
   private static void rejectContradictions(
       Map<String, Object> v, Map<String, String> producer, DeliveryGuarantee guarantee) {
     String transactionalId = str(v, ConfigKeys.DELIVERY_TRANSACTIONAL_ID);

@@ -146,9 +146,9 @@ class DemoCommandIT {
     assertThat(small.err()).contains("--sizes: 20x20 is smaller than the model's minimum input 32x32 (gapnet-shapes):"
         + " every such frame would be dead-lettered as bad-shape");
 
-    CliRun secure = CliRun.of("demo", "--set", "kafka.consumer.security.protocol=SASL_SSL");
+    CliRun secure = CliRun.of("demo", "--set", "kafka.consumer.sasl.mechanism=SCRAM-SHA-512");
     assertThat(secure.code()).isEqualTo(2);
-    assertThat(secure.err()).contains("kafka.consumer.security.protocol: demo runs on an embedded plaintext broker");
+    assertThat(secure.err()).contains("kafka.consumer.sasl.mechanism: demo runs on an embedded plaintext broker");
 
     CliRun cluster = CliRun.of("demo", "--set", "kafka.bootstrap.servers=kafka:9092");
     assertThat(cluster.code()).isEqualTo(2);

@@ -111,15 +111,15 @@ class ConfigLoaderTest {
   void nestedAndFlatYamlGiveTheSameKeys() {
     GapstreamConfig nested =
         ConfigLoader.builder()
-            .yaml("kafka:\n  consumer:\n    security.protocol: SASL_SSL\ncam: {heatmap: true}\n")
+            .yaml("kafka:\n  consumer:\n    client.rack: rack-1\ncam: {heatmap: true}\n")
             .load();
     GapstreamConfig flat =
         ConfigLoader.builder()
-            .yaml("kafka.consumer.security.protocol: SASL_SSL\ncam.heatmap: true\n")
+            .yaml("kafka.consumer.client.rack: rack-1\ncam.heatmap: true\n")
             .load();
 
     assertThat(nested).isEqualTo(flat);
-    assertThat(flat.kafka().consumer()).containsExactly(Map.entry("security.protocol", "SASL_SSL"));
+    assertThat(flat.kafka().consumer()).containsExactly(Map.entry("client.rack", "rack-1"));
     assertThat(flat.cam().heatmap()).isTrue();
   }
 
@@ -226,7 +226,7 @@ class ConfigLoaderTest {
         ConfigLoader.builder()
             .env(
                 Map.of(
-                    "GAPSTREAM_KAFKA_CONSUMER_SECURITY_PROTOCOL", "SASL_PLAINTEXT",
+                    "GAPSTREAM_KAFKA_CONSUMER_CLIENT_RACK", "rack-1",
                     "GAPSTREAM_KAFKA_PRODUCER_COMPRESSION_TYPE", "lz4",
                     "GAPSTREAM_INFERENCE_PROVIDER", "CUDA",
                     "GAPSTREAM_DELIVERY_GUARANTEE", "exactly-once",
@@ -237,7 +237,7 @@ class ConfigLoaderTest {
             .load();
 
     assertThat(c.kafka().consumer())
-        .containsExactly(Map.entry("security.protocol", "SASL_PLAINTEXT"));
+        .containsExactly(Map.entry("client.rack", "rack-1"));
     assertThat(c.kafka().producer()).containsExactly(Map.entry("compression.type", "lz4"));
     assertThat(c.inference().provider()).isEqualTo(InferenceProvider.CUDA);
     assertThat(c.deliveryGuarantee()).isEqualTo(DeliveryGuarantee.EXACTLY_ONCE);

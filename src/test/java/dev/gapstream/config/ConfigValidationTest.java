@@ -302,6 +302,21 @@ kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.proto
         .containsEntry("max.request.size", "65536");
   }
 
+  /**
+   * One protocol for both clients, which reach the same brokers: SASL_SSL set for the consumer alone
+   * left the producer on PLAINTEXT, waiting for ever to look up the output topics.
+   */
+  @Test
+  void aSecurityProtocolForOneClientOnlyFailsTheLoad() {
+    assertLoadFails(Map.of("kafka.consumer.security.protocol", "SASL_SSL"),
+        "kafka.consumer.security.protocol (SASL_SSL) and kafka.producer.security.protocol (PLAINTEXT, the default)"
+            + " differ: both clients reach the same brokers, kafka.bootstrap.servers, through one listener; give both"
+            + " the same");
+    assertThat(load(Map.of(
+            "kafka.consumer.security.protocol", "SSL", "kafka.producer.security.protocol", "ssl")).kafka().producer())
+        .containsEntry("security.protocol", "ssl");
+  }
+
   private static GapstreamConfig load(Map<String, String> settings) {
     return ConfigLoader.builder().set(settings).load();
   }
@@ -340,7 +355,7 @@ kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.proto
                     "kafka.producer.ssl.truststore.password", "tsp",
                     "kafka.consumer.sasl.oauthbearer.token.endpoint.url", "https://idp/token",
                     "kafka.consumer.sasl.oauthbearer.client.credentials.client.secret", "s",
-                    "kafka.consumer.security.protocol", "SASL_SSL"))
+                    "kafka.consumer.client.rack", "rack-1"))
             .load();
 
     String view = c.redactedView();
@@ -352,7 +367,7 @@ kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.proto
         .contains("kafka.producer.ssl.keystore.password=[redacted]")
         .contains("kafka.producer.ssl.truststore.password=[redacted]")
         .contains("kafka.consumer.sasl.oauthbearer.client.credentials.client.secret=[redacted]")
-        .contains("kafka.consumer.security.protocol=SASL_SSL")
+        .contains("kafka.consumer.client.rack=rack-1")
         .contains("batch.max.size=16");
     assertThat(view.lines().map(line -> line.substring(0, line.indexOf('='))).toList()).as("sorted by key").isSorted();
   }
