@@ -365,7 +365,8 @@ public final class ConfigLoader {
   /**
    * Both clients reach the same brokers ({@code kafka.bootstrap.servers}), through one listener,
    * so with one protocol: a {@code security.protocol} set for the consumer alone left the producer on
-   * PLAINTEXT against a TLS or SASL listener, where it waited for ever to look up the output topics.
+   * PLAINTEXT against a TLS or SASL listener, which it cannot speak; the start then waited on the
+   * producer's lookups of the output topics, saying only that it was still looking them up.
    */
   private static void rejectMismatchedSecurity(Map<String, String> consumer, Map<String, String> producer) {
     String name = CommonClientConfigs.SECURITY_PROTOCOL_CONFIG;

@@ -304,7 +304,7 @@ kafka.consumer.security.protocol   | SASL_PLAIN  | kafka.consumer.security.proto
 
   /**
    * One protocol for both clients, which reach the same brokers: SASL_SSL set for the consumer alone
-   * left the producer on PLAINTEXT, waiting for ever to look up the output topics.
+   * left the producer on PLAINTEXT, a protocol the listener does not speak.
    */
   @Test
   void aSecurityProtocolForOneClientOnlyFailsTheLoad() {
