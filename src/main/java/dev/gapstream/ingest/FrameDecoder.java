@@ -332,11 +332,15 @@ public final class FrameDecoder {
   /**
    * The frame at a fixed-size model's input size: by area averaging where neither side grows (a
    * camera frame to 224x224; bilinear filtering reads 4 source pixels an output pixel and aliases
-   * past a halving), else by bilinear filtering.
+   * past a halving), else by bilinear filtering, after area averaging the side that shrinks, if one
+   * does (a 1920x200 strip to 224x224: bilinear alone aliased its width).
    */
   private DecodedFrame resized(DecodedFrame frame, int width, int height) {
     if (width <= frame.width() && height <= frame.height()) {
       return areaScaled(frame, width, height);
+    }
+    if (width < frame.width() || height < frame.height()) {
+      frame = areaScaled(frame, Math.min(width, frame.width()), Math.min(height, frame.height()));
     }
     // Copied into a BGR image rather than scaled from an RgbPixels.image over the array: Java2D
     // scales TYPE_3BYTE_BGR with its own loops and a custom layout through the generic path, five

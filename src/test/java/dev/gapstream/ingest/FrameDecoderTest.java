@@ -779,6 +779,31 @@ class FrameDecoderTest {
     assertThat(new int[] {min, max}).as("darkest and brightest grey").containsExactly(92, 163);
   }
 
+  /**
+   * The same stripes on a strip 100 px high: its width shrinks 700 to 224 while its height grows to
+   * 224. Bilinear filtering alone, as before, aliased the width into bands from near black to near
+   * white; the width is area-averaged first, and the height's upscale keeps those greys.
+   */
+  @Test
+  void aStripThatShrinksOneWayAndGrowsTheOtherIsNotAliased() throws IOException {
+    BufferedImage stripes = new BufferedImage(700, 100, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < 700; x += 2) {
+      for (int y = 0; y < 100; y++) {
+        stripes.setRGB(x, y, 0xffffff);
+      }
+    }
+    FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 224, 224));
+    DecodedFrame frame = fixed.decode(encode(stripes, "png"), null, null, null);
+    assertThat(new int[] {frame.width(), frame.height()}).containsExactly(224, 224);
+    int min = 255;
+    int max = 0;
+    for (byte b : frame.rgb()) {
+      min = Math.min(min, b & 0xff);
+      max = Math.max(max, b & 0xff);
+    }
+    assertThat(new int[] {min, max}).as("darkest and brightest grey").containsExactly(92, 163);
+  }
+
   @Test
   void fixedSizeModelsGetFramesResized() throws IOException {
     FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 32, 16));
