@@ -127,6 +127,15 @@ final class OffsetCommitter {
       tracker.consumed(record.offset());
     } catch (IllegalArgumentException rewound) {
       // The partition was reassigned and rewound: start over from the records now coming.
+      if (exactlyOnce) {
+        // Without a revocation (the log truncated after an unclean leader election, an offset
+        // reset): the old tracker's frames in flight would go out in the open transaction with no
+        // offset for them, and again, read twice, with one. Their outputs are not sent; the
+        // transaction is aborted and the restart reads on from the committed offsets.
+        tracker.revoke();
+        onFatal.accept("partition " + record.topic() + "-" + record.partition() + " went back to offset " + record.offset() + " without a revocation (its log truncated,"
+            + " or its position reset): frames read twice cannot be committed once in the open transaction");
+      }
       tracker = new OffsetTracker();
       tracker.consumed(record.offset());
       trackers.put(tp, tracker);

@@ -159,6 +159,47 @@ class OffsetCommitterTest {
     assertThat(delivery.offsets()).isEqualTo(expected);
   }
 
+  /**
+   * Exactly-once: a partition whose records go back without a revocation (its log truncated after
+   * an unclean leader election) fails the pipeline, and the frames in flight from before are not
+   * sent. They went out in the open transaction without an offset, and again when read a second
+   * time: a read_committed reader saw both. At-least-once starts the partition over, as before.
+   */
+  @Test
+  void exactlyOnceFailsWhenAPartitionsRecordsGoBackWithoutARevocation() throws Exception {
+    OffsetCommitter committer = onContext(() -> {
+      OffsetCommitter c = new OffsetCommitter(vertx, true, Duration.ofSeconds(5), fatal::add);
+      c.deliverThrough(delivery);
+      c.assigned(List.of(P0));
+      return c;
+    });
+    OffsetTracker before = onContext(() -> {
+      OffsetTracker t = null;
+      for (long offset = 10; offset <= 20; offset++) {
+        t = committer.consumed(record(0, offset));
+      }
+      return t;
+    });
+    OffsetTracker after = onContext(() -> committer.consumed(record(0, 12)));
+
+    assertThat(before.isRevoked()).as("the frames in flight from before go out no more").isTrue();
+    assertThat(after).isNotSameAs(before);
+    assertThat(fatal).singleElement().asString()
+        .startsWith("partition frames-0 went back to offset 12 without a revocation");
+    fatal.clear();
+
+    OffsetCommitter atLeastOnce = onContext(() -> committer(Duration.ZERO));
+    OffsetTracker first = onContext(() -> {
+      OffsetTracker t = null;
+      for (long offset = 10; offset <= 20; offset++) {
+        t = atLeastOnce.consumed(record(0, offset));
+      }
+      return t;
+    });
+    onContext(() -> atLeastOnce.consumed(record(0, 12)));
+    assertThat(first.isRevoked()).isFalse();
+  }
+
   private OffsetCommitter committer(Duration interval) {
     OffsetCommitter committer =
         new OffsetCommitter(vertx, false, interval, fatal::add);
