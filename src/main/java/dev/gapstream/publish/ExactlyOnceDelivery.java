@@ -332,10 +332,16 @@ public final class ExactlyOnceDelivery implements Delivery {
    * transaction.timeout.ms}, a minute by default. Aborted now, the pipeline's failure costs them
    * nothing. A fenced producer cannot abort; its transaction is the broker's to end.
    */
+  /**
+   * Aborts after {@code cause}, which stays the failure. After a commit that timed out the producer
+   * refuses the abort with an IllegalStateException (the commit must be retried): that replaced the
+   * timeout as the reported cause. The commit's outcome is then unknown; the broker settles it, or
+   * the next {@code initTransactions} with this id does.
+   */
   private void abortQuietly(KafkaException cause) {
     try {
       producer.abortTransaction();
-    } catch (KafkaException e) {
+    } catch (KafkaException | IllegalStateException e) {
       cause.addSuppressed(e);
     }
   }
@@ -344,7 +350,7 @@ public final class ExactlyOnceDelivery implements Delivery {
     return vertx.executeBlocking(() -> {
       try {
         producer.abortTransaction();
-      } catch (KafkaException e) {
+      } catch (KafkaException | IllegalStateException e) { // see abortQuietly
         LOG.warn("Aborting the open transaction failed: {}", e.toString());
       }
       return null;

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
@@ -114,6 +115,37 @@ class ExactlyOnceDeliveryTest {
     Future<Void> commit = onLoop(() -> delivery.commit(Map::of));
     assertThatThrownBy(() -> await(commit)).hasRootCauseMessage("refused");
     assertThat(producer.transactionAborted()).as("aborted at once, see abortQuietly").isTrue();
+    assertThat(durable()).isEmpty();
+  }
+
+  /**
+   * A commit that timed out (the transaction coordinator away for max.block.ms) fails with its
+   * timeout. The producer then refuses the abort, as Kafka's does, with an IllegalStateException,
+   * which used to escape and be reported in the timeout's place.
+   */
+  @Test
+  void aCommitThatTimedOutFailsWithItsTimeoutThoughTheAbortIsRefused() throws Exception {
+    MockProducer<byte[], byte[]> timingOut =
+        new MockProducer<>(true, null, new ByteArraySerializer(), new ByteArraySerializer()) {
+          @Override
+          public synchronized void commitTransaction() {
+            throw new TimeoutException("Timeout expired after 60000ms while awaiting EndTxn(true)");
+          }
+
+          @Override
+          public synchronized void abortTransaction() {
+            throw new IllegalStateException("The previous call to commitTransaction timed out and must be retried");
+          }
+        };
+    KafkaProducer<byte[], byte[]> outputs = transactional(timingOut);
+    ExactlyOnceDelivery delivering = onLoop(() -> new ExactlyOnceDelivery(vertx, outputs, () -> null, resent::incrementAndGet));
+    sendOutput(delivering, outputs, "a");
+
+    Future<Void> commit = onLoop(() -> delivering.commit(Map::of));
+    assertThatThrownBy(() -> await(commit))
+        .hasRootCauseInstanceOf(TimeoutException.class)
+        .rootCause()
+        .hasSuppressedException(new IllegalStateException("The previous call to commitTransaction timed out and must be retried"));
     assertThat(durable()).isEmpty();
   }
 
