@@ -760,23 +760,8 @@ class FrameDecoderTest {
    */
   @Test
   void fixedSizeModelsGetFramesShrunkWithoutAliasing() throws IOException {
-    BufferedImage stripes = new BufferedImage(700, 500, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 700; x += 2) {
-      for (int y = 0; y < 500; y++) {
-        stripes.setRGB(x, y, 0xffffff);
-      }
-    }
-    FrameDecoder fixed = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 0, 0, 224, 224));
-    DecodedFrame frame = fixed.decode(encode(stripes, "png"), null, null, null);
-    assertThat(new int[] {frame.width(), frame.height()}).containsExactly(224, 224);
-    int min = 255;
-    int max = 0;
-    for (byte b : frame.rgb()) {
-      min = Math.min(min, b & 0xff);
-      max = Math.max(max, b & 0xff);
-    }
     // Each output pixel covers 3.125 stripes: from 1.125 white (92) to 2 (163).
-    assertThat(new int[] {min, max}).as("darkest and brightest grey").containsExactly(92, 163);
+    assertThat(greysOfStripesAt224(700, 500)).as("darkest and brightest grey").containsExactly(92, 163);
   }
 
   /**
@@ -786,9 +771,17 @@ class FrameDecoderTest {
    */
   @Test
   void aStripThatShrinksOneWayAndGrowsTheOtherIsNotAliased() throws IOException {
-    BufferedImage stripes = new BufferedImage(700, 100, BufferedImage.TYPE_INT_RGB);
-    for (int x = 0; x < 700; x += 2) {
-      for (int y = 0; y < 100; y++) {
+    assertThat(greysOfStripesAt224(700, 100)).as("darkest and brightest grey").containsExactly(92, 163);
+  }
+
+  /**
+   * One-pixel black and white stripes, {@code width} by {@code height}, through a decoder for a
+   * model of 224x224: the darkest and the brightest value of the frame it gives.
+   */
+  private static int[] greysOfStripesAt224(int width, int height) throws IOException {
+    BufferedImage stripes = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    for (int x = 0; x < width; x += 2) {
+      for (int y = 0; y < height; y++) {
         stripes.setRGB(x, y, 0xffffff);
       }
     }
@@ -801,7 +794,7 @@ class FrameDecoderTest {
       min = Math.min(min, b & 0xff);
       max = Math.max(max, b & 0xff);
     }
-    assertThat(new int[] {min, max}).as("darkest and brightest grey").containsExactly(92, 163);
+    return new int[] {min, max};
   }
 
   @Test

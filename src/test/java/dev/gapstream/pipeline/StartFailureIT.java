@@ -128,23 +128,22 @@ class StartFailureIT {
     assertThatThrownBy(() -> TestPipelines.start(settings))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: session.timeout.ms cannot be set when group.protocol=CONSUMER");
-    Path secrets = Files.writeString(tmp.resolve("consumer.properties"), "interval=soon\n");
-    Map<String, String> provided = Map.of(
-        "kafka.consumer.config.providers", "file",
-        "kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "kafka.consumer.max.poll.interval.ms", "${file:" + secrets + ":interval}");
-    assertThatThrownBy(() -> TestPipelines.start(provided))
+    assertThatThrownBy(() -> TestPipelines.start(provided(tmp, "kafka.consumer.", "max.poll.interval.ms", "soon")))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.consumer.*: Invalid value soon for configuration max.poll.interval.ms");
     // Refused by the producer as it is made, inside its "Failed to construct kafka producer": named too.
-    Path producerSecrets = Files.writeString(tmp.resolve("producer.properties"), "delivery=1000\n");
-    Map<String, String> tooShort = Map.of(
-        "kafka.producer.config.providers", "file",
-        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "kafka.producer.delivery.timeout.ms", "${file:" + producerSecrets + ":delivery}");
-    assertThatThrownBy(() -> TestPipelines.start(tooShort))
+    assertThatThrownBy(() -> TestPipelines.start(provided(tmp, "kafka.producer.", "delivery.timeout.ms", "1000")))
         .isInstanceOf(GapstreamException.class)
         .hasMessageContaining("kafka.producer.*: delivery.timeout.ms should be equal to or larger than linger.ms"
             + " + request.timeout.ms");
+  }
+
+  /** {@code prefix + name} given by a file config provider, which reads {@code value} from a file in {@code dir}. */
+  private static Map<String, String> provided(Path dir, String prefix, String name, String value) throws Exception {
+    Path secrets = Files.writeString(dir.resolve(prefix + "properties"), "value=" + value + "\n");
+    return Map.of(
+        prefix + "config.providers", "file",
+        prefix + "config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        prefix + name, "${file:" + secrets + ":value}");
   }
 }
