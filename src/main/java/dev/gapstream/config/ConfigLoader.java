@@ -37,6 +37,10 @@ import org.slf4j.LoggerFactory;
 public final class ConfigLoader {
   private static final Logger LOG = LoggerFactory.getLogger(ConfigLoader.class);
   private static final String COMMAND_LINE = "--set";
+  /** The variable logback.xml reads for the root logger's level. */
+  static final String LOG_LEVEL_VARIABLE = "GAPSTREAM_LOG_LEVEL";
+  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
+  private static final String EMBEDDED_PREFIX = "kafka.embedded.";
   /** The Kafka producer's own {@code transaction.timeout.ms} default. */
   private static final long DEFAULT_TRANSACTION_TIMEOUT_MS = ((Number)
       ProducerConfig.configDef().defaultValues().get(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG)).longValue();
@@ -105,11 +109,6 @@ public final class ConfigLoader {
     return this;
   }
 
-  /** The variable logback.xml reads for the root logger's level. */
-  static final String LOG_LEVEL_VARIABLE = "GAPSTREAM_LOG_LEVEL";
-
-  private static final List<String> LOG_LEVELS = List.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "OFF");
-
   /**
    * Logback takes a level it does not know ({@code warning}) for DEBUG, and a service asked to log
    * less logged everything.
@@ -136,8 +135,6 @@ public final class ConfigLoader {
           String.join(", ", ignored), ConfigKeys.KAFKA_BOOTSTRAP_SERVERS);
     }
   }
-
-  private static final String EMBEDDED_PREFIX = "kafka.embedded.";
 
   /** Adds one explicit override (highest precedence). */
   public ConfigLoader set(String key, String value) {
