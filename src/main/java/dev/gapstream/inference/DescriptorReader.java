@@ -3,10 +3,13 @@ package dev.gapstream.inference;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.gapstream.config.ConfigLoader;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * Reads a {@code model.json} descriptor into a {@link ModelSpec}. Every error names the file and
@@ -36,7 +39,18 @@ final class DescriptorReader {
     }
   }
 
+  /** The fields a descriptor may have, and those of its objects. */
+  private static final Set<String> FIELDS = Set.of(
+      "name", "version", "input", "layout", "channelOrder", "pixelScale", "mean", "std", "minSize", "fixedSize",
+      "maxSide", "labels", "outputs", "head", "camCellCentre");
+  private static final Set<String> SIZE_FIELDS = Set.of("width", "height");
+  private static final Set<String> OUTPUT_FIELDS = Set.of("logits", "cam");
+
   private static ModelSpec toSpec(JsonNode root) {
+    rejectUnknown(root, "", FIELDS);
+    rejectUnknown(root.path("minSize"), "minSize.", SIZE_FIELDS);
+    rejectUnknown(root.path("fixedSize"), "fixedSize.", SIZE_FIELDS);
+    rejectUnknown(root.path("outputs"), "outputs.", OUTPUT_FIELDS);
     JsonNode min = root.path("minSize");
     JsonNode fixed = root.path("fixedSize");
     JsonNode outputs = root.path("outputs");
@@ -60,6 +74,24 @@ final class DescriptorReader {
         cam,
         HeadKind.fromId(text(root, "head", "none")),
         (float) number(root, "camCellCentre", ModelSpec.CELL_MIDDLE));
+  }
+
+  /**
+   * A field gapstream does not read is refused, with the known one it is likeliest meant to be: a
+   * misspelt {@code camCellCenter} or {@code maxside} was ignored, and frames were served at full
+   * size, their CAM peaks off by half a cell.
+   */
+  private static void rejectUnknown(JsonNode node, String prefix, Set<String> known) {
+    if (!node.isObject()) {
+      return;
+    }
+    for (String field : (Iterable<String>) node::fieldNames) {
+      if (!known.contains(field)) {
+        throw new IllegalArgumentException("unknown field '" + prefix + field + "'"
+            + ConfigLoader.suggestion(field, known)
+            + " (fields: " + String.join(", ", new TreeSet<>(known)) + ")");
+      }
+    }
   }
 
   /** As {@code head}, in any case: "rgb" failed with "No enum constant ...ChannelOrder.rgb". */

@@ -137,6 +137,25 @@ class ModelSpecTest {
    * A mean and std for 0-255 pixels (mmcv's, say) under the default pixelScale 255 made every frame
    * a near-constant input, and the model the same prediction for each: refused, naming the fix.
    */
+  /**
+   * A field gapstream does not read, a misspelt one most likely, is refused naming the one meant:
+   * {@code maxside} and {@code camCellCenter} were ignored, and a model trained at 256 px was served
+   * frames at full size, its CAM peaks half a cell off.
+   */
+  @Test
+  void aFieldGapstreamDoesNotReadIsRefusedNamingTheOneMeant() throws Exception {
+    Path onnx = modelWith(DESCRIPTOR.replace("\"fixedSize\":null,", "\"fixedSize\":null,\"maxside\":256,"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx))
+        .isInstanceOf(ModelException.class)
+        .hasMessageContaining("model.json: unknown field 'maxside'; did you mean maxSide? (fields: camCellCentre,");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"head\":", "\"camCellCenter\":0.0625,\"head\":"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown field 'camCellCenter'; did you mean camCellCentre?");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("{\"width\":48,\"height\":40}", "{\"width\":48,\"hieght\":40}"));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown field 'minSize.hieght'; did you mean height?");
+    Files.writeString(dir.resolve("model.json"), DESCRIPTOR.replace("\"cam\":\"cam\"", "\"cams\":\"cam\""));
+    assertThatThrownBy(() -> ModelSpec.load(onnx)).hasMessageContaining("unknown field 'outputs.cams'; did you mean cam?");
+  }
+
   @Test
   void aMeanAndStdForAnotherPixelRangeAreRefused() throws Exception {
     String for255 = DESCRIPTOR.replace("[0.5,0.5,0.5]", "[123.675,116.28,103.53]")
