@@ -68,8 +68,13 @@ def write_reference(model, out_dir, eval_dir, eval_groups):
     # Take a PNG eval frame (lossless: the same pixels in Java and PIL) and crop it to each size.
     (h0, w0), (_, labels, _, files) = max(eval_groups.items(), key=lambda kv: kv[0][0] * kv[0][1])
     pngs = [i for i, f in enumerate(files) if f.endswith(".png")]
+    if not pngs:
+        raise SystemExit(f"export: no PNG among the {len(files)} eval frames of {w0}x{h0} to take reference"
+                         " inputs from; raise --eval-count")
     for k, (w, h) in enumerate(REFERENCE_SIZES):
-        i = pngs[k]
+        # One frame a size where there are enough (the shipped references); a small trial eval set
+        # (--eval-count 40) had fewer, and the export failed after the training had finished.
+        i = pngs[k % len(pngs)]
         img = np.asarray(Image.open(os.path.join(eval_dir, files[i])).convert("RGB"))[:h, :w]
         x = ((img.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)) - mean) / std
         x = np.ascontiguousarray(x, dtype=np.float32)
