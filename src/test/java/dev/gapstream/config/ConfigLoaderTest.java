@@ -3,10 +3,8 @@ package dev.gapstream.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.gapstream.batch.BatchPolicy;
+import dev.gapstream.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -14,7 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 class ConfigLoaderTest {
 
@@ -190,22 +187,16 @@ class ConfigLoaderTest {
   /** Embedded-broker keys beside brokers change nothing: the load says so, once, naming them. */
   @Test
   void embeddedKeysBesideBrokersAreSaidToBeIgnored() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger logger = (Logger) LoggerFactory.getLogger(ConfigLoader.class);
-    logger.addAppender(log);
-    try {
+    try (LogCapture log = LogCapture.of(ConfigLoader.class)) {
       ConfigLoader.builder().set(Map.of("kafka.embedded.port", "9092", "kafka.embedded.partitions", "2")).load();
-      assertThat(log.list).as("no brokers: the embedded broker takes them").isEmpty();
+      assertThat(log.events()).as("no brokers: the embedded broker takes them").isEmpty();
       ConfigLoader.builder()
           .yaml("kafka: {embedded.port: 9092, embedded.partitions: 2}")
           .env(Map.of("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS", "kafka:9092"))
           .load();
-      assertThat(log.list).extracting(ILoggingEvent::getFormattedMessage).containsExactly(
+      assertThat(log.messages()).containsExactly(
           "kafka.embedded.partitions, kafka.embedded.port ignored: kafka.bootstrap.servers names brokers, so no"
               + " embedded broker starts");
-    } finally {
-      logger.detachAppender(log);
     }
   }
 

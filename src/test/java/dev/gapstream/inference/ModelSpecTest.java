@@ -4,14 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.gapstream.testing.LogCapture;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.slf4j.LoggerFactory;
 
 class ModelSpecTest {
   private static final String DESCRIPTOR =
@@ -70,17 +69,13 @@ class ModelSpecTest {
   /** Without its descriptor a model is read with defaults, and the log says so: it used to be silent. */
   @Test
   void bareModelGetsImageNetDefaults() throws Exception {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger specLog = (Logger) LoggerFactory.getLogger(ModelSpec.class);
-    specLog.addAppender(log);
     ModelSpec spec;
-    try {
+    List<ILoggingEvent> logged;
+    try (LogCapture log = LogCapture.of(ModelSpec.class)) {
       spec = ModelSpec.load(modelWith(null));
-    } finally {
-      specLog.detachAppender(log);
+      logged = log.events();
     }
-    assertThat(log.list).singleElement().satisfies(e -> {
+    assertThat(logged).singleElement().satisfies(e -> {
       assertThat(e.getLevel()).isEqualTo(Level.WARN);
       assertThat(e.getFormattedMessage()).contains("m.onnx: no model.json beside it",
           "input 224x224, RGB scaled to 0..1, ImageNet mean and std, labels class-0 to class-3");

@@ -3,25 +3,17 @@ package dev.gapstream.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
-import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.gapstream.ingest.RejectReason;
+import dev.gapstream.testing.LogCapture;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class DeadLetterLogTest {
 
   @Test
   void eachReasonGetsALineAtMostEveryTenSecondsSayingHowManyWentUnlogged() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger logger = (Logger) LoggerFactory.getLogger(DeadLetterLog.class);
-    logger.addAppender(log);
-    Level level = logger.getLevel();
-    logger.setLevel(Level.INFO);
-    try {
+    try (LogCapture log = LogCapture.of(DeadLetterLog.class, Level.INFO)) {
       DeadLetterLog deadLetters = new DeadLetterLog();
       long t = 1_000_000;
       // A camera sending broken JPEGs, 30 a second for 12 s, and one frame too large among them.
@@ -32,7 +24,7 @@ class DeadLetterLogTest {
         }
       }
 
-      List<String> lines = log.list.stream()
+      List<String> lines = log.events().stream()
           .filter(e -> e.getLevel() == Level.WARN)
           .map(ILoggingEvent::getFormattedMessage)
           .toList();
@@ -41,9 +33,6 @@ class DeadLetterLogTest {
           "Frame frames-1-7 dead-lettered (too-large): frame of 9000000 bytes",
           "Frame frames-0-300 dead-lettered (decode-error): JPEG is corrupt"
               + " [299 more dead-lettered (decode-error) in the 10 s after the last such line, logged at DEBUG]");
-    } finally {
-      logger.setLevel(level);
-      logger.detachAppender(log);
     }
   }
 }

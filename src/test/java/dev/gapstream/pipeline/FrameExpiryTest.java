@@ -2,12 +2,9 @@ package dev.gapstream.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
+import dev.gapstream.testing.LogCapture;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.slf4j.LoggerFactory;
 
 class FrameExpiryTest {
 
@@ -24,11 +21,7 @@ class FrameExpiryTest {
 
   @Test
   void skippedFramesAreSummedUpInTheLogAtMostEveryTenSeconds() {
-    ListAppender<ILoggingEvent> log = new ListAppender<>();
-    log.start();
-    Logger logger = (Logger) LoggerFactory.getLogger(FrameExpiry.class);
-    logger.addAppender(log);
-    try {
+    try (LogCapture log = LogCapture.of(FrameExpiry.class)) {
       FrameExpiry expiry = new FrameExpiry(60_000);
       long t = 1_000_000;
       expiry.skipped("frames-0-1", 70_000, t); // the first is logged at once
@@ -36,7 +29,7 @@ class FrameExpiryTest {
         expiry.skipped("frames-0-" + i, 60_001 + i, t + i); // within 10 s: counted, not logged
       }
       expiry.skipped("frames-0-501", 65_000, t + 10_000); // 10 s on: the sum
-      List<String> lines = log.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      List<String> lines = log.messages();
       assertThat(lines).hasSize(2);
       assertThat(lines.get(0))
           .startsWith("Skipped 1 frame(s) older than ingest.max.frame.age.ms=60000 (the oldest 70000 ms old;"
@@ -44,8 +37,6 @@ class FrameExpiryTest {
       assertThat(lines.get(1))
           .startsWith("Skipped 500 frame(s) older than ingest.max.frame.age.ms=60000 in the last 10 s"
               + " (the oldest 65000 ms old; the latest frames-0-501)");
-    } finally {
-      logger.detachAppender(log);
     }
   }
 
