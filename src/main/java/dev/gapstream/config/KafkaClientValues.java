@@ -77,8 +77,7 @@ public final class KafkaClientValues {
    * checked together: resolving them would read their secrets.
    */
   public static String consumerProblem(Map<String, String> settings) {
-    if (settings.keySet().stream().anyMatch(k -> k.startsWith("config.providers"))
-        || settings.values().stream().anyMatch(KafkaClientValues::isUnresolved)) {
+    if (resolvedByProviders(settings)) {
       return null;
     }
     Map<String, Object> all = new HashMap<>(settings);
@@ -115,8 +114,7 @@ public final class KafkaClientValues {
    * {@link #MIN_REQUEST_BYTES}. Call it once each value passed {@link #problem}.
    */
   public static String producerProblem(Map<String, String> settings) {
-    if (settings.keySet().stream().anyMatch(k -> k.startsWith("config.providers"))
-        || settings.values().stream().anyMatch(KafkaClientValues::isUnresolved)) {
+    if (resolvedByProviders(settings)) {
       return null;
     }
     Map<String, Object> all = new HashMap<>(PRODUCER_DEFAULTS);
@@ -150,6 +148,12 @@ public final class KafkaClientValues {
 
   private static long number(ProducerConfig config, String name) {
     return ((Number) config.values().get(name)).longValue();
+  }
+
+  /** Whether config providers give some of {@code settings}: checking them together would read their secrets. */
+  private static boolean resolvedByProviders(Map<String, String> settings) {
+    return settings.keySet().stream().anyMatch(k -> k.startsWith("config.providers"))
+        || settings.values().stream().anyMatch(KafkaClientValues::isUnresolved);
   }
 
   private static boolean isUnresolved(String value) {
