@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 import torch
 
-from gapnet import LABELS, MEAN, STD
+from gapnet import LABELS, MEAN, STD, cam_cell_centre
 
 OPSET = 13
 # Frames used as reference inputs: (width, height). 48x80 is not in synth's default set on purpose:
@@ -94,8 +94,8 @@ def write_reference(model, out_dir, eval_dir, eval_groups):
                    "tolerance": {"logits": 1e-3, "cam": 1e-3}, "cases": cases}, f, indent=1)
 
 
-def write_descriptor(out_dir):
-    desc = {"name": "gapnet-shapes", "version": "1", "input": "input", "layout": "NCHW",
+def write_descriptor(out_dir, name, version, cell_centre):
+    desc = {"name": name, "version": version, "input": "input", "layout": "NCHW",
             "channelOrder": "RGB", "pixelScale": 255.0, "mean": MEAN, "std": STD,
             "minSize": {"width": 32, "height": 32}, "fixedSize": None,
             # The largest training frames' side: objects are 30-60% of the shorter side, so a
@@ -104,16 +104,17 @@ def write_descriptor(out_dir):
             "maxSide": 256,
             "labels": LABELS,
             "outputs": {"logits": "logits", "cam": "cam"}, "head": "class-maps-gap",
-            # 3x3 stride-2 convolutions (padding 1) centre cell j of the 1/8 maps on pixel 8j:
-            # 1/16 of a cell into it, not its middle.
-            "camCellCentre": 0.0625}
+            # From the convolutions' geometry (gapnet.cam_cell_centre): 0.0625 for GapNet, whose
+            # 3x3 stride-2 convolutions centre cell j of the 1/8 maps on pixel 8j, not 8j + 4.
+            "camCellCentre": cell_centre}
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(desc, f, indent=2)
         f.write("\n")
 
 
-def export_all(model, out_dir, eval_dir, eval_groups, metrics):
-    """Writes model.onnx, reference/, model.json and metrics.json into out_dir. They are made and
+def export_all(model, out_dir, eval_dir, eval_groups, metrics, name, version):
+    """Writes model.onnx, reference/, model.json (naming the model `name`, `version`) and
+    metrics.json into out_dir. They are made and
     checked in a staging directory beside it first, which goes whatever happens: a failed check
     used to leave a new model.onnx beside the old model.json and reference tensors."""
     staging = os.path.normpath(out_dir) + ".export"
@@ -124,7 +125,7 @@ def export_all(model, out_dir, eval_dir, eval_groups, metrics):
         export_onnx(model, os.path.join(staging, "model.onnx"))
         model.eval()
         write_reference(model, staging, eval_dir, eval_groups)
-        write_descriptor(staging)
+        write_descriptor(staging, name, version, cam_cell_centre(model))
         with open(os.path.join(staging, "metrics.json"), "w") as f:
             json.dump(metrics, f, indent=1)
         os.makedirs(out_dir, exist_ok=True)

@@ -57,6 +57,26 @@ class GapNet(nn.Module):
         return cam.mean(dim=(2, 3)), cam
 
 
+def cam_cell_centre(model):
+    """Where in its map cell a cell's receptive field is centred, as a share of the cell (model.json's
+    camCellCentre), worked out from the convolutions' kernels, strides and padding.
+
+    Walks every Conv2d in module order as one chain; that holds for GapNet, whose only branches are
+    residual skips around stride-1 "same" convolutions, which move no centre. An output index j of
+    a convolution is centred on input index stride·j + (kernel - 1)·dilation/2 - padding, so map
+    cell j is centred on pixel cell·j + offset, and pixel i's centre is i + 0.5 of the frame.
+    For GapNet's three 3x3 stride-2 convolutions (padding 1): pixel 8j, 1/16 of a cell into it."""
+    cell, offset = 1, 0.0
+    for conv in reversed([m for m in model.modules() if isinstance(m, nn.Conv2d)]):
+        geometry = (conv.kernel_size, conv.stride, conv.padding, conv.dilation)
+        if any(not isinstance(g, tuple) or g[0] != g[1] for g in geometry):
+            raise ValueError(f"{conv}: one camCellCentre needs the same geometry across and down")
+        k, s, p, d = (g[0] for g in geometry)
+        offset = s * offset + (k - 1) * d / 2 - p
+        cell *= s
+    return (offset + 0.5) / cell
+
+
 def count_params(model):
     body = sum(p.numel() for p in model.body.parameters())
     head = sum(p.numel() for p in model.head.parameters())

@@ -26,28 +26,58 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gapnet import GapNet, LABELS, MEAN, STD, count_params  # noqa: E402
+from gapnet import GapNet, LABELS, MEAN, STD, cam_cell_centre, count_params  # noqa: E402
 
 
 def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
+def synth(jar, directory, count, seed, quiet=False):
+    # The JDK ./mvnw built the jar with, as ./gapstream runs it; else the first java on PATH.
+    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
+    subprocess.run([java, "-jar", jar, "synth", "--out", directory, "--count", str(count),
+                    "--seed", str(seed), "--format", "mixed"], check=True,
+                   stdout=subprocess.DEVNULL if quiet else None)
+
+
+def first_frames(directory, n):
+    """The first n frames of a synth directory as (label row without the file name, pixels)."""
+    with open(os.path.join(directory, "labels.csv")) as f:
+        rows = [row for _, row in zip(range(n), csv.DictReader(f))]
+    return [({k: v for k, v in row.items() if k != "file"},
+             np.asarray(Image.open(os.path.join(directory, row["file"])).convert("RGB")).tobytes()) for row in rows]
+
+
+def current(jar, directory, count, seed):
+    """Whether the frames in `directory` are what this jar's synth writes for `seed`: its first
+    frames are made again and compared (synth draws frame after frame from one seeded stream, so
+    the first few do not depend on --count). Data from an older synth used to be trained on as is."""
+    probe = directory + ".probe"
+    shutil.rmtree(probe, ignore_errors=True)
+    try:
+        n = min(8, count)
+        synth(jar, probe, n, seed, quiet=True)
+        return first_frames(probe, n) == first_frames(directory, n)
+    finally:
+        shutil.rmtree(probe, ignore_errors=True)
+
+
 def ensure_data(jar, directory, count, seed):
-    """Writes `count` frames with gapstream's synth command unless the directory already has them.
+    """Writes `count` frames with gapstream's synth command unless the directory already has the
+    frames this jar writes for `seed`.
 
     synth writes into DIRECTORY.partial, renamed once it has finished: a run stopped half-way used to
     leave a labels.csv that the next run took for a whole data set."""
     if os.path.exists(os.path.join(directory, "labels.csv")):
-        return
+        if current(jar, directory, count, seed):
+            return
+        log(f"{directory} was written by another synth (its first frames differ from this jar's): writing it again")
     partial = directory + ".partial"
     shutil.rmtree(partial, ignore_errors=True)
     log(f"generating {count} frames (seed {seed}) into {directory}")
-    # The JDK ./mvnw built the jar with, as ./gapstream runs it; else the first java on PATH.
-    java = os.path.join(os.environ["JAVA_HOME"], "bin", "java") if os.environ.get("JAVA_HOME") else "java"
-    subprocess.run([java, "-jar", jar, "synth", "--out", partial, "--count", str(count),
-                    "--seed", str(seed), "--format", "mixed"], check=True)
-    shutil.rmtree(directory, ignore_errors=True)  # a directory left without its labels.csv
+    synth(jar, partial, count, seed)
+    shutil.rmtree(directory, ignore_errors=True)  # a directory left without its labels.csv, or stale
     os.replace(partial, directory)
 
 
@@ -95,7 +125,9 @@ def batches(groups, batch_size, max_side, large_fraction, rng):
 @torch.no_grad()
 def evaluate(model, groups, limit=None):
     """Top-1 accuracy, and how often the CAM peak of the predicted class lies in the true box
-    (over correctly classified frames; the peak cell's centre mapped to frame pixels)."""
+    (over correctly classified frames; the peak cell mapped to frame pixels at its receptive
+    field's centre, as gapstream maps it with model.json's camCellCentre)."""
+    centre = cam_cell_centre(model)
     was_training = model.training
     model.eval()
     n = correct = inside = 0
@@ -111,8 +143,8 @@ def evaluate(model, groups, limit=None):
             ok = pred == lab
             ch, cw = cam.shape[2:]
             top = cam[torch.arange(len(pred)), pred].reshape(len(pred), -1).argmax(1)
-            px = ((top % cw).float() + 0.5) / cw * w
-            py = ((top // cw).float() + 0.5) / ch * h
+            px = ((top % cw).float() + centre) / cw * w
+            py = ((top // cw).float() + centre) / ch * h
             b = boxes[i:j]
             hit = (px >= b[:, 0]) & (px < b[:, 2]) & (py >= b[:, 1]) & (py < b[:, 3])
             sc += int(ok.sum())
@@ -122,7 +154,8 @@ def evaluate(model, groups, limit=None):
         correct += sc
         inside += si
     model.train(was_training)
-    return {"n": n, "top1": correct / n, "camPeakInBox": inside / max(correct, 1), "perSize": per_size}
+    return {"n": n, "top1": correct / n, "camPeakInBox": inside / max(correct, 1), "camCellCentre": centre,
+            "perSize": per_size}
 
 
 def train(args, model, groups, eval_groups):
@@ -200,9 +233,18 @@ def load_checkpoint(args, model):
     return saved.get("training") or {"epochs": saved["epochs"]}
 
 
+def model_name(name, out):
+    """--name, else the name of the --out directory: a model trained into models/my-net was named
+    gapnet-shapes in its predictions and metric tags."""
+    return name or os.path.basename(os.path.normpath(os.path.abspath(out)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", default="models/gapnet-shapes")
+    p.add_argument("--name", help="the model's name in model.json, and so in predictions and metric tags"
+                   " (default: the name of the --out directory)")
+    p.add_argument("--version", default="1", help="the model's version in model.json (default: %(default)s)")
     p.add_argument("--jar", default="target/gapstream.jar")
     p.add_argument("--data-dir", default="target/data")
     p.add_argument("--work", default="target/train-work", help="checkpoints")
@@ -258,7 +300,7 @@ def main():
     metrics.update(training)
     if args.skip_train:
         metrics["exportCommand"] = command
-    export.export_all(model, args.out, eval_dir, eval_groups, metrics)
+    export.export_all(model, args.out, eval_dir, eval_groups, metrics, model_name(args.name, args.out), args.version)
     log("done")
 
 
