@@ -105,9 +105,10 @@ public record BenchReport(
    * @param meanBatchSize mean inference batch, 1 for the naive loop
    * @param cpu where the CPU went over the same time
    * @param model how fast the model ran over the same time, and how much of it
-   * @param timedFromStart the pipeline's saturation run ended too soon after its warm-up for a
-   *     window of its own, so it was timed from the first frame written, start-up's batches
-   *     included (a smoke run; a GPU or a tiny model that keeps pace with the preload)
+   * @param timedFromStart the run ended too soon after its warm-up for a window of its own, so it
+   *     was timed from the first frame, start-up's batches included (a smoke run; a GPU or a tiny
+   *     model that keeps pace with stage 3's preload; a stage 2 run whose last batches held every
+   *     frame after the warm-up)
    */
   public record Throughput(
       long frames,

@@ -61,6 +61,9 @@ final class InProcessStage {
   private long warmAt;
   private ThreadCpu warmCpu;
   private ModelTime warmModel;
+  private long startAt;
+  private ThreadCpu startCpu;
+  private ModelTime startModel;
   private ScheduledFuture<?> deadline;
 
   /**
@@ -85,10 +88,19 @@ final class InProcessStage {
     this.done = new CountDownLatch(total);
   }
 
-  /** Runs every frame through once; throws if any frame failed or the timeout passed. */
+  /**
+   * Runs every frame through once; throws if any frame failed or the timeout passed. The rate is
+   * timed from when the first {@code warmFraction} of the frames have finished; a run too short to
+   * leave a window of at least two batches and {@link PipelineStage#MIN_WINDOW_MS} after that (the
+   * batch that crosses the mark may hold every frame left: the window was empty, and the stage
+   * reported 0 frames a second) is timed whole, as stage 3 times one.
+   */
   Throughput run(Duration timeout) throws InterruptedException {
     try {
       loop.execute(() -> {
+        startAt = System.nanoTime();
+        startCpu = ThreadCpu.now();
+        startModel = ModelTime.of(runnerMetrics);
         if (warm == 0) {
           markWarm(0);
         }
@@ -105,13 +117,19 @@ final class InProcessStage {
       }
       // Read on the loop thread, which owns the counters and the warm-up mark.
       return loop.submit(() -> {
-        double seconds = (end - warmAt) / 1e9;
-        int counted = total - warmFinished;
+        boolean fromStart =
+            finishedBatches - warmBatches < 2
+                || end - warmAt < TimeUnit.MILLISECONDS.toNanos(PipelineStage.MIN_WINDOW_MS);
+        long from = fromStart ? startAt : warmAt;
+        double seconds = (end - from) / 1e9;
+        int counted = total - (fromStart ? 0 : warmFinished);
+        long batches = finishedBatches - (fromStart ? 0 : warmBatches);
         return new Throughput(
             counted, Stats.round(seconds), Stats.round(counted / seconds),
-            Stats.round((double) counted / Math.max(1, finishedBatches - warmBatches)),
-            cpuAfter.since(warmCpu, seconds),
-            modelAfter.since(warmModel, counted, seconds, concurrency));
+            Stats.round((double) counted / Math.max(1, batches)),
+            cpuAfter.since(fromStart ? startCpu : warmCpu, seconds),
+            modelAfter.since(fromStart ? startModel : warmModel, counted, seconds, concurrency),
+            fromStart);
       }).get();
     } catch (java.util.concurrent.ExecutionException e) {
       throw new GapstreamException("in-process stage failed: " + e.getCause(), e);

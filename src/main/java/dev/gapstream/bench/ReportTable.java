@@ -64,6 +64,10 @@ public final class ReportTable {
       line(b, "%-44s %10.1f %10.2f %8d %6.2f", "(1) bare ORT, batch " + o.batchSize(), o.imagesPerSecond(), o.msPerBatch(), o.batchSize(), o.coresBusy());
     }
     throughput(b, "(2) decode+preprocess+infer, in process", r.inProcess());
+    if (r.inProcess().timedFromStart()) {
+      line(b, "    timed from the first frame, start-up included: its run ended within two batches or %d ms of the warm-up",
+          PipelineStage.MIN_WINDOW_MS);
+    }
     rounds(b, r.inProcessRounds());
     throughput(b, "(3) pipeline over Kafka, saturated", r.pipeline());
     throughput(b, "(3) pipeline, cam.enabled=false", r.pipelineNoCam());
