@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The compose file's health check for gapstream, run as the container runs it (bash, the image has
- * no HTTP client) against a real service on this machine: healthy while the service is ready, not
- * while its readiness is down or nothing listens.
+ * The health checks of the compose file and of the image's {@code HEALTHCHECK} (for a plain {@code
+ * docker run}), run as the container runs them (bash, the image has no HTTP client) against a real
+ * service on this machine: healthy while the service is ready, not while its readiness is down or
+ * nothing listens.
  */
 @ExtendWith(BlockedThreadGuard.class)
 class ComposeHealthcheckIT {
@@ -31,6 +32,18 @@ class ComposeHealthcheckIT {
     List<String> command = new ArrayList<>();
     test.forEach(part -> command.add(part.asText()));
     assertThat(command).first().isEqualTo("CMD");
+    passesOnlyWhileReady(command.subList(1, command.size()));
+  }
+
+  /** The image had no HEALTHCHECK: {@code docker run gapstream} showed no health at all. */
+  @Test
+  void theImagesHealthCheckPassesOnlyWhileTheServiceIsReady() throws Exception {
+    Dockerfile.Healthcheck check = Dockerfile.read().healthcheck();
+    assertThat(check.options()).as("start-up (model, broker) before failures count").contains("--start-period=60s");
+    passesOnlyWhileReady(check.command());
+  }
+
+  private static void passesOnlyWhileReady(List<String> command) throws Exception {
     Path dir = ExternalTool.repoRoot();
 
     // No broker answers on port 1: running, never ready.
@@ -51,9 +64,10 @@ class ComposeHealthcheckIT {
     assertThat(ExternalTool.run(dir, on(command, port)).exitCode()).as("nothing listens").isNotZero();
   }
 
-  /** The check's command, less compose's {@code CMD}, aimed at {@code port} instead of 8080. */
+  /** The check's command aimed at {@code port} instead of 8080. */
   private static String[] on(List<String> command, int port) {
-    return command.subList(1, command.size()).stream()
+    assertThat(String.join(" ", command)).contains("/127.0.0.1/8080");
+    return command.stream()
         .map(part -> part.replace("/127.0.0.1/8080", "/127.0.0.1/" + port))
         .toArray(String[]::new);
   }

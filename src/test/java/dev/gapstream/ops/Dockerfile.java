@@ -92,6 +92,28 @@ final class Dockerfile {
     }
   }
 
+  /**
+   * The exec-form command of the runtime stage's {@code HEALTHCHECK [--options] CMD [...]}, and
+   * its options.
+   */
+  Healthcheck healthcheck() {
+    List<String> checks = arguments("HEALTHCHECK");
+    assertThat(checks).as("one HEALTHCHECK in the runtime stage").hasSize(1);
+    String check = checks.get(0);
+    int cmd = check.indexOf(" CMD ");
+    assertThat(cmd).as("HEALTHCHECK [--options] CMD [...]: %s", check).isPositive();
+    List<String> options = List.of(check.substring(0, cmd).strip().split("\\s+"));
+    try {
+      return new Healthcheck(
+          options,
+          JsonMapper.builder().build().readValue(check.substring(cmd + 5).strip(), new TypeReference<List<String>>() {}));
+    } catch (IOException e) {
+      throw new UncheckedIOException("HEALTHCHECK's command is not in exec form: " + check, e);
+    }
+  }
+
+  record Healthcheck(List<String> options, List<String> command) {}
+
   /** The entrypoint's JVM options: what comes between {@code java} and {@code -jar}. */
   List<String> jvmOptions() {
     List<String> command = entrypoint();
