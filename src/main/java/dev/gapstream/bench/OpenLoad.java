@@ -98,6 +98,9 @@ public final class OpenLoad {
    * @param measured counted frames whose prediction came back: the latencies' sample
    * @param clockSkewMs the most a prediction was stamped before its frame was due: at least how far
    *     apart the two clocks are (0: no sign of it)
+   * @param senderLateMeanMs how far behind its scheduled time the mean frame was handed to the
+   *     producer (the load generator's own lag, counted in the latencies)
+   * @param senderLateMaxMs the most a frame was handed to the producer behind its scheduled time
    */
   public record Report(
       String framesTopic,
@@ -116,6 +119,8 @@ public final class OpenLoad {
       double p999Ms,
       double maxMs,
       long clockSkewMs,
+      double senderLateMeanMs,
+      double senderLateMaxMs,
       Parts parts) {
 
     /** Frames sent but neither delivered-and-predicted nor failed in the send: lost, or too late. */
@@ -152,6 +157,8 @@ public final class OpenLoad {
       line(b, "sent %d, predictions back %d%s%s", sent, received,
           failedSends > 0 ? String.format(Locale.ROOT, ", %d not sent (%s)", failedSends, sendError) : "",
           missing() > 0 ? String.format(Locale.ROOT, ", %d missing (dead-lettered, lost or later than the timeout)", missing()) : "");
+      line(b, "sender: frames handed to the producer %.2f ms behind schedule on average, %.1f ms at most"
+          + " (counted in the latencies above)", senderLateMeanMs, senderLateMaxMs);
       if (clockSkewMs > 0) {
         line(b, "clocks: a prediction was stamped %d ms before its frame was due; the clocks here and on the"
             + " pipeline (or broker) differ by at least that much, and every latency above by as much", clockSkewMs);
@@ -226,6 +233,8 @@ public final class OpenLoad {
           h.getValueAtPercentile(99.9),
           h.getMaxValue(),
           reader.clockSkewMs(),
+          Stats.round(sends.lateMeanMs()),
+          Stats.round(sends.lateMaxMs()),
           reader.parts());
     } finally {
       ticker.shutdownNow();

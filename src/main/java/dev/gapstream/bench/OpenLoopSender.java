@@ -7,6 +7,7 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.KafkaException;
@@ -25,6 +26,8 @@ final class OpenLoopSender {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Exception> firstError = new AtomicReference<>();
     private volatile long sent;
+    private volatile long lateNanosTotal;
+    private volatile long lateNanosMax;
 
     long sent() {
       return sent;
@@ -41,6 +44,21 @@ final class OpenLoopSender {
     /** The first send that failed, or null. */
     Exception firstError() {
       return firstError.get();
+    }
+
+    /**
+     * How far behind its scheduled time the mean frame was handed to the producer, in ms: the
+     * sender's own lag, which the latencies count (records carry their scheduled time), told apart
+     * from the pipeline's.
+     */
+    double lateMeanMs() {
+      long n = sent;
+      return n == 0 ? 0 : lateNanosTotal / 1e6 / n;
+    }
+
+    /** The most a frame was handed to the producer behind its scheduled time, in ms. */
+    double lateMaxMs() {
+      return lateNanosMax / 1e6;
     }
   }
 
@@ -100,10 +118,11 @@ final class OpenLoopSender {
     long wall0 = System.currentTimeMillis();
     for (int i = 0; i < count; i++) {
       long offsetNanos = (long) (i * 1e9 / fps);
-      long wait = t0 + offsetNanos - System.nanoTime();
-      if (wait > 0) {
-        TimeUnit.NANOSECONDS.sleep(wait);
-      }
+      long due = t0 + offsetNanos;
+      awaitNanoTime(due);
+      long late = System.nanoTime() - due;
+      sends.lateNanosTotal += late; // one writer: this thread
+      sends.lateNanosMax = Math.max(sends.lateNanosMax, late);
       long scheduledMs = wall0 + TimeUnit.NANOSECONDS.toMillis(offsetNanos);
       producer.send(
           BenchKafka.record(topic, idPrefix, i, frames.get(i % frames.size()), scheduledMs),
@@ -119,5 +138,21 @@ final class OpenLoopSender {
     }
     producer.flush();
     return sends;
+  }
+
+  /**
+   * Parks until {@code System.nanoTime()} reaches {@code due}. Not {@code TimeUnit.sleep}: on JDK
+   * 17 it rounds any part of a millisecond up to a whole one (0.3 ms asked took 2.4 ms here), so
+   * frames left 0.55-0.67 ms behind schedule on average at 300-2,500 frames/s, and in bursts once
+   * the gap between frames was under a millisecond; parked, 0.11-0.16 ms (measured side by side,
+   * docs/benchmark-log.md). The lateness counts as latency: records carry their scheduled time.
+   */
+  static void awaitNanoTime(long due) throws InterruptedException {
+    for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+      LockSupport.parkNanos(wait);
+      if (Thread.interrupted()) {
+        throw new InterruptedException("open-loop sender interrupted");
+      }
+    }
   }
 }

@@ -68,6 +68,10 @@ class LoadCommandIT {
     assertThat(report.get("received").asLong()).isEqualTo(120);
     assertThat(report.get("measured").asLong()).as("every counted frame, none of the camera's").isEqualTo(80);
     assertThat(report.get("clockSkewMs").asLong()).as("one clock stamps both").isZero();
+    double lateMean = report.get("senderLateMeanMs").asDouble(-1);
+    assertThat(lateMean).as("the sender's own lag behind its schedule").isNotNegative();
+    assertThat(report.get("senderLateMaxMs").asDouble()).isGreaterThanOrEqualTo(lateMean);
+    assertThat(run.err()).contains("sender: frames handed to the producer ");
     double p50 = report.get("p50Ms").asDouble();
     double p99 = report.get("p99Ms").asDouble();
     assertThat(p50).isPositive();
