@@ -14,7 +14,9 @@ Softmax on its output (probabilities, as many exported classifiers give), tiny-l
 (tiny-cam with one class), tiny-cam-nan (NaN logits for dark frames), tiny-linear-external (tiny-linear with its weights in
 tiny-linear-external.onnx.data beside the graph); tiny-linear-softmax-identity (tiny-linear's Softmax
 behind an Identity) and tiny-linear-softmax-fp16 (its Softmax run in float16 between two Casts, as a
-float16 conversion that keeps float32 inputs and outputs leaves a model). With no MODEL, all are exported. A model whose .onnx already exists is
+float16 conversion that keeps float32 inputs and outputs leaves a model); tiny-linear-grouped (its
+linear layer a 1x1 convolution in 2 groups) and tiny-linear-double (its logits cast to float64).
+With no MODEL, all are exported. A model whose .onnx already exists is
 skipped.
 
 Next to the exports it writes expectations.json: for each model the head kind, the head's
@@ -97,6 +99,27 @@ class TinyCamNan(TinyCam):
         return logits + 0 * torch.sqrt(x.mean(dim=(1, 2, 3))).unsqueeze(1), cam
 
 
+class TinyLinearGrouped(nn.Module):
+    """tiny-linear with a grouped 1x1 convolution (2 groups) for its linear layer: class c sees
+    only the 4 features of its group."""
+
+    def __init__(self, classes=4):
+        super().__init__()
+        self.body = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1), nn.ReLU())
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Conv2d(8, classes, 1, groups=2)
+
+    def forward(self, x):
+        return torch.flatten(self.fc(self.pool(self.body(x))), 1)
+
+
+class TinyLinearDouble(TinyLinear):
+    """tiny-linear with its logits cast to float64: an output gapstream cannot read as floats."""
+
+    def forward(self, x):
+        return super().forward(x).double()
+
+
 class TinyFc(nn.Module):
     """A fixed-size map flattened into a linear layer: no GAP at all."""
 
@@ -145,7 +168,7 @@ MODELS = [
     "resnet18", "mobilenet_v2", "squeezenet1_1", "tiny-cam", "tiny-linear", "tiny-fc", "tiny-cam-batch1",
     "tiny-linear-softmax", "tiny-linear-logsoftmax", "tiny-linear-sigmoid", "tiny-cam-1class",
     "tiny-cam-nan", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16",
-    "tiny-cam-fixed33"]
+    "tiny-cam-fixed33", "tiny-linear-grouped", "tiny-linear-double"]
 
 
 def build(name):
@@ -175,6 +198,12 @@ def build(name):
     if name == "tiny-linear-sigmoid":
         m = TinyLinearSigmoid()
         return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
+    if name == "tiny-linear-grouped":
+        m = TinyLinearGrouped()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
+    if name == "tiny-linear-double":
+        m = TinyLinearDouble()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
     if name == "tiny-cam-fixed33":
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, 33, False, ["logits", "cam"]

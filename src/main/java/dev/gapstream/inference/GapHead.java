@@ -40,8 +40,8 @@ public record GapHead(
   /**
    * The classifier's weights as {@code [classes][features]}: row c holds w_c·, the weights that map
    * the K pre-GAP channels (or, for class maps, the K input channels of the 1×1 convolution) to
-   * class c. Whatever layout the graph stores (Gemm with or without transB, MatMul, Conv), the
-   * result is in this one layout.
+   * class c. Whatever layout the graph stores (Gemm with or without transB, MatMul, Conv; a grouped
+   * Conv's weights zero outside each class's group), the result is in this one layout.
    *
    * @throws ModelException when there is no classifier, or its weights are not a FLOAT initializer
    *     of the expected shape (e.g. a class-map convolution wider than 1×1)
@@ -73,7 +73,11 @@ public record GapHead(
     int rows = (int) dims[0];
     int cols = flat.length / rows;
     int classes = rowsAreClasses ? rows : cols;
-    int features = rowsAreClasses ? cols : rows;
+    // A grouped 1×1 convolution (group g) stores [C, K/g, 1, 1]: class c sees only the K/g
+    // features of its group, c / (C/g). Read as [C][K/g], its maps took the wrong features, and
+    // every batch failed on "weights take K/g features, the feature map has K channels".
+    int groups = op.equals("Conv") ? (int) Math.max(1, intAttribute(classifier, "group")) : 1;
+    int features = rowsAreClasses ? cols * groups : rows;
     // Gemm computes alpha·x·W: a map made without alpha would be scaled, or flipped where it is negative
     float alpha = op.equals("Gemm") ? floatAttribute(classifier, "alpha", 1f) : 1f;
     float[][] out = new float[classes][features];
@@ -81,7 +85,7 @@ public record GapHead(
       for (int c = 0; c < cols; c++) {
         float v = alpha * flat[r * cols + c];
         if (rowsAreClasses) {
-          out[r][c] = v;
+          out[r][r / (rows / groups) * cols + c] = v; // zero outside the class's group
         } else {
           out[c][r] = v;
         }

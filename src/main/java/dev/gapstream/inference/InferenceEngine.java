@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -43,6 +44,10 @@ public final class InferenceEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceEngine.class);
   /** How long {@link #close} waits for running batches; one takes seconds at most. */
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+
+  /** The output types ONNX Runtime gives a float view of ({@code getFloatBuffer}). */
+  private static final Set<OnnxJavaType> FLOAT_OUTPUTS =
+      EnumSet.of(OnnxJavaType.FLOAT, OnnxJavaType.FLOAT16, OnnxJavaType.BFLOAT16);
   /** The CAM stride probe's smaller input side and the step to its larger one, in pixels. */
   private static final int PROBE_STEP = 128;
   // ONNX Runtime's session option for where a model loaded from bytes finds its external data.
@@ -610,6 +615,10 @@ public final class InferenceEngine implements AutoCloseable {
    */
   private static void checkShapes(Path file, ModelSpec spec, OrtSession session, CamPlan plan)
       throws OrtException {
+    checkFloats(file, session, spec.logitsOutput(), "output");
+    if (plan.kind() != CamPlan.Kind.NONE) {
+      checkFloats(file, session, plan.tensor(), plan.kind() == CamPlan.Kind.CLASS_MAPS ? "class-map tensor" : "feature tensor");
+    }
     long[] logits = shape(session, spec.logitsOutput());
     if (logits != null && !(logits.length == 2 || logits.length == 4 && logits[2] == 1 && logits[3] == 1)) {
       throw new ModelException(
@@ -697,6 +706,19 @@ public final class InferenceEngine implements AutoCloseable {
           + spec.inputName() + "': {0: 'batch'}}), or with a batch of 1");
     }
     return shape[0] == 1 ? 1 : Integer.MAX_VALUE;
+  }
+
+  /**
+   * Refuses an output gapstream reads as floats that holds another type: a model whose logits
+   * were double (a Cast at its end) loaded, and then every run failed with a bare
+   * NullPointerException, ONNX Runtime having no float view of them.
+   */
+  private static void checkFloats(Path file, OrtSession session, String output, String what) throws OrtException {
+    NodeInfo info = session.getOutputInfo().get(output);
+    if (info != null && info.getInfo() instanceof TensorInfo t && !FLOAT_OUTPUTS.contains(t.type)) {
+      throw new ModelException(file + ": " + what + " '" + output + "' holds " + t.type + " values; gapstream"
+          + " reads float32 (or float16, bfloat16): export it without the Cast to " + t.type);
+    }
   }
 
   /** The shape the graph gives {@code output} (-1 where it is dynamic), or null when it gives none. */

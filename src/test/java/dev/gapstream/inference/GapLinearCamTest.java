@@ -140,6 +140,42 @@ class GapLinearCamTest {
     assertThat(rewritten.nodeCount()).isEqualTo(graph.nodeCount());
   }
 
+  /**
+   * A linear layer that is a grouped 1×1 convolution (2 groups: class c sees only its group's 4 of
+   * the 8 features) makes maps from its group's features: each map's mean plus its bias is the
+   * logit. Before, its weights were read as 4 features a class, and every batch failed.
+   */
+  @Test
+  void aGroupedConvolutionsMapsAverageToItsLogits() {
+    Path model = TestModels.ensure("tiny-linear-grouped");
+    OnnxGraph graph = OnnxGraph.read(model);
+    GapHead head = GapHeadDetector.detect(graph, "logits");
+    float[] bias = graph.floats(head.classifier().getInput(2));
+    float[][] weights = head.classWeights(graph);
+    assertThat(weights).hasDimensions(4, 8);
+    for (int c = 0; c < 4; c++) {
+      for (int k = 0; k < 8; k++) {
+        if (k / 4 != c / 2) {
+          assertThat(weights[c][k]).as("class %d, feature %d: another group's", c, k).isZero();
+        }
+      }
+    }
+    try (InferenceEngine engine = InferenceEngine.open(model, ModelSpec.load(model, graph), EngineOptions.cpu(1))) {
+      assertThat(engine.camPlan().kind()).isEqualTo(CamPlan.Kind.FEATURES);
+      BatchResult r = engine.run(randomBatch(2, 30, 42), 2, 30, 42);
+      for (int i = 0; i < 2; i++) {
+        for (int c = 0; c < 4; c++) {
+          double sum = 0;
+          for (float v : r.cam(i, c)) {
+            sum += v;
+          }
+          assertThat(sum / r.cam(i, c).length + bias[c]).as("image %d, class %d", i, c)
+              .isCloseTo(r.logits(i)[c], within(1e-5));
+        }
+      }
+    }
+  }
+
   @Test
   void modelWithoutGapHeadRunsWithoutCams() {
     Path model = TestModels.ensure("tiny-fc");

@@ -189,6 +189,22 @@ class InferenceEngineTest {
   }
 
   /**
+   * An output gapstream reads as floats but the model computes in another type is refused at load,
+   * naming it: a model whose logits were cast to float64 loaded, and every run then failed with a
+   * bare NullPointerException (the service's warm-up, with nothing naming the model).
+   */
+  @Test
+  void logitsThatAreNotFloatsAreRefusedAtLoad() {
+    Path model = TestModels.ensure("tiny-linear-double");
+    for (boolean cams : new boolean[] {true, false}) {
+      assertThatThrownBy(() -> InferenceEngine.open(model, ModelSpec.load(model), EngineOptions.cpu(1).withCams(cams)))
+          .as("cams %s", cams)
+          .isInstanceOf(ModelException.class)
+          .hasMessageContaining("tiny-linear-double.onnx: output 'logits' holds DOUBLE values; gapstream reads float32");
+    }
+  }
+
+  /**
    * The head the graph shows is the one reported (gapstream_model_info's {@code head}), whatever
    * the spec says: a model.json without {@code head} reported "none" while CAMs were served.
    */
