@@ -87,6 +87,23 @@ public final class RgbPixels {
     }
   }
 
+  /**
+   * A TYPE_3BYTE_BGR copy of {@code rgb} ({@code width}×{@code height}), the image {@link #resize}
+   * is given: Java2D scales that type with its own loops, and an {@link #image} over the array (a
+   * custom layout) through the generic path, five times slower (640x480 to 224x224: about 1 ms
+   * against 5).
+   */
+  static BufferedImage bgrImage(byte[] rgb, int width, int height) {
+    BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_3BYTE_BGR);
+    byte[] bgr = bytes(image);
+    for (int i = 0, n = 3 * width * height; i < n; i += 3) {
+      bgr[i] = rgb[i + 2];
+      bgr[i + 1] = rgb[i + 1];
+      bgr[i + 2] = rgb[i];
+    }
+    return image;
+  }
+
   /** Scales an image to the given size with bilinear filtering (for fixed-size models). */
   static BufferedImage resize(BufferedImage image, int width, int height) {
     return scaled(image, width, height, BufferedImage.TYPE_3BYTE_BGR);

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 import java.util.Random;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -201,6 +203,32 @@ class AreaDownscaleTest {
     assertThat(grown.getWidth()).isEqualTo(800);
     assertThat(grown.getHeight()).isEqualTo(224);
     assertThat(AreaDownscale.resized(stripes, 700, 700)).isSameAs(stripes);
+  }
+
+  /**
+   * {@code explain} feeds a fixed-size model the pixels the pipeline feeds it, whichever way each
+   * side goes: a 640x200 strip to 224x224 (its width shrinks, its height grows) was filtered
+   * bilinearly whole, a mean 84 levels off the decoder's, which area-averages the width first.
+   */
+  @ParameterizedTest
+  @CsvSource({"640, 200", "300, 100", "200, 640", "100, 80", "700, 700", "224, 100"})
+  void explainsResizeGivesTheDecodersPixels(int width, int height) throws Exception {
+    BufferedImage stripes = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    Random random = new Random(width * 31L + height);
+    for (int x = 0; x < width; x++) {
+      for (int y = 0; y < height; y++) {
+        stripes.setRGB(x, y, x % 2 == 0 ? random.nextInt(0x1000000) : 0);
+      }
+    }
+    ByteArrayOutputStream png = new ByteArrayOutputStream();
+    ImageIO.write(stripes, "png", png);
+    DecodedFrame decoded =
+        new FrameDecoder(new DecodeLimits(1 << 22, 1 << 22, 0, 0, 224, 224)).decode(png.toByteArray(), null, null, null);
+
+    BufferedImage resized = AreaDownscale.resized(stripes, 224, 224);
+    byte[] rgb = new byte[3 * 224 * 224];
+    RgbPixels.copy(resized, rgb);
+    assertThat(rgb).isEqualTo(Arrays.copyOf(decoded.rgb(), rgb.length));
   }
 
   @Test
