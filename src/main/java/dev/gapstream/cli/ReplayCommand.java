@@ -84,6 +84,9 @@ public final class ReplayCommand implements Callable<Integer> {
   /** Dead letters without their frame listed by source in the summary; the rest only counted. */
   private static final int LISTED = 20;
 
+  /** Where records without a {@code dlq-reason} are counted in {@code passedOver}: never replayed. */
+  static final String NOT_A_DEAD_LETTER = "(no dlq-reason)";
+
   @Option(
       names = {"-b", "--bootstrap-servers"},
       description = "Kafka bootstrap servers, with -X client settings. Without it, the service's own configuration"
@@ -152,6 +155,11 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--idle-timeout must be positive, was " + idleTimeout);
     }
     Clients clients = clients();
+    if (clients.from().equals(clients.to())) {
+      // A mistyped --from (the frames topic itself) copied the whole topic onto its own end.
+      throw new ParameterException(spec.commandLine(), "--from and --to are both topic '" + clients.from()
+          + "': replay sends dead letters from the dead-letter topic back to the frames topic");
+    }
     Set<String> wanted = wantedReasons();
     Long sinceMs = sinceMillis();
     Tally tally = new Tally();
@@ -223,8 +231,11 @@ public final class ReplayCommand implements Callable<Integer> {
           continue; // written after the start: the next replay's
         }
         String reason = header(letter.headers(), PredictionPublisher.DLQ_REASON_HEADER);
-        reason = reason == null ? "(none)" : reason;
-        if (!wanted.isEmpty() && !wanted.contains(reason)) {
+        if (reason == null) {
+          // Not a dead letter (gapstream gives each its reason): --from naming the predictions
+          // topic sent prediction JSON in as frames.
+          tally.passedOver(NOT_A_DEAD_LETTER);
+        } else if (!wanted.isEmpty() && !wanted.contains(reason)) {
           tally.passedOver(reason);
         } else if (letter.value() == null) {
           tally.withoutFrame(header(letter.headers(), PredictionPublisher.DLQ_SOURCE_HEADER));

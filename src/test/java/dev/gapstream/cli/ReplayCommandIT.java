@@ -180,6 +180,36 @@ class ReplayCommandIT {
     }
   }
 
+  /**
+   * Records without a {@code dlq-reason} are not dead letters and are never sent: {@code --from
+   * predictions} replayed every prediction's JSON into the frames topic as a frame.
+   */
+  @Test
+  void recordsThatAreNotDeadLettersArePassedOver() throws Exception {
+    try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
+      String bootstrap = broker.bootstrapServers();
+      broker.createTopic("replayed", 1);
+      long now = System.currentTimeMillis();
+      try (KafkaProducer<byte[], byte[]> producer = FrameFeed.producer(bootstrap, Map.of())) {
+        producer.send(new ProducerRecord<>("predictions", null, now, bytes("camera-1"), bytes("{\"label\":\"circle\"}"))).get();
+        producer.send(letter(now, "camera-2", "a frame", "decode-error", "frames-0-3", Map.of())).get();
+        producer.send(new ProducerRecord<>("frames.dlq", null, now, bytes("camera-3"), bytes("no headers"))).get();
+      }
+
+      JsonNode predictions = CliRun.of("replay", "-b", bootstrap, "--from", "predictions", "--to", "replayed").report();
+      assertThat(predictions.path("read").asLong()).isEqualTo(1);
+      assertThat(predictions.path("sent").asLong()).isZero();
+      assertThat(predictions.path("replayed").size()).isZero();
+      assertThat(predictions.path("passedOver").path("(no dlq-reason)").asLong()).isEqualTo(1);
+
+      JsonNode letters = CliRun.of("replay", "-b", bootstrap, "--to", "replayed").report();
+      assertThat(letters.path("read").asLong()).isEqualTo(2);
+      assertThat(letters.path("sent").asLong()).isEqualTo(1);
+      assertThat(letters.path("passedOver").path("(no dlq-reason)").asLong()).isEqualTo(1);
+      assertThat(read(bootstrap, "replayed", 1)).extracting(r -> text(r.value())).containsExactly("a frame");
+    }
+  }
+
   @Test
   void anUnknownReasonOrTopicIsAUsageError() throws Exception {
     try (EmbeddedKafka broker = KafkaState.brokerWithTopics(1)) {
@@ -203,6 +233,11 @@ class ReplayCommandIT {
       CliRun configured = CliRun.of("replay", "-b", broker.bootstrapServers(), "--set", "topics.dlq=cams.dlq");
       assertThat(configured.code()).isEqualTo(2);
       assertThat(configured.err()).contains("--from: topic 'cams.dlq' does not exist");
+
+      // --from mistyped as the frames topic: replayed onto itself, every frame twice.
+      CliRun itself = CliRun.of("replay", "-b", broker.bootstrapServers(), "--from", "frames");
+      assertThat(itself.code()).isEqualTo(2);
+      assertThat(itself.err()).contains("--from and --to are both topic 'frames'");
 
       CliRun noWait = CliRun.of("replay", "-b", broker.bootstrapServers(), "--idle-timeout", "PT0S");
       assertThat(noWait.code()).isEqualTo(2);
