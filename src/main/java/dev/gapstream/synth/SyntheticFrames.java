@@ -29,6 +29,13 @@ import java.util.Random;
  */
 public final class SyntheticFrames {
 
+  /**
+   * The largest frame drawn, in pixels: four times the service's default {@code ingest.max.pixels},
+   * so that frames it dead-letters as too large can be made. Larger ones overflowed Java2D's int
+   * (50000x50000 failed as "error: -1794967296") or drew for minutes.
+   */
+  public static final long MAX_PIXELS = 8192L * 8192;
+
   /** Class names; a frame's label is an index into this list. The order is part of the model. */
   public static final List<String> LABELS =
       List.of("circle", "square", "triangle", "star", "cross", "ring");
@@ -85,7 +92,8 @@ public final class SyntheticFrames {
    * Checks that frames of {@code sizes} can be drawn, so that a command can refuse them before it
    * starts anything.
    *
-   * @throws IllegalArgumentException when there are none or one is under 16 px on a side
+   * @throws IllegalArgumentException when there are none, or one is under 16 px on a side or over
+   *     {@link #MAX_PIXELS}
    */
   public static void check(List<FrameSize> sizes) {
     if (sizes.isEmpty()) {
@@ -94,6 +102,10 @@ public final class SyntheticFrames {
     for (FrameSize s : sizes) {
       if (Math.min(s.width(), s.height()) < 16) {
         throw new IllegalArgumentException("frames must be at least 16 px per side: " + s);
+      }
+      if ((long) s.width() * s.height() > MAX_PIXELS) {
+        throw new IllegalArgumentException(
+            "frames must be at most " + MAX_PIXELS + " px (8192x8192) to draw: " + s);
       }
     }
   }

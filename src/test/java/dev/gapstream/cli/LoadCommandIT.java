@@ -174,6 +174,9 @@ class LoadCommandIT {
     CliRun tiny = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--size", "8x8");
     assertThat(tiny.code()).as(tiny.err()).isEqualTo(2);
     assertThat(tiny.err()).contains("--size: frames must be at least 16 px per side: 8x8");
+    CliRun huge = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--size", "50000x50000");
+    assertThat(huge.code()).as(huge.err()).isEqualTo(2);
+    assertThat(huge.err()).contains("--size: frames must be at most 67108864 px (8192x8192) to draw: 50000x50000");
 
     CliRun encoding = CliRun.of("load", "-b", service.bootstrapServers(), "--rate", "1", "--encoding", "gif");
     assertThat(encoding.code()).isEqualTo(2);

@@ -96,6 +96,9 @@ class SynthCommandTest {
     CliRun small = CliRun.of("synth", "--out", tiny.toString(), "--count", "1", "--sizes", "8x8");
     assertThat(small.code()).isEqualTo(2);
     assertThat(small.err()).contains("--sizes: frames must be at least 16 px per side: 8x8");
+    CliRun huge = CliRun.of("synth", "--out", tiny.toString(), "--count", "1", "--sizes", "50000x50000");
+    assertThat(huge.code()).isEqualTo(2);
+    assertThat(huge.err()).contains("--sizes: frames must be at most 67108864 px (8192x8192) to draw: 50000x50000");
     assertThat(tiny).doesNotExist();
     assertThat(dir).isEmptyDirectory();
   }
