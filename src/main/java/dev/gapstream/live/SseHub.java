@@ -14,8 +14,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * thread: each client's writes are handed to the event loop that owns its connection. A client
  * that cannot keep up loses events instead of growing a queue: when its write queue is full
  * ({@link HttpServerResponse#writeQueueFull()}) the event is dropped for that client alone. One
- * whose queue was full at two heartbeats in a row and never drained between them has stopped
- * reading and is closed; one that reads, however slowly, stays.
+ * whose queue was full at two heartbeats in a row, and none of whose writes reached its socket
+ * between them, has stopped reading and is closed; one that reads, however slowly, stays.
  * At most {@link #MAX_CLIENTS} are connected at once; more get 503.
  */
 final class SseHub {
@@ -63,11 +63,9 @@ final class SseHub {
           .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
           // reverse proxies (nginx) must pass events through as they come, not buffer them
           .putHeader("X-Accel-Buffering", "no");
-      response.drainHandler(v -> client.drained = true);
       response.closeHandler(v -> clients.remove(client));
       response.exceptionHandler(e -> clients.remove(client));
-      // one write, not one per replayed event: a replay is ~130 events
-      client.send(String.join("", greeting));
+      client.greet(greeting);
     };
   }
 
@@ -92,9 +90,10 @@ final class SseHub {
 
   /**
    * Sends a heartbeat comment to every client and closes those whose write queue was full at this
-   * heartbeat and the one before and did not drain in between: they stopped reading (a frozen tab,
-   * a peer gone behind a proxy that keeps the connection), and would hold a place and a full queue
-   * for good. A viewer on a slow link fills its queue too, but drains it. Any thread.
+   * heartbeat and the one before and none of whose writes reached the socket in between: they
+   * stopped reading (a frozen tab, a peer gone behind a proxy that keeps the connection), and would
+   * hold a place and a full queue for good. A viewer on a slow link fills its queue too, but its
+   * writes go out, one after another. Any thread.
    */
   void heartbeat() {
     String event = SseEvent.comment("heartbeat");
@@ -123,18 +122,45 @@ final class SseHub {
     }
   }
 
-  /** One connection; its methods run on {@link #context}, the connection's event loop. */
+  /**
+   * One connection; its methods run on {@link #context}, the connection's event loop.
+   *
+   * <p>Whether it reads is told by its writes reaching the socket, not by its write queue
+   * draining: Vert.x counts that queue in messages (full at 16 behind 64 KB in the socket's buffer,
+   * drained at 8), so a viewer reading all along at under ~10 KB/s, 8 frames in 15 s, never drained
+   * it between two heartbeats and was closed as stalled, and after its reconnect greeted (~300 KB)
+   * and closed again. The greeting goes in chunks for the same reason: written whole, its one write
+   * took a slow viewer longer than two heartbeats to read.
+   */
   private final class Client {
+    /** The most of the greeting written at once: a few events a write, not one write each (~130). */
+    static final int GREETING_CHUNK = 16 * 1024;
+
     final Context context;
     final HttpServerResponse response;
     /** Whether the write queue was full at the last heartbeat. */
     private boolean fullAtLastHeartbeat;
-    /** Whether the write queue drained (fell below its low mark) since the last heartbeat. */
-    private boolean drained;
+    /** Whether a write reached the socket since the last heartbeat: the client reads. */
+    private boolean wrote;
 
     Client(Context context, HttpServerResponse response) {
       this.context = context;
       this.response = response;
+    }
+
+    /** Writes the greeting whole, full queue or not: it is bounded, and the page needs all of it. */
+    void greet(List<String> events) {
+      StringBuilder chunk = new StringBuilder();
+      for (String event : events) {
+        if (chunk.length() > 0 && chunk.length() + event.length() > GREETING_CHUNK) {
+          write(chunk.toString());
+          chunk.setLength(0);
+        }
+        chunk.append(event);
+      }
+      if (chunk.length() > 0) {
+        write(chunk.toString());
+      }
     }
 
     void send(String event) {
@@ -143,14 +169,18 @@ final class SseHub {
       } else if (response.writeQueueFull()) {
         dropped.incrementAndGet();
       } else {
-        response.write(event);
+        write(event);
       }
+    }
+
+    private void write(String data) {
+      response.write(data).onSuccess(v -> wrote = true);
     }
 
     void heartbeat(String event) {
       boolean full = response.writeQueueFull();
-      boolean stalled = full && fullAtLastHeartbeat && !drained;
-      drained = false;
+      boolean stalled = full && fullAtLastHeartbeat && !wrote;
+      wrote = false;
       if (stalled && !response.closed()) {
         clients.remove(this);
         // Not end(): its last chunk would wait behind the full queue. A reset closes the

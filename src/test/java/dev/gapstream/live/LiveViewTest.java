@@ -293,6 +293,82 @@ class LiveViewTest {
     }
   }
 
+  /**
+   * A viewer on a slow link that reads all along is kept while its greeting (the replay of recent
+   * frames, ~280 KB) arrives, and gets all of it in order. Written whole, the greeting sat in the
+   * write queue above its low mark for two heartbeats, and the viewer was closed as stalled (and,
+   * reconnecting, greeted and closed again).
+   */
+  @Test
+  @Timeout(60)
+  void aSlowViewerThatReadsAllAlongGetsItsWholeGreeting() throws Exception {
+    Vertx vertx = Vertx.vertx(TestPipelines.TIGHT.vertxOptions());
+    SseHub hub = new SseHub(2);
+    List<String> greeting = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      greeting.add(SseEvent.comment("frame " + i + " " + "f".repeat(20 * 1024)));
+    }
+    for (int i = 0; i < 120; i++) {
+      greeting.add(SseEvent.comment("stats " + i + " " + "s".repeat(300)));
+    }
+    greeting.add(SseEvent.comment("greeting-end"));
+    try {
+      HttpServer server = hubServer(vertx, hub, greeting);
+      try (Socket slow = rawClient(server.actualPort())) {
+        slow.setSoTimeout(10_000);
+        awaitClients(hub, 1);
+        StringBuilder received = new StringBuilder();
+        Thread reader = new Thread(() -> {
+          byte[] chunk = new byte[4096];
+          try {
+            InputStream in = slow.getInputStream();
+            while (received.indexOf(": greeting-end") < 0) {
+              int n = in.read(chunk);
+              if (n < 0) {
+                return;
+              }
+              received.append(new String(chunk, 0, n, StandardCharsets.ISO_8859_1));
+              Thread.sleep(100); // 40 KB/s: the greeting takes about 7 s
+            }
+          } catch (Exception e) {
+            received.append("\n[reader stopped: ").append(e).append(']');
+          }
+        }, "slow-viewer");
+        reader.start();
+        // The page's stats, every 50 ms here: they fill the queue behind the greeting.
+        Thread stats = new Thread(() -> {
+          while (reader.isAlive()) {
+            hub.broadcast(SseEvent.comment("live stats"));
+            try {
+              Thread.sleep(50);
+            } catch (InterruptedException e) {
+              return;
+            }
+          }
+        }, "stats");
+        stats.start();
+        for (int beat = 0; beat < 3 && reader.isAlive(); beat++) {
+          TimeUnit.SECONDS.sleep(2);
+          hub.heartbeat();
+        }
+        reader.join(TimeUnit.SECONDS.toMillis(40));
+        stats.join(TimeUnit.SECONDS.toMillis(5));
+
+        assertThat(received.indexOf(": greeting-end")).as("the whole greeting arrived, not a reset").isPositive();
+        assertThat(hub.clientCount()).as("the viewer is still connected").isEqualTo(1);
+        int at = 0;
+        for (String event : greeting) {
+          int found = received.indexOf(event, at);
+          assertThat(found).as("greeting event %s… in order", event.substring(0, 12)).isGreaterThanOrEqualTo(at);
+          at = found + event.length();
+        }
+      }
+    } finally {
+      hub.close();
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   /** {@code view}'s routes on a server of their own. */
   private static HttpServer viewServer(Vertx vertx, LiveView view) throws Exception {
     Router router = Router.router(vertx);
@@ -305,8 +381,13 @@ class LiveViewTest {
    * write queue after a few KB.
    */
   private static HttpServer hubServer(Vertx vertx, SseHub hub) throws Exception {
+    return hubServer(vertx, hub, List.of(SseEvent.comment("hi")));
+  }
+
+  /** The same, greeting each client with {@code greeting}. */
+  private static HttpServer hubServer(Vertx vertx, SseHub hub, List<String> greeting) throws Exception {
     Router router = Router.router(vertx);
-    router.get("/events").handler(ctx -> hub.accept(ctx, List.of(SseEvent.comment("hi"))).run());
+    router.get("/events").handler(ctx -> hub.accept(ctx, greeting).run());
     return vertx.createHttpServer(new HttpServerOptions().setSendBufferSize(4096))
         .requestHandler(router).listen(0).toCompletionStage().toCompletableFuture().get();
   }
