@@ -4,6 +4,8 @@ import dev.gapstream.FileErrors;
 import dev.gapstream.ingest.ImageFiles;
 import dev.gapstream.ingest.ImageFormat;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.errors.TimeoutException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,6 +59,25 @@ public final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    checkOptions();
+    List<Path> files = images();
+    if (files.isEmpty()) {
+      spec.commandLine().getErr().println("produce: no images in " + dir);
+      return 2;
+    }
+    long largest = readable(files);
+    Sends sends = new Sends((long) files.size() * repeat);
+    Progress progress = new Progress("produce", sends.total, spec.commandLine().getErr());
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest, kafka.client()))) {
+      FrameProducers.requireTopic(producer, topic, "--topic");
+      send(producer, files, sends, progress);
+      producer.flush();
+    }
+    progress.finish(sends.acked.get(), sends.failed.get());
+    return report(sends);
+  }
+
+  private void checkOptions() {
     if (!Files.isDirectory(dir)) {
       throw new ParameterException(spec.commandLine(), "DIR: " + dir + " is not a directory");
     }
@@ -65,64 +87,109 @@ public final class ProduceCommand implements Callable<Integer> {
     if (!(rate >= 0)) {
       throw new ParameterException(spec.commandLine(), "--rate: 0 (as fast as possible) or more, got " + rate);
     }
-    List<Path> files;
+  }
+
+  private List<Path> images() {
     try {
-      files = ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.BMP, ImageFormat.GIF));
+      return ImageFiles.in(dir, EnumSet.of(ImageFormat.JPEG, ImageFormat.PNG, ImageFormat.BMP, ImageFormat.GIF));
     } catch (IOException e) {
       // Before: "error: /data/frames", exit 1.
       throw new ParameterException(spec.commandLine(), "DIR: cannot list " + dir + ": " + FileErrors.describe(e));
     }
-    if (files.isEmpty()) {
-      spec.commandLine().getErr().println("produce: no images in " + dir);
-      return 2;
-    }
-    long total = (long) files.size() * repeat;
-    AtomicLong acked = new AtomicLong();
-    AtomicLong failed = new AtomicLong();
-    AtomicReference<Exception> firstFailure = new AtomicReference<>();
-    // Set by any timed-out delivery, not only a first failure: one oversized file before the
-    // brokers went away must not hide that they did.
-    AtomicBoolean timedOut = new AtomicBoolean();
-    Progress progress = new Progress("produce", total);
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest(files), kafka.client()))) {
-      FrameProducers.requireTopic(producer, topic, "--topic");
-      long start = System.nanoTime(); // after the metadata wait, which --rate must not make up for
-      long sent = 0;
-      sending:
-      for (int r = 0; r < repeat; r++) {
-        for (Path file : files) {
-          if (timedOut.get()) {
-            // A frame waited delivery.timeout.ms (2 minutes by default) for the brokers: they are
-            // gone. Going on made each batch wait as long, for hours with a large --repeat.
-            gaveUp = String.format(
-                "a frame's delivery timed out: do the brokers at %s answer? %d of %d frames left unsent",
-                kafka.bootstrapServers, total - sent, total);
-            break sending;
-          }
-          pace(start, sent);
-          ProducerRecord<byte[], byte[]> record = record(file, repeat == 1 ? "" : "#" + (r + 1));
-          producer.send(record, (meta, e) -> {
-            FrameProducers.keepFirst(firstFailure, e);
-            if (e instanceof TimeoutException) {
-              timedOut.set(true);
-            }
-            (e == null ? acked : failed).incrementAndGet();
-          });
-          sent++;
-          progress.update(acked.get(), failed.get());
-        }
+  }
+
+  /**
+   * The size of the largest of {@code files}, each opened and its first byte read before anything
+   * is sent: one that cannot be read is refused naming it (exit 2), as {@code load --images}
+   * refuses it. It used to fail when its turn came, exit 1, after the frames before it had gone.
+   */
+  private long readable(List<Path> files) {
+    long largest = 0;
+    for (Path file : files) {
+      try (InputStream in = Files.newInputStream(file)) {
+        in.read();
+        largest = Math.max(largest, Files.size(file));
+      } catch (IOException e) {
+        throw new ParameterException(spec.commandLine(),
+            "DIR: cannot read " + file.getFileName() + " in " + dir + ": " + FileErrors.why(e));
       }
-      producer.flush();
     }
-    progress.finish(acked.get(), failed.get());
+    return largest;
+  }
+
+  /**
+   * Sends each file {@code repeat} times, at {@code --rate}, until the last, a timed-out delivery
+   * or a file that can no longer be read ({@link #gaveUp}).
+   */
+  private void send(KafkaProducer<byte[], byte[]> producer, List<Path> files, Sends sends, Progress progress)
+      throws InterruptedException {
+    long start = System.nanoTime(); // after the metadata wait, which --rate must not make up for
+    for (int r = 0; r < repeat; r++) {
+      for (Path file : files) {
+        if (sends.timedOut.get()) {
+          // A frame waited delivery.timeout.ms (2 minutes by default) for the brokers: they are
+          // gone. Going on made each batch wait as long, for hours with a large --repeat.
+          gaveUp = String.format(
+              "a frame's delivery timed out: do the brokers at %s answer? %d of %d frames left unsent",
+              kafka.bootstrapServers, sends.total - sends.sent, sends.total);
+          return;
+        }
+        pace(start, sends.sent);
+        ProducerRecord<byte[], byte[]> record;
+        try {
+          record = record(file, repeat == 1 ? "" : "#" + (r + 1));
+        } catch (IOException e) {
+          // Read at the start, deleted or changed since. This failed the command with the error
+          // glued to the bar, and no word of the frames that had gone.
+          gaveUp = String.format(
+              "cannot read %s in %s (%s), which could be read at the start: %d of %d frames sent before it",
+              file.getFileName(), dir, FileErrors.why(e), sends.sent, sends.total);
+          return;
+        }
+        producer.send(record, sends::delivered);
+        sends.sent++;
+        progress.update(sends.acked.get(), sends.failed.get());
+      }
+    }
+  }
+
+  private int report(Sends sends) {
+    PrintWriter err = spec.commandLine().getErr();
     if (gaveUp != null) {
-      spec.commandLine().getErr().println("produce: gave up: " + gaveUp);
+      err.println("produce: gave up: " + gaveUp);
     }
-    if (firstFailure.get() != null) {
-      spec.commandLine().getErr().println(
-          "produce: " + failed.get() + " frame(s) not sent; the first because: " + firstFailure.get());
+    if (sends.firstFailure.get() != null) {
+      err.println("produce: " + sends.failed.get() + " frame(s) not sent; the first because: " + sends.firstFailure.get());
     }
-    return failed.get() == 0 && gaveUp == null ? 0 : 1;
+    return sends.failed.get() == 0 && gaveUp == null ? 0 : 1;
+  }
+
+  /** What a run handed the producer, and what became of it. */
+  private static final class Sends {
+    final long total;
+    /** Handed to the producer: the sending thread's. */
+    long sent;
+    /** Acknowledged, and failed: counted on the producer's thread. */
+    final AtomicLong acked = new AtomicLong();
+    final AtomicLong failed = new AtomicLong();
+    final AtomicReference<Exception> firstFailure = new AtomicReference<>();
+    /**
+     * Set by any timed-out delivery, not only a first failure: one oversized file before the
+     * brokers went away must not hide that they did.
+     */
+    final AtomicBoolean timedOut = new AtomicBoolean();
+
+    Sends(long total) {
+      this.total = total;
+    }
+
+    void delivered(RecordMetadata meta, Exception e) {
+      FrameProducers.keepFirst(firstFailure, e);
+      if (e instanceof TimeoutException) {
+        timedOut.set(true);
+      }
+      (e == null ? acked : failed).incrementAndGet();
+    }
   }
 
   /**
@@ -150,13 +217,5 @@ public final class ProduceCommand implements Callable<Integer> {
     if (wait > 0) {
       TimeUnit.NANOSECONDS.sleep(wait);
     }
-  }
-
-  private static long largest(List<Path> files) throws IOException {
-    long largest = 0;
-    for (Path f : files) {
-      largest = Math.max(largest, Files.size(f));
-    }
-    return largest;
   }
 }

@@ -1,21 +1,26 @@
 package dev.gapstream.cli;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 
-/** A one-line progress bar on stderr, redrawn at most ten times a second. */
+/**
+ * A one-line progress bar on a command's error stream, redrawn at most ten times a second. The
+ * command's own stream, not {@code System.err}: what the command prints after the bar then follows
+ * it in order, on a line of its own once {@link #finish} has ended the bar's.
+ */
 final class Progress {
 
   private static final int WIDTH = 30;
 
   private final String label;
   private final long total;
-  private final PrintStream out = System.err;
+  private final PrintWriter out;
   private final long start = System.nanoTime();
   private long lastDraw;
 
-  Progress(String label, long total) {
+  Progress(String label, long total, PrintWriter out) {
     this.label = label;
     this.total = total;
+    this.out = out;
   }
 
   void update(long done, long failed) {

@@ -203,7 +203,7 @@ public final class ReplayCommand implements Callable<Integer> {
       FrameProducers.requireTopic(producer, clients.to(), "--to");
     }
     long total = end.entrySet().stream().mapToLong(e -> e.getValue() - consumer.position(e.getKey())).sum();
-    Progress progress = new Progress("replay", total);
+    Progress progress = new Progress("replay", total, spec.commandLine().getErr());
     long lastRead = System.nanoTime();
     while (!signalled && !reachedEnd(consumer, end)) {
       if (System.nanoTime() - lastRead > idleTimeout.toNanos()) {

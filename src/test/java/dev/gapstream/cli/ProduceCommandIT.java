@@ -22,6 +22,8 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import javax.imageio.ImageIO;
 import org.apache.kafka.clients.admin.Admin;
@@ -184,6 +186,54 @@ class ProduceCommandIT {
     } finally {
       broker.close();
     }
+  }
+
+  /**
+   * A file that cannot be read refuses the directory before anything is sent, naming the file
+   * (exit 2, as {@code load --images} refuses it). Before, the frames ahead of it went, and the run
+   * failed at its turn with exit 1. A link to {@code /proc/self/mem} is a regular file that cannot be
+   * read even by root, as these tests may run (mode 000 does not stop root).
+   */
+  @Test
+  void aFileThatCannotBeReadIsRefusedBeforeAnyIsSent() throws Exception {
+    kafka.createTopic("unreadable-frames", 1);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.createSymbolicLink(dir.resolve("c.jpg"), Path.of("/proc/self/mem"));
+
+    CliRun run = CliRun.of("produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "unreadable-frames");
+
+    assertThat(run.code()).as(run.err()).isEqualTo(2);
+    assertThat(run.err()).contains("DIR: cannot read c.jpg in " + dir + ": Input/output error");
+    assertThat(recordsIn("unreadable-frames")).as("nothing sent").isZero();
+  }
+
+  /**
+   * A file deleted in the middle of a run: it stops there, ends the bar's line, and says how many
+   * frames went before it, each of them on the topic (exit 1). Before, the error was glued to the
+   * unfinished bar, with no word of what had gone.
+   */
+  @Test
+  void aFileGoneInTheMiddleOfARunStopsItSayingHowManyFramesWent() throws Exception {
+    kafka.createTopic("vanishing-frames", 1);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.write(dir.resolve("b.jpg"), FrameFeed.jpegs(1, 64, 48, 2).get(0));
+    CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of(
+        "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "vanishing-frames",
+        "--repeat", "100000", "--rate", "100"));
+    await().atMost(Duration.ofMinutes(1)).until(() -> recordsIn("vanishing-frames") > 10);
+    Files.delete(dir.resolve("b.jpg"));
+
+    CliRun done = run.get(2, TimeUnit.MINUTES);
+    assertThat(done.code()).as(done.err()).isEqualTo(1);
+    Matcher end = Pattern.compile(
+            "\\rproduce \\[[# ]+\\] (\\d+)/200000 [^\\r\\n]*\\n"
+                + "produce: gave up: cannot read b\\.jpg in (.+) \\(no such file or directory\\),"
+                + " which could be read at the start: (\\d+) of 200000 frames sent before it\\n")
+        .matcher(done.err());
+    assertThat(end.find()).as("the bar ended, then why and how far: %s", done.err()).isTrue();
+    assertThat(end.group(2)).isEqualTo(dir.toString());
+    assertThat(Long.parseLong(end.group(1))).as("acknowledged: every frame sent").isEqualTo(Long.parseLong(end.group(3)));
+    assertThat(recordsIn("vanishing-frames")).isEqualTo(Long.parseLong(end.group(3)));
   }
 
   @Test
