@@ -9,9 +9,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +37,16 @@ import picocli.CommandLine.Spec;
     description = "Send every image (jpg, jpeg, png, bmp, gif) in a directory to a Kafka topic.")
 public final class ProduceCommand implements Callable<Integer> {
 
+  /** How long a signal waits for the account before the JVM exits. */
+  private static final Duration SIGNAL_WAIT = Duration.ofSeconds(30);
+  /** How long a signalled run waits for the frames its producer holds: within {@link #SIGNAL_WAIT}. */
+  private static final Duration FLUSH_WAIT = Duration.ofSeconds(20);
+  /**
+   * What {@link #call()} returns once a signal stopped it: 128 + SIGINT, as a shell reports Ctrl-C.
+   * Under a real signal the JVM exits with its own status (130 for Ctrl-C, 143 for SIGTERM).
+   */
+  private static final int SIGNALLED = 130;
+
   @Parameters(index = "0", paramLabel = "DIR", description = "Directory of images (not recursive).")
   Path dir;
 
@@ -56,6 +68,8 @@ public final class ProduceCommand implements Callable<Integer> {
 
   /** Why sending stopped short of the last frame, or null. */
   private String gaveUp;
+  /** Counted down by Ctrl-C or SIGTERM; wakes the wait for a frame's time. */
+  private final CountDownLatch signal = new CountDownLatch(1);
 
   @Override
   public Integer call() throws Exception {
@@ -68,13 +82,53 @@ public final class ProduceCommand implements Callable<Integer> {
     long largest = readable(files);
     Sends sends = new Sends((long) files.size() * repeat);
     Progress progress = new Progress("produce", sends.total, spec.commandLine().getErr());
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest, kafka.client()))) {
-      FrameProducers.requireTopic(producer, topic, "--topic");
-      send(producer, files, sends, progress);
-      producer.flush();
+    CountDownLatch reported = new CountDownLatch(1);
+    Thread onSignal = null;
+    try {
+      KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(FrameProducers.config(largest, kafka.client()));
+      try {
+        onSignal = stopOnSignal(reported);
+        FrameProducers.requireTopic(producer, topic, "--topic");
+        send(producer, files, sends, progress);
+      } finally {
+        // Sends what it holds; after a signal, what is left at FLUSH_WAIT fails, and is counted so.
+        producer.close(signalled() ? FLUSH_WAIT : Duration.ofMillis(Long.MAX_VALUE));
+      }
+      progress.finish(sends.acked.get(), sends.failed.get());
+      return report(sends);
+    } finally {
+      reported.countDown(); // a signal's exit waits for this
+      if (onSignal != null && !signalled()) {
+        try {
+          Runtime.getRuntime().removeShutdownHook(onSignal);
+        } catch (IllegalStateException exiting) {
+          // a signal since: the hook runs and finds the account printed
+        }
+      }
     }
-    progress.finish(sends.acked.get(), sends.failed.get());
-    return report(sends);
+  }
+
+  /**
+   * Ctrl-C or SIGTERM: the run stops before its next frame, sends what its producer holds ({@link
+   * #FLUSH_WAIT} at most), and says how many frames were sent and acknowledged before the JVM exits
+   * ({@link #SIGNAL_WAIT} at most). It used to exit at once, the bar's line unfinished and the
+   * frames in the producer's buffer dropped unsaid.
+   */
+  private Thread stopOnSignal(CountDownLatch reported) {
+    Thread hook = new Thread(() -> {
+      signal.countDown();
+      try {
+        reported.await(SIGNAL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "produce-signal");
+    Runtime.getRuntime().addShutdownHook(hook);
+    return hook;
+  }
+
+  private boolean signalled() {
+    return signal.getCount() == 0;
   }
 
   private void checkOptions() {
@@ -118,8 +172,8 @@ public final class ProduceCommand implements Callable<Integer> {
   }
 
   /**
-   * Sends each file {@code repeat} times, at {@code --rate}, until the last, a timed-out delivery
-   * or a file that can no longer be read ({@link #gaveUp}).
+   * Sends each file {@code repeat} times, at {@code --rate}, until the last, a signal, a timed-out
+   * delivery or a file that can no longer be read ({@link #gaveUp}).
    */
   private void send(KafkaProducer<byte[], byte[]> producer, List<Path> files, Sends sends, Progress progress)
       throws InterruptedException {
@@ -135,6 +189,9 @@ public final class ProduceCommand implements Callable<Integer> {
           return;
         }
         pace(start, sends.sent);
+        if (signalled()) {
+          return;
+        }
         ProducerRecord<byte[], byte[]> record;
         try {
           record = record(file, repeat == 1 ? "" : "#" + (r + 1));
@@ -155,11 +212,19 @@ public final class ProduceCommand implements Callable<Integer> {
 
   private int report(Sends sends) {
     PrintWriter err = spec.commandLine().getErr();
+    if (signalled()) {
+      err.printf("produce: stopped by a signal after sending %d of %d frames, %d of them acknowledged%n",
+          sends.sent, sends.total, sends.acked.get());
+    }
     if (gaveUp != null) {
       err.println("produce: gave up: " + gaveUp);
     }
     if (sends.firstFailure.get() != null) {
       err.println("produce: " + sends.failed.get() + " frame(s) not sent; the first because: " + sends.firstFailure.get());
+    }
+    err.flush();
+    if (signalled()) {
+      return SIGNALLED;
     }
     return sends.failed.get() == 0 && gaveUp == null ? 0 : 1;
   }
@@ -208,6 +273,7 @@ public final class ProduceCommand implements Callable<Integer> {
     return record;
   }
 
+  /** Waits for the time of frame {@code sent} at {@code --rate}, or a signal. */
   private void pace(long start, long sent) throws InterruptedException {
     if (rate <= 0) {
       return;
@@ -215,7 +281,7 @@ public final class ProduceCommand implements Callable<Integer> {
     long due = start + (long) (sent * 1e9 / rate);
     long wait = due - System.nanoTime();
     if (wait > 0) {
-      TimeUnit.NANOSECONDS.sleep(wait);
+      signal.await(wait, TimeUnit.NANOSECONDS);
     }
   }
 }

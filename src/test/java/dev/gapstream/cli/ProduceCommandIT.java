@@ -236,6 +236,45 @@ class ProduceCommandIT {
     assertThat(recordsIn("vanishing-frames")).isEqualTo(Long.parseLong(end.group(3)));
   }
 
+  /**
+   * SIGTERM (or Ctrl-C) in the middle of a run: it stops, sends the frames its producer holds, ends
+   * the bar's line and says how many frames it sent and how many of them were acknowledged, before
+   * the JVM exits 143. Before, it exited at once, the bar unfinished and the frames in the producer's
+   * buffer dropped unsaid. Here the producer holds every frame until it closes (a minute's linger,
+   * 256 KiB batches).
+   */
+  @Test
+  void aSignalledRunSendsWhatItHoldsAndSaysHowFarItGot(@TempDir Path logs) throws Exception {
+    kafka.createTopic("signalled-frames", 1);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.write(dir.resolve("b.jpg"), FrameFeed.jpegs(1, 64, 48, 2).get(0));
+    Path out = logs.resolve("out");
+    Path err = logs.resolve("err");
+    Process produce = CliRun.start(out, err,
+        "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "signalled-frames",
+        "--repeat", "100000", "--rate", "100", "-X", "linger.ms=60000", "-X", "batch.size=262144");
+    try {
+      await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(err).contains("produce ["));
+      produce.destroy(); // SIGTERM
+      assertThat(produce.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    } finally {
+      produce.destroyForcibly();
+    }
+
+    String printed = Files.readString(err);
+    assertThat(produce.exitValue()).as(printed).isEqualTo(143); // 128 + SIGTERM
+    Matcher end = Pattern.compile(
+            "\\rproduce \\[[# ]+\\] (\\d+)/200000 [^\\r\\n]*\\n"
+                + "produce: stopped by a signal after sending (\\d+) of 200000 frames, (\\d+) of them acknowledged\\n")
+        .matcher(printed);
+    assertThat(end.find()).as("the bar ended, then how far: %s", printed).isTrue();
+    long sent = Long.parseLong(end.group(2));
+    assertThat(sent).isPositive();
+    assertThat(Long.parseLong(end.group(3))).as("acknowledged").isEqualTo(sent);
+    assertThat(Long.parseLong(end.group(1))).as("the bar's count").isEqualTo(sent);
+    assertThat(recordsIn("signalled-frames")).as("none dropped").isEqualTo(sent);
+  }
+
   @Test
   void badArgumentsAreUsageErrors() throws Exception {
     Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));

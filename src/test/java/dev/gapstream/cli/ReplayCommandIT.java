@@ -12,7 +12,6 @@ import dev.gapstream.testing.FrameFeed;
 import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -270,7 +269,7 @@ class ReplayCommandIT {
   void aSignalWhileWaitingForTheBrokersGivesTheSummary(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("out");
     Path err = dir.resolve("err");
-    Process replay = replayProcess(out, err, "-b", "127.0.0.1:1", "--dry-run", "-X", "default.api.timeout.ms=120000");
+    Process replay = CliRun.start(out, err, "replay", "-b", "127.0.0.1:1", "--dry-run", "-X", "default.api.timeout.ms=120000");
     try {
       // The consumer is trying the broker (its warning logged on stdout, as the tests' logback has
       // it): the hook that wakes it is in place.
@@ -286,15 +285,6 @@ class ReplayCommandIT {
     JsonNode summary = new ObjectMapper().readTree(json);
     assertThat(summary.path("interrupted").asBoolean()).as(Files.readString(out)).isTrue();
     assertThat(summary.path("read").asLong()).isZero();
-  }
-
-  /** {@code replay args} in a JVM of its own, to be signalled: its stdout in {@code out}, stderr in {@code err}. */
-  private static Process replayProcess(Path out, Path err, String... args) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-        "dev.gapstream.Main", "replay"));
-    command.addAll(List.of(args));
-    return new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
   }
 
   private static void assertEverythingCommitted(Admin admin, String group) {
@@ -400,7 +390,7 @@ class ReplayCommandIT {
       }
       Path out = dir.resolve("out");
       Path err = dir.resolve("err");
-      Process replay = replayProcess(out, err, "-b", bootstrap, "--to", "replayed", "-X", "max.partition.fetch.bytes=1");
+      Process replay = CliRun.start(out, err, "replay", "-b", bootstrap, "--to", "replayed", "-X", "max.partition.fetch.bytes=1");
       try {
         await().atMost(Duration.ofMinutes(1)).until(() -> Files.readString(err).contains("replay ["));
         replay.destroy(); // SIGTERM
