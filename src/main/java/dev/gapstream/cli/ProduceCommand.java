@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -66,6 +67,9 @@ public final class ProduceCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
+  /** The clock of the send schedule and of the rate the bar shows: a test's own. */
+  LongSupplier nanoTime = System::nanoTime;
+
   /** Why sending stopped short of the last frame, or null. */
   private String gaveUp;
   /** Counted down by Ctrl-C or SIGTERM; wakes the wait for a frame's time. */
@@ -81,7 +85,7 @@ public final class ProduceCommand implements Callable<Integer> {
     }
     long largest = readable(files);
     Sends sends = new Sends((long) files.size() * repeat);
-    Progress progress = new Progress("produce", sends.total, spec.commandLine().getErr());
+    Progress progress;
     CountDownLatch reported = new CountDownLatch(1);
     Thread onSignal = null;
     try {
@@ -89,6 +93,9 @@ public final class ProduceCommand implements Callable<Integer> {
       try {
         onSignal = stopOnSignal(reported);
         FrameProducers.requireTopic(producer, topic, "--topic");
+        // Its clock starts with the send schedule's: from the producer's start, with its wait for
+        // the topic (up to max.block.ms, 15 s), the rate shown came out lower than the one sent at.
+        progress = new Progress("produce", sends.total, spec.commandLine().getErr(), nanoTime);
         send(producer, files, sends, progress);
       } finally {
         // Sends what it holds; after a signal, what is left at FLUSH_WAIT fails, and is counted so.
@@ -177,7 +184,7 @@ public final class ProduceCommand implements Callable<Integer> {
    */
   private void send(KafkaProducer<byte[], byte[]> producer, List<Path> files, Sends sends, Progress progress)
       throws InterruptedException {
-    long start = System.nanoTime(); // after the metadata wait, which --rate must not make up for
+    long start = nanoTime.getAsLong(); // after the metadata wait, which --rate must not make up for
     for (int r = 0; r < repeat; r++) {
       for (Path file : files) {
         if (sends.timedOut.get()) {
@@ -279,7 +286,7 @@ public final class ProduceCommand implements Callable<Integer> {
       return;
     }
     long due = start + (long) (sent * 1e9 / rate);
-    long wait = due - System.nanoTime();
+    long wait = due - nanoTime.getAsLong();
     if (wait > 0) {
       signal.await(wait, TimeUnit.NANOSECONDS);
     }

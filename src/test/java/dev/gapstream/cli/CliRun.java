@@ -17,9 +17,13 @@ import picocli.CommandLine;
 public record CliRun(int code, String out, String err) {
 
   public static CliRun of(String... args) {
+    return on(Main.commandLine(), args);
+  }
+
+  /** {@code args} run on {@code cli}, {@link Main#commandLine()} as a test set it up. */
+  public static CliRun on(CommandLine cli, String... args) {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
     cli.setOut(new PrintWriter(out));
     cli.setErr(new PrintWriter(err));
     int code = cli.execute(args);

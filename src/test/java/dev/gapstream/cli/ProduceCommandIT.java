@@ -3,6 +3,7 @@ package dev.gapstream.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.gapstream.Main;
 import dev.gapstream.kafka.EmbeddedKafka;
 import dev.gapstream.pipeline.GapstreamService;
 import dev.gapstream.testing.BlockedThreadGuard;
@@ -22,6 +23,7 @@ import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
@@ -31,6 +33,11 @@ import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.ProducerInterceptor;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.ClusterResource;
+import org.apache.kafka.common.ClusterResourceListener;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
@@ -38,6 +45,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * {@code produce} sends a directory's images to a topic, as a camera's frames: each file once per
@@ -273,6 +281,66 @@ class ProduceCommandIT {
     assertThat(Long.parseLong(end.group(3))).as("acknowledged").isEqualTo(sent);
     assertThat(Long.parseLong(end.group(1))).as("the bar's count").isEqualTo(sent);
     assertThat(recordsIn("signalled-frames")).as("none dropped").isEqualTo(sent);
+  }
+
+  /**
+   * The rate the bar shows counts from the topic check, as the send schedule does. It counted from
+   * before the producer was made, so the producer's start and its wait for the topic's metadata (up
+   * to 15 s) read as time spent sending. Here that wait takes a day by the command's clock ({@link
+   * DayLongMetadataWait}): counted, a hundred frames would show 0/s; not, at least 1/s, which takes
+   * only that they go in under 200 s.
+   */
+  @Test
+  void theRateShownCountsFromTheTopicCheck() throws Exception {
+    kafka.createTopic("counted-frames", 1);
+    Files.write(dir.resolve("a.jpg"), FrameFeed.jpegs(1, 64, 48, 1).get(0));
+    Files.write(dir.resolve("b.jpg"), FrameFeed.jpegs(1, 64, 48, 2).get(0));
+    CommandLine cli = Main.commandLine();
+    ((ProduceCommand) cli.getSubcommands().get("produce").getCommand()).nanoTime = DayLongMetadataWait::nanoTime;
+    try {
+      CliRun run = CliRun.on(cli,
+          "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "counted-frames", "--repeat", "50",
+          "-X", "interceptor.classes=" + DayLongMetadataWait.class.getName());
+
+      assertThat(run.code()).as(run.err()).isZero();
+      assertThat(DayLongMetadataWait.skipped.get()).as("the day passed").isPositive();
+      Matcher end = Pattern.compile("\\rproduce \\[#+\\] 100/100  (\\d+)/s\\n").matcher(run.err());
+      assertThat(end.find()).as(run.err()).isTrue();
+      assertThat(Long.parseLong(end.group(1))).as(run.err()).isPositive();
+    } finally {
+      DayLongMetadataWait.skipped.set(0);
+    }
+  }
+
+  /**
+   * A producer interceptor that moves {@link #nanoTime} a day on, once, at the producer's first
+   * metadata: before the topic check, which waits for it, returns.
+   */
+  public static final class DayLongMetadataWait implements ProducerInterceptor<byte[], byte[]>, ClusterResourceListener {
+    static final AtomicLong skipped = new AtomicLong();
+
+    static long nanoTime() {
+      return System.nanoTime() + skipped.get();
+    }
+
+    @Override
+    public void onUpdate(ClusterResource cluster) {
+      skipped.compareAndSet(0, TimeUnit.DAYS.toNanos(1));
+    }
+
+    @Override
+    public ProducerRecord<byte[], byte[]> onSend(ProducerRecord<byte[], byte[]> record) {
+      return record;
+    }
+
+    @Override
+    public void onAcknowledgement(RecordMetadata metadata, Exception exception) {}
+
+    @Override
+    public void close() {}
+
+    @Override
+    public void configure(Map<String, ?> configs) {}
   }
 
   @Test
