@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -49,6 +50,11 @@ public record BenchSettings(
     int searchRuns) {
 
   public BenchSettings {
+    if (!positive(ortDuration) || !positive(timeout)) {
+      // A timeout of PT0S let stage 1 run whole, then failed stage 2 "after PT0S".
+      throw new IllegalArgumentException(
+          "--duration and --timeout must be positive, were " + ortDuration + " and " + timeout);
+    }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be at least 1, was " + rounds);
     }
@@ -70,6 +76,12 @@ public record BenchSettings(
     if (rates.stream().anyMatch(r -> !(r > 0) || r.isInfinite())) {
       throw new IllegalArgumentException("--rates must be positive frames per second, were " + rates);
     }
+    for (double rate : rates) {
+      if (rate * latencyDuration.toNanos() / 1e9 > OpenLoad.MAX_FRAMES) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "--rates: %.0f frames/s for %s is over %d frames a run", rate, latencyDuration, OpenLoad.MAX_FRAMES));
+      }
+    }
     if (searchRuns < 0) {
       throw new IllegalArgumentException("--search-runs must be zero or more, was " + searchRuns);
     }
@@ -88,5 +100,9 @@ public record BenchSettings(
    */
   public List<Double> loadsAt(double saturatedFps) {
     return rates.isEmpty() ? loads : rates.stream().map(rate -> rate / saturatedFps).toList();
+  }
+
+  private static boolean positive(Duration d) {
+    return !d.isNegative() && !d.isZero();
   }
 }

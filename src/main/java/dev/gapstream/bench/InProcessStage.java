@@ -18,7 +18,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -80,8 +82,10 @@ final class InProcessStage {
     this.total = workload.frames().size();
     this.warm = Stats.warmFrames(total, warmFraction);
     this.maxInFlight = config.ingest().maxInFlight();
-    this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads());
-    this.inferencePool = Executors.newFixedThreadPool(concurrency);
+    // Named, so that the CPU by thread group tells decoding from inference: as pool-N-thread both
+    // came out under one name, N rising with every run.
+    this.decodePool = Executors.newFixedThreadPool(config.ingest().decodeThreads(), named("bench-decode"));
+    this.inferencePool = Executors.newFixedThreadPool(concurrency, named("bench-infer"));
     this.freeSlots = concurrency;
     this.batcher =
         new Batcher<>(config.batch().policy(), Shape::pixels, System::nanoTime);
@@ -138,6 +142,12 @@ final class InProcessStage {
       decodePool.shutdownNow();
       inferencePool.shutdownNow();
     }
+  }
+
+  /** Threads called {@code prefix-1}, {@code prefix-2}, ... (within /proc's 15 characters). */
+  private static ThreadFactory named(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> new Thread(r, prefix + "-" + n.incrementAndGet());
   }
 
   private void markWarm(int finishedNow) {

@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -184,7 +185,12 @@ final class PipelineStage {
     LatencyRow run(double fraction, double saturatedFps, Duration duration, double warmup, double boundMs)
         throws InterruptedException {
       double fps = fraction * saturatedFps;
-      int count = Math.max(2, (int) Math.round(fps * duration.toNanos() / 1e9));
+      double frames = fps * duration.toNanos() / 1e9;
+      if (frames > OpenLoad.MAX_FRAMES) { // the int below kept the low 32 bits: a 2-frame run
+        throw new GapstreamException(String.format(Locale.ROOT,
+            "a latency run at %.0f frames/s for %s would be over %d frames", fps, duration, OpenLoad.MAX_FRAMES));
+      }
+      int count = Math.max(2, (int) Math.round(frames));
       int skip = (int) (count * warmup);
       PrometheusMeterRegistry registry = service.registry();
       BatchSizes batches = BatchSizes.of(registry);

@@ -150,9 +150,6 @@ public final class BenchCommand implements Callable<Integer> {
       ConfigLoader.builder().set(variant).load();
     }
     ModelSpec modelSpec = ModelSpec.load(cfg.inference().modelPath());
-    int count = frames != null ? frames : quick ? 24 : 400;
-    List<EncodedFrame> encoded = frameSource.frames(count);
-    String source = frameSource.describe(GapstreamService.decodeLimits(cfg, modelSpec).maxSide());
     BenchSettings settings;
     try {
       settings =
@@ -175,6 +172,11 @@ public final class BenchCommand implements Callable<Integer> {
       // A usage error, exit 2 as picocli's own: "--rounds must be at least 1, was 0".
       throw new ParameterException(spec.commandLine(), e.getMessage());
     }
+    // After the settings' checks: encoding up to 64 large frames took a while before a bad value
+    // was refused.
+    int count = frames != null ? frames : quick ? 24 : 400;
+    List<EncodedFrame> encoded = frameSource.frames(count);
+    String source = frameSource.describe(GapstreamService.decodeLimits(cfg, modelSpec).maxSide());
     PrintWriter err = spec.commandLine().getErr();
     BenchReport report =
         new Benchmark(new Workload(cfg, modelSpec, encoded), settings, source, quick, line -> {

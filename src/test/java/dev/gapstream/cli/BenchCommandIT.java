@@ -266,7 +266,12 @@ class BenchCommandIT {
         new String[] {"bench", "--quick", "--loads", "0"},
         new String[] {"bench", "--quick", "--loads", "0.5,-0.8"},
         new String[] {"bench", "--quick", "--batch-sizes", "1,0"},
-        new String[] {"bench", "--quick", "--rounds", "0"})) {
+        new String[] {"bench", "--quick", "--rounds", "0"},
+        // Before: stage 1 ran whole, then stage 2 failed "after PT0S".
+        new String[] {"bench", "--quick", "--timeout", "PT0S"},
+        new String[] {"bench", "--quick", "--duration", "PT-1S"},
+        // Before: a count over 2^31 kept its low bits, a 2-frame run reported at 1.1e8 frames/s.
+        new String[] {"bench", "--quick", "--rates", "1.1e8"})) {
       CliRun run = CliRun.of(args);
 
       assertThat(run.code()).as(String.join(" ", args) + ": a usage error").isEqualTo(2);
