@@ -95,16 +95,7 @@ class GapLinearCamTest {
     float[] bias = graph.floats(GapHeadDetector.detect(graph, "logits").classifier().getInput(2));
     try (InferenceEngine engine = InferenceEngine.open(file, ModelSpec.load(file, graph), EngineOptions.cpu(1))) {
       BatchResult r = engine.run(randomBatch(2, 30, 42), 2, 30, 42);
-      for (int i = 0; i < 2; i++) {
-        for (int c = 0; c < 4; c++) {
-          double sum = 0;
-          for (float v : r.cam(i, c)) {
-            sum += v;
-          }
-          assertThat(sum / r.cam(i, c).length + bias[c]).as("image %d, class %d", i, c)
-              .isCloseTo(r.logits(i)[c], within(1e-5));
-        }
-      }
+      assertMapsAverageToTheLogitsMinusBias(r, bias);
     }
   }
 
@@ -163,16 +154,7 @@ class GapLinearCamTest {
     try (InferenceEngine engine = InferenceEngine.open(model, ModelSpec.load(model, graph), EngineOptions.cpu(1))) {
       assertThat(engine.camPlan().kind()).isEqualTo(CamPlan.Kind.FEATURES);
       BatchResult r = engine.run(randomBatch(2, 30, 42), 2, 30, 42);
-      for (int i = 0; i < 2; i++) {
-        for (int c = 0; c < 4; c++) {
-          double sum = 0;
-          for (float v : r.cam(i, c)) {
-            sum += v;
-          }
-          assertThat(sum / r.cam(i, c).length + bias[c]).as("image %d, class %d", i, c)
-              .isCloseTo(r.logits(i)[c], within(1e-5));
-        }
-      }
+      assertMapsAverageToTheLogitsMinusBias(r, bias);
     }
   }
 
@@ -185,6 +167,20 @@ class GapLinearCamTest {
       BatchResult r = engine.run(randomBatch(1, 32, 32), 1, 32, 32);
       assertThat(r.hasCams()).isFalse();
       assertThat(r.cams()).isNull();
+    }
+  }
+
+  /** Each of the two images' four maps: its mean plus its class's bias is its logit. */
+  private static void assertMapsAverageToTheLogitsMinusBias(BatchResult r, float[] bias) {
+    for (int i = 0; i < 2; i++) {
+      for (int c = 0; c < 4; c++) {
+        double sum = 0;
+        for (float v : r.cam(i, c)) {
+          sum += v;
+        }
+        assertThat(sum / r.cam(i, c).length + bias[c]).as("image %d, class %d", i, c)
+            .isCloseTo(r.logits(i)[c], within(1e-5));
+      }
     }
   }
 
