@@ -23,6 +23,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.common.utils.internals.Exit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -233,7 +234,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         pinned = true;
         return;
       } catch (RuntimeException e) {
-        if (!isBindFailure(e) || attempt >= START_ATTEMPTS) {
+        if (!(isBindFailure(e) || e instanceof FatalStartFault) || attempt >= START_ATTEMPTS) {
           throw new KafkaBrokerException("embedded Kafka failed to start in " + dataDir, e);
         }
         LOG.warn("Embedded Kafka could not bind (attempt {}), retrying: {}", attempt, e.toString());
@@ -247,6 +248,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     Map<String, Object> props = BrokerProperties.build(propsInput());
     DataDirs.formatIfNeeded(dataDir, props);
     KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+    // Kafka halts the JVM on a fatal fault, and its controller's listener failing to bind is one:
+    // a controller port taken between the probe and the bind (or, on a restart, taken meanwhile)
+    // ended the whole process, exit 1, without its shutdown hooks, where a client listener's is
+    // retried. While this broker starts, such a fault fails the start instead.
+    Exit.setHaltProcedure((status, message) -> {
+      throw new FatalStartFault(message);
+    });
     try {
       candidate.startup();
       server = candidate;
@@ -255,6 +263,8 @@ public final class EmbeddedKafka implements AutoCloseable {
       server = null;
       shutdownQuietly(candidate);
       throw e;
+    } finally {
+      Exit.resetHaltProcedure();
     }
     LOG.info(
         "Embedded Kafka ready on {} in {} ms (data {})",
@@ -273,19 +283,23 @@ public final class EmbeddedKafka implements AutoCloseable {
    * once a start succeeds every port is pinned so a restart comes back on the same addresses.
    */
   private void assignPorts() {
-    if (pinned) {
-      return;
-    }
     // Hold every probe socket until all ports are picked: closed one by one, the kernel may hand
     // the same ephemeral port out twice, and two listeners on one port fail the broker's start.
     // A fixed port that is taken fails the start at once: no retry frees it, and each one logged
-    // Kafka's own bind failure, stack traces and all.
+    // Kafka's own bind failure, stack traces and all. So does a pinned one on a restart, taken
+    // since the stop (a controller port's bind failure is one Kafka would halt the JVM on).
     List<ServerSocket> held = new ArrayList<>();
     try {
-      port = requestedPort != 0 ? takenOrFree(requestedPort, held) : freePort(held);
-      controllerPort = requestedControllerPort != 0 ? takenOrFree(requestedControllerPort, held) : freePort(held);
+      port = pinned ? takenOrFree(port, held) : requestedPort != 0 ? takenOrFree(requestedPort, held) : freePort(held);
+      controllerPort =
+          pinned
+              ? takenOrFree(controllerPort, held)
+              : requestedControllerPort != 0 ? takenOrFree(requestedControllerPort, held) : freePort(held);
       if (!saslUsers.isEmpty()) {
-        saslPort = requestedSaslPort != 0 ? takenOrFree(requestedSaslPort, held) : freePort(held);
+        saslPort =
+            pinned
+                ? takenOrFree(saslPort, held)
+                : requestedSaslPort != 0 ? takenOrFree(requestedSaslPort, held) : freePort(held);
       }
     } finally {
       for (ServerSocket socket : held) {
@@ -353,6 +367,14 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new KafkaBrokerException("interrupted while starting embedded Kafka", e);
+    }
+  }
+
+  /** A fault on which Kafka would have halted the JVM, raised while this broker started. */
+  private static final class FatalStartFault extends RuntimeException {
+    FatalStartFault(String message) {
+      super("Kafka stopped on a fatal fault while starting (logged above: a listener that could not bind, say)"
+          + (message == null ? "" : ": " + message));
     }
   }
 }

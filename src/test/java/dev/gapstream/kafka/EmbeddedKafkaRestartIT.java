@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
+import org.apache.kafka.common.utils.internals.Exit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -114,6 +115,33 @@ class EmbeddedKafkaRestartIT {
     }
     try (EmbeddedKafka free = EmbeddedKafka.start(dir)) {
       assertThat(free.isRunning()).as("the failed start let the directory go").isTrue();
+    }
+  }
+
+  /**
+   * A controller port taken when the broker starts fails the start (and a later one succeeds once
+   * it is free): Kafka treats its controller listener's bind failure as fatal and halted the JVM,
+   * exit 1, without its shutdown hooks, where a client port's failure is retried.
+   */
+  @Test
+  void aControllerPortTakenOnRestartFailsTheStartNotTheJvm(@TempDir Path dir) throws Exception {
+    // Were Kafka to halt, this test fails instead of the whole test JVM ending.
+    Exit.setHaltProcedure((status, message) -> {
+      throw new AssertionError("Kafka halted the JVM: " + message);
+    });
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(dir)) {
+      kafka.stop();
+      try (ServerSocket taken = new ServerSocket()) {
+        taken.bind(new InetSocketAddress("127.0.0.1", kafka.controllerPort()));
+        assertThatThrownBy(kafka::restart)
+            .isInstanceOf(KafkaBrokerException.class)
+            .hasMessage("embedded Kafka cannot listen on port " + kafka.controllerPort());
+      }
+      kafka.restart();
+      assertThat(kafka.isRunning()).isTrue();
+      kafka.createTopic("after", 1);
+    } finally {
+      Exit.resetHaltProcedure();
     }
   }
 
