@@ -67,6 +67,8 @@ public final class GapstreamService implements AutoCloseable {
   /** Kafka's defaults for {@code max.request.size} and {@code buffer.memory}. */
   private static final long DEFAULT_MAX_REQUEST_BYTES = 1 << 20;
   private static final long DEFAULT_BUFFER_MEMORY_BYTES = 32L << 20;
+  /** Kafka's default {@code socket.request.max.bytes}, the most one request to a broker may hold. */
+  private static final int DEFAULT_SOCKET_REQUEST_MAX_BYTES = 100 << 20;
   /** Room in a dead letter's request for the frame's key and headers, the reason and the error. */
   private static final long DEAD_LETTER_HEADROOM_BYTES = KafkaClientValues.MIN_REQUEST_BYTES;
 
@@ -274,7 +276,11 @@ public final class GapstreamService implements AutoCloseable {
     // Frames of up to ingest.max.frame.bytes go in, and their dead letters with them come out:
     // the broker takes what the pipeline's producer sends (Kafka's own default is 1 MB).
     String frameSized = frameSizedRequests(config.ingest().maxFrameBytes()).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+    // And its requests, whole: above Kafka's default request limit (100 MiB) a frame's request was
+    // dropped at the socket, and the producer, seeing a network error, sent it again for ever.
+    String requestSized = String.valueOf(Math.max(DEFAULT_SOCKET_REQUEST_MAX_BYTES, Integer.parseInt(frameSized) + (1 << 20)));
     var builder = EmbeddedKafka.builder().port(embedded.port()).brokerProperty("message.max.bytes", frameSized)
+        .brokerProperty("socket.request.max.bytes", requestSized)
         // Only the topics made below: a misspelt topic (`produce -t framez`) is an error, not a new
         // topic that takes frames nothing reads.
         .brokerProperty("auto.create.topics.enable", "false");

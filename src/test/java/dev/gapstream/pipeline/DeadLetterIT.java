@@ -122,6 +122,26 @@ class DeadLetterIT {
   }
 
   /**
+   * The embedded broker takes requests as large as the largest record it takes: with {@code
+   * ingest.max.frame.bytes} over 100 MiB, Kafka's default request limit, a frame's request was
+   * dropped at the socket, the producer saw a network error and sent it again, for ever.
+   */
+  @Test
+  void theEmbeddedBrokerTakesRequestsAsLargeAsItsLargestRecord() throws Exception {
+    service = TestPipelines.start(Map.of("ingest.max.frame.bytes", "200MiB"));
+    try (Admin admin = service.broker().admin()) {
+      String id = admin.describeCluster().nodes().get().iterator().next().idString();
+      var broker = admin.describeConfigs(List.of(new ConfigResource(ConfigResource.Type.BROKER, id)))
+          .all().get().values().iterator().next();
+      long largestRecord = Long.parseLong(broker.get("message.max.bytes").value());
+      assertThat(largestRecord).isGreaterThanOrEqualTo(200L << 20);
+      assertThat(Long.parseLong(broker.get("socket.request.max.bytes").value()))
+          .as("a request holds a record and its batch and request headers")
+          .isGreaterThan(largestRecord);
+    }
+  }
+
+  /**
    * Frames over Kafka's default 1 MiB request and under {@code ingest.max.frame.bytes} (8 MiB by
    * default) are dead-lettered whole; one larger than the dead-letter topic takes goes without its
    * bytes. Neither holds up the frames behind it.
