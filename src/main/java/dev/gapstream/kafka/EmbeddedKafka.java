@@ -211,8 +211,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       startWithRetry();
       return this;
     } catch (RuntimeException e) {
+      // Only a directory this broker held: refused, it deleted the data of the broker holding it.
+      boolean held = lock != null;
       releaseLock();
-      if (deleteOnClose) {
+      if (deleteOnClose && held) {
         DataDirs.deleteRecursively(dataDir);
       }
       throw e;

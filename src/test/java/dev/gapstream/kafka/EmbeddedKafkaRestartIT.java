@@ -78,6 +78,11 @@ class EmbeddedKafkaRestartIT {
           .isInstanceOf(KafkaBrokerException.class)
           .hasMessage("the Kafka data directory " + dir + " is in use by another embedded broker (its .gapstream.lock"
               + " is locked): give each process a directory of its own");
+      // One that would delete its directory on close leaves the first broker's alone: it deleted
+      // it on the refusal, and the first shut down, its log directories gone.
+      assertThatThrownBy(() -> EmbeddedKafka.builder().dataDir(dir).deleteOnClose(true).start())
+          .isInstanceOf(KafkaBrokerException.class);
+      assertThat(dir.resolve("meta.properties")).exists();
       first.createTopic("still", 1);
       KafkaTestClients.produce(first.adminConfig(), "still", List.of("here"));
       assertThat(KafkaTestClients.consume(first.adminConfig(), "still", 1, Duration.ofSeconds(30))).containsExactly("here");
