@@ -183,7 +183,8 @@ public final class ConfigKeys {
               INT,
               4,
               range(1, 1_000),
-              "Partitions of the frames and predictions topics gapstream creates on the embedded broker (the dead-letter topic has one)")
+              "Partitions of the frames and predictions topics gapstream creates on the embedded broker (the dead-letter topic has one);"
+                  + " in a kept kafka.embedded.dir, topics with fewer grow to it")
           .define(TOPICS_FRAMES, STRING, "frames", TOPIC, "Input topic of encoded frames")
           .define(
               TOPICS_PREDICTIONS,

@@ -20,6 +20,7 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
@@ -137,6 +138,37 @@ public final class EmbeddedKafka implements AutoCloseable {
    */
   public void createTopic(String name, int partitions) {
     createTopic(name, partitions, Map.of());
+  }
+
+  /**
+   * Creates a topic with {@code partitions}, or, where it exists with fewer (a kept data directory,
+   * its partition count raised since), adds partitions up to that count. Kafka cannot take
+   * partitions away: a topic with more keeps them.
+   *
+   * @return the topic's partition count now
+   * @throws KafkaBrokerException if the broker does not answer in time or refuses the change
+   */
+  public int createOrGrowTopic(String name, int partitions) {
+    createTopic(name, partitions);
+    try (Admin admin = admin()) {
+      int existing =
+          admin.describeTopics(List.of(name)).allTopicNames()
+              .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(name).partitions().size();
+      if (existing >= partitions) {
+        return existing;
+      }
+      admin.createPartitions(Map.of(name, NewPartitions.increaseTo(partitions)))
+          .all().get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      LOG.info("Embedded Kafka: topic {} grown from {} to {} partitions", name, existing, partitions);
+      return partitions;
+    } catch (ExecutionException e) {
+      throw new KafkaBrokerException("growing topic " + name + " to " + partitions + " partitions failed", e.getCause());
+    } catch (TimeoutException e) {
+      throw new KafkaBrokerException("growing topic " + name + " timed out", e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new KafkaBrokerException("interrupted while growing topic " + name, e);
+    }
   }
 
   /** As {@link #createTopic(String, int)}, with topic-level configuration ({@code retention.ms}…). */

@@ -294,8 +294,16 @@ public final class GapstreamService implements AutoCloseable {
       throw namingTheKey(e, embedded);
     }
     try {
-      broker.createTopic(config.topics().frames(), embedded.partitions());
-      broker.createTopic(config.topics().predictions(), embedded.partitions());
+      // In a kept data directory the topics exist: kafka.embedded.partitions raised since was
+      // ignored without a word. Raised, they grow; Kafka cannot take partitions away.
+      for (String topic : List.of(config.topics().frames(), config.topics().predictions())) {
+        int partitions = broker.createOrGrowTopic(topic, embedded.partitions());
+        if (partitions > embedded.partitions()) {
+          LOG.warn("Embedded Kafka: topic {} keeps its {} partitions in {}, over {}={}: Kafka cannot take"
+              + " partitions away (delete the directory to start afresh)",
+              topic, partitions, embedded.dataDir(), ConfigKeys.KAFKA_EMBEDDED_PARTITIONS, embedded.partitions());
+        }
+      }
       broker.createTopic(config.topics().dlq(), 1);
     } catch (RuntimeException e) {
       broker.close(); // not yet among what the start closes should it fail
