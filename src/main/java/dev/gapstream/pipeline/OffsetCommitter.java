@@ -3,6 +3,7 @@ package dev.gapstream.pipeline;
 import dev.gapstream.ingest.OffsetTracker;
 import dev.gapstream.publish.Delivery;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.OffsetAndMetadata;
@@ -44,7 +45,10 @@ final class OffsetCommitter {
   private boolean again;
   private boolean closed;
   private boolean consumerClosed;
+  /** The running (or last) commit's own outcome: it never waits on the commit after it. */
   private Future<Void> current = Future.succeededFuture();
+  /** Completed with the commit that follows the running one, for callers that asked meanwhile. */
+  private Promise<Void> followUp;
   private long nextCommitAt = System.nanoTime();
   private long timer = -1;
 
@@ -159,7 +163,10 @@ final class OffsetCommitter {
     }
     if (running) {
       again = true;
-      return current;
+      if (followUp == null) {
+        followUp = Promise.promise();
+      }
+      return followUp.future();
     }
     if (moved().isEmpty()) {
       return Future.succeededFuture();
@@ -204,7 +211,22 @@ final class OffsetCommitter {
 
   /** Completes once no commit is running (one that ends may start another: waits for that too). */
   private Future<Void> idle() {
-    return running ? current.transform(ar -> idle()) : Future.succeededFuture();
+    Promise<Void> idle = Promise.promise();
+    whenIdle(idle);
+    return idle.future();
+  }
+
+  /**
+   * Completes {@code idle} when no commit runs, looking again as each one ends: one promise, not a
+   * future composed on each commit's (those chained a link a commit while commits ran back to
+   * back, and completing 2,000 of them overflowed the stack).
+   */
+  private void whenIdle(Promise<Void> idle) {
+    if (running) {
+      current.onComplete(ar -> whenIdle(idle));
+    } else {
+      idle.complete();
+    }
   }
 
   private Future<Void> startCommit() {
@@ -216,36 +238,49 @@ final class OffsetCommitter {
     nextCommitAt = System.nanoTime() + intervalNanos;
     Map<TopicPartition, OffsetAndMetadata> taken = new HashMap<>();
     Map<TopicPartition, OffsetTracker> owners = new HashMap<>();
-    current =
-        delivery
-            .commit(() -> {
-              taken.putAll(moved());
-              taken.keySet().forEach(tp -> owners.put(tp, trackers.get(tp)));
-              return taken;
-            })
-            .onSuccess(done -> taken.forEach((tp, o) -> {
-              // Not one forgotten meanwhile, nor assigned again since (a new tracker, whose records
-              // start where the group's commit is, not where this one was)
-              if (trackers.get(tp) == owners.get(tp)) {
-                committed.merge(tp, o.getOffset(), Math::max);
-              }
-            }))
-            .onFailure(this::failed)
-            .eventually(() -> {
-              running = false;
-              if (again) {
-                again = false;
-                return commit(closed);
-              }
-              return Future.succeededFuture();
-            });
+    Promise<Void> done = Promise.promise();
+    current = done.future();
+    delivery
+        .commit(() -> {
+          taken.putAll(moved());
+          taken.keySet().forEach(tp -> owners.put(tp, trackers.get(tp)));
+          return taken;
+        })
+        .onSuccess(ok -> taken.forEach((tp, o) -> {
+          // Not one forgotten meanwhile, nor assigned again since (a new tracker, whose records
+          // start where the group's commit is, not where this one was)
+          if (trackers.get(tp) == owners.get(tp)) {
+            committed.merge(tp, o.getOffset(), Math::max);
+          }
+        }))
+        .onFailure(this::failed)
+        .onComplete(ar -> {
+          running = false;
+          Promise<Void> asked = followUp;
+          followUp = null;
+          if (again) {
+            // Started, not returned: returned, each commit's future waited on the next one's,
+            // a chain as long as commits ran back to back (delivery.commit.interval.ms=0 under
+            // load, or commits slower than the interval), which grew without bound, and whose
+            // end, completing every link in one call, overflowed the stack past ~2,000.
+            again = false;
+            Future<Void> next = commit(closed);
+            if (asked != null) {
+              next.onComplete(asked);
+            }
+          } else if (asked != null) {
+            asked.complete();
+          }
+          // After the follow-up started: a waiter woken now sees it running and waits for it.
+          done.handle(ar);
+        });
     return current;
   }
 
   /** Waits for a running commit, commits whatever is left, and stops retrying. */
   Future<Void> commitFinal() {
     closed = true;
-    return running ? current.transform(ar -> commitFinal()) : commit(true);
+    return idle().compose(v -> commit(true));
   }
 
   /**

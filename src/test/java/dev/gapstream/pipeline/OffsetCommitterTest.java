@@ -200,6 +200,76 @@ class OffsetCommitterTest {
     assertThat(first.isRevoked()).isFalse();
   }
 
+  /**
+   * Commits back to back (no interval, a frame finishing during each one) for 5,000 commits: the
+   * first commit's future, and a final commit asked for at the hundredth, complete, and nothing
+   * overflows. Each commit's future used to wait on the next one's: a chain as long as the run,
+   * whose completion overflowed the stack past about 2,000 links, leaving the final commit (and a
+   * stop waiting for it) unfinished for good.
+   */
+  @Test
+  void commitsBackToBackCompleteEachOnItsOwn() throws Exception {
+    int commits = 5_000;
+    List<Throwable> thrown = new CopyOnWriteArrayList<>();
+    context.exceptionHandler(thrown::add);
+    CompletableFuture<Future<Void>> finalCommit = new CompletableFuture<>();
+    CompletableFuture<Void> last = new CompletableFuture<>();
+    OffsetCommitter[] committer = new OffsetCommitter[1];
+    long[] next = {0};
+    int[] count = {0};
+    Runnable finishOne = () -> {
+      committer[0].consumed(record(0, next[0])).finished(next[0]);
+      next[0]++;
+    };
+    Delivery backToBack = new Delivery() {
+      @Override
+      public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
+        return send.get();
+      }
+
+      @Override
+      public void whenDurable(Runnable action) {
+        action.run();
+      }
+
+      @Override
+      public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
+        taken.get();
+        int n = ++count[0];
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+          if (n == 100) {
+            finalCommit.complete(committer[0].commitFinal());
+          }
+          if (n < commits) { // a frame finishes while this commit runs
+            finishOne.run();
+            committer[0].commit();
+          } else {
+            last.complete(null);
+          }
+          done.complete();
+        });
+        return done.future();
+      }
+    };
+    Future<Void> first = onContext(() -> {
+      committer[0] = new OffsetCommitter(vertx, false, Duration.ZERO, fatal::add);
+      committer[0].deliverThrough(backToBack);
+      committer[0].assigned(List.of(P0));
+      finishOne.run();
+      return committer[0].commit();
+    });
+    last.get(60, TimeUnit.SECONDS);
+    onContext(() -> null); // the last commit's completion runs
+
+    assertThat(thrown).as("thrown on the context").isEmpty();
+    assertThat(first.isComplete()).as("the first commit's future").isTrue();
+    Future<Void> fin = finalCommit.get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(fin::isComplete);
+    assertThat(fin.succeeded()).isTrue();
+    assertThat(count[0]).isGreaterThanOrEqualTo(commits);
+  }
+
   private OffsetCommitter committer(Duration interval) {
     OffsetCommitter committer =
         new OffsetCommitter(vertx, false, interval, fatal::add);
