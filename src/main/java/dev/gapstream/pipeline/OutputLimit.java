@@ -40,11 +40,9 @@ record OutputLimit(long bytes, String what) {
   private static final Logger LOG = LoggerFactory.getLogger(OutputLimit.class);
   private static final Duration LOOKUP_TIMEOUT = Duration.ofSeconds(10);
 
-  /** The producer's {@code max.request.size}. */
-  static OutputLimit ofProducer(Map<String, String> producerConfig) {
-    return new OutputLimit(
-        Long.parseLong(producerConfig.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG).trim()),
-        ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+  /** The producer's {@code max.request.size}, {@code bytes}. */
+  static OutputLimit ofProducer(long bytes) {
+    return new OutputLimit(bytes, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
   }
 
   /** This limit, or the topic's {@code max.message.bytes} where that is known and lower. */

@@ -4,6 +4,7 @@ import dev.gapstream.batch.BatchPolicy;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.config.AbstractConfig;
 
 /**
@@ -68,6 +69,29 @@ public record PipelineSettings(
         .getInt(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
     Duration half = Duration.ofMillis(interval / 2);
     return half.compareTo(HAND_OVER_WAIT_MAX) < 0 ? half : HAND_OVER_WAIT_MAX;
+  }
+
+  /**
+   * The producer's {@code max.block.ms}, the longest a lookup of a topic the cluster lacks waits,
+   * read as the producer reads its settings, config providers and all: a value a provider gives
+   * failed the start with a bare NumberFormatException.
+   *
+   * @throws org.apache.kafka.common.config.ConfigException where the producer would refuse it
+   */
+  public long producerMaxBlockMs() {
+    return producerSettings().getLong(ProducerConfig.MAX_BLOCK_MS_CONFIG);
+  }
+
+  /**
+   * The producer's {@code max.request.size}, read the same way: a provider's value made every
+   * lookup of the output topics fail ("For input string"), and the replica never consumed.
+   */
+  public int producerMaxRequestSize() {
+    return producerSettings().getInt(ProducerConfig.MAX_REQUEST_SIZE_CONFIG);
+  }
+
+  private AbstractConfig producerSettings() {
+    return new AbstractConfig(ProducerConfig.configDef(), producerConfig, false);
   }
 
   /**

@@ -84,8 +84,6 @@ public final class PipelineVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(PipelineVerticle.class);
   private static final long RETRY_DELAY_MS = 100;
   private static final long MAX_RETRY_DELAY_MS = 5_000;
-  /** Kafka's default {@code max.block.ms}. */
-  private static final long DEFAULT_MAX_BLOCK_MS = 60_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
   private static final long CONNECTION_CHECK_MS = 1_000;
   /** The longest poll of the Vert.x consumer: see {@link #wire}. */
@@ -286,7 +284,7 @@ public final class PipelineVerticle extends VerticleBase {
    * that says it).
    */
   private void warnIfFirstLookupIsSlow() {
-    long maxBlockMs = maxBlockMs(settings.producerConfig());
+    long maxBlockMs = settings.producerMaxBlockMs();
     slowLookupTimer = vertx.setTimer(slowLookupWarningMs(maxBlockMs), id -> LOG.warn(
         "Not consuming {} yet: still looking up the output topics '{}' ({}) and '{}' ({}); a lookup"
             + " waits up to {} ms ({}) for brokers that do not answer ({} {}) or a topic the cluster does"
@@ -296,12 +294,6 @@ public final class PipelineVerticle extends VerticleBase {
         settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
         maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG,
         ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, settings.producerConfig().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)));
-  }
-
-  /** The producer's {@code max.block.ms}: what a lookup of a topic the cluster lacks waits. */
-  private static long maxBlockMs(Map<String, ?> producerConfig) {
-    Object value = producerConfig.get(ProducerConfig.MAX_BLOCK_MS_CONFIG);
-    return value == null ? DEFAULT_MAX_BLOCK_MS : Long.parseLong(value.toString().trim());
   }
 
   /** When a first lookup still running is worth a warning: soon, and before the lookup gives up. */
@@ -349,7 +341,7 @@ public final class PipelineVerticle extends VerticleBase {
         settings.exactlyOnce()
             ? OutputLimit.readTopicLimits(settings.producerConfig(), List.copyOf(outputs.keySet()))
             : Map.of();
-    OutputLimit producerLimit = OutputLimit.ofProducer(settings.producerConfig());
+    OutputLimit producerLimit = OutputLimit.ofProducer(settings.producerMaxRequestSize());
     OutputLimit deadLetter = producerLimit.orTopics(topicLimits, settings.deadLetterTopic());
     return new OutputLimits(
         producerLimit.orTopics(topicLimits, settings.predictionsTopic()),

@@ -15,12 +15,15 @@ import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -34,6 +37,24 @@ import org.slf4j.LoggerFactory;
 class OutputTopicsIT {
 
   private static final int FRAMES = 20;
+
+  /**
+   * Producer limits a config provider gives ({@code ${file:...}}) are read as the producer reads
+   * them, and the replica finds its topics and becomes ready: a provided {@code max.block.ms} failed
+   * the start with a bare NumberFormatException, a provided {@code max.request.size} every lookup.
+   */
+  @Test
+  void producerLimitsAConfigProviderGivesAreReadAndTheReplicaServes(@TempDir Path tmp) throws Exception {
+    Path secrets = Files.writeString(tmp.resolve("producer.properties"), "block=20000\nrequest=4194304\n");
+    try (GapstreamService service = TestPipelines.start(Map.of(
+        "kafka.producer.config.providers", "file",
+        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        "kafka.producer.max.block.ms", "${file:" + secrets + ":block}",
+        "kafka.producer.max.request.size", "${file:" + secrets + ":request}"))) {
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
+          assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(200));
+    }
+  }
 
   @Test
   void aMissingPredictionsTopicKeepsTheReplicaOutOfTheGroupUntilItExists() throws Exception {

@@ -68,6 +68,24 @@ class PipelineSettingsTest {
     assertThat(settings(provided).handOverWait()).hasMillis(4_000);
   }
 
+  /**
+   * The producer's settings too: a provider's {@code max.block.ms} failed the start with a bare
+   * NumberFormatException, and its {@code max.request.size} every lookup of the output topics.
+   */
+  @Test
+  void theProducersWaitAndRequestSizeAreReadAsAConfigProviderGivesThem(@TempDir Path tmp) throws Exception {
+    Path secrets = Files.writeString(tmp.resolve("producer.properties"), "block=7000\nrequest=2097152\n");
+    Map<String, String> provided = Map.of(
+        "kafka.producer.config.providers", "file",
+        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
+        "kafka.producer.max.block.ms", "${file:" + secrets + ":block}",
+        "kafka.producer.max.request.size", "${file:" + secrets + ":request}");
+    PipelineSettings s = settings(provided);
+    assertThat(s.producerMaxBlockMs()).isEqualTo(7_000);
+    assertThat(s.producerMaxRequestSize()).isEqualTo(2 << 20);
+    assertThat(settings(Map.of()).producerMaxBlockMs()).as("Kafka's default").isEqualTo(60_000);
+  }
+
   @Test
   void aDeadLetterTopicTakingLessLeavesLargerFramesOut() {
     int payload = settings(Map.of()).deadLetterPayloadBytes();
