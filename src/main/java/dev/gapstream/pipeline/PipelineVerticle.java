@@ -46,6 +46,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -85,6 +86,8 @@ public final class PipelineVerticle extends VerticleBase {
   private static final long RETRY_DELAY_MS = 100;
   private static final long MAX_RETRY_DELAY_MS = 5_000;
   private static final long SLOW_LOOKUP_WARNING_MS = 5_000;
+  /** A consumer that never joined a group has nothing to leave: its close is quick. */
+  private static final Duration UNSUBSCRIBED_CLOSE = Duration.ofSeconds(5);
   private static final long CONNECTION_CHECK_MS = 1_000;
   /** The longest poll of the Vert.x consumer: see {@link #wire}. */
   private static final Duration POLL_TIMEOUT = Duration.ofMillis(100);
@@ -294,6 +297,22 @@ public final class PipelineVerticle extends VerticleBase {
         settings.deadLetterTopic(), ConfigKeys.TOPICS_DLQ,
         maxBlockMs, ConfigKeys.KAFKA_PRODUCER_PREFIX + ProducerConfig.MAX_BLOCK_MS_CONFIG,
         ConfigKeys.KAFKA_BOOTSTRAP_SERVERS, settings.producerConfig().get(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG)));
+  }
+
+  /**
+   * Closes the consumer: Vert.x's stream, or, where it never subscribed (stopped or failed while
+   * the output topics were still being looked up), the native consumer itself. Vert.x's close of a
+   * stream that never started does nothing, and the consumer's connections, metrics and (with {@code
+   * group.protocol=consumer}) its background thread stayed open.
+   */
+  private Future<Void> closeConsumer() {
+    if (subscribed) {
+      return consumer.close();
+    }
+    return vertx.executeBlocking(() -> {
+      polled.close(CloseOptions.timeout(UNSUBSCRIBED_CLOSE));
+      return null;
+    });
   }
 
   /** When a first lookup still running is worth a warning: soon, and before the lookup gives up. */
@@ -656,7 +675,7 @@ public final class PipelineVerticle extends VerticleBase {
         .eventually(() -> {
           closing = true;
           committer.consumerClosing();
-          return inTime(consumer.close(), deadline,
+          return inTime(closeConsumer(), deadline,
               "Leaving the consumer group", "the partitions move on once the session times out");
         })
         .eventually(() -> producer.close(stepBudgetMs(deadline)))
@@ -1126,7 +1145,7 @@ public final class PipelineVerticle extends VerticleBase {
     failed = delivery.abandon().transform(ar -> {
       closing = true;
       committer.consumerClosing();
-      return consumer.close();
+      return closeConsumer();
     });
     if (drained != null && drained.tryComplete()) {
       // Failed while draining: the frames in flight can no longer commit, and would keep the drain

@@ -14,12 +14,16 @@ import dev.gapstream.testing.KafkaState;
 import dev.gapstream.testing.Outputs;
 import dev.gapstream.testing.TestPipelines;
 import io.vertx.core.json.JsonObject;
+import java.lang.management.ManagementFactory;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import javax.management.ObjectName;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -54,6 +58,43 @@ class OutputTopicsIT {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(200));
     }
+  }
+
+  /**
+   * A replica stopped while it still looks up a missing predictions topic closes its consumer:
+   * Vert.x's close of a stream that never started did nothing, and the consumer stayed open (its
+   * connections, metrics, JMX registration) after the service had stopped.
+   */
+  @Test
+  void aReplicaStoppedBeforeItSubscribedClosesItsConsumer() throws Exception {
+    try (EmbeddedKafka broker =
+        EmbeddedKafka.builder().brokerProperty("auto.create.topics.enable", "false").start()) {
+      broker.createTopic("frames", 1);
+      broker.createTopic("frames.dlq", 1);
+      Set<ObjectName> before = consumers();
+      GapstreamService service = GapstreamService.start(
+          TestPipelines.config(Map.of(
+              "kafka.bootstrap.servers", broker.bootstrapServers(), "kafka.producer.max.block.ms", "1000")),
+          TestPipelines.TIGHT);
+      try {
+        await().atMost(Duration.ofSeconds(30)).until(() -> !difference(consumers(), before).isEmpty());
+        assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(503);
+      } finally {
+        service.close();
+      }
+      assertThat(difference(consumers(), before)).as("consumers left open by the stopped replica").isEmpty();
+    }
+  }
+
+  /** The Kafka consumers open in this JVM, by their JMX registration. */
+  private static Set<ObjectName> consumers() throws Exception {
+    return ManagementFactory.getPlatformMBeanServer().queryNames(new ObjectName("kafka.consumer:type=app-info,*"), null);
+  }
+
+  private static Set<ObjectName> difference(Set<ObjectName> now, Set<ObjectName> before) {
+    Set<ObjectName> added = new HashSet<>(now);
+    added.removeAll(before);
+    return added;
   }
 
   @Test
