@@ -150,6 +150,10 @@ final class SseHub {
 
     /** Writes the greeting whole, full queue or not: it is bounded, and the page needs all of it. */
     void greet(List<String> events) {
+      if (response.ended() || response.closed()) { // gone before its greeting
+        clients.remove(this);
+        return;
+      }
       StringBuilder chunk = new StringBuilder();
       for (String event : events) {
         if (chunk.length() > 0 && chunk.length() + event.length() > GREETING_CHUNK) {
