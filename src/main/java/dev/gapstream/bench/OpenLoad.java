@@ -98,9 +98,9 @@ public final class OpenLoad {
    * @param measured counted frames whose prediction came back: the latencies' sample
    * @param clockSkewMs the most a prediction was stamped before its frame was due: at least how far
    *     apart the two clocks are (0: no sign of it)
-   * @param senderLateMeanMs how far behind its scheduled time the mean frame was handed to the
-   *     producer (the load generator's own lag, counted in the latencies)
-   * @param senderLateMaxMs the most a frame was handed to the producer behind its scheduled time
+   * @param senderLateMeanMs how far behind its scheduled time the mean counted frame was handed to
+   *     the producer (the load generator's own lag, counted in the latencies)
+   * @param senderLateMaxMs the most a counted frame was handed to the producer behind its schedule
    */
   public record Report(
       String framesTopic,
@@ -197,7 +197,7 @@ public final class OpenLoad {
       // its schedule (a full buffer, a slow broker) must not shorten the wait for predictions.
       Thread readerThread = new Thread(() -> reader.readUntil(count), "load-reader");
       readerThread.start();
-      OpenLoopSender.Sends sends = new OpenLoopSender.Sends();
+      OpenLoopSender.Sends sends = new OpenLoopSender.Sends(warm);
       ticker.scheduleAtFixedRate(
           () -> progress.accept(String.format(Locale.ROOT, "sent %d/%d  predictions back %d%s",
               sends.sent(), count, reader.received(), sends.failed() > 0 ? "  not sent " + sends.failed() : "")),

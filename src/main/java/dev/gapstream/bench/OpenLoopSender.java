@@ -26,8 +26,19 @@ final class OpenLoopSender {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicReference<Exception> firstError = new AtomicReference<>();
     private volatile long sent;
+    /** Frames before this one are a warm-up: their lateness is not counted, as their latency is not. */
+    private final int lateFrom;
     private volatile long lateNanosTotal;
     private volatile long lateNanosMax;
+
+    Sends() {
+      this(0);
+    }
+
+    /** Counting the sender's lag from frame {@code lateFrom}, after a warm-up the latencies leave out. */
+    Sends(int lateFrom) {
+      this.lateFrom = lateFrom;
+    }
 
     long sent() {
       return sent;
@@ -52,8 +63,8 @@ final class OpenLoopSender {
      * from the pipeline's.
      */
     double lateMeanMs() {
-      long n = sent;
-      return n == 0 ? 0 : lateNanosTotal / 1e6 / n;
+      long n = sent - lateFrom;
+      return n <= 0 ? 0 : lateNanosTotal / 1e6 / n;
     }
 
     /** The most a frame was handed to the producer behind its scheduled time, in ms. */
@@ -121,8 +132,10 @@ final class OpenLoopSender {
       long due = t0 + offsetNanos;
       awaitNanoTime(due);
       long late = System.nanoTime() - due;
-      sends.lateNanosTotal += late; // one writer: this thread
-      sends.lateNanosMax = Math.max(sends.lateNanosMax, late);
+      if (i >= sends.lateFrom) {
+        sends.lateNanosTotal += late; // one writer: this thread
+        sends.lateNanosMax = Math.max(sends.lateNanosMax, late);
+      }
       long scheduledMs = wall0 + TimeUnit.NANOSECONDS.toMillis(offsetNanos);
       producer.send(
           BenchKafka.record(topic, idPrefix, i, frames.get(i % frames.size()), scheduledMs),

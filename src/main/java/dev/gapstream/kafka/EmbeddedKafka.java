@@ -15,6 +15,8 @@ import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.IntConsumer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.CommonClientConfigs;
@@ -271,7 +273,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (!(isBindFailure(e) || e instanceof FatalStartFault) || attempt >= START_ATTEMPTS) {
           throw new KafkaBrokerException("embedded Kafka failed to start in " + dataDir, e);
         }
-        LOG.warn("Embedded Kafka could not bind (attempt {}), retrying: {}", attempt, e.toString());
+        LOG.warn("Embedded Kafka could not start (attempt {}), retrying: {}", attempt, e.toString());
         pause(200L * attempt);
       }
     }
@@ -282,13 +284,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     Map<String, Object> props = BrokerProperties.build(propsInput());
     DataDirs.formatIfNeeded(dataDir, props);
     KafkaRaftServer candidate = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
-    // Kafka halts the JVM on a fatal fault, and its controller's listener failing to bind is one:
-    // a controller port taken between the probe and the bind (or, on a restart, taken meanwhile)
-    // ended the whole process, exit 1, without its shutdown hooks, where a client listener's is
-    // retried. While this broker starts, such a fault fails the start instead.
-    Exit.setHaltProcedure((status, message) -> {
-      throw new FatalStartFault(message);
-    });
+    StartFaults.install();
+    StartFaults.STARTING.set(true);
     try {
       candidate.startup();
       server = candidate;
@@ -298,7 +295,7 @@ public final class EmbeddedKafka implements AutoCloseable {
       shutdownQuietly(candidate);
       throw e;
     } finally {
-      Exit.resetHaltProcedure();
+      StartFaults.STARTING.remove();
     }
     LOG.info(
         "Embedded Kafka ready on {} in {} ms (data {})",
@@ -404,8 +401,43 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * Kafka's halt, as this JVM's brokers have it. Kafka halts the JVM on a fatal fault, and its
+   * controller's listener failing to bind is one: a controller port taken between the probe and
+   * the bind ended the whole process, exit 1, without its shutdown hooks, where a client
+   * listener's failure is retried. On a thread starting a broker, a halt now fails that start
+   * ({@link FatalStartFault}); anywhere else it halts the JVM, as Kafka's own procedure does (a
+   * broker whose only log directory failed must not run on, serving nothing). Installed once and
+   * left: Kafka's {@code Exit.resetHaltProcedure()} puts in a test stub that only throws.
+   */
+  static final class StartFaults implements Exit.Procedure {
+    /** Whether this thread is starting a broker. */
+    static final ThreadLocal<Boolean> STARTING = ThreadLocal.withInitial(() -> false);
+    private static final AtomicBoolean INSTALLED = new AtomicBoolean();
+
+    private final IntConsumer halt;
+
+    StartFaults(IntConsumer halt) {
+      this.halt = halt;
+    }
+
+    static void install() {
+      if (INSTALLED.compareAndSet(false, true)) {
+        Exit.setHaltProcedure(new StartFaults(status -> Runtime.getRuntime().halt(status)));
+      }
+    }
+
+    @Override
+    public void execute(int status, String message) {
+      if (STARTING.get()) {
+        throw new FatalStartFault(message);
+      }
+      halt.accept(status);
+    }
+  }
+
   /** A fault on which Kafka would have halted the JVM, raised while this broker started. */
-  private static final class FatalStartFault extends RuntimeException {
+  static final class FatalStartFault extends RuntimeException {
     FatalStartFault(String message) {
       super("Kafka stopped on a fatal fault while starting (logged above: a listener that could not bind, say)"
           + (message == null ? "" : ": " + message));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -124,17 +125,16 @@ class EmbeddedKafkaRestartIT {
   }
 
   /**
-   * A controller port taken when the broker starts fails the start (and a later one succeeds once
-   * it is free): Kafka treats its controller listener's bind failure as fatal and halted the JVM,
-   * exit 1, without its shutdown hooks, where a client port's failure is retried.
+   * A controller port taken since the stop fails the restart, named, and a later one succeeds once
+   * it is free: Kafka treats its controller listener's bind failure as fatal and halted the JVM,
+   * exit 1, without its shutdown hooks, where a client port's failure fails the start. Kafka's halt
+   * stays this JVM's {@link EmbeddedKafka.StartFaults} throughout (a reset would leave Kafka's test
+   * stub, under which no fatal fault stops the process).
    */
   @Test
   void aControllerPortTakenOnRestartFailsTheStartNotTheJvm(@TempDir Path dir) throws Exception {
-    // Were Kafka to halt, this test fails instead of the whole test JVM ending.
-    Exit.setHaltProcedure((status, message) -> {
-      throw new AssertionError("Kafka halted the JVM: " + message);
-    });
     try (EmbeddedKafka kafka = EmbeddedKafka.start(dir)) {
+      assertThat(haltProcedure()).isInstanceOf(EmbeddedKafka.StartFaults.class);
       kafka.stop();
       try (ServerSocket taken = new ServerSocket()) {
         taken.bind(new InetSocketAddress("127.0.0.1", kafka.controllerPort()));
@@ -145,9 +145,39 @@ class EmbeddedKafkaRestartIT {
       kafka.restart();
       assertThat(kafka.isRunning()).isTrue();
       kafka.createTopic("after", 1);
-    } finally {
-      Exit.resetHaltProcedure();
+      assertThat(haltProcedure()).isInstanceOf(EmbeddedKafka.StartFaults.class);
     }
+  }
+
+  /**
+   * On a thread starting a broker, Kafka's halt fails the start; elsewhere it halts the JVM, as
+   * Kafka's own procedure does.
+   */
+  @Test
+  void kafkasHaltFailsAStartAndHaltsTheJvmElsewhere() throws Exception {
+    List<Integer> halted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    EmbeddedKafka.StartFaults faults = new EmbeddedKafka.StartFaults(halted::add);
+    EmbeddedKafka.StartFaults.STARTING.set(true);
+    try {
+      assertThatThrownBy(() -> faults.execute(1, null))
+          .isInstanceOf(EmbeddedKafka.FatalStartFault.class)
+          .hasMessageStartingWith("Kafka stopped on a fatal fault while starting");
+    } finally {
+      EmbeddedKafka.StartFaults.STARTING.remove();
+    }
+    assertThat(halted).isEmpty();
+    faults.execute(1, "log dir failed");
+    Thread other = new Thread(() -> faults.execute(2, null));
+    other.start();
+    other.join();
+    assertThat(halted).containsExactly(1, 2);
+  }
+
+  /** Kafka's halt procedure now (its field: Kafka has no getter). */
+  private static Object haltProcedure() throws ReflectiveOperationException {
+    Field field = Exit.class.getDeclaredField("haltProcedure");
+    field.setAccessible(true);
+    return field.get(null);
   }
 
   private static boolean accepts(int port) {
