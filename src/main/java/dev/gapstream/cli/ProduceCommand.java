@@ -74,6 +74,8 @@ public final class ProduceCommand implements Callable<Integer> {
   private String gaveUp;
   /** Counted down by Ctrl-C or SIGTERM; wakes the wait for a frame's time. */
   private final CountDownLatch signal = new CountDownLatch(1);
+  /** When the signal came, on {@link #nanoTime}'s clock. */
+  private volatile long signalledAt;
 
   @Override
   public Integer call() throws Exception {
@@ -98,8 +100,7 @@ public final class ProduceCommand implements Callable<Integer> {
         progress = new Progress("produce", sends.total, spec.commandLine().getErr(), nanoTime);
         send(producer, files, sends, progress);
       } finally {
-        // Sends what it holds; after a signal, what is left at FLUSH_WAIT fails, and is counted so.
-        producer.close(signalled() ? FLUSH_WAIT : Duration.ofMillis(Long.MAX_VALUE));
+        close(producer);
       }
       progress.finish(sends.acked.get(), sends.failed.get());
       return report(sends);
@@ -123,6 +124,7 @@ public final class ProduceCommand implements Callable<Integer> {
    */
   private Thread stopOnSignal(CountDownLatch reported) {
     Thread hook = new Thread(() -> {
+      signalledAt = nanoTime.getAsLong();
       signal.countDown();
       try {
         reported.await(SIGNAL_WAIT.toMillis(), TimeUnit.MILLISECONDS);
@@ -136,6 +138,31 @@ public final class ProduceCommand implements Callable<Integer> {
 
   private boolean signalled() {
     return signal.getCount() == 0;
+  }
+
+  /**
+   * Closes the producer once it has sent what it holds, or, after a signal, {@link #FLUSH_WAIT}
+   * from the signal, failing (and counting) what is left then. The wait runs on a thread of its
+   * own, so that a signal that comes while it waits still bounds it: a close chosen unbounded
+   * before the signal, or a send blocked on a full buffer for max.block.ms and a whole FLUSH_WAIT
+   * after it, outlasted the signal's {@link #SIGNAL_WAIT}, and the JVM exited without the account.
+   */
+  private void close(KafkaProducer<byte[], byte[]> producer) throws InterruptedException {
+    CountDownLatch flushed = new CountDownLatch(1);
+    Thread flush = new Thread(() -> {
+      try {
+        producer.flush();
+      } finally {
+        flushed.countDown();
+      }
+    }, "produce-flush");
+    flush.setDaemon(true);
+    flush.start();
+    while (!signalled() && !flushed.await(100, TimeUnit.MILLISECONDS)) {
+      // until everything held is acknowledged or failed, or a signal
+    }
+    Duration left = signalled() ? FLUSH_WAIT.minusNanos(nanoTime.getAsLong() - signalledAt) : Duration.ZERO;
+    producer.close(left.isNegative() ? Duration.ZERO : left);
   }
 
   private void checkOptions() {
