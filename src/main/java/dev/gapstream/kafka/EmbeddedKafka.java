@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.utils.internals.Exit;
 import org.slf4j.Logger;
@@ -151,11 +152,12 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @throws KafkaBrokerException if the broker does not answer in time or refuses the change
    */
   public int createOrGrowTopic(String name, int partitions) {
-    createTopic(name, partitions);
+    if (create(name, partitions, Map.of())) {
+      // Made now: a describe straight after could still be told it does not exist.
+      return partitions;
+    }
     try (Admin admin = admin()) {
-      int existing =
-          admin.describeTopics(List.of(name)).allTopicNames()
-              .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(name).partitions().size();
+      int existing = partitionCount(admin, name);
       if (existing >= partitions) {
         return existing;
       }
@@ -173,17 +175,44 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * The topic's partition count, asked again while the broker says it has no such topic: a topic
+   * made a moment ago (by another caller, or before a restart) may not be in its metadata yet.
+   */
+  private static int partitionCount(Admin admin, String name)
+      throws ExecutionException, TimeoutException, InterruptedException {
+    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+    while (true) {
+      try {
+        return admin.describeTopics(List.of(name)).allTopicNames()
+            .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).get(name).partitions().size();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        TimeUnit.MILLISECONDS.sleep(100);
+      }
+    }
+  }
+
   /** As {@link #createTopic(String, int)}, with topic-level configuration ({@code retention.ms}…). */
   public void createTopic(String name, int partitions, Map<String, String> configs) {
+    create(name, partitions, configs);
+  }
+
+  /** Creates the topic; false where it existed already. */
+  private boolean create(String name, int partitions, Map<String, String> configs) {
     try (Admin admin = admin()) {
       admin
           .createTopics(List.of(new NewTopic(name, partitions, (short) 1).configs(configs)))
           .all()
           .get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return true;
     } catch (ExecutionException e) {
       if (!(e.getCause() instanceof TopicExistsException)) {
         throw new KafkaBrokerException("creating topic " + name + " failed", e.getCause());
       }
+      return false;
     } catch (TimeoutException e) {
       throw new KafkaBrokerException("creating topic " + name + " timed out", e);
     } catch (InterruptedException e) {

@@ -34,6 +34,23 @@ class EmbeddedKafkaIT {
     }
   }
 
+  /**
+   * Topics made new report their count at once (a describe straight after the create was told, now
+   * and then, that the topic did not exist: a CI run failed so); one that exists grows, and keeps
+   * more than it is asked for.
+   */
+  @Test
+  void createOrGrowMakesGrowsAndKeeps() throws Exception {
+    for (int i = 0; i < 20; i++) {
+      assertThat(kafka.createOrGrowTopic("fresh-" + i, 2)).isEqualTo(2);
+    }
+    assertThat(kafka.createOrGrowTopic("fresh-0", 3)).isEqualTo(3);
+    assertThat(kafka.createOrGrowTopic("fresh-0", 1)).as("Kafka cannot take partitions away").isEqualTo(3);
+    try (var admin = kafka.admin()) {
+      assertThat(admin.describeTopics(List.of("fresh-0")).allTopicNames().get().get("fresh-0").partitions()).hasSize(3);
+    }
+  }
+
   @Test
   void producesAndConsumesOverLoopback() throws Exception {
     kafka.createTopic("roundtrip", 2);
