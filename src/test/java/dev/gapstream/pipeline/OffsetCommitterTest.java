@@ -221,17 +221,7 @@ class OffsetCommitterTest {
       committer[0].consumed(record(0, next[0])).finished(next[0]);
       next[0]++;
     };
-    Delivery backToBack = new Delivery() {
-      @Override
-      public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
-        return send.get();
-      }
-
-      @Override
-      public void whenDurable(Runnable action) {
-        action.run();
-      }
-
+    Delivery backToBack = new CommitsOnly() {
       @Override
       public Future<Void> commit(Supplier<Map<TopicPartition, OffsetAndMetadata>> taken) {
         taken.get();
@@ -322,17 +312,8 @@ class OffsetCommitterTest {
     return value;
   }
 
-  /** A delivery that commits by remembering what it was asked to commit (partition 0's offsets apart). */
-  private static final class RecordingDelivery implements Delivery {
-    private final List<Long> offsets = new CopyOnWriteArrayList<>();
-    private final List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
-    private Promise<Void> held;
-
-    /** The next commit completes with {@code promise}, not at once. */
-    void holdNext(Promise<Void> promise) {
-      held = promise;
-    }
-
+  /** A delivery whose sends go at once and are durable when acknowledged: only its commits differ. */
+  private abstract static class CommitsOnly implements Delivery {
     @Override
     public Future<RecordMetadata> send(Supplier<Future<RecordMetadata>> send) {
       return send.get();
@@ -341,6 +322,18 @@ class OffsetCommitterTest {
     @Override
     public void whenDurable(Runnable action) {
       action.run();
+    }
+  }
+
+  /** A delivery that commits by remembering what it was asked to commit (partition 0's offsets apart). */
+  private static final class RecordingDelivery extends CommitsOnly {
+    private final List<Long> offsets = new CopyOnWriteArrayList<>();
+    private final List<Map<TopicPartition, Long>> commits = new CopyOnWriteArrayList<>();
+    private Promise<Void> held;
+
+    /** The next commit completes with {@code promise}, not at once. */
+    void holdNext(Promise<Void> promise) {
+      held = promise;
     }
 
     @Override
