@@ -9,9 +9,11 @@ import dev.gapstream.config.ConfigException;
 import dev.gapstream.cli.RunCommand;
 import dev.gapstream.inference.ExplainCommand;
 import dev.gapstream.inference.InspectCommand;
+import dev.gapstream.inference.OrtTempDirectories;
 import dev.gapstream.synth.SynthCommand;
 import dev.gapstream.synth.FrameSize;
 import java.nio.file.FileSystemException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import javax.imageio.ImageIO;
@@ -53,6 +55,8 @@ public final class Main {
     // files: a read-only root filesystem has none, and the JVM's own shutdown hook closes those
     // files under a writer stopped by a signal ("java.io.IOException: closed").
     ImageIO.setUseCache(false);
+    // ONNX Runtime leaves an empty directory in java.io.tmpdir each run: those of earlier runs go.
+    OrtTempDirectories.sweep(Path.of(System.getProperty("java.io.tmpdir")));
     int code;
     CommandLine cli = null;
     try {

@@ -56,6 +56,26 @@ class PackagedJarIT {
     return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
   }
 
+  /**
+   * A run sweeps the empty directory an earlier one's ONNX Runtime left in java.io.tmpdir, and
+   * leaves one at most of its own: each command used to leave one for good.
+   */
+  @Test
+  void aRunSweepsTheDirectoriesEarlierRunsOfOnnxRuntimeLeft(@TempDir Path dir) throws Exception {
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    Path stale = Files.createDirectory(tmp.resolve("onnxruntime-java1234567890"));
+    Files.setLastModifiedTime(stale, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() - 3_600_000));
+    Path model = Path.of(System.getProperty("gapstream.home"), "models/gapnet-shapes/model.onnx");
+
+    Run r = gapstream(dir, "inspect", model.toString());
+
+    assertThat(r.code()).as(r.err()).isZero();
+    assertThat(stale).doesNotExist();
+    try (var left = Files.newDirectoryStream(tmp, "onnxruntime-java*")) {
+      assertThat(left).as("this run's own, at most").hasSizeLessThanOrEqualTo(1);
+    }
+  }
+
   @Test
   void versionIsTheProjectsFromTheManifest(@TempDir Path dir) throws Exception {
     Run r = gapstream(dir, "--version");
