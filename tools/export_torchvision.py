@@ -171,6 +171,20 @@ MODELS = [
     "tiny-cam-fixed33", "tiny-linear-grouped", "tiny-linear-double"]
 
 
+# The gap-linear tiny nets: (module, output name). Each has a body, a pool and an fc.
+TINY_LINEAR = {
+    "tiny-linear": (TinyLinear, "logits"),
+    "tiny-linear-external": (TinyLinear, "logits"),
+    "tiny-linear-softmax-identity": (TinyLinear, "logits"),
+    "tiny-linear-softmax-fp16": (TinyLinear, "logits"),
+    "tiny-linear-softmax": (TinyLinearSoftmax, "probabilities"),
+    "tiny-linear-logsoftmax": (TinyLinearLogSoftmax, "log_probabilities"),
+    "tiny-linear-sigmoid": (TinyLinearSigmoid, "probabilities"),
+    "tiny-linear-grouped": (TinyLinearGrouped, "logits"),
+    "tiny-linear-double": (TinyLinearDouble, "logits"),
+}
+
+
 def build(name):
     """(module, head module, kind, features module, hook input?, size, dynamic H/W?, outputs)."""
     tv = torchvision.models
@@ -186,24 +200,10 @@ def build(name):
     if name in ("tiny-cam", "tiny-cam-batch1"):
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, NOMINAL, True, ["logits", "cam"]
-    if name in ("tiny-linear", "tiny-linear-external", "tiny-linear-softmax-identity", "tiny-linear-softmax-fp16"):
-        m = TinyLinear()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
-    if name == "tiny-linear-softmax":
-        m = TinyLinearSoftmax()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
-    if name == "tiny-linear-logsoftmax":
-        m = TinyLinearLogSoftmax()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["log_probabilities"]
-    if name == "tiny-linear-sigmoid":
-        m = TinyLinearSigmoid()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["probabilities"]
-    if name == "tiny-linear-grouped":
-        m = TinyLinearGrouped()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
-    if name == "tiny-linear-double":
-        m = TinyLinearDouble()
-        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, ["logits"]
+    if name in TINY_LINEAR:
+        module, output = TINY_LINEAR[name]
+        m = module()
+        return m, m.fc, "gap-linear", m.pool, True, NOMINAL, True, [output]
     if name == "tiny-cam-fixed33":
         m = TinyCam()
         return m, m.classifier, "class-maps-gap", m.classifier, True, 33, False, ["logits", "cam"]

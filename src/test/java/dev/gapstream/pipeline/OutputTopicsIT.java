@@ -50,11 +50,8 @@ class OutputTopicsIT {
   @Test
   void producerLimitsAConfigProviderGivesAreReadAndTheReplicaServes(@TempDir Path tmp) throws Exception {
     Path secrets = Files.writeString(tmp.resolve("producer.properties"), "block=20000\nrequest=4194304\n");
-    try (GapstreamService service = TestPipelines.start(Map.of(
-        "kafka.producer.config.providers", "file",
-        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "kafka.producer.max.block.ms", "${file:" + secrets + ":block}",
-        "kafka.producer.max.request.size", "${file:" + secrets + ":request}"))) {
+    try (GapstreamService service = TestPipelines.start(PipelineSettingsTest.fileProvided(
+        "producer", secrets, Map.of("max.block.ms", "block", "max.request.size", "request")))) {
       await().atMost(Duration.ofSeconds(30)).untilAsserted(() ->
           assertThat(TestPipelines.get(service, "/health/ready").statusCode()).isEqualTo(200));
     }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.gapstream.testing.TestPipelines;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.junit.jupiter.api.Test;
@@ -15,6 +16,18 @@ import org.junit.jupiter.api.io.TempDir;
  * rebalance waits for a hand-over no longer than the group lets it.
  */
 class PipelineSettingsTest {
+
+  /**
+   * Keys of {@code kafka.<client>.*} whose values Kafka's FileConfigProvider reads from {@code
+   * secrets}: setting to the name of its entry there.
+   */
+  static Map<String, String> fileProvided(String client, Path secrets, Map<String, String> settings) {
+    Map<String, String> provided = new HashMap<>();
+    provided.put("kafka." + client + ".config.providers", "file");
+    provided.put("kafka." + client + ".config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider");
+    settings.forEach((key, entry) -> provided.put("kafka." + client + "." + key, "${file:" + secrets + ":" + entry + "}"));
+    return provided;
+  }
 
   private static PipelineSettings settings(Map<String, String> overrides) {
     return GapstreamService.settings(TestPipelines.config(overrides), "localhost:9092");
@@ -61,10 +74,7 @@ class PipelineSettingsTest {
   @Test
   void aHandOverWaitReadsARebalanceTimeoutAConfigProviderGives(@TempDir Path tmp) throws Exception {
     Path secrets = Files.writeString(tmp.resolve("consumer.properties"), "interval=8000\n");
-    Map<String, String> provided = Map.of(
-        "kafka.consumer.config.providers", "file",
-        "kafka.consumer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "kafka.consumer.max.poll.interval.ms", "${file:" + secrets + ":interval}");
+    Map<String, String> provided = fileProvided("consumer", secrets, Map.of("max.poll.interval.ms", "interval"));
     assertThat(settings(provided).handOverWait()).hasMillis(4_000);
   }
 
@@ -75,11 +85,8 @@ class PipelineSettingsTest {
   @Test
   void theProducersWaitAndRequestSizeAreReadAsAConfigProviderGivesThem(@TempDir Path tmp) throws Exception {
     Path secrets = Files.writeString(tmp.resolve("producer.properties"), "block=7000\nrequest=2097152\n");
-    Map<String, String> provided = Map.of(
-        "kafka.producer.config.providers", "file",
-        "kafka.producer.config.providers.file.class", "org.apache.kafka.common.config.provider.FileConfigProvider",
-        "kafka.producer.max.block.ms", "${file:" + secrets + ":block}",
-        "kafka.producer.max.request.size", "${file:" + secrets + ":request}");
+    Map<String, String> provided =
+        fileProvided("producer", secrets, Map.of("max.block.ms", "block", "max.request.size", "request"));
     PipelineSettings s = settings(provided);
     assertThat(s.producerMaxBlockMs()).isEqualTo(7_000);
     assertThat(s.producerMaxRequestSize()).isEqualTo(2 << 20);
