@@ -2,6 +2,7 @@ package dev.gapstream.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.gapstream.testing.BlockedThreadGuard;
 import dev.gapstream.testing.LogCapture;
 import dev.gapstream.testing.TestPipelines;
 import java.nio.file.Path;
@@ -10,9 +11,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The embedded broker's topics in a kept data directory ({@code kafka.embedded.dir}). */
+@ExtendWith(BlockedThreadGuard.class)
 class EmbeddedTopicsIT {
 
   /**
