@@ -457,7 +457,9 @@ class ReplayCommandIT {
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
       consumer.subscribe(List.of(topic));
-      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      // A new group's join and first fetch: 30 s, as ProduceCommandIT's reader has, for a loaded
+      // machine (the loop ends as soon as the records are in).
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
       while (System.nanoTime() < deadline) {
         consumer.poll(Duration.ofMillis(200)).forEach(records::add);
         if (records.size() >= count) {
