@@ -38,7 +38,9 @@ public final class LogCapture implements AutoCloseable {
 
   /** The events so far, in order. */
   public List<ILoggingEvent> events() {
-    return List.copyOf(appender.list);
+    synchronized (appender) { // AppenderBase appends under the appender's lock, from any thread
+      return List.copyOf(appender.list);
+    }
   }
 
   /** The events' messages so far, formatted, in order. */
