@@ -137,10 +137,15 @@ public final class Batcher<K, T> {
         : OptionalLong.empty();
   }
 
-  /** Closes and returns every batch, full and open, for a shutdown that must finish them. */
+  /**
+   * Closes and returns every batch, full and open, for a shutdown that must finish them; each is
+   * stamped as taken now, as {@link #takeReady} stamps it (a full batch's wait did not end when it
+   * filled).
+   */
   public List<Batch<K, T>> drain() {
     long now = nanoClock.getAsLong();
-    List<Batch<K, T>> all = new ArrayList<>(full);
+    List<Batch<K, T>> all = new ArrayList<>(full.size() + open.size());
+    full.forEach(b -> all.add(new Batch<>(b.key(), b.items(), b.openedAtNanos(), now)));
     full.clear();
     open.forEach((key, batch) -> all.add(new Batch<>(key, batch.items, batch.openedAt, now)));
     open.clear();

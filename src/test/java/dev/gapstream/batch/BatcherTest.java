@@ -176,6 +176,20 @@ class BatcherTest {
     assertThat(batcher.takeReady()).isNull();
   }
 
+  /** A batch's wait runs until it is taken, drained or not: a full batch's too, not until it filled. */
+  @Test
+  void drainStampsEveryBatchAsClosedNow() {
+    batcher.add("a", 1);
+    batcher.add("a", 2);
+    batcher.add("a", 3); // full at once
+    batcher.add("b", 4);
+    advanceMillis(5);
+
+    assertThat(batcher.drain())
+        .extracting(Batch::waitNanos)
+        .containsExactly(Duration.ofMillis(5).toNanos(), Duration.ofMillis(5).toNanos());
+  }
+
   @Test
   void maxSizeOfOneMakesEveryItemItsOwnBatch() {
     Batcher<String, Integer> single = new Batcher<>(new BatchPolicy(1, BatchPolicy.ANY_PIXELS, 0), () -> now);
