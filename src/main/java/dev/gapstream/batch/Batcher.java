@@ -57,9 +57,15 @@ public final class Batcher<K, T> {
     this.nanoClock = Objects.requireNonNull(nanoClock, "nanoClock");
   }
 
-  /** Adds an item to the open batch of its shape, closing that batch when it is full. */
+  /**
+   * Adds an item to the open batch of its shape, closing that batch when it is full.
+   *
+   * @throws NullPointerException for a null key or item, before the item joins a batch (a closed
+   *     batch's items cannot hold null: its other items would be lost with it)
+   */
   public void add(K key, T item) {
     Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(item, "item");
     long now = nanoClock.getAsLong();
     Open<T> batch =
         open.computeIfAbsent(key, k -> new Open<>(now, policy.maxSizeFor(pixelsPerItem.applyAsLong(k))));

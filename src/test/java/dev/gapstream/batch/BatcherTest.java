@@ -190,6 +190,18 @@ class BatcherTest {
         .containsExactly(Duration.ofMillis(5).toNanos(), Duration.ofMillis(5).toNanos());
   }
 
+  /** A batch cannot hold null (its items are an immutable list): refused before it joins one. */
+  @Test
+  void aNullItemIsRefusedWithoutLosingItsBatch() {
+    batcher.add("a", 1);
+    batcher.add("a", 2);
+
+    assertThatThrownBy(() -> batcher.add("a", null)).isInstanceOf(NullPointerException.class);
+    assertThat(batcher.size()).isEqualTo(2);
+    batcher.add("a", 3);
+    assertThat(batcher.takeReady().items()).containsExactly(1, 2, 3);
+  }
+
   @Test
   void maxSizeOfOneMakesEveryItemItsOwnBatch() {
     Batcher<String, Integer> single = new Batcher<>(new BatchPolicy(1, BatchPolicy.ANY_PIXELS, 0), () -> now);
