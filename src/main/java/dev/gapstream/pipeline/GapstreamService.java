@@ -101,7 +101,8 @@ public final class GapstreamService implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(exitHook);
     try {
       this.config = config;
-      LOG.info("Effective configuration:\n{}", config.redactedView());
+      // In the message, not an argument: its line breaks are kept, an argument's are escaped.
+      LOG.info("Effective configuration:\n" + config.redactedView());
       // The model file and its descriptor, the decoder's limits against the model and the provider
       // read before a broker starts for nothing.
       Path modelFile = config.inference().existingModelFile();
