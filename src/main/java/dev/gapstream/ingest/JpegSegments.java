@@ -40,6 +40,8 @@ final class JpegSegments {
    *     defines before it, or -1
    * @param undefinedHuffmanTable whether the first scan of a sequential Huffman-coded frame uses a
    *     Huffman table no DHT defines before it
+   * @param firstScanComponents the number of components the first scan header (SOS) gives, or -1
+   *     where none comes
    */
   record Header(
       int frameMarker,
@@ -47,7 +49,8 @@ final class JpegSegments {
       boolean huffmanTables,
       boolean quantisationTables,
       int undefinedQuantisationTable,
-      boolean undefinedHuffmanTable) {
+      boolean undefinedHuffmanTable,
+      int firstScanComponents) {
 
     /**
      * True for a DCT frame whose first scan uses a quantisation table it does not define (none at
@@ -61,6 +64,17 @@ final class JpegSegments {
     /** True for a progressive frame (SOF2, 6, 10, 14), whose scans each refine the whole image. */
     boolean isProgressive() {
       return frameMarker >= 0 && (frameMarker & 0x03) == 0x02;
+    }
+
+    /**
+     * True where libjpeg reads the frame as one of several scans, each a pass over the components
+     * it holds, and takes any number of them: a progressive frame, or a sequential one whose first
+     * scan leaves components out (non-interleaved); also where the walk found no frame or scan
+     * header (-1 is fewer than any), not knowing. A sequential frame whose first scan holds every
+     * component is one scan, a second one being an error.
+     */
+    boolean hasMultipleScans() {
+      return isProgressive() || frameMarker < 0 || components < 0 || firstScanComponents < components;
     }
 
     /**
@@ -118,6 +132,7 @@ final class JpegSegments {
     Map<Integer, Integer> tableOfComponent = new HashMap<>();
     int undefinedQuantisation = -1;
     boolean undefinedHuffman = false;
+    int firstScanComponents = -1;
     boolean soi = jpeg.length >= 2 && (jpeg[0] & 0xff) == 0xff && (jpeg[1] & 0xff) == 0xd8;
     for (int i = soi ? nextMarker(jpeg, 2) : jpeg.length; i < jpeg.length; i = nextMarker(jpeg, next(jpeg, i))) {
       int marker = jpeg[i + 1] & 0xff;
@@ -126,6 +141,7 @@ final class JpegSegments {
         break;
       }
       if (marker == SOS) {
+        firstScanComponents = i + 4 < end ? u8(jpeg, i + 4) : -1;
         // Ns, then per component its selector and its DC and AC table ids
         for (int c = i + 5; i + 4 < end && c + 1 < end && c < i + 5 + 2 * u8(jpeg, i + 4); c += 2) {
           Integer table = tableOfComponent.get(u8(jpeg, c));
@@ -172,7 +188,8 @@ final class JpegSegments {
         huffman,
         quantisation,
         quantisation ? undefinedQuantisation : 0,
-        sequentialHuffman && undefinedHuffman);
+        sequentialHuffman && undefinedHuffman,
+        firstScanComponents);
   }
 
   private static int u8(byte[] jpeg, int i) {

@@ -26,6 +26,7 @@ import java.util.stream.IntStream;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageWriter;
+import javax.imageio.plugins.jpeg.JPEGHuffmanTable;
 import javax.imageio.plugins.jpeg.JPEGImageWriteParam;
 import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
@@ -309,6 +310,80 @@ class FrameDecoderTest {
     decoder.decode(optimised, "image/jpeg", null, null).release();
     DecodedFrame motionJpeg = decoder.decode(afterSoi(withoutSegments(standard, 0xc4), new byte[] {0x00}), "image/jpeg", null, null);
     assertThat(motionJpeg.rgb()).as("a Motion-JPEG frame with a stray byte: the standard tables").isEqualTo(expected);
+  }
+
+  /**
+   * A sequential JPEG whose first scan leaves components out (a non-interleaved one) is read by
+   * libjpeg as a multi-scan file, and it takes any number of scans after: each a pass over its
+   * component, as a progressive one's. Without the guard, 1,000 scans of no data each (10 bytes
+   * apiece) held a decode thread for 3 s on a 1024x1024 frame, 46 ms a scan on a 4096x4096 one: an
+   * 8 MiB frame would hold it for hours.
+   */
+  @Test
+  void aSequentialJpegOfTooManyScansIsRefusedBeforeDecoding() {
+    byte[] interleaved = sequentialJpeg(true, 0);
+    assertThat(JpegSegments.scans(interleaved, 1000)).isEqualTo(1);
+    assertThat(decoder.decode(interleaved, "image/jpeg", null, null).width()).isEqualTo(64);
+
+    byte[] threeScans = sequentialJpeg(false, 3);
+    DecodedFrame frame = decoder.decode(threeScans, "image/jpeg", null, null);
+    assertThat(rgbAt(frame, 10, 10)).as("every coefficient 0: mid grey").containsExactly(128, 128, 128);
+
+    byte[] hundred = sequentialJpeg(false, FrameDecoder.MAX_JPEG_SCANS);
+    assertThat(decoder.decode(hundred, "image/jpeg", null, null).width()).isEqualTo(64);
+
+    byte[] tooMany = sequentialJpeg(false, FrameDecoder.MAX_JPEG_SCANS + 1);
+    assertRejected(() -> decoder.decode(tooMany, "image/jpeg", null, null), RejectReason.TOO_LARGE,
+        "JPEG has more than 100 scans");
+  }
+
+  /**
+   * A 64x64 baseline YCbCr JPEG, by hand (ImageIO's writer interleaves its scans): every
+   * coefficient 0, its scans either one of all three components, or {@code scans} of one
+   * component each, in turn, each holding all of that component's blocks.
+   */
+  private static byte[] sequentialJpeg(boolean interleaved, int scans) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd8});
+    byte[] ones = new byte[65];
+    Arrays.fill(ones, 1, 65, (byte) 1);
+    segment(out, 0xdb, ones); // quantisation table 0
+    segment(out, 0xc0, new byte[] {8, 0, 64, 0, 64, 3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0});
+    ByteArrayOutputStream tables = new ByteArrayOutputStream();
+    huffmanTable(tables, 0x00, JPEGHuffmanTable.StdDCLuminance);
+    huffmanTable(tables, 0x10, JPEGHuffmanTable.StdACLuminance);
+    segment(out, 0xc4, tables.toByteArray());
+    // Each block: DC difference category 0 ("00"), then end of block ("1010"); four blocks in 3 bytes.
+    byte[] fourBlocks = {0x28, (byte) 0xa2, (byte) 0x8a};
+    if (interleaved) {
+      segment(out, 0xda, new byte[] {3, 1, 0, 2, 0, 3, 0, 0, 63, 0});
+      for (int i = 0; i < 3 * 64 / 4; i++) {
+        out.writeBytes(fourBlocks);
+      }
+    }
+    for (int s = 0; s < scans; s++) {
+      segment(out, 0xda, new byte[] {1, (byte) (1 + s % 3), 0, 0, 63, 0});
+      for (int i = 0; i < 64 / 4; i++) {
+        out.writeBytes(fourBlocks);
+      }
+    }
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) 0xd9});
+    return out.toByteArray();
+  }
+
+  private static void segment(ByteArrayOutputStream out, int marker, byte[] body) {
+    out.writeBytes(new byte[] {(byte) 0xff, (byte) marker, (byte) ((body.length + 2) >> 8), (byte) (body.length + 2)});
+    out.writeBytes(body);
+  }
+
+  private static void huffmanTable(ByteArrayOutputStream out, int classAndId, JPEGHuffmanTable table) {
+    out.write(classAndId);
+    for (short n : table.getLengths()) {
+      out.write(n);
+    }
+    for (short v : table.getValues()) {
+      out.write(v);
+    }
   }
 
   private static byte[] progressiveJpeg(BufferedImage image) throws IOException {
