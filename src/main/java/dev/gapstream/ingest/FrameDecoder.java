@@ -199,8 +199,9 @@ public final class FrameDecoder {
   /**
    * A JPEG as the reused reader must get it: with the standard Huffman tables where it has none or
    * not all its first scan uses (a Motion-JPEG frame), and rejected where it lacks a quantisation
-   * table its first scan uses (the reader would take the frame before's; a lossless JPEG has none,
-   * and ImageIO says it does not read those). See {@link JpegSegments}.
+   * table its first scan uses, or where a later scan uses a Huffman table it does not define (the
+   * reader would take the frame before's; a lossless JPEG has no quantisation table, and ImageIO
+   * says it does not read those). See {@link JpegSegments}.
    */
   private static byte[] jpegInput(byte[] jpeg) {
     JpegSegments.Header header = JpegSegments.read(jpeg);
@@ -210,13 +211,21 @@ public final class FrameDecoder {
               + " (DQT), which its first scan uses, before it"
           : "JPEG defines no quantisation table (DQT) before its first scan");
     }
+    byte[] input = JpegSegments.withStandardHuffmanTables(jpeg, header);
     // Not walked where it cannot have several (a baseline frame's one scan: the common case).
-    if (header.hasMultipleScans() && JpegSegments.scans(jpeg, MAX_JPEG_SCANS) > MAX_JPEG_SCANS) {
-      throw new FrameRejectedException(
-          RejectReason.TOO_LARGE, "JPEG has more than " + MAX_JPEG_SCANS + " scans (encoders write about 10 at"
-              + " most): each takes a pass over the whole image");
+    if (header.hasMultipleScans()) {
+      JpegSegments.Scans scans = JpegSegments.walkScans(input, MAX_JPEG_SCANS);
+      if (scans.count() > MAX_JPEG_SCANS) {
+        throw new FrameRejectedException(
+            RejectReason.TOO_LARGE, "JPEG has more than " + MAX_JPEG_SCANS + " scans (encoders write about 10 at"
+                + " most): each takes a pass over the whole image");
+      }
+      if (scans.undefinedHuffmanTable() != null) {
+        throw new FrameRejectedException(
+            RejectReason.DECODE_ERROR, "JPEG's " + scans.undefinedHuffmanTable() + ", which no DHT defines before it");
+      }
     }
-    return JpegSegments.withStandardHuffmanTables(jpeg, header);
+    return input;
   }
 
   /**

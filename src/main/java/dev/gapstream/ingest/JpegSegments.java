@@ -211,17 +211,84 @@ final class JpegSegments {
    * there followed by 0 (a stuffed byte) or a restart marker. Nothing is decoded.
    */
   static int scans(byte[] jpeg, int limit) {
+    return walkScans(jpeg, limit).count();
+  }
+
+  /**
+   * What a walk over a JPEG's scans found.
+   *
+   * @param count the scans counted, up to the walk's limit + 1, or to the first scan of {@code
+   *     undefinedHuffmanTable}
+   * @param undefinedHuffmanTable the first scan that uses a Huffman table no DHT defines before it,
+   *     described ("scan 3 uses Huffman AC table 1"), or null
+   */
+  record Scans(int count, String undefinedHuffmanTable) {}
+
+  /**
+   * The scans of a JPEG, counted as {@link #scans} counts them, and each checked for the Huffman
+   * tables it uses being defined before it, as libjpeg needs them when it starts the scan: a
+   * sequential scan uses its components' DC and AC tables, a progressive one its DC tables where it
+   * is a DC band's first (Ss 0, Ah 0), none where it refines a DC band, its AC table where it is an
+   * AC band. ImageIO's reader, reused, takes a table no DHT of the frame defines from the frame the
+   * thread decoded before: pixels that depend on that history, where a fresh reader fails the frame.
+   */
+  static Scans walkScans(byte[] jpeg, int limit) {
+    boolean progressive = false;
+    int dcDefined = 0; // a bit per table id
+    int acDefined = 0;
     int scans = 0;
     for (int i = nextMarker(jpeg, 2); i < jpeg.length && scans <= limit; i = nextMarker(jpeg, next(jpeg, i))) {
       int marker = jpeg[i + 1] & 0xff;
+      int end = Math.min(jpeg.length, next(jpeg, i));
       if (marker == EOI) {
         break;
       }
-      if (marker == SOS) {
+      if (marker == DHT) {
+        for (int t = i + 4; t + 17 <= end; t += 17 + valueCount(jpeg, t)) {
+          if (u8(jpeg, t) >> 4 == 0) {
+            dcDefined |= 1 << (u8(jpeg, t) & 0x0f);
+          } else {
+            acDefined |= 1 << (u8(jpeg, t) & 0x0f);
+          }
+        }
+      } else if (isFrameHeader(marker)) {
+        progressive = (marker & 0x03) == 0x02;
+      } else if (marker == SOS) {
         scans++;
+        String undefined = undefinedHuffmanTable(jpeg, i, end, progressive, dcDefined, acDefined);
+        if (undefined != null) {
+          return new Scans(scans, "scan " + scans + " uses " + undefined);
+        }
       }
     }
-    return scans;
+    return new Scans(scans, null);
+  }
+
+  /**
+   * The first Huffman table the scan header at {@code i} uses and the frame has not defined, as
+   * "Huffman DC table 1", or null. A header cut short uses none: the reader says what is wrong.
+   */
+  private static String undefinedHuffmanTable(
+      byte[] jpeg, int i, int end, boolean progressive, int dcDefined, int acDefined) {
+    int components = i + 4 < end ? u8(jpeg, i + 4) : 0;
+    int spectral = i + 5 + 2 * components; // Ss, then Se, then Ah and Al
+    if (spectral + 2 >= end) {
+      return null;
+    }
+    boolean dcBand = u8(jpeg, spectral) == 0;
+    boolean usesDc = !progressive || (dcBand && u8(jpeg, spectral + 2) >> 4 == 0);
+    boolean usesAc = !progressive || !dcBand;
+    for (int c = i + 5; c < spectral; c += 2) {
+      int dc = u8(jpeg, c + 1) >> 4;
+      int ac = u8(jpeg, c + 1) & 0x0f;
+      if (usesDc && (dcDefined & (1 << dc)) == 0) {
+        return "Huffman DC table " + dc;
+      }
+      if (usesAc && (acDefined & (1 << ac)) == 0) {
+        return "Huffman AC table " + ac;
+      }
+    }
+    return null;
   }
 
   /**

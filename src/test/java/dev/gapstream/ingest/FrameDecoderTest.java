@@ -528,6 +528,43 @@ class FrameDecoderTest {
   }
 
   /**
+   * A progressive JPEG defines the Huffman tables of its later scans between them. One that left
+   * them out took the tables of the frame the thread decoded before: it decoded, to the right
+   * pixels, after the same image, and failed ("premature end of data segment") after another. A
+   * fresh reader fails it ("Huffman table 0x00 was not defined"): rejected, whatever came before.
+   */
+  @Test
+  void aLaterScanWithoutItsHuffmanTablesIsADecodeErrorWhateverCameBefore() throws IOException {
+    byte[] progressive = progressiveJpeg(noise(64, 64, 3));
+    byte[] broken = withoutSegmentsAfterTheFirstScan(progressive, 0xc4);
+    assertThat(broken.length).as("DHT segments between scans dropped").isLessThan(progressive.length);
+
+    for (byte[] before : List.of(progressive, encode(noise(64, 64, 4), "jpeg"), progressiveJpeg(noise(32, 48, 5)))) {
+      decoder.decode(before, "image/jpeg", null, null).release();
+      assertRejected(() -> decoder.decode(broken, "image/jpeg", null, null), RejectReason.DECODE_ERROR,
+          "JPEG's scan 2 uses Huffman AC table 0, which no DHT defines before it");
+    }
+    assertThat(decoder.decode(progressive, "image/jpeg", null, null).width()).as("the frame whole").isEqualTo(64);
+  }
+
+  /** {@code jpeg} without its {@code marker} segments after its first scan header (SOS). */
+  private static byte[] withoutSegmentsAfterTheFirstScan(byte[] jpeg, int marker) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    boolean scanned = false;
+    for (int i = 0; i < jpeg.length; ) {
+      boolean markerHere = i + 3 < jpeg.length && (jpeg[i] & 0xff) == 0xff;
+      if (markerHere && (jpeg[i + 1] & 0xff) == 0xda) {
+        scanned = true;
+      } else if (markerHere && scanned && (jpeg[i + 1] & 0xff) == marker) {
+        i += 2 + (((jpeg[i + 2] & 0xff) << 8) | (jpeg[i + 3] & 0xff));
+        continue;
+      }
+      out.write(jpeg[i++]);
+    }
+    return out.toByteArray();
+  }
+
+  /**
    * {@code jpeg} with the tables of id {@code id} left out of its {@code marker} segments (DQT: a
    * precision-and-id byte, then 64 or 128 bytes; DHT: a class-and-id byte, 16 counts, the values).
    */
