@@ -13,7 +13,8 @@ import javax.imageio.plugins.jpeg.JPEGHuffmanTable;
  * the standard ones (JPEG Annex K.3). ImageIO's JPEG reader, reused for the next frame, keeps the
  * tables of the frame before instead, and decoded such a frame with those: "bad Huffman code", or
  * wrong pixels, depending on what the thread had decoded last. {@link #withStandardHuffmanTables}
- * gives such a frame the standard tables in its own bytes.
+ * gives such a frame the standard tables in its own bytes. {@link #walkScans} counts a frame's
+ * scans, and finds one that uses a table the frame does not define, for the same reason.
  */
 final class JpegSegments {
 
