@@ -334,18 +334,8 @@ class KubernetesManifestsTest {
   @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
   void thePodsConfigurationLoads(String dir, @TempDir Path tmp) throws Exception {
     List<JsonNode> docs = Manifests.render(dir);
-    Map<String, String> data = env(docs);
-    Path appYaml = Files.writeString(tmp.resolve("app.yaml"), data.get("app.yaml"));
-    Map<String, String> environment = new HashMap<>(data);
-    environment.remove("app.yaml");
-    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), value(e, data)));
-
-    GapstreamConfig config = ConfigLoader.builder()
-        .file(appYaml)
-        .env(environment)
-        // The image's path, /app/models, is not here.
-        .set("inference.model.path", "models/gapnet-shapes/model.onnx")
-        .load();
+    Map<String, String> environment = podEnvironment(docs);
+    GapstreamConfig config = podConfig(docs, tmp);
     assertThat(config.kafka().bootstrapServers()).isEqualTo(environment.get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
     assertThat(config.inference().threads())
         .isEqualTo(Integer.parseInt(environment.get("GAPSTREAM_INFERENCE_THREADS")));
@@ -395,12 +385,37 @@ class KubernetesManifestsTest {
     assertThatThrownBy(() -> StrictModel.bind(doc)).hasMessageContaining("livenesProbe");
   }
 
+  /**
+   * The configuration gapstream runs with in the rendered pod: its app.yaml under the ConfigMap's
+   * and the container's environment, which win over the file. Values that other manifests must
+   * match (the ScaledObject's group, the KafkaUser's topics) are read here, not from app.yaml alone,
+   * where a GAPSTREAM_* variable of an overlay would go unseen.
+   */
+  static GapstreamConfig podConfig(List<JsonNode> docs, Path tmp) throws Exception {
+    Path appYaml = Files.writeString(Files.createTempFile(tmp, "app", ".yaml"), env(docs).get("app.yaml"));
+    return ConfigLoader.builder()
+        .file(appYaml)
+        .env(podEnvironment(docs))
+        // The image's path, /app/models, is not here.
+        .set("inference.model.path", "models/gapnet-shapes/model.onnx")
+        .load();
+  }
+
+  /** The container's environment: the ConfigMap's variables (envFrom), then its own env list. */
+  private static Map<String, String> podEnvironment(List<JsonNode> docs) throws Exception {
+    Map<String, String> data = env(docs);
+    Map<String, String> environment = new HashMap<>(data);
+    environment.remove("app.yaml");
+    gapstream(pod(docs)).getEnv().forEach(e -> environment.put(e.getName(), value(e, data)));
+    return environment;
+  }
+
   static Container gapstream(PodSpec pod) {
     return pod.getContainers().stream().filter(c -> c.getName().equals("gapstream")).findFirst()
         .orElseThrow(() -> new AssertionError("no container named gapstream"));
   }
 
-  private static PodSpec pod(List<JsonNode> docs) throws Exception {
+  static PodSpec pod(List<JsonNode> docs) throws Exception {
     return StrictModel.bind(Manifests.only(docs, "Deployment"), Deployment.class).getSpec()
         .getTemplate().getSpec();
   }

@@ -8,7 +8,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.gapstream.config.ConfigKeys;
+import dev.gapstream.config.GapstreamConfig;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -21,6 +23,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * KEDA and Strimzi resources have no well-kept Java model that fits our Jackson line, so their
@@ -46,7 +49,7 @@ class ScalingAndKafkaResourcesTest {
 
   @ParameterizedTest
   @ValueSource(strings = {"k8s/base", "k8s/overlays/prod", "k8s/overlays/gpu"})
-  void scaledObjectScalesOnTheFramesLagOfOurGroup(String dir) throws Exception {
+  void scaledObjectScalesOnTheFramesLagOfOurGroup(String dir, @TempDir Path tmp) throws Exception {
     List<JsonNode> docs = Manifests.render(dir);
     JsonNode so = Manifests.only(docs, "ScaledObject");
     JsonNode spec = so.path("spec");
@@ -62,15 +65,16 @@ class ScalingAndKafkaResourcesTest {
 
     assertScalingIsDamped(spec);
 
-    Map<String, String> config = appConfig(docs);
+    // The pods' group and topic as they run: an overlay's GAPSTREAM_KAFKA_GROUP_ID beats app.yaml.
+    GapstreamConfig config = KubernetesManifestsTest.podConfig(docs, tmp);
     assertThat(spec.path("triggers")).hasSize(1).allSatisfy(t -> {
       assertThat(fieldNames(t)).isSubsetOf(TRIGGER);
       assertThat(t.path("type").asText()).isEqualTo("kafka");
       JsonNode md = t.path("metadata");
       assertThat(fieldNames(md)).as("kafka trigger metadata").isSubsetOf(KAFKA_METADATA)
           .contains("bootstrapServers", "consumerGroup", "topic", "lagThreshold");
-      assertThat(md.path("consumerGroup").asText()).isEqualTo(config.get("kafka.group.id"));
-      assertThat(md.path("topic").asText()).isEqualTo(config.get("topics.frames"));
+      assertThat(md.path("consumerGroup").asText()).isEqualTo(config.kafka().groupId());
+      assertThat(md.path("topic").asText()).isEqualTo(config.topics().frames());
       assertThat(Integer.parseInt(md.path("lagThreshold").asText())).isPositive();
       assertThat(md.path("bootstrapServers").asText())
           .isEqualTo(KubernetesManifestsTest.env(docs).get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
@@ -136,6 +140,67 @@ class ScalingAndKafkaResourcesTest {
     });
     assertThat(topics).contains(config.get("topics.frames"), config.get("topics.predictions"),
         config.get("topics.dlq"));
+  }
+
+  /**
+   * The Kafka resources the steps of docs/OPERATIONS.md apply for an overlay name what its pods use
+   * as they run (app.yaml under the overlay's GAPSTREAM_* variables): the three topics, and where
+   * the pods authenticate, the KafkaUser whose Secret they read, allowed every operation the
+   * pipeline does on those names. ({@code StrimziUserAclsIT} runs the pipeline under those ACLs
+   * with gapstream's default names; this ties them to the names the overlays give it.)
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "prod", "gpu"})
+  void theKafkaResourcesNameWhatEachOverlaysPodsUse(String overlay, @TempDir Path tmp) throws Exception {
+    List<JsonNode> docs = Manifests.render("k8s/overlays/" + overlay);
+    GapstreamConfig config = KubernetesManifestsTest.podConfig(docs, tmp);
+    List<JsonNode> kafka = Manifests.render(kafkaTheStepsApplyWith(overlay));
+    Set<String> topics = new HashSet<>();
+    kafka.stream().filter(d -> d.path("kind").asText().equals("KafkaTopic"))
+        .forEach(t -> topics.add(t.at("/spec/topicName").asText(t.at("/metadata/name").asText())));
+    GapstreamConfig.Topics used = config.topics();
+    assertThat(topics).as("%s: KafkaTopics", overlay).contains(used.frames(), used.predictions(), used.dlq());
+
+    Set<String> secrets = new HashSet<>();
+    KubernetesManifestsTest.gapstream(KubernetesManifestsTest.pod(docs)).getEnv().stream()
+        .filter(e -> e.getName().startsWith("GAPSTREAM_KAFKA_") && e.getValueFrom() != null
+            && e.getValueFrom().getSecretKeyRef() != null)
+        .forEach(e -> secrets.add(e.getValueFrom().getSecretKeyRef().getName()));
+    if (secrets.isEmpty()) {
+      return; // the dev listener: unauthenticated clients, superusers
+    }
+    // Strimzi names the user's Secret after the KafkaUser.
+    assertThat(secrets).as("%s: the Kafka credentials' Secret", overlay).hasSize(1);
+    String secret = secrets.iterator().next();
+    JsonNode user = kafka.stream()
+        .filter(d -> d.path("kind").asText().equals("KafkaUser") && d.at("/metadata/name").asText().equals(secret))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError(overlay + ": no KafkaUser " + secret + " for the pods' Secret"));
+    assertAllowed(user, "topic", used.frames(), "Read", "Describe");
+    assertAllowed(user, "group", config.kafka().groupId(), "Read", "Describe");
+    for (String output : List.of(used.predictions(), used.dlq())) {
+      assertAllowed(user, "topic", output, "Write", "Describe", "DescribeConfigs");
+    }
+  }
+
+  /** The KafkaUser's simple ACLs allow {@code operations} on the resource {@code type}/{@code name}. */
+  private static void assertAllowed(JsonNode user, String type, String name, String... operations) {
+    Set<String> allowed = new HashSet<>();
+    for (JsonNode acl : user.at("/spec/authorization/acls")) {
+      JsonNode resource = acl.path("resource");
+      String pattern = resource.path("name").asText();
+      boolean matches = resource.path("type").asText().equals(type)
+          && (resource.path("patternType").asText("literal").equals("prefix")
+              ? name.startsWith(pattern)
+              : pattern.equals(name) || pattern.equals("*"));
+      if (matches && !acl.path("type").asText("allow").equals("deny")) {
+        acl.path("operations").forEach(op -> allowed.add(op.asText()));
+      }
+    }
+    if (!allowed.contains("All")) {
+      assertThat(allowed).as("KafkaUser %s on %s %s", user.at("/metadata/name").asText(), type, name)
+          .contains(operations);
+    }
   }
 
   /**
