@@ -339,6 +339,13 @@ class KubernetesManifestsTest {
     assertThat(config.kafka().bootstrapServers()).isEqualTo(environment.get("GAPSTREAM_KAFKA_BOOTSTRAP_SERVERS"));
     assertThat(config.inference().threads())
         .isEqualTo(Integer.parseInt(environment.get("GAPSTREAM_INFERENCE_THREADS")));
+    // The probes, the Service, the PodMonitor and the NetworkPolicy reach the port named http.
+    assertThat(gapstream(pod(docs)).getPorts())
+        .as("%s: the container port named http is http.port, %d", dir, config.httpPort())
+        .anySatisfy(p -> {
+          assertThat(p.getName()).isEqualTo("http");
+          assertThat(p.getContainerPort()).isEqualTo(config.httpPort());
+        });
     assertThat(config.liveViewEnabled())
         .as("the live view, which shows camera frames unauthenticated, is off in production")
         .isEqualTo(dir.endsWith("base") || dir.endsWith("dev"));
