@@ -65,11 +65,12 @@ class PromtoolTest {
   /**
    * Each overlay's {@code GapstreamAbsent} watches its own namespace: with dev and prod in one
    * Prometheus, prod's replicas kept dev's alert quiet when dev had none (the rule as written
-   * looks for any gapstream target). promtool runs the dev and prod rules against prod's targets.
+   * looks for any gapstream target). promtool runs each overlay's rules against prod's targets.
    */
   @Test
   void eachOverlaysAbsentAlertWatchesItsOwnNamespace(@TempDir Path tmp) throws Exception {
     assertThat(absentAlertsWhileOnlyProdRuns(tmp, "dev", "gapstream-dev")).contains("SUCCESS");
+    assertThat(absentAlertsWhileOnlyProdRuns(tmp, "gpu", "gapstream-gpu")).contains("SUCCESS");
     assertThat(absentAlertsWhileOnlyProdRuns(tmp, "prod", null)).contains("SUCCESS");
   }
 
