@@ -329,6 +329,20 @@ class KubernetesManifestsTest {
     assertThat(namespace.at("/metadata/labels/pod-security.kubernetes.io~1enforce").asText()).isEqualTo("restricted");
   }
 
+  /**
+   * {@code -l app.kubernetes.io/part-of=gapstream} selects everything an overlay applies (to list,
+   * prune or delete it): the base labels its own resources, and a component's or an overlay's come
+   * with the label of their own.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"dev", "prod", "gpu"})
+  void everyResourceAnOverlayAppliesIsPartOfGapstream(String overlay) {
+    assertThat(Manifests.render("k8s/overlays/" + overlay)).allSatisfy(d ->
+        assertThat(d.at("/metadata/labels/app.kubernetes.io~1part-of").asText())
+            .as("%s: %s %s", overlay, d.path("kind").asText(), d.at("/metadata/name").asText())
+            .isEqualTo("gapstream"));
+  }
+
   /** What the pod's configuration and environment give the loader is accepted, key by key. */
   @ParameterizedTest
   @ValueSource(strings = {"k8s/base", "k8s/overlays/dev", "k8s/overlays/prod", "k8s/overlays/gpu"})
