@@ -228,8 +228,12 @@ class ProduceCommandIT {
     CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.of(
         "produce", dir.toString(), "-b", kafka.bootstrapServers(), "-t", "vanishing-frames",
         "--repeat", "100000", "--rate", "100"));
-    await().atMost(Duration.ofMinutes(1)).until(() -> recordsIn("vanishing-frames") > 10);
-    Files.delete(dir.resolve("b.jpg"));
+    try {
+      await().atMost(Duration.ofMinutes(1)).until(() -> recordsIn("vanishing-frames") > 10);
+    } finally {
+      // Also where the wait failed: the run stops at the missing file, not 33 minutes on in this JVM.
+      Files.delete(dir.resolve("b.jpg"));
+    }
 
     CliRun done = run.get(2, TimeUnit.MINUTES);
     assertThat(done.code()).as(done.err()).isEqualTo(1);
