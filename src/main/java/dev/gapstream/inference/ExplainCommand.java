@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.gapstream.GapstreamException;
 import dev.gapstream.ingest.RgbPixels;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
@@ -17,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -86,7 +88,7 @@ public final class ExplainCommand implements Callable<Integer> {
     }
     String overlayFormat = out == null ? null : overlayFormat(out, image);
     // The frame as the pipeline sees it (8-bit RGB, grey values as they are): scored and drawn on.
-    BufferedImage frame = RgbPixels.asFrame(readImage(image));
+    BufferedImage frame = readFrame(image);
     Path modelFile = ModelSpec.modelFile(model != null ? model : defaultModel());
     int threads = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors()));
     try (Explainer explainer = Explainer.open(modelFile, EngineOptions.cpu(threads), maxSide)) {
@@ -130,20 +132,29 @@ public final class ExplainCommand implements Callable<Integer> {
   }
 
   /**
-   * Decodes {@code file} with ImageIO.
+   * Decodes {@code file} with ImageIO into the frame the pipeline decodes from the same bytes: 8-bit
+   * RGB, grey values as they are, transparent pixels over black ({@link RgbPixels#asFrame(BufferedImage,
+   * byte[])}: a grey PNG's of 1, 2 or 4 bits too, which ImageIO's image keeps grey).
    *
    * @throws GapstreamException naming the file when it is missing or not a decodable image
    */
-  static BufferedImage readImage(Path file) {
+  static BufferedImage readFrame(Path file) {
     if (Files.isDirectory(file)) {
       throw new GapstreamException(file + ": a directory, not an image file");
     }
     if (!Files.isRegularFile(file)) {
       throw new GapstreamException(file + ": no such image file");
     }
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new GapstreamException(file + ": cannot read image: " + e, e);
+    }
     BufferedImage img;
     try {
-      img = ImageIO.read(file.toFile());
+      // Cached in memory (ImageIO's default for a stream is a temporary file), and closed by read.
+      img = ImageIO.read(new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes)));
     } catch (IOException | RuntimeException e) { // ImageIO's readers throw unchecked on some bad data
       throw new GapstreamException(file + ": cannot decode image: " + e, e);
     }
@@ -151,7 +162,7 @@ public final class ExplainCommand implements Callable<Integer> {
       throw new GapstreamException(
           file + ": not an image ImageIO can decode (PNG, JPEG, BMP, GIF)");
     }
-    return img;
+    return RgbPixels.asFrame(img, bytes);
   }
 
   /**

@@ -170,6 +170,10 @@ public final class FrameDecoder {
       if (!RgbPixels.isBackedBy(image, rgb)) {
         RgbPixels.copy(image, rgb);
       }
+      if (format == ImageFormat.PNG) {
+        // Before any scaling, while each pixel still has its stored grey.
+        PngTransparentGrey.putOverBlack(data, rgb);
+      }
       DecodedFrame frame = new DecodedFrame(width, height, rgb, buffers);
       rgb = null; // the frame's now
       return frame;

@@ -68,6 +68,21 @@ public final class RgbPixels {
     return image(rgb, image.getWidth(), image.getHeight());
   }
 
+  /**
+   * {@link #asFrame(BufferedImage)} of {@code image}, ImageIO's decoding of {@code encoded}, with
+   * what the decoder takes from the bytes beyond that: a grey PNG's transparent grey over black
+   * where ImageIO's image keeps it ({@link PngTransparentGrey}).
+   */
+  public static BufferedImage asFrame(BufferedImage image, byte[] encoded) {
+    if (PngTransparentGrey.of(encoded) <= 0) {
+      return asFrame(image); // none, or black already
+    }
+    byte[] rgb = new byte[3 * image.getWidth() * image.getHeight()];
+    copy(image, rgb);
+    PngTransparentGrey.putOverBlack(encoded, rgb);
+    return image(rgb, image.getWidth(), image.getHeight());
+  }
+
   /** Writes every byte of {@code rgb}: the image's pixels, as interleaved 8-bit RGB, row-major. */
   static void copy(BufferedImage image, byte[] rgb) {
     switch (image.getType()) {

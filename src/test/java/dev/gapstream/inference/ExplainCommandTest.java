@@ -7,6 +7,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gapstream.GapstreamException;
 import dev.gapstream.Main;
+import dev.gapstream.ingest.DecodeLimits;
+import dev.gapstream.ingest.DecodedFrame;
+import dev.gapstream.ingest.FrameDecoder;
+import dev.gapstream.ingest.GreyPngs;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -19,6 +23,8 @@ import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import picocli.CommandLine;
 
 /** {@code explain} through the CLI on the tiny models and on bad input. */
@@ -232,6 +238,27 @@ class ExplainCommandTest {
     BufferedImage greyOverlay = ImageIO.read(dir.resolve("grey-overlay.png").toFile());
     BufferedImage rgbOverlay = ImageIO.read(dir.resolve("rgb-overlay.png").toFile());
     assertThat(greyOverlay.getRGB(0, 0, w, h, null, 0, w)).isEqualTo(rgbOverlay.getRGB(0, 0, w, h, null, 0, w));
+  }
+
+  /**
+   * A grey PNG is the frame the pipeline decodes, its transparent grey (tRNS) over black: at 1, 2
+   * and 4 bits too, where ImageIO's own image keeps that grey.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 4, 8})
+  void aGreyPngWithATransparentGreyIsTheFrameThePipelineDecodes(int depth, @TempDir Path dir) throws Exception {
+    byte[] png = GreyPngs.png(40, 40, depth, true, GreyPngs.transparent(1), new byte[0]);
+    Path file = Files.write(dir.resolve("grey.png"), png);
+    DecodedFrame decoded = new FrameDecoder(new DecodeLimits(1 << 20, 1 << 20, 1, 1, 0, 0)).decode(png, null, null, null);
+
+    BufferedImage frame = ExplainCommand.readFrame(file);
+
+    int[] pipeline = new int[decoded.rgb().length];
+    for (int i = 0; i < pipeline.length; i++) {
+      pipeline[i] = decoded.rgb()[i] & 0xff;
+    }
+    assertThat(frame.getRaster().getPixels(0, 0, 40, 40, (int[]) null)).isEqualTo(pipeline);
+    assertThat(frame.getRaster().getPixel(1, 0, (int[]) null)).as("stored 1, transparent").containsExactly(0, 0, 0);
   }
 
   @Test

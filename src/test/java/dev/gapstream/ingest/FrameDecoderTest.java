@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -31,6 +32,7 @@ import javax.imageio.plugins.jpeg.JPEGImageWriteParam;
 import javax.imageio.stream.ImageOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class FrameDecoderTest {
@@ -684,6 +686,128 @@ class FrameDecoderTest {
       }
     }
     return encode(new BufferedImage(cm, raster, false, null), "png");
+  }
+
+  /**
+   * A grey PNG of 1, 2 or 4 bits puts the grey its tRNS chunk marks transparent over black, as
+   * every other PNG's transparent pixels go: the JDK's reader compares that grey with its samples
+   * once scaled to 8 bits, so it matched none, and a 4-bit frame's transparent 5 came out 85.
+   * Interlaced or not, into a pooled array that held another frame's pixels before.
+   */
+  @ParameterizedTest
+  @CsvSource({"1, 1, false", "2, 2, false", "4, 5, false", "1, 1, true", "2, 1, true", "4, 15, true"})
+  void lowBitGreyPngsPutTheirTransparentGreyOverBlack(int depth, int transparent, boolean interlaced)
+      throws IOException {
+    FrameDecoder pooled = new FrameDecoder(LIMITS, new PixelBuffers(1 << 20));
+    pooled.decode(encode(noise(40, 40, depth), "png"), null, null, null).release();
+    byte[] png = GreyPngs.png(40, 40, depth, interlaced, GreyPngs.transparent(transparent), new byte[0]);
+
+    DecodedFrame frame = pooled.decode(png, null, null, null);
+
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        int v = GreyPngs.decoded(x, y, depth, transparent);
+        assertThat(rgbAt(frame, x, y)).as("pixel (%d, %d), stored %d", x, y, GreyPngs.grey(x, y, depth))
+            .containsExactly(v, v, v);
+      }
+    }
+  }
+
+  /**
+   * Frames scaled to {@code ingest.resize.max.side} or to a fixed-size model's input are scaled
+   * from the transparent grey put over black: the same frame as an RGB PNG of those pixels.
+   */
+  @Test
+  void aLowBitGreyPngsTransparentGreyIsBlackBeforeTheFrameIsScaled() throws IOException {
+    byte[] png = GreyPngs.png(40, 40, 4, true, GreyPngs.transparent(5), new byte[0]);
+    BufferedImage opaque = new BufferedImage(40, 40, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        opaque.setRGB(x, y, GreyPngs.decoded(x, y, 4, 5) * 0x010101);
+      }
+    }
+    byte[] rgbPng = encode(opaque, "png");
+    for (DecodeLimits limits : List.of(
+        new DecodeLimits(1 << 20, 1 << 20, 8, 8, 0, 0, 17), new DecodeLimits(1 << 20, 1 << 20, 0, 0, 24, 30))) {
+      FrameDecoder scaling = new FrameDecoder(limits, new PixelBuffers(1 << 20));
+      DecodedFrame frame = scaling.decode(png, null, null, null);
+      assertThat(frame.width()).isLessThan(40);
+      assertThat(frame.rgb()).as("%s", limits).isEqualTo(scaling.decode(rgbPng, null, null, null).rgb());
+    }
+  }
+
+  /**
+   * A tRNS chunk the reader ignores (not 2 bytes long, after the data), or whose grey no pixel can
+   * have, leaves every grey as it is; of two before the data, the reader takes the last, as it does
+   * at 8 bits. A PNG whose chunks the walk cannot follow decodes as the reader decodes it.
+   */
+  @Test
+  void aLowBitGreyPngsTransparentGreyIsReadAsTheReaderReadsItsChunks() throws IOException {
+    byte[] none = new byte[0];
+    byte[] tooShort = GreyPngs.chunk("tRNS", new byte[] {5});
+    byte[] tooLong = GreyPngs.chunk("tRNS", new byte[] {0, 5, 0});
+    byte[] outOfRange = GreyPngs.transparent(0x105);
+    for (byte[] png : List.of(
+        GreyPngs.png(40, 40, 4, false, tooShort, none),
+        GreyPngs.png(40, 40, 4, false, tooLong, none),
+        GreyPngs.png(40, 40, 4, false, outOfRange, none),
+        GreyPngs.png(40, 40, 4, false, none, GreyPngs.transparent(5)))) {
+      assertThat(greysOf(decoder.decode(png, null, null, null), 4, -1)).as("every grey kept").isTrue();
+    }
+    byte[] twice = concat(GreyPngs.transparent(3), GreyPngs.transparent(5));
+    assertThat(greysOf(decoder.decode(GreyPngs.png(40, 40, 4, false, twice, none), null, null, null), 4, 5)).isTrue();
+    byte[] afterShort = concat(GreyPngs.transparent(5), tooShort);
+    assertThat(greysOf(decoder.decode(GreyPngs.png(40, 40, 4, false, afterShort, none), null, null, null), 4, 5))
+        .as("a tRNS the reader ignores leaves the one before").isTrue();
+  }
+
+  /**
+   * The walk over a PNG's chunks never throws, whatever they say: a PNG cut short anywhere, or with
+   * any byte of its chunks before the data changed, is decoded or rejected with a reason.
+   */
+  @Test
+  void aLowBitGreyPngsChunksCutOrCorruptedAreDecodedOrRejected() throws IOException {
+    byte[] png = GreyPngs.png(40, 40, 2, false, concat(GreyPngs.chunk("gAMA", new byte[4]), GreyPngs.transparent(2)),
+        new byte[0]);
+    int data = 8 + 25 + 16 + 14; // signature, IHDR, gAMA, tRNS
+    List<byte[]> broken = new ArrayList<>();
+    for (int length = 0; length < png.length; length++) {
+      broken.add(Arrays.copyOf(png, length));
+    }
+    for (int i = 8; i < data + 8; i++) {
+      for (int value : new int[] {0, 1, 2, 13, 0x7f, 0x80, 0xff}) {
+        byte[] changed = png.clone();
+        changed[i] = (byte) value;
+        broken.add(changed);
+      }
+    }
+    for (byte[] bytes : broken) {
+      assertThat(PngTransparentGrey.of(bytes)).isBetween(PngTransparentGrey.NONE, 255);
+      try {
+        decoder.decode(bytes, "image/png", null, null);
+      } catch (FrameRejectedException e) {
+        assertThat(e.reason()).isNotNull();
+      }
+    }
+  }
+
+  /** Whether a 40x40 {@link GreyPngs} frame of {@code depth} bits has {@code transparent} over black. */
+  private static boolean greysOf(DecodedFrame frame, int depth, int transparent) {
+    for (int y = 0; y < 40; y++) {
+      for (int x = 0; x < 40; x++) {
+        int v = GreyPngs.decoded(x, y, depth, transparent);
+        if (!Arrays.equals(rgbAt(frame, x, y), new int[] {v, v, v})) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private static byte[] concat(byte[] a, byte[] b) {
+    byte[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
   }
 
   /**
