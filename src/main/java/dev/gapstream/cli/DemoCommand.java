@@ -30,7 +30,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Run the pipeline on an embedded Kafka broker, feed it synthetic labelled frames, and print a"
           + " summary: the last line on stdout is JSON with frames, predictions, deadLetters,"
-          + " accuracy, throughputFps, p50Ms, p99Ms (end to end) and meanBatchSize."
+          + " duplicates, accuracy, throughputFps, p50Ms, p99Ms (end to end) and meanBatchSize."
     })
 public final class DemoCommand implements Callable<Integer> {
 
