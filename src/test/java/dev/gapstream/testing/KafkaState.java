@@ -3,6 +3,7 @@ package dev.gapstream.testing;
 import dev.gapstream.kafka.EmbeddedKafka;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -10,6 +11,7 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.errors.GroupIdNotFoundException;
 
 /**
  * Brokers and broker-side facts for the robustness tests: a broker with gapstream's topics,
@@ -70,8 +72,19 @@ public final class KafkaState {
     return offsets.values().stream().mapToLong(Long::longValue).sum();
   }
 
-  /** Members the group has now (0 once every consumer left or was expired). */
+  /**
+   * Members the group has now: 0 once every consumer left or was expired, and before the first
+   * joined (Kafka 4 answers a describe of a group it does not know yet with GroupIdNotFound, which
+   * failed a wait for the first member that polled before the join).
+   */
   public static int members(Admin admin, String group) throws Exception {
-    return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().size();
+    try {
+      return admin.describeConsumerGroups(List.of(group)).all().get().get(group).members().size();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof GroupIdNotFoundException) {
+        return 0;
+      }
+      throw e;
+    }
   }
 }
