@@ -157,11 +157,13 @@ class PrometheusIT {
     return JSON.readTree(response.body());
   }
 
-  private static Process startPrometheus(int targetPort) throws IOException {
+  /**
+   * Prometheus on a free port, ready to answer: the port is found free and then bound by another
+   * process, so a port taken in between ("address already in use") is tried again on another; any
+   * other failure to start fails the test with Prometheus's log, not a query's later timeout.
+   */
+  private static Process startPrometheus(int targetPort) throws Exception {
     Path binary = ExternalTool.require("prometheus", "apt-get install prometheus (.ci/run does this)");
-    try (ServerSocket socket = new ServerSocket(0)) {
-      prometheusPort = socket.getLocalPort();
-    }
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(config, String.join("\n",
         "global:",
@@ -174,13 +176,46 @@ class PrometheusIT {
         "    static_configs:",
         "      - targets: ['127.0.0.1:" + targetPort + "']",
         ""));
-    return new ProcessBuilder(
-            binary.toString(),
-            "--config.file=" + config,
-            "--storage.tsdb.path=" + dir.resolve("data"),
-            "--web.listen-address=127.0.0.1:" + prometheusPort)
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("prometheus.log").toFile())
-        .start();
+    Path log = dir.resolve("prometheus.log");
+    for (int attempt = 1; ; attempt++) {
+      try (ServerSocket socket = new ServerSocket(0)) {
+        prometheusPort = socket.getLocalPort();
+      }
+      Process process = new ProcessBuilder(
+              binary.toString(),
+              "--config.file=" + config,
+              "--storage.tsdb.path=" + dir.resolve("data-" + attempt),
+              "--web.listen-address=127.0.0.1:" + prometheusPort)
+          .redirectErrorStream(true)
+          .redirectOutput(log.toFile())
+          .start();
+      if (ready(process)) {
+        return process;
+      }
+      process.destroyForcibly().waitFor();
+      String output = Files.readString(log);
+      if (attempt == 3 || !output.contains("address already in use")) {
+        throw new AssertionError("Prometheus did not start on port " + prometheusPort + ":\n" + output);
+      }
+    }
+  }
+
+  /** Whether Prometheus answers /-/ready within a minute; false once it has exited. */
+  private static boolean ready(Process process) throws Exception {
+    URI uri = URI.create("http://127.0.0.1:" + prometheusPort + "/-/ready");
+    long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+    while (process.isAlive() && System.nanoTime() < deadline) {
+      try {
+        HttpResponse<Void> response = HTTP.send(
+            HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
+        if (response.statusCode() == 200) {
+          return true;
+        }
+      } catch (IOException notYetListening) {
+        // until it listens
+      }
+      TimeUnit.MILLISECONDS.sleep(200);
+    }
+    return false;
   }
 }
