@@ -133,15 +133,15 @@ class BackpressureIT {
   }
 
   /**
-   * 1280×720 frames, 2.8 MB each once decoded: the 256 frames in flight would take 700 MB of heap if
-   * all were decoded at once. They are decoded only as far ahead of the model as its batches need
-   * (batches of 4 at this size, by {@code batch.max.pixels}).
+   * 1280×720 frames, 2.8 MB each once decoded: the 200 frames in flight would take 550 MB of heap,
+   * over the 384 MB it has, if all were decoded at once. They are decoded only as far ahead of the
+   * model as its batches need (batches of 4 at this size, by {@code batch.max.pixels}).
    */
   @Test
   void aBacklogOfLargeFramesIsDecodedOnlyAsFarAheadAsTheBatchesNeed() throws Exception {
     Backlog backlog =
         Backlog.run(
-            dir, 400, 1280, 720, 384,
+            dir, 200, 1280, 720, 384,
             Map.of("ingest.max.in.flight", String.valueOf(MAX_IN_FLIGHT), OWN_SIZE, "0"));
 
     backlog.assertEveryFramePredicted();
