@@ -261,7 +261,8 @@ public final class ConfigKeys {
               STRING,
               InferenceProvider.CPU.id(),
               oneOf(InferenceProvider.ids()),
-              "ONNX Runtime execution provider")
+              "ONNX Runtime execution provider: cpu, or cuda (an NVIDIA GPU; needs the build of the"
+                  + " Maven cuda profile, docs/OPERATIONS.md)")
           .define(
               INGEST_MAX_IN_FLIGHT,
               INT,
